@@ -1,0 +1,55 @@
+"""Starting the bot: migrate, check the token against the Bot API, register commands, poll."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+
+from bot.commands import register_commands
+from bot.factory import create_bot, create_dispatcher, create_storage
+from bot.i18n import create_i18n
+from bot.settings import Settings, SettingsError
+from storage.database import create_engine, session_factory
+from storage.migrate import upgrade
+
+logger = logging.getLogger(__name__)
+
+
+async def check_bot_api(bot: Bot, api_url: str) -> str:
+    """Ask the Bot API who we are; a rejected token or an unreachable server becomes a SettingsError."""
+    try:
+        me = await bot.get_me()
+    except TelegramUnauthorizedError:
+        raise SettingsError("The Bot API rejected BOT_TOKEN: check the token with @BotFather.") from None
+    except TelegramNetworkError:
+        raise SettingsError(
+            f"Cannot reach the Bot API at {api_url}: check BOT_API_URL and the network connection."
+        ) from None
+    return me.username or str(me.id)
+
+
+async def run_polling(settings: Settings) -> None:
+    """Run the bot with long polling until interrupted."""
+    bot = create_bot(settings)
+    engine = create_engine(settings.database_url)
+    try:
+        username = await check_bot_api(bot, settings.bot_api_url)
+        await upgrade(engine)
+        dispatcher = create_dispatcher(settings, session_factory(engine), create_storage(settings))
+        await register_commands(bot, create_i18n(settings.default_language))
+        logger.info("@%s is up; polling %s", username, settings.bot_api_url)
+        await dispatcher.start_polling(bot)
+    finally:
+        await bot.session.close()
+        await engine.dispose()
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply pending migrations to DATABASE_URL."""
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()

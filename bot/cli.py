@@ -1,0 +1,52 @@
+"""The `loyalty-bot` command: run, migrate, version."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.settings import SettingsError, load_settings
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """The subcommand and its options."""
+    parser = argparse.ArgumentParser(prog="loyalty-bot", description="A customer club inside the messenger.")
+    parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="apply migrations and run the bot with long polling")
+    commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser("version", help="print the version")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; configuration and connection problems print one line and exit 2."""
+    args = parse_args(argv)
+    if args.command == "version":
+        print(f"loyalty-bot {__version__}")
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.app import migrate, run_polling  # imported here so `version` and `--help` stay instant
+
+    try:
+        settings = load_settings(args.env_file)
+        if args.command == "migrate":
+            asyncio.run(migrate(settings))
+            print("Database is up to date.")
+        else:
+            settings.require_token()
+            asyncio.run(run_polling(settings))
+    except SettingsError as error:
+        print(f"loyalty-bot: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Translation catalogs (gettext .po, compiled in memory at start) and the member's language."""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from aiogram.fsm.context import FSMContext
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from bot.settings import SUPPORTED_LANGUAGES
+from handlers.general import LANGUAGE_KEY
+
+LOCALES = Path(__file__).parent / "locales"
+DOMAIN = "messages"
+
+
+class CatalogI18n(I18n):
+    """aiogram's I18n reading `.po` catalogs directly, so no compiled `.mo` files live in the repository."""
+
+    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
+        """Compile every `locales/<lang>/LC_MESSAGES/messages.po` in memory."""
+        translations: dict[str, gettext.GNUTranslations] = {}
+        for po_path in sorted(self.path.glob(f"*/LC_MESSAGES/{self.domain}.po")):
+            with po_path.open("rb") as po_file:
+                catalog = read_po(po_file, locale=po_path.parent.parent.name)
+            compiled = BytesIO()
+            write_mo(compiled, catalog)
+            compiled.seek(0)
+            translations[po_path.parent.parent.name] = gettext.GNUTranslations(compiled)
+        return translations
+
+    @contextmanager
+    def context(self) -> Iterator[I18n]:
+        """Become the current I18n for aiogram's `gettext` (each subclass would otherwise get its own slot)."""
+        token = I18n.set_current(self)
+        try:
+            yield self
+        finally:
+            I18n.reset_current(token)
+
+
+def create_i18n(default_language: str) -> CatalogI18n:
+    """The translator for the shipped catalogs."""
+    return CatalogI18n(path=LOCALES, default_locale=default_language, domain=DOMAIN)
+
+
+def language_of(user: User | None, default: str) -> str:
+    """The supported language closest to a messenger account's language, or the shop's default."""
+    code = (user.language_code or "").split("-")[0].lower() if user else ""
+    return code if code in SUPPORTED_LANGUAGES else default
+
+
+class MemberLocaleMiddleware(I18nMiddleware):
+    """Picks the member's chosen language, else the one chosen before joining, else the account's."""
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        member = data.get("member")
+        if member is not None:
+            return str(member.language)
+        state: FSMContext | None = data.get("state")
+        if state is not None:
+            chosen = (await state.get_data()).get(LANGUAGE_KEY)
+            if chosen:
+                return str(chosen)
+        return language_of(data.get("event_from_user"), self.i18n.default_locale)

@@ -1,0 +1,110 @@
+"""Settings read once at start from the environment and a `.env` file."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aiogram.utils.token import TokenValidationError, validate_token
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SUPPORTED_LANGUAGES = ("fa", "en")
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/loyalty.db"
+
+
+class SettingsError(Exception):
+    """The configuration is wrong; the message says what to change."""
+
+
+class Settings(BaseSettings):
+    """Everything the shop owner configures, with its default."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: str = ""
+    bot_api_url: str = "https://api.telegram.org"
+    deep_link_url: str = "https://t.me"
+    database_url: str = DEFAULT_DATABASE_URL
+    owner_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    timezone: str = "Asia/Tehran"
+    default_language: str = "fa"
+    redis_url: str | None = None
+    welcome_bonus: int = Field(default=100, ge=0)
+    points_expiry_days: int = Field(default=365, ge=1)
+
+    @field_validator("owner_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not all(part.lstrip("-").isdigit() for part in parts):
+                raise ValueError("must be comma-separated numeric Telegram user ids, e.g. 12345,67890")
+            return tuple(int(part) for part in parts)
+        if isinstance(value, int):
+            return (value,)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use a name such as Asia/Tehran") from None
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _supported_language(cls, value: str) -> str:
+        if value not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+
+    @field_validator("bot_api_url", "deep_link_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The shop's time zone."""
+        return ZoneInfo(self.timezone)
+
+    def require_token(self) -> str:
+        """Return the bot token, or raise SettingsError saying how to set it."""
+        if not self.bot_token:
+            raise SettingsError("BOT_TOKEN is not set: put the token from @BotFather in .env (see .env.example).")
+        try:
+            validate_token(self.bot_token)
+        except TokenValidationError:
+            raise SettingsError(
+                "BOT_TOKEN is malformed: it looks like 123456789:AAE..., copy it again from @BotFather."
+            ) from None
+        return self.bot_token
+
+
+def _describe(issue: Mapping[str, Any]) -> str:
+    """One validation problem as `NAME: what is wrong`."""
+    name = ".".join(str(part) for part in issue["loc"]).upper()
+    return f"{name}: {str(issue['msg']).removeprefix('Value error, ')}"
+
+
+def load_settings(env_file: str | Path | None = ".env") -> Settings:
+    """Read and validate settings, turning validation errors into one clear SettingsError."""
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as error:
+        problems = "; ".join(_describe(issue) for issue in error.errors())
+        raise SettingsError(f"Invalid configuration: {problems}") from None

@@ -1,0 +1,15 @@
+"""What handlers need to know about the shop, built once by the bot from its settings."""
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from loyalty.members import ClubRules
+
+
+@dataclass(frozen=True)
+class Club:
+    """The shop's time zone, its deep-link base (t.me or another messenger's) and its rules."""
+
+    zone: ZoneInfo
+    deep_link_url: str
+    rules: ClubRules

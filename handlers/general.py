@@ -1,0 +1,112 @@
+"""What works for everyone, anywhere: /start for members, /help, /language, /stop, and the fallback."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import keyboards
+from handlers.filters import IsMember, TextIs
+from loyalty import members
+from storage.models import Member
+
+LANGUAGE_KEY = "language"
+
+
+async def welcome_back(message: Message, state: FSMContext, session: AsyncSession, member: Member) -> None:
+    """/start from a member: resume messages if they had stopped them, and show the menu."""
+    await state.clear()
+    if member.stopped:
+        await members.update_member(session, member, stopped=False)
+        await message.answer(_("start.resumed"), reply_markup=keyboards.main_menu())
+        return
+    await message.answer(_("start.welcome_back").format(name=member.first_name), reply_markup=keyboards.main_menu())
+
+
+async def show_help(message: Message, member: Member | None) -> None:
+    """What the bot can do, for members or for newcomers."""
+    text = _("help.member") if member else _("help.newcomer")
+    await message.answer(text, reply_markup=keyboards.main_menu() if member else None)
+
+
+async def stop_messages(message: Message, session: AsyncSession, member: Member | None) -> None:
+    """/stop: no more news or campaigns, until /start."""
+    if member is None:
+        await message.answer(_("stop.not_member"))
+        return
+    if not member.stopped:
+        await members.update_member(session, member, stopped=True)
+    await message.answer(_("stop.done"), reply_markup=keyboards.main_menu())
+
+
+async def choose_language(message: Message) -> None:
+    """/language: offer the supported languages."""
+    await message.answer(_("language.choose"), reply_markup=keyboards.language_actions())
+
+
+async def set_language(
+    query: CallbackQuery,
+    callback_data: keyboards.LanguageChoice,
+    state: FSMContext,
+    session: AsyncSession,
+    member: Member | None,
+    i18n: I18n,
+) -> None:
+    """Save the chosen language (on the member, or until joining) and answer in it."""
+    code = callback_data.code if callback_data.code in keyboards.LANGUAGE_NAMES else i18n.default_locale
+    if member is not None:
+        await members.update_member(session, member, language=code)
+    else:
+        await state.update_data({LANGUAGE_KEY: code})
+    with i18n.use_locale(code):
+        await query.answer(_("language.saved"))
+        if query.message is not None:
+            markup = keyboards.main_menu() if member else None
+            await query.message.answer(_("language.saved"), reply_markup=markup)
+
+
+async def unknown_command(message: Message) -> None:
+    """A command the bot does not have (admin commands included, so nothing leaks)."""
+    await message.answer(_("fallback.unknown_command"), reply_markup=keyboards.main_menu())
+
+
+async def not_understood(message: Message) -> None:
+    """Text that matches nothing."""
+    await message.answer(_("fallback.text"), reply_markup=keyboards.main_menu())
+
+
+async def cannot_read(message: Message) -> None:
+    """Stickers, photos, voice and the like."""
+    await message.answer(_("fallback.media"), reply_markup=keyboards.main_menu())
+
+
+async def stale_button(query: CallbackQuery) -> None:
+    """A button from an old message that no longer applies."""
+    await query.answer(_("fallback.stale_button"), show_alert=True)
+
+
+def create_router() -> Router:
+    """Commands that work in any state, for anyone."""
+    router = Router(name="general")
+    router.message.register(welcome_back, CommandStart(), IsMember())
+    router.message.register(show_help, Command("help"))
+    router.message.register(show_help, TextIs(keyboards.MENU_HELP), IsMember())
+    router.message.register(stop_messages, Command("stop"))
+    router.message.register(choose_language, Command("language"))
+    router.callback_query.register(set_language, keyboards.LanguageChoice.filter())
+    return router
+
+
+def create_fallback_router() -> Router:
+    """Last chance for a member's update that no other route took."""
+    router = Router(name="fallback")
+    router.message.register(unknown_command, F.text.startswith("/"))
+    router.message.register(not_understood, F.text)
+    router.message.register(cannot_read)
+    router.callback_query.register(stale_button)
+    return router

@@ -1,0 +1,246 @@
+"""Joining the club: share your own phone, then name, birthday, gender and news consent.
+
+The steps, in order: Joining.phone → name → birthday → gender → consent → member.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+
+from aiogram import F, Router
+from aiogram.filters import CommandObject, CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message, ReplyKeyboardRemove
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import keyboards
+from handlers.club import Club
+from handlers.filters import IsNewcomer, TextIs
+from handlers.replies import date_problem, joined_text, name_problem
+from loyalty import members
+from loyalty.calendar import birthday_example, parse_birthday
+from loyalty.errors import InvalidDate, InvalidName, InvalidPhone, PhoneTaken
+from loyalty.phones import looks_like_phone, normalise_phone
+
+PAYLOAD_KEY = "payload"
+MAX_PAYLOAD = 64
+
+
+class Joining(StatesGroup):
+    """The steps of joining, in order."""
+
+    phone = State()
+    name = State()
+    birthday = State()
+    gender = State()
+    consent = State()
+
+
+async def ask_phone(message: Message, state: FSMContext) -> None:
+    """Welcome the newcomer and offer the share-my-number button."""
+    await state.set_state(Joining.phone)
+    await message.answer(_("join.ask_phone"), reply_markup=keyboards.share_phone())
+
+
+async def ask_name(message: Message, state: FSMContext) -> None:
+    """Ask what to call the member, offering the messenger's first name."""
+    await state.set_state(Joining.name)
+    suggested = message.from_user.first_name if message.from_user else None
+    await message.answer(_("join.ask_name"), reply_markup=keyboards.name_choice(suggested))
+
+
+async def ask_birthday(message: Message, state: FSMContext) -> None:
+    """Ask for the birthday in the member's calendar, or Skip."""
+    await state.set_state(Joining.birthday)
+    language = get_i18n().current_locale
+    text = _("join.ask_birthday").format(example=birthday_example(language))
+    await message.answer(text, reply_markup=keyboards.skip_only())
+
+
+async def ask_gender(message: Message, state: FSMContext) -> None:
+    """Ask for gender, or Skip."""
+    await state.set_state(Joining.gender)
+    await message.answer(_("join.ask_gender"), reply_markup=keyboards.gender_choice())
+
+
+async def ask_consent(message: Message, state: FSMContext) -> None:
+    """Ask whether the member wants news and offers."""
+    await state.set_state(Joining.consent)
+    await message.answer(_("join.ask_consent"), reply_markup=keyboards.consent_choice())
+
+
+Prompt = Callable[[Message, FSMContext], Awaitable[None]]
+PROMPTS: dict[str, Prompt] = {
+    Joining.phone.state: ask_phone,
+    Joining.name.state: ask_name,
+    Joining.birthday.state: ask_birthday,
+    Joining.gender.state: ask_gender,
+    Joining.consent.state: ask_consent,
+}
+
+
+async def ask_again(message: Message, state: FSMContext) -> None:
+    """Repeat the question of the step the newcomer is on."""
+    current = await state.get_state()
+    await PROMPTS.get(current or "", ask_phone)(message, state)
+
+
+def _clean_payload(args: str | None) -> str | None:
+    """A deep-link payload worth keeping: at most 64 characters of A–Z a–z 0–9 _ -."""
+    if not args or len(args) > MAX_PAYLOAD:
+        return None
+    return args if all(char.isascii() and (char.isalnum() or char in "_-") for char in args) else None
+
+
+async def start_newcomer(message: Message, state: FSMContext, command: CommandObject) -> None:
+    """/start from someone not yet in the club: remember the payload and ask for the phone."""
+    await state.update_data({PAYLOAD_KEY: _clean_payload(command.args)})
+    await ask_phone(message, state)
+
+
+async def start_again(message: Message, state: FSMContext, command: CommandObject) -> None:
+    """/start in the middle of joining: keep what was given and pick up where we left off."""
+    payload = _clean_payload(command.args)
+    if payload and not (await state.get_data()).get(PAYLOAD_KEY):
+        await state.update_data({PAYLOAD_KEY: payload})
+    await message.answer(_("join.continue"))
+    await ask_again(message, state)
+
+
+async def not_yet_member(message: Message, state: FSMContext) -> None:
+    """Anything else from a newcomer: explain they are not a member yet and offer to join."""
+    await message.answer(_("join.not_member"))
+    await ask_phone(message, state)
+
+
+async def finish_first(message: Message, state: FSMContext) -> None:
+    """A command or a non-answer in the middle of joining."""
+    await message.answer(_("join.finish_first"))
+    await ask_again(message, state)
+
+
+async def own_contact(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    """The newcomer shared their own number: check it and move on to the name."""
+    try:
+        phone = normalise_phone(message.contact.phone_number)
+        await members.ensure_phone_free(session, phone, message.from_user.id)
+    except InvalidPhone:
+        await message.answer(_("join.phone_invalid"), reply_markup=keyboards.share_phone())
+        return
+    except PhoneTaken:
+        await message.answer(_("join.phone_taken"), reply_markup=keyboards.share_phone())
+        return
+    await state.update_data(phone=phone)
+    await ask_name(message, state)
+
+
+async def foreign_contact(message: Message) -> None:
+    """Someone else's contact, or a forwarded one: refuse and explain."""
+    await message.answer(_("join.contact_not_own"), reply_markup=keyboards.share_phone())
+
+
+async def typed_phone(message: Message) -> None:
+    """A number typed by hand: only the button proves it is theirs."""
+    await message.answer(_("join.phone_typed"), reply_markup=keyboards.share_phone())
+
+
+async def got_name(message: Message, state: FSMContext) -> None:
+    """Take the name and ask for the birthday."""
+    try:
+        name = members.clean_name(message.text or "")
+    except InvalidName as error:
+        await message.answer(name_problem(error.reason))
+        return
+    await state.update_data(first_name=name)
+    await ask_birthday(message, state)
+
+
+async def got_birthday(message: Message, state: FSMContext, today: date) -> None:
+    """Take the birthday or explain what is wrong with it and ask again."""
+    try:
+        born, calendar = parse_birthday(message.text or "", today)
+    except InvalidDate as error:
+        await message.answer(date_problem(error.reason), reply_markup=keyboards.skip_only())
+        return
+    await state.update_data(birthday=born.isoformat(), birthday_calendar=calendar)
+    await ask_gender(message, state)
+
+
+async def skip_birthday(message: Message, state: FSMContext) -> None:
+    """No birthday given."""
+    await ask_gender(message, state)
+
+
+async def got_gender(message: Message, state: FSMContext) -> None:
+    """Take female, male or skip."""
+    choices = {str(keyboards.FEMALE): "female", str(keyboards.MALE): "male", str(keyboards.SKIP): None}
+    if message.text not in choices:
+        await ask_gender(message, state)
+        return
+    await state.update_data(gender=choices[message.text])
+    await ask_consent(message, state)
+
+
+async def got_consent(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+) -> None:
+    """Take the answer about news, make the member, credit the welcome bonus and show the menu."""
+    answers = {str(keyboards.CONSENT_YES): True, str(keyboards.CONSENT_NO): False, str(keyboards.SKIP): False}
+    if message.text not in answers:
+        await ask_consent(message, state)
+        return
+    data = await state.get_data()
+    birthday = data.get("birthday")
+    profile = members.Profile(
+        first_name=data["first_name"],
+        language=get_i18n().current_locale,
+        birthday=date.fromisoformat(birthday) if birthday else None,
+        birthday_calendar=data.get("birthday_calendar"),
+        gender=data.get("gender"),
+        news_consent=answers[message.text],
+        referral_payload=data.get(PAYLOAD_KEY),
+    )
+    try:
+        joined = await members.join(session, message.from_user.id, data["phone"], profile, club.rules, now)
+    except PhoneTaken:
+        await state.clear()
+        await message.answer(_("join.phone_taken"), reply_markup=ReplyKeyboardRemove())
+        await ask_phone(message, state)
+        return
+    await state.clear()
+    await message.answer(joined_text(joined.member, joined.bonus), reply_markup=keyboards.main_menu())
+
+
+def create_router() -> Router:
+    """Routes for newcomers and for every step of joining."""
+    router = Router(name="registration")
+    joining = StateFilter(Joining)
+    router.message.register(start_again, CommandStart(), joining)
+    router.message.register(
+        own_contact,
+        StateFilter(Joining.phone, None),
+        IsNewcomer(),
+        F.contact,
+        F.forward_origin.is_(None),
+        F.contact.user_id == F.from_user.id,
+    )
+    router.message.register(foreign_contact, StateFilter(Joining.phone, None), IsNewcomer(), F.contact)
+    router.message.register(start_newcomer, CommandStart(), IsNewcomer())
+    router.message.register(finish_first, joining, F.text.startswith("/"))
+    router.message.register(typed_phone, Joining.phone, F.text, F.text.func(looks_like_phone))
+    router.message.register(got_name, Joining.name, F.text)
+    router.message.register(skip_birthday, Joining.birthday, TextIs(keyboards.SKIP))
+    router.message.register(got_birthday, Joining.birthday, F.text)
+    router.message.register(got_gender, Joining.gender, F.text)
+    router.message.register(got_consent, Joining.consent, F.text)
+    router.message.register(finish_first, joining)
+    router.message.register(not_yet_member, IsNewcomer())
+    return router

@@ -1,0 +1,1 @@
+"""The club's rules: members, the points ledger, phones, calendars. No messenger code here."""

@@ -1,0 +1,157 @@
+"""Joining the club and keeping a member's profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loyalty import ledger
+from loyalty.codes import new_member_code
+from loyalty.errors import InvalidName, PhoneTaken
+from storage import repositories
+from storage.models import Member
+
+MAX_NAME_LENGTH = 64
+CODE_ATTEMPTS = 20
+GENDERS = ("female", "male")
+
+
+@dataclass(frozen=True)
+class ClubRules:
+    """The owner's rules that joining needs."""
+
+    welcome_bonus: int
+    points_expiry_days: int
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a newcomer tells us while joining."""
+
+    first_name: str
+    language: str
+    birthday: date | None = None
+    birthday_calendar: str | None = None
+    gender: str | None = None
+    news_consent: bool = False
+    referral_payload: str | None = None
+
+
+@dataclass(frozen=True)
+class Joined:
+    """The outcome of joining: the member, the bonus credited now, whether they were already in."""
+
+    member: Member
+    bonus: int
+    already_member: bool
+
+
+def clean_name(text: str) -> str:
+    """A typed name, trimmed, spaces folded; refused if empty, too long or without letters."""
+    name = " ".join(text.split())
+    if not name:
+        raise InvalidName("empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidName("too_long")
+    if not any(char.isalpha() for char in name) or name.startswith("/"):
+        raise InvalidName("not_a_name")
+    return name
+
+
+async def ensure_phone_free(session: AsyncSession, phone: str, telegram_id: int) -> None:
+    """Raise PhoneTaken when the number already belongs to another messenger account."""
+    owner = await repositories.member_by_phone(session, phone)
+    if owner is not None and owner.telegram_id not in (None, telegram_id):
+        raise PhoneTaken(phone)
+
+
+async def join(
+    session: AsyncSession, telegram_id: int, phone: str, profile: Profile, rules: ClubRules, now: datetime
+) -> Joined:
+    """Make the account a member in one transaction (linking an imported phone); welcome bonus once."""
+    existing = await repositories.member_by_telegram_id(session, telegram_id)
+    if existing is not None:
+        return Joined(existing, bonus=0, already_member=True)
+    try:
+        member = await _member_for_phone(session, telegram_id, phone)
+        _apply_profile(member, profile, now)
+        await session.flush()
+        bonus = await _welcome_bonus(session, member, rules, now)
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        raced = await repositories.member_by_telegram_id(session, telegram_id)
+        if raced is None:
+            raise PhoneTaken(phone) from None
+        return Joined(raced, bonus=0, already_member=True)
+    return Joined(member, bonus=bonus, already_member=False)
+
+
+async def _member_for_phone(session: AsyncSession, telegram_id: int, phone: str) -> Member:
+    """The imported member with this phone, now linked, or a new member with a fresh code."""
+    member = await repositories.member_by_phone(session, phone)
+    if member is not None:
+        if member.telegram_id not in (None, telegram_id):
+            raise PhoneTaken(phone)
+        member.telegram_id = telegram_id
+        return member
+    member = Member(telegram_id=telegram_id, phone=phone, code=await _unused_code(session), balance=0, tier="bronze")
+    session.add(member)
+    return member
+
+
+async def _unused_code(session: AsyncSession) -> str:
+    """A member code nobody has yet."""
+    for _ in range(CODE_ATTEMPTS):
+        code = new_member_code()
+        if not await repositories.code_exists(session, code):
+            return code
+    raise RuntimeError("no free member code found; the code space is nearly full")
+
+
+def _apply_profile(member: Member, profile: Profile, now: datetime) -> None:
+    """Copy what the newcomer told us onto the member."""
+    member.first_name = profile.first_name
+    member.language = profile.language
+    member.birthday = profile.birthday
+    member.birthday_calendar = profile.birthday_calendar
+    member.gender = profile.gender
+    member.news_consent = profile.news_consent
+    member.referral_payload = profile.referral_payload
+    member.stopped = False
+    member.joined_at = now
+
+
+async def _welcome_bonus(session: AsyncSession, member: Member, rules: ClubRules, now: datetime) -> int:
+    """Credit the welcome bonus once per member (its idempotency key is the member's id)."""
+    if rules.welcome_bonus <= 0:
+        return 0
+    entry = await ledger.credit(
+        session,
+        member,
+        points=rules.welcome_bonus,
+        kind=ledger.BONUS,
+        reason=ledger.WELCOME,
+        key=f"welcome:{member.id}",
+        now=now,
+        expires_in=timedelta(days=rules.points_expiry_days),
+    )
+    return entry.points
+
+
+async def update_member(session: AsyncSession, member: Member, **changes: object) -> Member:
+    """Change profile fields (name, birthday, gender, consent, language, stopped) in one transaction."""
+    refused = set(changes) - _EDITABLE
+    if refused:
+        raise ValueError(f"not editable: {', '.join(sorted(refused))}")
+    for field, value in changes.items():
+        setattr(member, field, value)
+    session.add(member)
+    await session.commit()
+    return member
+
+
+_EDITABLE = frozenset({"first_name", "birthday", "birthday_calendar", "gender", "news_consent", "language", "stopped"})

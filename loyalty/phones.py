@@ -1,0 +1,36 @@
+"""Phone numbers normalised to E.164, with Iran as the default region."""
+
+import phonenumbers
+
+from loyalty.errors import InvalidPhone
+from loyalty.numerals import ascii_digits
+
+DEFAULT_REGION = "IR"
+
+
+def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
+    """Return `raw` as E.164 (+989121234567); accepts 0912…, +98912…, 98912… and Persian digits."""
+    text = ascii_digits(raw).strip()
+    if text.isdigit() and not text.startswith("0") and len(text) > 10:
+        text = "+" + text  # Telegram sends contacts' numbers without the plus sign
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        raise InvalidPhone(raw) from None
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone(raw)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def looks_like_phone(text: str) -> bool:
+    """True when a typed text is probably a phone number (so we can explain why typing is refused)."""
+    digits = [char for char in ascii_digits(text) if char.isdigit()]
+    return len(digits) >= 7 and all(char.isdigit() or char in "+-() " for char in ascii_digits(text).strip())
+
+
+def display_phone(e164: str) -> str:
+    """A stored number as people write it: 0912 123 4567 at home, +44 20 … abroad."""
+    number = phonenumbers.parse(e164)
+    if phonenumbers.region_code_for_number(number) == DEFAULT_REGION:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -1,0 +1,72 @@
+"""Queries on members and the ledger; the rules that use them live in `loyalty`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import LedgerEntry, Member, PointLot
+
+
+async def member_by_telegram_id(session: AsyncSession, telegram_id: int) -> Member | None:
+    """The member linked to a messenger account, if any."""
+    return await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
+
+
+async def member_by_phone(session: AsyncSession, phone: str) -> Member | None:
+    """The member with this E.164 phone number, if any."""
+    return await session.scalar(select(Member).where(Member.phone == phone))
+
+
+async def code_exists(session: AsyncSession, code: str) -> bool:
+    """True if a member already has this member code."""
+    return await session.scalar(select(Member.id).where(Member.code == code)) is not None
+
+
+async def entry_by_key(session: AsyncSession, key: str) -> LedgerEntry | None:
+    """The ledger entry written under this idempotency key, if any."""
+    return await session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
+
+
+@dataclass(frozen=True)
+class NextExpiry:
+    """The soonest-expiring open points of a member."""
+
+    points: int
+    expires_at: datetime
+
+
+async def next_expiry(session: AsyncSession, member_id: int, now: datetime) -> NextExpiry | None:
+    """The open points that expire first, summed over lots expiring at that same moment."""
+    soonest = await session.scalar(
+        select(func.min(PointLot.expires_at)).where(
+            PointLot.member_id == member_id, PointLot.remaining > 0, PointLot.expires_at > now
+        )
+    )
+    if soonest is None:
+        return None
+    points = await session.scalar(
+        select(func.sum(PointLot.remaining)).where(
+            PointLot.member_id == member_id, PointLot.remaining > 0, PointLot.expires_at == soonest
+        )
+    )
+    return NextExpiry(points=int(points or 0), expires_at=soonest)
+
+
+async def history_page(
+    session: AsyncSession, member_id: int, page: int, size: int
+) -> tuple[Sequence[LedgerEntry], int]:
+    """One page of a member's entries, newest first, and the number of entries in all."""
+    total = await session.scalar(select(func.count()).where(LedgerEntry.member_id == member_id))
+    rows = await session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.member_id == member_id)
+        .order_by(LedgerEntry.id.desc())
+        .offset(page * size)
+        .limit(size)
+    )
+    return rows.all(), int(total or 0)

@@ -1,0 +1,86 @@
+"""Playing a user against the Dispatcher directly (feed_update), with the Bot API stubbed in-process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.methods import TelegramMethod
+from aiogram.types import Update
+
+from tests import updates
+from tests.stub_bot import RecordingSession
+
+
+class Reply:
+    """What the bot sent in answer, reduced to what tests look at."""
+
+    def __init__(self, method: TelegramMethod[Any]) -> None:
+        self.method = method
+        self.name = type(method).__name__
+        self.text: str = getattr(method, "text", None) or getattr(method, "caption", None) or ""
+        self.markup = getattr(method, "reply_markup", None)
+
+    def buttons(self) -> list[str]:
+        """Labels of the reply or inline keyboard."""
+        rows = getattr(self.markup, "keyboard", None) or getattr(self.markup, "inline_keyboard", None) or []
+        return [button.text for row in rows for button in row]
+
+    def callback_data(self) -> list[str]:
+        """Callback data of the inline keyboard."""
+        rows = getattr(self.markup, "inline_keyboard", None) or []
+        return [button.callback_data for row in rows for button in row if button.callback_data]
+
+    def requests_contact(self) -> bool:
+        """True if a reply keyboard button asks for the user's contact."""
+        rows = getattr(self.markup, "keyboard", None) or []
+        return any(button.request_contact for row in rows for button in row)
+
+    def __repr__(self) -> str:
+        return f"Reply({self.name}, {self.text!r})"
+
+
+class Chat:
+    """One user talking to the bot; each call returns the bot's replies to that update."""
+
+    def __init__(self, dispatcher: Dispatcher, bot: Bot, session: RecordingSession, user_id: int, **user: Any):
+        self.dispatcher, self.bot, self.session = dispatcher, bot, session
+        self.user = updates.user_json(user_id, user.get("first_name", "Sara"), user.get("language_code", "fa"))
+
+    async def feed(self, update: dict[str, Any]) -> list[Reply]:
+        """Feed one update and return what the bot sent because of it."""
+        start = len(self.session.requests)
+        await self.dispatcher.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
+        return [Reply(method) for method in self.session.requests[start:]]
+
+    async def say(self, text: str) -> list[Reply]:
+        """Send a text message (commands included)."""
+        return await self.feed(updates.message_update(self.user, text=text))
+
+    async def share_contact(self, phone: str, owner_id: int | None = -1, forwarded: bool = False) -> list[Reply]:
+        """Share a contact: by default this user's own number (owner_id -1 means 'mine')."""
+        owner = self.user["id"] if owner_id == -1 else owner_id
+        return await self.feed(updates.contact_update(self.user, phone, owner, forwarded))
+
+    async def sticker(self) -> list[Reply]:
+        """Send a sticker."""
+        return await self.feed(updates.sticker_update(self.user))
+
+    async def photo(self) -> list[Reply]:
+        """Send a photo."""
+        return await self.feed(updates.photo_update(self.user))
+
+    async def press(self, data: str) -> list[Reply]:
+        """Press an inline button carrying `data` on a message the bot sent."""
+        message = {"message_id": 1, "date": 0, "chat": {"id": self.user["id"], "type": "private"}, "text": "menu"}
+        return await self.feed(updates.callback_update(self.user, data, message))
+
+    async def join(self, phone: str = "09121234567", name: str | None = None) -> list[Reply]:
+        """Walk the whole joining flow, skipping every optional step."""
+        await self.say("/start")
+        await self.share_contact(phone)
+        await self.say(name or self.user["first_name"])
+        skip = "رد شدن" if self.user.get("language_code") == "fa" else "Skip"
+        await self.say(skip)
+        await self.say(skip)
+        return await self.say(skip)

@@ -1,0 +1,97 @@
+"""Fixtures shared by the suite: databases on SQLite and PostgreSQL, settings, the dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiogram import Bot, Dispatcher
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.factory import create_dispatcher
+from bot.settings import Settings
+from storage.database import create_engine, session_factory
+from tests.chat import Chat
+from tests.databases import PostgresRun, empty_tables, migrated_sqlite_template, sqlite_copy, unavailable
+from tests.factories import NOW
+from tests.stub_bot import TOKEN, RecordingSession, stub_bot
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated SQLite file every SQLite test copies."""
+    return migrated_sqlite_template(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def postgres_run() -> Iterator[PostgresRun]:
+    """This run's PostgreSQL database."""
+    run = PostgresRun()
+    run.create()
+    yield run
+    run.drop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each database test runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
+    run: PostgresRun = request.getfixturevalue("postgres_run")
+    if run.error is not None:
+        unavailable("PostgreSQL", run.error)
+    return run.url
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on an empty, migrated database."""
+    engine = create_engine(database_url)
+    if engine.dialect.name == "postgresql":
+        await empty_tables(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Session factory on the test database."""
+    return session_factory(engine)
+
+
+@pytest.fixture
+async def session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """One session for domain tests."""
+    async with sessions() as session:
+        yield session
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """Settings as a shop would set them, independent of the developer's .env."""
+    return Settings(_env_file=None, bot_token=TOKEN, owner_ids=(1,), welcome_bonus=100)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def dispatcher(settings: Settings, sessions: async_sessionmaker[AsyncSession]) -> Dispatcher:
+    """The real dispatcher on the test database, its clock frozen."""
+    return create_dispatcher(settings, sessions, clock=lambda: NOW)
+
+
+@pytest.fixture
+def stubbed() -> tuple[Bot, RecordingSession]:
+    """A bot whose requests stay in-process."""
+    return stub_bot()
+
+
+@pytest.fixture
+def chat_with(dispatcher: Dispatcher, stubbed: tuple[Bot, RecordingSession]) -> Callable[..., Chat]:
+    """Make a user who talks to the dispatcher: chat_with(42, language_code="en")."""
+    bot, session = stubbed
+
+    def make(user_id: int = 42, **user: Any) -> Chat:
+        return Chat(dispatcher, bot, session, user_id, **user)
+
+    return make

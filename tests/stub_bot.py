@@ -1,0 +1,60 @@
+"""A Bot whose requests never leave the process: for fast Dispatcher.feed_update tests and benchmarks."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncGenerator
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import Chat, Message, User
+
+BOT_USER = User(id=1000, is_bot=True, first_name="Loyalty Test", username="loyalty_test_bot")
+TOKEN = "1000:stub-token-for-tests"
+
+
+class RecordingSession(BaseSession):
+    """Answers every Bot API method in-process and keeps what the bot asked for in `requests`."""
+
+    def __init__(self, record: bool = True) -> None:
+        super().__init__()
+        self.record = record
+        self.requests: list[TelegramMethod[Any]] = []
+        self._message_ids = itertools.count(1)
+
+    async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None) -> Any:
+        if self.record:
+            self.requests.append(method)
+        returning = method.__returning__
+        if returning is Message:
+            return self._message(method)
+        if returning is User:
+            return BOT_USER
+        return True
+
+    def _message(self, method: TelegramMethod[Any]) -> Message:
+        chat_id = int(getattr(method, "chat_id", 0) or 0)
+        return Message(
+            message_id=next(self._message_ids),
+            date=datetime.now(UTC),
+            chat=Chat(id=chat_id, type="private"),
+            from_user=BOT_USER,
+            text=getattr(method, "text", None),
+            caption=getattr(method, "caption", None),
+        )
+
+    async def close(self) -> None:
+        return None
+
+    async def stream_content(self, url: str, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
+        yield b""
+
+
+def stub_bot(record: bool = True) -> tuple[Bot, RecordingSession]:
+    """A Bot on a RecordingSession, knowing its own identity without asking."""
+    session = RecordingSession(record=record)
+    return Bot(TOKEN, session=session), session

@@ -1,0 +1,58 @@
+"""Birthdays typed in the Jalali or Gregorian calendar, and dates shown in each language."""
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from loyalty.calendar import GREGORIAN, JALALI, format_date, format_moment, parse_birthday
+from loyalty.errors import InvalidDate
+
+TODAY = date(2026, 11, 22)
+
+
+@pytest.mark.parametrize("typed", ["1375/06/31", "۱۳۷۵/۰۶/۳۱", "31/6/1375", "1375-6-31", "1375 06 31"])
+def test_a_jalali_birthday_is_read_in_any_common_form(typed: str) -> None:
+    assert parse_birthday(typed, TODAY) == (date(1996, 9, 21), JALALI)
+
+
+def test_a_gregorian_birthday_is_read_and_remembered_as_gregorian() -> None:
+    assert parse_birthday("1990-09-21", TODAY) == (date(1990, 9, 21), GREGORIAN)
+
+
+def test_30_esfand_exists_only_in_leap_years() -> None:
+    assert parse_birthday("1403/12/30", TODAY) == (date(2025, 3, 20), JALALI)
+    with pytest.raises(InvalidDate) as refused:
+        parse_birthday("1404/12/30", TODAY)
+    assert refused.value.reason == "impossible"
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason"),
+    [
+        ("1990-02-29", "impossible"),
+        ("1375/13/01", "impossible"),
+        ("1405/09/02", "future"),
+        ("2030-01-01", "future"),
+        ("1800-01-01", "too_old"),
+        ("1299/01/01", "too_old"),
+        ("75/6/31", "two_digit_year"),
+        ("hello", "format"),
+        ("", "format"),
+    ],
+)
+def test_impossible_future_and_unreadable_birthdays_are_refused_with_a_reason(typed: str, reason: str) -> None:
+    with pytest.raises(InvalidDate) as refused:
+        parse_birthday(typed, TODAY)
+    assert refused.value.reason == reason
+
+
+def test_dates_are_jalali_with_persian_digits_in_persian_and_gregorian_in_english() -> None:
+    assert format_date(TODAY, "fa") == "۱ آذر ۱۴۰۵"
+    assert format_date(TODAY, "en") == "22 Nov 2026"
+
+
+def test_moments_are_shown_in_the_shop_time_zone() -> None:
+    moment = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
+    assert format_moment(moment, "en", ZoneInfo("Asia/Tehran")) == "22 Nov 2026, 23:30"
+    assert format_moment(moment, "fa", ZoneInfo("Asia/Tehran")).endswith("۲۳:۳۰")

@@ -1,0 +1,115 @@
+"""Joining the club and editing a profile, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from loyalty import ledger, members
+from loyalty.errors import InvalidName, PhoneTaken
+from loyalty.members import ClubRules
+from storage.models import LedgerEntry, Member, PointLot
+from tests.factories import NOW, RULES, imported_member, profile
+
+PHONE = "+989121234567"
+
+
+async def count(session: AsyncSession, model: type) -> int:
+    return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_joining_makes_a_member_and_credits_the_welcome_bonus_as_a_ledger_entry(session: AsyncSession) -> None:
+    joined = await members.join(session, 42, PHONE, profile(birthday=date(1996, 9, 21)), RULES, NOW)
+
+    assert not joined.already_member
+    assert joined.bonus == 100
+    assert joined.member.balance == 100
+    entry = await session.scalar(select(LedgerEntry))
+    assert (entry.kind, entry.reason, entry.points) == ("bonus", "welcome", 100)
+    lot = await session.scalar(select(PointLot))
+    assert lot.remaining == 100 and lot.expires_at.year == 2027
+
+
+async def test_joining_twice_credits_the_bonus_once(session: AsyncSession) -> None:
+    await members.join(session, 42, PHONE, profile(), RULES, NOW)
+    again = await members.join(session, 42, PHONE, profile(), RULES, NOW)
+
+    assert again.already_member and again.bonus == 0
+    assert await count(session, LedgerEntry) == 1
+    assert (await session.scalar(select(Member.balance))) == 100
+
+
+async def test_no_bonus_when_the_owner_sets_none(session: AsyncSession) -> None:
+    joined = await members.join(session, 42, PHONE, profile(), ClubRules(0, 365), NOW)
+    assert joined.bonus == 0 and joined.member.balance == 0
+    assert await count(session, LedgerEntry) == 0
+
+
+async def test_an_imported_phone_is_linked_not_duplicated(session: AsyncSession) -> None:
+    imported = await imported_member(session, PHONE)
+
+    joined = await members.join(session, 42, PHONE, profile(name="Sara"), RULES, NOW)
+
+    assert joined.member.id == imported.id
+    assert joined.member.telegram_id == 42 and joined.member.first_name == "Sara"
+    assert await count(session, Member) == 1
+
+
+async def test_a_phone_linked_to_another_account_is_refused_and_nothing_is_written(session: AsyncSession) -> None:
+    await members.join(session, 42, PHONE, profile(), RULES, NOW)
+
+    with pytest.raises(PhoneTaken):
+        await members.ensure_phone_free(session, PHONE, 43)
+    with pytest.raises(PhoneTaken):
+        await members.join(session, 43, PHONE, profile(), RULES, NOW)
+    assert await count(session, Member) == 1
+    assert await count(session, LedgerEntry) == 1
+
+
+async def test_simultaneous_joins_of_one_account_make_one_member(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async def join_once() -> members.Joined:
+        async with sessions() as session:
+            return await members.join(session, 42, PHONE, profile(), RULES, NOW)
+
+    results = await asyncio.gather(*(join_once() for _ in range(5)), return_exceptions=True)
+
+    assert not [result for result in results if isinstance(result, BaseException)]
+    async with sessions() as session:
+        assert await count(session, Member) == 1
+        assert await count(session, LedgerEntry) == 1
+        assert await session.scalar(select(Member.balance)) == 100
+
+
+async def test_balance_shows_the_soonest_expiring_points(session: AsyncSession) -> None:
+    member = (await members.join(session, 42, PHONE, profile(), RULES, NOW)).member
+
+    summary = await ledger.balance(session, member, NOW)
+
+    assert (summary.points, summary.tier, summary.expiring_points) == (100, "bronze", 100)
+    assert summary.expires_at is not None and summary.expires_at.date() == date(2027, 11, 22)
+
+
+async def test_profile_edits_are_saved_and_unknown_fields_refused(session: AsyncSession) -> None:
+    member = (await members.join(session, 42, PHONE, profile(), RULES, NOW)).member
+
+    await members.update_member(session, member, first_name="Sima", news_consent=True)
+    with pytest.raises(ValueError):
+        await members.update_member(session, member, balance=10**6)
+
+    await session.refresh(member)
+    assert (member.first_name, member.news_consent, member.balance) == ("Sima", True, 100)
+
+
+@pytest.mark.parametrize(("typed", "reason"), [("   ", "empty"), ("x" * 65, "too_long"), ("1234", "not_a_name")])
+def test_names_that_are_not_names_are_refused(typed: str, reason: str) -> None:
+    with pytest.raises(InvalidName) as refused:
+        members.clean_name(typed)
+    assert refused.value.reason == reason
+
+
+def test_names_are_trimmed_and_spaces_folded() -> None:
+    assert members.clean_name("  Sara   Ahmadi ") == "Sara Ahmadi"

@@ -51,7 +51,8 @@ class Chat:
         """Feed one update and return what the bot sent because of it."""
         start = len(self.session.requests)
         await self.dispatcher.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
-        return [Reply(method) for method in self.session.requests[start:]]
+        sent = self.session.requests[start:]
+        return [Reply(method) for method in sent if type(method).__name__.startswith(("Send", "Edit", "Answer"))]
 
     async def say(self, text: str) -> list[Reply]:
         """Send a text message (commands included)."""

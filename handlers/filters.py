@@ -1,7 +1,13 @@
-"""Filters on who sent the update."""
+"""Filters on who sent the update and what it carries, all checked in the event loop.
 
+aiogram runs a synchronous filter (a bare magic `F` or a `State`) in a worker thread, a thread hop per
+check; every filter here is async so a busy bot does not pay that on each update.
+"""
+
+from aiogram import F
 from aiogram.filters import Filter
 from aiogram.types import Message, TelegramObject
+from magic_filter import MagicFilter
 
 from storage.models import Member
 
@@ -21,13 +27,26 @@ class IsNewcomer(Filter):
 
 
 class TextIs(Filter):
-    """Passes a message whose text is one of the labels, translated into the current language.
-
-    An async filter on purpose: aiogram runs synchronous (magic) filters in a worker thread.
-    """
+    """Passes a message whose text is one of the labels, translated into the current language."""
 
     def __init__(self, *labels: object) -> None:
         self.labels = labels
 
     async def __call__(self, message: Message) -> bool:
         return message.text is not None and any(message.text == str(label) for label in self.labels)
+
+
+class Magic(Filter):
+    """A magic filter (`F.text`, `F.contact.user_id == F.from_user.id`) checked without a thread hop."""
+
+    def __init__(self, magic: MagicFilter) -> None:
+        self.magic = magic
+
+    async def __call__(self, event: TelegramObject) -> bool:
+        return bool(self.magic.resolve(event))
+
+
+HAS_TEXT = Magic(F.text)
+IS_COMMAND = Magic(F.text.startswith("/"))
+NOT_COMMAND = Magic(~F.text.startswith("/"))
+HAS_CONTACT = Magic(F.contact)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import keyboards
-from handlers.filters import IsMember, TextIs
+from handlers.filters import HAS_TEXT, IS_COMMAND, IsMember, TextIs
 from loyalty import members
 from storage.models import Member
 
@@ -105,8 +105,8 @@ def create_router() -> Router:
 def create_fallback_router() -> Router:
     """Last chance for a member's update that no other route took."""
     router = Router(name="fallback")
-    router.message.register(unknown_command, F.text.startswith("/"))
-    router.message.register(not_understood, F.text)
+    router.message.register(unknown_command, IS_COMMAND)
+    router.message.register(not_understood, HAS_TEXT)
     router.message.register(cannot_read)
     router.callback_query.register(stale_button)
     return router

@@ -1,7 +1,10 @@
 """Keyboards shown to members; every label comes from the catalogs."""
 
+from functools import cache
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
@@ -74,7 +77,12 @@ def consent_choice() -> ReplyKeyboardMarkup:
 
 
 def main_menu() -> ReplyKeyboardMarkup:
-    """The member's main menu."""
+    """The member's main menu in the current language (built once per language: most replies carry it)."""
+    return _main_menu(get_i18n().current_locale)
+
+
+@cache
+def _main_menu(language: str) -> ReplyKeyboardMarkup:
     labels = [MENU_BALANCE, MENU_CARD, MENU_INVITE, MENU_REWARDS, MENU_PROFILE, MENU_HELP]
     texts = [str(label) for label in labels]
     return _reply([texts[0:2], texts[2:4], texts[4:6]])

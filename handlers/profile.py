@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import keyboards
-from handlers.filters import IsMember, TextIs
+from handlers.filters import HAS_TEXT, NOT_COMMAND, IsMember, Magic, TextIs
 from handlers.replies import date_problem, name_problem, profile_text
 from loyalty import members
 from loyalty.calendar import birthday_example, parse_birthday
@@ -117,8 +117,8 @@ def create_router() -> Router:
     router.message.register(show_profile, Command("profile"))
     router.message.register(show_profile, TextIs(keyboards.MENU_PROFILE))
     router.callback_query.register(edit_field, keyboards.ProfileEdit.filter())
-    router.message.register(new_name, Editing.name, F.text, ~F.text.startswith("/"))
-    router.message.register(keep_birthday, Editing.birthday, TextIs(keyboards.SKIP))
-    router.message.register(new_birthday, Editing.birthday, F.text, ~F.text.startswith("/"))
-    router.message.register(not_text, StateFilter(Editing), ~F.text)
+    router.message.register(new_name, StateFilter(Editing.name), HAS_TEXT, NOT_COMMAND)
+    router.message.register(keep_birthday, StateFilter(Editing.birthday), TextIs(keyboards.SKIP))
+    router.message.register(new_birthday, StateFilter(Editing.birthday), HAS_TEXT, NOT_COMMAND)
+    router.message.register(not_text, StateFilter(Editing), Magic(~F.text))
     return router

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import keyboards
 from handlers.club import Club
-from handlers.filters import IsNewcomer, TextIs
+from handlers.filters import HAS_CONTACT, HAS_TEXT, IS_COMMAND, IsNewcomer, Magic, TextIs
 from handlers.replies import date_problem, joined_text, name_problem
 from loyalty import members
 from loyalty.calendar import birthday_example, parse_birthday
@@ -222,25 +222,24 @@ async def got_consent(
 def create_router() -> Router:
     """Routes for newcomers and for every step of joining."""
     router = Router(name="registration")
+    router.message.filter(IsNewcomer())  # one check lets every member's update skip this router
     joining = StateFilter(Joining)
     router.message.register(start_again, CommandStart(), joining)
     router.message.register(
         own_contact,
         StateFilter(Joining.phone, None),
-        IsNewcomer(),
-        F.contact,
-        F.forward_origin.is_(None),
-        F.contact.user_id == F.from_user.id,
+        HAS_CONTACT,
+        Magic(F.forward_origin.is_(None) & (F.contact.user_id == F.from_user.id)),
     )
-    router.message.register(foreign_contact, StateFilter(Joining.phone, None), IsNewcomer(), F.contact)
-    router.message.register(start_newcomer, CommandStart(), IsNewcomer())
-    router.message.register(finish_first, joining, F.text.startswith("/"))
-    router.message.register(typed_phone, Joining.phone, F.text, F.text.func(looks_like_phone))
-    router.message.register(got_name, Joining.name, F.text)
-    router.message.register(skip_birthday, Joining.birthday, TextIs(keyboards.SKIP))
-    router.message.register(got_birthday, Joining.birthday, F.text)
-    router.message.register(got_gender, Joining.gender, F.text)
-    router.message.register(got_consent, Joining.consent, F.text)
+    router.message.register(foreign_contact, StateFilter(Joining.phone, None), HAS_CONTACT)
+    router.message.register(start_newcomer, CommandStart())
+    router.message.register(finish_first, joining, IS_COMMAND)
+    router.message.register(typed_phone, StateFilter(Joining.phone), HAS_TEXT, Magic(F.text.func(looks_like_phone)))
+    router.message.register(got_name, StateFilter(Joining.name), HAS_TEXT)
+    router.message.register(skip_birthday, StateFilter(Joining.birthday), TextIs(keyboards.SKIP))
+    router.message.register(got_birthday, StateFilter(Joining.birthday), HAS_TEXT)
+    router.message.register(got_gender, StateFilter(Joining.gender), HAS_TEXT)
+    router.message.register(got_consent, StateFilter(Joining.consent), HAS_TEXT)
     router.message.register(finish_first, joining)
-    router.message.register(not_yet_member, IsNewcomer())
+    router.message.register(not_yet_member)
     return router

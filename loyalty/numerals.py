@@ -1,6 +1,8 @@
 """Digits in and out: read Persian and Arabic digits, write numbers the way each language does."""
 
-from babel.numbers import format_decimal
+from functools import cache
+
+from babel.numbers import get_group_symbol
 
 _TO_ASCII = str.maketrans("۰۱۲۳۴۵۶۷۸۹٠١٢٣٤٥٦٧٨٩", "01234567890123456789")
 _TO_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
@@ -16,8 +18,13 @@ def local_digits(text: str, language: str) -> str:
     return text.translate(_TO_PERSIAN) if language == "fa" else text
 
 
+@cache
+def _group_symbol(language: str) -> str:
+    """The thousands separator of the language's digits, from CLDR (Persian: ٬ with Persian digits)."""
+    return get_group_symbol(language, numbering_system="arabext" if language == "fa" else "latn")
+
+
 def format_number(value: int, language: str) -> str:
-    """An integer with the language's grouping and digits: 12,500 or ۱۲٬۵۰۰."""
-    if language == "fa":
-        return local_digits(format_decimal(value, locale="fa", numbering_system="arabext"), "fa")
-    return format_decimal(value, locale=language)
+    """An integer with the language's grouping and digits: 12,500 or ۱۲٬۵۰۰ (every shipped language groups by 3)."""
+    grouped = f"{value:,}".replace(",", _group_symbol(language))
+    return local_digits(grouped, language)

@@ -6,15 +6,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import LedgerEntry, Member, PointLot
 
+# Queries run on every update are built once: building a statement costs more than SQLite running it.
+_MEMBER_BY_TELEGRAM_ID = select(Member).where(Member.telegram_id == bindparam("telegram_id"))
+_NEXT_EXPIRY = (
+    select(PointLot.expires_at, func.sum(PointLot.remaining))
+    .where(
+        PointLot.member_id == bindparam("member_id"),
+        PointLot.remaining > 0,
+        PointLot.expires_at > bindparam("now"),
+    )
+    .group_by(PointLot.expires_at)
+    .order_by(PointLot.expires_at)
+    .limit(1)
+)
+
 
 async def member_by_telegram_id(session: AsyncSession, telegram_id: int) -> Member | None:
     """The member linked to a messenger account, if any."""
-    return await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
+    return await session.scalar(_MEMBER_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
 
 
 async def member_by_phone(session: AsyncSession, phone: str) -> Member | None:
@@ -41,20 +55,9 @@ class NextExpiry:
 
 
 async def next_expiry(session: AsyncSession, member_id: int, now: datetime) -> NextExpiry | None:
-    """The open points that expire first, summed over lots expiring at that same moment."""
-    soonest = await session.scalar(
-        select(func.min(PointLot.expires_at)).where(
-            PointLot.member_id == member_id, PointLot.remaining > 0, PointLot.expires_at > now
-        )
-    )
-    if soonest is None:
-        return None
-    points = await session.scalar(
-        select(func.sum(PointLot.remaining)).where(
-            PointLot.member_id == member_id, PointLot.remaining > 0, PointLot.expires_at == soonest
-        )
-    )
-    return NextExpiry(points=int(points or 0), expires_at=soonest)
+    """The open points that expire first, summed over lots expiring at that same moment (one query)."""
+    row = (await session.execute(_NEXT_EXPIRY, {"member_id": member_id, "now": now})).first()
+    return NextExpiry(points=int(row[1]), expires_at=row[0]) if row else None
 
 
 async def history_page(

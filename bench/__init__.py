@@ -1,0 +1,1 @@
+"""Benchmarks: documented commands that measure speed on this machine (figures in BENCHMARKS.md)."""

@@ -1,0 +1,1 @@
+"""Scheduled jobs (birthdays, expiry, tier review) and the broadcast outbox with its paced sender."""

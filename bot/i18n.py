@@ -12,6 +12,7 @@ from typing import Any
 from aiogram.fsm.context import FSMContext
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -23,19 +24,15 @@ DOMAIN = "messages"
 
 
 class CatalogI18n(I18n):
-    """aiogram's I18n reading `.po` catalogs directly, so no compiled `.mo` files live in the repository."""
+    """aiogram's I18n reading `.po` catalogs directly, so no compiled `.mo` files live in the repository.
+
+    Each language may split its texts over several files, one per feature (`messages.po`, `staff.po`…);
+    they are merged into one catalog.
+    """
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
-        """Compile every `locales/<lang>/LC_MESSAGES/messages.po` in memory."""
-        translations: dict[str, gettext.GNUTranslations] = {}
-        for po_path in sorted(self.path.glob(f"*/LC_MESSAGES/{self.domain}.po")):
-            with po_path.open("rb") as po_file:
-                catalog = read_po(po_file, locale=po_path.parent.parent.name)
-            compiled = BytesIO()
-            write_mo(compiled, catalog)
-            compiled.seek(0)
-            translations[po_path.parent.parent.name] = gettext.GNUTranslations(compiled)
-        return translations
+        """Compile every `locales/<lang>/LC_MESSAGES/*.po` of a language, merged, in memory."""
+        return {folder.name: _compile(folder) for folder in sorted(self.path.iterdir()) if folder.is_dir()}
 
     @contextmanager
     def context(self) -> Iterator[I18n]:
@@ -45,6 +42,24 @@ class CatalogI18n(I18n):
             yield self
         finally:
             I18n.reset_current(token)
+
+
+def read_catalog(language_folder: Path) -> Catalog:
+    """All `.po` files of one language merged into one catalog."""
+    merged = Catalog(locale=language_folder.name)
+    for po_path in sorted((language_folder / "LC_MESSAGES").glob("*.po")):
+        with po_path.open("rb") as po_file:
+            for message in read_po(po_file, locale=language_folder.name):
+                if message.id:
+                    merged[message.id] = message
+    return merged
+
+
+def _compile(language_folder: Path) -> gettext.GNUTranslations:
+    compiled = BytesIO()
+    write_mo(compiled, read_catalog(language_folder))
+    compiled.seek(0)
+    return gettext.GNUTranslations(compiled)
 
 
 def create_i18n(default_language: str) -> CatalogI18n:

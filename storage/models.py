@@ -14,6 +14,8 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -44,6 +46,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+OPEN_LOT = text("remaining > 0")
 
 
 class Base(DeclarativeBase):
@@ -89,6 +94,8 @@ class LedgerEntry(Base):
     reason: Mapped[str] = mapped_column(String(64))
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
 
 
 class PointLot(Base):
@@ -98,11 +105,113 @@ class PointLot(Base):
     __table_args__ = (
         CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_in_range"),
         Index("ix_point_lots_member_expiry", "member_id", "expires_at"),
+        Index("ix_point_lots_open_expiry", "expires_at", sqlite_where=OPEN_LOT, postgresql_where=OPEN_LOT),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), unique=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
     points: Mapped[int] = mapped_column(Integer)
     remaining: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LotDraw(Base):
+    """How many points a debit entry took from one lot, so a reversal can give them back with their expiry."""
+
+    __tablename__ = "lot_draws"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("point_lots.id"))
+    points: Mapped[int] = mapped_column(Integer)
+
+
+class Purchase(Base):
+    """A purchase recorded at the counter; its points are the ledger entry `entry_id` (plus any bonus)."""
+
+    __tablename__ = "purchases"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        Index("ix_purchases_member_created", "member_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    receipt: Mapped[str | None] = mapped_column(String(64), unique=True)
+    category: Mapped[str | None] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(Integer)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    staff_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Multiplier(Base):
+    """A time-boxed points campaign: purchases in the window earn `percent`% of the points (200 = double)."""
+
+    __tablename__ = "multipliers"
+    __table_args__ = (CheckConstraint("percent > 100", name="percent_above_100"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    percent: Mapped[int] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    bonus_expiry_days: Mapped[int] = mapped_column(Integer)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaffMember(Base):
+    """A messenger account that works for the shop: owner, manager or cashier."""
+
+    __tablename__ = "staff"
+
+    telegram_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StaffInvite(Base):
+    """A one-time, expiring link that makes whoever opens it a staff member with `role`."""
+
+    __tablename__ = "staff_invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditEntry(Base):
+    """Who did what to whom, when, and from which update."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_member", "member_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    update_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ClubSetting(Base):
+    """One of the owner's rules (earning, tiers, expiry, bonuses) as JSON, validated in `loyalty.rules`."""
+
+    __tablename__ = "club_settings"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -7,22 +7,17 @@ import string
 from pathlib import Path
 
 import pytest
-from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
+from bot.i18n import LOCALES, read_catalog
+
 ROOT = Path(__file__).parent.parent
-LOCALES = ROOT / "bot" / "locales"
 CODE_FOLDERS = ("bot", "handlers", "loyalty", "scheduler")
 GETTEXT_NAMES = {"_", "__", "gettext", "lazy_gettext"}
 
 
-def catalog(language: str) -> Catalog:
-    with (LOCALES / language / "LC_MESSAGES" / "messages.po").open("rb") as po_file:
-        return read_po(po_file, locale=language)
-
-
 def texts(language: str) -> dict[str, str]:
-    return {str(message.id): str(message.string) for message in catalog(language) if message.id}
+    return {str(message.id): str(message.string) for message in read_catalog(LOCALES / language) if message.id}
 
 
 def code_trees() -> list[tuple[str, ast.AST]]:
@@ -84,3 +79,15 @@ def test_persian_texts_are_persian() -> None:
     persian, english = texts("fa"), texts("en")
     repeated = {key for key, text in persian.items() if text == english[key] and any(c.isalpha() for c in text)}
     assert not repeated, f"Persian catalog repeats English: {sorted(repeated)}"
+
+
+@pytest.mark.parametrize("language", ["fa", "en"])
+def test_no_key_is_defined_in_two_files(language: str) -> None:
+    seen: dict[str, str] = {}
+    twice = []
+    for po_path in sorted((LOCALES / language / "LC_MESSAGES").glob("*.po")):
+        with po_path.open("rb") as po_file:
+            for message in read_po(po_file, locale=language):
+                if message.id and seen.setdefault(str(message.id), po_path.name) != po_path.name:
+                    twice.append(f"{message.id} ({seen[str(message.id)]}, {po_path.name})")
+    assert not twice, f"keys defined twice: {twice}"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -37,3 +39,24 @@ def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """Run the block as one write transaction: committed at the end, rolled back (and re-raised) on error.
+
+    A read already open in the session is ended first (the session must hold no pending changes).
+    On SQLite the write lock is taken at BEGIN (IMMEDIATE), so two writers never read the same state
+    and then collide; on PostgreSQL, lock the rows you change (`repositories.lock_member`).
+    After a rollback the session's objects are expired: read what a reply needs from the error.
+    """
+    if session.in_transaction():
+        await session.commit()
+    if session.bind.dialect.name == "sqlite":
+        await session.execute(text("BEGIN IMMEDIATE"))
+    try:
+        yield session
+    except BaseException:
+        await session.rollback()
+        raise
+    await session.commit()

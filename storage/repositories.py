@@ -31,6 +31,15 @@ async def member_by_telegram_id(session: AsyncSession, telegram_id: int) -> Memb
     return await session.scalar(_MEMBER_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
 
 
+async def lock_member(session: AsyncSession, member_id: int) -> Member:
+    """The member, freshly read and locked for the rest of the transaction (FOR UPDATE; SQLite locks at BEGIN)."""
+    statement = select(Member).where(Member.id == member_id).with_for_update()
+    member = await session.scalar(statement.execution_options(populate_existing=True))
+    if member is None:
+        raise LookupError(f"no member {member_id}")
+    return member
+
+
 async def member_by_phone(session: AsyncSession, phone: str) -> Member | None:
     """The member with this E.164 phone number, if any."""
     return await session.scalar(select(Member).where(Member.phone == phone))

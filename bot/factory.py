@@ -18,7 +18,7 @@ from bot.middlewares import ClockMiddleware, DatabaseMiddleware, MemberMiddlewar
 from bot.settings import Settings
 from handlers import create_router
 from handlers.club import Club
-from loyalty.members import ClubRules
+from loyalty.rules import Rules
 
 Clock = Callable[[], datetime]
 
@@ -43,7 +43,7 @@ def create_storage(settings: Settings) -> BaseStorage:
 
 def club_of(settings: Settings) -> Club:
     """What the handlers need to know about the shop."""
-    rules = ClubRules(welcome_bonus=settings.welcome_bonus, points_expiry_days=settings.points_expiry_days)
+    rules = Rules(welcome_bonus=settings.welcome_bonus, expiry_days=settings.points_expiry_days)
     return Club(zone=settings.zone, deep_link_url=settings.deep_link_url, rules=rules)
 
 

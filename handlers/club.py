@@ -3,13 +3,13 @@
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from loyalty.members import ClubRules
+from loyalty.rules import Rules
 
 
 @dataclass(frozen=True)
 class Club:
-    """The shop's time zone, its deep-link base (t.me or another messenger's) and its rules."""
+    """The shop's time zone, deep-link base (t.me or another messenger's), owners and default rules."""
 
     zone: ZoneInfo
     deep_link_url: str
-    rules: ClubRules
+    rules: Rules

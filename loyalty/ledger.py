@@ -1,19 +1,43 @@
-"""The points ledger: every change of points is an entry; credits open lots that expire."""
+"""The points ledger: every change of points is an append-only entry; credits open lots that expire.
+
+Invariants, kept inside each write transaction (see `storage.database.write_transaction`):
+- a member's `balance` equals the sum of `remaining` over the member's lots, and is never negative;
+- a debit draws on the unexpired lots that expire first, and records what it took from each lot
+  (`lot_draws`), so a reversal can give the points back with their original expiry;
+- an idempotency key is used by one entry only: posting the same key twice changes nothing.
+
+`post_credit` and `post_debit` add to the caller's write transaction and expect the member locked
+(`repositories.lock_member`); `spend`, `adjust` and `reverse_debit` are whole operations.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from sqlalchemy import update
+from sqlalchemy import String, bindparam, cast, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
+from loyalty.errors import InsufficientPoints
 from storage import repositories
-from storage.models import LedgerEntry, Member, PointLot
+from storage.database import write_transaction
+from storage.models import LedgerEntry, LotDraw, Member, PointLot
 
-BONUS = "bonus"
 WELCOME = "welcome"
+EXPIRED = "expired"
+EXPIRY_CHUNK = 2_000  # members per statement batch of the expiry job
+
+
+class Kind(StrEnum):
+    """What an entry is; credits are positive, debits negative."""
+
+    EARN = "earn"
+    BONUS = "bonus"
+    SPEND = "spend"
+    EXPIRE = "expire"
+    ADJUST = "adjust"
+    REVERSAL = "reversal"
 
 
 @dataclass(frozen=True)
@@ -26,45 +50,250 @@ class Balance:
     expires_at: datetime | None
 
 
-async def credit(
+@dataclass(frozen=True)
+class Posted:
+    """The outcome of an operation: its entry, the balance after it, and whether the key was seen before."""
+
+    entry: LedgerEntry
+    balance: int
+    duplicate: bool
+
+
+async def post_credit(
     session: AsyncSession,
     member: Member,
     *,
     points: int,
-    kind: str,
+    kind: Kind,
     reason: str,
     key: str,
     now: datetime,
-    expires_in: timedelta,
+    expires_at: datetime,
+    actor_id: int | None = None,
+    reverses_id: int | None = None,
 ) -> LedgerEntry:
-    """Credit `points` under the idempotency key `key`, once: a repeated key returns the first entry.
-
-    Adds to the caller's transaction; the caller commits.
-    """
+    """Credit `points` in one new lot expiring at `expires_at`."""
     if points <= 0:
         raise ValueError("a credit is a positive number of points")
-    existing = await repositories.entry_by_key(session, key)
-    if existing is not None:
-        return existing
+    entry = await _entry(session, member, points, kind, reason, key, now, actor_id, reverses_id)
+    session.add(
+        PointLot(member_id=member.id, entry_id=entry.id, points=points, remaining=points, expires_at=expires_at)
+    )
+    await _move_balance(session, member, points)
+    return entry
+
+
+async def post_debit(
+    session: AsyncSession,
+    member: Member,
+    *,
+    points: int,
+    kind: Kind,
+    reason: str,
+    key: str,
+    now: datetime,
+    actor_id: int | None = None,
+    reverses_id: int | None = None,
+    first_lots: frozenset[int] = frozenset(),
+) -> LedgerEntry:
+    """Debit `points` from the unexpired lots, `first_lots` first, then those that expire soonest.
+
+    Raises InsufficientPoints (writing nothing) when the unexpired lots hold fewer points.
+    """
+    if points <= 0:
+        raise ValueError("a debit is a positive number of points")
+    lots = await repositories.open_lots(session, member.id, now)
+    lots.sort(key=lambda lot: (lot.id not in first_lots, lot.expires_at, lot.id))
+    available = sum(lot.remaining for lot in lots)
+    if available < points:
+        raise InsufficientPoints(available, points)
+    entry = await _entry(session, member, -points, kind, reason, key, now, actor_id, reverses_id)
+    await _draw(session, entry, lots, points)
+    await _move_balance(session, member, -points)
+    return entry
+
+
+async def _entry(
+    session: AsyncSession,
+    member: Member,
+    points: int,
+    kind: Kind,
+    reason: str,
+    key: str,
+    now: datetime,
+    actor_id: int | None,
+    reverses_id: int | None,
+) -> LedgerEntry:
     entry = LedgerEntry(
-        member_id=member.id, kind=kind, points=points, reason=reason, idempotency_key=key, created_at=now
+        member_id=member.id,
+        kind=kind,
+        points=points,
+        reason=reason,
+        idempotency_key=key,
+        created_at=now,
+        actor_id=actor_id,
+        reverses_id=reverses_id,
     )
     session.add(entry)
     await session.flush()
-    session.add(
-        PointLot(
-            member_id=member.id,
-            entry_id=entry.id,
-            points=points,
-            remaining=points,
-            expires_at=now + expires_in,
-        )
-    )
-    new_balance = await session.scalar(
-        update(Member).where(Member.id == member.id).values(balance=Member.balance + points).returning(Member.balance)
-    )
-    set_committed_value(member, "balance", new_balance)
     return entry
+
+
+async def _draw(session: AsyncSession, entry: LedgerEntry, lots: list[PointLot], points: int) -> None:
+    """Take `points` from `lots` in order, recording each draw."""
+    left = points
+    for lot in lots:
+        if left == 0:
+            break
+        taken = min(left, lot.remaining)
+        lot.remaining -= taken
+        session.add(LotDraw(entry_id=entry.id, lot_id=lot.id, points=taken))
+        left -= taken
+    await session.flush()
+
+
+async def _move_balance(session: AsyncSession, member: Member, points: int) -> None:
+    """Change the stored balance atomically in the database and on the loaded member."""
+    await session.flush()
+    statement = update(Member).where(Member.id == member.id).values(balance=Member.balance + points)
+    member.balance = await session.scalar(statement.returning(Member.balance))  # type: ignore[assignment]
+
+
+async def expire_member(session: AsyncSession, member_id: int, now: datetime) -> int:
+    """Expire the member's lots that are due (inside the caller's transaction); returns points expired."""
+    return await _expire_chunk(session, [member_id], now)
+
+
+async def expire_due(session: AsyncSession, now: datetime) -> int:
+    """The nightly job: expire every due lot, a chunk of members per transaction; returns points expired."""
+    members = (await session.scalars(_DUE_MEMBERS, {"now": now})).all()
+    if session.in_transaction():
+        await session.commit()
+    expired = 0
+    for first in range(0, len(members), EXPIRY_CHUNK):
+        async with write_transaction(session):
+            expired += await _expire_chunk(session, list(members[first : first + EXPIRY_CHUNK]), now)
+    return expired
+
+
+_DUE = (PointLot.remaining > 0) & (PointLot.expires_at <= bindparam("now"))
+_DUE_MEMBERS = select(PointLot.member_id).where(_DUE).distinct().order_by(PointLot.member_id)
+
+
+async def _expire_chunk(session: AsyncSession, member_ids: list[int], now: datetime) -> int:
+    """Set-based expiry for some members: one entry per member, a draw per lot, lots emptied, balances moved."""
+    await repositories.lock_members(session, member_ids)
+    due = _DUE & PointLot.member_id.in_(bindparam("ids", expanding=True))
+    params = {"now": now, "ids": member_ids}
+    total = await session.scalar(select(func.sum(PointLot.remaining)).where(due), params)
+    if not total:
+        return 0
+    key = literal(f"expire:{now.isoformat()}:", String) + cast(PointLot.member_id, String)
+    entries = (
+        select(
+            PointLot.member_id,
+            literal(Kind.EXPIRE.value, String),
+            -func.sum(PointLot.remaining),
+            literal(EXPIRED, String),
+            key,
+            literal(now, LedgerEntry.created_at.type),
+        )
+        .where(due)
+        .group_by(PointLot.member_id)
+    )
+    columns = ["member_id", "kind", "points", "reason", "idempotency_key", "created_at"]
+    await session.execute(insert(LedgerEntry).from_select(columns, entries), params)
+    draws = select(LedgerEntry.id, PointLot.id, PointLot.remaining).join(
+        LedgerEntry, LedgerEntry.idempotency_key == key
+    )
+    await session.execute(insert(LotDraw).from_select(["entry_id", "lot_id", "points"], draws.where(due)), params)
+    member_due = select(func.coalesce(func.sum(PointLot.remaining), 0)).where(due, PointLot.member_id == Member.id)
+    members = update(Member).where(Member.id.in_(bindparam("ids", expanding=True)))
+    await session.execute(members.values(balance=Member.balance - member_due.scalar_subquery()), params)
+    await session.execute(update(PointLot).where(due).values(remaining=0), params)
+    return int(total)
+
+
+async def spend(
+    session: AsyncSession, member_id: int, points: int, *, reason: str, key: str, now: datetime, actor_id: int | None
+) -> Posted:
+    """Spend points in one transaction (due lots expire first); the same key twice spends once."""
+    async with write_transaction(session):
+        member = await repositories.lock_member(session, member_id)
+        seen = await repositories.entry_by_key(session, key)
+        if seen is not None:
+            return Posted(seen, member.balance, duplicate=True)
+        await expire_member(session, member_id, now)
+        entry = await post_debit(
+            session, member, points=points, kind=Kind.SPEND, reason=reason, key=key, now=now, actor_id=actor_id
+        )
+    return Posted(entry, member.balance, duplicate=False)
+
+
+async def adjust(
+    session: AsyncSession,
+    member_id: int,
+    points: int,
+    *,
+    reason: str,
+    key: str,
+    now: datetime,
+    actor_id: int,
+    expiry_days: int,
+) -> Posted:
+    """A manual correction by staff, up or down, with a mandatory reason; one transaction, once per key."""
+    if points == 0 or not reason.strip():
+        raise ValueError("an adjustment needs points and a reason")
+    async with write_transaction(session):
+        member = await repositories.lock_member(session, member_id)
+        seen = await repositories.entry_by_key(session, key)
+        if seen is not None:
+            return Posted(seen, member.balance, duplicate=True)
+        await expire_member(session, member_id, now)
+        if points > 0:
+            entry = await post_credit(
+                session,
+                member,
+                points=points,
+                kind=Kind.ADJUST,
+                reason=reason,
+                key=key,
+                now=now,
+                expires_at=now + timedelta(days=expiry_days),
+                actor_id=actor_id,
+            )
+        else:
+            entry = await post_debit(
+                session, member, points=-points, kind=Kind.ADJUST, reason=reason, key=key, now=now, actor_id=actor_id
+            )
+    return Posted(entry, member.balance, duplicate=False)
+
+
+async def reverse_debit(
+    session: AsyncSession, debit_id: int, *, key: str, now: datetime, actor_id: int | None
+) -> Posted:
+    """Give back what a debit took, lot by lot with each lot's original expiry, as one new entry."""
+    async with write_transaction(session):
+        debit = await session.get(LedgerEntry, debit_id)
+        if debit is None or debit.points >= 0:
+            raise ValueError("only a debit can be reversed this way")
+        member = await repositories.lock_member(session, debit.member_id)
+        seen = await repositories.entry_by_key(session, key)
+        if seen is not None:
+            return Posted(seen, member.balance, duplicate=True)
+        entry = await _entry(session, member, -debit.points, Kind.REVERSAL, "reversal", key, now, actor_id, debit.id)
+        for lot in await repositories.drawn_lots(session, debit.id):
+            session.add(
+                PointLot(
+                    member_id=member.id,
+                    entry_id=entry.id,
+                    points=lot.points,
+                    remaining=lot.points,
+                    expires_at=lot.expires_at,
+                )
+            )
+        await _move_balance(session, member, -debit.points)
+    return Posted(entry, member.balance, duplicate=False)
 
 
 async def balance(session: AsyncSession, member: Member, now: datetime) -> Balance:

@@ -8,23 +8,17 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import ledger
+from loyalty import ledger, rules
 from loyalty.codes import new_member_code
 from loyalty.errors import InvalidName, PhoneTaken
+from loyalty.rules import Rules
 from storage import repositories
+from storage.database import write_transaction
 from storage.models import Member
 
 MAX_NAME_LENGTH = 64
 CODE_ATTEMPTS = 20
 GENDERS = ("female", "male")
-
-
-@dataclass(frozen=True)
-class ClubRules:
-    """The owner's rules that joining needs."""
-
-    welcome_bonus: int
-    points_expiry_days: int
 
 
 @dataclass(frozen=True)
@@ -69,20 +63,19 @@ async def ensure_phone_free(session: AsyncSession, phone: str, telegram_id: int)
 
 
 async def join(
-    session: AsyncSession, telegram_id: int, phone: str, profile: Profile, rules: ClubRules, now: datetime
+    session: AsyncSession, telegram_id: int, phone: str, profile: Profile, defaults: Rules, now: datetime
 ) -> Joined:
     """Make the account a member in one transaction (linking an imported phone); welcome bonus once."""
     existing = await repositories.member_by_telegram_id(session, telegram_id)
     if existing is not None:
         return Joined(existing, bonus=0, already_member=True)
     try:
-        member = await _member_for_phone(session, telegram_id, phone)
-        _apply_profile(member, profile, now)
-        await session.flush()
-        bonus = await _welcome_bonus(session, member, rules, now)
-        await session.commit()
+        async with write_transaction(session):
+            member = await _member_for_phone(session, telegram_id, phone)
+            _apply_profile(member, profile, now)
+            await session.flush()
+            bonus = await _welcome_bonus(session, member, await rules.current(session, defaults), now)
     except IntegrityError:
-        await session.rollback()
         raced = await repositories.member_by_telegram_id(session, telegram_id)
         if raced is None:
             raise PhoneTaken(phone) from None
@@ -125,19 +118,20 @@ def _apply_profile(member: Member, profile: Profile, now: datetime) -> None:
     member.joined_at = now
 
 
-async def _welcome_bonus(session: AsyncSession, member: Member, rules: ClubRules, now: datetime) -> int:
+async def _welcome_bonus(session: AsyncSession, member: Member, club_rules: Rules, now: datetime) -> int:
     """Credit the welcome bonus once per member (its idempotency key is the member's id)."""
-    if rules.welcome_bonus <= 0:
+    key = f"welcome:{member.id}"
+    if club_rules.welcome_bonus <= 0 or await repositories.entry_by_key(session, key) is not None:
         return 0
-    entry = await ledger.credit(
+    entry = await ledger.post_credit(
         session,
         member,
-        points=rules.welcome_bonus,
-        kind=ledger.BONUS,
+        points=club_rules.welcome_bonus,
+        kind=ledger.Kind.BONUS,
         reason=ledger.WELCOME,
-        key=f"welcome:{member.id}",
+        key=key,
         now=now,
-        expires_in=timedelta(days=rules.points_expiry_days),
+        expires_at=now + timedelta(days=club_rules.expiry_days),
     )
     return entry.points
 
@@ -147,10 +141,10 @@ async def update_member(session: AsyncSession, member: Member, **changes: object
     refused = set(changes) - _EDITABLE
     if refused:
         raise ValueError(f"not editable: {', '.join(sorted(refused))}")
-    for field, value in changes.items():
-        setattr(member, field, value)
-    session.add(member)
-    await session.commit()
+    async with write_transaction(session):
+        for field, value in changes.items():
+            setattr(member, field, value)
+        session.add(member)
     return member
 
 

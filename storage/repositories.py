@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import LedgerEntry, Member, PointLot
+from storage.models import LedgerEntry, LotDraw, Member, PointLot
 
 # Queries run on every update are built once: building a statement costs more than SQLite running it.
 _MEMBER_BY_TELEGRAM_ID = select(Member).where(Member.telegram_id == bindparam("telegram_id"))
@@ -38,6 +38,39 @@ async def lock_member(session: AsyncSession, member_id: int) -> Member:
     if member is None:
         raise LookupError(f"no member {member_id}")
     return member
+
+
+async def lock_members(session: AsyncSession, member_ids: list[int]) -> None:
+    """Lock many members for the rest of the transaction, in id order so two lockers never deadlock."""
+    if session.bind.dialect.name != "sqlite":
+        await session.execute(select(Member.id).where(Member.id.in_(member_ids)).order_by(Member.id).with_for_update())
+
+
+async def open_lots(session: AsyncSession, member_id: int, now: datetime) -> list[PointLot]:
+    """The member's unexpired lots with points left."""
+    statement = select(PointLot).where(
+        PointLot.member_id == member_id, PointLot.remaining > 0, PointLot.expires_at > now
+    )
+    return list((await session.scalars(statement.execution_options(populate_existing=True))).all())
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """Points a debit took from one lot, and when that lot expires."""
+
+    points: int
+    expires_at: datetime
+
+
+async def drawn_lots(session: AsyncSession, entry_id: int) -> list[Drawn]:
+    """What a debit entry took from each lot."""
+    rows = await session.execute(
+        select(LotDraw.points, PointLot.expires_at)
+        .join(PointLot, PointLot.id == LotDraw.lot_id)
+        .where(LotDraw.entry_id == entry_id)
+        .order_by(LotDraw.id)
+    )
+    return [Drawn(points, expires_at) for points, expires_at in rows]
 
 
 async def member_by_phone(session: AsyncSession, phone: str) -> Member | None:

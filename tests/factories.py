@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.codes import new_member_code
-from loyalty.members import ClubRules, Profile
+from loyalty.members import Profile
+from loyalty.rules import Rules
 from storage.models import Member
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-RULES = ClubRules(welcome_bonus=100, points_expiry_days=365)
+RULES = Rules(welcome_bonus=100, expiry_days=365)
 
 
 def profile(name: str = "Sara", language: str = "fa", **fields: object) -> Profile:

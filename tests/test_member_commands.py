@@ -139,15 +139,15 @@ async def test_history_pages_through_older_entries(chat_with: MakeChat, sessions
     async with sessions() as session:
         member = await session.merge(await member_of(sessions))
         for number in range(6):
-            await ledger.credit(
+            await ledger.post_credit(
                 session,
                 member,
                 points=10,
-                kind="bonus",
+                kind=ledger.Kind.BONUS,
                 reason="welcome",
                 key=f"extra:{number}",
                 now=NOW,
-                expires_in=DAY,
+                expires_at=NOW + DAY,
             )
         await session.commit()
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import ledger, members
 from loyalty.errors import InvalidName, PhoneTaken
-from loyalty.members import ClubRules
+from loyalty.rules import Rules
 from storage.models import LedgerEntry, Member, PointLot
 from tests.factories import NOW, RULES, imported_member, profile
 
@@ -44,7 +44,7 @@ async def test_joining_twice_credits_the_bonus_once(session: AsyncSession) -> No
 
 
 async def test_no_bonus_when_the_owner_sets_none(session: AsyncSession) -> None:
-    joined = await members.join(session, 42, PHONE, profile(), ClubRules(0, 365), NOW)
+    joined = await members.join(session, 42, PHONE, profile(), Rules(welcome_bonus=0), NOW)
     assert joined.bonus == 0 and joined.member.balance == 0
     assert await count(session, LedgerEntry) == 0
 

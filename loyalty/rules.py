@@ -1,0 +1,123 @@
+"""The owner's rules: how purchases earn points, when points expire, the tiers, the welcome bonus.
+
+Defaults come from the settings; what the owner changes in /settings is stored in the database
+(`club_settings`, one JSON document) and validated here, with an audit entry per change.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loyalty import audit
+from loyalty.errors import InvalidRule
+from storage.models import ClubSetting
+
+RULES_KEY = "rules"
+MAX_AMOUNT = 10**13  # money units; a purchase above this is a typing mistake, not a sale
+
+Points = Annotated[int, Field(ge=0, le=1_000_000)]
+Percent = Annotated[int, Field(ge=100, le=1000)]
+
+
+class Tier(BaseModel):
+    """A tier reached by qualifying spend over the rolling window; `percent` multiplies earned points."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")]
+    threshold: Annotated[int, Field(ge=0, le=MAX_AMOUNT)]
+    percent: Percent = 100
+
+
+DEFAULT_TIERS = (
+    Tier(name="bronze", threshold=0, percent=100),
+    Tier(name="silver", threshold=20_000_000, percent=125),
+    Tier(name="gold", threshold=100_000_000, percent=150),
+)
+
+
+class Rules(BaseModel):
+    """Every rule the owner sets; amounts are in the shop's currency unit."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount_per_point: Annotated[int, Field(ge=1, le=MAX_AMOUNT)] = 10_000
+    min_purchase: Annotated[int, Field(ge=0, le=MAX_AMOUNT)] = 0
+    expiry_days: Annotated[int, Field(ge=1, le=3650)] = 365
+    welcome_bonus: Points = 100
+    tier_window_days: Annotated[int, Field(ge=1, le=3650)] = 365
+    tiers: tuple[Tier, ...] = DEFAULT_TIERS
+
+    @model_validator(mode="after")
+    def _tiers_climb(self) -> Rules:
+        """The first tier starts at zero; thresholds and names are increasing and distinct."""
+        thresholds = [tier.threshold for tier in self.tiers]
+        if not self.tiers or thresholds[0] != 0:
+            raise ValueError("the first tier must start at 0")
+        if thresholds != sorted(set(thresholds)) or len({tier.name for tier in self.tiers}) != len(self.tiers):
+            raise ValueError("tiers need increasing thresholds and distinct names")
+        return self
+
+    def tier(self, spend: int) -> Tier:
+        """The tier a qualifying spend reaches."""
+        return [tier for tier in self.tiers if tier.threshold <= spend][-1]
+
+    def next_tier(self, spend: int) -> Tier | None:
+        """The next tier above what `spend` reaches, if any."""
+        return next((tier for tier in self.tiers if tier.threshold > spend), None)
+
+    def tier_named(self, name: str) -> Tier:
+        """The tier called `name` (the lowest one for an unknown name, e.g. a tier the owner removed)."""
+        return next((tier for tier in self.tiers if tier.name == name), self.tiers[0])
+
+    def base_points(self, amount: int) -> int:
+        """Points a purchase earns before multipliers: whole points only, rounded down."""
+        return amount // self.amount_per_point
+
+
+async def current(session: AsyncSession, defaults: Rules) -> Rules:
+    """The rules in force: the owner's stored changes over the defaults from the settings."""
+    stored = await session.get(ClubSetting, RULES_KEY)
+    if stored is None:
+        return defaults
+    return Rules.model_validate({**defaults.model_dump(), **json.loads(stored.value)})
+
+
+async def change(
+    session: AsyncSession,
+    defaults: Rules,
+    field: str,
+    value: Any,
+    *,
+    actor_id: int,
+    now: datetime,
+    update_id: int | None,
+) -> Rules:
+    """Validate and store one change, with an audit entry; adds to the caller's write transaction."""
+    before = await current(session, defaults)
+    if field not in Rules.model_fields:
+        raise InvalidRule(field, "unknown")
+    try:
+        after = Rules.model_validate({**before.model_dump(), field: value})
+    except ValidationError as error:
+        raise InvalidRule(field, error.errors()[0].get("type", "invalid")) from None
+    stored = await session.get(ClubSetting, RULES_KEY) or ClubSetting(key=RULES_KEY)
+    stored.value = after.model_dump_json()
+    stored.updated_by, stored.updated_at = actor_id, now
+    session.add(stored)
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        action="settings.change",
+        now=now,
+        update_id=update_id,
+        field=field,
+        before=before.model_dump(mode="json")[field],
+        after=after.model_dump(mode="json")[field],
+    )
+    return after

@@ -27,3 +27,9 @@ def grouped(code: str) -> str:
     """A code split in two halves for reading aloud: 4821 3375."""
     half = len(code) // 2
     return f"{code[:half]} {code[half:]}"
+
+
+def looks_like_member_code(text: str) -> bool:
+    """Eight digits (spaces and dashes allowed), valid or not: a code someone meant to type."""
+    digits = "".join(char for char in ascii_digits(text) if char not in " -")
+    return len(digits) == BODY_DIGITS + 1 and digits.isdigit()

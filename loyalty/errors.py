@@ -60,6 +60,14 @@ class UnknownMember(LoyaltyError):
     """No member has this code or phone number."""
 
 
+class MistypedCode(LoyaltyError):
+    """Eight digits whose check digit is wrong: a member code with a typo."""
+
+
+class NotAMemberReference(LoyaltyError):
+    """The text is neither a member code nor a phone number."""
+
+
 class ReceiptTaken(LoyaltyError):
     """This receipt number was recorded before, for another purchase."""
 

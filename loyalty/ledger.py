@@ -202,16 +202,48 @@ async def _expire_chunk(session: AsyncSession, member_ids: list[int], now: datet
         .group_by(PointLot.member_id)
     )
     columns = ["member_id", "kind", "points", "reason", "idempotency_key", "created_at"]
-    await session.execute(insert(LedgerEntry).from_select(columns, entries), params)
+    await session.execute(insert(LedgerEntry.__table__).from_select(columns, entries), params)
     draws = select(LedgerEntry.id, PointLot.id, PointLot.remaining).join(
         LedgerEntry, LedgerEntry.idempotency_key == key
     )
-    await session.execute(insert(LotDraw).from_select(["entry_id", "lot_id", "points"], draws.where(due)), params)
+    await session.execute(insert(LotDraw.__table__).from_select(["entry_id", "lot_id", "points"], draws.where(due)), params)
     member_due = select(func.coalesce(func.sum(PointLot.remaining), 0)).where(due, PointLot.member_id == Member.id)
     members = update(Member).where(Member.id.in_(bindparam("ids", expanding=True)))
     await session.execute(members.values(balance=Member.balance - member_due.scalar_subquery()), params)
     await session.execute(update(PointLot).where(due).values(remaining=0), params)
     return int(total)
+
+
+async def grant(
+    session: AsyncSession,
+    member_id: int,
+    points: int,
+    *,
+    kind: Kind,
+    reason: str,
+    key: str,
+    now: datetime,
+    expires_at: datetime,
+    actor_id: int | None = None,
+) -> Posted:
+    """Credit points (a bonus, a gift) in one transaction; the same key twice credits once."""
+    async with write_transaction(session):
+        member = await repositories.lock_member(session, member_id)
+        seen = await repositories.entry_by_key(session, key)
+        if seen is not None:
+            return Posted(seen, member.balance, duplicate=True)
+        entry = await post_credit(
+            session,
+            member,
+            points=points,
+            kind=kind,
+            reason=reason,
+            key=key,
+            now=now,
+            expires_at=expires_at,
+            actor_id=actor_id,
+        )
+    return Posted(entry, member.balance, duplicate=False)
 
 
 async def spend(

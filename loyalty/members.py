@@ -9,8 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import ledger, rules
-from loyalty.codes import new_member_code
-from loyalty.errors import InvalidName, PhoneTaken
+from loyalty.codes import looks_like_member_code, new_member_code, read_member_code
+from loyalty.errors import InvalidName, InvalidPhone, MistypedCode, NotAMemberReference, PhoneTaken, UnknownMember
+from loyalty.phones import normalise_phone
 from loyalty.rules import Rules
 from storage import repositories
 from storage.database import write_transaction
@@ -149,3 +150,24 @@ async def update_member(session: AsyncSession, member: Member, **changes: object
 
 
 _EDITABLE = frozenset({"first_name", "birthday", "birthday_calendar", "gender", "news_consent", "language", "stopped"})
+
+
+async def find(session: AsyncSession, reference: str) -> Member:
+    """The member a cashier means by a member code or a phone number, in any digits.
+
+    Raises MistypedCode (eight digits, wrong check digit), UnknownMember, or NotAMemberReference.
+    """
+    if looks_like_member_code(reference):
+        code = read_member_code(reference)
+        if code is None:
+            raise MistypedCode(reference)
+        member = await repositories.member_by_code(session, code)
+    else:
+        try:
+            phone = normalise_phone(reference)
+        except InvalidPhone:
+            raise NotAMemberReference(reference) from None
+        member = await repositories.member_by_phone(session, phone)
+    if member is None:
+        raise UnknownMember(reference)
+    return member

@@ -139,6 +139,7 @@ class Purchase(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     amount: Mapped[int] = mapped_column(BigInteger)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     receipt: Mapped[str | None] = mapped_column(String(64), unique=True)
     category: Mapped[str | None] = mapped_column(String(32))
     points: Mapped[int] = mapped_column(Integer)

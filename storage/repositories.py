@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import LedgerEntry, LotDraw, Member, PointLot
+from storage.models import LedgerEntry, LotDraw, Member, PointLot, Purchase
 
 # Queries run on every update are built once: building a statement costs more than SQLite running it.
 _MEMBER_BY_TELEGRAM_ID = select(Member).where(Member.telegram_id == bindparam("telegram_id"))
@@ -73,9 +73,29 @@ async def drawn_lots(session: AsyncSession, entry_id: int) -> list[Drawn]:
     return [Drawn(points, expires_at) for points, expires_at in rows]
 
 
+async def purchase_by_key(session: AsyncSession, key: str) -> Purchase | None:
+    """The purchase recorded under this idempotency key, if any."""
+    return await session.scalar(select(Purchase).where(Purchase.idempotency_key == key))
+
+
+async def purchase_by_receipt(session: AsyncSession, receipt: str) -> Purchase | None:
+    """The purchase with this receipt number, if any."""
+    return await session.scalar(select(Purchase).where(Purchase.receipt == receipt))
+
+
+async def lot_ids_of_entries(session: AsyncSession, entry_ids: list[int]) -> list[int]:
+    """The lots these credit entries opened."""
+    return list((await session.scalars(select(PointLot.id).where(PointLot.entry_id.in_(entry_ids)))).all())
+
+
 async def member_by_phone(session: AsyncSession, phone: str) -> Member | None:
     """The member with this E.164 phone number, if any."""
     return await session.scalar(select(Member).where(Member.phone == phone))
+
+
+async def member_by_code(session: AsyncSession, code: str) -> Member | None:
+    """The member with this member code, if any."""
+    return await session.scalar(select(Member).where(Member.code == code))
 
 
 async def code_exists(session: AsyncSession, code: str) -> bool:

@@ -73,6 +73,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=128), nullable=False),
     sa.Column('receipt', sa.String(length=64), nullable=True),
     sa.Column('category', sa.String(length=32), nullable=True),
     sa.Column('points', sa.Integer(), nullable=False),
@@ -84,6 +85,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['entry_id'], ['ledger_entries.id'], name=op.f('fk_purchases_entry_id_ledger_entries')),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_purchases_member_id_members')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_purchases')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_purchases_idempotency_key')),
     sa.UniqueConstraint('receipt', name=op.f('uq_purchases_receipt'))
     )
     with op.batch_alter_table('purchases', schema=None) as batch_op:

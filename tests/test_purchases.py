@@ -1,0 +1,229 @@
+"""Earning at the counter, tiers, campaign multipliers, undo, the owner's rules — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from loyalty import members, purchases, rules, tiers
+from loyalty.errors import (
+    AlreadyReversed,
+    InvalidAmount,
+    InvalidRule,
+    MistypedCode,
+    NotAMemberReference,
+    PurchaseNotFound,
+    ReceiptTaken,
+    UnknownMember,
+)
+from loyalty.money import parse_amount
+from loyalty.rules import Rules
+from storage.models import AuditEntry, LedgerEntry, Member, PointLot, Purchase
+from tests.factories import NOW, imported_member
+from tests.test_ledger import books, new_member, take
+
+Sessions = async_sessionmaker[AsyncSession]
+DAY = timedelta(days=1)
+RULES = Rules(amount_per_point=10_000, welcome_bonus=0)
+CASHIER = 500
+
+
+async def buy(
+    sessions: Sessions, member_id: int, amount: int, receipt: str | None = None, update_id: int = 1, at=NOW
+) -> purchases.Earned:
+    async with sessions() as session:
+        return await purchases.record_purchase(
+            session,
+            RULES,
+            member_id=member_id,
+            amount=amount,
+            receipt=receipt,
+            staff_id=CASHIER,
+            update_id=update_id,
+            now=at,
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [("250000", 250_000), ("۲۵۰٬۰۰۰", 250_000), ("250,000", 250_000), ("٢٥٠ ٠٠٠", 250_000), ("1_000", 1000)],
+)
+def test_amounts_are_read_in_any_digits_and_grouping(text: str, amount: int) -> None:
+    assert parse_amount(text) == amount
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("-5000", "not_positive"),
+        ("0", "not_positive"),
+        ("12.5", "not_a_number"),
+        ("abc", "not_a_number"),
+        ("", "not_a_number"),
+        ("9" * 30, "too_large"),
+        ("۱۲a", "not_a_number"),
+    ],
+)
+def test_bad_amounts_are_refused_with_a_reason(text: str, reason: str) -> None:
+    with pytest.raises(InvalidAmount) as refused:
+        parse_amount(text)
+    assert refused.value.reason == reason
+
+
+async def test_points_are_whole_and_rounded_down(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    earned = await buy(sessions, member_id, 259_999, receipt="R1")
+    assert (earned.points, earned.balance, earned.duplicate) == (25, 25, False)
+    assert earned.progress.next_tier == "silver" and earned.progress.missing == 20_000_000 - 259_999
+    assert await books(sessions, member_id) == (25, 25, 25)
+
+
+async def test_a_small_purchase_is_recorded_without_points(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    earned = await buy(sessions, member_id, 9_999, receipt="small")
+    assert earned.points == 0 and earned.purchase.entry_id is None
+    async with sessions() as session:
+        assert await tiers.qualifying_spend(session, member_id, RULES, NOW) == 9_999
+
+
+async def test_a_repeated_receipt_is_already_recorded_and_earns_once(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    first = await buy(sessions, member_id, 100_000, receipt="R-7")
+    again = await buy(sessions, member_id, 100_000, receipt="R-7", update_id=2)
+    assert again.duplicate and again.purchase.id == first.purchase.id and again.balance == 10
+    other = await new_member(sessions)
+    with pytest.raises(ReceiptTaken):
+        await buy(sessions, other, 50_000, receipt="R-7")
+    assert await books(sessions, other) == (0, 0, 0)
+
+
+async def test_without_a_receipt_the_update_is_the_key(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    await buy(sessions, member_id, 100_000, update_id=77)
+    assert (await buy(sessions, member_id, 100_000, update_id=77)).duplicate
+    assert not (await buy(sessions, member_id, 100_000, update_id=78)).duplicate
+    assert await books(sessions, member_id) == (20, 20, 20)
+
+
+async def test_the_minimum_purchase_is_enforced(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    async with sessions() as session:
+        with pytest.raises(InvalidAmount) as refused:
+            await purchases.record_purchase(
+                session,
+                RULES.model_copy(update={"min_purchase": 50_000}),
+                member_id=member_id,
+                amount=49_999,
+                receipt=None,
+                staff_id=CASHIER,
+                update_id=1,
+                now=NOW,
+            )
+    assert (refused.value.reason, refused.value.minimum) == ("below_minimum", 50_000)
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Purchase)) == 0
+
+
+async def test_reaching_a_threshold_upgrades_at_once_and_the_tier_multiplies_points(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    first = await buy(sessions, member_id, 19_000_000, receipt="A")
+    upgrade = await buy(sessions, member_id, 1_000_000, receipt="B")
+    assert (first.upgraded_from, upgrade.upgraded_from, upgrade.member.tier) == (None, "bronze", "silver")
+    silver = await buy(sessions, member_id, 1_000_000, receipt="C")
+    assert silver.points == 125  # 100 points at silver's 125%
+    async with sessions() as session:
+        actions = (await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()
+    assert actions.count("tier.up") == 1 and actions.count("purchase.record") == 3
+
+
+async def test_a_campaign_adds_points_that_expire_on_their_own(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    async with sessions() as session:
+        await purchases.add_multiplier(
+            session,
+            name="slow week",
+            percent=200,
+            starts_at=NOW - DAY,
+            ends_at=NOW + DAY,
+            bonus_expiry_days=30,
+            actor_id=1,
+            now=NOW,
+        )
+    earned = await buy(sessions, member_id, 500_000, receipt="double")
+    after = await buy(sessions, member_id, 500_000, receipt="later", at=NOW + 2 * DAY)
+    assert (earned.points, earned.campaign_points, after.points) == (100, 50, 50)
+    async with sessions() as session:
+        expiries = sorted((await session.execute(select(PointLot.points, PointLot.expires_at))).all())
+    assert expiries == sorted([(50, NOW + 365 * DAY), (50, NOW + 30 * DAY), (50, NOW + 2 * DAY + 365 * DAY)])
+
+
+async def test_undo_takes_back_the_points_as_far_as_they_are_left(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    await buy(sessions, member_id, 1_000_000, receipt="U1")
+    await take(sessions, member_id, 80, "spent", NOW)
+    async with sessions() as session:
+        undone = await purchases.undo_purchase(session, receipt="U1", staff_id=CASHIER, update_id=5, now=NOW)
+    assert (undone.taken, undone.shortfall, undone.balance) == (20, 80, 0)
+    async with sessions() as session:
+        with pytest.raises(AlreadyReversed):
+            await purchases.undo_purchase(session, receipt="U1", staff_id=CASHIER, update_id=6, now=NOW)
+        with pytest.raises(PurchaseNotFound):
+            await purchases.undo_purchase(session, receipt="nope", staff_id=CASHIER, update_id=7, now=NOW)
+        assert await tiers.qualifying_spend(session, member_id, RULES, NOW) == 0
+    assert await books(sessions, member_id) == (0, 0, 0)
+
+
+async def test_the_same_receipt_from_ten_cashiers_at_once_is_recorded_once(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    results = await asyncio.gather(*(buy(sessions, member_id, 300_000, receipt="RACE", update_id=n) for n in range(10)))
+    assert sum(not result.duplicate for result in results) == 1
+    assert await books(sessions, member_id) == (30, 30, 30)
+
+
+async def test_the_daily_review_moves_tiers_down_when_spend_leaves_the_window(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    await buy(sessions, member_id, 25_000_000, receipt="big")
+    async with sessions() as session:
+        assert await tiers.review(session, RULES, NOW + DAY) == []
+        [change] = await tiers.review(session, RULES, NOW + 366 * DAY)
+        assert (change.old, change.new, change.upgrade) == ("silver", "bronze", False)
+        assert (await session.get(Member, member_id, populate_existing=True)).tier == "bronze"
+
+
+async def test_rule_changes_are_validated_stored_and_audited(sessions: Sessions) -> None:
+    async with sessions() as session:
+        changed = await rules.change(session, RULES, "amount_per_point", 5_000, actor_id=1, now=NOW, update_id=9)
+        await session.commit()
+        assert (await rules.current(session, RULES)).amount_per_point == changed.amount_per_point == 5_000
+        with pytest.raises(InvalidRule):
+            await rules.change(session, RULES, "amount_per_point", 0, actor_id=1, now=NOW, update_id=10)
+        with pytest.raises(InvalidRule):
+            await rules.change(
+                session, RULES, "tiers", [{"name": "gold", "threshold": 5}], actor_id=1, now=NOW, update_id=11
+            )
+        audit = (await session.execute(select(AuditEntry.action, AuditEntry.update_id))).all()
+    assert audit == [("settings.change", 9)]
+
+
+async def test_staff_find_members_by_code_or_phone(session: AsyncSession) -> None:
+    member = await imported_member(session, "+989121112233")
+    assert (await members.find(session, member.code)).id == member.id
+    assert (await members.find(session, "۰۹۱۲ ۱۱۱ ۲۲۳۳")).id == member.id
+    wrong_check = member.code[:-1] + str((int(member.code[-1]) + 1) % 10)
+    with pytest.raises(MistypedCode):
+        await members.find(session, wrong_check)
+    with pytest.raises(UnknownMember):
+        await members.find(session, "09129998877")
+    with pytest.raises(NotAMemberReference):
+        await members.find(session, "hello")
+
+
+async def test_every_entry_of_a_purchase_names_the_cashier(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    await buy(sessions, member_id, 100_000, receipt="who")
+    async with sessions() as session:
+        assert (await session.scalars(select(LedgerEntry.actor_id))).all() == [CASHIER]

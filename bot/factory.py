@@ -44,7 +44,9 @@ def create_storage(settings: Settings) -> BaseStorage:
 def club_of(settings: Settings) -> Club:
     """What the handlers need to know about the shop."""
     rules = Rules(welcome_bonus=settings.welcome_bonus, expiry_days=settings.points_expiry_days)
-    return Club(zone=settings.zone, deep_link_url=settings.deep_link_url, rules=rules)
+    return Club(
+        zone=settings.zone, deep_link_url=settings.deep_link_url, rules=rules, owner_ids=frozenset(settings.owner_ids)
+    )
 
 
 def create_dispatcher(

@@ -2,13 +2,14 @@
 
 from aiogram import Router
 
-from handlers import account, errors, general, profile, registration
+from handlers import account, counter, errors, general, profile, registration
 
 
 def create_router() -> Router:
     """The bot's whole tree of routers, in the order they get a chance at an update."""
     root = Router(name="loyalty")
     root.include_routers(
+        counter.create_router(),
         general.create_router(),
         registration.create_router(),
         account.create_router(),

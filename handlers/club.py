@@ -1,6 +1,6 @@
 """What handlers need to know about the shop, built once by the bot from its settings."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from loyalty.rules import Rules
@@ -13,3 +13,4 @@ class Club:
     zone: ZoneInfo
     deep_link_url: str
     rules: Rules
+    owner_ids: frozenset[int] = field(default_factory=frozenset)

@@ -8,7 +8,10 @@ from aiogram import F
 from aiogram.filters import Filter
 from aiogram.types import Message, TelegramObject
 from magic_filter import MagicFilter
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.club import Club
+from loyalty.staff import Role, at_least, role_of
 from storage.models import Member
 
 
@@ -34,6 +37,29 @@ class TextIs(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return message.text is not None and any(message.text == str(label) for label in self.labels)
+
+
+class PayloadStarts(Filter):
+    """Passes /start whose deep-link payload begins with `prefix` (card_…, staff_…)."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    async def __call__(self, message: Message) -> bool:
+        parts = (message.text or "").split(maxsplit=1)
+        return len(parts) == 2 and parts[1].startswith(self.prefix)
+
+
+class HasRole(Filter):
+    """Passes staff whose role includes `minimum`; asks the database only when it is evaluated."""
+
+    def __init__(self, minimum: Role) -> None:
+        self.minimum = minimum
+
+    async def __call__(self, event: TelegramObject, session: AsyncSession, club: Club) -> bool | dict[str, Role]:
+        user = getattr(event, "from_user", None)
+        role = await role_of(session, user.id, club.owner_ids) if user else None
+        return {"role": role} if role is not None and at_least(role, self.minimum) else False
 
 
 class Magic(Filter):

@@ -15,10 +15,20 @@ from loyalty.codes import grouped
 from loyalty.ledger import Balance
 from loyalty.numerals import format_number, local_digits
 from loyalty.phones import display_phone
+from loyalty.purchases import Earned, Summary
+from loyalty.rules import Rules
+from loyalty.tiers import Progress
 from storage.models import LedgerEntry, Member
 
 TIERS = {"bronze": __("tier.bronze"), "silver": __("tier.silver"), "gold": __("tier.gold")}
-REASONS = {"welcome": __("reason.welcome")}
+REASONS = {
+    "welcome": __("reason.welcome"),
+    "purchase": __("reason.purchase"),
+    "campaign": __("reason.campaign"),
+    "expired": __("reason.expired"),
+    "purchase_undo": __("reason.purchase_undo"),
+    "reversal": __("reason.reversal"),
+}
 GENDERS = {"female": __("button.female"), "male": __("button.male")}
 
 
@@ -61,7 +71,7 @@ def joined_text(member: Member, bonus: int) -> str:
 def balance_text(member: Member, balance: Balance, zone: ZoneInfo) -> str:
     """Points, tier and the next expiry."""
     text = _("balance.summary").format(
-        name=member.first_name, points=number(balance.points), tier=str(TIERS.get(balance.tier, balance.tier))
+        name=member.first_name, points=number(balance.points), tier=tier_name(balance.tier)
     )
     if balance.expires_at is not None:
         text += "\n" + _("balance.expiry").format(
@@ -78,11 +88,23 @@ def history_text(entries: Sequence[LedgerEntry], page: int, pages: int, zone: Zo
     lines = [_("history.title").format(page=number(page + 1), pages=number(pages))]
     for entry in entries:
         sign = "+" if entry.points > 0 else "−"
-        reason = str(REASONS.get(entry.reason, entry.reason))
+        reason = entry_label(entry)
         lines.append(
             f"{sign}{number(abs(entry.points))} · {reason} · {format_moment(entry.created_at, language(), zone)}"
         )
     return "\n".join(lines)
+
+
+def entry_label(entry: LedgerEntry) -> str:
+    """Why points moved, in words: a known reason, or a staff correction with the reason they typed."""
+    if entry.kind == "adjust":
+        return _("reason.adjust").format(reason=entry.reason)
+    return str(REASONS.get(entry.reason, entry.reason))
+
+
+def tier_name(tier: str) -> str:
+    """A tier's name in the reply's language (an owner's own tier keeps its own name)."""
+    return str(TIERS[tier]) if tier in TIERS else tier.replace("_", " ").title()
 
 
 def card_caption(member: Member) -> str:
@@ -90,7 +112,7 @@ def card_caption(member: Member) -> str:
     return _("card.caption").format(
         name=member.first_name,
         code=local_digits(grouped(member.code), language()),
-        tier=str(TIERS.get(member.tier, member.tier)),
+        tier=tier_name(member.tier),
     )
 
 
@@ -107,3 +129,54 @@ def profile_text(member: Member) -> str:
         news=_("profile.news_on") if member.news_consent else _("profile.news_off"),
         language=LANGUAGE_NAMES.get(member.language, member.language),
     )
+
+
+def progress_line(progress: Progress) -> str:
+    """How far the next tier is, or nothing at the top tier."""
+    if progress.next_tier is None:
+        return ""
+    return _("member.tier_progress").format(amount=number(progress.missing), tier=tier_name(progress.next_tier))
+
+
+def earned_for_staff(earned: Earned) -> str:
+    """The cashier's confirmation of a purchase (or that it was recorded before)."""
+    values = {
+        "amount": number(earned.purchase.amount),
+        "name": earned.member.first_name,
+        "code": local_digits(grouped(earned.member.code), language()),
+        "points": number(earned.points),
+        "balance": number(earned.balance),
+    }
+    key = "counter.already_recorded" if earned.duplicate else "counter.earned"
+    return _(key).format(**values)
+
+
+def earned_for_member(earned: Earned) -> str:
+    """The member's message after a purchase: points, balance, tier news and progress."""
+    lines = [
+        _("member.earned").format(
+            points=number(earned.points), amount=number(earned.purchase.amount), balance=number(earned.balance)
+        )
+    ]
+    if earned.campaign_points:
+        lines.append(_("member.campaign_points").format(points=number(earned.campaign_points)))
+    if earned.upgraded_from:
+        lines.append(_("member.tier_up").format(tier=tier_name(earned.member.tier)))
+    lines.append(progress_line(earned.progress))
+    return "\n".join(line for line in lines if line)
+
+
+def counter_card(member: Member, summary: Summary, club_rules: Rules, zone: ZoneInfo) -> str:
+    """A member as staff see them: points, tier, spend, last visits."""
+    visits = ", ".join(format_moment(moment, language(), zone) for moment in summary.last_visits)
+    return _("counter.member_card").format(
+        name=member.first_name,
+        code=local_digits(grouped(member.code), language()),
+        phone=local_digits(display_phone(member.phone), language()),
+        points=number(member.balance),
+        tier=tier_name(member.tier),
+        days=number(club_rules.tier_window_days),
+        spend=number(summary.progress.spend),
+        total=number(summary.total_spend),
+        visits=visits or _("counter.no_visits"),
+    ) + ("\n" + progress_line(summary.progress) if summary.progress.next_tier else "")

@@ -206,7 +206,9 @@ async def _expire_chunk(session: AsyncSession, member_ids: list[int], now: datet
     draws = select(LedgerEntry.id, PointLot.id, PointLot.remaining).join(
         LedgerEntry, LedgerEntry.idempotency_key == key
     )
-    await session.execute(insert(LotDraw.__table__).from_select(["entry_id", "lot_id", "points"], draws.where(due)), params)
+    await session.execute(
+        insert(LotDraw.__table__).from_select(["entry_id", "lot_id", "points"], draws.where(due)), params
+    )
     member_due = select(func.coalesce(func.sum(PointLot.remaining), 0)).where(due, PointLot.member_id == Member.id)
     members = update(Member).where(Member.id.in_(bindparam("ids", expanding=True)))
     await session.execute(members.values(balance=Member.balance - member_due.scalar_subquery()), params)

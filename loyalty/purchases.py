@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +47,26 @@ class Undone:
     taken: int
     shortfall: int
     balance: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A member as staff see them at the counter."""
+
+    progress: tiers.Progress
+    total_spend: int
+    last_visits: list[datetime]
+
+
+async def summary(session: AsyncSession, member: Member, club_rules: Rules, now: datetime, visits: int = 3) -> Summary:
+    """Tier progress, spend of all time and the latest visits (purchases not reversed)."""
+    spend = await tiers.qualifying_spend(session, member.id, club_rules, now)
+    counted = (Purchase.member_id == member.id) & Purchase.reversed_at.is_(None)
+    total = await session.scalar(select(func.coalesce(func.sum(Purchase.amount), 0)).where(counted))
+    latest = await session.scalars(
+        select(Purchase.created_at).where(counted).order_by(Purchase.id.desc()).limit(visits)
+    )
+    return Summary(tiers.progress(club_rules, member.tier, spend), int(total or 0), list(latest))
 
 
 def purchase_key(receipt: str | None, update_id: int) -> str:

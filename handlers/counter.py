@@ -1,0 +1,371 @@
+"""The counter: staff record purchases (/earn, or by scanning a member card), look members up, adjust and undo.
+
+Every handler here requires a staff role; for anyone else the filters do not match and the update
+falls through to the rest of the bot, so a customer typing /earn gets the unknown-command answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.account import CARD_PAYLOAD_PREFIX
+from handlers.club import Club
+from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole, PayloadStarts
+from handlers.replies import counter_card, earned_for_member, earned_for_staff, number
+from loyalty import ledger, members, purchases, rules
+from loyalty.errors import (
+    AlreadyReversed,
+    InsufficientPoints,
+    InvalidAmount,
+    LoyaltyError,
+    MistypedCode,
+    NotAMemberReference,
+    PurchaseNotFound,
+    ReceiptTaken,
+    UnknownMember,
+)
+from loyalty.money import parse_amount
+from loyalty.numerals import ascii_digits
+from loyalty.staff import Role
+from storage.models import Member
+
+logger = logging.getLogger(__name__)
+
+
+class Counter(StatesGroup):
+    """Recording a purchase for a member opened from their card."""
+
+    amount = State()
+
+
+class CounterAction(CallbackData, prefix="ctr"):
+    """A button on the staff's view of a member."""
+
+    action: str
+    member_id: int = 0
+
+
+MEMBER_KEY = "counter_member"
+
+
+def problem(error: LoyaltyError) -> str:
+    """The staff-facing explanation of a refusal."""
+    if isinstance(error, InvalidAmount):
+        texts = {
+            "not_a_number": _("counter.amount_not_a_number"),
+            "not_positive": _("counter.amount_not_positive"),
+            "too_large": _("counter.amount_too_large"),
+            "below_minimum": _("counter.amount_below_minimum").format(minimum=number(error.minimum)),
+        }
+        return texts[error.reason]
+    reference = str(error.args[0]) if error.args else ""
+    texts = {
+        UnknownMember: _("counter.unknown_member"),
+        MistypedCode: _("counter.mistyped_code"),
+        NotAMemberReference: _("counter.not_a_reference"),
+        ReceiptTaken: _("counter.receipt_taken"),
+        PurchaseNotFound: _("counter.purchase_not_found"),
+        AlreadyReversed: _("counter.already_reversed"),
+    }
+    return texts.get(type(error), _("errors.unexpected")).format(reference=reference)
+
+
+async def tell_member(bot: Bot, i18n: I18n, member: Member, text_of: Callable[[], str]) -> None:
+    """Send the member a message in their own language; a member who blocked the bot is skipped."""
+    if member.telegram_id is None:
+        return
+    with i18n.use_locale(member.language):
+        text = text_of()
+    try:
+        await bot.send_message(member.telegram_id, text)
+    except TelegramAPIError as error:
+        logger.info("could not tell member %s: %s", member.id, error)
+
+
+async def record(
+    message: Message,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    update: Update,
+    bot: Bot,
+    i18n: I18n,
+    member: Member,
+    amount_text: str,
+    receipt: str | None,
+) -> None:
+    """Record a purchase and answer the cashier and the member."""
+    earned = await purchases.record_purchase(
+        session,
+        club.rules,
+        member_id=member.id,
+        amount=parse_amount(amount_text),
+        receipt=receipt,
+        staff_id=message.from_user.id,
+        update_id=update.update_id,
+        now=now,
+    )
+    await message.answer(earned_for_staff(earned))
+    if not earned.duplicate:
+        await tell_member(bot, i18n, earned.member, lambda: earned_for_member(earned))
+
+
+async def earn_command(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    """/earn <member code or phone> <amount> [receipt]."""
+    parts = (command.args or "").split()
+    if len(parts) not in (2, 3):
+        await message.answer(_("counter.earn_usage"))
+        return
+    try:
+        member = await members.find(session, parts[0])
+        await record(
+            message,
+            session,
+            club,
+            now,
+            event_update,
+            bot,
+            i18n,
+            member,
+            parts[1],
+            parts[2] if len(parts) == 3 else None,
+        )
+    except LoyaltyError as error:
+        await message.answer(problem(error))
+
+
+async def member_command(
+    message: Message, command: CommandObject, session: AsyncSession, club: Club, now: datetime
+) -> None:
+    """/member <code|phone>: the member's card for staff."""
+    if not command.args:
+        await message.answer(_("counter.member_usage"))
+        return
+    try:
+        member = await members.find(session, command.args)
+    except LoyaltyError as error:
+        await message.answer(problem(error))
+        return
+    await show_member(message, session, club, now, member)
+
+
+async def show_member(message: Message, session: AsyncSession, club: Club, now: datetime, member: Member) -> None:
+    """Balance, tier, spend and last visits, with a button to record a purchase."""
+    club_rules = await rules.current(session, club.rules)
+    text = counter_card(member, await purchases.summary(session, member, club_rules, now), club_rules, club.zone)
+    await message.answer(text, reply_markup=member_actions(member))
+
+
+def member_actions(member: Member) -> InlineKeyboardMarkup:
+    """Record a purchase for the member shown."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("button.record_purchase"), callback_data=CounterAction(action="earn", member_id=member.id))
+    return builder.as_markup()
+
+
+async def open_card(message: Message, command: CommandObject, session: AsyncSession, club: Club, now: datetime) -> None:
+    """A cashier scanned a member card: show that member."""
+    try:
+        member = await members.find(session, (command.args or "")[len(CARD_PAYLOAD_PREFIX) :])
+    except LoyaltyError as error:
+        await message.answer(problem(error))
+        return
+    await show_member(message, session, club, now, member)
+
+
+async def ask_amount(
+    query: CallbackQuery, callback_data: CounterAction, session: AsyncSession, state: FSMContext
+) -> None:
+    """The cashier pressed "record purchase": ask for the amount."""
+    member = await session.get(Member, callback_data.member_id)
+    if member is None or query.message is None:
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return
+    await state.set_state(Counter.amount)
+    await state.update_data({MEMBER_KEY: member.id})
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("button.cancel"), callback_data=CounterAction(action="cancel"))
+    await query.message.answer(_("counter.ask_amount").format(name=member.first_name), reply_markup=builder.as_markup())
+    await query.answer()
+
+
+async def got_amount(
+    message: Message,
+    state: FSMContext,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    """The amount (and maybe a receipt number) for the member opened from the card."""
+    parts = (message.text or "").split()
+    member = await session.get(Member, (await state.get_data()).get(MEMBER_KEY, 0))
+    if member is None or len(parts) not in (1, 2):
+        await message.answer(_("counter.ask_amount_again"))
+        return
+    try:
+        await record(
+            message,
+            session,
+            club,
+            now,
+            event_update,
+            bot,
+            i18n,
+            member,
+            parts[0],
+            parts[1] if len(parts) == 2 else None,
+        )
+    except LoyaltyError as error:
+        await message.answer(problem(error))
+        return
+    await state.clear()
+
+
+async def cancel(query: CallbackQuery, state: FSMContext) -> None:
+    """Leave the amount prompt."""
+    await state.clear()
+    if query.message is not None:
+        await query.message.answer(_("counter.cancelled"))
+    await query.answer()
+
+
+async def adjust_command(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    """/adjust <member> <+/-points> <reason>: a correction with a mandatory reason."""
+    parts = (command.args or "").split(maxsplit=2)
+    if len(parts) < 3:
+        await message.answer(_("counter.adjust_usage"))
+        return
+    reference, points_text, reason = parts
+    try:
+        points = int(ascii_signed(points_text))
+    except ValueError:
+        await message.answer(_("counter.points_not_a_number"))
+        return
+    if points == 0 or abs(points) > 1_000_000:
+        await message.answer(_("counter.points_not_a_number"))
+        return
+    try:
+        member = await members.find(session, reference)
+        club_rules = await rules.current(session, club.rules)
+        posted = await ledger.adjust(
+            session,
+            member.id,
+            points,
+            reason=reason[:64],
+            key=f"adjust:{event_update.update_id}",
+            now=now,
+            actor_id=message.from_user.id,
+            expiry_days=club_rules.expiry_days,
+        )
+    except InsufficientPoints as error:
+        await message.answer(_("counter.insufficient").format(available=number(error.available)))
+        return
+    except LoyaltyError as error:
+        await message.answer(problem(error))
+        return
+    shown = number(points) if points < 0 else "+" + number(points)
+    await message.answer(
+        _("counter.adjusted").format(
+            points=shown, name=member.first_name, reason=reason, balance=number(posted.balance)
+        )
+    )
+    await tell_member(
+        bot,
+        i18n,
+        member,
+        lambda: _("member.adjusted").format(
+            points=number(points) if points < 0 else "+" + number(points), reason=reason, balance=number(posted.balance)
+        ),
+    )
+
+
+def ascii_signed(text: str) -> str:
+    """A signed whole number typed in any digits, with a real minus or a dash."""
+    return ascii_digits(text).replace("−", "-").replace("+", "")
+
+
+async def undo_command(
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    """/undo <receipt>: reverse a purchase."""
+    receipt = (command.args or "").strip()
+    if not receipt or " " in receipt:
+        await message.answer(_("counter.undo_usage"))
+        return
+    try:
+        undone = await purchases.undo_purchase(
+            session, receipt=receipt, staff_id=message.from_user.id, update_id=event_update.update_id, now=now
+        )
+    except LoyaltyError as error:
+        await message.answer(problem(error))
+        return
+    text = _("counter.undone").format(
+        receipt=receipt, points=number(undone.taken), name=undone.member.first_name, balance=number(undone.balance)
+    )
+    if undone.shortfall:
+        text += "\n" + _("counter.undone_shortfall").format(points=number(undone.shortfall))
+    await message.answer(text)
+    await tell_member(
+        bot,
+        i18n,
+        undone.member,
+        lambda: _("member.undone").format(
+            amount=number(undone.purchase.amount), points=number(undone.taken), balance=number(undone.balance)
+        ),
+    )
+
+
+def create_router() -> Router:
+    """Routes for cashiers, managers and owners."""
+    router = Router(name="counter")
+    cashier, manager = HasRole(Role.CASHIER), HasRole(Role.MANAGER)
+    router.message.register(open_card, CommandStart(deep_link=True), PayloadStarts(CARD_PAYLOAD_PREFIX), cashier)
+    router.message.register(earn_command, Command("earn"), cashier)
+    router.message.register(member_command, Command("member"), cashier)
+    router.message.register(adjust_command, Command("adjust"), manager)
+    router.message.register(undo_command, Command("undo"), manager)
+    router.callback_query.register(cancel, CounterAction.filter(F.action == "cancel"))
+    router.callback_query.register(ask_amount, CounterAction.filter(F.action == "earn"), cashier)
+    router.message.register(got_amount, StateFilter(Counter.amount), HAS_TEXT, NOT_COMMAND, cashier)
+    return router

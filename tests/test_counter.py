@@ -1,0 +1,152 @@
+"""The counter through the real dispatcher: staff record purchases, look up, adjust and undo; customers can't."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from loyalty.staff import Role
+from storage.models import LedgerEntry, Member, Purchase, StaffMember
+from tests.chat import Chat, Reply
+from tests.factories import NOW
+
+MakeChat = Callable[..., Chat]
+Sessions = async_sessionmaker[AsyncSession]
+OWNER, CASHIER, CUSTOMER = 1, 7, 42
+
+
+async def customer(
+    chat_with: MakeChat, sessions: Sessions, user_id: int = CUSTOMER, phone: str = "09121234567"
+) -> tuple[Chat, Member]:
+    chat = chat_with(user_id, first_name="Sara", language_code="fa")
+    await chat.join(phone=phone)
+    async with sessions() as session:
+        member = await session.scalar(select(Member).where(Member.telegram_id == user_id))
+    assert member is not None
+    return chat, member
+
+
+async def hire(sessions: Sessions, telegram_id: int, role: Role) -> None:
+    async with sessions() as session:
+        session.add(StaffMember(telegram_id=telegram_id, role=role, name="Staff", added_by=OWNER, added_at=NOW))
+        await session.commit()
+
+
+async def count(sessions: Sessions, table: type) -> int:
+    async with sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def to(replies: list[Reply], chat_id: int) -> list[Reply]:
+    return [reply for reply in replies if getattr(reply.method, "chat_id", None) == chat_id]
+
+
+async def test_the_owner_records_a_purchase_by_code_and_the_member_hears_in_persian(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    _, member = await customer(chat_with, sessions)
+    owner = chat_with(OWNER, first_name="Owner", language_code="en")
+    replies = await owner.say(f"/earn {member.code} 250,000 R-1")
+    [confirmation] = to(replies, OWNER)
+    [notice] = to(replies, CUSTOMER)
+    assert "Recorded 250,000 for Sara" in confirmation.text and "+25 points · balance 125" in confirmation.text
+    assert "۲۵ امتیاز" in notice.text and "۱۲۵" in notice.text
+
+
+async def test_a_cashier_records_by_phone_in_persian_digits(chat_with: MakeChat, sessions: Sessions) -> None:
+    await customer(chat_with, sessions)
+    await hire(sessions, CASHIER, Role.CASHIER)
+    cashier = chat_with(CASHIER, first_name="Ali", language_code="fa")
+    [confirmation, _] = await cashier.say("/earn ۰۹۱۲۱۲۳۴۵۶۷ ۲۵۰٬۰۰۰")
+    assert "ثبت شد" in confirmation.text and "۱۲۵" in confirmation.text
+
+
+async def test_a_duplicate_receipt_is_reported_and_adds_nothing(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    owner = chat_with(OWNER, language_code="en")
+    await owner.say(f"/earn {member.code} 100000 R-9")
+    replies = await owner.say(f"/earn {member.code} 100000 R-9")
+    assert len(replies) == 1 and "Already recorded" in replies[0].text
+    assert await count(sessions, Purchase) == 1
+
+
+async def test_a_cashier_scans_the_card_and_types_the_amount(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    await hire(sessions, CASHIER, Role.CASHIER)
+    cashier = chat_with(CASHIER, language_code="en")
+    [card] = await cashier.say(f"/start card_{member.code}")
+    assert "Sara" in card.text and "Points: 100" in card.text
+    [data] = card.callback_data()
+    [prompt, _] = await cashier.press(data)
+    assert "Amount of Sara's purchase" in prompt.text
+    [problem] = await cashier.say("lots")
+    assert "whole number" in problem.text
+    [done, notice] = await cashier.say("300000 R-44")
+    assert "+30 points" in done.text and notice.method.chat_id == CUSTOMER
+    after = await cashier.say("300000")
+    assert not any("Recorded" in reply.text for reply in after)  # the prompt is over: no second purchase
+    assert await count(sessions, Purchase) == 1
+
+
+async def test_customers_and_cashiers_get_the_unknown_command_answer(chat_with: MakeChat, sessions: Sessions) -> None:
+    chat, member = await customer(chat_with, sessions)
+    [unknown] = await chat.say("/foo")
+    for command in (f"/earn {member.code} 1000", "/member 09121234567", "/adjust x 1 y", "/undo R-1"):
+        [reply] = await chat.say(command)
+        assert reply.text == unknown.text
+    await hire(sessions, CASHIER, Role.CASHIER)
+    cashier, _ = await customer(chat_with, sessions, CASHIER, phone="09351112233")  # a cashier who is also a member
+    cashier_unknown = [reply.text for reply in await cashier.say("/foo")]
+    refused = [reply.text for reply in await cashier.say(f"/adjust {member.code} 10 gift")]
+    assert refused == cashier_unknown
+    assert await count(sessions, Purchase) == 0 and await count(sessions, LedgerEntry) == 2  # welcome bonuses
+
+
+@pytest.mark.parametrize(
+    ("arguments", "answer"),
+    [
+        ("", "Record a purchase like this"),
+        ("{code} -5000", "more than zero"),
+        ("{code} 0", "more than zero"),
+        ("{code} 99999999999999999999", "too large"),
+        ("{code} abc", "whole number"),
+        ("{code} 12.5", "whole number"),
+        ("00000000 1000", "mistyped"),
+        ("09350000000 1000", "No member has"),
+        ("hello 1000", "member code (8 digits) or a phone"),
+        ("{code} 1000 R-1 extra", "Record a purchase like this"),
+    ],
+)
+async def test_bad_earn_input_is_explained_and_writes_nothing(
+    chat_with: MakeChat, sessions: Sessions, arguments: str, answer: str
+) -> None:
+    _, member = await customer(chat_with, sessions)
+    code = member.code
+    mistyped = code[:-1] + str((int(code[-1]) + 1) % 10)
+    text = arguments.replace("00000000", mistyped).format(code=code)
+    [reply] = await chat_with(OWNER, language_code="en").say(f"/earn {text}".strip())
+    assert answer in reply.text
+    assert await count(sessions, Purchase) == 0
+
+
+async def test_member_lookup_adjust_and_undo(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    owner = chat_with(OWNER, language_code="en")
+    await owner.say(f"/earn {member.code} 500000 R-5")
+    [card] = await owner.say(f"/member {member.phone}")
+    assert "Points: 150" in card.text and "Spent in all: 500,000" in card.text
+    [usage] = await owner.say(f"/adjust {member.code} 20")
+    assert "reason is required" in usage.text
+    [adjusted, notice] = await owner.say(f"/adjust {member.code} -20 entered twice")
+    assert "-20 points for Sara: entered twice" in adjusted.text and "۱۳۰" in notice.text
+    [too_much] = await owner.say(f"/adjust {member.code} -1000 oops")
+    assert "only 130 points" in too_much.text
+    [undone, _] = await owner.say("/undo R-5")
+    assert "50 points taken back" in undone.text and "Balance 80" in undone.text
+    [again] = await owner.say("/undo R-5")
+    assert "already reversed" in again.text
+    [missing] = await owner.say("/undo R-404")
+    assert "No purchase has receipt R-404" in missing.text

@@ -30,8 +30,8 @@ async def check_bot_api(bot: Bot, api_url: str) -> str:
     return me.username or str(me.id)
 
 
-async def run_polling(settings: Settings) -> None:
-    """Run the bot with long polling until interrupted."""
+async def run_polling(settings: Settings, *, handle_signals: bool = True, polling_timeout: int = 10) -> None:
+    """Run the bot with long polling until interrupted (or cancelled, when signals are left to the caller)."""
     bot = create_bot(settings)
     engine = create_engine(settings.database_url)
     try:
@@ -40,7 +40,7 @@ async def run_polling(settings: Settings) -> None:
         dispatcher = create_dispatcher(settings, session_factory(engine), create_storage(settings))
         await register_commands(bot, create_i18n(settings.default_language))
         logger.info("@%s is up; polling %s", username, settings.bot_api_url)
-        await dispatcher.start_polling(bot)
+        await dispatcher.start_polling(bot, handle_signals=handle_signals, polling_timeout=polling_timeout)
     finally:
         await bot.session.close()
         await engine.dispose()

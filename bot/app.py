@@ -8,9 +8,11 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
 from bot.commands import register_commands
-from bot.factory import create_bot, create_dispatcher, create_storage
+from bot.factory import club_of, create_bot, create_dispatcher, create_storage, utc_now
 from bot.i18n import create_i18n
 from bot.settings import Settings, SettingsError
+from handlers.replies import tier_name
+from scheduler.jobs import create_scheduler
 from storage.database import create_engine, session_factory
 from storage.migrate import upgrade
 
@@ -37,10 +39,17 @@ async def run_polling(settings: Settings, *, handle_signals: bool = True, pollin
     try:
         username = await check_bot_api(bot, settings.bot_api_url)
         await upgrade(engine)
-        dispatcher = create_dispatcher(settings, session_factory(engine), create_storage(settings))
-        await register_commands(bot, create_i18n(settings.default_language))
+        sessions = session_factory(engine)
+        dispatcher = create_dispatcher(settings, sessions, create_storage(settings))
+        i18n = create_i18n(settings.default_language)
+        await register_commands(bot, i18n)
+        jobs = create_scheduler(bot, i18n, sessions, club_of(settings).rules, utc_now, tier_name, settings.zone)
+        jobs.start()
         logger.info("@%s is up; polling %s", username, settings.bot_api_url)
-        await dispatcher.start_polling(bot, handle_signals=handle_signals, polling_timeout=polling_timeout)
+        try:
+            await dispatcher.start_polling(bot, handle_signals=handle_signals, polling_timeout=polling_timeout)
+        finally:
+            jobs.shutdown(wait=False)
     finally:
         await bot.session.close()
         await engine.dispose()

@@ -1,0 +1,84 @@
+"""Benchmark: purchases recorded per second, and the nightly expiry job, on a club of 100,000 members.
+
+    .venv/bin/python -m bench.earn [--members 100000] [--entries 10] [--earns 2000] [--database URL]
+
+Seeds `members` members with `entries` ledger entries (and lots) each — 1,000,000 by default — then
+records `earns` purchases one after another through `loyalty.purchases.record_purchase` (one write
+transaction each: lock, idempotency check, expiry of due lots, ledger entry, lot, tier, audit), and
+finally times `ledger.expire_due` thirty days later, when about 8% of the lots are due.
+--database defaults to a fresh SQLite file; a PostgreSQL URL (an empty database) measures asyncpg.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from bench.seed import seed
+from bench.timing import Latencies, pin_to_one_core
+from loyalty import ledger, purchases
+from loyalty.rules import Rules
+from storage.database import create_engine, session_factory
+from storage.migrate import upgrade
+from tests.factories import NOW
+
+
+async def run(url: str, members: int, entries: int, earns: int) -> tuple[Latencies, int, float]:
+    """Seed, time the earns, then time the expiry job."""
+    engine = create_engine(url)
+    await upgrade(engine)
+    await seed(engine, members, entries_per_member=entries, now=NOW)
+    sessions = session_factory(engine)
+    rng = random.Random(7)
+    latencies = Latencies()
+    latencies.start()
+    for number in range(earns):
+        with latencies.timed():
+            async with sessions() as session:
+                await purchases.record_purchase(
+                    session,
+                    Rules(),
+                    member_id=rng.randint(1, members),
+                    amount=rng.randint(1, 500) * 10_000,
+                    receipt=f"B-{number}",
+                    staff_id=1,
+                    update_id=number,
+                    now=NOW,
+                )
+    latencies.stop()
+    began = time.perf_counter()
+    async with sessions() as session:
+        expired = await ledger.expire_due(session, NOW + timedelta(days=30))
+    job_seconds = time.perf_counter() - began
+    await engine.dispose()
+    return latencies, expired, job_seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--entries", type=int, default=10)
+    parser.add_argument("--earns", type=int, default=2_000)
+    parser.add_argument("--database", help="an empty database's URL (default: a new SQLite file)")
+    arguments = parser.parse_args()
+    pin_to_one_core()
+    with tempfile.TemporaryDirectory() as folder:
+        url = arguments.database or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        latencies, expired, job_seconds = asyncio.run(run(url, arguments.members, arguments.entries, arguments.earns))
+    print(
+        f"earn on {make_url(url).get_backend_name()}, {arguments.members:,} members, "
+        f"{arguments.members * arguments.entries:,} ledger entries, 1 core"
+    )
+    print(latencies.report("earns"))
+    print(f"expiry job: {expired:,} points expired in {job_seconds:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from stdnum import luhn
 
@@ -75,3 +75,9 @@ async def seed(engine: AsyncEngine, members: int, entries_per_member: int, now: 
             await connection.execute(insert(Member), _member_rows(first, last, now, points * entries_per_member))
             await connection.execute(insert(LedgerEntry), entries)
             await connection.execute(insert(PointLot), lots)
+    if engine.dialect.name == "postgresql":  # ids were given explicitly: move the sequences past them
+        async with engine.begin() as connection:
+            for table in ("members", "ledger_entries", "point_lots"):
+                await connection.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}")
+                )

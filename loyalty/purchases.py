@@ -110,6 +110,8 @@ async def record_purchase(
                 return await _already(session, seen, member, club_rules, now)
             return await _earn(session, club_rules, member, amount, receipt, key, staff_id, update_id, now, category)
     except IntegrityError:
+        if receipt is None or await repositories.purchase_by_receipt(session, receipt) is None:
+            raise
         raise ReceiptTaken(receipt) from None
 
 

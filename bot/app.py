@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
 from bot.commands import register_commands
@@ -32,6 +34,24 @@ async def check_bot_api(bot: Bot, api_url: str) -> str:
     return me.username or str(me.id)
 
 
+async def poll(dispatcher: Dispatcher, bot: Bot, *, handle_signals: bool, polling_timeout: int) -> None:
+    """Long-poll until stopped; cancelling stops aiogram's polling cleanly first (cancelling start_polling
+    alone leaves its polling task running, with the bot's session)."""
+    polling = asyncio.ensure_future(
+        dispatcher.start_polling(bot, handle_signals=handle_signals, polling_timeout=polling_timeout)
+    )
+    try:
+        await asyncio.shield(polling)
+    except asyncio.CancelledError:
+        try:
+            await dispatcher.stop_polling()
+        except RuntimeError:  # cancelled before polling started
+            polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+        raise
+
+
 async def run_polling(settings: Settings, *, handle_signals: bool = True, polling_timeout: int = 10) -> None:
     """Run the bot with long polling until interrupted (or cancelled, when signals are left to the caller)."""
     bot = create_bot(settings)
@@ -47,7 +67,7 @@ async def run_polling(settings: Settings, *, handle_signals: bool = True, pollin
         jobs.start()
         logger.info("@%s is up; polling %s", username, settings.bot_api_url)
         try:
-            await dispatcher.start_polling(bot, handle_signals=handle_signals, polling_timeout=polling_timeout)
+            await poll(dispatcher, bot, handle_signals=handle_signals, polling_timeout=polling_timeout)
         finally:
             jobs.shutdown(wait=False)
     finally:

@@ -1,4 +1,4 @@
-"""End to end: the real bot, started as in production, talks to the Bot API emulator over HTTP."""
+"""End to end: the real bot, started as in production, talks over HTTP to the Bot API emulator (tests/emulator.py)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,28 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
+import aiohttp
 import pytest
-from aiogram.exceptions import TelegramForbiddenError
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.app import check_bot_api, run_polling
+from bot.app import run_polling
 from bot.factory import create_bot
 from bot.settings import Settings, SettingsError
 from storage.models import Member, StaffMember
-from tests.emulator import BotAPIEmulator, FakeUser
+from tests import updates
+from tests.emulator import BOT_USER, BotAPIEmulator, FakeUser
 from tests.factories import NOW
 from tests.stub_bot import TOKEN
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SETTING_NAMES = ("BOT_TOKEN", "BOT_API_URL", "DATABASE_URL", "OWNER_IDS", "TIMEZONE", "DEFAULT_LANGUAGE", "REDIS_URL")
+CUSTOMER_COMMANDS = {"start", "balance", "history", "card", "profile", "language", "help", "stop"}
 
 
 @pytest.fixture
@@ -30,21 +38,33 @@ async def emulator() -> AsyncIterator[BotAPIEmulator]:
         yield running
 
 
+def _why_gone(task: asyncio.Task[None]) -> str | None:
+    """Why the bot's task ended, or None while it runs."""
+    if not task.done():
+        return None
+    if task.cancelled():
+        return "cancelled"
+    return f"run_polling ended with {task.exception()!r}"
+
+
 @pytest.fixture
 async def live(
     emulator: BotAPIEmulator, settings: Settings, database_url: str, engine: AsyncEngine
 ) -> AsyncIterator[BotAPIEmulator]:
-    """The bot polling the emulator, on this test's database."""
+    """The real bot (run_polling) polling the emulator, on this test's empty database."""
     configured = settings.model_copy(update={"bot_api_url": emulator.url, "database_url": database_url})
     task = asyncio.create_task(run_polling(configured, handle_signals=False, polling_timeout=1))
-    for _ in range(500):
-        if emulator.commands("fa") or task.done():
-            break
-        await asyncio.sleep(0.01)
+    emulator.watch(lambda: _why_gone(task))
+    await emulator.wait_polling()
     yield emulator
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+async def member_with(engine: AsyncEngine, telegram_id: int) -> Member | None:
+    async with AsyncSession(engine) as session:
+        return await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
 
 
 async def members_in(engine: AsyncEngine) -> int:
@@ -52,107 +72,170 @@ async def members_in(engine: AsyncEngine) -> int:
         return int(await connection.scalar(select(func.count()).select_from(Member)) or 0)
 
 
-async def test_a_newcomer_joins_in_persian_with_their_own_contact(live: BotAPIEmulator) -> None:
+# --- joining ---------------------------------------------------------------------------------------------------
+
+
+async def test_a_newcomer_joins_in_persian_with_their_own_contact(live: BotAPIEmulator, engine: AsyncEngine) -> None:
     sara = FakeUser(live, 501, "سارا", "fa")
     [welcome] = await sara.say("/start")
-    assert welcome.markup["keyboard"][0][0].get("request_contact") is True
-    [done] = (await sara.join())[-1:]
-    assert "۱۰۰" in done.text and "💳 موجودی" in done.buttons()
-    [balance] = await sara.say("/balance")
-    assert "امتیاز: ۱۰۰" in balance.text
+    assert "به باشگاه مشتریان ما خوش آمدید" in welcome.text and welcome.requests_contact()
+    [name_prompt] = await sara.share_contact("+989121234567")
+    assert name_prompt.buttons() == ["سارا"]
+    [birthday_prompt] = await sara.say("سارا")
+    assert "رد شدن" in birthday_prompt.buttons()
+    [gender_prompt] = await sara.say("۱۳۷۰/۰۶/۳۱")
+    assert gender_prompt.buttons() == ["خانم", "آقا", "رد شدن"]
+    [consent_prompt] = await sara.say("خانم")
+    [done] = await sara.say("بله، خبرم کنید")
+
+    assert "سارا، به باشگاه خوش آمدید" in done.text and "۱۰۰ امتیاز هدیه" in done.text
+    assert "💳 موجودی" in done.buttons() and "🪪 کارت عضویت" in done.buttons()
+    assert "بله، خبرم کنید" in consent_prompt.buttons()
+    member = await member_with(engine, 501)
+    assert member is not None
+    assert (member.phone, member.birthday, member.gender, member.news_consent, member.balance) == (
+        "+989121234567",
+        date(1991, 9, 22),
+        "female",
+        True,
+        100,
+    )
 
 
 async def test_foreign_and_forwarded_contacts_are_refused(live: BotAPIEmulator, engine: AsyncEngine) -> None:
     ali = FakeUser(live, 502, "Ali", "en")
     await ali.say("/start")
+    notice, prompt = await ali.sticker()
+    assert "finish joining first" in notice.text and prompt.requests_contact()
     [foreign] = await ali.share_contact("+989121111111", owner_id=999)
-    assert "your own" in foreign.text.lower()
+    assert "isn't your own number" in foreign.text and foreign.requests_contact()
     [forwarded] = await ali.share_contact("+989121111111", forwarded=True)
-    assert forwarded.markup["keyboard"][0][0].get("request_contact") is True
+    assert "isn't your own number" in forwarded.text and forwarded.requests_contact()
     assert await members_in(engine) == 0
 
+    hamid = FakeUser(live, 509, "Hamid", "en")
+    not_member, join_prompt = await hamid.say("/balance")
+    assert "not a member" in not_member.text and join_prompt.requests_contact()
 
-async def test_an_english_newcomer_skips_every_step_and_sees_the_balance(live: BotAPIEmulator) -> None:
+
+async def test_an_english_newcomer_skips_every_optional_step(live: BotAPIEmulator, engine: AsyncEngine) -> None:
     john = FakeUser(live, 503, "John", "en")
-    [done] = (await john.join())[-1:]
-    assert "100" in done.text and "💳 Balance" in done.buttons()
-    [balance] = await john.say("/balance")
+    await john.say("/start")
+    await john.share_contact("09123334455")
+    notice, name_prompt = await john.photo()
+    assert "finish joining first" in notice.text and "What should we call you" in name_prompt.text
+    [done] = await john.join("09123334455", name="Johnny")
+    assert "Welcome to the club, Johnny" in done.text and "100 welcome points" in done.text
+    assert "💳 Balance" in done.buttons()
+    member = await member_with(engine, 503)
+    assert member is not None
+    assert (member.first_name, member.birthday, member.gender, member.news_consent, member.language) == (
+        "Johnny",
+        None,
+        None,
+        False,
+        "en",
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "wrong", "problem", "right", "born"),
+    [
+        ("fa", "1405/13/40", "وجود ندارد", "1370/06/31", date(1991, 9, 22)),
+        ("en", "2030-01-01", "in the future", "1990-09-21", date(1990, 9, 21)),
+    ],
+)
+async def test_an_invalid_birthday_is_asked_again_then_accepted(
+    live: BotAPIEmulator, engine: AsyncEngine, language: str, wrong: str, problem: str, right: str, born: date
+) -> None:
+    mina = FakeUser(live, 504, "Mina", language)
+    await mina.say("/start")
+    await mina.share_contact("09125556677")
+    await mina.say("Mina")
+    [again] = await mina.say(wrong)
+    assert problem in again.text
+    [gender_prompt] = await mina.say(right)
+    assert len(gender_prompt.buttons()) == 3
+    skip = "رد شدن" if language == "fa" else "Skip"
+    await mina.say(skip)
+    [done] = await mina.say(skip)
+    assert len(done.buttons()) == 6  # a member now: the main menu
+    member = await member_with(engine, 504)
+    assert member is not None and member.birthday == born
+
+
+# --- as a member -----------------------------------------------------------------------------------------------
+
+
+async def test_balance_after_joining_shows_the_points(live: BotAPIEmulator) -> None:
+    sara = FakeUser(live, 505, "Sara", "fa")
+    await sara.join()
+    [balance] = await sara.say("/balance")
+    assert "امتیاز: ۱۰۰" in balance.text and "برنزی" in balance.text
+    [by_menu] = await sara.say("💳 موجودی")
+    assert by_menu.text == balance.text
+
+
+async def test_stop_then_start_welcomes_back(live: BotAPIEmulator, engine: AsyncEngine) -> None:
+    reza = FakeUser(live, 506, "Reza", "en")
+    await reza.join("09127778899")
+    [stopped] = await reza.say("/stop")
+    assert "won't send you news" in stopped.text
+    assert (member := await member_with(engine, 506)) is not None and member.stopped
+    [resumed] = await reza.say("/start")
+    assert "Welcome back! You'll receive our news and offers again" in resumed.text
+    assert (member := await member_with(engine, 506)) is not None and not member.stopped
+    [again] = await reza.say("/start")
+    assert "Welcome back, Reza!" in again.text and "💳 Balance" in again.buttons()
+
+
+async def test_the_language_button_switches_and_answers_the_press(live: BotAPIEmulator) -> None:
+    sara = FakeUser(live, 507, "سارا", "fa")
+    await sara.join()
+    [offer] = await sara.say("/language")
+    assert offer.callback_data() == ["lang:fa", "lang:en"]
+    replies = await sara.press("lang:en", offer)
+    assert sorted(reply.method for reply in replies) == ["answerCallbackQuery", "sendMessage"]
+    assert all(reply.text == "Language changed to English." for reply in replies)
+    [balance] = await sara.say("/balance")
     assert "Points: 100" in balance.text
 
 
-async def test_an_impossible_birthday_is_asked_again(live: BotAPIEmulator) -> None:
-    mina = FakeUser(live, 504, "Mina", "fa")
-    await mina.say("/start")
-    await mina.share_contact("09123334455")
-    await mina.say("مینا")
-    [again] = await mina.say("1405/13/40")
-    assert "وجود ندارد" in again.text
-    [gender] = await mina.say("1370/06/31")
-    assert "خانم" in gender.buttons()
-
-
-async def test_stop_then_start_resumes(live: BotAPIEmulator) -> None:
-    reza = FakeUser(live, 505, "Reza", "en")
-    await reza.join("09125556677")
-    [stopped] = await reza.say("/stop")
-    [resumed] = await reza.say("/start")
-    assert "won't send you news" in stopped.text
-    assert resumed.text != stopped.text and "💳 Balance" in resumed.buttons()
-
-
-async def test_the_command_menu_is_registered_in_both_languages(live: BotAPIEmulator) -> None:
-    expected = {"start", "balance", "history", "card", "profile", "language", "help", "stop"}
-    assert set(live.commands("fa")) == set(live.commands("en")) == set(live.commands(None)) == expected
-
-
-async def test_the_card_is_uploaded_as_a_photo(live: BotAPIEmulator) -> None:
-    nima = FakeUser(live, 506, "Nima", "en")
-    await nima.join("09127778899")
-    [card] = await nima.say("/card")
-    assert card.method == "sendPhoto" and card.upload_size > 100 and "Nima" in card.text
-
-
-async def test_a_rejected_token_and_a_blocked_chat_are_told_apart(emulator: BotAPIEmulator, settings: Settings) -> None:
-    wrong = create_bot(settings.model_copy(update={"bot_api_url": emulator.url, "bot_token": "1000:wrong-token"}))
-    with pytest.raises(SettingsError, match="rejected"):
-        await check_bot_api(wrong, emulator.url)
-    await wrong.session.close()
-    right = create_bot(settings.model_copy(update={"bot_api_url": emulator.url}))
-    emulator.blocked.add(77)
-    with pytest.raises(TelegramForbiddenError):
-        await right.send_message(77, "hello")
-    await right.session.close()
-
-
-async def test_the_console_script_runs_against_the_emulator(emulator: BotAPIEmulator, tmp_path: Path) -> None:
-    environment = {
-        **os.environ,
-        "BOT_TOKEN": TOKEN,
-        "BOT_API_URL": emulator.url,
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}",
+async def test_the_command_menu_is_registered_in_both_languages(live: BotAPIEmulator, settings: Settings) -> None:
+    assert set(live.commands("fa")) == set(live.commands("en")) == set(live.commands(None)) == CUSTOMER_COMMANDS
+    balance = {
+        call.params.get("language_code"): next(item for item in call.params["commands"] if item["command"] == "balance")
+        for call in live.calls
+        if call.method == "setMyCommands"
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "run",
-        cwd=tmp_path,
-        env=environment,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    assert balance["en"]["description"] == "My points and tier"
+    assert balance[None] == balance["fa"] != balance["en"]  # everyone else gets the shop's language, Persian
+    bot = create_bot(settings.model_copy(update={"bot_api_url": live.url}))
     try:
-        for _ in range(1500):
-            if emulator.commands("fa"):
-                break
-            await asyncio.sleep(0.02)
-        [welcome] = await FakeUser(emulator, 507, "Leila", "en").say("/start")
-        assert "Welcome to our customer club" in welcome.text
+        assert [command.command for command in await bot.get_my_commands(language_code="en")] == live.commands("en")
     finally:
-        process.send_signal(signal.SIGINT)
-        _, errors = await asyncio.wait_for(process.communicate(), 15)
-    assert process.returncode == 0, errors.decode()[-2000:]
-    assert b"Traceback" not in errors
+        await bot.session.close()
+
+
+async def test_the_member_card_is_uploaded_as_a_photo(
+    live: BotAPIEmulator, engine: AsyncEngine, settings: Settings
+) -> None:
+    nima = FakeUser(live, 508, "Nima", "en")
+    await nima.join("09121112233")
+    [card] = await nima.say("/card")
+    member = await member_with(engine, 508)
+    assert member is not None
+    assert card.method == "sendPhoto" and card.upload_size > 100
+    assert next(iter(card.uploads.values())).startswith(b"\x89PNG")
+    assert f"Member code: {member.code[:4]} {member.code[4:]}" in card.text and "Nima" in card.text
+
+    bot = create_bot(settings.model_copy(update={"bot_api_url": live.url}))
+    try:
+        photo = card.result["photo"][-1]
+        downloaded = await bot.download(photo["file_id"])
+        assert downloaded is not None and downloaded.read() == next(iter(card.uploads.values()))
+    finally:
+        await bot.session.close()
 
 
 async def test_the_counter_end_to_end(live: BotAPIEmulator, engine: AsyncEngine) -> None:
@@ -160,21 +243,140 @@ async def test_the_counter_end_to_end(live: BotAPIEmulator, engine: AsyncEngine)
         await connection.execute(
             insert(StaffMember).values(telegram_id=600, role="cashier", name="Ali", added_by=1, added_at=NOW)
         )
-    sara = FakeUser(live, 508, "Sara", "en")
+    sara = FakeUser(live, 510, "Sara", "en")
     await sara.join("09121234567")
-    async with engine.connect() as connection:
-        code = await connection.scalar(select(Member.code).where(Member.telegram_id == 508))
+    member = await member_with(engine, 510)
+    assert member is not None
     cashier = FakeUser(live, 600, "Ali", "en")
-    [by_code] = await cashier.say(f"/earn {code} 100000 R-1")
+    [by_code] = await cashier.say(f"/earn {member.code} 100000 R-1")
     assert "+10 points · balance 110" in by_code.text
-    assert "You earned 10 points" in live.sent_to(508)[-1].text
+    assert "You earned 10 points" in live.sent_to(510)[-1].text
     [by_phone] = await cashier.say("/earn ۰۹۱۲۱۲۳۴۵۶۷ ۲۰۰٬۰۰۰ R-2")
     assert "balance 130" in by_phone.text
-    [duplicate] = await cashier.say(f"/earn {code} 100000 R-1")
+    [duplicate] = await cashier.say(f"/earn {member.code} 100000 R-1")
     assert "Already recorded" in duplicate.text
-    [card] = await cashier.say(f"/start card_{code}")
-    await cashier.press(card.callback_data()[0])
+    [card] = await cashier.say(f"/start card_{member.code}")
+    await cashier.press(card.callback_data()[0], card)
     [by_card] = await cashier.say("50000")
     assert "balance 135" in by_card.text
-    [refused] = await sara.say(f"/earn {code} 100000")
+    [refused] = await sara.say(f"/earn {member.code} 100000")
     assert "don't know that command" in refused.text
+
+
+# --- the emulator and the connection -----------------------------------------------------------------------------
+
+
+async def test_a_rejected_token_stops_the_bot_with_a_clear_error(
+    emulator: BotAPIEmulator, settings: Settings, tmp_path: Path
+) -> None:
+    wrong = settings.model_copy(
+        update={
+            "bot_api_url": emulator.url,
+            "bot_token": "1000:wrong-token",
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'never.db'}",
+        }
+    )
+    with pytest.raises(SettingsError, match="rejected BOT_TOKEN"):
+        await run_polling(wrong, handle_signals=False)
+    assert [(call.method, call.error) for call in emulator.calls] == [("getMe", "401 Unauthorized")]
+    assert not (tmp_path / "never.db").exists()
+
+
+async def test_the_emulator_answers_like_telegram(emulator: BotAPIEmulator) -> None:
+    async with aiohttp.ClientSession() as http:
+
+        async def post(method: str, token: str = TOKEN, **params: object) -> tuple[int, dict[str, object]]:
+            async with http.post(f"{emulator.url}/bot{token}/{method}", json=params) as response:
+                return response.status, await response.json()
+
+        assert await post("getMe", token="1000:wrong") == (
+            401,
+            {"ok": False, "error_code": 401, "description": "Unauthorized"},
+        )
+        assert await post("sendCarrierPigeon") == (
+            404,
+            {"ok": False, "error_code": 404, "description": "Not Found: method not found"},
+        )
+        assert await post("getme") == (200, {"ok": True, "result": BOT_USER})
+
+        waiting = asyncio.create_task(post("getUpdates", timeout=5))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # a long poll waits for an update
+        update = updates.message_update(updates.user_json(77, "Ali", "en"), text="hi")
+        await emulator.push(update)
+        status, body = await asyncio.wait_for(waiting, 1)
+        assert (status, body["result"]) == (200, [update])
+        assert await post("getUpdates", offset=update["update_id"] + 1) == (200, {"ok": True, "result": []})
+
+
+async def test_a_blocked_chat_and_an_unknown_chat_raise_aiogram_errors(
+    emulator: BotAPIEmulator, settings: Settings
+) -> None:
+    bot = create_bot(settings.model_copy(update={"bot_api_url": emulator.url}))
+    emulator.chats.update({77, 78})
+    emulator.blocked.add(77)
+    try:
+        with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
+            await bot.send_message(77, "hello")
+        with pytest.raises(TelegramBadRequest, match="chat not found"):
+            await bot.send_message(79, "hello")
+        sent = await bot.send_message(78, "hello")
+        assert sent.from_user is not None and sent.from_user.model_dump(exclude_none=True) == BOT_USER
+        assert (sent.chat.id, sent.text) == (78, "hello")
+    finally:
+        await bot.session.close()
+    assert [call.error for call in emulator.calls] == [
+        "403 Forbidden: bot was blocked by the user",
+        "400 Bad Request: chat not found",
+        None,
+    ]
+
+
+async def test_edits_and_deletions_follow_telegram_rules(emulator: BotAPIEmulator, settings: Settings) -> None:
+    bot = create_bot(settings.model_copy(update={"bot_api_url": emulator.url}))
+    emulator.chats.add(78)
+    more = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="More", callback_data="more")]])
+    try:
+        sent = await bot.send_message(78, "page 1", reply_markup=more)
+        assert sent.reply_markup is not None and sent.reply_markup.inline_keyboard[0][0].callback_data == "more"
+        with pytest.raises(TelegramBadRequest, match="message is not modified"):
+            await bot.edit_message_text("page 1", chat_id=78, message_id=sent.message_id, reply_markup=more)
+        edited = await bot.edit_message_text("page 2", chat_id=78, message_id=sent.message_id)
+        assert isinstance(edited, Message) and edited.edit_date is not None and edited.reply_markup is None
+        assert [message["text"] for message in emulator.messages(78)] == ["page 2"]
+        assert await bot.delete_message(78, sent.message_id) is True
+        with pytest.raises(TelegramBadRequest, match="message to edit not found"):
+            await bot.edit_message_text("page 3", chat_id=78, message_id=sent.message_id)
+    finally:
+        await bot.session.close()
+    assert [call.text for call in emulator.sent_to(78)] == ["page 1", "page 2"]
+
+
+async def test_the_console_script_runs_against_the_emulator(emulator: BotAPIEmulator, tmp_path: Path) -> None:
+    environment = {key: value for key, value in os.environ.items() if key not in SETTING_NAMES}
+    environment.update(
+        BOT_TOKEN=TOKEN,
+        BOT_API_URL=emulator.url,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}",
+        # the checkout first: an editable install made before a package was added does not map it
+        PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
+    )
+    script = Path(sys.executable).with_name("loyalty-bot")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    process = await asyncio.create_subprocess_exec(
+        *command, "run", cwd=tmp_path, env=environment, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    emulator.watch(lambda: None if process.returncode is None else f"the process exited with {process.returncode}")
+    try:
+        await emulator.wait_polling(timeout=30)
+        [welcome] = await FakeUser(emulator, 511, "Leila", "en").say("/start")
+        assert "Welcome to our customer club" in welcome.text and welcome.requests_contact()
+        process.send_signal(signal.SIGINT)
+        _, errors = await asyncio.wait_for(process.communicate(), 10)
+    except BaseException:
+        if process.returncode is None:
+            process.kill()
+        print((await process.communicate())[1].decode()[-3000:])  # the bot's log, shown with the failure
+        raise
+    assert process.returncode == 0, errors.decode()[-3000:]
+    assert b"Traceback" not in errors and b"is up; polling" in errors

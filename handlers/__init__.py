@@ -2,7 +2,7 @@
 
 from aiogram import Router
 
-from handlers import account, counter, errors, general, profile, registration
+from handlers import account, counter, errors, general, profile, registration, staff
 
 
 def create_router() -> Router:
@@ -10,6 +10,7 @@ def create_router() -> Router:
     root = Router(name="loyalty")
     root.include_routers(
         counter.create_router(),
+        staff.create_router(),  # before general: a member's /start staff_… must not be a welcome back
         general.create_router(),
         registration.create_router(),
         account.create_router(),

@@ -1,14 +1,33 @@
-"""Staff roles: owners (from OWNER_IDS or added by an owner), managers and cashiers."""
+"""Staff roles: owners (from OWNER_IDS or added by an owner), managers and cashiers.
+
+An owner adds staff with a one-time, expiring invite: only a SHA-256 hash of its token is stored, and
+opening it is a single conditional UPDATE, so of two accounts opening the same link only one joins.
+Every change (invite, join, role, removal) is one write transaction together with its audit entry.
+The club always keeps an owner: the last one can neither step down nor leave, and the owners named in
+OWNER_IDS are changed in the settings only.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import StaffMember
+from loyalty import audit
+from loyalty.errors import LoyaltyError
+from storage.database import write_transaction
+from storage.models import StaffInvite, StaffMember
+
+INVITE_LIFETIME = timedelta(hours=24)
+TOKEN_BYTES = 32  # 43 URL-safe characters: with "staff_" well inside a 64-character /start payload
+NAME_LENGTH = 64
 
 
 class Role(StrEnum):
@@ -20,7 +39,58 @@ class Role(StrEnum):
 
     @property
     def rank(self) -> int:
+        """The role's place in the order cashier < manager < owner."""
         return list(Role).index(self)
+
+
+class StaffError(LoyaltyError):
+    """A staff change the club refuses."""
+
+
+class UnknownInvite(StaffError):
+    """No invite has this token."""
+
+
+class InviteExpired(StaffError):
+    """The invite was not used in time."""
+
+
+class InviteUsed(StaffError):
+    """Someone already joined with this invite."""
+
+
+class AlreadyStaff(StaffError):
+    """The account already works for the shop, as `role`; the invite is left for someone else."""
+
+    def __init__(self, role: Role) -> None:
+        super().__init__(role)
+        self.role = role
+
+
+class NotOwner(StaffError):
+    """The account asking for a staff change is not (or no longer) an owner."""
+
+
+class NotStaff(StaffError):
+    """The account is not in the staff table (removed meanwhile, or never there)."""
+
+
+class ConfiguredOwner(StaffError):
+    """The account is an owner by OWNER_IDS: only the settings can change that."""
+
+
+class LastOwner(StaffError):
+    """The change would leave the club without an owner."""
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    """One person on the staff; `configured` owners come from OWNER_IDS and cannot be changed in chat."""
+
+    telegram_id: int
+    role: Role
+    name: str
+    configured: bool = False
 
 
 def at_least(role: Role | None, minimum: Role) -> bool:
@@ -34,3 +104,235 @@ async def role_of(session: AsyncSession, telegram_id: int, owner_ids: Collection
         return Role.OWNER
     stored = await session.scalar(select(StaffMember.role).where(StaffMember.telegram_id == telegram_id))
     return Role(stored) if stored else None
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest under which an invite token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_invite(
+    session: AsyncSession,
+    *,
+    actor_id: int,
+    role: Role,
+    owner_ids: Collection[int],
+    now: datetime,
+    update_id: int | None = None,
+    lifetime: timedelta = INVITE_LIFETIME,
+) -> str:
+    """A new one-time invite to join as `role`, valid for `lifetime`; returns the raw token (stored hashed only)."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    async with write_transaction(session):
+        await _require_owner(session, actor_id, owner_ids)
+        invite = StaffInvite(
+            token_hash=hash_token(token), role=role, created_by=actor_id, created_at=now, expires_at=now + lifetime
+        )
+        session.add(invite)
+        await session.flush()
+        await audit.record(
+            session,
+            actor_id=actor_id,
+            action="staff.invite",
+            now=now,
+            update_id=update_id,
+            invite_id=invite.id,
+            role=role,
+            expires_at=invite.expires_at.isoformat(),
+        )
+    return token
+
+
+async def invite_known(session: AsyncSession, token: str) -> bool:
+    """True if some invite (used, expired or not) has this token."""
+    found = await session.scalar(select(StaffInvite.id).where(StaffInvite.token_hash == hash_token(token)))
+    return found is not None
+
+
+async def accept_invite(
+    session: AsyncSession,
+    token: str,
+    *,
+    telegram_id: int,
+    name: str,
+    owner_ids: Collection[int],
+    now: datetime,
+    update_id: int | None = None,
+) -> StaffEntry:
+    """Join the staff with an invite: once per invite, before it expires; staff already on it are refused."""
+    token_hash = hash_token(token)
+    try:
+        async with write_transaction(session):
+            invite = await session.scalar(select(StaffInvite).where(StaffInvite.token_hash == token_hash))
+            if invite is None:
+                raise UnknownInvite
+            current = await role_of(session, telegram_id, owner_ids)
+            if current is not None:
+                raise AlreadyStaff(current)
+            await _claim(session, invite, telegram_id, now)
+            return await _hire(session, invite, telegram_id, name, now, update_id)
+    except IntegrityError:  # the same account joined by another invite at the same moment
+        current = await role_of(session, telegram_id, owner_ids)
+        if current is None:
+            raise
+        raise AlreadyStaff(current) from None
+
+
+async def _claim(session: AsyncSession, invite: StaffInvite, telegram_id: int, now: datetime) -> None:
+    """Mark the invite used by `telegram_id`, atomically: if it is used or expired, say which."""
+    claimed = await session.execute(
+        update(StaffInvite)
+        .where(StaffInvite.id == invite.id, StaffInvite.used_by.is_(None), StaffInvite.expires_at > now)
+        .values(used_by=telegram_id, used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount == 1:
+        return
+    await session.refresh(invite)
+    raise InviteUsed if invite.used_by is not None else InviteExpired
+
+
+async def _hire(
+    session: AsyncSession, invite: StaffInvite, telegram_id: int, name: str, now: datetime, update_id: int | None
+) -> StaffEntry:
+    """Add the account to the staff with the invite's role, and audit it."""
+    shown = name.strip()[:NAME_LENGTH] or str(telegram_id)
+    role = Role(invite.role)
+    session.add(StaffMember(telegram_id=telegram_id, role=role, name=shown, added_by=invite.created_by, added_at=now))
+    await session.flush()
+    await audit.record(
+        session,
+        actor_id=telegram_id,
+        action="staff.join",
+        now=now,
+        update_id=update_id,
+        invite_id=invite.id,
+        role=role,
+        invited_by=invite.created_by,
+    )
+    return StaffEntry(telegram_id, role, shown)
+
+
+async def list_staff(session: AsyncSession, owner_ids: Collection[int]) -> list[StaffEntry]:
+    """Everyone on the staff, OWNER_IDS owners included: owners first, then managers, then cashiers."""
+    rows = {row.telegram_id: row for row in await session.scalars(select(StaffMember))}
+    entries = [_entry(row, owner_ids) for row in rows.values()]
+    entries += [StaffEntry(owner, Role.OWNER, "", configured=True) for owner in owner_ids if owner not in rows]
+    return sorted(entries, key=lambda entry: (-entry.role.rank, entry.name.casefold(), entry.telegram_id))
+
+
+async def find_staff(session: AsyncSession, telegram_id: int, owner_ids: Collection[int]) -> StaffEntry | None:
+    """One person on the staff, or None for anyone else."""
+    row = await session.get(StaffMember, telegram_id)
+    if row is not None:
+        return _entry(row, owner_ids)
+    return StaffEntry(telegram_id, Role.OWNER, "", configured=True) if telegram_id in owner_ids else None
+
+
+def _entry(row: StaffMember, owner_ids: Collection[int]) -> StaffEntry:
+    """A stored staff row as an entry (an OWNER_IDS account is an owner whatever its row says)."""
+    if row.telegram_id in owner_ids:
+        return StaffEntry(row.telegram_id, Role.OWNER, row.name, configured=True)
+    return StaffEntry(row.telegram_id, Role(row.role), row.name)
+
+
+async def change_role(
+    session: AsyncSession,
+    *,
+    actor_id: int,
+    telegram_id: int,
+    role: Role,
+    owner_ids: Collection[int],
+    now: datetime,
+    update_id: int | None = None,
+) -> StaffEntry:
+    """An owner gives a staff member another role; the last owner cannot step down."""
+    async with write_transaction(session):
+        row = await _changeable(session, actor_id, telegram_id, owner_ids)
+        before = Role(row.role)
+        if before is role:
+            return StaffEntry(telegram_id, role, row.name)
+        if before is Role.OWNER and role is not Role.OWNER:
+            await _keep_an_owner(session, owner_ids)
+        row.role = role
+        await audit.record(
+            session,
+            actor_id=actor_id,
+            action="staff.role",
+            now=now,
+            update_id=update_id,
+            staff_id=telegram_id,
+            before=before,
+            after=role,
+        )
+    return StaffEntry(telegram_id, role, row.name)
+
+
+async def remove(
+    session: AsyncSession,
+    *,
+    actor_id: int,
+    telegram_id: int,
+    owner_ids: Collection[int],
+    now: datetime,
+    update_id: int | None = None,
+) -> StaffEntry:
+    """An owner removes someone from the staff (themselves too, unless they are the last owner)."""
+    async with write_transaction(session):
+        row = await _changeable(session, actor_id, telegram_id, owner_ids)
+        removed = StaffEntry(telegram_id, Role(row.role), row.name)
+        if removed.role is Role.OWNER:
+            await _keep_an_owner(session, owner_ids)
+        await session.delete(row)
+        await audit.record(
+            session,
+            actor_id=actor_id,
+            action="staff.remove",
+            now=now,
+            update_id=update_id,
+            staff_id=telegram_id,
+            role=removed.role,
+            name=removed.name,
+        )
+    return removed
+
+
+async def _stored_owners(session: AsyncSession, owner_ids: Collection[int]) -> set[int]:
+    """Owners in the staff table besides OWNER_IDS, locked for the transaction (FOR UPDATE on PostgreSQL).
+
+    Locking them in one order makes two owners stepping down at once take turns, so one of them sees
+    that the other has left and stays.
+    """
+    statement = (
+        select(StaffMember.telegram_id)
+        .where(StaffMember.role == Role.OWNER)
+        .order_by(StaffMember.telegram_id)
+        .with_for_update()
+    )
+    return {telegram_id for telegram_id in await session.scalars(statement) if telegram_id not in owner_ids}
+
+
+async def _require_owner(session: AsyncSession, actor_id: int, owner_ids: Collection[int]) -> None:
+    """Refuse unless the actor is an owner now (a role can change between the filter and the action)."""
+    if actor_id not in owner_ids and actor_id not in await _stored_owners(session, owner_ids):
+        raise NotOwner(actor_id)
+
+
+async def _changeable(
+    session: AsyncSession, actor_id: int, telegram_id: int, owner_ids: Collection[int]
+) -> StaffMember:
+    """The staff row an owner may change: neither an OWNER_IDS owner nor someone already gone."""
+    await _require_owner(session, actor_id, owner_ids)
+    if telegram_id in owner_ids:
+        raise ConfiguredOwner(telegram_id)
+    statement = select(StaffMember).where(StaffMember.telegram_id == telegram_id).with_for_update()
+    row = await session.scalar(statement.execution_options(populate_existing=True))
+    if row is None:
+        raise NotStaff(telegram_id)
+    return row
+
+
+async def _keep_an_owner(session: AsyncSession, owner_ids: Collection[int]) -> None:
+    """Refuse a change that takes away the only owner (an owner row about to change counts as one)."""
+    if not owner_ids and len(await _stored_owners(session, owner_ids)) <= 1:
+        raise LastOwner

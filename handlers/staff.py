@@ -1,0 +1,321 @@
+"""/staff for owners (invite by one-time link, list, change roles, remove) and joining the staff by such a link.
+
+Every route here requires the owner role, except opening an invite; for anyone else the filters do not
+match and the update falls through, so a customer typing /staff gets the unknown-command answer. A
+/start whose payload is not a real invite falls through too, and is an ordinary /start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject, CommandStart, Filter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.account import deep_link
+from handlers.club import Club
+from handlers.filters import HasRole, PayloadStarts
+from handlers.replies import language, number
+from loyalty import staff
+from loyalty.numerals import local_digits
+from loyalty.staff import Role, StaffEntry
+
+STAFF_PAYLOAD_PREFIX = "staff_"
+ROLE_NAMES = {
+    Role.OWNER: __("staff.role_owner"),
+    Role.MANAGER: __("staff.role_manager"),
+    Role.CASHIER: __("staff.role_cashier"),
+}
+INVITE_BUTTONS = {
+    Role.CASHIER: __("button.staff_invite_cashier"),
+    Role.MANAGER: __("button.staff_invite_manager"),
+    Role.OWNER: __("button.staff_invite_owner"),
+}
+ROLE_HELP = {
+    Role.CASHIER: __("staff.help_cashier"),
+    Role.MANAGER: __("staff.help_manager"),
+    Role.OWNER: __("staff.help_owner"),
+}
+
+
+class StaffAction(CallbackData, prefix="stf"):
+    """A button of the /staff menu: `action` on the person `user`, or with the role `role`."""
+
+    action: str
+    role: str = ""
+    user: int = 0
+
+
+class KnownInvite(Filter):
+    """Passes /start staff_<token> only when some invite has that token (one query, only for such payloads)."""
+
+    async def __call__(self, message: Message, command: CommandObject, session: AsyncSession) -> bool:
+        return await staff.invite_known(session, invite_token(command))
+
+
+def invite_token(command: CommandObject) -> str:
+    """The invite token in a /start staff_<token> payload."""
+    return (command.args or "").removeprefix(STAFF_PAYLOAD_PREFIX)
+
+
+def role_name(role: Role) -> str:
+    """A role's name in the reply's language."""
+    return str(ROLE_NAMES[role])
+
+
+def shown_name(entry: StaffEntry) -> str:
+    """The person's name, or their account number when the bot never learnt it (an OWNER_IDS owner)."""
+    return entry.name or local_digits(str(entry.telegram_id), language())
+
+
+def refusal(error: staff.StaffError) -> str:
+    """The owner-facing explanation of a refused change."""
+    texts = {staff.LastOwner: _("staff.last_owner"), staff.ConfiguredOwner: _("staff.configured_owner")}
+    return texts.get(type(error), _("fallback.stale_button"))
+
+
+def menu_keyboard() -> InlineKeyboardMarkup:
+    """Invite buttons for each role, and the staff list."""
+    builder = InlineKeyboardBuilder()
+    for role, label in INVITE_BUTTONS.items():
+        builder.button(text=str(label), callback_data=StaffAction(action="invite", role=role))
+    builder.button(text=_("button.staff_list"), callback_data=StaffAction(action="list"))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def list_view(entries: list[StaffEntry]) -> tuple[str, InlineKeyboardMarkup]:
+    """The staff, one line each, with a button for everyone who can be changed in chat."""
+    lines = [_("staff.list_title").format(count=number(len(entries)))]
+    builder = InlineKeyboardBuilder()
+    for entry in entries:
+        line = f"• {shown_name(entry)} — {role_name(entry.role)}"
+        lines.append(line + (f" ({_('staff.from_settings')})" if entry.configured else ""))
+        if not entry.configured:
+            label = f"{shown_name(entry)} · {role_name(entry.role)}"
+            builder.button(text=label, callback_data=StaffAction(action="person", user=entry.telegram_id))
+    builder.adjust(1)
+    return "\n".join(lines), builder.as_markup()
+
+
+def person_view(entry: StaffEntry) -> tuple[str, InlineKeyboardMarkup]:
+    """One person: their role, buttons for the other roles, remove, and back to the list."""
+    text = _("staff.person").format(
+        name=shown_name(entry), role=role_name(entry.role), id=local_digits(str(entry.telegram_id), language())
+    )
+    builder = InlineKeyboardBuilder()
+    for role in Role:
+        if role is not entry.role:
+            make = _("button.staff_make").format(role=role_name(role))
+            builder.button(text=make, callback_data=StaffAction(action="role", role=role, user=entry.telegram_id))
+    builder.button(text=_("button.staff_remove"), callback_data=StaffAction(action="remove", user=entry.telegram_id))
+    builder.button(text=_("button.staff_back"), callback_data=StaffAction(action="list"))
+    builder.adjust(1)
+    return text, builder.as_markup()
+
+
+def confirm_view(entry: StaffEntry) -> tuple[str, InlineKeyboardMarkup]:
+    """Ask before removing someone."""
+    text = _("staff.remove_confirm").format(name=shown_name(entry), role=role_name(entry.role))
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("button.staff_remove_yes"), callback_data=StaffAction(action="removed", user=entry.telegram_id)
+    )
+    builder.button(text=_("button.staff_keep"), callback_data=StaffAction(action="person", user=entry.telegram_id))
+    return text, builder.as_markup()
+
+
+async def show(query: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboardMarkup) -> None:
+    """Put a view in place of the pressed message (or in a new one when that message is out of reach)."""
+    if not isinstance(query.message, Message):
+        await bot.send_message(query.from_user.id, text, reply_markup=markup)
+        return
+    try:
+        await query.message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as error:  # a second tap on the same button: the view is already shown
+        if "not modified" not in str(error):
+            raise
+
+
+async def staff_menu(message: Message) -> None:
+    """/staff: what the owner can do with the staff."""
+    await message.answer(_("staff.menu"), reply_markup=menu_keyboard())
+
+
+async def invite(
+    query: CallbackQuery,
+    callback_data: StaffAction,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+) -> None:
+    """Make a one-time invite for the chosen role and send its link, to forward to the new person."""
+    role = Role(callback_data.role)
+    try:
+        token = await staff.create_invite(
+            session,
+            actor_id=query.from_user.id,
+            role=role,
+            owner_ids=club.owner_ids,
+            now=now,
+            update_id=event_update.update_id,
+        )
+    except staff.StaffError as error:
+        await query.answer(refusal(error), show_alert=True)
+        return
+    link = await deep_link(bot, club, STAFF_PAYLOAD_PREFIX + token)
+    hours = number(int(staff.INVITE_LIFETIME.total_seconds()) // 3600)
+    text = _("staff.invite_link").format(role=role_name(role), hours=hours, link=link)
+    await bot.send_message(query.from_user.id, text, disable_web_page_preview=True)
+    await query.answer()
+
+
+async def show_list(query: CallbackQuery, session: AsyncSession, club: Club, bot: Bot) -> None:
+    """The staff list with a button per person."""
+    await show(query, bot, *list_view(await staff.list_staff(session, club.owner_ids)))
+    await query.answer()
+
+
+async def open_person(
+    query: CallbackQuery,
+    callback_data: StaffAction,
+    session: AsyncSession,
+    club: Club,
+    bot: Bot,
+    view: Callable[[StaffEntry], tuple[str, InlineKeyboardMarkup]],
+) -> None:
+    """Show `view` of the person a button names, unless they left the staff (or are an OWNER_IDS owner)."""
+    entry = await staff.find_staff(session, callback_data.user, club.owner_ids)
+    if entry is None or entry.configured:
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return
+    await show(query, bot, *view(entry))
+    await query.answer()
+
+
+async def show_person(
+    query: CallbackQuery, callback_data: StaffAction, session: AsyncSession, club: Club, bot: Bot
+) -> None:
+    """One person, with role and remove buttons."""
+    await open_person(query, callback_data, session, club, bot, person_view)
+
+
+async def ask_remove(
+    query: CallbackQuery, callback_data: StaffAction, session: AsyncSession, club: Club, bot: Bot
+) -> None:
+    """Ask the owner to confirm a removal."""
+    await open_person(query, callback_data, session, club, bot, confirm_view)
+
+
+async def change_role(
+    query: CallbackQuery,
+    callback_data: StaffAction,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+) -> None:
+    """Give the person the chosen role, then show them again."""
+    try:
+        entry = await staff.change_role(
+            session,
+            actor_id=query.from_user.id,
+            telegram_id=callback_data.user,
+            role=Role(callback_data.role),
+            owner_ids=club.owner_ids,
+            now=now,
+            update_id=event_update.update_id,
+        )
+    except staff.StaffError as error:
+        await query.answer(refusal(error), show_alert=True)
+        return
+    await show(query, bot, *person_view(entry))
+    await query.answer(_("staff.role_changed").format(name=shown_name(entry), role=role_name(entry.role)))
+
+
+async def remove(
+    query: CallbackQuery,
+    callback_data: StaffAction,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+) -> None:
+    """Remove the confirmed person from the staff, then show the list."""
+    try:
+        entry = await staff.remove(
+            session,
+            actor_id=query.from_user.id,
+            telegram_id=callback_data.user,
+            owner_ids=club.owner_ids,
+            now=now,
+            update_id=event_update.update_id,
+        )
+    except staff.StaffError as error:
+        await query.answer(refusal(error), show_alert=True)
+        return
+    await show(query, bot, *list_view(await staff.list_staff(session, club.owner_ids)))
+    await query.answer(_("staff.removed").format(name=shown_name(entry)))
+
+
+async def join_staff(
+    message: Message, command: CommandObject, session: AsyncSession, club: Club, now: datetime, event_update: Update
+) -> None:
+    """Someone opened a staff invite: they join with its role, or hear why not."""
+    try:
+        entry = await staff.accept_invite(
+            session,
+            invite_token(command),
+            telegram_id=message.from_user.id,
+            name=message.from_user.full_name,
+            owner_ids=club.owner_ids,
+            now=now,
+            update_id=event_update.update_id,
+        )
+    except staff.AlreadyStaff as error:
+        await message.answer(_("staff.already").format(role=role_name(error.role)))
+        return
+    except staff.InviteExpired:
+        await message.answer(_("staff.invite_expired"))
+        return
+    except staff.StaffError:  # used, or (never in practice) unknown: the link cannot be used
+        await message.answer(_("staff.invite_used"))
+        return
+    await message.answer(joined_text(entry))
+
+
+def joined_text(entry: StaffEntry) -> str:
+    """The welcome of a new staff member, with the commands their role opens."""
+    commands = [str(text) for role, text in ROLE_HELP.items() if staff.at_least(entry.role, role)]
+    return "\n\n".join([_("staff.joined").format(name=shown_name(entry), role=role_name(entry.role)), *commands])
+
+
+def create_router() -> Router:
+    """Routes for owners' /staff, and for opening a staff invite (anyone, member or not)."""
+    router = Router(name="staff")
+    owner = HasRole(Role.OWNER)
+    router.message.register(
+        join_staff, CommandStart(deep_link=True), PayloadStarts(STAFF_PAYLOAD_PREFIX), KnownInvite()
+    )
+    router.message.register(staff_menu, Command("staff"), owner)
+    router.callback_query.register(invite, StaffAction.filter((F.action == "invite") & F.role.in_(list(Role))), owner)
+    router.callback_query.register(show_list, StaffAction.filter(F.action == "list"), owner)
+    router.callback_query.register(show_person, StaffAction.filter(F.action == "person"), owner)
+    router.callback_query.register(ask_remove, StaffAction.filter(F.action == "remove"), owner)
+    router.callback_query.register(
+        change_role, StaffAction.filter((F.action == "role") & F.role.in_(list(Role))), owner
+    )
+    router.callback_query.register(remove, StaffAction.filter(F.action == "removed"), owner)
+    return router

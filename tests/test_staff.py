@@ -1,0 +1,387 @@
+"""Staff roles: invites, joining, role changes and removal, in the domain and through the real dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from aiogram import Bot
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.factory import create_dispatcher
+from bot.settings import Settings
+from loyalty import staff
+from loyalty.staff import Role
+from storage.models import AuditEntry, StaffInvite, StaffMember
+from tests.chat import Chat, Reply
+from tests.factories import NOW
+from tests.stub_bot import RecordingSession
+
+MakeChat = Callable[..., Chat]
+Sessions = async_sessionmaker[AsyncSession]
+OWNER, OTHER_OWNER, MANAGER, CASHIER, NEWCOMER, CUSTOMER = 1, 2, 3, 4, 5, 42
+OWNERS = frozenset({OWNER})
+LINK = re.compile(r"https://t\.me/loyalty_test_bot\?start=(staff_[A-Za-z0-9_-]+)")
+
+
+async def hire(sessions: Sessions, telegram_id: int, role: Role, name: str = "Staff") -> None:
+    async with sessions() as session:
+        session.add(StaffMember(telegram_id=telegram_id, role=role, name=name, added_by=OWNER, added_at=NOW))
+        await session.commit()
+
+
+async def stored_role(sessions: Sessions, telegram_id: int) -> str | None:
+    async with sessions() as session:
+        return await session.scalar(select(StaffMember.role).where(StaffMember.telegram_id == telegram_id))
+
+
+async def audit_log(sessions: Sessions) -> list[tuple[str, int | None, dict[str, object]]]:
+    async with sessions() as session:
+        entries = await session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+        return [(entry.action, entry.actor_id, json.loads(entry.details)) for entry in entries]
+
+
+async def invite(session: AsyncSession, role: Role = Role.CASHIER, **options: object) -> str:
+    arguments: dict = {"actor_id": OWNER, "role": role, "owner_ids": OWNERS, "now": NOW, **options}
+    return await staff.create_invite(session, **arguments)
+
+
+async def accept(session: AsyncSession, token: str, telegram_id: int, **options: object) -> staff.StaffEntry:
+    arguments: dict = {"name": "Ali", "owner_ids": OWNERS, "now": NOW, **options}
+    return await staff.accept_invite(session, token, telegram_id=telegram_id, **arguments)
+
+
+# The domain, on SQLite and PostgreSQL
+
+
+def test_roles_are_ordered_cashier_manager_owner() -> None:
+    assert staff.at_least(Role.OWNER, Role.MANAGER) and staff.at_least(Role.MANAGER, Role.MANAGER)
+    assert not staff.at_least(Role.CASHIER, Role.MANAGER) and not staff.at_least(None, Role.CASHIER)
+    assert [role.rank for role in (Role.CASHIER, Role.MANAGER, Role.OWNER)] == [0, 1, 2]
+
+
+async def test_owner_ids_are_always_owners_and_others_have_their_stored_role(
+    session: AsyncSession, sessions: Sessions
+) -> None:
+    await hire(sessions, OWNER, Role.CASHIER)  # a stale row never demotes an OWNER_IDS owner
+    await hire(sessions, MANAGER, Role.MANAGER)
+    assert await staff.role_of(session, OWNER, OWNERS) is Role.OWNER
+    assert await staff.role_of(session, MANAGER, OWNERS) is Role.MANAGER
+    assert await staff.role_of(session, CUSTOMER, OWNERS) is None
+
+
+async def test_an_invite_is_stored_hashed_and_makes_whoever_opens_it_a_cashier(
+    session: AsyncSession, sessions: Sessions
+) -> None:
+    token = await invite(session, update_id=77)
+    assert len("staff_" + token) <= 64 and re.fullmatch(r"[A-Za-z0-9_-]+", token)
+    stored = await session.scalar(select(StaffInvite))
+    assert stored is not None and stored.token_hash == staff.hash_token(token) != token
+    assert stored.expires_at == NOW + timedelta(hours=24)
+
+    joined = await accept(session, token, NEWCOMER, name="  Ali Rezaei  ", update_id=78)
+
+    assert joined == staff.StaffEntry(NEWCOMER, Role.CASHIER, "Ali Rezaei")
+    assert await stored_role(sessions, NEWCOMER) == "cashier"
+    invite_entry, join_entry = await audit_log(sessions)
+    assert invite_entry[:2] == ("staff.invite", OWNER) and invite_entry[2]["role"] == "cashier"
+    assert join_entry == ("staff.join", NEWCOMER, {"invite_id": stored.id, "invited_by": OWNER, "role": "cashier"})
+
+
+async def test_an_invite_works_once(session: AsyncSession, sessions: Sessions) -> None:
+    token = await invite(session)
+    await accept(session, token, NEWCOMER)
+    with pytest.raises(staff.InviteUsed):
+        await accept(session, token, CUSTOMER)
+    with pytest.raises(staff.AlreadyStaff) as again:
+        await accept(session, token, NEWCOMER)
+    assert again.value.role is Role.CASHIER
+    assert await stored_role(sessions, CUSTOMER) is None
+    assert [action for action, _, _ in await audit_log(sessions)] == ["staff.invite", "staff.join"]
+
+
+async def test_an_invite_expires_after_24_hours(session: AsyncSession, sessions: Sessions) -> None:
+    token = await invite(session)
+    with pytest.raises(staff.InviteExpired):
+        await accept(session, token, NEWCOMER, now=NOW + timedelta(hours=24))
+    await accept(session, token, CUSTOMER, now=NOW + timedelta(hours=24) - timedelta(seconds=1))
+    assert await stored_role(sessions, NEWCOMER) is None
+    assert await stored_role(sessions, CUSTOMER) == "cashier"
+
+
+async def test_an_unknown_token_is_refused(session: AsyncSession, sessions: Sessions) -> None:
+    token = await invite(session)
+    assert await staff.invite_known(session, token)
+    assert not await staff.invite_known(session, token[:-1])
+    with pytest.raises(staff.UnknownInvite):
+        await accept(session, "not-a-token", NEWCOMER)
+    assert await stored_role(sessions, NEWCOMER) is None
+
+
+async def test_staff_already_on_the_staff_leave_the_invite_for_someone_else(
+    session: AsyncSession, sessions: Sessions
+) -> None:
+    await hire(sessions, MANAGER, Role.MANAGER)
+    token = await invite(session, Role.CASHIER)
+    with pytest.raises(staff.AlreadyStaff):
+        await accept(session, token, MANAGER)  # a manager is never demoted by opening a cashier link
+    with pytest.raises(staff.AlreadyStaff):
+        await accept(session, token, OWNER)
+    assert await stored_role(sessions, MANAGER) == "manager"
+    await accept(session, token, NEWCOMER)
+    assert await stored_role(sessions, NEWCOMER) == "cashier"
+
+
+async def test_only_owners_make_invites(session: AsyncSession, sessions: Sessions) -> None:
+    await hire(sessions, MANAGER, Role.MANAGER)
+    await hire(sessions, OTHER_OWNER, Role.OWNER)
+    with pytest.raises(staff.NotOwner):
+        await staff.create_invite(session, actor_id=MANAGER, role=Role.CASHIER, owner_ids=OWNERS, now=NOW)
+    await staff.create_invite(session, actor_id=OTHER_OWNER, role=Role.OWNER, owner_ids=OWNERS, now=NOW)
+    async with sessions() as check:
+        assert await check.scalar(select(func.count()).select_from(StaffInvite)) == 1
+
+
+async def test_two_accounts_opening_one_invite_at_once_only_one_joins(sessions: Sessions) -> None:
+    async with sessions() as session:
+        token = await invite(session)
+    async with sessions() as first, sessions() as second:
+        results = await asyncio.gather(
+            accept(first, token, NEWCOMER), accept(second, token, CUSTOMER), return_exceptions=True
+        )
+    joined = [result for result in results if isinstance(result, staff.StaffEntry)]
+    refused = [result for result in results if not isinstance(result, staff.StaffEntry)]
+    assert len(joined) == 1 and len(refused) == 1 and isinstance(refused[0], staff.InviteUsed)
+    async with sessions() as session:
+        rows = (await session.scalars(select(StaffMember))).all()
+        used_by = await session.scalar(select(StaffInvite.used_by))
+    assert [row.telegram_id for row in rows] == [joined[0].telegram_id] == [used_by]
+    assert [action for action, _, _ in await audit_log(sessions)].count("staff.join") == 1
+
+
+async def test_an_owner_changes_roles_and_removes_with_audit(session: AsyncSession, sessions: Sessions) -> None:
+    await hire(sessions, CASHIER, Role.CASHIER, name="Reza")
+    changed = await staff.change_role(
+        session, actor_id=OWNER, telegram_id=CASHIER, role=Role.MANAGER, owner_ids=OWNERS, now=NOW, update_id=5
+    )
+    assert changed == staff.StaffEntry(CASHIER, Role.MANAGER, "Reza")
+    assert await staff.role_of(session, CASHIER, OWNERS) is Role.MANAGER
+    removed = await staff.remove(session, actor_id=OWNER, telegram_id=CASHIER, owner_ids=OWNERS, now=NOW, update_id=6)
+    assert removed == staff.StaffEntry(CASHIER, Role.MANAGER, "Reza")
+    assert await staff.role_of(session, CASHIER, OWNERS) is None
+    assert await audit_log(sessions) == [
+        ("staff.role", OWNER, {"after": "manager", "before": "cashier", "staff_id": CASHIER}),
+        ("staff.remove", OWNER, {"name": "Reza", "role": "manager", "staff_id": CASHIER}),
+    ]
+    with pytest.raises(staff.NotStaff):
+        await staff.remove(session, actor_id=OWNER, telegram_id=CASHIER, owner_ids=OWNERS, now=NOW)
+
+
+async def test_managers_cannot_change_the_staff(session: AsyncSession, sessions: Sessions) -> None:
+    await hire(sessions, MANAGER, Role.MANAGER)
+    await hire(sessions, CASHIER, Role.CASHIER)
+    with pytest.raises(staff.NotOwner):
+        await staff.change_role(
+            session, actor_id=MANAGER, telegram_id=CASHIER, role=Role.OWNER, owner_ids=OWNERS, now=NOW
+        )
+    with pytest.raises(staff.NotOwner):
+        await staff.remove(session, actor_id=MANAGER, telegram_id=CASHIER, owner_ids=OWNERS, now=NOW)
+    assert await stored_role(sessions, CASHIER) == "cashier"
+    assert await audit_log(sessions) == []
+
+
+async def test_the_last_owner_can_neither_step_down_nor_leave(session: AsyncSession, sessions: Sessions) -> None:
+    await hire(sessions, OTHER_OWNER, Role.OWNER)
+    no_settings: frozenset[int] = frozenset()
+    with pytest.raises(staff.LastOwner):
+        await staff.change_role(
+            session, actor_id=OTHER_OWNER, telegram_id=OTHER_OWNER, role=Role.MANAGER, owner_ids=no_settings, now=NOW
+        )
+    with pytest.raises(staff.LastOwner):
+        await staff.remove(session, actor_id=OTHER_OWNER, telegram_id=OTHER_OWNER, owner_ids=no_settings, now=NOW)
+    assert await stored_role(sessions, OTHER_OWNER) == "owner"
+    # with an owner in OWNER_IDS the stored owner is not the last one
+    await staff.remove(session, actor_id=OTHER_OWNER, telegram_id=OTHER_OWNER, owner_ids=OWNERS, now=NOW)
+    assert await stored_role(sessions, OTHER_OWNER) is None
+
+
+async def test_two_last_owners_stepping_down_at_once_leave_one_owner(sessions: Sessions) -> None:
+    await hire(sessions, OTHER_OWNER, Role.OWNER)
+    await hire(sessions, MANAGER, Role.OWNER)
+
+    async def step_down(session: AsyncSession, telegram_id: int) -> staff.StaffEntry:
+        return await staff.change_role(
+            session, actor_id=telegram_id, telegram_id=telegram_id, role=Role.CASHIER, owner_ids=(), now=NOW
+        )
+
+    async with sessions() as first, sessions() as second:
+        results = await asyncio.gather(
+            step_down(first, OTHER_OWNER), step_down(second, MANAGER), return_exceptions=True
+        )
+    assert sorted(type(result).__name__ for result in results) == ["LastOwner", "StaffEntry"]
+    assert sorted([await stored_role(sessions, OTHER_OWNER), await stored_role(sessions, MANAGER)]) == [
+        "cashier",
+        "owner",
+    ]
+
+
+async def test_owners_from_the_settings_cannot_be_changed_in_chat(session: AsyncSession, sessions: Sessions) -> None:
+    await hire(sessions, OTHER_OWNER, Role.OWNER)
+    with pytest.raises(staff.ConfiguredOwner):
+        await staff.remove(session, actor_id=OTHER_OWNER, telegram_id=OWNER, owner_ids=OWNERS, now=NOW)
+    with pytest.raises(staff.ConfiguredOwner):
+        await staff.change_role(
+            session, actor_id=OWNER, telegram_id=OWNER, role=Role.CASHIER, owner_ids=OWNERS, now=NOW
+        )
+
+
+async def test_the_list_has_settings_owners_first_then_managers_then_cashiers(
+    session: AsyncSession, sessions: Sessions
+) -> None:
+    await hire(sessions, CASHIER, Role.CASHIER, name="Cyrus")
+    await hire(sessions, MANAGER, Role.MANAGER, name="Mina")
+    await hire(sessions, OTHER_OWNER, Role.OWNER, name="Omid")
+    assert await staff.list_staff(session, OWNERS) == [
+        staff.StaffEntry(OWNER, Role.OWNER, "", configured=True),
+        staff.StaffEntry(OTHER_OWNER, Role.OWNER, "Omid"),
+        staff.StaffEntry(MANAGER, Role.MANAGER, "Mina"),
+        staff.StaffEntry(CASHIER, Role.CASHIER, "Cyrus"),
+    ]
+
+
+# Through the dispatcher
+
+
+def owner_chat(chat_with: MakeChat) -> Chat:
+    return chat_with(OWNER, first_name="Owner", language_code="en")
+
+
+async def invite_link(owner: Chat, role: Role = Role.CASHIER) -> str:
+    [menu] = await owner.say("/staff")
+    assert f"stf:invite:{role}:0" in menu.callback_data()
+    link_message, _ = await owner.press(f"stf:invite:{role}:0")
+    found = LINK.search(link_message.text)
+    assert found, link_message.text
+    return found.group(1)
+
+
+def texts(replies: list[Reply]) -> list[str]:
+    return [reply.text for reply in replies]
+
+
+async def test_an_owner_invites_a_cashier_who_joins_by_the_link(chat_with: MakeChat, sessions: Sessions) -> None:
+    owner = owner_chat(chat_with)
+    [menu] = await owner.say("/staff")
+    assert menu.buttons() == ["➕ Invite a cashier", "➕ Invite a manager", "➕ Invite an owner", "📋 Staff list"]
+    payload = await invite_link(owner)
+
+    newcomer = chat_with(NEWCOMER, first_name="Ali", language_code="en")
+    [welcome] = await newcomer.say(f"/start {payload}")
+    assert "Welcome to the team, Ali! Your role: cashier." in welcome.text
+    assert "/earn" in welcome.text and "/adjust" not in welcome.text and "/staff" not in welcome.text
+    assert await stored_role(sessions, NEWCOMER) == "cashier"
+    [usage] = await newcomer.say("/earn")  # a staff member need not be a club member
+    assert "Record a purchase like this" in usage.text
+
+    [refused] = await chat_with(CUSTOMER, language_code="en").say(f"/start {payload}")
+    assert "already been used" in refused.text
+    assert await stored_role(sessions, CUSTOMER) is None
+    actions = [action for action, _, _ in await audit_log(sessions)]
+    assert actions == ["staff.invite", "staff.join"]
+
+
+async def test_a_member_joins_the_staff_in_persian_and_stays_a_member(chat_with: MakeChat, sessions: Sessions) -> None:
+    payload = await invite_link(owner_chat(chat_with), Role.MANAGER)
+    member = chat_with(CUSTOMER, first_name="Sara", language_code="fa")
+    await member.join()
+    [welcome] = await member.say(f"/start {payload}")
+    assert "نقش شما: مدیر" in welcome.text and "/adjust" in welcome.text
+    assert await stored_role(sessions, CUSTOMER) == "manager"
+    [balance] = await member.say("/balance")
+    assert "امتیاز: ۱۰۰" in balance.text
+
+
+async def test_an_expired_link_is_refused(chat_with: MakeChat, sessions: Sessions) -> None:
+    async with sessions() as session:
+        token = await invite(session, now=NOW - timedelta(hours=25))
+    [refused] = await chat_with(NEWCOMER, language_code="en").say(f"/start staff_{token}")
+    assert "has expired" in refused.text
+    assert await stored_role(sessions, NEWCOMER) is None
+
+
+async def test_a_made_up_staff_payload_is_an_ordinary_start(chat_with: MakeChat, sessions: Sessions) -> None:
+    async with sessions() as session:
+        token = await invite(session)
+    plain = texts(await chat_with(CUSTOMER, language_code="en").say("/start"))
+    forged = texts(await chat_with(NEWCOMER, language_code="en").say(f"/start staff_{token[:-2]}"))
+    assert forged == plain and "Welcome to our customer club" in forged[0]
+    member = chat_with(MANAGER, language_code="en")
+    await member.join(phone="09351112233")
+    assert texts(await member.say("/start staff_nothing")) == texts(await member.say("/start"))
+    assert await stored_role(sessions, NEWCOMER) is None and await stored_role(sessions, MANAGER) is None
+
+
+async def test_customers_and_lower_staff_get_the_unknown_command_answer(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    customer = chat_with(CUSTOMER, language_code="en")
+    await customer.join()
+    unknown = texts(await customer.say("/foo"))
+    assert texts(await customer.say("/staff")) == unknown
+    assert texts(await customer.press("stf:list::0")) == texts(await customer.press("nothing"))
+
+    await hire(sessions, MANAGER, Role.MANAGER)
+    manager = chat_with(MANAGER, language_code="en")
+    await manager.join(phone="09351112233")
+    assert texts(await manager.say("/staff")) == texts(await manager.say("/foo"))
+    await hire(sessions, CASHIER, Role.CASHIER)
+    cashier = chat_with(CASHIER, language_code="en")  # not a member: a newcomer's answer to /foo
+    assert texts(await cashier.say("/staff")) == texts(await chat_with(NEWCOMER, language_code="en").say("/foo"))
+    assert texts(await cashier.press(f"stf:removed::{MANAGER}")) == texts(await cashier.press("nothing"))
+    assert await stored_role(sessions, MANAGER) == "manager"
+    assert await audit_log(sessions) == []
+
+
+async def test_an_owner_lists_changes_a_role_and_removes_after_confirming(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await hire(sessions, CASHIER, Role.CASHIER, name="Reza")
+    owner = owner_chat(chat_with)
+    listed, _ = await owner.press("stf:list::0")
+    assert listed.name == "EditMessageText"
+    assert "• 1 — owner (set in the settings)" in listed.text and "• Reza — cashier" in listed.text
+    assert listed.callback_data() == [f"stf:person::{CASHIER}"]
+
+    person, _ = await owner.press(f"stf:person::{CASHIER}")
+    assert "Role: cashier" in person.text
+    assert person.buttons() == ["Make manager", "Make owner", "🗑 Remove from the staff", "↩️ Back to the list"]
+    changed, toast = await owner.press(f"stf:role:manager:{CASHIER}")
+    assert "Role: manager" in changed.text and toast.text == "Reza is now manager."
+    assert await stored_role(sessions, CASHIER) == "manager"
+
+    confirm, _ = await owner.press(f"stf:remove::{CASHIER}")
+    assert "Remove Reza (manager) from the staff?" in confirm.text
+    assert await stored_role(sessions, CASHIER) == "manager"  # asking removes nobody
+    after, toast = await owner.press(confirm.callback_data()[0])
+    assert "Reza" not in after.text and toast.text == "Reza is no longer on the staff."
+    assert await stored_role(sessions, CASHIER) is None
+    assert [action for action, _, _ in await audit_log(sessions)] == ["staff.role", "staff.remove"]
+
+
+async def test_the_last_owner_is_told_to_add_another_first(
+    settings: Settings, sessions: Sessions, stubbed: tuple[Bot, RecordingSession]
+) -> None:
+    dispatcher = create_dispatcher(settings.model_copy(update={"owner_ids": ()}), sessions, clock=lambda: NOW)
+    await hire(sessions, OTHER_OWNER, Role.OWNER, name="Omid")
+    owner = Chat(dispatcher, *stubbed, OTHER_OWNER, language_code="en")
+    [alert] = await owner.press(f"stf:role:cashier:{OTHER_OWNER}")
+    assert "only owner" in alert.text
+    [alert] = await owner.press(f"stf:removed::{OTHER_OWNER}")
+    assert "only owner" in alert.text
+    assert await stored_role(sessions, OTHER_OWNER) == "owner"
+    assert await audit_log(sessions) == []

@@ -60,13 +60,12 @@ class Summary:
 
 async def summary(session: AsyncSession, member: Member, club_rules: Rules, now: datetime, visits: int = 3) -> Summary:
     """Tier progress, spend of all time and the latest visits (purchases not reversed)."""
-    spend = await tiers.qualifying_spend(session, member.id, club_rules, now)
     counted = (Purchase.member_id == member.id) & Purchase.reversed_at.is_(None)
     total = await session.scalar(select(func.coalesce(func.sum(Purchase.amount), 0)).where(counted))
     latest = await session.scalars(
         select(Purchase.created_at).where(counted).order_by(Purchase.id.desc()).limit(visits)
     )
-    return Summary(tiers.progress(club_rules, member.tier, spend), int(total or 0), list(latest))
+    return Summary(await tiers.standing(session, member, club_rules, now), int(total or 0), list(latest))
 
 
 def purchase_key(receipt: str | None, update_id: int) -> str:
@@ -119,14 +118,13 @@ async def _already(session: AsyncSession, seen: Purchase, member: Member, club_r
     """The answer to a repeated key: the first purchase, if it was for this member."""
     if seen.member_id != member.id:
         raise ReceiptTaken(seen.receipt)
-    spend = await tiers.qualifying_spend(session, member.id, club_rules, now)
     return Earned(
         seen,
         member,
         seen.points,
         0,
         member.balance,
-        tiers.progress(club_rules, member.tier, spend),
+        await tiers.standing(session, member, club_rules, now),
         None,
         duplicate=True,
     )

@@ -61,6 +61,11 @@ def progress(club_rules: Rules, tier: str, spend: int) -> Progress:
     return Progress(tier=current.name, spend=spend, next_tier=following.name if following else None, missing=missing)
 
 
+async def standing(session: AsyncSession, member: Member, club_rules: Rules, now: datetime) -> Progress:
+    """The member's progress towards the next tier, from the spend in the window."""
+    return progress(club_rules, member.tier, await qualifying_spend(session, member.id, club_rules, now))
+
+
 def rank(club_rules: Rules, tier: str) -> int:
     """The position of a tier, lowest first."""
     return club_rules.tiers.index(club_rules.tier_named(tier))

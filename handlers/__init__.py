@@ -1,16 +1,22 @@
 """Thin aiogram routers: read the update, call the club's rules, reply in the member's language."""
 
 from aiogram import Router
+from aiogram.filters import StateFilter
 
-from handlers import account, counter, errors, general, profile, registration, staff
+from handlers import account, counter, errors, general, profile, registration, settings, staff
+from handlers.filters import IS_COMMAND
+
+STAFF_PROMPTS = StateFilter(counter.Counter.amount, settings.RuleEdit.value)
 
 
 def create_router() -> Router:
     """The bot's whole tree of routers, in the order they get a chance at an update."""
     root = Router(name="loyalty")
+    root.message.register(general.leave_prompt, STAFF_PROMPTS, IS_COMMAND)  # before any router takes the command
     root.include_routers(
         counter.create_router(),
         staff.create_router(),  # before general: a member's /start staff_… must not be a welcome back
+        settings.create_router(),
         general.create_router(),
         registration.create_router(),
         account.create_router(),

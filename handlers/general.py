@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -83,6 +84,12 @@ async def not_understood(message: Message) -> None:
 async def cannot_read(message: Message) -> None:
     """Stickers, photos, voice and the like."""
     await message.answer(_("fallback.media"), reply_markup=keyboards.main_menu())
+
+
+async def leave_prompt(message: Message, state: FSMContext) -> None:
+    """A command typed while a staff prompt waits for a value ends the prompt, then runs as usual."""
+    await state.clear()
+    raise SkipHandler
 
 
 async def stale_button(query: CallbackQuery) -> None:

@@ -99,6 +99,7 @@ async def change(
     update_id: int | None,
 ) -> Rules:
     """Validate and store one change, with an audit entry; adds to the caller's write transaction."""
+    await session.get(ClubSetting, RULES_KEY, with_for_update=True, populate_existing=True)  # owners take turns
     before = await current(session, defaults)
     if field not in Rules.model_fields:
         raise InvalidRule(field, "unknown")

@@ -91,6 +91,19 @@ async def test_a_cashier_scans_the_card_and_types_the_amount(chat_with: MakeChat
     assert await count(sessions, Purchase) == 1
 
 
+async def test_a_command_typed_at_the_amount_prompt_ends_it(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    await hire(sessions, CASHIER, Role.CASHIER)
+    cashier = chat_with(CASHIER, language_code="en")
+    [card] = await cashier.say(f"/start card_{member.code}")
+    await cashier.press(card.callback_data()[0])
+    [shown] = await cashier.say(f"/member {member.code}")
+    assert "Sara" in shown.text
+    after = await cashier.say("300000")
+    assert not any("Recorded" in reply.text for reply in after)
+    assert await count(sessions, Purchase) == 0
+
+
 async def test_customers_and_cashiers_get_the_unknown_command_answer(chat_with: MakeChat, sessions: Sessions) -> None:
     chat, member = await customer(chat_with, sessions)
     [unknown] = await chat.say("/foo")

@@ -1,0 +1,289 @@
+"""/settings through the real dispatcher: the owner sees and changes the rules, validated and audited; others can't."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.factory import club_of
+from bot.settings import Settings
+from loyalty import rules
+from loyalty.rules import Rules
+from loyalty.staff import Role
+from storage.models import ClubSetting, PointLot
+from tests.chat import Chat, Reply
+from tests.factories import NOW
+from tests.test_counter import customer, hire, to
+from tests.test_staff import audit_log
+
+MakeChat = Callable[..., Chat]
+Sessions = async_sessionmaker[AsyncSession]
+OWNER, MANAGER, CASHIER, CUSTOMER = 1, 3, 7, 42
+RULE_BUTTONS = [
+    "set:ask:amount_per_point:",
+    "set:ask:min_purchase:",
+    "set:ask:expiry_days:",
+    "set:ask:welcome_bonus:",
+    "set:ask:tier_window_days:",
+]
+TIER_BUTTONS = ["set:tier::bronze", "set:tier::silver", "set:tier::gold"]
+
+
+def owner_chat(chat_with: MakeChat, language: str = "en") -> Chat:
+    return chat_with(OWNER, first_name="Owner", language_code=language)
+
+
+async def stored_rules(sessions: Sessions, settings: Settings) -> Rules:
+    async with sessions() as session:
+        return await rules.current(session, club_of(settings).rules)
+
+
+async def stored_setting(sessions: Sessions) -> str | None:
+    async with sessions() as session:
+        return await session.scalar(select(ClubSetting.value))
+
+
+async def change(owner: Chat, button: str, typed: str) -> Reply:
+    """Press a rule's button, type the value, and return the one reply to it."""
+    [prompt, _] = await owner.press(button)
+    assert prompt.callback_data() == ["set:cancel::"], prompt.text
+    [reply] = await owner.say(typed)
+    return reply
+
+
+def texts(replies: list[Reply]) -> list[str]:
+    return [reply.text for reply in replies]
+
+
+async def test_the_owner_sees_the_rules_and_a_button_for_each_rule_and_tier(chat_with: MakeChat) -> None:
+    [menu] = await owner_chat(chat_with).say("/settings")
+    assert "One point for every 10,000 spent" in menu.text
+    assert "Purchases earn points from 0" in menu.text and "Points expire after 365 days" in menu.text
+    assert "Welcome bonus: 100 points" in menu.text and "over the last 365 days" in menu.text
+    assert "• Bronze: from 0 · 100% points" in menu.text
+    assert "• Silver: from 20,000,000 · 125% points" in menu.text
+    assert "• Gold: from 100,000,000 · 150% points" in menu.text
+    assert menu.callback_data() == RULE_BUTTONS + TIER_BUTTONS
+    assert menu.buttons()[-3:] == ["🏅 Bronze", "🏅 Silver", "🏅 Gold"]
+
+
+async def test_a_persian_owner_sees_the_rules_in_persian_digits(chat_with: MakeChat) -> None:
+    [menu] = await owner_chat(chat_with, "fa").say("/settings")
+    assert "به ازای هر ۱۰٬۰۰۰ خرید، یک امتیاز" in menu.text
+    assert "• نقره‌ای: از ۲۰٬۰۰۰٬۰۰۰ · ۱۲۵٪ امتیاز" in menu.text
+    assert menu.buttons()[0] == "💰 مبلغ هر امتیاز"
+
+
+async def test_a_rule_button_asks_for_the_value_in_place_of_the_menu(chat_with: MakeChat) -> None:
+    [prompt, done] = await owner_chat(chat_with).press("set:ask:expiry_days:")
+    assert prompt.name == "EditMessageText" and done.name == "AnswerCallbackQuery"
+    assert "After how many days" in prompt.text and "Now: 365 days" in prompt.text and "from 1 to 3,650" in prompt.text
+    assert prompt.buttons() == ["✖️ Cancel"]
+
+
+async def test_a_saved_value_is_confirmed_above_the_updated_menu(chat_with: MakeChat) -> None:
+    reply = await change(owner_chat(chat_with), "set:ask:amount_per_point:", "5000")
+    assert reply.text.startswith("✅ Saved: Amount per point changed from 10,000 to 5,000.\n\n⚙️ Club rules")
+    assert "One point for every 5,000 spent" in reply.text and reply.callback_data() == RULE_BUTTONS + TIER_BUTTONS
+
+
+@pytest.mark.parametrize(
+    ("button", "typed", "stored", "value"),
+    [
+        ("set:ask:amount_per_point:", "۵٬۰۰۰", lambda saved: saved.amount_per_point, 5000),
+        ("set:ask:min_purchase:", "50,000", lambda saved: saved.min_purchase, 50_000),
+        ("set:ask:min_purchase:", "0", lambda saved: saved.min_purchase, 0),
+        ("set:ask:expiry_days:", "۳۰", lambda saved: saved.expiry_days, 30),
+        ("set:ask:welcome_bonus:", "0", lambda saved: saved.welcome_bonus, 0),
+        ("set:ask:tier_window_days:", "90", lambda saved: saved.tier_window_days, 90),
+        ("set:ask:threshold:silver", "۱٬۰۰۰٬۰۰۰", lambda saved: saved.tiers[1].threshold, 1_000_000),
+        ("set:ask:percent:gold", "۱۷۵٪", lambda saved: saved.tiers[2].percent, 175),
+    ],
+)
+async def test_each_rule_is_stored_as_typed_in_any_digits(
+    chat_with: MakeChat,
+    sessions: Sessions,
+    settings: Settings,
+    button: str,
+    typed: str,
+    stored: Callable[[Rules], int],
+    value: int,
+) -> None:
+    reply = await change(owner_chat(chat_with), button, typed)
+    assert reply.text.startswith("✅ Saved")
+    assert stored(await stored_rules(sessions, settings)) == value
+
+
+@pytest.mark.parametrize(
+    ("button", "typed", "amount", "answer"),
+    [
+        ("set:ask:amount_per_point:", "5000", "250000", "+50 points"),  # 25 by the default rule
+        ("set:ask:min_purchase:", "۵۰٬۰۰۰", "40000", "Purchases earn points from 50,000"),
+        ("set:ask:percent:bronze", "200%", "100000", "+20 points"),  # 10 at 100%
+    ],
+)
+async def test_the_next_purchase_follows_the_changed_rule(
+    chat_with: MakeChat, sessions: Sessions, button: str, typed: str, amount: str, answer: str
+) -> None:
+    _, member = await customer(chat_with, sessions)
+    owner = owner_chat(chat_with)
+    await change(owner, button, typed)
+    [reply] = to(await owner.say(f"/earn {member.code} {amount}"), OWNER)
+    assert answer in reply.text
+
+
+async def test_a_new_expiry_dates_the_points_of_the_next_purchase(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    owner = owner_chat(chat_with)
+    await change(owner, "set:ask:expiry_days:", "30")
+    await owner.say(f"/earn {member.code} 100000")
+    async with sessions() as session:
+        newest = await session.scalar(select(PointLot).order_by(PointLot.id.desc()).limit(1))
+    assert newest is not None and newest.points == 10 and newest.expires_at == NOW + timedelta(days=30)
+
+
+async def test_a_new_welcome_bonus_is_given_to_the_next_member(chat_with: MakeChat, sessions: Sessions) -> None:
+    await change(owner_chat(chat_with), "set:ask:welcome_bonus:", "250")
+    chat, _ = await customer(chat_with, sessions)
+    [balance] = await chat.say("/balance")
+    assert "امتیاز: ۲۵۰" in balance.text
+
+
+async def test_a_new_tier_window_is_what_the_counter_counts(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    owner = owner_chat(chat_with)
+    await change(owner, "set:ask:tier_window_days:", "90")
+    [card] = await owner.say(f"/member {member.code}")
+    assert "Spent in the last 90 days" in card.text
+
+
+async def test_a_tier_opens_with_its_threshold_and_multiplier(chat_with: MakeChat) -> None:
+    owner = owner_chat(chat_with)
+    [tier, _] = await owner.press("set:tier::silver")
+    assert tier.name == "EditMessageText"
+    assert "Starts at 20,000,000 spent in the last 365 days" in tier.text and "Earns 125% of normal points" in tier.text
+    assert tier.callback_data() == ["set:ask:threshold:silver", "set:ask:percent:silver", "set:menu::"]
+    [menu, _] = await owner.press("set:menu::")
+    assert menu.callback_data() == RULE_BUTTONS + TIER_BUTTONS
+
+
+async def test_the_first_tier_always_starts_at_zero(chat_with: MakeChat) -> None:
+    [tier, _] = await owner_chat(chat_with).press("set:tier::bronze")
+    assert "always starts at 0" in tier.text
+    assert tier.callback_data() == ["set:ask:percent:bronze", "set:menu::"]
+
+
+async def test_a_lower_silver_threshold_lifts_the_next_buyer_to_silver(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    owner = owner_chat(chat_with)
+    await change(owner, "set:ask:threshold:silver", "1000000")
+    [notice] = to(await owner.say(f"/earn {member.code} 1000000"), CUSTOMER)
+    assert "سطح شما اکنون نقره‌ای است" in notice.text
+
+
+async def test_each_change_is_audited_with_who_before_and_after(chat_with: MakeChat, sessions: Sessions) -> None:
+    owner = owner_chat(chat_with)
+    await change(owner, "set:ask:min_purchase:", "50000")
+    await change(owner, "set:ask:percent:gold", "175")
+    entries = await audit_log(sessions)
+    assert entries[0] == ("settings.change", OWNER, {"field": "min_purchase", "before": 0, "after": 50000})
+    action, actor, details = entries[1]
+    assert (action, actor, details["field"], len(entries)) == ("settings.change", OWNER, "tiers", 2)
+    assert [tier["percent"] for tier in details["before"]] == [100, 125, 150]  # type: ignore[index]
+    assert [tier["percent"] for tier in details["after"]] == [100, 125, 175]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("button", "typed", "answer"),
+    [
+        ("set:ask:amount_per_point:", "lots", "Please send a whole number"),
+        ("set:ask:amount_per_point:", "12.5", "Please send a whole number"),
+        ("set:ask:amount_per_point:", "0", "Amount per point must be from 1 to 10,000,000,000,000"),
+        ("set:ask:min_purchase:", "99999999999999999999", "Minimum purchase must be from 0 to 10,000,000,000,000"),
+        ("set:ask:expiry_days:", "۰", "Points expiry (days) must be from 1 to 3,650"),
+        ("set:ask:tier_window_days:", "3651", "Tier window (days) must be from 1 to 3,650"),
+        ("set:ask:welcome_bonus:", "-5", "Welcome bonus must be from 0 to 1,000,000"),
+        ("set:ask:percent:silver", "99", "Silver points multiplier must be from 100% to 1,000%"),
+        ("set:ask:threshold:silver", "200000000", "Tiers must climb"),
+        ("set:ask:threshold:gold", "20,000,000", "Tiers must climb"),
+    ],
+)
+async def test_an_invalid_value_is_explained_and_nothing_is_stored(
+    chat_with: MakeChat, sessions: Sessions, button: str, typed: str, answer: str
+) -> None:
+    reply = await change(owner_chat(chat_with), button, typed)
+    assert answer in reply.text and "Nothing was changed" in reply.text
+    assert await stored_setting(sessions) is None
+    assert await audit_log(sessions) == []
+
+
+async def test_a_refusal_is_explained_in_persian(chat_with: MakeChat, sessions: Sessions) -> None:
+    reply = await change(owner_chat(chat_with, "fa"), "set:ask:expiry_days:", "۵۰۰۰")
+    assert "باید بین ۱ تا ۳٬۶۵۰ باشد" in reply.text
+    assert await stored_setting(sessions) is None
+
+
+async def test_after_a_refusal_the_owner_can_type_again(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings
+) -> None:
+    owner = owner_chat(chat_with)
+    await change(owner, "set:ask:expiry_days:", "0")
+    [saved] = await owner.say("90")
+    assert saved.text.startswith("✅ Saved: Points expiry (days) changed from 365 to 90.")
+    assert (await stored_rules(sessions, settings)).expiry_days == 90
+
+
+async def test_cancel_shows_the_menu_and_leaves_the_rules_unchanged(chat_with: MakeChat, sessions: Sessions) -> None:
+    owner = owner_chat(chat_with)
+    await owner.press("set:ask:amount_per_point:")
+    [menu, toast] = await owner.press("set:cancel::")
+    assert menu.name == "EditMessageText" and "One point for every 10,000 spent" in menu.text
+    assert toast.text == "Cancelled. Nothing was changed."
+    assert not any("Saved" in text for text in texts(await owner.say("5000")))  # the prompt is over
+    assert await stored_setting(sessions) is None and await audit_log(sessions) == []
+
+
+@pytest.mark.parametrize("command", ["/settings", "/help", "/language", "/foo", "/staff", "/member 1234"])
+async def test_a_command_ends_the_prompt(chat_with: MakeChat, sessions: Sessions, command: str) -> None:
+    owner = owner_chat(chat_with)
+    await owner.press("set:ask:amount_per_point:")
+    answers = " ".join(texts(await owner.say(command)))
+    assert answers and "Saved" not in answers and "whole number" not in answers
+    assert not any("Saved" in text for text in texts(await owner.say("5000")))
+    assert await stored_setting(sessions) is None
+
+
+@pytest.mark.parametrize(
+    "button",
+    ["set:cancel::", "set:ask:tiers:", "set:ask:name:", "set:tier::platinum", "set:ask:percent:platinum", "set:x::"],
+)
+async def test_a_stale_or_unknown_button_is_answered_as_stale(
+    chat_with: MakeChat, sessions: Sessions, button: str
+) -> None:
+    [alert] = await owner_chat(chat_with).press(button)
+    assert alert.name == "AnswerCallbackQuery" and alert.text == "This button is no longer active. Please use the menu."
+    assert await stored_setting(sessions) is None
+
+
+async def test_the_cancel_button_of_an_answered_prompt_is_stale(chat_with: MakeChat, sessions: Sessions) -> None:
+    owner = owner_chat(chat_with)
+    await change(owner, "set:ask:welcome_bonus:", "50")
+    [alert] = await owner.press("set:cancel::")
+    assert alert.text == "This button is no longer active. Please use the menu."
+
+
+async def test_customers_and_other_staff_get_the_unknown_command_answer(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await hire(sessions, MANAGER, Role.MANAGER)
+    await hire(sessions, CASHIER, Role.CASHIER)
+    for user_id, phone in ((CUSTOMER, "09121234567"), (MANAGER, "09351112233"), (CASHIER, "09121112233")):
+        chat, _ = await customer(chat_with, sessions, user_id, phone)
+        assert texts(await chat.say("/settings")) == texts(await chat.say("/foo"))
+        assert texts(await chat.press("set:ask:welcome_bonus:")) == texts(await chat.press("nothing"))
+        assert texts(await chat.press("set:tier::gold")) == texts(await chat.press("nothing"))
+    assert await stored_setting(sessions) is None and await audit_log(sessions) == []

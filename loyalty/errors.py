@@ -1,5 +1,7 @@
 """Domain errors that handlers turn into translated replies."""
 
+from datetime import datetime
+
 
 class LoyaltyError(Exception):
     """Base of every rule the club refuses to break."""
@@ -78,3 +80,69 @@ class PurchaseNotFound(LoyaltyError):
 
 class AlreadyReversed(LoyaltyError):
     """The purchase was reversed before."""
+
+
+class InvalidReward(LoyaltyError):
+    """A reward or gift the catalog cannot hold; `field` is what is wrong and `reason` why (e.g. cost, not_positive)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class RewardUnavailable(LoyaltyError):
+    """The reward cannot be redeemed now; `reason`: unknown, inactive, out_of_stock or limit_reached."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotAVoucherCode(LoyaltyError):
+    """The text is not shaped like a voucher code at all."""
+
+
+class VoucherMistyped(LoyaltyError):
+    """A voucher code whose check character is wrong: a typo, not an unknown code."""
+
+
+class VoucherNotFound(LoyaltyError):
+    """No voucher has this code (or id), or it is not the asking member's."""
+
+
+class VoucherNotUsable(LoyaltyError):
+    """The voucher exists but is no longer active: used, expired or cancelled."""
+
+
+class VoucherUsed(VoucherNotUsable):
+    """The voucher was used at `used_at` by staff account `used_by`."""
+
+    def __init__(self, used_at: datetime | None, used_by: int | None) -> None:
+        super().__init__(f"used at {used_at}")
+        self.used_at = used_at
+        self.used_by = used_by
+
+
+class VoucherExpired(VoucherNotUsable):
+    """The voucher expired at `expires_at` without being used."""
+
+    def __init__(self, expires_at: datetime) -> None:
+        super().__init__(f"expired at {expires_at}")
+        self.expires_at = expires_at
+
+
+class VoucherCancelled(VoucherNotUsable):
+    """The voucher was cancelled at `cancelled_at`."""
+
+    def __init__(self, cancelled_at: datetime | None) -> None:
+        super().__init__(f"cancelled at {cancelled_at}")
+        self.cancelled_at = cancelled_at
+
+
+class TooManyAttempts(LoyaltyError):
+    """Too many wrong voucher codes from this account lately; try again in `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after

@@ -6,12 +6,13 @@ Invariants, kept inside each write transaction (see `storage.database.write_tran
   (`lot_draws`), so a reversal can give the points back with their original expiry;
 - an idempotency key is used by one entry only: posting the same key twice changes nothing.
 
-`post_credit` and `post_debit` add to the caller's write transaction and expect the member locked
-(`repositories.lock_member`); `spend`, `adjust` and `reverse_debit` are whole operations.
+`post_credit`, `post_debit` and `post_reversal` add to the caller's write transaction and expect the member
+locked (`repositories.lock_member`); `spend`, `adjust` and `reverse_debit` are whole operations.
 """
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -188,7 +189,8 @@ async def _expire_chunk(session: AsyncSession, member_ids: list[int], now: datet
     total = await session.scalar(select(func.sum(PointLot.remaining)).where(due), params)
     if not total:
         return 0
-    key = literal(f"expire:{now.isoformat()}:", String) + cast(PointLot.member_id, String)
+    # a fresh token per run: points given back by a reversal can fall due again at the same instant
+    key = literal(f"expire:{now.isoformat()}:{secrets.token_hex(4)}:", String) + cast(PointLot.member_id, String)
     entries = (
         select(
             PointLot.member_id,
@@ -315,19 +317,34 @@ async def reverse_debit(
         seen = await repositories.entry_by_key(session, key)
         if seen is not None:
             return Posted(seen, member.balance, duplicate=True)
-        entry = await _entry(session, member, -debit.points, Kind.REVERSAL, "reversal", key, now, actor_id, debit.id)
-        for lot in await repositories.drawn_lots(session, debit.id):
-            session.add(
-                PointLot(
-                    member_id=member.id,
-                    entry_id=entry.id,
-                    points=lot.points,
-                    remaining=lot.points,
-                    expires_at=lot.expires_at,
-                )
-            )
-        await _move_balance(session, member, -debit.points)
+        entry = await post_reversal(session, member, debit, key=key, now=now, actor_id=actor_id)
     return Posted(entry, member.balance, duplicate=False)
+
+
+async def post_reversal(
+    session: AsyncSession,
+    member: Member,
+    debit: LedgerEntry,
+    *,
+    key: str,
+    now: datetime,
+    actor_id: int | None,
+    reason: str = "reversal",
+) -> LedgerEntry:
+    """Give back what `debit` took, lot by lot with each lot's original expiry, in the caller's transaction."""
+    entry = await _entry(session, member, -debit.points, Kind.REVERSAL, reason, key, now, actor_id, debit.id)
+    for lot in await repositories.drawn_lots(session, debit.id):
+        session.add(
+            PointLot(
+                member_id=member.id,
+                entry_id=entry.id,
+                points=lot.points,
+                remaining=lot.points,
+                expires_at=lot.expires_at,
+            )
+        )
+    await _move_balance(session, member, -debit.points)
+    return entry
 
 
 async def balance(session: AsyncSession, member: Member, now: datetime) -> Balance:

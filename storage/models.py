@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -216,3 +217,117 @@ class ClubSetting(Base):
     value: Mapped[str] = mapped_column(Text)
     updated_by: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- rewards and vouchers (migration 0003) ---------------------------------------------------------------------
+
+VOUCHER_KINDS = "kind IN ('fixed', 'percent', 'item')"
+ACTIVE_VOUCHER = text("status = 'active'")
+VOUCHER_MISS = text("action = 'voucher.miss'")
+
+
+class Reward(Base):
+    """A catalog item members buy with `cost` points: a voucher of `kind` worth `value`, valid `validity_days`.
+
+    `value` is money for a fixed discount, a percent for a percentage (capped at `cap` money if set), and
+    empty for a free item; `stock` None is unlimited, `per_member_limit` None is no limit.
+    """
+
+    __tablename__ = "rewards"
+    __table_args__ = (
+        CheckConstraint(VOUCHER_KINDS, name="kind_known"),
+        CheckConstraint("cost > 0", name="cost_positive"),
+        CheckConstraint("validity_days > 0", name="validity_positive"),
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("per_member_limit > 0", name="limit_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(Text, default="")
+    photo_file_id: Mapped[str | None] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[int | None] = mapped_column(BigInteger)
+    cap: Mapped[int | None] = mapped_column(BigInteger)
+    cost: Mapped[int] = mapped_column(Integer)
+    validity_days: Mapped[int] = mapped_column(Integer)
+    stock: Mapped[int | None] = mapped_column(Integer)
+    per_member_limit: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Gift(Base):
+    """Vouchers staff give without points to one member, a tier or everyone; issued in batches, resumed by key."""
+
+    __tablename__ = "gifts"
+    __table_args__ = (
+        CheckConstraint(VOUCHER_KINDS, name="kind_known"),
+        CheckConstraint("audience IN ('member', 'tier', 'all')", name="audience_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    title: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[int | None] = mapped_column(BigInteger)
+    cap: Mapped[int | None] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    audience: Mapped[str] = mapped_column(String(16))
+    tier: Mapped[str | None] = mapped_column(String(16))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    issued: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Voucher(Base):
+    """A member's voucher: bought with `points` (spend entry `entry_id`) or given (`gift_id`); used at most once.
+
+    The worth is copied from the reward or gift, so editing the catalog never changes a voucher already out.
+    `status` is active, used or cancelled; an active voucher past `expires_at` is expired (derived, no job).
+    """
+
+    __tablename__ = "vouchers"
+    __table_args__ = (
+        CheckConstraint(VOUCHER_KINDS, name="kind_known"),
+        CheckConstraint("status IN ('active', 'used', 'cancelled')", name="status_known"),
+        CheckConstraint("points >= 0", name="points_not_negative"),
+        UniqueConstraint("gift_id", "member_id", name="uq_vouchers_gift_member"),
+        Index("ix_vouchers_member", "member_id", "id"),
+        Index("ix_vouchers_active_expiry", "expires_at", sqlite_where=ACTIVE_VOUCHER, postgresql_where=ACTIVE_VOUCHER),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    reward_id: Mapped[int | None] = mapped_column(ForeignKey("rewards.id"))
+    gift_id: Mapped[int | None] = mapped_column(ForeignKey("gifts.id"))
+    title: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[int | None] = mapped_column(BigInteger)
+    cap: Mapped[int | None] = mapped_column(BigInteger)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    refund_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+# Wrong voucher codes typed by one account in the last minute are counted on every look-up (the throttle):
+# a small partial index on the audit log keeps that count cheap however long the log grows.
+Index(
+    "ix_audit_log_voucher_misses",
+    AuditEntry.actor_id,
+    AuditEntry.created_at,
+    sqlite_where=VOUCHER_MISS,
+    postgresql_where=VOUCHER_MISS,
+)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import BigInteger, bindparam, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import LedgerEntry, LotDraw, Member, PointLot, Purchase
+from storage.models import LedgerEntry, LotDraw, Member, PointLot, Purchase, Voucher
 
 # Queries run on every update are built once: building a statement costs more than SQLite running it.
 _MEMBER_BY_TELEGRAM_ID = select(Member).where(Member.telegram_id == bindparam("telegram_id"))
@@ -135,3 +135,41 @@ async def history_page(
         .limit(size)
     )
     return rows.all(), int(total or 0)
+
+
+# --- rewards and vouchers --------------------------------------------------------------------------------------
+
+
+async def lock_number(session: AsyncSession, number: int) -> None:
+    """Make transactions that lock the same number take turns until commit (PostgreSQL advisory lock).
+
+    SQLite needs nothing: `write_transaction` takes the database's write lock at BEGIN.
+    """
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(literal(number, BigInteger))))
+
+
+async def existing_voucher_codes(session: AsyncSession, codes: Collection[str]) -> set[str]:
+    """Which of these codes some voucher already has."""
+    return set((await session.scalars(select(Voucher.code).where(Voucher.code.in_(list(codes))))).all())
+
+
+async def voucher_by_code(session: AsyncSession, code: str) -> Voucher | None:
+    """The voucher with this canonical code, freshly read, if any."""
+    statement = select(Voucher).where(Voucher.code == code).execution_options(populate_existing=True)
+    return await session.scalar(statement)
+
+
+async def voucher_by_entry(session: AsyncSession, entry_id: int) -> Voucher | None:
+    """The voucher bought by this spend entry, if any."""
+    return await session.scalar(select(Voucher).where(Voucher.entry_id == entry_id))
+
+
+async def rewards_taken(session: AsyncSession, member_id: int) -> dict[int, int]:
+    """How many vouchers of each reward the member holds or held (cancelled ones not counted)."""
+    rows = await session.execute(
+        select(Voucher.reward_id, func.count())
+        .where(Voucher.member_id == member_id, Voucher.reward_id.is_not(None), Voucher.status != "cancelled")
+        .group_by(Voucher.reward_id)
+    )
+    return {reward_id: int(count) for reward_id, count in rows}

@@ -1,4 +1,4 @@
-"""Factories for members and profiles."""
+"""Factories for members, profiles and rewards."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.codes import new_member_code
 from loyalty.members import Profile
+from loyalty.rewards import RewardDraft, add_reward
 from loyalty.rules import Rules
-from storage.models import Member
+from loyalty.vouchers import Kind, Worth
+from storage.models import Member, Reward
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 RULES = Rules(welcome_bonus=100, expiry_days=365)
@@ -26,3 +28,14 @@ async def imported_member(session: AsyncSession, phone: str, name: str = "Import
     session.add(member)
     await session.commit()
     return member
+
+
+def reward_draft(**fields: object) -> RewardDraft:
+    """A reward as staff would set one: a free coffee for 100 points, valid 30 days, unlimited."""
+    values: dict[str, object] = {"name": "Coffee", "cost": 100, "validity_days": 30, "worth": Worth(Kind.ITEM)}
+    return RewardDraft(**(values | fields))  # type: ignore[arg-type]
+
+
+async def new_reward(session: AsyncSession, **fields: object) -> Reward:
+    """A reward in the catalog, added by staff account 1."""
+    return await add_reward(session, reward_draft(**fields), actor_id=1, update_id=None, now=NOW)

@@ -131,6 +131,19 @@ async def test_reversing_a_spend_gives_points_back_with_their_original_expiry(se
     assert await books(sessions, member_id) == (60, 60, 60)
 
 
+async def test_points_given_back_already_due_expire_again_at_the_same_instant(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    await give(sessions, member_id, 100, "lot", NOW, days=10)
+    first = await take(sessions, member_id, 60, "first", NOW)
+    second = await take(sessions, member_id, 40, "second", NOW)
+    later = NOW + 11 * DAY
+    async with sessions() as session:
+        for debit, key in ((first, "back-1"), (second, "back-2")):
+            await ledger.reverse_debit(session, debit.entry.id, key=key, now=later, actor_id=None)
+            assert await ledger.expire_due(session, later) == debit.entry.points * -1
+    assert await books(sessions, member_id) == (0, 0, 0)
+
+
 async def test_an_adjustment_needs_a_reason_and_cannot_go_below_zero(sessions: Sessions) -> None:
     member_id = await new_member(sessions)
     async with sessions() as session:

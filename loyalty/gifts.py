@@ -1,0 +1,206 @@
+"""Gift vouchers (بن خرید): staff give a voucher, no points spent, to one member, a tier or every member.
+
+A gift is a row (`gifts`) with its worth, expiry and audience, under the idempotency key of the update
+that asked for it; its vouchers are issued in batches of members in id order, a transaction per batch,
+so a million members are never loaded at once and the write lock is never held long. Each batch starts
+after the highest member id the gift has reached, so running the same gift again (a re-delivered
+update, a restart after a crash) finishes it instead of giving twice; a unique (gift, member) index
+guarantees one voucher per member per gift. Members who join a tier or the club meanwhile are included
+if the batches have not passed their id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loyalty import audit
+from loyalty.errors import InvalidReward, UnknownMember
+from loyalty.rewards import MAX_VALIDITY_DAYS, NAME_LENGTH
+from loyalty.vouchers import Status, VoucherInfo, Worth, info, unused_codes
+from storage.database import write_transaction
+from storage.models import Gift, Member, Voucher
+
+BATCH = 1_000
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who receives a gift: one member (`member_id`), the members of `tier`, or, with neither, everyone."""
+
+    member_id: int | None = None
+    tier: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """member, tier or all, as stored on the gift."""
+        return "member" if self.member_id is not None else "tier" if self.tier is not None else "all"
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The conditions that pick the audience among members."""
+        if self.member_id is not None:
+            return [Member.id == self.member_id]
+        return [Member.tier == self.tier] if self.tier is not None else []
+
+
+@dataclass(frozen=True)
+class GiftDraft:
+    """What a gift voucher says and is worth, and for how many days from the gift it is valid."""
+
+    title: str
+    worth: Worth
+    validity_days: int
+
+    def check(self) -> None:
+        """Refuse a gift the counter could not honour (InvalidReward naming the field)."""
+        if not 0 < len(self.title.strip()) <= NAME_LENGTH:
+            raise InvalidReward("title", "length")
+        if not 0 < self.validity_days <= MAX_VALIDITY_DAYS:
+            raise InvalidReward("validity_days", "out_of_range")
+        self.worth.check()
+
+
+@dataclass(frozen=True)
+class Gifted:
+    """A gift given: how many vouchers it issued, the voucher itself for a one-member gift, and if seen before."""
+
+    gift_id: int
+    issued: int
+    voucher: VoucherInfo | None
+    duplicate: bool
+
+
+def gift_key(update_id: int) -> str:
+    """The idempotency key of a gift."""
+    return f"gift-update:{update_id}"
+
+
+async def give(
+    session: AsyncSession,
+    draft: GiftDraft,
+    audience: Audience,
+    *,
+    actor_id: int,
+    update_id: int,
+    now: datetime,
+    batch: int = BATCH,
+) -> Gifted:
+    """Issue the gift's vouchers to the whole audience, a batch per transaction; no points are spent.
+
+    Raises InvalidReward for a bad draft and UnknownMember for a one-member gift to nobody.
+    """
+    draft.check()
+    gift, duplicate = await _open(session, draft, audience, actor_id, update_id, now)
+    stored = Audience(member_id=gift.member_id, tier=gift.tier)  # a repeat finishes the gift as first asked
+    while await _next_batch(session, gift.id, stored, now, batch):
+        pass
+    await session.refresh(gift)
+    voucher = None
+    if stored.member_id is not None:
+        voucher = await session.scalar(select(Voucher).where(Voucher.gift_id == gift.id))
+    return Gifted(gift.id, gift.issued, info(voucher, now) if voucher else None, duplicate)
+
+
+async def _open(
+    session: AsyncSession,
+    draft: GiftDraft,
+    audience: Audience,
+    actor_id: int,
+    update_id: int,
+    now: datetime,
+) -> tuple[Gift, bool]:
+    """The gift under this update's key: found (a repeat), or recorded now with its audit entry."""
+    key = gift_key(update_id)
+    async with write_transaction(session):
+        seen = await session.scalar(select(Gift).where(Gift.idempotency_key == key))
+        if seen is not None:
+            return seen, True
+        if audience.member_id is not None and await session.get(Member, audience.member_id) is None:
+            raise UnknownMember(audience.member_id)
+        gift = Gift(
+            idempotency_key=key,
+            title=draft.title.strip(),
+            kind=draft.worth.kind,
+            value=draft.worth.value,
+            cap=draft.worth.cap,
+            expires_at=now + timedelta(days=draft.validity_days),
+            audience=audience.kind,
+            tier=audience.tier,
+            member_id=audience.member_id,
+            issued=0,
+            created_by=actor_id,
+            created_at=now,
+        )
+        session.add(gift)
+        await session.flush()
+        await audit.record(
+            session,
+            actor_id=actor_id,
+            action="voucher.gift",
+            now=now,
+            member_id=audience.member_id,
+            update_id=update_id,
+            gift_id=gift.id,
+            audience=audience.kind,
+            tier=audience.tier,
+            title=gift.title,
+            kind=gift.kind,
+            value=gift.value,
+        )
+    return gift, False
+
+
+async def _next_batch(session: AsyncSession, gift_id: int, audience: Audience, now: datetime, size: int) -> int:
+    """Issue vouchers to the next `size` members of the audience the gift has not reached; 0 when done."""
+    async with write_transaction(session):
+        gift = await session.get(Gift, gift_id, with_for_update=True, populate_existing=True)
+        assert gift is not None
+        if gift.finished_at is not None:
+            return 0
+        reached = await session.scalar(select(func.max(Voucher.member_id)).where(Voucher.gift_id == gift.id)) or 0
+        members = list(
+            (
+                await session.scalars(
+                    select(Member.id).where(Member.id > reached, *audience.conditions()).order_by(Member.id).limit(size)
+                )
+            ).all()
+        )
+        if not members:
+            gift.finished_at = now
+            return 0
+        codes = await unused_codes(session, len(members))
+        rows = [
+            {
+                "code": code,
+                "member_id": member_id,
+                "gift_id": gift.id,
+                "title": gift.title,
+                "kind": gift.kind,
+                "value": gift.value,
+                "cap": gift.cap,
+                "points": 0,
+                "status": Status.ACTIVE.value,
+                "issued_at": now,
+                "expires_at": gift.expires_at,
+            }
+            for member_id, code in zip(members, codes, strict=True)
+        ]
+        await session.execute(insert(Voucher), rows)
+        gift.issued += len(rows)
+    return len(rows)
+
+
+async def gift_vouchers(
+    session: AsyncSession, gift_id: int, now: datetime, *, after: int = 0, limit: int = BATCH
+) -> list[VoucherInfo]:
+    """A page of the gift's vouchers in member order, after member id `after` (to tell the members, page by page)."""
+    statement = (
+        select(Voucher)
+        .where(Voucher.gift_id == gift_id, Voucher.member_id > after)
+        .order_by(Voucher.member_id)
+        .limit(limit)
+    )
+    return [info(voucher, now) for voucher in await session.scalars(statement)]

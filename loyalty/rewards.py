@@ -1,0 +1,274 @@
+"""The rewards catalog: staff keep it, members see what they can afford and redeem points for vouchers.
+
+Redeeming is one write transaction: the member is locked (so their per-member limit is counted once),
+the points are spent from the ledger, one unit of stock is taken by a conditional UPDATE (so concurrent
+redeems of the last item leave stock at zero, never below), and the voucher is issued with its audit
+entry. Any refusal (inactive, out of stock, limit reached, too few points) rolls all of it back.
+A redeem's idempotency key is the messenger update that asked: a re-delivered update answers the same voucher.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loyalty import audit, ledger
+from loyalty.errors import InvalidReward, RewardUnavailable
+from loyalty.vouchers import Kind, VoucherInfo, Worth, info, issue
+from storage import repositories
+from storage.database import write_transaction
+from storage.models import Reward
+
+REWARD = "reward"
+NAME_LENGTH = 64
+DESCRIPTION_LENGTH = 1000
+FILE_ID_LENGTH = 255
+MAX_COST = 1_000_000
+MAX_VALIDITY_DAYS = 3650
+
+
+@dataclass(frozen=True)
+class RewardDraft:
+    """Everything staff set on a reward; `stock` None is unlimited, `per_member_limit` None is no limit."""
+
+    name: str
+    cost: int
+    validity_days: int
+    worth: Worth
+    description: str = ""
+    photo_file_id: str | None = None
+    stock: int | None = None
+    per_member_limit: int | None = None
+    active: bool = True
+
+    def checked(self) -> RewardDraft:
+        """The draft with its texts trimmed, or InvalidReward naming the first field that is wrong."""
+        name, description = " ".join(self.name.split()), self.description.strip()
+        if not 0 < len(name) <= NAME_LENGTH:
+            raise InvalidReward("name", "length")
+        if len(description) > DESCRIPTION_LENGTH:
+            raise InvalidReward("description", "length")
+        if self.photo_file_id is not None and not 0 < len(self.photo_file_id) <= FILE_ID_LENGTH:
+            raise InvalidReward("photo_file_id", "length")
+        if not 0 < self.cost <= MAX_COST:
+            raise InvalidReward("cost", "out_of_range")
+        if not 0 < self.validity_days <= MAX_VALIDITY_DAYS:
+            raise InvalidReward("validity_days", "out_of_range")
+        if self.stock is not None and self.stock < 0:
+            raise InvalidReward("stock", "out_of_range")
+        if self.per_member_limit is not None and self.per_member_limit < 1:
+            raise InvalidReward("per_member_limit", "out_of_range")
+        self.worth.check()
+        return dataclasses.replace(self, name=name, description=description)
+
+
+def draft_of(reward: Reward) -> RewardDraft:
+    """A stored reward as a draft, to change a field with `dataclasses.replace` and save with `update_reward`."""
+    return RewardDraft(
+        name=reward.name,
+        cost=reward.cost,
+        validity_days=reward.validity_days,
+        worth=worth_of(reward),
+        description=reward.description,
+        photo_file_id=reward.photo_file_id,
+        stock=reward.stock,
+        per_member_limit=reward.per_member_limit,
+        active=reward.active,
+    )
+
+
+def worth_of(reward: Reward) -> Worth:
+    """What a voucher of this reward is worth."""
+    return Worth(Kind(reward.kind), reward.value, reward.cap)
+
+
+def _apply(reward: Reward, draft: RewardDraft, now: datetime) -> None:
+    """Copy a checked draft onto the stored reward."""
+    reward.name, reward.description, reward.photo_file_id = draft.name, draft.description, draft.photo_file_id
+    reward.kind, reward.value, reward.cap = draft.worth.kind, draft.worth.value, draft.worth.cap
+    reward.cost, reward.validity_days, reward.active = draft.cost, draft.validity_days, draft.active
+    reward.stock, reward.per_member_limit = draft.stock, draft.per_member_limit
+    reward.updated_at = now
+
+
+async def add_reward(
+    session: AsyncSession, draft: RewardDraft, *, actor_id: int, update_id: int | None, now: datetime
+) -> Reward:
+    """Put a new reward in the catalog, with an audit entry."""
+    checked = draft.checked()
+    async with write_transaction(session):
+        reward = Reward(created_by=actor_id, created_at=now)
+        _apply(reward, checked, now)
+        session.add(reward)
+        await session.flush()
+        await _audit(session, "reward.add", reward, actor_id, update_id, now)
+    return reward
+
+
+async def update_reward(
+    session: AsyncSession, reward_id: int, draft: RewardDraft, *, actor_id: int, update_id: int | None, now: datetime
+) -> Reward:
+    """Replace what staff set on a reward (stock is set, not added); vouchers already out keep their worth."""
+    checked = draft.checked()
+    async with write_transaction(session):
+        reward = await session.get(Reward, reward_id, with_for_update=True, populate_existing=True)
+        if reward is None:
+            raise RewardUnavailable("unknown")
+        _apply(reward, checked, now)
+        await _audit(session, "reward.update", reward, actor_id, update_id, now)
+    return reward
+
+
+async def _audit(
+    session: AsyncSession, action: str, reward: Reward, actor_id: int, update_id: int | None, now: datetime
+) -> None:
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        action=action,
+        now=now,
+        update_id=update_id,
+        reward_id=reward.id,
+        name=reward.name,
+        cost=reward.cost,
+        stock=reward.stock,
+        active=reward.active,
+    )
+
+
+async def catalog(session: AsyncSession) -> list[Reward]:
+    """Every reward, as staff manage them: active ones first, then by cost."""
+    statement = select(Reward).order_by(Reward.active.desc(), Reward.cost, Reward.id)
+    return list((await session.scalars(statement.execution_options(populate_existing=True))).all())
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A reward a member may redeem, and the points still missing for it (0: affordable now)."""
+
+    reward: Reward
+    missing: int
+
+
+@dataclass(frozen=True)
+class Offers:
+    """What a member sees: their spendable points, what they can afford, then what they are close to."""
+
+    points: int
+    affordable: list[Offer]
+    close: list[Offer]
+
+
+async def offers(session: AsyncSession, member_id: int, now: datetime) -> Offers:
+    """Active rewards in stock and within the member's limit: affordable by cost, then the rest by points missing."""
+    points = sum(lot.remaining for lot in await repositories.open_lots(session, member_id, now))
+    taken = await repositories.rewards_taken(session, member_id)
+    open_to_member = [reward for reward in await catalog(session) if _refusal(reward, taken.get(reward.id, 0)) is None]
+    everything = [Offer(reward, max(reward.cost - points, 0)) for reward in open_to_member]
+    affordable = [offer for offer in everything if offer.missing == 0]
+    close = sorted((offer for offer in everything if offer.missing > 0), key=lambda offer: offer.missing)
+    return Offers(points, affordable, close)
+
+
+def _refusal(reward: Reward | None, taken: int) -> str | None:
+    """Why the reward cannot be redeemed by a member who holds `taken` of it, or None if it can."""
+    if reward is None:
+        return "unknown"
+    if not reward.active:
+        return "inactive"
+    if reward.stock == 0:
+        return "out_of_stock"
+    if reward.per_member_limit is not None and taken >= reward.per_member_limit:
+        return "limit_reached"
+    return None
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    """The voucher a redeem produced, the member's balance after it, and whether the update was seen before."""
+
+    voucher: VoucherInfo
+    balance: int
+    duplicate: bool
+
+
+def redeem_key(update_id: int) -> str:
+    """The idempotency key of a redeem (its spend entry's key)."""
+    return f"redeem-update:{update_id}"
+
+
+async def redeem(
+    session: AsyncSession, reward_id: int, *, member_id: int, actor_id: int | None, update_id: int, now: datetime
+) -> Redeemed:
+    """Spend the reward's cost for a voucher, in one transaction; the same update twice answers the first voucher.
+
+    Raises RewardUnavailable (unknown, inactive, out_of_stock, limit_reached) or InsufficientPoints,
+    having written nothing.
+    """
+    key = redeem_key(update_id)
+    async with write_transaction(session):
+        member = await repositories.lock_member(session, member_id)
+        seen = await repositories.entry_by_key(session, key)
+        if seen is not None:
+            voucher = await repositories.voucher_by_entry(session, seen.id)
+            if voucher is not None and voucher.member_id == member_id:
+                return Redeemed(info(voucher, now), member.balance, duplicate=True)
+        reward = await session.get(Reward, reward_id, populate_existing=True)
+        taken = (await repositories.rewards_taken(session, member_id)).get(reward_id, 0)
+        refusal = _refusal(reward, taken)
+        if refusal is not None or reward is None:
+            raise RewardUnavailable(refusal or "unknown")
+        await ledger.expire_member(session, member.id, now)
+        entry = await ledger.post_debit(
+            session,
+            member,
+            points=reward.cost,
+            kind=ledger.Kind.SPEND,
+            reason=REWARD,
+            key=key,
+            now=now,
+            actor_id=actor_id,
+        )
+        await _take_one(session, reward)
+        voucher = await issue(
+            session,
+            member_id=member.id,
+            title=reward.name,
+            worth=worth_of(reward),
+            expires_at=now + timedelta(days=reward.validity_days),
+            now=now,
+            points=reward.cost,
+            entry_id=entry.id,
+            reward_id=reward.id,
+        )
+        await audit.record(
+            session,
+            actor_id=actor_id,
+            action="reward.redeem",
+            now=now,
+            member_id=member.id,
+            update_id=update_id,
+            reward_id=reward.id,
+            voucher_id=voucher.id,
+            points=reward.cost,
+        )
+    return Redeemed(info(voucher, now), member.balance, duplicate=False)
+
+
+async def _take_one(session: AsyncSession, reward: Reward) -> None:
+    """Take one unit of a limited stock atomically; RewardUnavailable if another redeem took the last one."""
+    if reward.stock is None:
+        return
+    taken = await session.execute(
+        update(Reward)
+        .where(Reward.id == reward.id, Reward.stock > 0)
+        .values(stock=Reward.stock - 1)
+        .execution_options(synchronize_session=False)
+    )
+    if taken.rowcount != 1:
+        raise RewardUnavailable("out_of_stock")
+    await session.refresh(reward, ["stock"])

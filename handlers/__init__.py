@@ -3,7 +3,20 @@
 from aiogram import Router
 from aiogram.filters import StateFilter
 
-from handlers import account, counter, errors, general, profile, registration, settings, staff
+from handlers import (
+    account,
+    catalog,
+    counter,
+    errors,
+    general,
+    gifts,
+    profile,
+    redeem,
+    registration,
+    rewards,
+    settings,
+    staff,
+)
 from handlers.filters import IS_COMMAND
 
 STAFF_PROMPTS = StateFilter(counter.Counter.amount, settings.RuleEdit.value)
@@ -17,9 +30,13 @@ def create_router() -> Router:
         counter.create_router(),
         staff.create_router(),  # before general: a member's /start staff_… must not be a welcome back
         settings.create_router(),
+        redeem.create_router(),  # before general: a scanned voucher's /start voucher_… is staff's
+        catalog.create_router(),
+        gifts.create_router(),
         general.create_router(),
         registration.create_router(),
         account.create_router(),
+        rewards.create_router(),
         profile.create_router(),
         general.create_fallback_router(),
         errors.create_router(),

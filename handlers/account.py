@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import keyboards
 from handlers.club import Club
 from handlers.filters import IsMember, TextIs
-from handlers.replies import balance_text, card_caption, history_text, number
+from handlers.replies import balance_text, card_caption, history_text
 from loyalty import ledger
 from storage import repositories
 from storage.models import Member
@@ -85,11 +85,6 @@ async def show_invite(message: Message, bot: Bot, member: Member, club: Club) ->
     await message.answer(_("invite.link").format(link=link), disable_web_page_preview=True)
 
 
-async def show_rewards(message: Message, member: Member) -> None:
-    """The rewards catalog is not open yet: say so, with the points the member has."""
-    await message.answer(_("rewards.soon").format(points=number(member.balance)))
-
-
 def create_router() -> Router:
     """Routes for members' own account; newcomers never reach them."""
     router = Router(name="account")
@@ -103,6 +98,4 @@ def create_router() -> Router:
     router.message.register(show_card, TextIs(keyboards.MENU_CARD))
     router.message.register(show_invite, Command("invite"))
     router.message.register(show_invite, TextIs(keyboards.MENU_INVITE))
-    router.message.register(show_rewards, Command("rewards"))
-    router.message.register(show_rewards, TextIs(keyboards.MENU_REWARDS))
     return router

@@ -11,6 +11,8 @@ CUSTOMER_COMMANDS = {
     "balance": "command.balance",
     "history": "command.history",
     "card": "command.card",
+    "rewards": "command.rewards",
+    "vouchers": "command.vouchers",
     "profile": "command.profile",
     "language": "command.language",
     "help": "command.help",

@@ -19,7 +19,14 @@ from handlers import (
 )
 from handlers.filters import IS_COMMAND
 
-STAFF_PROMPTS = StateFilter(counter.Counter.amount, settings.RuleEdit.value)
+STAFF_PROMPTS = StateFilter(
+    counter.Counter.amount,
+    settings.RuleEdit.value,
+    redeem.Redeem.code,
+    catalog.RewardWizard,
+    catalog.RewardEdit,
+    gifts.GiftWizard,
+)
 
 
 def create_router() -> Router:

@@ -1,8 +1,677 @@
-"""The rewards catalog for managers and owners: add, edit, stock, switch on and off."""
+"""/catalog for managers and owners: the rewards list, a wizard for a new reward, a reward's switch, stock and cost.
 
-from aiogram import Router
+Every route here requires the manager role; for anyone else the filters do not match and the update falls
+through, so a customer or a cashier typing /catalog gets the unknown-command answer and a forged button the
+stale one. Every change is saved by `loyalty.rewards`, which audits it.
+
+The new-reward wizard is declared in one place: its states (`RewardWizard`) and its steps in order
+(`REWARD_FLOW`): name → description (or Skip) → kind → amount or percent (not for a free item) → cap (percent
+only, or Skip) → cost → validity → stock (or Skip) → per-member limit (or Skip) → photo (or Skip) → summary with
+Save / Cancel. A refused answer is explained and the same question asked again; nothing is stored before Save.
+`Flow`, `Step` and the voucher-worth steps are shared with /gift (`handlers.gifts`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, Filter, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n.lazy_proxy import LazyProxy
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.counter import problem
+from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole, Magic
+from handlers.replies import number
+from handlers.settings import typed_number
+from handlers.staff import show
+from loyalty import rewards
+from loyalty.errors import InvalidAmount, InvalidReward
+from loyalty.money import parse_amount
+from loyalty.rewards import DESCRIPTION_LENGTH, MAX_COST, MAX_VALIDITY_DAYS, NAME_LENGTH, RewardDraft
+from loyalty.staff import Role
+from loyalty.vouchers import Kind, Worth
+from storage.models import Reward
+
+Data = dict[str, Any]
+View = tuple[str, InlineKeyboardMarkup]
+MAX_COUNT = 1_000_000  # stock and per-member limit: more is a typing mistake
+KINDS = {
+    Kind.FIXED: __("button.worth_fixed"),
+    Kind.PERCENT: __("button.worth_percent"),
+    Kind.ITEM: __("button.worth_item"),
+}
+REWARD_KEY, FIELD_KEY = "catalog_reward", "catalog_field"
+
+
+# The wizard engine: a flow of steps, each a state of one StatesGroup.
+
+
+class Refused(Exception):
+    """A typed answer a step cannot take; the text says why, in the reply's language."""
+
+
+def always(data: Data) -> bool:
+    """Every step applies unless it says otherwise."""
+    return True
+
+
+def said(text: LazyProxy) -> Callable[[Data], str]:
+    """A question that does not depend on earlier answers."""
+    return lambda data: str(text)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question: the state waiting for it, how it is asked, and how the answer is read (stored by state name).
+
+    `read` turns a typed answer into the value or raises Refused; `choices` offers buttons instead (value, label);
+    `optional` adds Skip (the value is None); `when` leaves the step out after some earlier answers.
+    """
+
+    state: State
+    ask: Callable[[Data], str]
+    read: Callable[[str], object] | None = None
+    choices: Callable[[Data], list[tuple[str, str]]] | None = None
+    optional: bool = False
+    when: Callable[[Data], bool] = always
+
+    @property
+    def key(self) -> str:
+        """The state's own name, under which the answer is kept."""
+        return str(self.state.state).rpartition(":")[2]
+
+
+class WizardAction(CallbackData, prefix="wiz"):
+    """A wizard's button: `action` (choose, skip, cancel, confirm) in the wizard `flow`, at `step`, with `value`."""
+
+    flow: str
+    action: str
+    step: str = ""
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A wizard: its name on buttons, its states, its steps in order, and the summary confirmed in `confirm`."""
+
+    name: str
+    group: type[StatesGroup]
+    steps: tuple[Step, ...]
+    confirm: State
+    summary: Callable[[Data, AsyncSession], Awaitable[str]]
+    confirm_label: LazyProxy
+    cancelled: LazyProxy
+
+    def step_at(self, raw_state: str | None) -> Step | None:
+        """The step waiting in `raw_state`, if it is one of this flow's."""
+        return next((step for step in self.steps if step.state.state == raw_state), None)
+
+    def keyboard(self, step: Step, data: Data) -> InlineKeyboardMarkup:
+        """The step's choices, Skip when it is optional, and Cancel."""
+        builder = InlineKeyboardBuilder()
+        for value, label in step.choices(data) if step.choices else []:
+            builder.button(
+                text=label, callback_data=WizardAction(flow=self.name, action="choose", step=step.key, value=value)
+            )
+        if step.optional:
+            builder.button(
+                text=_("button.skip"), callback_data=WizardAction(flow=self.name, action="skip", step=step.key)
+            )
+        builder.button(text=_("button.cancel"), callback_data=WizardAction(flow=self.name, action="cancel"))
+        builder.adjust(1)
+        return builder.as_markup()
+
+    def confirm_keyboard(self) -> InlineKeyboardMarkup:
+        """Confirm and Cancel under the summary."""
+        builder = InlineKeyboardBuilder()
+        builder.button(text=str(self.confirm_label), callback_data=WizardAction(flow=self.name, action="confirm"))
+        builder.button(text=_("button.cancel"), callback_data=WizardAction(flow=self.name, action="cancel"))
+        return builder.as_markup()
+
+    async def begin(self, state: FSMContext, session: AsyncSession, data: Data) -> View:
+        """Start the wizard with `data` known beforehand: the first question."""
+        await state.set_data(data)
+        return await self.next_view(state, session, None)
+
+    async def next_view(self, state: FSMContext, session: AsyncSession, after: Step | None) -> View:
+        """The first step after `after` that applies (its state set), or the summary when none is left."""
+        data = await state.get_data()
+        start = 0 if after is None else self.steps.index(after) + 1
+        for step in self.steps[start:]:
+            if step.when(data):
+                await state.set_state(step.state)
+                return step.ask(data), self.keyboard(step, data)
+        await state.set_state(self.confirm)
+        return await self.summary(data, session), self.confirm_keyboard()
+
+    async def answer(self, step: Step, state: FSMContext, session: AsyncSession, value: object) -> View:
+        """Keep the step's answer and move on."""
+        await state.update_data({step.key: value})
+        return await self.next_view(state, session, step)
+
+    async def again(self, refusal: str, state: FSMContext, session: AsyncSession, raw_state: str | None) -> View:
+        """Why the answer was refused, and the same question (or the summary) again."""
+        data, step = await state.get_data(), self.step_at(raw_state)
+        if step is None:
+            return refusal + "\n\n" + await self.summary(data, session), self.confirm_keyboard()
+        return refusal + "\n\n" + step.ask(data), self.keyboard(step, data)
+
+    async def typed(self, message: Message, state: FSMContext, session: AsyncSession, raw_state: str | None) -> None:
+        """A typed answer: kept and the next question asked, or refused and the same question asked again."""
+        step = self.step_at(raw_state)
+        try:
+            if step is None or step.read is None:
+                raise Refused(_("wizard.use_buttons"))
+            value = step.read(message.text or "")
+        except Refused as refusal:
+            text, markup = await self.again(str(refusal), state, session, raw_state)
+            await message.answer(text, reply_markup=markup)
+            return
+        text, markup = await self.answer(step, state, session, value)
+        await message.answer(text, reply_markup=markup)
+
+    async def pressed(
+        self,
+        query: CallbackQuery,
+        callback_data: WizardAction,
+        step: Step,
+        state: FSMContext,
+        session: AsyncSession,
+        bot: Bot,
+    ) -> None:
+        """A choice or Skip of the waiting step: kept, and the next question in place of this one."""
+        value = callback_data.value if callback_data.action == "choose" else None
+        await show(query, bot, *await self.answer(step, state, session, value))
+        await query.answer()
+
+    async def claim(self, state: FSMContext) -> Data | None:
+        """The answers of the wizard waiting at its summary, ending it; None if it is not waiting (a second press)."""
+        if await state.get_state() != self.confirm.state:
+            return None
+        data = await state.get_data()
+        await state.clear()
+        return data
+
+    async def cancel(self, query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
+        """Leave the wizard; nothing was stored."""
+        await state.clear()
+        await show(query, bot, str(self.cancelled), InlineKeyboardMarkup(inline_keyboard=[]))
+        await query.answer()
+
+    def register(self, router: Router, confirmed: Callable[..., Awaitable[None]], *allowed: Filter) -> None:
+        """Route the flow's typed answers, choices, Skip, Cancel and the summary's `confirmed` handler.
+
+        Steps read in a handler of their own (a photo, a member looked up) register it before this.
+        """
+        buttons = WizardAction.filter((F.flow == self.name) & F.action.in_({"choose", "skip"}))
+        cancel = WizardAction.filter((F.flow == self.name) & (F.action == "cancel"))
+        confirm = WizardAction.filter((F.flow == self.name) & (F.action == "confirm"))
+        router.message.register(self.typed, StateFilter(self.group), HAS_TEXT, NOT_COMMAND, *allowed)
+        router.callback_query.register(self.pressed, buttons, AtStep(self), *allowed)
+        router.callback_query.register(self.cancel, cancel, StateFilter(self.group), *allowed)
+        router.callback_query.register(confirmed, confirm, StateFilter(self.confirm), *allowed)
+
+
+class AtStep(Filter):
+    """Passes a wizard's choice or Skip only for the step waiting now (an older question's button is stale)."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+
+    async def __call__(
+        self, query: CallbackQuery, callback_data: WizardAction, state: FSMContext, raw_state: str | None
+    ) -> bool | dict[str, Step]:
+        step = self.flow.step_at(raw_state)
+        if step is None or step.key != callback_data.step:
+            return False
+        if callback_data.action == "skip":
+            return {"step": step} if step.optional else False
+        choices = step.choices(await state.get_data()) if step.choices else []
+        return {"step": step} if callback_data.value in dict(choices) else False
+
+
+# Reading typed answers.
+
+
+def whole(low: int, high: int, field: str = "") -> Callable[[str], int]:
+    """A reader of whole numbers from `low` to `high`, typed in any digits with separators (a percent with %)."""
+
+    def read(text: str) -> int:
+        value = typed_number(text, field)
+        if value is None:
+            raise Refused(_("wizard.not_a_number"))
+        if not low <= value <= high:
+            raise Refused(_("wizard.out_of_range").format(low=number(low), high=number(high)))
+        return value
+
+    return read
+
+
+def read_amount(text: str) -> int:
+    """An amount of money, as the counter reads it."""
+    try:
+        return parse_amount(text)
+    except InvalidAmount as error:
+        raise Refused(problem(error)) from None
+
+
+def read_name(text: str) -> str:
+    """A reward's name, spaces folded."""
+    name = " ".join(text.split())
+    if not 0 < len(name) <= NAME_LENGTH:
+        raise Refused(_("catalog.name_length").format(high=number(NAME_LENGTH)))
+    return name
+
+
+def read_description(text: str) -> str:
+    """A reward's description, trimmed."""
+    description = text.strip()
+    if len(description) > DESCRIPTION_LENGTH:
+        raise Refused(_("catalog.description_length").format(high=number(DESCRIPTION_LENGTH)))
+    return description
+
+
+def refuse_text(text: str) -> str:
+    """The photo step takes a photo or Skip, not text."""
+    raise Refused(_("catalog.photo_please"))
+
+
+read_days = whole(1, MAX_VALIDITY_DAYS)
+read_cost = whole(1, MAX_COST)
+read_count = whole(0, MAX_COUNT)
+
+
+# What a voucher is worth: the same steps for a reward and a gift.
+
+
+def kind_is(*kinds: Kind) -> Callable[[Data], bool]:
+    """The step applies when the kind chosen is one of `kinds`."""
+    return lambda data: data.get("kind") in kinds
+
+
+def kind_choices(data: Data) -> list[tuple[str, str]]:
+    """Amount off, percent off, free item."""
+    return [(choice.value, str(label)) for choice, label in KINDS.items()]
+
+
+def worth_steps(kind: State, amount: State, percent: State, cap: State) -> tuple[Step, ...]:
+    """Kind (buttons), then the amount off or the percentage off, then a percentage's cap (or Skip)."""
+    return (
+        Step(kind, said(__("worth.ask_kind")), choices=kind_choices),
+        Step(amount, said(__("worth.ask_amount")), read=read_amount, when=kind_is(Kind.FIXED)),
+        Step(percent, said(__("worth.ask_percent")), read=whole(1, 100, "percent"), when=kind_is(Kind.PERCENT)),
+        Step(cap, said(__("worth.ask_cap")), read=read_amount, optional=True, when=kind_is(Kind.PERCENT)),
+    )
+
+
+def worth_from(data: Data) -> Worth:
+    """The worth the wizard's answers describe."""
+    kind = Kind(data["kind"])
+    if kind is Kind.FIXED:
+        return Worth(kind, data.get("amount"))
+    if kind is Kind.PERCENT:
+        return Worth(kind, data.get("percent"), data.get("cap"))
+    return Worth(kind)
+
+
+def worth_text(worth: Worth) -> str:
+    """What a voucher gives, in the reply's language."""
+    if worth.kind is Kind.FIXED:
+        return _("worth.fixed").format(amount=number(worth.value or 0))
+    if worth.kind is Kind.PERCENT and worth.cap is not None:
+        return _("worth.percent_capped").format(percent=number(worth.value or 0), cap=number(worth.cap))
+    if worth.kind is Kind.PERCENT:
+        return _("worth.percent").format(percent=number(worth.value or 0))
+    return _("worth.item")
+
+
+# The new-reward wizard.
+
+
+class RewardWizard(StatesGroup):
+    """A new reward, one question at a time (see REWARD_FLOW for the order and what may be skipped)."""
+
+    name = State()
+    description = State()
+    kind = State()
+    amount = State()
+    percent = State()
+    cap = State()
+    cost = State()
+    validity = State()
+    stock = State()
+    limit = State()
+    photo = State()
+    confirm = State()
+
+
+def draft_from(data: Data) -> RewardDraft:
+    """The reward the wizard's answers describe."""
+    return RewardDraft(
+        name=data["name"],
+        description=data.get("description") or "",
+        worth=worth_from(data),
+        cost=data["cost"],
+        validity_days=data["validity"],
+        stock=data.get("stock"),
+        per_member_limit=data.get("limit"),
+        photo_file_id=data.get("photo"),
+    )
+
+
+async def reward_summary(data: Data, session: AsyncSession) -> str:
+    """The new reward as it will be saved."""
+    return _("catalog.summary").format(details=details(draft_from(data)))
+
+
+REWARD_FLOW = Flow(
+    name="reward",
+    group=RewardWizard,
+    steps=(
+        Step(RewardWizard.name, said(__("catalog.ask_name")), read=read_name),
+        Step(RewardWizard.description, said(__("catalog.ask_description")), read=read_description, optional=True),
+        *worth_steps(RewardWizard.kind, RewardWizard.amount, RewardWizard.percent, RewardWizard.cap),
+        Step(RewardWizard.cost, said(__("catalog.ask_cost")), read=read_cost),
+        Step(RewardWizard.validity, said(__("catalog.ask_validity")), read=read_days),
+        Step(RewardWizard.stock, said(__("catalog.ask_stock")), read=read_count, optional=True),
+        Step(RewardWizard.limit, said(__("catalog.ask_limit")), read=whole(1, MAX_COUNT), optional=True),
+        Step(RewardWizard.photo, said(__("catalog.ask_photo")), read=refuse_text, optional=True),
+    ),
+    confirm=RewardWizard.confirm,
+    summary=reward_summary,
+    confirm_label=__("button.catalog_save"),
+    cancelled=__("catalog.cancelled"),
+)
+PHOTO_STEP = REWARD_FLOW.steps[-1]
+
+
+# The catalog and a reward.
+
+
+class RewardEdit(StatesGroup):
+    """Waiting for a reward's new stock or cost."""
+
+    value = State()
+
+
+class CatalogAction(CallbackData, prefix="cat"):
+    """A button of /catalog: `action` on the reward `reward`, for its `field` (stock or cost)."""
+
+    action: str
+    reward: int = 0
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A reward setting changed from its view: the question, how the answer is read, the confirmation, the maximum."""
+
+    ask: LazyProxy
+    read: Callable[[str], int]
+    changed: LazyProxy
+    high: int
+
+
+EDITS = {
+    "stock": Edit(__("catalog.ask_new_stock"), read_count, __("catalog.stock_changed"), MAX_COUNT),
+    "cost": Edit(__("catalog.ask_new_cost"), read_cost, __("catalog.cost_changed"), MAX_COST),
+}
+
+
+def stock_text(stock: int | None) -> str:
+    """Stock left, or unlimited."""
+    return _("catalog.unlimited") if stock is None else _("catalog.stock_left").format(count=number(stock))
+
+
+def status_text(active: bool) -> str:
+    """On sale or switched off."""
+    return _("catalog.active") if active else _("catalog.inactive")
+
+
+def details(draft: RewardDraft) -> str:
+    """Everything set on a reward."""
+    return _("catalog.details").format(
+        name=draft.name,
+        description=draft.description or _("catalog.no_description"),
+        worth=worth_text(draft.worth),
+        cost=number(draft.cost),
+        days=number(draft.validity_days),
+        stock=stock_text(draft.stock),
+        limit=_("catalog.no_limit") if draft.per_member_limit is None else number(draft.per_member_limit),
+        photo=_("catalog.photo_yes") if draft.photo_file_id else _("catalog.photo_no"),
+    )
+
+
+def catalog_view(found: list[Reward]) -> View:
+    """Every reward with its cost, stock and status, a button each, and New reward."""
+    lines = [_("catalog.title").format(count=number(len(found)))] if found else [_("catalog.empty")]
+    builder = InlineKeyboardBuilder()
+    for reward in found:
+        line = _("catalog.line").format(
+            name=reward.name,
+            cost=number(reward.cost),
+            stock=stock_text(reward.stock),
+            status=status_text(reward.active),
+        )
+        lines.append(line)
+        label = ("🟢 " if reward.active else "⚪️ ") + reward.name
+        builder.button(text=label, callback_data=CatalogAction(action="open", reward=reward.id))
+    builder.button(text=_("button.catalog_new"), callback_data=CatalogAction(action="new"))
+    builder.adjust(1)
+    return "\n".join(lines), builder.as_markup()
+
+
+def reward_view(reward: Reward) -> View:
+    """One reward: its details and status, with switch, stock, cost and back buttons."""
+    text = details(rewards.draft_of(reward)) + "\n" + _("catalog.status").format(status=status_text(reward.active))
+    builder = InlineKeyboardBuilder()
+    switch = _("button.catalog_off") if reward.active else _("button.catalog_on")
+    builder.button(text=switch, callback_data=CatalogAction(action="switch", reward=reward.id))
+    builder.button(
+        text=_("button.catalog_stock"), callback_data=CatalogAction(action="ask", reward=reward.id, field="stock")
+    )
+    builder.button(
+        text=_("button.catalog_cost"), callback_data=CatalogAction(action="ask", reward=reward.id, field="cost")
+    )
+    builder.button(text=_("button.catalog_back"), callback_data=CatalogAction(action="list"))
+    builder.adjust(1)
+    return text, builder.as_markup()
+
+
+def edit_view(reward: Reward, field: str) -> View:
+    """Ask for a reward's new stock or cost, with Unlimited for stock and Cancel."""
+    current = stock_text(reward.stock) if field == "stock" else number(reward.cost)
+    text = str(EDITS[field].ask).format(name=reward.name, current=current, high=number(EDITS[field].high))
+    builder = InlineKeyboardBuilder()
+    if field == "stock":
+        builder.button(
+            text=_("button.catalog_unlimited"), callback_data=CatalogAction(action="unlimited", reward=reward.id)
+        )
+    builder.button(text=_("button.cancel"), callback_data=CatalogAction(action="back", reward=reward.id))
+    builder.adjust(1)
+    return text, builder.as_markup()
+
+
+async def stored(session: AsyncSession, reward_id: int) -> Reward | None:
+    """The reward as stored now."""
+    return await session.get(Reward, reward_id, populate_existing=True)
+
+
+class KnownReward(Filter):
+    """Passes a catalog button whose reward exists, handing it on as `reward` (else the button is stale)."""
+
+    async def __call__(
+        self, query: CallbackQuery, callback_data: CatalogAction, session: AsyncSession
+    ) -> bool | dict[str, Reward]:
+        reward = await stored(session, callback_data.reward)
+        return {"reward": reward} if reward is not None else False
+
+
+async def change(
+    session: AsyncSession, reward: Reward, actor_id: int, update_id: int, now: datetime, **changes: object
+) -> Reward:
+    """Save the reward with some of its settings changed (audited by the domain)."""
+    draft = dataclasses.replace(rewards.draft_of(reward), **changes)  # type: ignore[arg-type]
+    return await rewards.update_reward(session, reward.id, draft, actor_id=actor_id, update_id=update_id, now=now)
+
+
+async def show_catalog(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    """/catalog: every reward and New reward (ending any unanswered question)."""
+    await state.clear()
+    text, markup = catalog_view(await rewards.catalog(session))
+    await message.answer(text, reply_markup=markup)
+
+
+async def back_to_catalog(query: CallbackQuery, session: AsyncSession, bot: Bot) -> None:
+    """Back to the list from a reward."""
+    await show(query, bot, *catalog_view(await rewards.catalog(session)))
+    await query.answer()
+
+
+async def open_reward(query: CallbackQuery, reward: Reward, state: FSMContext, bot: Bot) -> None:
+    """One reward's details and buttons (Cancel at a prompt comes back here)."""
+    await state.clear()
+    await show(query, bot, *reward_view(reward))
+    await query.answer()
+
+
+async def new_reward(query: CallbackQuery, state: FSMContext, session: AsyncSession, bot: Bot) -> None:
+    """New reward: the wizard's first question in place of the list."""
+    await show(query, bot, *await REWARD_FLOW.begin(state, session, {}))
+    await query.answer()
+
+
+async def got_photo(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    """The reward's photo: its largest size is kept."""
+    largest = max(message.photo or [], key=lambda size: size.width * size.height)
+    text, markup = await REWARD_FLOW.answer(PHOTO_STEP, state, session, largest.file_id)
+    await message.answer(text, reply_markup=markup)
+
+
+async def save_reward(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, now: datetime, event_update: Update, bot: Bot
+) -> None:
+    """Save: the reward goes into the catalog and is shown with its buttons."""
+    data = await REWARD_FLOW.claim(state)
+    if data is None:
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return
+    try:
+        reward = await rewards.add_reward(
+            session, draft_from(data), actor_id=query.from_user.id, update_id=event_update.update_id, now=now
+        )
+    except InvalidReward:  # the steps check every value; only a changed limit in the domain gets here
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return
+    text, markup = reward_view(reward)
+    await show(query, bot, _("catalog.saved").format(name=reward.name) + "\n\n" + text, markup)
+    await query.answer()
+
+
+async def switch(
+    query: CallbackQuery, reward: Reward, session: AsyncSession, now: datetime, event_update: Update, bot: Bot
+) -> None:
+    """Switch the reward on or off: members see (and redeem) only rewards that are on."""
+    reward = await change(session, reward, query.from_user.id, event_update.update_id, now, active=not reward.active)
+    await show(query, bot, *reward_view(reward))
+    await query.answer(_("catalog.switched_on") if reward.active else _("catalog.switched_off"))
+
+
+async def ask_edit(
+    query: CallbackQuery, callback_data: CatalogAction, reward: Reward, state: FSMContext, bot: Bot
+) -> None:
+    """Change stock or cost: ask for the new value in place of the reward."""
+    await state.set_state(RewardEdit.value)
+    await state.update_data({REWARD_KEY: reward.id, FIELD_KEY: callback_data.field})
+    await show(query, bot, *edit_view(reward, callback_data.field))
+    await query.answer()
+
+
+async def editing(state: FSMContext, session: AsyncSession) -> tuple[Reward, str] | None:
+    """The reward and the field whose new value is awaited (None, the prompt ended, if the reward is gone)."""
+    data = await state.get_data()
+    reward, field = await stored(session, data.get(REWARD_KEY, 0)), data.get(FIELD_KEY, "")
+    if reward is None or field not in EDITS:
+        await state.clear()
+        return None
+    return reward, field
+
+
+async def save_edit(
+    reward: Reward, field: str, value: int | None, session: AsyncSession, actor_id: int, update_id: int, now: datetime
+) -> View:
+    """Store the new stock or cost: the confirmation above the reward."""
+    reward = await change(session, reward, actor_id, update_id, now, **{field: value})
+    value_text = stock_text(reward.stock) if field == "stock" else number(reward.cost)
+    text, markup = reward_view(reward)
+    return str(EDITS[field].changed).format(name=reward.name, value=value_text) + "\n\n" + text, markup
+
+
+async def got_edit(
+    message: Message, state: FSMContext, session: AsyncSession, now: datetime, event_update: Update
+) -> None:
+    """The typed stock or cost: saved and confirmed, or refused and asked for again."""
+    awaited = await editing(state, session)
+    if awaited is None:
+        await message.answer(_("fallback.stale_button"))
+        return
+    reward, field = awaited
+    try:
+        value = EDITS[field].read(message.text or "")
+    except Refused as refusal:
+        text, markup = edit_view(reward, field)
+        await message.answer(f"{refusal}\n\n{text}", reply_markup=markup)
+        return
+    await state.clear()
+    text, markup = await save_edit(reward, field, value, session, message.from_user.id, event_update.update_id, now)
+    await message.answer(text, reply_markup=markup)
+
+
+async def unlimited(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, now: datetime, event_update: Update, bot: Bot
+) -> None:
+    """Unlimited stock, from the stock prompt."""
+    awaited = await editing(state, session)
+    if awaited is None or awaited[1] != "stock":
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return
+    await state.clear()
+    await show(query, bot, *await save_edit(*awaited, None, session, query.from_user.id, event_update.update_id, now))
+    await query.answer()
 
 
 def create_router() -> Router:
-    """Routes of this feature."""
-    return Router(name="catalog")
+    """Routes for managers' and owners' /catalog."""
+    router = Router(name="catalog")
+    manager = HasRole(Role.MANAGER)
+    router.message.register(show_catalog, Command("catalog"), manager)
+    router.message.register(got_photo, StateFilter(RewardWizard.photo), Magic(F.photo), manager)
+    router.message.register(got_edit, StateFilter(RewardEdit.value), HAS_TEXT, NOT_COMMAND, manager)
+    REWARD_FLOW.register(router, save_reward, manager)
+    known = KnownReward()
+    router.callback_query.register(back_to_catalog, CatalogAction.filter(F.action == "list"), manager)
+    router.callback_query.register(new_reward, CatalogAction.filter(F.action == "new"), manager)
+    router.callback_query.register(open_reward, CatalogAction.filter(F.action == "open"), manager, known)
+    router.callback_query.register(
+        open_reward, CatalogAction.filter(F.action == "back"), StateFilter(RewardEdit.value), manager, known
+    )
+    router.callback_query.register(switch, CatalogAction.filter(F.action == "switch"), manager, known)
+    router.callback_query.register(
+        ask_edit, CatalogAction.filter((F.action == "ask") & F.field.in_(list(EDITS))), manager, known
+    )
+    router.callback_query.register(
+        unlimited, CatalogAction.filter(F.action == "unlimited"), StateFilter(RewardEdit.value), manager
+    )
+    return router

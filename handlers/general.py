@@ -12,8 +12,11 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import keyboards
+from handlers.club import Club
 from handlers.filters import HAS_TEXT, IS_COMMAND, IsMember, TextIs
+from handlers.staff import role_help
 from loyalty import members
+from loyalty.staff import role_of
 from storage.models import Member
 
 LANGUAGE_KEY = "language"
@@ -29,10 +32,12 @@ async def welcome_back(message: Message, state: FSMContext, session: AsyncSessio
     await message.answer(_("start.welcome_back").format(name=member.first_name), reply_markup=keyboards.main_menu())
 
 
-async def show_help(message: Message, member: Member | None) -> None:
-    """What the bot can do, for members or for newcomers."""
+async def show_help(message: Message, session: AsyncSession, club: Club, member: Member | None) -> None:
+    """What the bot can do, for members or for newcomers, and the staff commands of the sender's role."""
     text = _("help.member") if member else _("help.newcomer")
-    await message.answer(text, reply_markup=keyboards.main_menu() if member else None)
+    role = await role_of(session, message.from_user.id, club.owner_ids)
+    paragraphs = [text, *(role_help(role) if role else [])]
+    await message.answer("\n\n".join(paragraphs), reply_markup=keyboards.main_menu() if member else None)
 
 
 async def stop_messages(message: Message, session: AsyncSession, member: Member | None) -> None:

@@ -1,8 +1,218 @@
-"""The counter's side of vouchers: /redeem or a scanned voucher QR shows what it is worth, then marks it used."""
+"""The counter's side of vouchers: /redeem or a scanned voucher QR shows what it is worth, then marks it used.
 
-from aiogram import Router
+Every route here requires a staff role (cashier and up); for anyone else the filters do not match and the
+update falls through, so a customer typing /redeem gets the unknown-command answer and a member opening a
+voucher's link (/start voucher_…) the ordinary /start.
+
+The flow: `/redeem <code>`, a scanned QR, or a bare /redeem and then the code at the prompt (`Redeem.code`,
+with Close; a mistyped code is asked for again) → the voucher as staff see it: whose it is, what it is
+worth, its dates and status, and "Mark as used" while it can be used → the press uses it once (a second
+press, or a second cashier at the same moment, hears who used it and when), and the member is told.
+Look-ups are audited and wrong codes throttled by `loyalty.voucher_use`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.catalog import worth_text
+from handlers.club import Club
+from handlers.counter import tell_member
+from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole, PayloadStarts
+from handlers.replies import language, number
+from handlers.rewards import VOUCHER_PAYLOAD_PREFIX
+from handlers.staff import show, shown_name
+from loyalty import staff, voucher_use, vouchers
+from loyalty.calendar import format_date, format_moment
+from loyalty.codes import grouped
+from loyalty.errors import (
+    LoyaltyError,
+    NotAVoucherCode,
+    TooManyAttempts,
+    VoucherMistyped,
+    VoucherNotFound,
+    VoucherNotUsable,
+)
+from loyalty.numerals import local_digits
+from loyalty.staff import Role
+from loyalty.voucher_codes import display
+from loyalty.voucher_use import Found
+from loyalty.vouchers import Status, VoucherInfo
+from storage.models import Member
+
+
+class Redeem(StatesGroup):
+    """Waiting for a voucher code after a bare /redeem."""
+
+    code = State()
+
+
+class RedeemAction(CallbackData, prefix="rdm"):
+    """A button under a voucher or the code prompt: mark the voucher used (`use`), or `close`."""
+
+    action: str
+    voucher_id: int = 0
+
+
+def moment(at: datetime | None, club: Club) -> str:
+    """A moment in the shop's time zone, in the reply's calendar and digits."""
+    return format_moment(at, language(), club.zone) if at is not None else "—"
+
+
+async def staff_name(session: AsyncSession, club: Club, telegram_id: int | None) -> str:
+    """Who used a voucher: their name on the staff, else (an owner from the settings, someone gone) their account."""
+    entry = await staff.find_staff(session, telegram_id, club.owner_ids) if telegram_id is not None else None
+    return shown_name(entry) if entry is not None else local_digits(str(telegram_id or "—"), language())
+
+
+async def status_line(session: AsyncSession, club: Club, voucher: VoucherInfo) -> str:
+    """Whether the voucher can be used now, and if not, since when and why."""
+    if voucher.status is Status.USED:
+        name = await staff_name(session, club, voucher.used_by)
+        return _("redeem.status_used").format(moment=moment(voucher.used_at, club), staff=name)
+    if voucher.status is Status.EXPIRED:
+        return _("redeem.status_expired").format(moment=moment(voucher.expires_at, club))
+    if voucher.status is Status.CANCELLED:
+        return _("redeem.status_cancelled").format(moment=moment(voucher.cancelled_at, club))
+    return _("redeem.status_active")
+
+
+def voucher_view(club: Club, found: Found, status: str) -> tuple[str, InlineKeyboardMarkup]:
+    """The voucher as staff see it, with Mark as used and Close while it can be used."""
+    voucher, member = found.voucher, found.member
+    text = _("redeem.voucher").format(
+        code=voucher.shown_code,
+        name=member.first_name,
+        member_code=local_digits(grouped(member.code), language()),
+        title=voucher.title,
+        worth=worth_text(voucher.worth),
+        issued=format_date(voucher.issued_at.astimezone(club.zone).date(), language()),
+        expires=moment(voucher.expires_at, club),
+        status=status,
+    )
+    builder = InlineKeyboardBuilder()
+    if found.usable:
+        builder.button(text=_("button.redeem_use"), callback_data=RedeemAction(action="use", voucher_id=voucher.id))
+        builder.button(text=_("button.redeem_close"), callback_data=RedeemAction(action="close"))
+        builder.adjust(1)
+    return text, builder.as_markup()
+
+
+def refusal(error: LoyaltyError) -> str:
+    """Why a typed code shows no voucher: mistyped, unknown, not a code at all, or too many wrong ones."""
+    if isinstance(error, TooManyAttempts):
+        return _("redeem.wait").format(seconds=number(error.retry_after))
+    if isinstance(error, VoucherNotFound):
+        return _("redeem.unknown").format(code=display(str(error.args[0])))
+    texts = {VoucherMistyped: _("redeem.mistyped"), NotAVoucherCode: _("redeem.not_a_code")}
+    return texts.get(type(error), _("errors.unexpected"))
+
+
+async def look_up(
+    message: Message, typed: str, state: FSMContext, session: AsyncSession, club: Club, now: datetime, update_id: int
+) -> None:
+    """Show the voucher with the typed code (and end the prompt), or say why there is none (the prompt stays)."""
+    try:
+        found = await voucher_use.look_up(session, typed, actor_id=message.from_user.id, update_id=update_id, now=now)
+    except LoyaltyError as error:
+        await message.answer(refusal(error))
+        return
+    await state.clear()
+    text, markup = voucher_view(club, found, await status_line(session, club, found.voucher))
+    await message.answer(text, reply_markup=markup)
+
+
+async def redeem_command(
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+) -> None:
+    """/redeem <code>, or a scanned voucher QR (/start voucher_<code>): the voucher; without a code, ask for it."""
+    typed = (command.args or "").removeprefix(VOUCHER_PAYLOAD_PREFIX).strip()
+    if not typed:
+        await state.set_state(Redeem.code)
+        builder = InlineKeyboardBuilder()
+        builder.button(text=_("button.redeem_close"), callback_data=RedeemAction(action="close"))
+        await message.answer(_("redeem.ask_code"), reply_markup=builder.as_markup())
+        return
+    await look_up(message, typed, state, session, club, now, event_update.update_id)
+
+
+async def got_code(
+    message: Message, state: FSMContext, session: AsyncSession, club: Club, now: datetime, event_update: Update
+) -> None:
+    """The code typed at the prompt."""
+    await look_up(message, message.text or "", state, session, club, now, event_update.update_id)
+
+
+async def mark_used(
+    query: CallbackQuery,
+    callback_data: RedeemAction,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    """Mark as used: once; a voucher used (or gone out of date) meanwhile is shown as it is, with the reason."""
+    try:
+        found = await voucher_use.use(
+            session, callback_data.voucher_id, actor_id=query.from_user.id, update_id=event_update.update_id, now=now
+        )
+    except VoucherNotFound:
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return
+    except VoucherNotUsable:
+        voucher = await vouchers.find(session, callback_data.voucher_id, now)
+        current = Found(voucher, await session.get_one(Member, voucher.member_id))
+        status = await status_line(session, club, voucher)
+        await show(query, bot, *voucher_view(club, current, status))
+        await query.answer(status, show_alert=True)
+        return
+    used = _("redeem.used_now").format(moment=moment(found.voucher.used_at, club))
+    await show(query, bot, *voucher_view(club, found, used))
+    await query.answer(_("redeem.used_toast"))
+    await tell_member(bot, i18n, found.member, lambda: member_notice(found.voucher, club))
+
+
+def member_notice(voucher: VoucherInfo, club: Club) -> str:
+    """The member's message when their voucher is used at the counter, in their language."""
+    when = moment(voucher.used_at, club)
+    return _("redeem.member_used").format(title=voucher.title, code=voucher.shown_code, moment=when)
+
+
+async def close(query: CallbackQuery, state: FSMContext) -> None:
+    """Close the voucher (or the code prompt) without using it: the buttons go, nothing changes."""
+    if await state.get_state() == Redeem.code.state:  # another flow's prompt is left as it is
+        await state.clear()
+    if isinstance(query.message, Message):
+        await query.message.edit_reply_markup(reply_markup=None)
+    await query.answer(_("redeem.closed"))
 
 
 def create_router() -> Router:
-    """Routes of this feature."""
-    return Router(name="redeem")
+    """Routes for cashiers, managers and owners at the counter."""
+    router = Router(name="redeem")
+    cashier, scanned = HasRole(Role.CASHIER), PayloadStarts(VOUCHER_PAYLOAD_PREFIX)
+    router.message.register(redeem_command, CommandStart(deep_link=True), scanned, cashier)
+    router.message.register(redeem_command, Command("redeem"), cashier)
+    router.message.register(got_code, StateFilter(Redeem.code), HAS_TEXT, NOT_COMMAND, cashier)
+    router.callback_query.register(mark_used, RedeemAction.filter(F.action == "use"), cashier)
+    router.callback_query.register(close, RedeemAction.filter(F.action == "close"), cashier)
+    return router

@@ -28,6 +28,8 @@ REASONS = {
     "expired": __("reason.expired"),
     "purchase_undo": __("reason.purchase_undo"),
     "reversal": __("reason.reversal"),
+    "reward": __("reason.reward"),
+    "reward_refund": __("reason.reward_refund"),
 }
 GENDERS = {"female": __("button.female"), "male": __("button.male")}
 

@@ -296,10 +296,15 @@ async def join_staff(
     await message.answer(joined_text(entry))
 
 
+def role_help(role: Role) -> list[str]:
+    """The staff commands a role opens, one paragraph per role it includes."""
+    return [str(text) for included, text in ROLE_HELP.items() if staff.at_least(role, included)]
+
+
 def joined_text(entry: StaffEntry) -> str:
     """The welcome of a new staff member, with the commands their role opens."""
-    commands = [str(text) for role, text in ROLE_HELP.items() if staff.at_least(entry.role, role)]
-    return "\n\n".join([_("staff.joined").format(name=shown_name(entry), role=role_name(entry.role)), *commands])
+    joined = _("staff.joined").format(name=shown_name(entry), role=role_name(entry.role))
+    return "\n\n".join([joined, *role_help(entry.role)])
 
 
 def create_router() -> Router:

@@ -202,14 +202,23 @@ def redeem_key(update_id: int) -> str:
 
 
 async def redeem(
-    session: AsyncSession, reward_id: int, *, member_id: int, actor_id: int | None, update_id: int, now: datetime
+    session: AsyncSession,
+    reward_id: int,
+    *,
+    member_id: int,
+    actor_id: int | None,
+    update_id: int,
+    now: datetime,
+    key: str | None = None,
 ) -> Redeemed:
-    """Spend the reward's cost for a voucher, in one transaction; the same update twice answers the first voucher.
+    """Spend the reward's cost for a voucher, in one transaction; the same key twice answers the first voucher.
 
+    The idempotency key is `key` when given (a caller's own, e.g. one per confirmation button, so that two
+    presses of it, two updates, redeem once), else `redeem_key(update_id)`: a re-delivered update.
     Raises RewardUnavailable (unknown, inactive, out_of_stock, limit_reached) or InsufficientPoints,
     having written nothing.
     """
-    key = redeem_key(update_id)
+    key = key or redeem_key(update_id)
     async with write_transaction(session):
         member = await repositories.lock_member(session, member_id)
         seen = await repositories.entry_by_key(session, key)

@@ -21,7 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from bot.app import run_polling
 from bot.factory import create_bot
 from bot.settings import Settings, SettingsError
-from storage.models import Member, StaffMember
+from loyalty import rewards
+from loyalty.rewards import RewardDraft
+from loyalty.voucher_codes import display
+from loyalty.vouchers import Kind, Worth
+from storage.models import Member, StaffMember, Voucher
 from tests import updates
 from tests.emulator import BOT_USER, BotAPIEmulator, FakeUser
 from tests.factories import NOW
@@ -29,7 +33,18 @@ from tests.stub_bot import TOKEN
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SETTING_NAMES = ("BOT_TOKEN", "BOT_API_URL", "DATABASE_URL", "OWNER_IDS", "TIMEZONE", "DEFAULT_LANGUAGE", "REDIS_URL")
-CUSTOMER_COMMANDS = {"start", "balance", "history", "card", "profile", "language", "help", "stop"}
+CUSTOMER_COMMANDS = {
+    "start",
+    "balance",
+    "history",
+    "card",
+    "rewards",
+    "vouchers",
+    "profile",
+    "language",
+    "help",
+    "stop",
+}
 
 
 @pytest.fixture
@@ -260,6 +275,36 @@ async def test_the_counter_end_to_end(live: BotAPIEmulator, engine: AsyncEngine)
     [by_card] = await cashier.say("50000")
     assert "balance 135" in by_card.text
     [refused] = await sara.say(f"/earn {member.code} 100000")
+    assert "don't know that command" in refused.text
+
+
+async def test_a_reward_redeemed_in_chat_and_used_at_the_counter(live: BotAPIEmulator, engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(StaffMember).values(telegram_id=600, role="cashier", name="Ali", added_by=1, added_at=NOW)
+        )
+    async with AsyncSession(engine) as session:
+        draft = RewardDraft(name="Coffee", cost=60, validity_days=30, worth=Worth(Kind.ITEM))
+        await rewards.add_reward(session, draft, actor_id=1, update_id=1, now=NOW)
+    sara = FakeUser(live, 520, "Sara", "en")
+    await sara.join("09121234568")
+    [catalog] = await sara.say("/rewards")
+    [detail] = [reply for reply in await sara.press(catalog.callback_data()[0], catalog) if reply.callback_data()]
+    [question] = [reply for reply in await sara.press(detail.callback_data()[0], detail) if reply.callback_data()]
+    await sara.press(question.callback_data()[0], question)
+    [voucher_photo] = [call for call in live.sent_to(520) if call.method == "sendPhoto"]
+    async with AsyncSession(engine) as session:
+        code = await session.scalar(select(Voucher.code))
+    assert code is not None and display(code) in voucher_photo.text and voucher_photo.upload_size > 0
+    assert "20 more points to go" in (await sara.say("/rewards"))[0].text
+    cashier = FakeUser(live, 600, "Ali", "en")
+    [view] = await cashier.say(f"/redeem {display(code).lower()}")
+    assert "Sara" in view.text and view.callback_data()
+    await cashier.press(view.callback_data()[0], view)
+    assert "was used at the counter" in live.sent_to(520)[-1].text
+    second = await cashier.say(f"/start voucher_{code}")
+    assert not any(reply.callback_data() for reply in second) and "used" in second[0].text.lower()
+    [refused] = await sara.say(f"/redeem {code}")
     assert "don't know that command" in refused.text
 
 

@@ -156,3 +156,14 @@ async def test_history_pages_through_older_entries(chat_with: MakeChat, sessions
     edited, answered = await chat.press("hist:1")
     assert edited.name == "EditMessageText" and "page 2 of 2" in edited.text
     assert edited.callback_data() == ["hist:0"] and answered.name == "AnswerCallbackQuery"
+
+
+async def test_help_for_a_customer_lists_no_staff_commands(chat_with: MakeChat) -> None:
+    chat = await joined(chat_with)
+    [reply] = await chat.say("/help")
+    assert "/rewards" in reply.text and "/earn" not in reply.text and "/staff" not in reply.text
+
+
+async def test_help_for_an_owner_adds_every_staff_command(chat_with: MakeChat) -> None:
+    [reply] = await chat_with(1, language_code="en").say("/help")
+    assert all(command in reply.text for command in ("/earn", "/redeem", "/catalog", "/gift", "/staff", "/settings"))

@@ -16,6 +16,7 @@ from handlers import (
     rewards,
     settings,
     staff,
+    stats,
 )
 from handlers.filters import IS_COMMAND
 
@@ -40,6 +41,7 @@ def create_router() -> Router:
         redeem.create_router(),  # before general: a scanned voucher's /start voucher_… is staff's
         catalog.create_router(),
         gifts.create_router(),
+        stats.create_router(),
         general.create_router(),
         registration.create_router(),
         account.create_router(),

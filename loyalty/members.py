@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import ledger, rules
+from loyalty import ledger, referrals, rules
 from loyalty.codes import looks_like_member_code, new_member_code, read_member_code
 from loyalty.errors import InvalidName, InvalidPhone, MistypedCode, NotAMemberReference, PhoneTaken, UnknownMember
 from loyalty.phones import normalise_phone
@@ -37,11 +37,12 @@ class Profile:
 
 @dataclass(frozen=True)
 class Joined:
-    """The outcome of joining: the member, the bonus credited now, whether they were already in."""
+    """The outcome of joining: the member, the bonus credited now, whether they were already in, a referral's news."""
 
     member: Member
     bonus: int
     already_member: bool
+    referral: referrals.ReferralEvent | None = None
 
 
 def clean_name(text: str) -> str:
@@ -64,24 +65,39 @@ async def ensure_phone_free(session: AsyncSession, phone: str, telegram_id: int)
 
 
 async def join(
-    session: AsyncSession, telegram_id: int, phone: str, profile: Profile, defaults: Rules, now: datetime
+    session: AsyncSession,
+    telegram_id: int,
+    phone: str,
+    profile: Profile,
+    defaults: Rules,
+    now: datetime,
+    *,
+    update_id: int | None = None,
 ) -> Joined:
-    """Make the account a member in one transaction (linking an imported phone); welcome bonus once."""
+    """Make the account a member in one transaction (linking an imported phone); welcome bonus once.
+
+    A pending referral of the account is attributed in the same transaction (`referrals.on_joined`).
+    """
     existing = await repositories.member_by_telegram_id(session, telegram_id)
     if existing is not None:
         return Joined(existing, bonus=0, already_member=True)
     try:
         async with write_transaction(session):
             member = await _member_for_phone(session, telegram_id, phone)
+            phone_in_club = member.id is not None  # an imported member, already a customer of the club
             _apply_profile(member, profile, now)
             await session.flush()
-            bonus = await _welcome_bonus(session, member, await rules.current(session, defaults), now)
+            club_rules = await rules.current(session, defaults)
+            bonus = await _welcome_bonus(session, member, club_rules, now)
+            referral = await referrals.on_joined(
+                session, member, now=now, rules=club_rules, update_id=update_id, phone_in_club=phone_in_club
+            )
     except IntegrityError:
         raced = await repositories.member_by_telegram_id(session, telegram_id)
         if raced is None:
             raise PhoneTaken(phone) from None
         return Joined(raced, bonus=0, already_member=True)
-    return Joined(member, bonus=bonus, already_member=False)
+    return Joined(member, bonus=bonus, already_member=False, referral=referral)
 
 
 async def _member_for_phone(session: AsyncSession, telegram_id: int, phone: str) -> Member:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import audit, ledger, rules, tiers
+from loyalty import audit, ledger, referrals, rules, tiers
 from loyalty.errors import AlreadyReversed, InvalidAmount, PurchaseNotFound, ReceiptTaken
 from loyalty.rules import MAX_AMOUNT, Rules
 from storage import repositories
@@ -26,7 +26,7 @@ RECEIPT_LENGTH = 64
 
 @dataclass(frozen=True)
 class Earned:
-    """What a purchase earned and where the member stands after it."""
+    """What a purchase earned and where the member stands after it; `referral`: a referral it converted."""
 
     purchase: Purchase
     member: Member
@@ -36,6 +36,7 @@ class Earned:
     progress: tiers.Progress
     upgraded_from: str | None
     duplicate: bool
+    referral: referrals.ReferralEvent | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,7 @@ async def record_purchase(
         async with write_transaction(session):
             club_rules = await rules.current(session, defaults)
             check_amount(amount, club_rules)
+            await referrals.lock_for_purchase(session, member_id)  # the member's referrer first, in id order
             member = await repositories.lock_member(session, member_id)
             seen = await repositories.purchase_by_key(session, key)
             if seen is not None:
@@ -186,6 +188,7 @@ async def _earn(
         )
     spend = await tiers.qualifying_spend(session, member.id, club_rules, now)
     upgraded_from = await tiers.settle_after_purchase(session, member, club_rules, spend, now, staff_id)
+    referral = await referrals.on_purchase(session, member, purchase, now=now, rules=club_rules, update_id=update_id)
     await audit.record(
         session,
         actor_id=staff_id,
@@ -206,6 +209,7 @@ async def _earn(
         tiers.progress(club_rules, member.tier, spend),
         upgraded_from,
         duplicate=False,
+        referral=referral,
     )
 
 

@@ -242,7 +242,7 @@ async def redeem(
             now=now,
             actor_id=actor_id,
         )
-        await _take_one(session, reward)
+        await take_one(session, reward)
         voucher = await issue(
             session,
             member_id=member.id,
@@ -268,7 +268,7 @@ async def redeem(
     return Redeemed(info(voucher, now), member.balance, duplicate=False)
 
 
-async def _take_one(session: AsyncSession, reward: Reward) -> None:
+async def take_one(session: AsyncSession, reward: Reward) -> None:
     """Take one unit of a limited stock atomically; RewardUnavailable if another redeem took the last one."""
     if reward.stock is None:
         return

@@ -1,4 +1,4 @@
-"""The owner's rules: how purchases earn points, when points expire, the tiers, the welcome bonus.
+"""The owner's rules: how purchases earn points, when points expire, the tiers, the welcome bonus, referrals.
 
 Defaults come from the settings; what the owner changes in /settings is stored in the database
 (`club_settings`, one JSON document) and validated here, with an audit entry per change.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,8 @@ MAX_AMOUNT = 10**13  # money units; a purchase above this is a typing mistake, n
 
 Points = Annotated[int, Field(ge=0, le=1_000_000)]
 Percent = Annotated[int, Field(ge=100, le=1000)]
+ReferralRewardTo = Literal["referrer", "friend", "both", "none"]
+ReferralTrigger = Literal["registration", "purchase"]
 
 
 class Tier(BaseModel):
@@ -52,6 +54,17 @@ class Rules(BaseModel):
     welcome_bonus: Points = 100
     tier_window_days: Annotated[int, Field(ge=1, le=3650)] = 365
     tiers: tuple[Tier, ...] = DEFAULT_TIERS
+    # referrals (`loyalty.referrals`): who is rewarded, with how many points, and when
+    referral_reward_to: ReferralRewardTo = "both"
+    referral_referrer_points: Points = 100
+    referral_friend_points: Points = 50
+    referral_trigger: ReferralTrigger = "purchase"
+    referral_min_purchase: Annotated[int, Field(ge=0, le=MAX_AMOUNT)] = 0
+    referral_monthly_cap: Annotated[int, Field(ge=1, le=10_000)] = 20
+    referral_window_days: Annotated[int, Field(ge=1, le=90)] = 7
+    referral_expiry_days: Annotated[int | None, Field(ge=1, le=3650)] = None
+    referral_referrer_reward_id: Annotated[int | None, Field(ge=1)] = None  # a catalog voucher on top, for free
+    referral_friend_reward_id: Annotated[int | None, Field(ge=1)] = None
 
     @model_validator(mode="after")
     def _tiers_climb(self) -> Rules:
@@ -74,6 +87,11 @@ class Rules(BaseModel):
     def tier_named(self, name: str) -> Tier:
         """The tier called `name` (the lowest one for an unknown name, e.g. a tier the owner removed)."""
         return next((tier for tier in self.tiers if tier.name == name), self.tiers[0])
+
+    @property
+    def referral_points_expiry_days(self) -> int:
+        """How long referral points last: their own expiry if the owner set one, else that of all points."""
+        return self.referral_expiry_days or self.expiry_days
 
     def base_points(self, amount: int) -> int:
         """Points a purchase earns before multipliers: whole points only, rounded down."""

@@ -59,7 +59,10 @@ class Base(DeclarativeBase):
 
 
 class Member(Base):
-    """A customer of the club; `balance` always equals the sum of the member's open lots."""
+    """A customer of the club; `balance` always equals the sum of the member's open lots.
+
+    `stopped` means the member stopped the bot's news (not a block); `blocked` is set by staff for abuse.
+    """
 
     __tablename__ = "members"
     __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
@@ -74,6 +77,7 @@ class Member(Base):
     gender: Mapped[str | None] = mapped_column(String(10))
     news_consent: Mapped[bool] = mapped_column(default=False)
     stopped: Mapped[bool] = mapped_column(default=False)
+    blocked: Mapped[bool] = mapped_column(default=False)
     language: Mapped[str] = mapped_column(String(5))
     referral_payload: Mapped[str | None] = mapped_column(String(64))
     balance: Mapped[int] = mapped_column(Integer, default=0)
@@ -331,3 +335,40 @@ Index(
     sqlite_where=VOUCHER_MISS,
     postgresql_where=VOUCHER_MISS,
 )
+
+
+# --- referrals (migration 0004) ---------------------------------------------------------------------------------
+
+REFERRAL_STATUSES = "status IN ('pending', 'joined', 'rewarded', 'refused')"
+
+
+class Referral(Base):
+    """A newcomer who opened a member's invite link: pending, joined (attributed), rewarded once, or refused.
+
+    One row per newcomer's messenger account. `converted_at` is the friend's first purchase of at least the
+    owner's minimum (`purchase_id`); `reason` says why the referral was refused, or why the referrer got nothing.
+    The reward paid, once, is each side's points and catalog voucher (`*_points`, `*_voucher_id`).
+    """
+
+    __tablename__ = "referrals"
+    __table_args__ = (
+        CheckConstraint(REFERRAL_STATUSES, name="status_known"),
+        CheckConstraint("referrer_points >= 0 AND friend_points >= 0", name="points_not_negative"),
+        Index("ix_referrals_referrer_rewarded", "referrer_id", "rewarded_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    referrer_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    friend_telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    friend_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    reason: Mapped[str | None] = mapped_column(String(32))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    purchase_id: Mapped[int | None] = mapped_column(ForeignKey("purchases.id"))
+    rewarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    referrer_points: Mapped[int] = mapped_column(Integer, default=0)
+    friend_points: Mapped[int] = mapped_column(Integer, default=0)
+    referrer_voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
+    friend_voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))

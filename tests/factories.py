@@ -1,4 +1,4 @@
-"""Factories for members, profiles and rewards."""
+"""Factories for members, profiles, rewards and referrals."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loyalty import members
 from loyalty.codes import new_member_code
 from loyalty.members import Profile
 from loyalty.rewards import RewardDraft, add_reward
@@ -28,6 +29,18 @@ async def imported_member(session: AsyncSession, phone: str, name: str = "Import
     session.add(member)
     await session.commit()
     return member
+
+
+def phone_of(telegram_id: int) -> str:
+    """A distinct Iranian mobile number for each messenger account id (below ten million)."""
+    return f"+98912{telegram_id:07d}"
+
+
+async def joined_member(
+    session: AsyncSession, telegram_id: int, name: str = "Sara", *, rules: Rules = RULES, now: datetime = NOW
+) -> members.Joined:
+    """A member who joined through the bot, with the phone `phone_of(telegram_id)`."""
+    return await members.join(session, telegram_id, phone_of(telegram_id), profile(name), rules, now)
 
 
 def reward_draft(**fields: object) -> RewardDraft:

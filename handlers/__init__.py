@@ -5,6 +5,7 @@ from aiogram.filters import StateFilter
 
 from handlers import (
     account,
+    blocking,
     catalog,
     counter,
     errors,
@@ -42,6 +43,7 @@ def create_router() -> Router:
         catalog.create_router(),
         gifts.create_router(),
         stats.create_router(),
+        blocking.create_router(),
         general.create_router(),
         registration.create_router(),
         account.create_router(),

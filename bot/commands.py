@@ -13,6 +13,7 @@ CUSTOMER_COMMANDS = {
     "card": "command.card",
     "rewards": "command.rewards",
     "vouchers": "command.vouchers",
+    "invite": "command.invite",
     "profile": "command.profile",
     "language": "command.language",
     "help": "command.help",

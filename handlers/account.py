@@ -5,25 +5,27 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from math import ceil
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import segno
 from aiogram import Bot, Router
 from aiogram.filters import Command
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import keyboards
 from handlers.club import Club
 from handlers.filters import IsMember, TextIs
-from handlers.replies import balance_text, card_caption, history_text
-from loyalty import ledger
+from handlers.replies import balance_text, card_caption, history_text, invite_text
+from loyalty import ledger, referrals
 from storage import repositories
 from storage.models import Member
 
 HISTORY_PAGE_SIZE = 5
 CARD_PAYLOAD_PREFIX = "card_"
-INVITE_PAYLOAD_PREFIX = "ref_"
+SHARE_HOST = "t.me"  # Telegram: https://t.me/share/url?url=…&text=…
+SHARE_PATH = "/share/url"
 
 
 async def show_balance(message: Message, session: AsyncSession, member: Member, now: datetime, club: Club) -> None:
@@ -79,10 +81,27 @@ async def show_card(message: Message, bot: Bot, member: Member, club: Club) -> N
     await message.answer_photo(photo, caption=card_caption(member))
 
 
-async def show_invite(message: Message, bot: Bot, member: Member, club: Club) -> None:
-    """The member's personal invite link."""
-    link = await deep_link(bot, club, INVITE_PAYLOAD_PREFIX + member.code)
-    await message.answer(_("invite.link").format(link=link), disable_web_page_preview=True)
+async def show_invite(message: Message, bot: Bot, session: AsyncSession, member: Member, club: Club) -> None:
+    """The member's personal invite link as text and QR, a share button where the messenger has one, and results."""
+    link = await deep_link(bot, club, referrals.payload_for(member.code))
+    results = await referrals.my_results(session, member.id)
+    photo = BufferedInputFile(qr_png(link), filename=f"invite-{member.code}.png")
+    await message.answer_photo(photo, caption=invite_text(link, results), reply_markup=share_button(link))
+
+
+def share_button(link: str) -> InlineKeyboardMarkup | None:
+    """A button opening Telegram's share page with the link and a ready-made message; None off Telegram.
+
+    The share page picks the chats and sends the message in one go, which a copy_text button (text to the
+    clipboard, Telegram only as well) cannot; other messengers (Bale…) have no known share page, so there the
+    member forwards the invite or copies the link from it.
+    """
+    parts = urlsplit(link)
+    if parts.hostname != SHARE_HOST:
+        return None
+    query = urlencode({"url": link, "text": _("referral.share_text")}, quote_via=quote)
+    share = urlunsplit((parts.scheme, parts.netloc, SHARE_PATH, query, ""))
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=_("button.referral_share"), url=share)]])
 
 
 def create_router() -> Router:

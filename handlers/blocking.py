@@ -1,8 +1,70 @@
-"""/block and /unblock for managers and owners: a blocked membership earns nothing from referrals."""
+"""/block and /unblock for managers and owners: a blocked membership earns nothing from referrals.
+
+`/block <member code or phone> [reason]` and `/unblock <member code or phone> [reason]` find the member as
+/member does (`handlers.counter`, whose refusals they answer with) and change the block through
+`loyalty.blocking`, which audits it. For customers and cashiers the filters do not match and the command falls
+through to the unknown-command answer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
 
 from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message, Update
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.counter import problem
+from handlers.filters import HasRole
+from handlers.replies import language
+from loyalty import blocking, members
+from loyalty.codes import grouped
+from loyalty.errors import LoyaltyError
+from loyalty.numerals import local_digits
+from loyalty.staff import Role
+
+REPLIES = {  # (a block was asked for, the member's state changed): the answer
+    (True, True): __("blocking.blocked"),
+    (True, False): __("blocking.already_blocked"),
+    (False, True): __("blocking.unblocked"),
+    (False, False): __("blocking.not_blocked"),
+}
+
+
+async def block_command(
+    message: Message, command: CommandObject, session: AsyncSession, now: datetime, event_update: Update
+) -> None:
+    """/block and /unblock: change the member's block and confirm, or explain the lookup's refusal."""
+    blocked = command.command == "block"
+    reference, _sep, reason = (command.args or "").strip().partition(" ")
+    if not reference:
+        await message.answer(_("blocking.block_usage") if blocked else _("blocking.unblock_usage"))
+        return
+    try:
+        member = await members.find(session, reference)
+    except LoyaltyError as error:
+        await message.answer(problem(error))
+        return
+    done = await blocking.block(
+        session,
+        member.id,
+        blocked=blocked,
+        reason=reason,
+        actor_id=message.from_user.id,
+        update_id=event_update.update_id,
+        now=now,
+    )
+    text = str(REPLIES[blocked, done.changed]).format(
+        name=done.member.first_name, code=local_digits(grouped(done.member.code), language())
+    )
+    await message.answer(text)
 
 
 def create_router() -> Router:
-    """Routes of this feature."""
-    return Router(name="blocking")
+    """Routes for managers' and owners' /block and /unblock."""
+    router = Router(name="blocking")
+    router.message.register(block_command, Command("block", "unblock"), HasRole(Role.MANAGER))
+    return router

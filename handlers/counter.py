@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.account import CARD_PAYLOAD_PREFIX
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole, PayloadStarts
-from handlers.replies import counter_card, earned_for_member, earned_for_staff, number
+from handlers.replies import counter_card, earned_for_member, earned_for_staff, number, referral_for_referrer
 from loyalty import ledger, members, purchases, rules
 from loyalty.errors import (
     AlreadyReversed,
@@ -40,6 +40,7 @@ from loyalty.errors import (
 )
 from loyalty.money import parse_amount
 from loyalty.numerals import ascii_digits
+from loyalty.referrals import ReferralEvent
 from loyalty.staff import Role
 from storage.models import Member
 
@@ -86,14 +87,26 @@ def problem(error: LoyaltyError) -> str:
 
 async def tell_member(bot: Bot, i18n: I18n, member: Member, text_of: Callable[[], str]) -> None:
     """Send the member a message in their own language; a member who blocked the bot is skipped."""
-    if member.telegram_id is None:
+    await tell(bot, i18n, member.telegram_id, member.language, text_of)
+
+
+async def tell(bot: Bot, i18n: I18n, chat_id: int | None, language: str, text_of: Callable[[], str]) -> None:
+    """Send a member's chat the text `text_of` writes in `language`, if it writes one; a blocked bot is skipped."""
+    if chat_id is None:
         return
-    with i18n.use_locale(member.language):
+    with i18n.use_locale(language):
         text = text_of()
+    if not text:
+        return
     try:
-        await bot.send_message(member.telegram_id, text)
+        await bot.send_message(chat_id, text)
     except TelegramAPIError as error:
-        logger.info("could not tell member %s: %s", member.id, error)
+        logger.info("could not tell chat %s: %s", chat_id, error)
+
+
+async def tell_referrer(bot: Bot, i18n: I18n, event: ReferralEvent) -> None:
+    """Tell the member whose link brought a friend what just happened, in the referrer's own language."""
+    await tell(bot, i18n, event.referrer_telegram_id, event.referrer_language, lambda: referral_for_referrer(event))
 
 
 async def record(
@@ -122,6 +135,8 @@ async def record(
     await message.answer(earned_for_staff(earned))
     if not earned.duplicate:
         await tell_member(bot, i18n, earned.member, lambda: earned_for_member(earned))
+    if earned.referral is not None:
+        await tell_referrer(bot, i18n, earned.referral)
 
 
 async def earn_command(

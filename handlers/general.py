@@ -1,10 +1,12 @@
-"""What works for everyone, anywhere: /start for members, /help, /language, /stop, and the fallback."""
+"""What works for everyone, anywhere: /start for members (invite links noted), /help, /language, /stop, fallback."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiogram import Router
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -13,13 +15,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import keyboards
 from handlers.club import Club
-from handlers.filters import HAS_TEXT, IS_COMMAND, IsMember, TextIs
+from handlers.filters import HAS_TEXT, IS_COMMAND, IsMember, PayloadStarts, TextIs
 from handlers.staff import role_help
-from loyalty import members
+from loyalty import members, referrals, rules
 from loyalty.staff import role_of
 from storage.models import Member
 
 LANGUAGE_KEY = "language"
+
+
+async def open_invite(
+    message: Message, command: CommandObject, session: AsyncSession, club: Club, now: datetime
+) -> None:
+    """/start ref_…: record that this account opened a member's invite link, then let /start run as usual.
+
+    The domain keeps a newcomer's pending referral until they join, and refuses (and audits) a member's own
+    link, a member opening someone's link, and anything that is not an invite link, so nobody is told.
+    """
+    club_rules = await rules.current(session, club.rules)
+    await referrals.opened(session, command.args or "", telegram_id=message.from_user.id, now=now, rules=club_rules)
+    raise SkipHandler
 
 
 async def welcome_back(message: Message, state: FSMContext, session: AsyncSession, member: Member) -> None:
@@ -105,6 +120,7 @@ async def stale_button(query: CallbackQuery) -> None:
 def create_router() -> Router:
     """Commands that work in any state, for anyone."""
     router = Router(name="general")
+    router.message.register(open_invite, CommandStart(deep_link=True), PayloadStarts(referrals.PREFIX))
     router.message.register(welcome_back, CommandStart(), IsMember())
     router.message.register(show_help, Command("help"))
     router.message.register(show_help, TextIs(keyboards.MENU_HELP), IsMember())

@@ -8,26 +8,26 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import Message, ReplyKeyboardRemove
-from aiogram.utils.i18n import get_i18n
+from aiogram.types import Message, ReplyKeyboardRemove, Update
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import keyboards
 from handlers.club import Club
+from handlers.counter import tell_referrer
 from handlers.filters import HAS_CONTACT, HAS_TEXT, IS_COMMAND, IsNewcomer, Magic, TextIs
 from handlers.replies import date_problem, joined_text, name_problem
-from loyalty import members
+from loyalty import members, referrals
 from loyalty.calendar import birthday_example, parse_birthday
 from loyalty.errors import InvalidDate, InvalidName, InvalidPhone, PhoneTaken
 from loyalty.phones import looks_like_phone, normalise_phone
 
 PAYLOAD_KEY = "payload"
-MAX_PAYLOAD = 64
 
 
 class Joining(StatesGroup):
@@ -91,7 +91,7 @@ async def ask_again(message: Message, state: FSMContext) -> None:
 
 def _clean_payload(args: str | None) -> str | None:
     """A deep-link payload worth keeping: at most 64 characters of A–Z a–z 0–9 _ -."""
-    if not args or len(args) > MAX_PAYLOAD:
+    if not args or len(args) > referrals.MAX_PAYLOAD:
         return None
     return args if all(char.isascii() and (char.isalnum() or char in "_-") for char in args) else None
 
@@ -191,8 +191,14 @@ async def got_consent(
     session: AsyncSession,
     club: Club,
     now: datetime,
+    event_update: Update,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
-    """Take the answer about news, make the member, credit the welcome bonus and show the menu."""
+    """Take the answer about news, make the member, credit the welcome bonus and show the menu.
+
+    A friend who came by an invite link is attributed now; the member whose link it was is told.
+    """
     answers = {str(keyboards.CONSENT_YES): True, str(keyboards.CONSENT_NO): False, str(keyboards.SKIP): False}
     if message.text not in answers:
         await ask_consent(message, state)
@@ -209,14 +215,19 @@ async def got_consent(
         referral_payload=data.get(PAYLOAD_KEY),
     )
     try:
-        joined = await members.join(session, message.from_user.id, data["phone"], profile, club.rules, now)
+        joined = await members.join(
+            session, message.from_user.id, data["phone"], profile, club.rules, now, update_id=event_update.update_id
+        )
     except PhoneTaken:
         await state.clear()
         await message.answer(_("join.phone_taken"), reply_markup=ReplyKeyboardRemove())
         await ask_phone(message, state)
         return
     await state.clear()
-    await message.answer(joined_text(joined.member, joined.bonus), reply_markup=keyboards.main_menu())
+    reply = joined_text(joined.member, joined.bonus, joined.referral)
+    await message.answer(reply, reply_markup=keyboards.main_menu())
+    if joined.referral is not None:
+        await tell_referrer(bot, i18n, joined.referral)
 
 
 def create_router() -> Router:

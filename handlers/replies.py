@@ -16,6 +16,7 @@ from loyalty.ledger import Balance
 from loyalty.numerals import format_number, local_digits
 from loyalty.phones import display_phone
 from loyalty.purchases import Earned, Summary
+from loyalty.referrals import Event, MyResults, ReferralEvent
 from loyalty.rules import Rules
 from loyalty.tiers import Progress
 from storage.models import LedgerEntry, Member
@@ -30,6 +31,8 @@ REASONS = {
     "reversal": __("reason.reversal"),
     "reward": __("reason.reward"),
     "reward_refund": __("reason.reward_refund"),
+    "referral": __("reason.referral"),
+    "referral_friend": __("reason.referral_friend"),
 }
 GENDERS = {"female": __("button.female"), "male": __("button.male")}
 
@@ -62,12 +65,46 @@ def date_problem(reason: str) -> str:
     return problems[reason].format(example=birthday_example(language()))
 
 
-def joined_text(member: Member, bonus: int) -> str:
-    """The welcome a new member gets, with the bonus when there is one."""
-    text = _("join.done").format(name=member.first_name)
+def joined_text(member: Member, bonus: int, referral: ReferralEvent | None = None) -> str:
+    """The welcome a new member gets, with the bonus and a referral reward paid on joining, when there are any."""
+    paragraphs = [_("join.done").format(name=member.first_name)]
     if bonus:
-        text += "\n\n" + _("join.bonus").format(points=number(bonus))
-    return text
+        paragraphs.append(_("join.bonus").format(points=number(bonus)))
+    if friend_lines := referral_for_friend(referral):
+        paragraphs.append("\n".join(friend_lines))
+    return "\n\n".join(paragraphs)
+
+
+def invite_text(link: str, results: MyResults) -> str:
+    """The member's invite link and how their invites have done so far."""
+    return _("referral.invite").format(
+        link=link, joined=number(results.joined), bought=number(results.bought), points=number(results.points)
+    )
+
+
+def _reward_lines(points_template: str, points: int, voucher_id: int | None) -> list[str]:
+    """A referral reward in words: the points (in `points_template`) and a voucher waiting, each if there is one."""
+    lines = [points_template.format(points=number(points))] if points else []
+    return lines + ([_("referral.voucher_waiting")] if voucher_id else [])
+
+
+def referral_for_referrer(event: ReferralEvent) -> str:
+    """The referrer's news: a friend joined (always told), or bought first and paid them; "" when there is none."""
+    rewards = _reward_lines(_("referral.referrer_points"), event.referrer_points, event.referrer_voucher_id)
+    if event.event == Event.JOINED:
+        headline = _("referral.friend_joined").format(name=event.friend_first_name)
+    elif rewards:
+        headline = _("referral.friend_bought").format(name=event.friend_first_name)
+    else:  # a first purchase that paid the referrer nothing now (paid on joining, withheld, or friend only)
+        return ""
+    return "\n".join([headline, *rewards])
+
+
+def referral_for_friend(event: ReferralEvent | None) -> list[str]:
+    """The friend's lines about their own referral reward paid by this joining or purchase (none if nothing)."""
+    if event is None:
+        return []
+    return _reward_lines(_("referral.friend_points"), event.friend_points, event.friend_voucher_id)
 
 
 def balance_text(member: Member, balance: Balance, zone: ZoneInfo) -> str:
@@ -162,6 +199,7 @@ def earned_for_member(earned: Earned) -> str:
     ]
     if earned.campaign_points:
         lines.append(_("member.campaign_points").format(points=number(earned.campaign_points)))
+    lines.extend(referral_for_friend(earned.referral))
     if earned.upgraded_from:
         lines.append(_("member.tier_up").format(tier=tier_name(earned.member.tier)))
     lines.append(progress_line(earned.progress))

@@ -4,13 +4,16 @@ Every route here requires the owner role; for anyone else the filters do not mat
 through, so a customer typing /settings gets the unknown-command answer and a forged button the stale one.
 
 The flow: /settings shows the rules (menu) → a rule's button, or a tier and then its threshold or
-multiplier, asks for the new value (prompt, with Cancel) → the typed number is stored and the menu comes
-back with a confirmation; a refused value is explained and asked for again. Any command ends the prompt
-(see `handlers.create_router`).
+multiplier, or Referrals and then one of its rules, asks for the new value (prompt, with Cancel, and Skip for
+a rule that may be left unset) → the typed number is stored and the menu it came from comes back with a
+confirmation; a refused value is explained and asked for again. A rule with a few possible values (who a
+referral rewards, when, which catalog reward it gives as a voucher) offers them as buttons instead, and a
+press stores the choice. Any command ends the prompt (see `handlers.create_router`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from aiogram import Bot, F, Router
@@ -30,12 +33,13 @@ from handlers.counter import ascii_signed
 from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole
 from handlers.replies import number, tier_name
 from handlers.staff import show
-from loyalty import rules
+from loyalty import rewards, rules
 from loyalty.errors import InvalidRule
 from loyalty.money import SEPARATORS
 from loyalty.rules import Rules, Tier
 from loyalty.staff import Role
 from storage.database import write_transaction
+from storage.models import Reward
 
 RULE_BUTTONS = {
     "amount_per_point": __("button.settings_amount_per_point"),
@@ -45,6 +49,37 @@ RULE_BUTTONS = {
     "tier_window_days": __("button.settings_tier_window_days"),
 }
 TIER_BUTTONS = {"threshold": __("button.settings_threshold"), "percent": __("button.settings_percent")}
+REFERRAL_BUTTONS = {  # the referral rules, in the order of their section
+    "referral_reward_to": __("button.settings_referral_reward_to"),
+    "referral_referrer_points": __("button.settings_referral_referrer_points"),
+    "referral_friend_points": __("button.settings_referral_friend_points"),
+    "referral_trigger": __("button.settings_referral_trigger"),
+    "referral_min_purchase": __("button.settings_referral_min_purchase"),
+    "referral_monthly_cap": __("button.settings_referral_monthly_cap"),
+    "referral_window_days": __("button.settings_referral_window_days"),
+    "referral_expiry_days": __("button.settings_referral_expiry_days"),
+    "referral_referrer_reward_id": __("button.settings_referral_referrer_reward_id"),
+    "referral_friend_reward_id": __("button.settings_referral_friend_reward_id"),
+}
+CHOICES = {  # rules with a few possible values: each value and its name
+    "referral_reward_to": {
+        "both": __("settings.reward_to_both"),
+        "referrer": __("settings.reward_to_referrer"),
+        "friend": __("settings.reward_to_friend"),
+        "none": __("settings.reward_to_none"),
+    },
+    "referral_trigger": {
+        "registration": __("settings.trigger_registration"),
+        "purchase": __("settings.trigger_purchase"),
+    },
+}
+REWARD_FIELDS = ("referral_referrer_reward_id", "referral_friend_reward_id")  # a choice among the active rewards
+QUESTIONS = {
+    "referral_reward_to": __("settings.ask_referral_reward_to"),
+    "referral_trigger": __("settings.ask_referral_trigger"),
+    "referral_referrer_reward_id": __("settings.ask_referral_referrer_reward_id"),
+    "referral_friend_reward_id": __("settings.ask_referral_friend_reward_id"),
+}
 RULE_NAMES = {
     "amount_per_point": __("settings.rule_amount_per_point"),
     "min_purchase": __("settings.rule_min_purchase"),
@@ -53,6 +88,16 @@ RULE_NAMES = {
     "tier_window_days": __("settings.rule_tier_window_days"),
     "threshold": __("settings.rule_threshold"),
     "percent": __("settings.rule_percent"),
+    "referral_reward_to": __("settings.rule_referral_reward_to"),
+    "referral_referrer_points": __("settings.rule_referral_referrer_points"),
+    "referral_friend_points": __("settings.rule_referral_friend_points"),
+    "referral_trigger": __("settings.rule_referral_trigger"),
+    "referral_min_purchase": __("settings.rule_referral_min_purchase"),
+    "referral_monthly_cap": __("settings.rule_referral_monthly_cap"),
+    "referral_window_days": __("settings.rule_referral_window_days"),
+    "referral_expiry_days": __("settings.rule_referral_expiry_days"),
+    "referral_referrer_reward_id": __("settings.rule_referral_referrer_reward_id"),
+    "referral_friend_reward_id": __("settings.rule_referral_friend_reward_id"),
 }
 PROMPTS = {
     "amount_per_point": __("settings.ask_amount_per_point"),
@@ -62,10 +107,19 @@ PROMPTS = {
     "tier_window_days": __("settings.ask_tier_window_days"),
     "threshold": __("settings.ask_threshold"),
     "percent": __("settings.ask_percent"),
+    "referral_referrer_points": __("settings.ask_referral_referrer_points"),
+    "referral_friend_points": __("settings.ask_referral_friend_points"),
+    "referral_min_purchase": __("settings.ask_referral_min_purchase"),
+    "referral_monthly_cap": __("settings.ask_referral_monthly_cap"),
+    "referral_window_days": __("settings.ask_referral_window_days"),
+    "referral_expiry_days": __("settings.ask_referral_expiry_days"),
 }
+UNSET_ALLOWED = ("referral_expiry_days",)  # Skip leaves it unset: referral points expire like all points
 TIER_PARTS = tuple(TIER_BUTTONS)
 FIELD_KEY, TIER_KEY = "settings_field", "settings_tier"
 PERCENT_SIGNS = "%٪"
+NO_REWARD = "none"
+View = tuple[str, InlineKeyboardMarkup]
 
 
 class RuleEdit(StatesGroup):
@@ -80,6 +134,13 @@ class SettingsAction(CallbackData, prefix="set"):
     action: str
     field: str = ""
     tier: str = ""
+
+
+class SettingsChoice(CallbackData, prefix="setc"):
+    """One of the values offered for a rule with a few possible values: pressing it stores `value` in `field`."""
+
+    field: str
+    value: str
 
 
 def model_of(field: str) -> type[BaseModel]:
@@ -102,9 +163,29 @@ def shown(field: str, value: int) -> str:
     return _("settings.percent").format(value=number(value)) if field == "percent" else number(value)
 
 
-def value_of(club_rules: Rules, field: str, tier: str) -> int:
+def value_of(club_rules: Rules, field: str, tier: str) -> object:
     """The value a rule has now."""
     return getattr(club_rules.tier_named(tier) if field in TIER_PARTS else club_rules, field)
+
+
+def value_text(club_rules: Rules, field: str, tier: str = "", catalog: Mapping[int, Reward] | None = None) -> str:
+    """A rule's value now, in words: a number, a choice's name, a reward's name (from `catalog`), or unset."""
+    value = value_of(club_rules, field, tier)
+    if field in REWARD_FIELDS:
+        return reward_text(value, catalog or {})
+    if field in CHOICES:
+        return str(CHOICES[field][str(value)])
+    if isinstance(value, int):
+        return shown(field, value)
+    return _("settings.like_all_points").format(days=number(club_rules.expiry_days))  # unset
+
+
+def reward_text(reward_id: object, catalog: Mapping[int, Reward]) -> str:
+    """The catalog reward given as a voucher, by name (saying so when it is paused), or that there is none."""
+    reward = catalog.get(reward_id) if isinstance(reward_id, int) else None
+    if reward is None:
+        return _("settings.no_voucher")
+    return reward.name if reward.active else _("settings.reward_paused").format(name=reward.name)
 
 
 def rule_name(field: str, tier: str) -> str:
@@ -121,7 +202,7 @@ def typed_number(text: str, field: str) -> int | None:
     return int(cleaned) if digits.isascii() and digits.isdigit() else None
 
 
-def with_value(club_rules: Rules, field: str, tier: str, value: int) -> tuple[str, object]:
+def with_value(club_rules: Rules, field: str, tier: str, value: object) -> tuple[str, object]:
     """The stored field and its new value: a tier's part changes the whole list of tiers (if it still has the tier)."""
     if field not in TIER_PARTS:
         return field, value
@@ -140,7 +221,7 @@ def refusal(error: InvalidRule, field: str, tier: str) -> str:
     return _("settings.out_of_range").format(rule=rule_name(field, tier), **limits(field))
 
 
-def menu_view(club_rules: Rules) -> tuple[str, InlineKeyboardMarkup]:
+def menu_view(club_rules: Rules) -> View:
     """The rules in force, with a button for each rule and each tier."""
     tiers = [
         _("settings.tier_line").format(
@@ -162,11 +243,75 @@ def menu_view(club_rules: Rules) -> tuple[str, InlineKeyboardMarkup]:
     for tier in club_rules.tiers:
         label = _("button.settings_tier").format(tier=tier_name(tier.name))
         builder.button(text=label, callback_data=SettingsAction(action="tier", tier=tier.name))
+    builder.button(text=_("button.settings_referrals"), callback_data=SettingsAction(action="referrals"))
     builder.adjust(1)
     return text, builder.as_markup()
 
 
-def tier_view(club_rules: Rules, tier: Tier) -> tuple[str, InlineKeyboardMarkup]:
+def referrals_view(club_rules: Rules, catalog: Mapping[int, Reward]) -> View:
+    """The referral rules in force, with a button for each and one back to the rules."""
+    values = {
+        field.removeprefix("referral_"): value_text(club_rules, field, catalog=catalog) for field in REFERRAL_BUTTONS
+    }
+    text = _("settings.referrals").format(**values)
+    builder = InlineKeyboardBuilder()
+    for field, label in REFERRAL_BUTTONS.items():
+        action = "ask" if field in PROMPTS else "choose"
+        builder.button(text=str(label), callback_data=SettingsAction(action=action, field=field))
+    builder.button(text=_("button.settings_back"), callback_data=SettingsAction(action="menu"))
+    builder.adjust(1)
+    return text, builder.as_markup()
+
+
+def choice_view(club_rules: Rules, field: str, options: Mapping[str, str], catalog: Mapping[int, Reward]) -> View:
+    """Ask for a rule's new value among `options`, marking the one in force, with a button back to referrals."""
+    text = str(QUESTIONS[field]).format(current=value_text(club_rules, field, catalog=catalog))
+    now = option_of(value_of(club_rules, field, ""))
+    builder = InlineKeyboardBuilder()
+    for value, label in options.items():
+        shown_label = "✅ " + label if value == now else label
+        builder.button(text=shown_label, callback_data=SettingsChoice(field=field, value=value))
+    builder.button(text=_("button.settings_referrals_back"), callback_data=SettingsAction(action="referrals"))
+    builder.adjust(1)
+    return text, builder.as_markup()
+
+
+async def rewards_by_id(session: AsyncSession) -> dict[int, Reward]:
+    """Every catalog reward by id, to name the ones the referral rules give."""
+    return {reward.id: reward for reward in await rewards.catalog(session)}
+
+
+def options_of(field: str, catalog: Mapping[int, Reward]) -> dict[str, str]:
+    """The values a rule with a few possible values may take now, with their names (rewards: the active ones)."""
+    if field in CHOICES:
+        return {value: str(name) for value, name in CHOICES[field].items()}
+    active = {str(reward.id): reward.name for reward in catalog.values() if reward.active}
+    return active | {NO_REWARD: _("settings.no_voucher")}
+
+
+def option_of(value: object) -> str:
+    """A stored value as its option: a reward's id, `none` for no reward, or the value itself."""
+    return NO_REWARD if value is None else str(value)
+
+
+def stored_value(field: str, option: str) -> object:
+    """The value an option stores: a reward's id as a number (or None for no reward), else the option itself."""
+    if field not in REWARD_FIELDS:
+        return option
+    return None if option == NO_REWARD else int(option)
+
+
+async def catalog_for(session: AsyncSession, field: str) -> dict[int, Reward]:
+    """The catalog by id when the rule's menu names rewards (the referral section), else nothing to read."""
+    return await rewards_by_id(session) if field in REFERRAL_BUTTONS else {}
+
+
+def home_view(club_rules: Rules, field: str, catalog: Mapping[int, Reward]) -> View:
+    """The menu a rule is changed from: the referral section for a referral rule, the rules for any other."""
+    return referrals_view(club_rules, catalog) if field in REFERRAL_BUTTONS else menu_view(club_rules)
+
+
+def tier_view(club_rules: Rules, tier: Tier) -> View:
     """One tier: where it starts and its multiplier, with a button for each (the first tier starts at 0)."""
     text = _("settings.tier").format(
         tier=tier_name(tier.name),
@@ -184,12 +329,15 @@ def tier_view(club_rules: Rules, tier: Tier) -> tuple[str, InlineKeyboardMarkup]
     return (text + "\n\n" + _("settings.first_tier") if first else text), builder.as_markup()
 
 
-def prompt_view(club_rules: Rules, field: str, tier: str) -> tuple[str, InlineKeyboardMarkup]:
-    """Ask for a rule's new value, showing the one in force and the range accepted."""
-    current = shown(field, value_of(club_rules, field, tier))
+def prompt_view(club_rules: Rules, field: str, tier: str) -> View:
+    """Ask for a rule's new value, showing the one in force and the range accepted (and Skip if it may be unset)."""
+    current = value_text(club_rules, field, tier)
     text = str(PROMPTS[field]).format(tier=tier_name(tier), current=current, **limits(field))
     builder = InlineKeyboardBuilder()
+    if field in UNSET_ALLOWED:
+        builder.button(text=_("button.settings_like_all_points"), callback_data=SettingsAction(action="unset"))
     builder.button(text=_("button.cancel"), callback_data=SettingsAction(action="cancel"))
+    builder.adjust(1)
     return text, builder.as_markup()
 
 
@@ -206,8 +354,15 @@ async def settings_menu(message: Message, state: FSMContext, session: AsyncSessi
 
 
 async def show_menu(query: CallbackQuery, session: AsyncSession, club: Club, bot: Bot) -> None:
-    """Back to the rules from a tier."""
+    """Back to the rules from a tier or the referral section."""
     await show(query, bot, *menu_view(await rules.current(session, club.rules)))
+    await query.answer()
+
+
+async def show_referrals(query: CallbackQuery, session: AsyncSession, club: Club, bot: Bot) -> None:
+    """The referral section, with a button for each of its rules."""
+    club_rules = await rules.current(session, club.rules)
+    await show(query, bot, *referrals_view(club_rules, await rewards_by_id(session)))
     await query.answer()
 
 
@@ -239,6 +394,48 @@ async def ask_value(
     await query.answer()
 
 
+async def ask_choice(
+    query: CallbackQuery, callback_data: SettingsAction, session: AsyncSession, club: Club, bot: Bot
+) -> None:
+    """A button of a rule with a few possible values: offer them in place of the menu."""
+    club_rules, catalog = await rules.current(session, club.rules), await rewards_by_id(session)
+    options = options_of(callback_data.field, catalog)
+    await show(query, bot, *choice_view(club_rules, callback_data.field, options, catalog))
+    await query.answer()
+
+
+async def save(
+    session: AsyncSession,
+    club: Club,
+    field: str,
+    tier: str,
+    value: object,
+    *,
+    actor_id: int,
+    now: datetime,
+    update_id: int,
+) -> View:
+    """Store one change (validated and audited by `rules.change`, or InvalidRule): the confirmation above its menu."""
+    async with write_transaction(session):
+        before = await rules.current(session, club.rules)
+        after = await rules.change(
+            session,
+            club.rules,
+            *with_value(before, field, tier, value),
+            actor_id=actor_id,
+            now=now,
+            update_id=update_id,
+        )
+    catalog = await catalog_for(session, field)
+    text, markup = home_view(after, field, catalog)
+    changed = _("settings.changed").format(
+        rule=rule_name(field, tier),
+        before=value_text(before, field, tier, catalog),
+        after=value_text(after, field, tier, catalog),
+    )
+    return changed + "\n\n" + text, markup
+
+
 async def got_value(
     message: Message, state: FSMContext, session: AsyncSession, club: Club, now: datetime, event_update: Update
 ) -> None:
@@ -250,36 +447,69 @@ async def got_value(
         await message.answer(_("settings.not_a_number"))
         return
     try:
-        async with write_transaction(session):
-            before = await rules.current(session, club.rules)
-            after = await rules.change(
-                session,
-                club.rules,
-                *with_value(before, field, tier, value),
-                actor_id=message.from_user.id,
-                now=now,
-                update_id=event_update.update_id,
-            )
+        text, markup = await save(
+            session, club, field, tier, value, actor_id=message.from_user.id, now=now, update_id=event_update.update_id
+        )
     except InvalidRule as error:
         await message.answer(refusal(error, field, tier))
         return
     await state.clear()
-    text, markup = menu_view(after)
-    changed = _("settings.changed").format(
-        rule=rule_name(field, tier),
-        before=shown(field, value_of(before, field, tier)),
-        after=shown(field, value_of(after, field, tier)),
+    await message.answer(text, reply_markup=markup)
+
+
+async def unset_value(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+) -> None:
+    """Skip at the prompt of a rule that may be unset: it is unset, and confirmed with its menu."""
+    field = (await state.get_data()).get(FIELD_KEY, "")
+    if field not in UNSET_ALLOWED:
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return
+    view = await save(
+        session, club, field, "", None, actor_id=query.from_user.id, now=now, update_id=event_update.update_id
     )
-    await message.answer(changed + "\n\n" + text, reply_markup=markup)
+    await state.clear()
+    await show(query, bot, *view)
+    await query.answer()
+
+
+async def chose(
+    query: CallbackQuery,
+    callback_data: SettingsChoice,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+) -> None:
+    """One of a rule's offered values: stored and confirmed with the referral section (a value gone since is stale)."""
+    field = callback_data.field
+    if callback_data.value not in options_of(field, await rewards_by_id(session)):
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return
+    value = stored_value(field, callback_data.value)
+    view = await save(
+        session, club, field, "", value, actor_id=query.from_user.id, now=now, update_id=event_update.update_id
+    )
+    await show(query, bot, *view)
+    await query.answer()
 
 
 async def cancel(query: CallbackQuery, state: FSMContext, session: AsyncSession, club: Club, bot: Bot) -> None:
-    """Leave the prompt: the menu comes back unchanged (a prompt already answered or left is stale)."""
+    """Leave the prompt: its menu comes back unchanged (a prompt already answered or left is stale)."""
     if await state.get_state() != RuleEdit.value.state:
         await query.answer(_("fallback.stale_button"), show_alert=True)
         return
+    field = (await state.get_data()).get(FIELD_KEY, "")
     await state.clear()
-    await show(query, bot, *menu_view(await rules.current(session, club.rules)))
+    club_rules = await rules.current(session, club.rules)
+    await show(query, bot, *home_view(club_rules, field, await catalog_for(session, field)))
     await query.answer(_("settings.cancelled"))
 
 
@@ -287,12 +517,21 @@ def create_router() -> Router:
     """Routes for owners' /settings."""
     router = Router(name="settings")
     owner = HasRole(Role.OWNER)
+    choice_rules = [*CHOICES, *REWARD_FIELDS]
     router.message.register(settings_menu, Command("settings"), owner)
     router.message.register(got_value, StateFilter(RuleEdit.value), HAS_TEXT, NOT_COMMAND, owner)
     router.callback_query.register(show_menu, SettingsAction.filter(F.action == "menu"), owner)
+    router.callback_query.register(show_referrals, SettingsAction.filter(F.action == "referrals"), owner)
     router.callback_query.register(show_tier, SettingsAction.filter(F.action == "tier"), owner)
     router.callback_query.register(
         ask_value, SettingsAction.filter((F.action == "ask") & F.field.in_(list(PROMPTS))), owner
+    )
+    router.callback_query.register(
+        ask_choice, SettingsAction.filter((F.action == "choose") & F.field.in_(choice_rules)), owner
+    )
+    router.callback_query.register(chose, SettingsChoice.filter(F.field.in_(choice_rules)), owner)
+    router.callback_query.register(
+        unset_value, SettingsAction.filter(F.action == "unset"), StateFilter(RuleEdit.value), owner
     )
     router.callback_query.register(cancel, SettingsAction.filter(F.action == "cancel"), owner)
     return router

@@ -25,7 +25,7 @@ from loyalty import rewards
 from loyalty.rewards import RewardDraft
 from loyalty.voucher_codes import display
 from loyalty.vouchers import Kind, Worth
-from storage.models import Member, StaffMember, Voucher
+from storage.models import Member, Referral, StaffMember, Voucher
 from tests import updates
 from tests.emulator import BOT_USER, BotAPIEmulator, FakeUser
 from tests.factories import NOW
@@ -38,6 +38,7 @@ CUSTOMER_COMMANDS = {
     "balance",
     "history",
     "card",
+    "invite",
     "rewards",
     "vouchers",
     "profile",
@@ -306,6 +307,45 @@ async def test_a_reward_redeemed_in_chat_and_used_at_the_counter(live: BotAPIEmu
     assert not any(reply.callback_data() for reply in second) and "used" in second[0].text.lower()
     [refused] = await sara.say(f"/redeem {code}")
     assert "don't know that command" in refused.text
+
+
+async def test_a_friend_invited_by_link_joins_and_buys_and_both_are_rewarded(
+    live: BotAPIEmulator, engine: AsyncEngine
+) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(StaffMember).values(telegram_id=600, role="cashier", name="Ali", added_by=1, added_at=NOW)
+        )
+    ali = FakeUser(live, 530, "Ali", "en")
+    await ali.join("09121110001")
+    [invite] = await ali.say("/invite")
+    assert invite.method == "sendPhoto" and invite.upload_size > 100
+    link = next(word for word in invite.text.split() if word.startswith("https://t.me/loyalty_test_bot?start=ref_"))
+    payload = link.split("start=")[1]
+    bahar = FakeUser(live, 531, "Bahar", "en")
+    [welcome] = await bahar.say(f"/start {payload}")
+    assert "Welcome to our customer club" in welcome.text and welcome.requests_contact()
+    await bahar.join("09121110002")
+    assert "Your friend Bahar joined the club with your invite link" in live.sent_to(530)[-1].text
+    friend = await member_with(engine, 531)
+    assert friend is not None
+
+    await FakeUser(live, 600, "Reza", "en").say(f"/earn {friend.code} 100000 R-1")
+
+    assert "+50 points for coming with a friend's invitation" in live.sent_to(531)[-1].text
+    told = live.sent_to(530)[-1].text
+    assert "Your friend Bahar made their first purchase" in told and "+100 points" in told
+    cyrus = FakeUser(live, 532, "Cyrus", "en")
+    await cyrus.join("09121110003")
+    [cyrus_back] = await cyrus.say(f"/start {payload}")
+    [ali_back] = await ali.say(f"/start {payload}")
+    assert "Welcome back, Cyrus" in cyrus_back.text and "Welcome back, Ali" in ali_back.text
+    [polite] = await FakeUser(live, 533, "Dara", "en").say("/start ref_garbage!!")
+    assert "Welcome to our customer club" in polite.text and polite.requests_contact()
+    members = [await member_with(engine, user) for user in (530, 531, 532)]
+    assert [member.balance if member else None for member in members] == [200, 160, 100]
+    async with engine.connect() as connection:
+        assert await connection.scalar(select(func.count()).select_from(Referral)) == 1
 
 
 # --- the emulator and the connection -----------------------------------------------------------------------------

@@ -14,10 +14,12 @@ from bot.settings import Settings
 from loyalty import rules
 from loyalty.rules import Rules
 from loyalty.staff import Role
-from storage.models import ClubSetting, PointLot
+from storage.database import write_transaction
+from storage.models import ClubSetting, PointLot, Reward
 from tests.chat import Chat, Reply
-from tests.factories import NOW
+from tests.factories import NOW, new_reward
 from tests.test_counter import customer, hire, to
+from tests.test_referrals import join, member, open_link, referral_points
 from tests.test_staff import audit_log
 
 MakeChat = Callable[..., Chat]
@@ -31,6 +33,21 @@ RULE_BUTTONS = [
     "set:ask:tier_window_days:",
 ]
 TIER_BUTTONS = ["set:tier::bronze", "set:tier::silver", "set:tier::gold"]
+MENU_BUTTONS = RULE_BUTTONS + TIER_BUTTONS + ["set:referrals::"]
+REFERRAL_BUTTONS = [
+    "set:choose:referral_reward_to:",
+    "set:ask:referral_referrer_points:",
+    "set:ask:referral_friend_points:",
+    "set:choose:referral_trigger:",
+    "set:ask:referral_min_purchase:",
+    "set:ask:referral_monthly_cap:",
+    "set:ask:referral_window_days:",
+    "set:ask:referral_expiry_days:",
+    "set:choose:referral_referrer_reward_id:",
+    "set:choose:referral_friend_reward_id:",
+    "set:menu::",
+]
+STALE = "This button is no longer active. Please use the menu."
 
 
 def owner_chat(chat_with: MakeChat, language: str = "en") -> Chat:
@@ -50,7 +67,7 @@ async def stored_setting(sessions: Sessions) -> str | None:
 async def change(owner: Chat, button: str, typed: str) -> Reply:
     """Press a rule's button, type the value, and return the one reply to it."""
     [prompt, _] = await owner.press(button)
-    assert prompt.callback_data() == ["set:cancel::"], prompt.text
+    assert prompt.callback_data()[-1] == "set:cancel::", prompt.text
     [reply] = await owner.say(typed)
     return reply
 
@@ -67,8 +84,8 @@ async def test_the_owner_sees_the_rules_and_a_button_for_each_rule_and_tier(chat
     assert "• Bronze: from 0 · 100% points" in menu.text
     assert "• Silver: from 20,000,000 · 125% points" in menu.text
     assert "• Gold: from 100,000,000 · 150% points" in menu.text
-    assert menu.callback_data() == RULE_BUTTONS + TIER_BUTTONS
-    assert menu.buttons()[-3:] == ["🏅 Bronze", "🏅 Silver", "🏅 Gold"]
+    assert menu.callback_data() == MENU_BUTTONS
+    assert menu.buttons()[-4:] == ["🏅 Bronze", "🏅 Silver", "🏅 Gold", "🤝 Referrals"]
 
 
 async def test_a_persian_owner_sees_the_rules_in_persian_digits(chat_with: MakeChat) -> None:
@@ -88,7 +105,7 @@ async def test_a_rule_button_asks_for_the_value_in_place_of_the_menu(chat_with: 
 async def test_a_saved_value_is_confirmed_above_the_updated_menu(chat_with: MakeChat) -> None:
     reply = await change(owner_chat(chat_with), "set:ask:amount_per_point:", "5000")
     assert reply.text.startswith("✅ Saved: Amount per point changed from 10,000 to 5,000.\n\n⚙️ Club rules")
-    assert "One point for every 5,000 spent" in reply.text and reply.callback_data() == RULE_BUTTONS + TIER_BUTTONS
+    assert "One point for every 5,000 spent" in reply.text and reply.callback_data() == MENU_BUTTONS
 
 
 @pytest.mark.parametrize(
@@ -168,7 +185,7 @@ async def test_a_tier_opens_with_its_threshold_and_multiplier(chat_with: MakeCha
     assert "Starts at 20,000,000 spent in the last 365 days" in tier.text and "Earns 125% of normal points" in tier.text
     assert tier.callback_data() == ["set:ask:threshold:silver", "set:ask:percent:silver", "set:menu::"]
     [menu, _] = await owner.press("set:menu::")
-    assert menu.callback_data() == RULE_BUTTONS + TIER_BUTTONS
+    assert menu.callback_data() == MENU_BUTTONS
 
 
 async def test_the_first_tier_always_starts_at_zero(chat_with: MakeChat) -> None:
@@ -210,6 +227,17 @@ async def test_each_change_is_audited_with_who_before_and_after(chat_with: MakeC
         ("set:ask:percent:silver", "99", "Silver points multiplier must be from 100% to 1,000%"),
         ("set:ask:threshold:silver", "200000000", "Tiers must climb"),
         ("set:ask:threshold:gold", "20,000,000", "Tiers must climb"),
+        (
+            "set:ask:referral_referrer_points:",
+            "1000001",
+            "Points for the member who invites must be from 0 to 1,000,000",
+        ),
+        ("set:ask:referral_friend_points:", "-1", "Points for the friend must be from 0 to 1,000,000"),
+        ("set:ask:referral_friend_points:", "lots", "Please send a whole number"),
+        ("set:ask:referral_min_purchase:", "-5", "Minimum first purchase must be from 0 to 10,000,000,000,000"),
+        ("set:ask:referral_monthly_cap:", "0", "Monthly cap per member must be from 1 to 10,000"),
+        ("set:ask:referral_window_days:", "۹۱", "Days to join after the link must be from 1 to 90"),
+        ("set:ask:referral_expiry_days:", "0", "Referral points expiry (days) must be from 1 to 3,650"),
     ],
 )
 async def test_an_invalid_value_is_explained_and_nothing_is_stored(
@@ -286,4 +314,240 @@ async def test_customers_and_other_staff_get_the_unknown_command_answer(
         assert texts(await chat.say("/settings")) == texts(await chat.say("/foo"))
         assert texts(await chat.press("set:ask:welcome_bonus:")) == texts(await chat.press("nothing"))
         assert texts(await chat.press("set:tier::gold")) == texts(await chat.press("nothing"))
+    assert await stored_setting(sessions) is None and await audit_log(sessions) == []
+
+
+# --- the referral section ----------------------------------------------------------------------------------------
+
+
+async def rule_changes(sessions: Sessions) -> list[dict[str, object]]:
+    """The details of the settings changes in the audit log, oldest first."""
+    return [details for action, _, details in await audit_log(sessions) if action == "settings.change"]
+
+
+async def rewards(sessions: Sessions) -> tuple[Reward, Reward]:
+    """An active reward (Coffee) and a switched-off one (Cake) in the catalog."""
+    async with sessions() as session:
+        return await new_reward(session, name="Coffee"), await new_reward(session, name="Cake", active=False)
+
+
+async def test_the_referral_section_shows_its_rules_with_a_button_each(chat_with: MakeChat) -> None:
+    [section, _] = await owner_chat(chat_with).press("set:referrals::")
+    assert section.name == "EditMessageText" and section.text.startswith("🤝 Referrals")
+    for line in (
+        "• Rewarded: Both the member and the friend",
+        "• The member who invites: 100 points",
+        "• The invited friend: 50 points",
+        "• When: On the friend's first purchase",
+        "• Minimum first purchase: 0",
+        "• At most 20 rewarded friends per member in 30 days",
+        "• A friend joins within 7 days of opening the link",
+        "• Referral points expire after (days): like all points (365)",
+        "• Voucher for the member who invites: No voucher",
+        "• Voucher for the friend: No voucher",
+    ):
+        assert line in section.text
+    assert section.callback_data() == REFERRAL_BUTTONS
+    assert section.buttons()[-1] == "↩️ Back to the rules"
+
+
+async def test_a_persian_owner_sees_the_referral_rules_in_persian_digits(chat_with: MakeChat) -> None:
+    [section, _] = await owner_chat(chat_with, "fa").press("set:referrals::")
+    assert "• دعوت‌کننده: ۱۰۰ امتیاز" in section.text and "• پاداش می‌گیرد: هم دعوت‌کننده و هم دوست" in section.text
+    assert "مثل بقیهٔ امتیازها (۳۶۵)" in section.text and section.buttons()[0] == "👥 چه کسی پاداش بگیرد"
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "value"),
+    [
+        ("referral_referrer_points", "150", 150),
+        ("referral_friend_points", "۰", 0),
+        ("referral_min_purchase", "۵۰۰٬۰۰۰", 500_000),
+        ("referral_monthly_cap", "5", 5),
+        ("referral_window_days", "14", 14),
+        ("referral_expiry_days", "۳۰", 30),
+    ],
+)
+async def test_each_referral_number_is_stored_as_typed_and_audited(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings, field: str, typed: str, value: int
+) -> None:
+    before = getattr(await stored_rules(sessions, settings), field)
+    reply = await change(owner_chat(chat_with), f"set:ask:{field}:", typed)
+    assert reply.text.startswith("✅ Saved") and "\n\n🤝 Referrals" in reply.text
+    assert reply.callback_data() == REFERRAL_BUTTONS  # back where the owner came from
+    assert getattr(await stored_rules(sessions, settings), field) == value
+    assert await rule_changes(sessions) == [{"field": field, "before": before, "after": value}]
+
+
+async def test_a_saved_referral_number_is_confirmed_in_words(chat_with: MakeChat) -> None:
+    reply = await change(owner_chat(chat_with), "set:ask:referral_referrer_points:", "150")
+    assert reply.text.startswith("✅ Saved: Points for the member who invites changed from 100 to 150.")
+    assert "• The member who invites: 150 points" in reply.text
+
+
+async def test_a_referral_prompt_shows_the_value_in_force_and_the_range(chat_with: MakeChat) -> None:
+    [prompt, _] = await owner_chat(chat_with).press("set:ask:referral_window_days:")
+    assert "Now: 7 days" in prompt.text and "from 1 to 90" in prompt.text
+    assert prompt.callback_data() == ["set:cancel::"]
+
+
+async def test_skip_lets_referral_points_expire_like_all_points_again(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings
+) -> None:
+    owner = owner_chat(chat_with)
+    await change(owner, "set:ask:referral_expiry_days:", "30")
+    [prompt, _] = await owner.press("set:ask:referral_expiry_days:")
+    assert "Now: 30" in prompt.text and prompt.buttons() == ["⏭ Skip: like all points", "✖️ Cancel"]
+    [section, _] = await owner.press("set:unset::")
+    assert section.text.startswith(
+        "✅ Saved: Referral points expiry (days) changed from 30 to like all points (365).\n\n🤝 Referrals"
+    )
+    assert (await stored_rules(sessions, settings)).referral_expiry_days is None
+    assert (await rule_changes(sessions))[-1] == {"field": "referral_expiry_days", "before": 30, "after": None}
+    assert not any("Saved" in text for text in texts(await owner.say("40")))  # the prompt is over
+
+
+@pytest.mark.parametrize("opened", [None, "set:ask:welcome_bonus:", "set:ask:referral_monthly_cap:"])
+async def test_skip_is_stale_unless_the_prompt_of_a_rule_that_may_be_unset_waits(
+    chat_with: MakeChat, sessions: Sessions, opened: str | None
+) -> None:
+    owner = owner_chat(chat_with)
+    if opened:
+        await owner.press(opened)
+    [alert] = await owner.press("set:unset::")
+    assert alert.name == "AnswerCallbackQuery" and alert.text == STALE
+    assert await stored_setting(sessions) is None
+
+
+async def test_cancel_at_a_referral_prompt_shows_the_referral_section(chat_with: MakeChat, sessions: Sessions) -> None:
+    owner = owner_chat(chat_with)
+    await owner.press("set:ask:referral_friend_points:")
+    [section, toast] = await owner.press("set:cancel::")
+    assert section.text.startswith("🤝 Referrals") and toast.text == "Cancelled. Nothing was changed."
+    assert await stored_setting(sessions) is None
+
+
+async def test_who_is_rewarded_is_chosen_with_buttons_the_current_one_ticked(chat_with: MakeChat) -> None:
+    [question, _] = await owner_chat(chat_with).press("set:choose:referral_reward_to:")
+    assert question.name == "EditMessageText" and "Now: Both the member and the friend" in question.text
+    assert question.buttons() == [
+        "✅ Both the member and the friend",
+        "Only the member who invites",
+        "Only the invited friend",
+        "Nobody",
+        "↩️ Back to referrals",
+    ]
+    assert question.callback_data() == [
+        "setc:referral_reward_to:both",
+        "setc:referral_reward_to:referrer",
+        "setc:referral_reward_to:friend",
+        "setc:referral_reward_to:none",
+        "set:referrals::",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("field", "option", "value", "confirmed"),
+    [
+        ("referral_reward_to", "friend", "friend", "Who is rewarded changed from Both the member and the friend to "),
+        ("referral_reward_to", "none", "none", "to Nobody."),
+        ("referral_trigger", "registration", "registration", "from On the friend's first purchase to When the "),
+    ],
+)
+async def test_a_choice_is_stored_audited_and_confirmed_with_the_section(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings, field: str, option: str, value: str, confirmed: str
+) -> None:
+    before = getattr(await stored_rules(sessions, settings), field)
+    [section, _] = await owner_chat(chat_with).press(f"setc:{field}:{option}")
+    assert section.text.startswith("✅ Saved: ") and confirmed in section.text
+    assert section.callback_data() == REFERRAL_BUTTONS
+    assert getattr(await stored_rules(sessions, settings), field) == value
+    assert await rule_changes(sessions) == [{"field": field, "before": before, "after": value}]
+
+
+async def test_the_voucher_choices_are_the_active_rewards_and_none(chat_with: MakeChat, sessions: Sessions) -> None:
+    coffee, _ = await rewards(sessions)
+    [question, _] = await owner_chat(chat_with).press("set:choose:referral_friend_reward_id:")
+    assert "Now: No voucher" in question.text
+    assert question.buttons() == ["Coffee", "✅ No voucher", "↩️ Back to referrals"]
+    assert question.callback_data()[:2] == [
+        f"setc:referral_friend_reward_id:{coffee.id}",
+        "setc:referral_friend_reward_id:none",
+    ]
+
+
+async def test_a_catalog_reward_chosen_as_voucher_is_stored_and_can_be_removed(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings
+) -> None:
+    coffee, _ = await rewards(sessions)
+    owner = owner_chat(chat_with)
+    [section, _] = await owner.press(f"setc:referral_referrer_reward_id:{coffee.id}")
+    assert section.text.startswith("✅ Saved: Voucher for the member who invites changed from No voucher to Coffee.")
+    assert "• Voucher for the member who invites: Coffee" in section.text
+    assert (await stored_rules(sessions, settings)).referral_referrer_reward_id == coffee.id
+    [question, _] = await owner.press("set:choose:referral_referrer_reward_id:")
+    assert question.buttons()[:2] == ["✅ Coffee", "No voucher"]
+    await owner.press("setc:referral_referrer_reward_id:none")
+    assert (await stored_rules(sessions, settings)).referral_referrer_reward_id is None
+    assert [change["after"] for change in await rule_changes(sessions)] == [coffee.id, None]
+
+
+async def test_a_voucher_reward_switched_off_since_is_shown_as_paused(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings
+) -> None:
+    _, cake = await rewards(sessions)
+    async with sessions() as session, write_transaction(session):
+        defaults = club_of(settings).rules
+        await rules.change(
+            session, defaults, "referral_friend_reward_id", cake.id, actor_id=OWNER, now=NOW, update_id=1
+        )
+    [section, _] = await owner_chat(chat_with).press("set:referrals::")
+    assert "• Voucher for the friend: Cake (paused: no voucher is given)" in section.text
+
+
+@pytest.mark.parametrize(
+    "button",
+    [
+        "setc:referral_reward_to:cousin",
+        "setc:referral_trigger:never",
+        "setc:referral_friend_reward_id:999",
+        "setc:referral_friend_reward_id:cake",  # the switched-off reward, by id below
+        "setc:referral_window_days:5",
+        "setc:tiers:none",
+        "set:choose:referral_window_days:",
+        "set:choose:tiers:",
+        "set:ask:referral_reward_to:",
+    ],
+)
+async def test_a_forged_or_stale_choice_is_answered_as_stale_and_nothing_is_stored(
+    chat_with: MakeChat, sessions: Sessions, button: str
+) -> None:
+    _, cake = await rewards(sessions)
+    [alert] = await owner_chat(chat_with).press(button.replace("cake", str(cake.id)))
+    assert alert.name == "AnswerCallbackQuery" and alert.text == STALE
+    assert await stored_setting(sessions) is None and await rule_changes(sessions) == []
+
+
+async def test_paying_on_registration_rewards_the_referrer_when_the_friend_joins(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings
+) -> None:
+    owner = owner_chat(chat_with)
+    await owner.press("setc:referral_trigger:registration")
+    await change(owner, "set:ask:referral_referrer_points:", "150")
+    referrer = await member(sessions, 1001)
+    club_rules = await stored_rules(sessions, settings)
+    await open_link(sessions, referrer, 2002, club_rules=club_rules)
+    joined = await join(sessions, 2002, club_rules=club_rules)
+    assert joined.referral is not None and joined.referral.rewarded
+    assert await referral_points(sessions, referrer.id) == 150
+
+
+async def test_customers_and_other_staff_cannot_open_or_change_the_referral_rules(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await hire(sessions, MANAGER, Role.MANAGER)
+    chat, _ = await customer(chat_with, sessions, MANAGER, "09351112233")
+    stale = texts(await chat.press("nothing"))
+    for button in ("set:referrals::", "set:choose:referral_reward_to:", "setc:referral_reward_to:none", "set:unset::"):
+        assert texts(await chat.press(button)) == stale
     assert await stored_setting(sessions) is None and await audit_log(sessions) == []

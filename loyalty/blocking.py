@@ -1,0 +1,56 @@
+"""Blocking a membership for abuse: a blocked member earns nothing from referrals (see `loyalty.referrals`).
+
+A block is not `Member.stopped` (the member's own choice to stop news) and takes nothing away: points,
+purchases and vouchers go on as before. Blocking or unblocking is audited with who, why and from which update;
+asking for the state a member is already in changes nothing and writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loyalty import audit
+from storage import repositories
+from storage.database import write_transaction
+from storage.models import Member
+
+REASON_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Blocking:
+    """The member after the request; `changed` False when they already were in the state asked for."""
+
+    member: Member
+    changed: bool
+
+
+async def block(
+    session: AsyncSession,
+    member_id: int,
+    *,
+    blocked: bool,
+    reason: str | None,
+    actor_id: int,
+    update_id: int | None,
+    now: datetime,
+) -> Blocking:
+    """Block (`blocked` True) or unblock a member in one write transaction, with an audit entry when it changes."""
+    async with write_transaction(session):
+        member = await repositories.lock_member(session, member_id)
+        if member.blocked == blocked:
+            return Blocking(member, changed=False)
+        member.blocked = blocked
+        await audit.record(
+            session,
+            actor_id=actor_id,
+            action="member.block" if blocked else "member.unblock",
+            now=now,
+            member_id=member.id,
+            update_id=update_id,
+            reason=(reason or "").strip()[:REASON_LENGTH] or None,
+        )
+    return Blocking(member, changed=True)

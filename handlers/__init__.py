@@ -6,6 +6,7 @@ from aiogram.filters import StateFilter
 from handlers import (
     account,
     blocking,
+    campaigns,
     catalog,
     counter,
     errors,
@@ -44,6 +45,7 @@ def create_router() -> Router:
         gifts.create_router(),
         stats.create_router(),
         blocking.create_router(),
+        campaigns.create_router(),
         general.create_router(),
         registration.create_router(),
         account.create_router(),

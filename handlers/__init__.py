@@ -29,6 +29,7 @@ STAFF_PROMPTS = StateFilter(
     catalog.RewardWizard,
     catalog.RewardEdit,
     gifts.GiftWizard,
+    campaigns.CampaignWizard,
 )
 
 

@@ -1,8 +1,531 @@
-"""/campaign for managers and owners: build a campaign for an audience, preview, test, send, follow its progress."""
+"""/campaign for managers and owners: build a campaign for an audience, preview, test, send, follow its progress.
 
-from aiogram import Router
+Every route here requires the manager role; for anyone else the filters do not match and the update falls
+through, so a customer or a cashier typing /campaign gets the unknown-command answer and a forged button the
+stale one.
+
+/campaign lists the latest campaigns (state, sent of total), each opening to its progress with Pause, Resume or
+Cancel as its state allows, and New campaign. The wizard is declared in one place, `CampaignWizard` (its states)
+and `CAMPAIGN_FLOW` (its steps in order): audience (all members; a tier; win-back: no purchase for N days; a
+birthday month in the staff member's calendar) → the message, told the audience's size (text, or a photo with a
+caption; {name} {points} {tier} filled in per member) → gift (none, or points with their expiry) → when (now, or a
+date and time typed in the staff member's calendar) → preview: the message as the staff member would get it, with
+Send a test to me, Confirm and Cancel. Confirm stores and starts the campaign (`loyalty.campaigns`), then sends the
+progress message the sender keeps up to date (`campaigns.set_report`; its text is `progress_text`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import jdatetime
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, Filter, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import get_month_names
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.catalog import Data, Flow, Refused, Step, View, WizardAction, said, whole
+from handlers.club import Club
+from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole, Magic
+from handlers.gifts import audience_is, title_of
+from handlers.replies import language, number, tier_name
+from handlers.staff import show
+from loyalty import audiences, campaigns, rules
+from loyalty.audiences import Audience
+from loyalty.calendar import GREGORIAN, JALALI, calendar_for, format_moment
+from loyalty.campaigns import (
+    CAPTION_LENGTH,
+    TEXT_LENGTH,
+    CampaignDraft,
+    CampaignInfo,
+    CampaignNotFound,
+    CampaignStateError,
+    PointsGift,
+    Progress,
+)
+from loyalty.errors import InvalidDate
+from loyalty.numerals import ascii_digits, local_digits
+from loyalty.occasions import on_date
+from loyalty.staff import Role
+from storage.models import Member
+
+AUDIENCES = {
+    "all": __("button.campaign_all"),
+    "tier": __("button.campaign_tier"),
+    "inactive": __("button.campaign_inactive"),
+    "birthday": __("button.campaign_birthday"),
+}
+GIFTS = {"none": __("button.campaign_no_gift"), "points": __("button.campaign_points")}
+WHEN = {"now": __("button.campaign_now"), "later": __("button.campaign_later")}
+STATES = {
+    campaigns.State.DRAFT: __("campaign.state_draft"),
+    campaigns.State.SCHEDULED: __("campaign.state_scheduled"),
+    campaigns.State.RUNNING: __("campaign.state_running"),
+    campaigns.State.PAUSED: __("campaign.state_paused"),
+    campaigns.State.DONE: __("campaign.state_done"),
+    campaigns.State.CANCELLED: __("campaign.state_cancelled"),
+}
+STEERING = {  # a campaign's button: the domain's move, its label, and the toast once done
+    "pause": (campaigns.pause, __("button.campaign_pause"), __("campaign.paused")),
+    "resume": (campaigns.resume, __("button.campaign_resume"), __("campaign.resumed")),
+    "cancel": (campaigns.cancel, __("button.campaign_cancel"), __("campaign.cancelled_campaign")),
+}
+TIERS_KEY, AT_KEY, ZONE_KEY, CALENDAR_KEY, ME_KEY = "tiers", "at", "zone", "calendar", "me"
+MAX_GIFT_POINTS, MAX_EXPIRY_DAYS, MAX_INACTIVE_DAYS = 1_000_000, 3650, 3650
+_MOMENT = re.compile(r"^\s*(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s+(\d{1,2})\s*:\s*(\d{2})\s*$")
+
+
+class CampaignWizard(StatesGroup):
+    """A new campaign, one question at a time (see CAMPAIGN_FLOW for the order and what is asked when)."""
+
+    audience = State()
+    tier = State()
+    inactive = State()
+    month = State()
+    message = State()
+    gift = State()
+    points = State()
+    expiry = State()
+    when = State()
+    send_at = State()
+    confirm = State()
+
+
+class CampaignAction(CallbackData, prefix="cmp"):
+    """A button of /campaign: `action` (list, new, open, pause, resume, cancel) on the campaign `campaign`."""
+
+    action: str
+    campaign: int = 0
+
+
+# Reading the answers.
+
+
+def month_names(calendar: str) -> list[str]:
+    """The twelve months in the staff member's calendar and language."""
+    if calendar == JALALI:
+        return list(jdatetime.date.j_months_fa if language() == "fa" else jdatetime.date.j_months_en)
+    names = get_month_names("wide", locale=language())
+    return [names[month] for month in range(1, 13)]
+
+
+def read_text(text: str) -> dict[str, str | None]:
+    """The campaign's message typed as text."""
+    if not text.strip() or len(text) > TEXT_LENGTH:
+        raise Refused(_("campaign.text_length").format(high=number(TEXT_LENGTH)))
+    return {"text": text, "photo": None}
+
+
+def moment_from(text: str, zone: ZoneInfo) -> datetime:
+    """A date and time typed as 1405-09-10 18:00 (a year from 1300 to 1499 is Jalali), in the shop's time zone."""
+    match = _MOMENT.match(ascii_digits(text))
+    if not match:
+        raise InvalidDate("format")
+    year, month, day, hour, minute = (int(part) for part in match.groups())
+    try:
+        day_ = on_date(year, month, day, JALALI if year < 1900 else GREGORIAN)
+        return datetime.combine(day_, time(hour, minute), tzinfo=zone)
+    except ValueError:
+        raise InvalidDate("impossible") from None
+
+
+def example_moment() -> str:
+    """An example date and time in the staff member's calendar and digits."""
+    example = "1405-09-10 18:00" if calendar_for(language()) == JALALI else "2026-12-01 18:00"
+    return local_digits(example, language())
+
+
+# What the answers describe.
+
+
+def audience_of(data: Data) -> Audience:
+    """Who the wizard's answers reach."""
+    kind = data.get("audience")
+    if kind == "tier":
+        return Audience.build(tiers=(data["tier"],))
+    if kind == "inactive":
+        return Audience.build(inactive_days=data["inactive"])
+    if kind == "birthday":
+        return Audience.build(birthday_month=int(data["month"]), birthday_calendar=data[CALENDAR_KEY])
+    return Audience()
+
+
+def audience_text(data: Data) -> str:
+    """The audience in words."""
+    kind = data.get("audience")
+    if kind == "tier":
+        return _("campaign.to_tier").format(tier=tier_name(data["tier"]))
+    if kind == "inactive":
+        return _("campaign.to_inactive").format(days=number(data["inactive"]))
+    if kind == "birthday":
+        return _("campaign.to_birthday").format(month=month_names(data[CALENDAR_KEY])[int(data["month"]) - 1])
+    return _("campaign.to_all")
+
+
+def gift_of(data: Data) -> PointsGift | None:
+    """The gift the answers describe, if any."""
+    if data.get("gift") != "points":
+        return None
+    return PointsGift(points=data["points"], expiry_days=data["expiry"])
+
+
+def gift_text(gift: PointsGift | None) -> str:
+    """The gift in words."""
+    if gift is None:
+        return _("campaign.no_gift")
+    return _("campaign.points_gift").format(points=number(gift.points), days=number(gift.expiry_days))
+
+
+def message_of(data: Data) -> campaigns.Message:
+    """The campaign's message as typed (placeholders not yet filled in)."""
+    return campaigns.Message(data["message"]["text"], data["message"]["photo"])
+
+
+def draft_of(data: Data) -> CampaignDraft:
+    """The campaign the wizard's answers describe."""
+    message = message_of(data)
+    name = title_of(message.text) if message.text.strip() else _("campaign.photo_name")
+    send_at = datetime.fromisoformat(data["send_at"]) if data.get("when") == "later" else None
+    return CampaignDraft(name=name, audience=audience_of(data), message=message, gift=gift_of(data), send_at=send_at)
+
+
+async def rendered_for_me(data: Data, session: AsyncSession) -> campaigns.Message:
+    """The message as the staff member would get it: their own member values, else their name and no points."""
+    me = data[ME_KEY]
+    member = await session.scalar(select(Member).where(Member.telegram_id == me["id"]))
+    if member is None:
+        member = Member(first_name=me["name"], balance=0, tier=data[TIERS_KEY][0], language=language())
+    values = campaigns.values_for(member, lambda tier, _language: tier_name(tier))
+    return campaigns.personal(message_of(data), values)
+
+
+async def campaign_summary(data: Data, session: AsyncSession) -> str:
+    """The campaign as it will be sent, with its audience's size and the message rendered for the staff member."""
+    at = datetime.fromisoformat(data[AT_KEY])
+    when = (
+        _("campaign.when_later").format(
+            moment=format_moment(datetime.fromisoformat(data["send_at"]), language(), ZoneInfo(data[ZONE_KEY]))
+        )
+        if data.get("when") == "later"
+        else _("campaign.when_now")
+    )
+    preview = await rendered_for_me(data, session)
+    return _("campaign.summary").format(
+        audience=audience_text(data),
+        count=number(await audiences.count(session, audience_of(data), at)),
+        gift=gift_text(gift_of(data)),
+        when=when,
+        photo=_("campaign.with_photo") if preview.photo else "",
+        preview=preview.text,
+    )
+
+
+class CampaignFlow(Flow):
+    """The wizard engine of /catalog, telling the audience's size before the message and offering a test send."""
+
+    async def next_view(self, state: FSMContext, session: AsyncSession, after: Step | None) -> View:
+        """As `Flow.next_view`; the message question starts with how many members the audience reaches."""
+        text, markup = await super().next_view(state, session, after)
+        if await state.get_state() == CampaignWizard.message.state:
+            data = await state.get_data()
+            size = await audiences.count(session, audience_of(data), datetime.fromisoformat(data[AT_KEY]))
+            text = _("campaign.audience_size").format(audience=audience_text(data), count=number(size)) + "\n\n" + text
+        return text, markup
+
+    def confirm_keyboard(self) -> InlineKeyboardMarkup:
+        """Send a test to me above Confirm and Cancel."""
+        test = InlineKeyboardButton(
+            text=_("button.campaign_test"), callback_data=WizardAction(flow=self.name, action="test").pack()
+        )
+        return InlineKeyboardMarkup(inline_keyboard=[[test], *super().confirm_keyboard().inline_keyboard])
+
+
+def choices_of(labels: dict[str, Any]) -> Callable[[Data], list[tuple[str, str]]]:
+    """Buttons from a table of values and labels."""
+    return lambda data: [(value, str(label)) for value, label in labels.items()]
+
+
+def ask_message(data: Data) -> str:
+    """The message question, with the placeholders members' values fill in."""
+    return _("campaign.ask_message").format(text=number(TEXT_LENGTH), caption=number(CAPTION_LENGTH))
+
+
+def ask_send_at(data: Data) -> str:
+    """The date and time question, with an example in the staff member's calendar."""
+    return _("campaign.ask_send_at").format(example=example_moment())
+
+
+CAMPAIGN_FLOW = CampaignFlow(
+    name="campaign",
+    group=CampaignWizard,
+    steps=(
+        Step(CampaignWizard.audience, said(__("campaign.ask_audience")), choices=choices_of(AUDIENCES)),
+        Step(
+            CampaignWizard.tier,
+            said(__("campaign.ask_tier")),
+            choices=lambda data: [(tier, tier_name(tier)) for tier in data[TIERS_KEY]],
+            when=audience_is("tier"),
+        ),
+        Step(
+            CampaignWizard.inactive,
+            said(__("campaign.ask_inactive")),
+            read=whole(1, MAX_INACTIVE_DAYS),
+            when=audience_is("inactive"),
+        ),
+        Step(
+            CampaignWizard.month,
+            said(__("campaign.ask_month")),
+            choices=lambda data: [(str(month), name) for month, name in enumerate(month_names(data[CALENDAR_KEY]), 1)],
+            when=audience_is("birthday"),
+        ),
+        Step(CampaignWizard.message, ask_message, read=read_text),  # a photo: `got_photo`
+        Step(CampaignWizard.gift, said(__("campaign.ask_gift")), choices=choices_of(GIFTS)),
+        Step(
+            CampaignWizard.points,
+            said(__("campaign.ask_points")),
+            read=whole(1, MAX_GIFT_POINTS),
+            when=lambda data: data.get("gift") == "points",
+        ),
+        Step(
+            CampaignWizard.expiry,
+            said(__("campaign.ask_expiry")),
+            read=whole(1, MAX_EXPIRY_DAYS),
+            when=lambda data: data.get("gift") == "points",
+        ),
+        Step(CampaignWizard.when, said(__("campaign.ask_when")), choices=choices_of(WHEN)),
+        Step(CampaignWizard.send_at, ask_send_at, when=lambda data: data.get("when") == "later"),  # `got_send_at`
+    ),
+    confirm=CampaignWizard.confirm,
+    summary=campaign_summary,
+    confirm_label=__("button.campaign_confirm"),
+    cancelled=__("campaign.cancelled"),
+)
+MESSAGE_STEP = next(step for step in CAMPAIGN_FLOW.steps if step.state == CampaignWizard.message)
+SEND_AT_STEP = CAMPAIGN_FLOW.steps[-1]
+
+
+# The list, a campaign and its progress.
+
+
+def progress_text(name: str, progress: Progress) -> str:
+    """A campaign's progress: its state, sent of all, waiting (the text of the message the sender edits)."""
+    return _("campaign.progress").format(
+        name=name,
+        state=str(STATES[progress.state]),
+        sent=number(progress.sent),
+        total=number(progress.recipients),
+        waiting=number(progress.waiting),
+    )
+
+
+def campaign_view(campaign: CampaignInfo, progress: Progress) -> View:
+    """One campaign: its progress, with the moves its state allows, Refresh and Back."""
+    builder = InlineKeyboardBuilder()
+    for action, (_move, label, _done) in STEERING.items():
+        if campaign.state in campaigns.MOVES[action][0]:
+            builder.button(text=str(label), callback_data=CampaignAction(action=action, campaign=campaign.id))
+    builder.button(text=_("button.campaign_refresh"), callback_data=CampaignAction(action="open", campaign=campaign.id))
+    builder.button(text=_("button.campaign_back"), callback_data=CampaignAction(action="list"))
+    builder.adjust(1)
+    return progress_text(campaign.name, progress), builder.as_markup()
+
+
+async def list_view(session: AsyncSession, now: datetime) -> View:
+    """The latest campaigns with their state and sent of all, a button each, and New campaign."""
+    found = await campaigns.recent(session)
+    lines = [_("campaign.title")] if found else [_("campaign.empty")]
+    builder = InlineKeyboardBuilder()
+    for campaign in found:
+        progress = await campaigns.progress(session, campaign.id, now)
+        lines.append(
+            _("campaign.line").format(
+                name=campaign.name,
+                state=str(STATES[campaign.state]),
+                sent=number(progress.sent),
+                total=number(campaign.recipients),
+            )
+        )
+        builder.button(text=campaign.name, callback_data=CampaignAction(action="open", campaign=campaign.id))
+    builder.button(text=_("button.campaign_new"), callback_data=CampaignAction(action="new"))
+    builder.adjust(1)
+    return "\n".join(lines), builder.as_markup()
+
+
+class KnownCampaign(Filter):
+    """Passes a campaign button whose campaign exists, handing it on as `campaign` (else the button is stale)."""
+
+    async def __call__(
+        self, query: CallbackQuery, callback_data: CampaignAction, session: AsyncSession
+    ) -> bool | dict[str, CampaignInfo]:
+        try:
+            return {"campaign": await campaigns.get(session, callback_data.campaign)}
+        except CampaignNotFound:
+            return False
+
+
+# Handlers.
+
+
+async def campaign_menu(message: Message, state: FSMContext, session: AsyncSession, now: datetime) -> None:
+    """/campaign: the latest campaigns and New campaign (ending any unanswered question)."""
+    await state.clear()
+    text, markup = await list_view(session, now)
+    await message.answer(text, reply_markup=markup)
+
+
+async def back_to_list(query: CallbackQuery, session: AsyncSession, now: datetime, bot: Bot) -> None:
+    """Back to the list from a campaign."""
+    await show(query, bot, *await list_view(session, now))
+    await query.answer()
+
+
+async def open_campaign(
+    query: CallbackQuery, campaign: CampaignInfo, session: AsyncSession, now: datetime, bot: Bot
+) -> None:
+    """One campaign's progress and buttons."""
+    await show(query, bot, *campaign_view(campaign, await campaigns.progress(session, campaign.id, now)))
+    await query.answer()
+
+
+async def steer(
+    query: CallbackQuery,
+    callback_data: CampaignAction,
+    campaign: CampaignInfo,
+    session: AsyncSession,
+    now: datetime,
+    bot: Bot,
+) -> None:
+    """Pause, resume or cancel the campaign; a move its state no longer allows shows it as it is now."""
+    move, _label, done = STEERING[callback_data.action]
+    toast = str(done)
+    try:
+        campaign = await move(session, campaign.id, actor_id=query.from_user.id, now=now)
+    except CampaignStateError:
+        campaign, toast = await campaigns.get(session, campaign.id), _("fallback.stale_button")
+    await show(query, bot, *campaign_view(campaign, await campaigns.progress(session, campaign.id, now)))
+    await query.answer(toast)
+
+
+async def new_campaign(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, club: Club, now: datetime, bot: Bot
+) -> None:
+    """New campaign: the wizard's first question in place of the list."""
+    club_rules = await rules.current(session, club.rules)
+    data = {
+        TIERS_KEY: [tier.name for tier in club_rules.tiers],
+        AT_KEY: now.astimezone(club.zone).isoformat(),
+        ZONE_KEY: club.zone.key,
+        CALENDAR_KEY: calendar_for(language()),
+        ME_KEY: {"id": query.from_user.id, "name": query.from_user.first_name},
+    }
+    await show(query, bot, *await CAMPAIGN_FLOW.begin(state, session, data))
+    await query.answer()
+
+
+async def got_photo(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    """The message as a photo: its largest size, with the caption under it."""
+    caption = message.caption or ""
+    if len(caption) > CAPTION_LENGTH:
+        refusal = _("campaign.caption_length").format(high=number(CAPTION_LENGTH))
+        text, markup = await CAMPAIGN_FLOW.again(refusal, state, session, CampaignWizard.message.state)
+    else:
+        largest = max(message.photo or [], key=lambda size: size.width * size.height)
+        value = {"text": caption, "photo": largest.file_id}
+        text, markup = await CAMPAIGN_FLOW.answer(MESSAGE_STEP, state, session, value)
+    await message.answer(text, reply_markup=markup)
+
+
+async def got_send_at(
+    message: Message, state: FSMContext, session: AsyncSession, club: Club, now: datetime, raw_state: str | None
+) -> None:
+    """The date and time to send: kept if it is to come, else explained and asked again."""
+    try:
+        moment = moment_from(message.text or "", club.zone)
+        if moment <= now:
+            raise Refused(_("campaign.past"))
+    except InvalidDate:
+        refusal = _("campaign.moment_format").format(example=example_moment())
+    except Refused as error:
+        refusal = str(error)
+    else:
+        text, markup = await CAMPAIGN_FLOW.answer(SEND_AT_STEP, state, session, moment.isoformat())
+        await message.answer(text, reply_markup=markup)
+        return
+    text, markup = await CAMPAIGN_FLOW.again(refusal, state, session, raw_state)
+    await message.answer(text, reply_markup=markup)
+
+
+async def send_message(bot: Bot, chat_id: int, message: campaigns.Message) -> None:
+    """Send a campaign's message: text, or a photo with its caption."""
+    if message.photo is None:
+        await bot.send_message(chat_id, message.text)
+    else:
+        await bot.send_photo(chat_id, message.photo, caption=message.text or None)
+
+
+async def send_test(query: CallbackQuery, state: FSMContext, session: AsyncSession, bot: Bot) -> None:
+    """Send a test to me: the message as the staff member would get it, in their own chat."""
+    await send_message(bot, query.from_user.id, await rendered_for_me(await state.get_data(), session))
+    await query.answer(_("campaign.test_sent"))
+
+
+async def confirm(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+) -> None:
+    """Confirm: the campaign is stored and started (or scheduled), and its progress message sent and registered."""
+    data = await CAMPAIGN_FLOW.claim(state)
+    if data is None:  # pressed twice: the first press confirmed
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return
+    actor = query.from_user.id
+    campaign = await campaigns.create(
+        session, draft_of(data), actor_id=actor, now=now, update_id=event_update.update_id
+    )
+    campaign = await campaigns.start(session, campaign.id, actor_id=actor, now=now)
+    if campaign.state == campaigns.State.SCHEDULED and campaign.send_at is not None:
+        done = _("campaign.scheduled").format(
+            name=campaign.name, moment=format_moment(campaign.send_at, language(), club.zone)
+        )
+    else:
+        done = _("campaign.started").format(name=campaign.name, count=number(campaign.recipients))
+    await show(query, bot, done, InlineKeyboardMarkup(inline_keyboard=[]))
+    text, markup = campaign_view(campaign, await campaigns.progress(session, campaign.id, now))
+    report = await bot.send_message(actor, text, reply_markup=markup)
+    await campaigns.set_report(session, campaign.id, report.chat.id, report.message_id)
+    await query.answer()
 
 
 def create_router() -> Router:
-    """Routes of this feature."""
-    return Router(name="campaigns")
+    """Routes for managers' and owners' /campaign."""
+    router = Router(name="campaigns")
+    manager = HasRole(Role.MANAGER)
+    router.message.register(campaign_menu, Command("campaign"), manager)
+    router.message.register(got_photo, StateFilter(CampaignWizard.message), Magic(F.photo), manager)
+    router.message.register(got_send_at, StateFilter(CampaignWizard.send_at), HAS_TEXT, NOT_COMMAND, manager)
+    test = WizardAction.filter((F.flow == CAMPAIGN_FLOW.name) & (F.action == "test"))
+    router.callback_query.register(send_test, test, StateFilter(CampaignWizard.confirm), manager)
+    CAMPAIGN_FLOW.register(router, confirm, manager)
+    known = KnownCampaign()
+    router.callback_query.register(back_to_list, CampaignAction.filter(F.action == "list"), manager)
+    router.callback_query.register(new_campaign, CampaignAction.filter(F.action == "new"), manager)
+    router.callback_query.register(open_campaign, CampaignAction.filter(F.action == "open"), manager, known)
+    router.callback_query.register(steer, CampaignAction.filter(F.action.in_(list(STEERING))), manager, known)
+    return router

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    literal_column,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -61,7 +63,9 @@ class Base(DeclarativeBase):
 class Member(Base):
     """A customer of the club; `balance` always equals the sum of the member's open lots.
 
-    `stopped` means the member stopped the bot's news (not a block); `blocked` is set by staff for abuse.
+    `stopped` means the member stopped the bot's news (not a block); `blocked` is set by staff for abuse;
+    `unreachable` is set by the broadcast sender when the messenger says the member blocked the bot or the
+    chat is gone (403, "chat not found"), so broadcasts leave them out.
     """
 
     __tablename__ = "members"
@@ -78,6 +82,7 @@ class Member(Base):
     news_consent: Mapped[bool] = mapped_column(default=False)
     stopped: Mapped[bool] = mapped_column(default=False)
     blocked: Mapped[bool] = mapped_column(default=False)
+    unreachable: Mapped[bool] = mapped_column(default=False)
     language: Mapped[str] = mapped_column(String(5))
     referral_payload: Mapped[str | None] = mapped_column(String(64))
     balance: Mapped[int] = mapped_column(Integer, default=0)
@@ -263,13 +268,19 @@ class Reward(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+GIFT_AUDIENCES = "audience IN ('member', 'tier', 'all', 'campaign')"
+
+
 class Gift(Base):
-    """Vouchers staff give without points to one member, a tier or everyone; issued in batches, resumed by key."""
+    """Vouchers staff give without points to one member, a tier or everyone; issued in batches, resumed by key.
+
+    A campaign's voucher gift (audience 'campaign') is issued one member at a time as the campaign's messages go.
+    """
 
     __tablename__ = "gifts"
     __table_args__ = (
         CheckConstraint(VOUCHER_KINDS, name="kind_known"),
-        CheckConstraint("audience IN ('member', 'tier', 'all')", name="audience_known"),
+        CheckConstraint(GIFT_AUDIENCES, name="audience_known"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -372,3 +383,108 @@ class Referral(Base):
     friend_points: Mapped[int] = mapped_column(Integer, default=0)
     referrer_voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
     friend_voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
+
+
+# --- campaigns and the broadcast outbox (migration 0005) ---------------------------------------------------------
+
+CAMPAIGN_STATES = "state IN ('draft', 'scheduled', 'running', 'paused', 'done', 'cancelled')"
+
+
+class Campaign(Base):
+    """A message (with an optional gift) to an audience of members, now or at `send_at`; see `loyalty.campaigns`.
+
+    `audience`, `gift` and the message are stored as staff set them (JSON for the first two); the outbox gets one
+    row per recipient when the campaign starts, and `recipients` says how many. `gift_id` is the voucher gift and
+    `multiplier_id` the points multiplier the campaign gave; `report_chat_id`/`report_message_id` name the staff
+    message that shows the campaign's progress.
+    """
+
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint(CAMPAIGN_STATES, name="state_known"),
+        Index("ix_campaigns_state_send_at", "state", "send_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="draft")
+    audience: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    photo_file_id: Mapped[str | None] = mapped_column(String(255))
+    gift: Mapped[str | None] = mapped_column(Text)
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    gift_id: Mapped[int | None] = mapped_column(ForeignKey("gifts.id"))
+    multiplier_id: Mapped[int | None] = mapped_column(ForeignKey("multipliers.id"))
+    report_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    report_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OutboxState(StrEnum):
+    """Where one message of the outbox stands: waiting, claimed by a sender, or finished one way or another."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    BLOCKED = "blocked"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+OUTBOX_STATES = "state IN ('pending', 'sending', 'sent', 'blocked', 'failed', 'cancelled')"
+KEYED = text("key IS NOT NULL")
+
+
+class OutboxMessage(Base):
+    """One message to one chat, sent by `scheduler.sender` exactly once.
+
+    `kind` says who produced it (campaign, birthday…). A campaign's row is known by (campaign, member), unique;
+    any other row by its unique `key` (e.g. birthday:2026:17), so enqueueing it again is a no-op. Campaign rows
+    carry no key, and the table no foreign keys: a campaign inserts a million rows at once, and a text key or
+    two foreign-key look-ups per row would make that half again as slow (rows come from members and campaigns,
+    which are never deleted).
+    `payload` is the message as sent (JSON, see `loyalty.campaigns.Message`), or empty for a campaign's row:
+    that one is written from the campaign when it is sent, for the member as they are then. While pending,
+    `next_attempt_at` is when it may be sent; while sending, it is when the sender's lease (`claim`) runs out
+    and another sender may take the row over.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(OUTBOX_STATES, name="state_known"),
+        CheckConstraint("key IS NOT NULL OR campaign_id IS NOT NULL", name="identified"),
+        UniqueConstraint("campaign_id", "member_id", name="uq_outbox_campaign_member"),
+        Index("uq_outbox_key", "key", unique=True, sqlite_where=KEYED, postgresql_where=KEYED),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    campaign_id: Mapped[int | None] = mapped_column(Integer)  # campaigns.id
+    member_id: Mapped[int | None] = mapped_column(Integer)  # members.id
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    payload: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=OutboxState.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claim: Mapped[str | None] = mapped_column(String(32))
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(String(200))
+
+
+# The rows a sender may claim, with the states as literals (not parameters) so the partial index below serves
+# every query that says WAITING: a claim reads one campaign's (or the other rows') waiting rows in id order from
+# it. No time in the index: it would make a campaign's million-row INSERT a tenth slower, and the few rows
+# waiting for a retry or a lease are simply passed over.
+WAITING = OutboxMessage.state.in_([literal_column("'pending'"), literal_column("'sending'")])
+Index(
+    "ix_outbox_waiting",
+    OutboxMessage.campaign_id,
+    OutboxMessage.id,
+    sqlite_where=WAITING,
+    postgresql_where=WAITING,
+)

@@ -6,10 +6,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import BigInteger, bindparam, func, literal, select
+from sqlalchemy import BigInteger, Insert, bindparam, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import LedgerEntry, LotDraw, Member, PointLot, Purchase, Voucher
+from storage.models import Base, LedgerEntry, LotDraw, Member, PointLot, Purchase, Voucher
 
 # Queries run on every update are built once: building a statement costs more than SQLite running it.
 _MEMBER_BY_TELEGRAM_ID = select(Member).where(Member.telegram_id == bindparam("telegram_id"))
@@ -173,3 +174,27 @@ async def rewards_taken(session: AsyncSession, member_id: int) -> dict[int, int]
         .group_by(Voucher.reward_id)
     )
     return {reward_id: int(count) for reward_id, count in rows}
+
+
+# --- campaigns and the outbox ----------------------------------------------------------------------------------
+
+
+def insert_or_ignore(session: AsyncSession, model: type[Base]) -> Insert:
+    """An INSERT that skips rows clashing with a unique key (ON CONFLICT DO NOTHING) on SQLite and PostgreSQL."""
+    if session.bind.dialect.name == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing()
+    return sqlite.insert(model).on_conflict_do_nothing()
+
+
+async def mark_unreachable(session: AsyncSession, member_ids: Collection[int]) -> None:
+    """Note that these members blocked the bot or their chat is gone, so broadcasts leave them out."""
+    if member_ids:
+        await session.execute(update(Member).where(Member.id.in_(sorted(set(member_ids)))).values(unreachable=True))
+
+
+async def mark_reachable(session: AsyncSession, telegram_id: int) -> bool:
+    """The member wrote to the bot again: broadcasts reach them again. True if they were unreachable."""
+    result = await session.execute(
+        update(Member).where(Member.telegram_id == telegram_id, Member.unreachable.is_(True)).values(unreachable=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

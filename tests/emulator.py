@@ -13,7 +13,10 @@ import contextlib
 import enum
 import itertools
 import json
+import math
+import random
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -158,6 +161,11 @@ class BotAPIEmulator:
 
     Chats in `blocked` answer 403 like a user who blocked the bot; chats that never wrote to the bot answer
     400 "chat not found". `calls` records every request in order.
+
+    Flood control is off unless a test turns it on (`flood_control`): then a send beyond `flood_limit` (messages,
+    seconds) over all chats, a second send to one chat within `chat_interval` seconds, or a random one of
+    `flood_chance` of the sends (drawn from `flood_rng`) is answered 429 with `retry_after`, like Telegram;
+    `too_many` counts those answers. Refused sends do not count towards the limits.
     """
 
     def __init__(self, token: str, *, quiet: float = QUIET) -> None:
@@ -168,6 +176,13 @@ class BotAPIEmulator:
         self.chats: set[int] = set()
         self.files: dict[str, bytes] = {}
         self.failures: list[str] = []
+        self.flood_limit: tuple[int, float] | None = None
+        self.chat_interval: float | None = None
+        self.flood_chance = 0.0
+        self.flood_rng = random.Random(0)
+        self.too_many = 0
+        self._sends: deque[float] = deque()  # when the sends of the last `flood_limit` seconds were accepted
+        self._chat_sends: dict[int, float] = {}
         self._pending: list[dict[str, Any]] = []
         self._confirmed = 0  # updates with update_id below this were confirmed by a getUpdates offset
         self._arrived = asyncio.Condition()
@@ -281,6 +296,13 @@ class BotAPIEmulator:
         """The bot's messages in a chat as they are now (edits applied, deleted ones gone), oldest first."""
         return [message for (chat, _), message in sorted(self._messages.items()) if chat == chat_id]
 
+    def flood_control(
+        self, limit: tuple[int, float] | None = (30, 1.0), chat_interval: float | None = 1.0, chance: float = 0.0
+    ) -> None:
+        """Answer 429 like Telegram: beyond `limit` sends over all chats, within `chat_interval` in one chat, and
+        at random for `chance` of the sends. Telegram's own limits are the default."""
+        self.flood_limit, self.chat_interval, self.flood_chance = limit, chat_interval, chance
+
     def commands(self, language_code: str | None = None, scope: str = "default") -> list[str]:
         """The command names currently set for a language (None: the list for every other language)."""
         return [command["command"] for command in self._commands.get((language_code, scope), [])]
@@ -327,11 +349,38 @@ class BotAPIEmulator:
         return web.json_response({"ok": True, "result": call.result})
 
     def _refuse(self, call: Call) -> None:
-        """Refusals that do not depend on the method (a later FloodControl would raise 429 here)."""
+        """Refusals that do not depend on the method, and flood control of sends when it is on."""
         if call.chat_id in self.blocked:
             raise APIError(403, "Forbidden: bot was blocked by the user")
         if call.chat_id is not None and call.chat_id not in self.chats:
             raise APIError(400, "Bad Request: chat not found")
+        if call.method in SEND_METHODS:
+            self._flood_control(call.chat_id)
+
+    def _flood_control(self, chat_id: int | None) -> None:
+        """Refuse a send with 429 when it breaks a limit that is on; otherwise count it towards the limits."""
+        now = time.monotonic()
+        if self.flood_chance and self.flood_rng.random() < self.flood_chance:
+            self._too_many(1)
+        if self.flood_limit is not None:
+            count, period = self.flood_limit
+            while self._sends and self._sends[0] <= now - period:
+                self._sends.popleft()
+            if len(self._sends) >= count:
+                self._too_many(self._sends[0] + period - now)
+        last = self._chat_sends.get(chat_id or 0)
+        if self.chat_interval is not None and last is not None and now - last < self.chat_interval:
+            self._too_many(last + self.chat_interval - now)
+        if self.flood_limit is not None:
+            self._sends.append(now)
+        if self.chat_interval is not None and chat_id is not None:
+            self._chat_sends[chat_id] = now
+
+    def _too_many(self, wait: float) -> None:
+        """A 429 asking to wait `wait` seconds, in whole seconds as Telegram says it (at least one)."""
+        self.too_many += 1
+        retry_after = max(1, math.ceil(wait))
+        raise APIError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
 
     async def _download(self, request: web.Request) -> web.Response:
         """GET /file/bot{token}/{path}: a file uploaded earlier."""

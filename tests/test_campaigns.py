@@ -1,0 +1,259 @@
+"""Campaigns: checked drafts, start now or later, the outbox filled from the audience, pause, resume, cancel,
+messages written per member safely, gifts given once, progress — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loyalty import audiences, campaigns
+from loyalty.audiences import Audience
+from loyalty.campaigns import (
+    CampaignDraft,
+    CampaignStateError,
+    InvalidCampaign,
+    Message,
+    Recipient,
+    State,
+    gift_from,
+    render,
+)
+from loyalty.purchases import active_multiplier
+from storage.models import Gift, LedgerEntry, Member, Multiplier, OutboxMessage, OutboxState, Voucher
+from tests.factories import NOW
+from tests.test_audiences import add_members, member_row
+
+STAFF = 1
+HOUR = timedelta(hours=1)
+
+
+def draft(text: str = "Hello {name}", **fields: Any) -> CampaignDraft:
+    """A campaign to every member, now, without a gift."""
+    values: dict[str, Any] = {"name": "Autumn", "audience": Audience(), "message": Message(text)}
+    return CampaignDraft(**(values | fields))
+
+
+async def outbox_rows(session: AsyncSession, campaign_id: int) -> list[OutboxMessage]:
+    statement = select(OutboxMessage).where(OutboxMessage.campaign_id == campaign_id).order_by(OutboxMessage.id)
+    return list((await session.scalars(statement.execution_options(populate_existing=True))).all())
+
+
+async def started(session: AsyncSession, campaign: CampaignDraft | None = None) -> campaigns.CampaignInfo:
+    created = await campaigns.create(session, campaign or draft(), actor_id=STAFF, now=NOW)
+    return await campaigns.start(session, created.id, actor_id=STAFF, now=NOW)
+
+
+async def mark(session: AsyncSession, campaign_id: int, state: OutboxState, *member_ids: int) -> None:
+    """Set some of the campaign's rows to `state`, as the sender would."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.campaign_id == campaign_id, OutboxMessage.member_id.in_(member_ids))
+        .values(state=state, sent_at=NOW)
+    )
+    await session.commit()
+
+
+# --- drafts -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("campaign", "field", "reason"),
+    [
+        (draft(name=" "), "name", "length"),
+        (draft(""), "text", "length"),
+        (draft("x" * 4097), "text", "length"),
+        (draft(message=Message("x" * 1025, photo="AgAD")), "text", "length"),
+        (draft(send_at=NOW.replace(tzinfo=None)), "send_at", "naive"),
+    ],
+)
+async def test_a_campaign_that_cannot_be_sent_is_refused(
+    session: AsyncSession, campaign: CampaignDraft, field: str, reason: str
+) -> None:
+    with pytest.raises(InvalidCampaign) as refused:
+        await campaigns.create(session, campaign, actor_id=STAFF, now=NOW)
+    assert (refused.value.field, refused.value.reason) == (field, reason)
+    assert await campaigns.recent(session) == []
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"kind": "points", "points": 0, "expiry_days": 30}, "gift.points"),
+        ({"kind": "voucher", "title": "Off", "worth": "percent", "value": 150, "validity_days": 7}, "gift.value"),
+        ({"kind": "voucher", "title": "Tea", "worth": "item", "value": 5, "validity_days": 7}, "gift.value"),
+        ({"kind": "multiplier", "percent": 200, "starts_at": NOW, "ends_at": NOW, "bonus_expiry_days": 30}, "gift"),
+        ({"kind": "cake"}, "gift"),
+    ],
+)
+def test_a_gift_that_cannot_be_given_is_refused(data: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidCampaign) as refused:
+        gift_from(data)
+    assert refused.value.field.startswith(field)
+
+
+async def test_a_draft_is_stored_with_its_audience_message_and_gift(session: AsyncSession) -> None:
+    gift = gift_from({"kind": "points", "points": 50, "expiry_days": 30})
+    audience = Audience.build(tiers=["gold"], inactive_days=60)
+    photo = Message("Hi {name}", photo="AgADphoto")
+    created = await campaigns.create(session, draft(audience=audience, message=photo, gift=gift), actor_id=7, now=NOW)
+    stored = await campaigns.get(session, created.id)
+    assert (stored.state, stored.audience, stored.message, stored.gift) == (State.DRAFT, audience, photo, gift)
+    assert await session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+# --- starting ---------------------------------------------------------------------------------------------------
+
+
+async def test_starting_fills_the_outbox_with_one_row_per_member_of_the_audience(session: AsyncSession) -> None:
+    await add_members(
+        session, [member_row(1), member_row(2, tier="gold"), member_row(3, tier="gold"), member_row(4, stopped=True)]
+    )
+    campaign = await started(session, draft(audience=Audience(tiers=("gold",))))
+    assert (campaign.state, campaign.recipients, campaign.started_at) == (State.RUNNING, 2, NOW)
+    rows = await outbox_rows(session, campaign.id)
+    assert [(row.member_id, row.chat_id, row.key, row.kind, row.state, row.payload) for row in rows] == [
+        (2, 7_000_002, None, "campaign", "pending", None),
+        (3, 7_000_003, None, "campaign", "pending", None),
+    ]
+    with pytest.raises(CampaignStateError):
+        await campaigns.start(session, campaign.id, actor_id=STAFF, now=NOW)
+    assert len(await outbox_rows(session, campaign.id)) == 2
+
+
+async def test_the_audience_is_taken_when_the_campaign_starts(session: AsyncSession) -> None:
+    await add_members(session, [member_row(1)])
+    created = await campaigns.create(session, draft(send_at=NOW + HOUR), actor_id=STAFF, now=NOW)
+    scheduled = await campaigns.start(session, created.id, actor_id=STAFF, now=NOW)
+    assert scheduled.state == State.SCHEDULED
+    await add_members(session, [member_row(2)])
+    assert await campaigns.start_due(session, NOW + HOUR / 2) == []
+    [running] = await campaigns.start_due(session, NOW + HOUR)
+    assert (running.id, running.state, running.recipients) == (created.id, State.RUNNING, 2)
+    assert await campaigns.start_due(session, NOW + 2 * HOUR) == []
+
+
+async def test_a_campaign_that_reaches_nobody_is_done_at_once(session: AsyncSession) -> None:
+    campaign = await started(session)
+    assert (campaign.state, campaign.recipients, campaign.finished_at) == (State.DONE, 0, NOW)
+
+
+# --- steering ---------------------------------------------------------------------------------------------------
+
+
+async def test_pause_resume_and_cancel_move_the_campaign_and_its_rows(session: AsyncSession) -> None:
+    await add_members(session, [member_row(number) for number in range(1, 5)])
+    campaign = await started(session)
+    await mark(session, campaign.id, OutboxState.SENT, 1)
+    await mark(session, campaign.id, OutboxState.SENDING, 2)
+    assert (await campaigns.pause(session, campaign.id, actor_id=STAFF, now=NOW)).state == State.PAUSED
+    with pytest.raises(CampaignStateError):
+        await campaigns.pause(session, campaign.id, actor_id=STAFF, now=NOW)
+    assert (await campaigns.resume(session, campaign.id, actor_id=STAFF, now=NOW)).state == State.RUNNING
+    cancelled = await campaigns.cancel(session, campaign.id, actor_id=STAFF, now=NOW)
+    assert (cancelled.state, cancelled.finished_at) == (State.CANCELLED, NOW)
+    assert [row.state for row in await outbox_rows(session, campaign.id)] == [
+        "sent",
+        "sending",
+        "cancelled",
+        "cancelled",
+    ]
+    for action in (campaigns.pause, campaigns.resume, campaigns.cancel):
+        with pytest.raises(CampaignStateError):
+            await action(session, campaign.id, actor_id=STAFF, now=NOW)
+
+
+async def test_a_campaign_with_nothing_left_waiting_is_done(session: AsyncSession) -> None:
+    await add_members(session, [member_row(1), member_row(2)])
+    campaign = await started(session)
+    await mark(session, campaign.id, OutboxState.SENT, 1)
+    assert await campaigns.finish_drained(session, [campaign.id], NOW) == []
+    await mark(session, campaign.id, OutboxState.BLOCKED, 2)
+    assert await campaigns.finish_drained(session, [campaign.id], NOW + HOUR) == [campaign.id]
+    await session.commit()
+    done = await campaigns.get(session, campaign.id)
+    assert (done.state, done.finished_at) == (State.DONE, NOW + HOUR)
+
+
+async def test_progress_counts_the_rows_by_state_with_the_rate_and_time_left(session: AsyncSession) -> None:
+    await add_members(session, [member_row(number) for number in range(1, 11)])
+    campaign = await started(session)
+    await mark(session, campaign.id, OutboxState.SENT, 1, 2, 3, 4)
+    await mark(session, campaign.id, OutboxState.BLOCKED, 5)
+    progress = await campaigns.progress(session, campaign.id, NOW + timedelta(seconds=2))
+    assert (progress.recipients, progress.sent, progress.waiting) == (10, 4, 5)
+    assert dict(progress.counts) == {"sent": 4, "blocked": 1, "pending": 5}
+    assert (progress.rate, progress.seconds_left) == (2.0, 2.5)
+
+
+# --- the messages -----------------------------------------------------------------------------------------------
+
+
+def test_placeholders_are_filled_in_one_pass_and_others_left_as_typed() -> None:
+    values = {"name": "{points}", "points": "۱۲۰", "tier": "Gold"}
+    text = "Hi {name}: {points} points, {tier} {tier}. {voucher} {0.__class__} {name!r} {{name}}"
+    assert render(text, values) == "Hi {points}: ۱۲۰ points, Gold Gold. {voucher} {0.__class__} {name!r} {{points}}"
+
+
+async def test_each_member_gets_the_message_written_for_them_in_their_language(session: AsyncSession) -> None:
+    await add_members(
+        session,
+        [
+            member_row(1, first_name="سارا", balance=1_250, tier="gold"),
+            member_row(2, first_name="John", language="en", balance=1_250, tier="silver_plus"),
+        ],
+    )
+    campaign = await started(session, draft("{name}: {points} — {tier} {unknown}"))
+    messages = await campaigns.messages_for(
+        session, [Recipient(10, campaign.id, 1), Recipient(11, campaign.id, 2)], NOW
+    )
+    assert messages == {10: Message("سارا: ۱٬۲۵۰ — Gold {unknown}"), 11: Message("John: 1,250 — Silver Plus {unknown}")}
+    preview = await campaigns.preview(session, campaign.id, 2, tier_names=lambda tier, language: f"{tier}/{language}")
+    assert preview == Message("John: 1,250 — silver_plus/en {unknown}")
+
+
+async def test_a_points_gift_is_given_once_per_member_before_the_message(session: AsyncSession) -> None:
+    await add_members(session, [member_row(1, language="en")])
+    gift = gift_from({"kind": "points", "points": 300, "expiry_days": 30})
+    campaign = await started(session, draft("You have {points}", gift=gift))
+    for _ in range(2):  # a repeated send (after a crash) gives nothing more
+        assert await campaigns.messages_for(session, [Recipient(1, campaign.id, 1)], NOW) == {
+            1: Message("You have 300")
+        }
+    entries = (await session.scalars(select(LedgerEntry).where(LedgerEntry.member_id == 1))).all()
+    assert [(entry.points, entry.idempotency_key) for entry in entries] == [(300, f"campaign:{campaign.id}:1")]
+    assert (await session.get(Member, 1, populate_existing=True)).balance == 300  # type: ignore[union-attr]
+
+
+async def test_a_voucher_gift_gives_each_member_one_voucher_of_the_campaign(session: AsyncSession) -> None:
+    await add_members(session, [member_row(1), member_row(2)])
+    data = {"kind": "voucher", "title": "Free tea", "worth": "item", "validity_days": 10}
+    campaign = await started(session, draft("Your code: {voucher}", gift=gift_from(data)))
+    first = await campaigns.messages_for(session, [Recipient(1, campaign.id, 1), Recipient(2, campaign.id, 2)], NOW)
+    again = await campaigns.messages_for(session, [Recipient(1, campaign.id, 1)], NOW + HOUR)
+    assert again[1] == first[1] and first[1] != first[2]
+    vouchers = (await session.scalars(select(Voucher).order_by(Voucher.member_id))).all()
+    gift = await session.get(Gift, vouchers[0].gift_id, populate_existing=True)
+    assert [voucher.member_id for voucher in vouchers] == [1, 2]
+    assert gift is not None and (gift.audience, gift.issued, gift.expires_at) == ("campaign", 2, NOW + 10 * 24 * HOUR)
+    assert first[1].text.endswith(f"{vouchers[0].code[:4]}-{vouchers[0].code[4:8]}-{vouchers[0].code[8:]}")
+
+
+async def test_a_multiplier_gift_starts_with_the_campaign_once(session: AsyncSession) -> None:
+    await add_members(session, [member_row(1)])
+    data = {"kind": "multiplier", "percent": 200, "starts_at": NOW, "ends_at": NOW + 48 * HOUR, "bonus_expiry_days": 7}
+    campaign = await started(session, draft(gift=gift_from(data)))
+    assert await session.scalar(select(func.count()).select_from(Multiplier)) == 1
+    multiplier = await active_multiplier(session, NOW + HOUR)
+    assert multiplier is not None and (multiplier.percent, multiplier.name) == (200, "Autumn")
+    assert await campaigns.messages_for(session, [Recipient(1, campaign.id, 1)], NOW) == {1: Message("Hello Member 1")}
+
+
+async def test_rows_of_a_member_or_campaign_that_is_gone_get_no_message(session: AsyncSession) -> None:
+    await add_members(session, [member_row(1)])
+    campaign = await started(session)
+    assert await campaigns.messages_for(session, [Recipient(1, campaign.id, 99), Recipient(2, 99, 1)], NOW) == {}
+    assert await audiences.count(session, Audience(), NOW) == 1

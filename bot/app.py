@@ -9,6 +9,7 @@ import logging
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 
+from bot.broadcasts import create_sender
 from bot.commands import register_commands
 from bot.factory import club_of, create_bot, create_dispatcher, create_storage, utc_now
 from bot.i18n import create_i18n
@@ -65,10 +66,16 @@ async def run_polling(settings: Settings, *, handle_signals: bool = True, pollin
         await register_commands(bot, i18n)
         jobs = create_scheduler(bot, i18n, sessions, club_of(settings).rules, utc_now, tier_name, settings.zone)
         jobs.start()
+        stop = asyncio.Event()
+        sending = asyncio.create_task(create_sender(bot, i18n, sessions, settings).run(stop))
         logger.info("@%s is up; polling %s", username, settings.bot_api_url)
         try:
             await poll(dispatcher, bot, handle_signals=handle_signals, polling_timeout=polling_timeout)
         finally:
+            stop.set()
+            sending.cancel()  # rows on their way stay leased and are sent again after the lease, never lost
+            with contextlib.suppress(asyncio.CancelledError):
+                await sending
             jobs.shutdown(wait=False)
     finally:
         await bot.session.close()

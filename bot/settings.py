@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     welcome_bonus: int = Field(default=100, ge=0)
     points_expiry_days: int = Field(default=365, ge=1)
+    broadcast_rate: float = Field(default=25, gt=0, le=1000)
 
     @field_validator("owner_ids", mode="before")
     @classmethod

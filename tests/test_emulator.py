@@ -8,23 +8,25 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.app import run_polling
 from bot.factory import create_bot
 from bot.settings import Settings, SettingsError
-from loyalty import rewards
+from loyalty import campaigns, rewards
+from loyalty.audiences import Audience
 from loyalty.rewards import RewardDraft
 from loyalty.voucher_codes import display
 from loyalty.vouchers import Kind, Worth
+from storage.database import session_factory
 from storage.models import Member, Referral, StaffMember, Voucher
 from tests import updates
 from tests.emulator import BOT_USER, BotAPIEmulator, FakeUser
@@ -346,6 +348,49 @@ async def test_a_friend_invited_by_link_joins_and_buys_and_both_are_rewarded(
     assert [member.balance if member else None for member in members] == [200, 160, 100]
     async with engine.connect() as connection:
         assert await connection.scalar(select(func.count()).select_from(Referral)) == 1
+
+
+def daytime_zone() -> str:
+    """A fixed-offset time zone where it is about noon now, so quiet hours never hold a test's campaign."""
+    offset = 12 - datetime.now(UTC).hour
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'+' if offset < 0 else '-'}{abs(offset)}"
+
+
+class TestBroadcast:
+    @pytest.fixture
+    def settings(self, settings: Settings) -> Settings:
+        return settings.model_copy(update={"timezone": daytime_zone()})
+
+    async def test_a_started_campaign_reaches_every_reachable_member_once(
+        self, live: BotAPIEmulator, engine: AsyncEngine
+    ) -> None:
+        people = [FakeUser(live, 700 + number, f"Member{number}", "en") for number in range(4)]
+        for number, person in enumerate(people):
+            await person.join(f"0912555000{number}")
+        async with engine.begin() as connection:
+            await connection.execute(update(Member).values(news_consent=True))
+            await connection.execute(update(Member).where(Member.telegram_id == 703).values(stopped=True))
+        live.blocked.add(702)
+        draft = campaigns.CampaignDraft("Yalda", Audience(), campaigns.Message("Happy Yalda, {name}!"))
+        async with session_factory(engine)() as session:
+            created = await campaigns.create(session, draft, actor_id=1, now=datetime.now(UTC))
+            started = await campaigns.start(session, created.id, actor_id=1, now=datetime.now(UTC))
+        assert started.recipients == 3
+
+        def greeted(chat_id: int) -> list[str]:
+            return [call.text for call in live.sent_to(chat_id) if call.text.startswith("Happy Yalda")]
+
+        blocked_seen = lambda: any(call.chat_id == 702 and call.error for call in live.calls)  # noqa: E731
+        await live._wait_for(lambda: bool(greeted(700) and greeted(701)) and blocked_seen(), 15, lambda: "not sent")
+        assert greeted(700) == ["Happy Yalda, Member0!"] and greeted(701) == ["Happy Yalda, Member1!"]
+        assert greeted(702) == [] and greeted(703) == []
+        for _ in range(100):  # the sender writes a batch's outcomes together, just after the sends
+            async with AsyncSession(engine) as session:
+                if await session.scalar(select(Member.unreachable).where(Member.telegram_id == 702)):
+                    break
+            await asyncio.sleep(0.1)
+        else:
+            pytest.fail("the member who blocked the bot was never marked unreachable")
 
 
 # --- the emulator and the connection -----------------------------------------------------------------------------

@@ -1,0 +1,54 @@
+"""The broadcast sender in the bot process: drains the outbox and keeps each campaign's progress message current."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.settings import Settings
+from handlers.campaigns import progress_text
+from handlers.replies import tier_name
+from loyalty import campaigns
+from loyalty.campaigns import Progress
+from scheduler.sender import ProgressHook, QuietHours, Sender, SenderConfig, telegram_send
+
+logger = logging.getLogger(__name__)
+
+
+def create_sender(bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Sender:
+    """A sender at the configured rate, quiet at night in the shop's time zone, with tier names translated."""
+
+    def tier_names(tier: str, language: str) -> str:
+        with i18n.context(), i18n.use_locale(language):
+            return tier_name(tier)
+
+    config = SenderConfig(rate=settings.broadcast_rate, quiet=QuietHours(zone=settings.zone))
+    return Sender(
+        sessions,
+        telegram_send(bot),
+        config,
+        tier_names=tier_names,
+        on_progress=progress_reporter(bot, i18n, sessions),
+    )
+
+
+def progress_reporter(bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSession]) -> ProgressHook:
+    """Edit the campaign's progress message (in the shop's default language) with the latest figures."""
+
+    async def report(progress: Progress) -> None:
+        if progress.report_chat_id is None or progress.report_message_id is None:
+            return
+        async with sessions() as session:
+            name = (await campaigns.get(session, progress.campaign_id)).name
+        with i18n.context():
+            text = progress_text(name, progress)
+        try:
+            await bot.edit_message_text(text, chat_id=progress.report_chat_id, message_id=progress.report_message_id)
+        except TelegramAPIError as error:  # unchanged figures, or the message was deleted
+            logger.debug("progress of campaign %s not shown: %s", progress.campaign_id, error)
+
+    return report

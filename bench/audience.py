@@ -38,9 +38,9 @@ FILTERED = Audience(gender="female", tiers=("silver", "gold"), birthday_month=7,
 async def profile(engine: AsyncEngine, consent: int) -> None:
     """Genders, birthdays, tiers and news consent by member number; a coffee or cake purchase every third member."""
     birthday = (
-        "date('1960-01-01', '+' || (id * 7919 % 16000) || ' days')"
+        "date('1960-01-01', '+' || (id % 16000 * 7919 % 16000) || ' days')"
         if engine.dialect.name == "sqlite"
-        else "date '1960-01-01' + (id * 7919 % 16000)"
+        else "date '1960-01-01' + (id % 16000 * 7919 % 16000)"
     )
     async with engine.begin() as connection:
         await connection.execute(

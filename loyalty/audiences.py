@@ -18,12 +18,13 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-import jdatetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 from sqlalchemy import ColumnElement, Select, and_, extract, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from loyalty.calendar import GREGORIAN, JALALI
 from loyalty.errors import LoyaltyError
+from loyalty.occasions import in_calendar, on_date
 from loyalty.rules import MAX_AMOUNT
 from storage.models import Member, Purchase, Referral
 
@@ -179,13 +180,12 @@ def month_days(month: int, calendar: str, today: date) -> tuple[int, int]:
     A Jalali month spans two Gregorian months (Dey: 22 December to 20 January); its edges move by a day between
     years, so they are taken for the coming occurrence of the month. The first may be above the last (a wrap).
     """
-    if calendar == "gregorian":
+    if calendar == GREGORIAN:
         return month * 100 + 1, month * 100 + 31
-    now = jdatetime.date.fromgregorian(date=today)
-    year = now.year if month >= now.month else now.year + 1
-    first = jdatetime.date(year, month, 1).togregorian()
-    after = jdatetime.date(year + month // 12, month % 12 + 1, 1).togregorian()
-    last = after - timedelta(days=1)
+    year, current, _ = in_calendar(today, JALALI)
+    year += month < current
+    first = on_date(year, month, 1, JALALI)
+    last = on_date(year + month // 12, month % 12 + 1, 1, JALALI) - timedelta(days=1)
     return first.month * 100 + first.day, last.month * 100 + last.day
 
 

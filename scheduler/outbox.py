@@ -3,11 +3,12 @@
 A row is pending until a sender claims it: the claim marks it sending under the sender's token and puts its
 `next_attempt_at` at the end of a lease (default 60 s), which the sender extends while it holds the row. A row
 still sending when its lease ran out belongs to a sender that died: any sender may claim it again, so a crash
-repeats at most the messages that were on their way. Claims never overlap: on PostgreSQL the rows are picked
-with SELECT ... FOR UPDATE SKIP LOCKED inside the claiming UPDATE; on SQLite the UPDATE runs under the
-database's write lock (BEGIN IMMEDIATE). The claim reads the partial index `ix_outbox_waiting` (campaign, id) of
-the waiting rows: first the due rows that belong to no campaign (birthday greetings and the like go first), then
-those of running campaigns, one campaign after the other, in id order; rows of a paused campaign are not read.
+repeats at most the messages that were on their way. Claims never overlap: in one transaction, the rows are
+picked and locked (PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED, passing by rows another sender is claiming),
+then marked sending only if still claimable; on SQLite the whole claim holds the write lock (BEGIN IMMEDIATE).
+The claim reads the partial index `ix_outbox_waiting` (campaign, id) of the waiting rows: first the due rows
+that belong to no campaign (birthday greetings and the like go first), then those of running campaigns, one
+campaign after the other, in id order; rows of a paused campaign are not read.
 
 `enqueue` adds rows for any producer, each under a unique key; a key seen before is skipped (INSERT ... ON
 CONFLICT DO NOTHING). Campaign rows come from `loyalty.campaigns.start`, unique by (campaign, member), without

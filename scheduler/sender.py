@@ -247,9 +247,11 @@ class Sender:
                         task.add_done_callback(lambda _: slots.release())
             if self._reporter is not None:
                 await self._reporter
-        finally:
-            writer.cancel()
-            keeper.cancel()
+        finally:  # after a failure or a cancel, rows still held wait out their lease
+            helpers = [writer, keeper] + ([self._reporter] if self._reporter is not None else [])
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
         self.report.seconds = self._now() - began
         return self.report
 

@@ -9,12 +9,11 @@ import contextlib
 import itertools
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from aiogram import Bot
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -32,7 +31,7 @@ from loyalty.audiences import Audience
 from loyalty.campaigns import CampaignDraft, CampaignInfo, Message, Progress, State
 from scheduler import outbox
 from scheduler.outbox import Outgoing
-from scheduler.sender import Pacer, QuietHours, Sender, SenderConfig, telegram_send
+from scheduler.sender import Pacer, QuietHours, Report, Sender, SenderConfig, telegram_send
 from storage.database import create_engine, session_factory
 from storage.models import Member, OutboxMessage
 from tests.emulator import BotAPIEmulator
@@ -355,13 +354,29 @@ async def test_the_pacer_spaces_sends_over_all_chats_and_in_one_chat() -> None:
 
 
 @pytest.fixture
-async def emulated(settings: Settings) -> AsyncIterator[tuple[BotAPIEmulator, Bot]]:
-    async with BotAPIEmulator(TOKEN) as emulator:
-        bot = create_bot(settings.model_copy(update={"bot_api_url": emulator.url}))
-        try:
-            yield emulator, bot
-        finally:
-            await bot.session.close()
+async def emulator() -> AsyncIterator[BotAPIEmulator]:
+    async with BotAPIEmulator(TOKEN) as running:
+        yield running
+
+
+@pytest.fixture
+async def send_through(
+    emulator: BotAPIEmulator, settings: Settings, sessions: Sessions
+) -> AsyncIterator[Callable[[], Awaitable[Report]]]:
+    """Drain the outbox with the real `telegram_send` and an aiogram Bot talking to the emulator, at 250/s."""
+    bot = create_bot(settings.model_copy(update={"bot_api_url": emulator.url}))
+
+    async def drain() -> Report:
+        return await Sender(sessions, telegram_send(bot), SenderConfig(rate=250, quiet=None), clock=lambda: NOW).drain()
+
+    yield drain
+    await bot.session.close()
+
+
+def on_the_bot(emulator: BotAPIEmulator, members: Iterable[int]) -> Iterable[int]:
+    """The members' chats are known to the emulator (they wrote to the bot)."""
+    emulator.chats |= {FIRST_CHAT + number for number in members}
+    return members
 
 
 def delivered(emulator: BotAPIEmulator, members: Iterable[int]) -> Counter[int]:
@@ -370,15 +385,12 @@ def delivered(emulator: BotAPIEmulator, members: Iterable[int]) -> Counter[int]:
 
 
 async def test_a_campaign_to_2000_members_keeps_within_the_flood_limits(
-    session: AsyncSession, sessions: Sessions, emulated: tuple[BotAPIEmulator, Bot]
+    session: AsyncSession, emulator: BotAPIEmulator, send_through: Callable[[], Awaitable[Report]]
 ) -> None:
-    emulator, bot = emulated
-    members = range(1, 2001)
-    emulator.chats |= {FIRST_CHAT + number for number in members}
+    members = on_the_bot(emulator, range(1, 2001))
     emulator.flood_control(limit=(300, 1.0), chat_interval=1.0)  # Telegram's 30/s and 25/s, scaled by ten
     campaign = await campaign_to(session, members)
-    config = SenderConfig(rate=250, quiet=None)
-    report = await Sender(sessions, telegram_send(bot), config, clock=lambda: NOW).drain()
+    report = await send_through()
     assert set(delivered(emulator, members).values()) == {1}
     assert (report.sent, emulator.too_many, report.too_many) == (2000, 0, 0)
     assert 200 < report.rate <= 252, report
@@ -386,29 +398,25 @@ async def test_a_campaign_to_2000_members_keeps_within_the_flood_limits(
 
 
 async def test_random_flood_answers_delay_but_never_lose_or_repeat(
-    session: AsyncSession, sessions: Sessions, emulated: tuple[BotAPIEmulator, Bot]
+    session: AsyncSession, emulator: BotAPIEmulator, send_through: Callable[[], Awaitable[Report]]
 ) -> None:
-    emulator, bot = emulated
-    members = range(1, 201)
-    emulator.chats |= {FIRST_CHAT + number for number in members}
+    members = on_the_bot(emulator, range(1, 201))
     emulator.flood_control(limit=(300, 1.0), chat_interval=1.0, chance=0.02)
     await campaign_to(session, members)
-    report = await Sender(sessions, telegram_send(bot), SenderConfig(rate=250, quiet=None), clock=lambda: NOW).drain()
+    report = await send_through()
     assert set(delivered(emulator, members).values()) == {1}
     assert emulator.too_many > 0 and report.too_many == emulator.too_many
     assert (report.sent, report.failed) == (200, 0)
 
 
 async def test_members_who_blocked_the_bot_are_marked_and_left_out_next_time(
-    session: AsyncSession, sessions: Sessions, emulated: tuple[BotAPIEmulator, Bot]
+    session: AsyncSession, emulator: BotAPIEmulator, send_through: Callable[[], Awaitable[Report]]
 ) -> None:
-    emulator, bot = emulated
     members = range(1, 21)
-    emulator.chats |= {FIRST_CHAT + number for number in members if number != 20}  # 20 never wrote to the bot
+    on_the_bot(emulator, range(1, 20))  # member 20 never wrote to the bot: "chat not found"
     emulator.blocked |= {FIRST_CHAT + 3, FIRST_CHAT + 7}
-    message = Message("{name}, look", photo="AgADphoto")
-    await campaign_to(session, members, message=message)
-    report = await Sender(sessions, telegram_send(bot), SenderConfig(rate=250, quiet=None), clock=lambda: NOW).drain()
+    await campaign_to(session, members, message=Message("{name}, look", photo="AgADphoto"))
+    report = await send_through()
     assert (report.sent, report.blocked) == (17, 3)
     assert delivered(emulator, members) == Counter({number: 1 for number in members if number not in (3, 7, 20)})
     [photo] = emulator.sent_to(FIRST_CHAT + 1)

@@ -1,10 +1,12 @@
 """Benchmark: a campaign to 10,000 members through the real sender and aiogram, against the Bot API emulator.
 
-    .venv/bin/python -m bench.broadcast [--members 10000] [--mode limited|max|ceiling|all] [--database URL]
+    .venv/bin/python -m bench.broadcast [--members 10000] [--mode limited|near-limit|max|ceiling|all] [--database URL]
 
 The emulator runs in a process of its own (on another core when there is one); the bot's side runs on one core.
 - limited: the emulator answers 429 like Telegram (30 messages a second, 1 a second per chat) and the sender
   runs at its default 25 a second: the achieved rate against the limit, and the 429s met (should be none).
+- near-limit: the same flood control with the sender at BROADCAST_RATE=29: how close to the limit it runs
+  without a 429.
 - max: no flood control, the sender at its highest configurable rate (1,000 a second).
 - ceiling: no flood control and the pacer lifted: the engine's own ceiling (claim, write each message for its
   member, send over HTTP with aiogram, record it as sent).
@@ -42,7 +44,12 @@ from tests.emulator import SEND_METHODS, BotAPIEmulator
 from tests.factories import NOW
 from tests.stub_bot import TOKEN
 
-MODES = {"limited": (True, 25.0, False), "max": (False, 1000.0, False), "ceiling": (False, 1000.0, True)}
+MODES = {
+    "limited": (True, 25.0, False),
+    "near-limit": (True, 29.0, False),
+    "max": (False, 1000.0, False),
+    "ceiling": (False, 1000.0, True),
+}
 
 
 def serve_emulator(pipe: Connection, members: int, flood: bool) -> None:

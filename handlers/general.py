@@ -38,8 +38,10 @@ async def open_invite(
 
 
 async def welcome_back(message: Message, state: FSMContext, session: AsyncSession, member: Member) -> None:
-    """/start from a member: resume messages if they had stopped them, and show the menu."""
+    """/start from a member: reachable again if they had blocked the bot, resume stopped messages, show the menu."""
     await state.clear()
+    if member.unreachable:
+        await members.reachable_again(session, member)
     if member.stopped:
         await members.update_member(session, member, stopped=False)
         await message.answer(_("start.resumed"), reply_markup=keyboards.main_menu())

@@ -165,6 +165,13 @@ async def update_member(session: AsyncSession, member: Member, **changes: object
     return member
 
 
+async def reachable_again(session: AsyncSession, member: Member) -> None:
+    """The member wrote to the bot again after blocking it: broadcasts reach them again."""
+    async with write_transaction(session):
+        await repositories.mark_reachable(session, member.telegram_id)
+    member.unreachable = False
+
+
 _EDITABLE = frozenset({"first_name", "birthday", "birthday_calendar", "gender", "news_consent", "language", "stopped"})
 
 

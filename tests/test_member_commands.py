@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from aiogram.methods import SendPhoto
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import ledger
@@ -167,3 +167,11 @@ async def test_help_for_a_customer_lists_no_staff_commands(chat_with: MakeChat) 
 async def test_help_for_an_owner_adds_every_staff_command(chat_with: MakeChat) -> None:
     [reply] = await chat_with(1, language_code="en").say("/help")
     assert all(command in reply.text for command in ("/earn", "/redeem", "/catalog", "/gift", "/staff", "/settings"))
+
+
+async def test_start_after_unblocking_makes_the_member_reachable_again(chat_with: MakeChat, sessions: Sessions) -> None:
+    chat = await joined(chat_with)
+    async with sessions() as session, session.begin():
+        await session.execute(update(Member).where(Member.telegram_id == 42).values(unreachable=True))
+    await chat.say("/start")
+    assert (await member_of(sessions)).unreachable is False

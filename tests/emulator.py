@@ -255,7 +255,7 @@ class BotAPIEmulator:
 
     async def wait_polling(self, timeout: float = SETTLE_TIMEOUT) -> None:
         """Wait for the bot's first getUpdates (it has started), failing early if the bot died."""
-        await self._wait_for(self._polling.is_set, timeout, lambda: "the bot never called getUpdates")
+        await self.wait_for(self._polling.is_set, timeout, lambda: "the bot never called getUpdates")
 
     # --- what tests use ---------------------------------------------------------------------------------------
 
@@ -278,7 +278,7 @@ class BotAPIEmulator:
         def done() -> bool:
             return self._confirmed > update_id and ready() and self._idle()
 
-        await self._wait_for(done, timeout, lambda: self._stuck(update_id))
+        await self.wait_for(done, timeout, lambda: self._stuck(update_id))
 
     def sent_to(self, chat_id: int) -> list[Call]:
         """Messages the bot sent or edited in a chat, in order (refused ones left out)."""
@@ -394,7 +394,7 @@ class BotAPIEmulator:
     def _idle(self) -> bool:
         return self._in_flight == 0 and time.monotonic() - self._last_activity >= self.quiet
 
-    async def _wait_for(self, condition: Callable[[], bool], timeout: float, why: Callable[[], str]) -> None:
+    async def wait_for(self, condition: Callable[[], bool], timeout: float, why: Callable[[], str]) -> None:
         """Poll `condition` every few milliseconds; fail with `why()` on timeout or at once if the bot died."""
         deadline = time.monotonic() + timeout
         while not condition():

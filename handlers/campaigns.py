@@ -8,10 +8,12 @@ stale one.
 Cancel as its state allows, and New campaign. The wizard is declared in one place, `CampaignWizard` (its states)
 and `CAMPAIGN_FLOW` (its steps in order): audience (all members; a tier; win-back: no purchase for N days; a
 birthday month in the staff member's calendar) → the message, told the audience's size (text, or a photo with a
-caption; {name} {points} {tier} filled in per member) → gift (none, or points with their expiry) → when (now, or a
-date and time typed in the staff member's calendar) → preview: the message as the staff member would get it, with
-Send a test to me, Confirm and Cancel. Confirm stores and starts the campaign (`loyalty.campaigns`), then sends the
-progress message the sender keeps up to date (`campaigns.set_report`; its text is `progress_text`).
+caption; {name} {points} {tier} filled in per member) → gift (none, or points with their expiry) → when (now; a
+date and time typed in either calendar; or an occasion: Nowruz or Yalda on its next day, a lunar one on the date
+typed for this year, the shop's next anniversary from its founding date, at SEND_TIME shop time) → preview: the
+message as the staff member would get it, with Send a test to me, Confirm and Cancel. Confirm stores and starts
+the campaign (`loyalty.campaigns`), then sends the progress message the sender keeps up to date
+(`campaigns.set_report`; its text is `progress_text`).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from handlers.replies import language, number, tier_name
 from handlers.staff import show
 from loyalty import audiences, campaigns, rules
 from loyalty.audiences import Audience
-from loyalty.calendar import GREGORIAN, JALALI, calendar_for, format_moment
+from loyalty.calendar import GREGORIAN, JALALI, birthday_example, calendar_for, format_moment, parse_birthday
 from loyalty.campaigns import (
     CAPTION_LENGTH,
     TEXT_LENGTH,
@@ -57,7 +59,19 @@ from loyalty.campaigns import (
 )
 from loyalty.errors import InvalidDate
 from loyalty.numerals import ascii_digits, local_digits
-from loyalty.occasions import on_date
+from loyalty.occasions import (
+    ANNIVERSARY,
+    FATHERS_DAY,
+    MOTHERS_DAY,
+    NOWRUZ,
+    PRESETS,
+    SEND_TIME,
+    WOMENS_DAY,
+    YALDA,
+    anniversary,
+    next_send_moment,
+    on_date,
+)
 from loyalty.staff import Role
 from storage.models import Member
 
@@ -68,7 +82,22 @@ AUDIENCES = {
     "birthday": __("button.campaign_birthday"),
 }
 GIFTS = {"none": __("button.campaign_no_gift"), "points": __("button.campaign_points")}
-WHEN = {"now": __("button.campaign_now"), "later": __("button.campaign_later")}
+WHEN = {
+    "now": __("button.campaign_now"),
+    "later": __("button.campaign_later"),
+    "occasion": __("button.campaign_occasion"),
+}
+OCCASIONS = {  # an occasion's name, on its button and in the summary
+    NOWRUZ.key: __("campaign.occasion_nowruz"),
+    YALDA.key: __("campaign.occasion_yalda"),
+    WOMENS_DAY.key: __("campaign.occasion_womens_day"),
+    MOTHERS_DAY.key: __("campaign.occasion_mothers_day"),
+    FATHERS_DAY.key: __("campaign.occasion_fathers_day"),
+    ANNIVERSARY: __("campaign.occasion_anniversary"),
+}
+DATED = {preset.key: preset for preset in PRESETS if not preset.owner_dated}  # Nowruz, Yalda: no date asked
+LUNAR = tuple(preset.key for preset in PRESETS if preset.owner_dated)  # the owner types this year's date
+DATE_REFUSALS = {"impossible": __("campaign.date_impossible"), "future": __("campaign.founded_future")}
 STATES = {
     campaigns.State.DRAFT: __("campaign.state_draft"),
     campaigns.State.SCHEDULED: __("campaign.state_scheduled"),
@@ -84,7 +113,7 @@ STEERING = {  # a campaign's button: the domain's move, its label, and the toast
 }
 TIERS_KEY, AT_KEY, ZONE_KEY, CALENDAR_KEY, ME_KEY = "tiers", "at", "zone", "calendar", "me"
 MAX_GIFT_POINTS, MAX_EXPIRY_DAYS, MAX_INACTIVE_DAYS = 1_000_000, 3650, 3650
-_MOMENT = re.compile(r"^\s*(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s+(\d{1,2})\s*:\s*(\d{2})\s*$")
+_MOMENT = re.compile(r"^\s*(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?:\s+(\d{1,2})\s*:\s*(\d{2}))?\s*$")
 
 
 class CampaignWizard(StatesGroup):
@@ -100,6 +129,9 @@ class CampaignWizard(StatesGroup):
     expiry = State()
     when = State()
     send_at = State()
+    occasion = State()
+    occasion_day = State()
+    founded = State()
     confirm = State()
 
 
@@ -128,23 +160,78 @@ def read_text(text: str) -> dict[str, str | None]:
     return {"text": text, "photo": None}
 
 
-def moment_from(text: str, zone: ZoneInfo) -> datetime:
-    """A date and time typed as 1405-09-10 18:00 (a year from 1300 to 1499 is Jalali), in the shop's time zone."""
+def moment_from(text: str, zone: ZoneInfo, default: time | None = None) -> datetime:
+    """A date and time typed as 1405-09-10 18:00 (a year from 1300 to 1499 is Jalali), in the shop's time zone.
+
+    With a `default` time of day, the date alone is enough.
+    """
     match = _MOMENT.match(ascii_digits(text))
-    if not match:
+    if not match or (match[4] is None and default is None):
         raise InvalidDate("format")
-    year, month, day, hour, minute = (int(part) for part in match.groups())
+    year, month, day = (int(part) for part in match.groups()[:3])
+    day_ = on_date(year, month, day, JALALI if year < 1900 else GREGORIAN)
     try:
-        day_ = on_date(year, month, day, JALALI if year < 1900 else GREGORIAN)
-        return datetime.combine(day_, time(hour, minute), tzinfo=zone)
+        at = time(int(match[4]), int(match[5])) if match[4] is not None else default
     except ValueError:
-        raise InvalidDate("impossible") from None
+        raise InvalidDate("format") from None
+    return datetime.combine(day_, at, tzinfo=zone)
+
+
+def to_come(moment: datetime, now: datetime, past: str) -> datetime:
+    """The moment, if it is still to come; else refused with `past`."""
+    if moment <= now:
+        raise Refused(past)
+    return moment
+
+
+def read_send_at(text: str, now: datetime, zone: ZoneInfo) -> datetime:
+    """A date and time to send, still to come."""
+    return to_come(moment_from(text, zone), now, _("campaign.past"))
+
+
+def read_occasion_day(text: str, now: datetime, zone: ZoneInfo) -> datetime:
+    """This year's date of a lunar occasion (at SEND_TIME unless a time is typed), still to come."""
+    return to_come(moment_from(text, zone, SEND_TIME), now, _("campaign.day_past"))
+
+
+def read_founded(text: str, now: datetime, zone: ZoneInfo) -> datetime:
+    """The shop's founding date, in either calendar: the moment its next anniversary's campaign goes out."""
+    founded, calendar = parse_birthday(text, now.astimezone(zone).date())
+    return next_send_moment(anniversary(founded, calendar), now, zone)
+
+
+def date_refusal(error: InvalidDate, example: str) -> str:
+    """Why a typed date was refused: a day its calendar lacks, a founding date to come, or it could not be read."""
+    if error.reason in DATE_REFUSALS:
+        return str(DATE_REFUSALS[error.reason])
+    return _("campaign.moment_format").format(example=example)
+
+
+def example_day() -> str:
+    """An example date in the staff member's calendar and digits."""
+    return local_digits("1405-09-10" if calendar_for(language()) == JALALI else "2026-12-01", language())
 
 
 def example_moment() -> str:
     """An example date and time in the staff member's calendar and digits."""
-    example = "1405-09-10 18:00" if calendar_for(language()) == JALALI else "2026-12-01 18:00"
-    return local_digits(example, language())
+    return example_day() + " " + local_digits("18:00", language())
+
+
+def example_founded() -> str:
+    """An example founding date (in the past) in the staff member's calendar and digits."""
+    return birthday_example(language())
+
+
+def send_time() -> str:
+    """The time of day an occasion's campaign goes out, in the staff member's digits."""
+    return local_digits(SEND_TIME.strftime("%H:%M"), language())
+
+
+DATE_READERS = {  # a typed date's step: how the moment to send is read from it, and an example of the answer
+    "send_at": (read_send_at, example_moment),
+    "occasion_day": (read_occasion_day, example_day),
+    "founded": (read_founded, example_founded),
+}
 
 
 # What the answers describe.
@@ -193,12 +280,33 @@ def message_of(data: Data) -> campaigns.Message:
     return campaigns.Message(data["message"]["text"], data["message"]["photo"])
 
 
+def send_at_of(data: Data) -> datetime | None:
+    """When the campaign goes out (None: now): Nowruz's or Yalda's next send moment, else the one a date gave."""
+    if data.get("occasion") in DATED:
+        zone = ZoneInfo(data[ZONE_KEY])
+        return next_send_moment(DATED[data["occasion"]], datetime.fromisoformat(data[AT_KEY]), zone)
+    typed = next((data[key] for key in DATE_READERS if key in data), None)
+    return datetime.fromisoformat(typed) if typed else None
+
+
+def when_text(data: Data) -> str:
+    """When the campaign goes out, in words: now, or the moment (after its occasion's name)."""
+    send_at = send_at_of(data)
+    if send_at is None:
+        return _("campaign.when_now")
+    moment = format_moment(send_at, language(), ZoneInfo(data[ZONE_KEY]))
+    if data.get("occasion") in OCCASIONS:
+        return _("campaign.when_occasion").format(occasion=str(OCCASIONS[data["occasion"]]), moment=moment)
+    return _("campaign.when_later").format(moment=moment)
+
+
 def draft_of(data: Data) -> CampaignDraft:
     """The campaign the wizard's answers describe."""
     message = message_of(data)
     name = title_of(message.text) if message.text.strip() else _("campaign.photo_name")
-    send_at = datetime.fromisoformat(data["send_at"]) if data.get("when") == "later" else None
-    return CampaignDraft(name=name, audience=audience_of(data), message=message, gift=gift_of(data), send_at=send_at)
+    return CampaignDraft(
+        name=name, audience=audience_of(data), message=message, gift=gift_of(data), send_at=send_at_of(data)
+    )
 
 
 async def rendered_for_me(data: Data, session: AsyncSession) -> campaigns.Message:
@@ -214,19 +322,12 @@ async def rendered_for_me(data: Data, session: AsyncSession) -> campaigns.Messag
 async def campaign_summary(data: Data, session: AsyncSession) -> str:
     """The campaign as it will be sent, with its audience's size and the message rendered for the staff member."""
     at = datetime.fromisoformat(data[AT_KEY])
-    when = (
-        _("campaign.when_later").format(
-            moment=format_moment(datetime.fromisoformat(data["send_at"]), language(), ZoneInfo(data[ZONE_KEY]))
-        )
-        if data.get("when") == "later"
-        else _("campaign.when_now")
-    )
     preview = await rendered_for_me(data, session)
     return _("campaign.summary").format(
         audience=audience_text(data),
         count=number(await audiences.count(session, audience_of(data), at)),
         gift=gift_text(gift_of(data)),
-        when=when,
+        when=when_text(data),
         photo=_("campaign.with_photo") if preview.photo else "",
         preview=preview.text,
     )
@@ -262,9 +363,25 @@ def ask_message(data: Data) -> str:
     return _("campaign.ask_message").format(text=number(TEXT_LENGTH), caption=number(CAPTION_LENGTH))
 
 
+def answered(key: str, *values: str) -> Callable[[Data], bool]:
+    """The step applies when the answer kept under `key` is one of `values`."""
+    return lambda data: data.get(key) in values
+
+
 def ask_send_at(data: Data) -> str:
     """The date and time question, with an example in the staff member's calendar."""
     return _("campaign.ask_send_at").format(example=example_moment())
+
+
+def ask_occasion_day(data: Data) -> str:
+    """This year's date of a lunar occasion: why it is asked, with an example in the staff member's calendar."""
+    occasion = str(OCCASIONS[data["occasion"]])
+    return _("campaign.ask_occasion_day").format(occasion=occasion, example=example_day(), time=send_time())
+
+
+def ask_founded(data: Data) -> str:
+    """The shop's founding date, with an example in the staff member's calendar."""
+    return _("campaign.ask_founded").format(example=example_founded(), time=send_time())
 
 
 CAMPAIGN_FLOW = CampaignFlow(
@@ -305,7 +422,15 @@ CAMPAIGN_FLOW = CampaignFlow(
             when=lambda data: data.get("gift") == "points",
         ),
         Step(CampaignWizard.when, said(__("campaign.ask_when")), choices=choices_of(WHEN)),
-        Step(CampaignWizard.send_at, ask_send_at, when=lambda data: data.get("when") == "later"),  # `got_send_at`
+        Step(CampaignWizard.send_at, ask_send_at, when=answered("when", "later")),  # typed: `got_date`
+        Step(
+            CampaignWizard.occasion,
+            said(__("campaign.ask_occasion")),
+            choices=choices_of(OCCASIONS),
+            when=answered("when", "occasion"),
+        ),
+        Step(CampaignWizard.occasion_day, ask_occasion_day, when=answered("occasion", *LUNAR)),  # typed: `got_date`
+        Step(CampaignWizard.founded, ask_founded, when=answered("occasion", ANNIVERSARY)),  # typed: `got_date`
     ),
     confirm=CampaignWizard.confirm,
     summary=campaign_summary,
@@ -313,7 +438,7 @@ CAMPAIGN_FLOW = CampaignFlow(
     cancelled=__("campaign.cancelled"),
 )
 MESSAGE_STEP = next(step for step in CAMPAIGN_FLOW.steps if step.state == CampaignWizard.message)
-SEND_AT_STEP = CAMPAIGN_FLOW.steps[-1]
+DATE_STEPS = tuple(step for step in CAMPAIGN_FLOW.steps if step.key in DATE_READERS)
 
 
 # The list, a campaign and its progress.
@@ -447,20 +572,20 @@ async def got_photo(message: Message, state: FSMContext, session: AsyncSession) 
     await message.answer(text, reply_markup=markup)
 
 
-async def got_send_at(
+async def got_date(
     message: Message, state: FSMContext, session: AsyncSession, club: Club, now: datetime, raw_state: str | None
 ) -> None:
-    """The date and time to send: kept if it is to come, else explained and asked again."""
+    """A typed date (to send at, a lunar occasion's, the founding one): its moment kept, or refused and asked again."""
+    step = next(step for step in DATE_STEPS if step.state.state == raw_state)
+    read, example = DATE_READERS[step.key]
     try:
-        moment = moment_from(message.text or "", club.zone)
-        if moment <= now:
-            raise Refused(_("campaign.past"))
-    except InvalidDate:
-        refusal = _("campaign.moment_format").format(example=example_moment())
+        moment = read(message.text or "", now, club.zone)
+    except InvalidDate as error:
+        refusal = date_refusal(error, example())
     except Refused as error:
         refusal = str(error)
     else:
-        text, markup = await CAMPAIGN_FLOW.answer(SEND_AT_STEP, state, session, moment.isoformat())
+        text, markup = await CAMPAIGN_FLOW.answer(step, state, session, moment.isoformat())
         await message.answer(text, reply_markup=markup)
         return
     text, markup = await CAMPAIGN_FLOW.again(refusal, state, session, raw_state)
@@ -519,7 +644,8 @@ def create_router() -> Router:
     manager = HasRole(Role.MANAGER)
     router.message.register(campaign_menu, Command("campaign"), manager)
     router.message.register(got_photo, StateFilter(CampaignWizard.message), Magic(F.photo), manager)
-    router.message.register(got_send_at, StateFilter(CampaignWizard.send_at), HAS_TEXT, NOT_COMMAND, manager)
+    dates = StateFilter(*(step.state for step in DATE_STEPS))
+    router.message.register(got_date, dates, HAS_TEXT, NOT_COMMAND, manager)
     test = WizardAction.filter((F.flow == CAMPAIGN_FLOW.name) & (F.action == "test"))
     router.callback_query.register(send_test, test, StateFilter(CampaignWizard.confirm), manager)
     CAMPAIGN_FLOW.register(router, confirm, manager)

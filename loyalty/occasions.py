@@ -7,13 +7,15 @@ it stays in its own month and its own year (never on 1 Farvardin, which is Nowru
 Women's Day, Mother's Day and Father's Day in Iran follow the lunar Hijri calendar (20 Jumada al-Thani and
 13 Rajab), as announced each year after the moon is sighted; no library here converts it, so these presets
 are dated by the owner, who types the day in either calendar (`on_date`).
+
+A campaign for an occasion goes out at SEND_TIME on its day in the shop's time zone (`next_send_moment`).
 """
 
 from __future__ import annotations
 
 from calendar import isleap
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta, tzinfo
 
 import jdatetime
 
@@ -22,6 +24,8 @@ from loyalty.errors import InvalidDate
 
 HIJRI = "hijri"
 LEAP_DAYS = {GREGORIAN: (2, 29), JALALI: (12, 30)}
+ANNIVERSARY = "anniversary"
+SEND_TIME = time(10)  # an occasion's campaign goes out at 10:00 shop time, after the quiet hours (22:00–09:00)
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ PRESETS = (NOWRUZ, YALDA, WOMENS_DAY, MOTHERS_DAY, FATHERS_DAY)
 def anniversary(founded: date, calendar: str) -> Preset:
     """The shop's anniversary: its founding day recurring in the calendar the owner chose."""
     _, month, day = in_calendar(founded, calendar)
-    return Preset("anniversary", calendar, month, day)
+    return Preset(ANNIVERSARY, calendar, month, day)
 
 
 def in_calendar(day: date, calendar: str) -> tuple[int, int, int]:
@@ -113,8 +117,25 @@ def next_occurrence(preset: Preset, today: date) -> Occasion | None:
     """The preset's first day on or after today (the shop's today); None for an owner-dated (lunar) preset."""
     if preset.owner_dated:
         return None
+    return Occasion(preset.key, _next_day(preset, today))
+
+
+def next_send_moment(preset: Preset, now: datetime, zone: tzinfo) -> datetime:
+    """When a campaign for the preset goes out: SEND_TIME on its next day in the shop's zone, still to come.
+
+    On the day itself after SEND_TIME, that is next year's. An owner-dated (lunar) preset has no day: ValueError.
+    """
+    if preset.owner_dated:
+        raise ValueError(f"{preset.key!r} is dated by the owner")
+    today = now.astimezone(zone).date()
+    moment = datetime.combine(_next_day(preset, today), SEND_TIME, tzinfo=zone)
+    if moment <= now:
+        moment = datetime.combine(_next_day(preset, today + timedelta(days=1)), SEND_TIME, tzinfo=zone)
+    return moment
+
+
+def _next_day(preset: Preset, today: date) -> date:
+    """A dated preset's first day on or after today: in today's year of its calendar, or in the next."""
     year = in_calendar(today, preset.calendar)[0]
     day = recurs_on(preset.month, preset.day, preset.calendar, year)
-    if day < today:
-        day = recurs_on(preset.month, preset.day, preset.calendar, year + 1)
-    return Occasion(preset.key, day)
+    return day if day >= today else recurs_on(preset.month, preset.day, preset.calendar, year + 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,7 +14,7 @@ from loyalty.campaigns import CampaignDraft, Message
 from loyalty.staff import Role
 from storage.models import Campaign, Member, OutboxMessage
 from tests import updates
-from tests.chat import Chat
+from tests.chat import Chat, Reply
 from tests.factories import NOW
 from tests.test_catalog_chat import manager_chat, texts, walk
 from tests.test_counter import count, customer, hire, to
@@ -38,6 +39,13 @@ async def new_campaign(manager: Chat) -> Chat:
     await manager.say("/campaign")
     await manager.press(NEW)
     return manager
+
+
+async def to_occasions(manager: Chat) -> Reply:
+    """A campaign to all members without a gift, up to the question which occasion."""
+    await walk(await new_campaign(manager), choose("audience", "all"), "Happy {name}!", choose("gift", "none"))
+    [occasions, _] = await manager.press(choose("when", "occasion"))
+    return occasions
 
 
 async def four_members(chat_with: MakeChat, sessions: Sessions) -> dict[int, Member]:
@@ -214,3 +222,85 @@ async def test_customers_and_cashiers_get_the_unknown_command_answer(chat_with: 
         for button in (NEW, f"cmp:cancel:{campaign_id}", CONFIRM, choose("audience", "all")):
             assert texts(await chat.press(button)) == texts(await chat.press("nothing"))
     assert await campaign_state(sessions, campaign_id) == "draft" and await count(sessions, Campaign) == 1
+
+
+async def test_a_nowruz_campaign_is_scheduled_for_1_farvardin_at_the_send_hour_shop_time(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    manager = await manager_chat(chat_with, sessions, language="fa")
+    occasions = await to_occasions(manager)
+    assert "کدام مناسبت" in occasions.text
+    assert occasions.buttons() == ["نوروز", "شب یلدا", "روز زن", "روز مادر", "روز پدر", "سالگرد فروشگاه", "✖️ انصراف"]
+    [summary, _] = await manager.press(choose("occasion", "nowruz"))
+    assert "زمان ارسال: به مناسبت نوروز، ۱ فروردین ۱۴۰۶، ۱۰:۰۰" in summary.text
+    replies = await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.state == "scheduled" and campaign.send_at == datetime(2027, 3, 21, 6, 30, tzinfo=UTC)
+    [scheduled] = [reply for reply in replies if reply.name == "EditMessageText"]
+    assert "۱ فروردین ۱۴۰۶، ۱۰:۰۰" in scheduled.text
+
+
+async def test_a_yalda_campaign_is_scheduled_for_30_azar_this_year(chat_with: MakeChat, sessions: Sessions) -> None:
+    manager = await manager_chat(chat_with, sessions)
+    await walk(await new_campaign(manager), choose("audience", "all"), "Happy {name}!")
+    [when, _] = await manager.press(choose("gift", "none"))
+    assert when.buttons() == ["🚀 Now", "🕒 Later", "🎉 On an occasion", "✖️ Cancel"]
+    await manager.press(choose("when", "occasion"))
+    [summary, _] = await manager.press(choose("occasion", "yalda"))
+    assert "Sending: Yalda night — 21 Dec 2026, 10:00" in summary.text
+    await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.state == "scheduled" and campaign.send_at == datetime(2026, 12, 21, 6, 30, tzinfo=UTC)
+
+
+async def test_mothers_day_is_dated_by_the_owner_and_a_past_impossible_or_garbled_date_is_asked_again(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    manager = await manager_chat(chat_with, sessions, language="fa")
+    await to_occasions(manager)
+    [ask_day, _] = await manager.press(choose("occasion", "mothers_day"))
+    assert "تاریخ روز مادر بر اساس تقویم قمری است" in ask_day.text and "۱۴۰۵-۰۹-۱۰" in ask_day.text
+    [past] = await manager.say("1405-08-01")
+    assert past.text.startswith("این روز گذشته است") and "تاریخ روز مادر" in past.text
+    [impossible] = await manager.say("۱۴۰۵/۱۲/۳۰")  # 1405 is a common year: no 30 Esfand
+    assert impossible.text.startswith("چنین روزی در تقویم وجود ندارد") and "تاریخ روز مادر" in impossible.text
+    [garbled] = await manager.say("next week")
+    assert garbled.text.startswith("این تاریخ را نفهمیدم") and "تاریخ روز مادر" in garbled.text
+    assert not await stored_campaigns(sessions)
+    [summary] = await manager.say("۱۴۰۵/۰۹/۰۹")
+    assert "زمان ارسال: به مناسبت روز مادر، ۹ آذر ۱۴۰۵، ۱۰:۰۰" in summary.text
+    test = await manager.press(TEST)
+    assert [reply.text for reply in to(test, MANAGER) if reply.name == "SendMessage"] == ["Happy Mina!"]
+    await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.state == "scheduled" and campaign.send_at == datetime(2026, 11, 30, 6, 30, tzinfo=UTC)
+
+
+async def test_a_lunar_occasion_may_be_typed_in_gregorian_with_a_time(chat_with: MakeChat, sessions: Sessions) -> None:
+    manager = await manager_chat(chat_with, sessions)
+    await to_occasions(manager)
+    [ask_day, _] = await manager.press(choose("occasion", "fathers_day"))
+    assert "Father's Day follows the lunar calendar" in ask_day.text
+    [summary] = await manager.say("2026-12-23 18:30")
+    assert "Sending: Father's Day — 23 Dec 2026, 18:30" in summary.text
+    await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.send_at == datetime(2026, 12, 23, 15, 0, tzinfo=UTC)
+
+
+async def test_the_anniversary_is_scheduled_from_the_founding_date_in_its_calendar(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    manager = await manager_chat(chat_with, sessions)
+    await to_occasions(manager)
+    [ask_founded, _] = await manager.press(choose("occasion", "anniversary"))
+    assert "When was the shop founded?" in ask_founded.text
+    [future] = await manager.say("2030-01-01")
+    assert future.text.startswith("The founding date cannot be in the future") and "founded?" in future.text
+    [impossible] = await manager.say("2023-02-29")
+    assert impossible.text.startswith("That day does not exist") and "founded?" in impossible.text
+    [summary] = await manager.say("1375/06/31")  # 21 September 1996: its anniversary is 31 Shahrivar
+    assert "Sending: The shop's anniversary — 22 Sep 2027, 10:00" in summary.text
+    await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.state == "scheduled" and campaign.send_at == datetime(2027, 9, 22, 6, 30, tzinfo=UTC)

@@ -1,6 +1,7 @@
 """Occasion presets fall on their day in their calendar; owner-typed dates are checked in either calendar."""
 
-from datetime import date
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,11 +15,14 @@ from loyalty.occasions import (
     WOMENS_DAY,
     YALDA,
     Occasion,
+    Preset,
     anniversary,
     next_occurrence,
+    next_send_moment,
     occasion_in,
     on_date,
 )
+from scheduler.sender import QuietHours
 
 
 @pytest.mark.parametrize(
@@ -105,3 +109,39 @@ def test_a_day_the_calendar_lacks_is_refused(typed: tuple[int, int, int, str]) -
 def test_an_unknown_calendar_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="unknown calendar"):
         on_date(1405, 1, 1, "hijri")
+
+
+TEHRAN = ZoneInfo("Asia/Tehran")
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)  # 1 Azar 1405, 12:30 in Tehran
+
+
+@pytest.mark.parametrize(
+    ("preset", "moment"),
+    [
+        (NOWRUZ, datetime(2027, 3, 21, 10, 0, tzinfo=TEHRAN)),  # 1 Farvardin 1406
+        (YALDA, datetime(2026, 12, 21, 10, 0, tzinfo=TEHRAN)),  # 30 Azar 1405
+        (anniversary(date(1996, 9, 21), JALALI), datetime(2027, 9, 22, 10, 0, tzinfo=TEHRAN)),  # 31 Shahrivar 1406
+        (anniversary(date(2020, 11, 22), GREGORIAN), datetime(2027, 11, 22, 10, 0, tzinfo=TEHRAN)),  # 10:00 passed
+    ],
+)
+def test_an_occasion_is_sent_at_the_send_hour_of_its_next_day_in_shop_time(preset: Preset, moment: datetime) -> None:
+    sent = next_send_moment(preset, NOW, TEHRAN)
+    assert sent == moment
+    assert not QuietHours(zone=TEHRAN).applies(sent)
+
+
+@pytest.mark.parametrize(
+    ("now", "moment"),
+    [
+        (datetime(2026, 12, 20, 21, 0, tzinfo=UTC), datetime(2026, 12, 21, 10, 0, tzinfo=TEHRAN)),  # Tehran's 30 Azar
+        (datetime(2026, 12, 21, 6, 29, tzinfo=UTC), datetime(2026, 12, 21, 10, 0, tzinfo=TEHRAN)),
+        (datetime(2026, 12, 21, 6, 30, tzinfo=UTC), datetime(2027, 12, 21, 10, 0, tzinfo=TEHRAN)),  # 30 Azar 1406
+    ],
+)
+def test_on_the_day_itself_after_the_send_hour_it_is_next_years(now: datetime, moment: datetime) -> None:
+    assert next_send_moment(YALDA, now, TEHRAN) == moment
+
+
+def test_a_lunar_occasion_has_no_send_moment_of_its_own() -> None:
+    with pytest.raises(ValueError, match="dated by the owner"):
+        next_send_moment(MOTHERS_DAY, NOW, TEHRAN)

@@ -8,13 +8,16 @@ multiplier, or Referrals and then one of its rules, asks for the new value (prom
 a rule that may be left unset) → the typed number is stored and the menu it came from comes back with a
 confirmation; a refused value is explained and asked for again. A rule with a few possible values (who a
 referral rewards, when, which catalog reward it gives as a voucher) offers them as buttons instead, and a
-press stores the choice. Any command ends the prompt (see `handlers.create_router`).
+press stores the choice. Birthdays & reminders is a second section built the same way (`SECTIONS`): the
+birthday greeting on or off, its hour, points and voucher, and how many days before points expire members are
+reminded. Any command ends the prompt (see `handlers.create_router`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import NamedTuple
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
@@ -24,6 +27,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n.lazy_proxy import LazyProxy
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,11 +35,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.club import Club
 from handlers.counter import ascii_signed
 from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole
-from handlers.replies import number, tier_name
+from handlers.replies import language, number, tier_name
 from handlers.staff import show
 from loyalty import rewards, rules
 from loyalty.errors import InvalidRule
 from loyalty.money import SEPARATORS
+from loyalty.numerals import local_digits
 from loyalty.rules import Rules, Tier
 from loyalty.staff import Role
 from storage.database import write_transaction
@@ -61,6 +66,40 @@ REFERRAL_BUTTONS = {  # the referral rules, in the order of their section
     "referral_referrer_reward_id": __("button.settings_referral_referrer_reward_id"),
     "referral_friend_reward_id": __("button.settings_referral_friend_reward_id"),
 }
+BIRTHDAY_BUTTONS = {  # the birthday and reminder rules, in the order of their section
+    "birthday_greetings": __("button.settings_birthday_greetings"),
+    "birthday_hour": __("button.settings_birthday_hour"),
+    "birthday_points": __("button.settings_birthday_points"),
+    "birthday_expiry_days": __("button.settings_birthday_expiry_days"),
+    "birthday_reward_id": __("button.settings_birthday_reward_id"),
+    "expiry_reminder_days": __("button.settings_expiry_reminder_days"),
+}
+
+
+class Section(NamedTuple):
+    """A section of rules behind a button of the menu: its button, its text (a placeholder per rule), its rules."""
+
+    button: LazyProxy
+    text: LazyProxy
+    back: LazyProxy  # from one of its choices back to the section
+    fields: Mapping[str, LazyProxy]  # each rule's button, in order
+
+
+SECTIONS = {  # by the action of the menu button that opens it
+    "referrals": Section(
+        __("button.settings_referrals"),
+        __("settings.referrals"),
+        __("button.settings_referrals_back"),
+        REFERRAL_BUTTONS,
+    ),
+    "birthdays": Section(
+        __("button.settings_birthdays"),
+        __("settings.birthdays"),
+        __("button.settings_birthdays_back"),
+        BIRTHDAY_BUTTONS,
+    ),
+}
+ON, OFF = "on", "off"
 CHOICES = {  # rules with a few possible values: each value and its name
     "referral_reward_to": {
         "both": __("settings.reward_to_both"),
@@ -72,13 +111,21 @@ CHOICES = {  # rules with a few possible values: each value and its name
         "registration": __("settings.trigger_registration"),
         "purchase": __("settings.trigger_purchase"),
     },
+    "birthday_greetings": {ON: __("settings.on"), OFF: __("settings.off")},
 }
-REWARD_FIELDS = ("referral_referrer_reward_id", "referral_friend_reward_id")  # a choice among the active rewards
+SWITCHES = ("birthday_greetings",)  # rules that are on or off: the options ON and OFF
+REWARD_FIELDS = (  # a choice among the active rewards
+    "referral_referrer_reward_id",
+    "referral_friend_reward_id",
+    "birthday_reward_id",
+)
 QUESTIONS = {
     "referral_reward_to": __("settings.ask_referral_reward_to"),
     "referral_trigger": __("settings.ask_referral_trigger"),
     "referral_referrer_reward_id": __("settings.ask_referral_referrer_reward_id"),
     "referral_friend_reward_id": __("settings.ask_referral_friend_reward_id"),
+    "birthday_greetings": __("settings.ask_birthday_greetings"),
+    "birthday_reward_id": __("settings.ask_birthday_reward_id"),
 }
 RULE_NAMES = {
     "amount_per_point": __("settings.rule_amount_per_point"),
@@ -98,6 +145,12 @@ RULE_NAMES = {
     "referral_expiry_days": __("settings.rule_referral_expiry_days"),
     "referral_referrer_reward_id": __("settings.rule_referral_referrer_reward_id"),
     "referral_friend_reward_id": __("settings.rule_referral_friend_reward_id"),
+    "birthday_greetings": __("settings.rule_birthday_greetings"),
+    "birthday_hour": __("settings.rule_birthday_hour"),
+    "birthday_points": __("settings.rule_birthday_points"),
+    "birthday_expiry_days": __("settings.rule_birthday_expiry_days"),
+    "birthday_reward_id": __("settings.rule_birthday_reward_id"),
+    "expiry_reminder_days": __("settings.rule_expiry_reminder_days"),
 }
 PROMPTS = {
     "amount_per_point": __("settings.ask_amount_per_point"),
@@ -113,7 +166,14 @@ PROMPTS = {
     "referral_monthly_cap": __("settings.ask_referral_monthly_cap"),
     "referral_window_days": __("settings.ask_referral_window_days"),
     "referral_expiry_days": __("settings.ask_referral_expiry_days"),
+    "birthday_hour": __("settings.ask_birthday_hour"),
+    "birthday_points": __("settings.ask_birthday_points"),
+    "birthday_expiry_days": __("settings.ask_birthday_expiry_days"),
+    "expiry_reminder_days": __("settings.ask_expiry_reminder_days"),
 }
+ZERO_TEXTS = {"birthday_points": __("settings.no_points"), "expiry_reminder_days": __("settings.off")}  # 0: none
+UNIT_TEXTS = {"expiry_reminder_days": __("settings.days_before")}  # a number read with its unit
+HOURS = ("birthday_hour",)  # an hour of the day, shown as 10:00
 UNSET_ALLOWED = ("referral_expiry_days",)  # Skip leaves it unset: referral points expire like all points
 TIER_PARTS = tuple(TIER_BUTTONS)
 FIELD_KEY, TIER_KEY = "settings_field", "settings_tier"
@@ -169,12 +229,18 @@ def value_of(club_rules: Rules, field: str, tier: str) -> object:
 
 
 def value_text(club_rules: Rules, field: str, tier: str = "", catalog: Mapping[int, Reward] | None = None) -> str:
-    """A rule's value now, in words: a number, a choice's name, a reward's name (from `catalog`), or unset."""
+    """A rule's value now, in words: a number, an hour, a choice, a reward (from `catalog`), none or off, or unset."""
     value = value_of(club_rules, field, tier)
     if field in REWARD_FIELDS:
         return reward_text(value, catalog or {})
     if field in CHOICES:
-        return str(CHOICES[field][str(value)])
+        return str(CHOICES[field][option_of(value)])
+    if field in HOURS:
+        return local_digits(f"{value:02d}:00", language())
+    if field in ZERO_TEXTS and value == 0:
+        return str(ZERO_TEXTS[field])
+    if field in UNIT_TEXTS:
+        return str(UNIT_TEXTS[field]).format(days=number(value))
     if isinstance(value, int):
         return shown(field, value)
     return _("settings.like_all_points").format(days=number(club_rules.expiry_days))  # unset
@@ -243,19 +309,24 @@ def menu_view(club_rules: Rules) -> View:
     for tier in club_rules.tiers:
         label = _("button.settings_tier").format(tier=tier_name(tier.name))
         builder.button(text=label, callback_data=SettingsAction(action="tier", tier=tier.name))
-    builder.button(text=_("button.settings_referrals"), callback_data=SettingsAction(action="referrals"))
+    for name, section in SECTIONS.items():
+        builder.button(text=str(section.button), callback_data=SettingsAction(action=name))
     builder.adjust(1)
     return text, builder.as_markup()
 
 
-def referrals_view(club_rules: Rules, catalog: Mapping[int, Reward]) -> View:
-    """The referral rules in force, with a button for each and one back to the rules."""
-    values = {
-        field.removeprefix("referral_"): value_text(club_rules, field, catalog=catalog) for field in REFERRAL_BUTTONS
-    }
-    text = _("settings.referrals").format(**values)
+def section_of(field: str) -> str | None:
+    """The section a rule is changed in, if it is in one."""
+    return next((name for name, section in SECTIONS.items() if field in section.fields), None)
+
+
+def section_view(name: str, club_rules: Rules, catalog: Mapping[int, Reward]) -> View:
+    """A section's rules in force, with a button for each and one back to the rules."""
+    section = SECTIONS[name]
+    values = {field: value_text(club_rules, field, catalog=catalog) for field in section.fields}
+    text = str(section.text).format(**values)
     builder = InlineKeyboardBuilder()
-    for field, label in REFERRAL_BUTTONS.items():
+    for field, label in section.fields.items():
         action = "ask" if field in PROMPTS else "choose"
         builder.button(text=str(label), callback_data=SettingsAction(action=action, field=field))
     builder.button(text=_("button.settings_back"), callback_data=SettingsAction(action="menu"))
@@ -264,20 +335,21 @@ def referrals_view(club_rules: Rules, catalog: Mapping[int, Reward]) -> View:
 
 
 def choice_view(club_rules: Rules, field: str, options: Mapping[str, str], catalog: Mapping[int, Reward]) -> View:
-    """Ask for a rule's new value among `options`, marking the one in force, with a button back to referrals."""
+    """Ask for a rule's new value among `options`, marking the one in force, with a button back to its section."""
     text = str(QUESTIONS[field]).format(current=value_text(club_rules, field, catalog=catalog))
     now = option_of(value_of(club_rules, field, ""))
     builder = InlineKeyboardBuilder()
     for value, label in options.items():
         shown_label = "✅ " + label if value == now else label
         builder.button(text=shown_label, callback_data=SettingsChoice(field=field, value=value))
-    builder.button(text=_("button.settings_referrals_back"), callback_data=SettingsAction(action="referrals"))
+    section = section_of(field) or ""
+    builder.button(text=str(SECTIONS[section].back), callback_data=SettingsAction(action=section))
     builder.adjust(1)
     return text, builder.as_markup()
 
 
 async def rewards_by_id(session: AsyncSession) -> dict[int, Reward]:
-    """Every catalog reward by id, to name the ones the referral rules give."""
+    """Every catalog reward by id, to name the ones the rules give as vouchers."""
     return {reward.id: reward for reward in await rewards.catalog(session)}
 
 
@@ -290,25 +362,30 @@ def options_of(field: str, catalog: Mapping[int, Reward]) -> dict[str, str]:
 
 
 def option_of(value: object) -> str:
-    """A stored value as its option: a reward's id, `none` for no reward, or the value itself."""
+    """A stored value as its option: a reward's id, `none` for no reward, on or off, or the value itself."""
+    if isinstance(value, bool):
+        return ON if value else OFF
     return NO_REWARD if value is None else str(value)
 
 
 def stored_value(field: str, option: str) -> object:
-    """The value an option stores: a reward's id as a number (or None for no reward), else the option itself."""
+    """The value an option stores: a reward's id as a number (None for no reward), a switch's bool, else the option."""
+    if field in SWITCHES:
+        return option == ON
     if field not in REWARD_FIELDS:
         return option
     return None if option == NO_REWARD else int(option)
 
 
 async def catalog_for(session: AsyncSession, field: str) -> dict[int, Reward]:
-    """The catalog by id when the rule's menu names rewards (the referral section), else nothing to read."""
-    return await rewards_by_id(session) if field in REFERRAL_BUTTONS else {}
+    """The catalog by id when the rule's menu names rewards (a section), else nothing to read."""
+    return await rewards_by_id(session) if section_of(field) else {}
 
 
 def home_view(club_rules: Rules, field: str, catalog: Mapping[int, Reward]) -> View:
-    """The menu a rule is changed from: the referral section for a referral rule, the rules for any other."""
-    return referrals_view(club_rules, catalog) if field in REFERRAL_BUTTONS else menu_view(club_rules)
+    """The menu a rule is changed from: its section for a rule in one, the rules for any other."""
+    section = section_of(field)
+    return section_view(section, club_rules, catalog) if section else menu_view(club_rules)
 
 
 def tier_view(club_rules: Rules, tier: Tier) -> View:
@@ -354,15 +431,17 @@ async def settings_menu(message: Message, state: FSMContext, session: AsyncSessi
 
 
 async def show_menu(query: CallbackQuery, session: AsyncSession, club: Club, bot: Bot) -> None:
-    """Back to the rules from a tier or the referral section."""
+    """Back to the rules from a tier or a section."""
     await show(query, bot, *menu_view(await rules.current(session, club.rules)))
     await query.answer()
 
 
-async def show_referrals(query: CallbackQuery, session: AsyncSession, club: Club, bot: Bot) -> None:
-    """The referral section, with a button for each of its rules."""
+async def show_section(
+    query: CallbackQuery, callback_data: SettingsAction, session: AsyncSession, club: Club, bot: Bot
+) -> None:
+    """A section (referrals, birthdays & reminders), with a button for each of its rules."""
     club_rules = await rules.current(session, club.rules)
-    await show(query, bot, *referrals_view(club_rules, await rewards_by_id(session)))
+    await show(query, bot, *section_view(callback_data.action, club_rules, await rewards_by_id(session)))
     await query.answer()
 
 
@@ -488,7 +567,7 @@ async def chose(
     event_update: Update,
     bot: Bot,
 ) -> None:
-    """One of a rule's offered values: stored and confirmed with the referral section (a value gone since is stale)."""
+    """One of a rule's offered values: stored and confirmed with its section (a value gone since is stale)."""
     field = callback_data.field
     if callback_data.value not in options_of(field, await rewards_by_id(session)):
         await query.answer(_("fallback.stale_button"), show_alert=True)
@@ -521,7 +600,7 @@ def create_router() -> Router:
     router.message.register(settings_menu, Command("settings"), owner)
     router.message.register(got_value, StateFilter(RuleEdit.value), HAS_TEXT, NOT_COMMAND, owner)
     router.callback_query.register(show_menu, SettingsAction.filter(F.action == "menu"), owner)
-    router.callback_query.register(show_referrals, SettingsAction.filter(F.action == "referrals"), owner)
+    router.callback_query.register(show_section, SettingsAction.filter(F.action.in_(list(SECTIONS))), owner)
     router.callback_query.register(show_tier, SettingsAction.filter(F.action == "tier"), owner)
     router.callback_query.register(
         ask_value, SettingsAction.filter((F.action == "ask") & F.field.in_(list(PROMPTS))), owner

@@ -65,6 +65,14 @@ class Rules(BaseModel):
     referral_expiry_days: Annotated[int | None, Field(ge=1, le=3650)] = None
     referral_referrer_reward_id: Annotated[int | None, Field(ge=1)] = None  # a catalog voucher on top, for free
     referral_friend_reward_id: Annotated[int | None, Field(ge=1)] = None
+    # birthdays (`scheduler.jobs`): a greeting at the owner's hour, shop time, with points and/or a voucher
+    birthday_greetings: bool = True
+    birthday_hour: Annotated[int, Field(ge=0, le=23)] = 10
+    birthday_points: Points = 100
+    birthday_expiry_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    birthday_reward_id: Annotated[int | None, Field(ge=1)] = None  # a catalog voucher, for free
+    # a reminder this many days before a member's points expire (0: none)
+    expiry_reminder_days: Annotated[int, Field(ge=0, le=90)] = 7
 
     @model_validator(mode="after")
     def _tiers_climb(self) -> Rules:

@@ -33,7 +33,7 @@ RULE_BUTTONS = [
     "set:ask:tier_window_days:",
 ]
 TIER_BUTTONS = ["set:tier::bronze", "set:tier::silver", "set:tier::gold"]
-MENU_BUTTONS = RULE_BUTTONS + TIER_BUTTONS + ["set:referrals::"]
+MENU_BUTTONS = RULE_BUTTONS + TIER_BUTTONS + ["set:referrals::", "set:birthdays::"]
 REFERRAL_BUTTONS = [
     "set:choose:referral_reward_to:",
     "set:ask:referral_referrer_points:",
@@ -45,6 +45,15 @@ REFERRAL_BUTTONS = [
     "set:ask:referral_expiry_days:",
     "set:choose:referral_referrer_reward_id:",
     "set:choose:referral_friend_reward_id:",
+    "set:menu::",
+]
+BIRTHDAY_BUTTONS = [
+    "set:choose:birthday_greetings:",
+    "set:ask:birthday_hour:",
+    "set:ask:birthday_points:",
+    "set:ask:birthday_expiry_days:",
+    "set:choose:birthday_reward_id:",
+    "set:ask:expiry_reminder_days:",
     "set:menu::",
 ]
 STALE = "This button is no longer active. Please use the menu."
@@ -85,7 +94,7 @@ async def test_the_owner_sees_the_rules_and_a_button_for_each_rule_and_tier(chat
     assert "• Silver: from 20,000,000 · 125% points" in menu.text
     assert "• Gold: from 100,000,000 · 150% points" in menu.text
     assert menu.callback_data() == MENU_BUTTONS
-    assert menu.buttons()[-4:] == ["🏅 Bronze", "🏅 Silver", "🏅 Gold", "🤝 Referrals"]
+    assert menu.buttons()[-5:] == ["🏅 Bronze", "🏅 Silver", "🏅 Gold", "🤝 Referrals", "🎂 Birthdays & reminders"]
 
 
 async def test_a_persian_owner_sees_the_rules_in_persian_digits(chat_with: MakeChat) -> None:
@@ -238,6 +247,13 @@ async def test_each_change_is_audited_with_who_before_and_after(chat_with: MakeC
         ("set:ask:referral_monthly_cap:", "0", "Monthly cap per member must be from 1 to 10,000"),
         ("set:ask:referral_window_days:", "۹۱", "Days to join after the link must be from 1 to 90"),
         ("set:ask:referral_expiry_days:", "0", "Referral points expiry (days) must be from 1 to 3,650"),
+        ("set:ask:birthday_hour:", "24", "Greeting hour must be from 0 to 23"),
+        ("set:ask:birthday_hour:", "-1", "Greeting hour must be from 0 to 23"),
+        ("set:ask:birthday_hour:", "ten", "Please send a whole number"),
+        ("set:ask:birthday_hour:", "9:30", "Please send a whole number"),
+        ("set:ask:birthday_points:", "-1", "Birthday points must be from 0 to 1,000,000"),
+        ("set:ask:birthday_expiry_days:", "۰", "Birthday points expiry (days) must be from 1 to 3,650"),
+        ("set:ask:expiry_reminder_days:", "91", "Expiry reminder (days) must be from 0 to 90"),
     ],
 )
 async def test_an_invalid_value_is_explained_and_nothing_is_stored(
@@ -517,6 +533,13 @@ async def test_a_voucher_reward_switched_off_since_is_shown_as_paused(
         "set:choose:referral_window_days:",
         "set:choose:tiers:",
         "set:ask:referral_reward_to:",
+        "setc:birthday_greetings:maybe",
+        "setc:birthday_greetings:True",
+        "setc:birthday_reward_id:cake",
+        "setc:birthday_hour:8",
+        "set:choose:birthday_hour:",
+        "set:ask:birthday_greetings:",
+        "set:ask:birthday_reward_id:",
     ],
 )
 async def test_a_forged_or_stale_choice_is_answered_as_stale_and_nothing_is_stored(
@@ -549,5 +572,199 @@ async def test_customers_and_other_staff_cannot_open_or_change_the_referral_rule
     chat, _ = await customer(chat_with, sessions, MANAGER, "09351112233")
     stale = texts(await chat.press("nothing"))
     for button in ("set:referrals::", "set:choose:referral_reward_to:", "setc:referral_reward_to:none", "set:unset::"):
+        assert texts(await chat.press(button)) == stale
+    assert await stored_setting(sessions) is None and await audit_log(sessions) == []
+
+
+# --- the birthdays & reminders section ---------------------------------------------------------------------------
+
+
+async def test_the_birthday_section_opens_from_the_menu_with_its_rules_and_a_button_each(chat_with: MakeChat) -> None:
+    [section, _] = await owner_chat(chat_with).press("set:birthdays::")
+    assert section.name == "EditMessageText" and section.text.startswith("🎂 Birthdays & reminders")
+    for line in (
+        "• Birthday greeting: On",
+        "• Sent at 10:00, shop time",
+        "• Birthday points: 100",
+        "• Birthday points expire after 30 days",
+        "• Birthday voucher: No voucher",
+        "• Reminder before points expire: 7 days before",
+    ):
+        assert line in section.text
+    assert section.callback_data() == BIRTHDAY_BUTTONS
+    assert section.buttons()[-1] == "↩️ Back to the rules"
+    [menu, _] = await owner_chat(chat_with).press("set:menu::")
+    assert menu.callback_data() == MENU_BUTTONS
+
+
+async def test_a_persian_owner_sees_the_birthday_rules_in_persian(chat_with: MakeChat) -> None:
+    [section, _] = await owner_chat(chat_with, "fa").press("set:birthdays::")
+    assert section.text.startswith("🎂 تولد و یادآوری‌ها")
+    assert "• تبریک تولد: روشن" in section.text and "• ساعت ارسال تبریک: ۱۰:۰۰ به وقت فروشگاه" in section.text
+    assert "• یادآوری پیش از انقضای امتیاز: ۷ روز قبل" in section.text and "• بن هدیهٔ تولد: بدون بن" in section.text
+    assert section.buttons()[0] == "🎂 تبریک تولد"
+
+
+async def test_the_hour_prompt_shows_the_hour_in_force_and_the_range(chat_with: MakeChat) -> None:
+    [prompt, _] = await owner_chat(chat_with).press("set:ask:birthday_hour:")
+    assert "Now: 10:00" in prompt.text and "from 0 to 23" in prompt.text
+    assert prompt.callback_data() == ["set:cancel::"]
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "value"),
+    [
+        ("birthday_hour", "۸", 8),
+        ("birthday_hour", "0", 0),
+        ("birthday_points", "۲۵۰", 250),
+        ("birthday_points", "0", 0),
+        ("birthday_expiry_days", "۶۰", 60),
+        ("expiry_reminder_days", "3", 3),
+        ("expiry_reminder_days", "۰", 0),
+    ],
+)
+async def test_each_birthday_number_is_stored_as_typed_and_audited(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings, field: str, typed: str, value: int
+) -> None:
+    before = getattr(await stored_rules(sessions, settings), field)
+    reply = await change(owner_chat(chat_with), f"set:ask:{field}:", typed)
+    assert reply.text.startswith("✅ Saved") and "\n\n🎂 Birthdays & reminders" in reply.text
+    assert reply.callback_data() == BIRTHDAY_BUTTONS  # back where the owner came from
+    assert getattr(await stored_rules(sessions, settings), field) == value
+    assert await rule_changes(sessions) == [{"field": field, "before": before, "after": value}]
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "confirmed", "line"),
+    [
+        ("en", "۸", "✅ Saved: Greeting hour changed from 10:00 to 08:00.", "• Sent at 08:00, shop time"),
+        ("fa", "۲۱", "✅ ذخیره شد: ساعت تبریک تولد از ۱۰:۰۰ به ۲۱:۰۰ تغییر کرد.", "ساعت ارسال تبریک: ۲۱:۰۰"),
+    ],
+)
+async def test_a_new_hour_is_confirmed_as_a_time_of_day(
+    chat_with: MakeChat, language: str, typed: str, confirmed: str, line: str
+) -> None:
+    reply = await change(owner_chat(chat_with, language), "set:ask:birthday_hour:", typed)
+    assert reply.text.startswith(confirmed) and line in reply.text
+
+
+async def test_a_refused_hour_is_explained_and_asked_for_again(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings
+) -> None:
+    owner = owner_chat(chat_with)
+    refused = await change(owner, "set:ask:birthday_hour:", "24")
+    assert "Greeting hour must be from 0 to 23. Nothing was changed; please send another value." in refused.text
+    assert await stored_setting(sessions) is None and await rule_changes(sessions) == []
+    [saved] = await owner.say("۲۳")
+    assert saved.text.startswith("✅ Saved: Greeting hour changed from 10:00 to 23:00.")
+    assert (await stored_rules(sessions, settings)).birthday_hour == 23
+
+
+async def test_a_refused_hour_is_explained_in_persian(chat_with: MakeChat, sessions: Sessions) -> None:
+    reply = await change(owner_chat(chat_with, "fa"), "set:ask:birthday_hour:", "۲۴")
+    assert "ساعت تبریک تولد باید بین ۰ تا ۲۳ باشد" in reply.text
+    assert await stored_setting(sessions) is None
+
+
+async def test_no_reminder_and_no_birthday_points_read_as_off_and_none(chat_with: MakeChat) -> None:
+    owner = owner_chat(chat_with)
+    reminder = await change(owner, "set:ask:expiry_reminder_days:", "0")
+    assert reminder.text.startswith("✅ Saved: Expiry reminder (days) changed from 7 days before to Off.")
+    assert "• Reminder before points expire: Off" in reminder.text
+    points = await change(owner, "set:ask:birthday_points:", "0")
+    assert points.text.startswith("✅ Saved: Birthday points changed from 100 to No points.")
+    assert "• Birthday points: No points" in points.text
+    [prompt, _] = await owner.press("set:ask:expiry_reminder_days:")
+    assert "Now: Off" in prompt.text
+
+
+async def test_the_greeting_is_switched_with_two_buttons_the_current_one_ticked(chat_with: MakeChat) -> None:
+    [question, _] = await owner_chat(chat_with).press("set:choose:birthday_greetings:")
+    assert question.name == "EditMessageText" and "Now: On" in question.text
+    assert question.buttons() == ["✅ On", "Off", "↩️ Back to birthdays & reminders"]
+    assert question.callback_data() == ["setc:birthday_greetings:on", "setc:birthday_greetings:off", "set:birthdays::"]
+
+
+async def test_greetings_turned_off_and_on_are_stored_audited_and_confirmed(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings
+) -> None:
+    owner = owner_chat(chat_with)
+    [section, _] = await owner.press("setc:birthday_greetings:off")
+    assert section.text.startswith("✅ Saved: Birthday greeting changed from On to Off.\n\n🎂 Birthdays & reminders")
+    assert "• Birthday greeting: Off" in section.text and section.callback_data() == BIRTHDAY_BUTTONS
+    assert (await stored_rules(sessions, settings)).birthday_greetings is False
+    [question, _] = await owner.press("set:choose:birthday_greetings:")
+    assert question.buttons()[:2] == ["On", "✅ Off"]
+    await owner.press("setc:birthday_greetings:on")
+    assert (await stored_rules(sessions, settings)).birthday_greetings is True
+    assert await rule_changes(sessions) == [
+        {"field": "birthday_greetings", "before": True, "after": False},
+        {"field": "birthday_greetings", "before": False, "after": True},
+    ]
+
+
+async def test_a_birthday_voucher_is_chosen_among_the_active_rewards_and_can_be_removed(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings
+) -> None:
+    coffee, _ = await rewards(sessions)
+    owner = owner_chat(chat_with)
+    [question, _] = await owner.press("set:choose:birthday_reward_id:")
+    assert "Now: No voucher" in question.text
+    assert question.buttons() == ["Coffee", "✅ No voucher", "↩️ Back to birthdays & reminders"]
+    [section, _] = await owner.press(f"setc:birthday_reward_id:{coffee.id}")
+    assert section.text.startswith("✅ Saved: Birthday voucher changed from No voucher to Coffee.")
+    assert "• Birthday voucher: Coffee" in section.text and section.callback_data() == BIRTHDAY_BUTTONS
+    assert (await stored_rules(sessions, settings)).birthday_reward_id == coffee.id
+    [section, _] = await owner.press("setc:birthday_reward_id:none")
+    assert "• Birthday voucher: No voucher" in section.text
+    assert (await stored_rules(sessions, settings)).birthday_reward_id is None
+    assert await rule_changes(sessions) == [
+        {"field": "birthday_reward_id", "before": None, "after": coffee.id},
+        {"field": "birthday_reward_id", "before": coffee.id, "after": None},
+    ]
+
+
+async def test_every_birthday_change_is_in_force_together(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings
+) -> None:
+    coffee, _ = await rewards(sessions)
+    owner = owner_chat(chat_with)
+    await change(owner, "set:ask:birthday_hour:", "۹")
+    await owner.press("setc:birthday_greetings:off")
+    await change(owner, "set:ask:birthday_points:", "50")
+    await change(owner, "set:ask:birthday_expiry_days:", "14")
+    await owner.press(f"setc:birthday_reward_id:{coffee.id}")
+    await change(owner, "set:ask:expiry_reminder_days:", "0")
+    saved = await stored_rules(sessions, settings)
+    assert (saved.birthday_hour, saved.birthday_greetings, saved.birthday_points) == (9, False, 50)
+    assert (saved.birthday_expiry_days, saved.birthday_reward_id, saved.expiry_reminder_days) == (14, coffee.id, 0)
+    assert [details["field"] for details in await rule_changes(sessions)] == [
+        "birthday_hour",
+        "birthday_greetings",
+        "birthday_points",
+        "birthday_expiry_days",
+        "birthday_reward_id",
+        "expiry_reminder_days",
+    ]
+    [section, _] = await owner.press("set:birthdays::")
+    for line in ("Sent at 09:00", "greeting: Off", "points: 50", "after 14 days", "voucher: Coffee", "expire: Off"):
+        assert line in section.text
+
+
+async def test_cancel_at_a_birthday_prompt_shows_the_birthday_section(chat_with: MakeChat, sessions: Sessions) -> None:
+    owner = owner_chat(chat_with)
+    await owner.press("set:ask:birthday_hour:")
+    [section, toast] = await owner.press("set:cancel::")
+    assert section.text.startswith("🎂 Birthdays & reminders") and toast.text == "Cancelled. Nothing was changed."
+    assert await stored_setting(sessions) is None
+
+
+async def test_customers_and_other_staff_cannot_open_or_change_the_birthday_rules(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await hire(sessions, MANAGER, Role.MANAGER)
+    chat, _ = await customer(chat_with, sessions, MANAGER, "09351112233")
+    stale = texts(await chat.press("nothing"))
+    for button in ("set:birthdays::", "set:ask:birthday_hour:", "setc:birthday_greetings:off"):
         assert texts(await chat.press(button)) == stale
     assert await stored_setting(sessions) is None and await audit_log(sessions) == []

@@ -10,23 +10,23 @@ Give / Cancel. The worth steps are the catalog's (`handlers.catalog.worth_steps`
 message's first line. Give issues the vouchers through `loyalty.gifts.give` under the callback's update id; a
 second press finds nothing waiting.
 
-Members are then told: one member at once; an audience by `deliver`, a background task paced under the
-messenger's broadcast limit. INTERIM: `deliver` is the stand-in until the broadcast outbox (issue #6) replaces
-it; it does not survive a restart (the vouchers are issued all the same, and members see them in their list).
+Members are then told: one member at once; an audience through the broadcast outbox (`enqueue_messages`): one
+message per reachable member (the rule of campaign audiences), in the member's language, enqueued a page of
+vouchers per short transaction under a key per gift and member, so a repeat adds nothing. The bot's broadcast
+sender (`scheduler.sender`) sends them paced, across restarts, and holds them through the night's quiet hours;
+the staff member hears how many members will be told. Members left out have their voucher all the same.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -35,7 +35,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.catalog import (
     Data,
@@ -53,7 +53,7 @@ from handlers.counter import problem
 from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole
 from handlers.replies import language, number, tier_name
 from handlers.staff import show
-from loyalty import gifts, members, rules
+from loyalty import campaigns, gifts, members, rules
 from loyalty.calendar import format_date
 from loyalty.codes import grouped
 from loyalty.errors import InvalidReward, LoyaltyError, UnknownMember
@@ -62,7 +62,8 @@ from loyalty.numerals import local_digits
 from loyalty.rewards import DESCRIPTION_LENGTH, NAME_LENGTH
 from loyalty.staff import Role
 from loyalty.vouchers import VoucherInfo
-from storage.database import session_factory
+from scheduler.outbox import Outgoing, enqueue
+from storage.database import write_transaction
 from storage.models import Member
 
 logger = logging.getLogger(__name__)
@@ -178,107 +179,54 @@ def voucher_text(message: str, voucher: VoucherInfo, zone: ZoneInfo) -> str:
     )
 
 
-# INTERIM sender: telling an audience from a background task, until the broadcast outbox (issue #6) replaces
-# this section. Small on purpose: paced, one page of members read at a time, no retry after a restart.
-
-PACE = 1 / 20  # seconds between two messages of a delivery: at most 20 a second
-DELIVERIES: set[asyncio.Task[None]] = set()  # running deliveries, kept from the garbage collector (and for tests)
-
-
-async def send(bot: Bot, chat_id: int, text: str) -> bool:
-    """Send one message, waiting out a flood limit; False when the member cannot be reached."""
-    while True:
-        try:
-            await bot.send_message(chat_id, text)
-            return True
-        except TelegramRetryAfter as error:
-            await asyncio.sleep(error.retry_after)
-        except TelegramForbiddenError:  # blocked the bot
-            return False
-        except TelegramBadRequest as error:
-            if "chat not found" not in error.message.lower():
-                logger.info("could not send to %s: %s", chat_id, error)
-            return False
-        except TelegramAPIError as error:
-            logger.info("could not send to %s: %s", chat_id, error)
-            return False
-
-
 async def tell(bot: Bot, i18n: I18n, member: Member, text_of: Callable[[], str]) -> bool:
-    """Send the member a text written in their language; False if they are not on the bot or cannot be reached."""
+    """Send one member a text written in their language, at once; False if they are not on the bot or unreachable."""
     if member.telegram_id is None:
         return False
     with i18n.use_locale(member.language):
         text = text_of()
-    return await send(bot, member.telegram_id, text)
+    try:
+        await bot.send_message(member.telegram_id, text)
+    except TelegramAPIError as error:  # blocked the bot, chat gone, flood limit…: the voucher is theirs all the same
+        logger.info("could not tell member %s of their gift: %s", member.id, error)
+        return False
+    return True
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """A gift's message to its audience, and who asked for it (to hear how many were reached)."""
+async def enqueue_messages(
+    session: AsyncSession,
+    i18n: I18n,
+    gift_id: int,
+    message: str,
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    page: int = gifts.BATCH,
+) -> int:
+    """Put in the outbox the message telling each reachable member of the gift; how many members it tells.
 
-    gift_id: int
-    message: str
-    staff_id: int
-    staff_language: str
-    zone: ZoneInfo
-    now: datetime
-
-
-async def deliver(delivery: Delivery, bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Tell each member of the gift, page by page, paced; then tell the staff member how many were reached.
-
-    Members not on the bot, who said no to news, or who sent /stop are passed over; so, silently, is anyone
-    who blocked the bot or whose chat is gone. A session is open only while a page is read.
+    Page by page through the gift's vouchers, a short write transaction each; each member's text is written in
+    their language. A member already in the outbox for this gift (a repeat, a retry after a crash) is skipped.
     """
-    delivered = total = after = 0
-    with i18n.context():
-        while True:
-            async with sessions() as session:
-                page = await gifts.gift_vouchers(session, delivery.gift_id, delivery.now, after=after)
-                reachable = await wanting_news(session, [voucher.member_id for voucher in page])
-            if not page:
-                break
-            for voucher in page:
-                total += 1
-                member = reachable.get(voucher.member_id)
-                if member is not None:
-                    delivered += await tell(
-                        bot, i18n, member, partial(voucher_text, delivery.message, voucher, delivery.zone)
-                    )
-                    await asyncio.sleep(PACE)
-            after = page[-1].member_id
-        with i18n.use_locale(delivery.staff_language):
-            report = _("gifts.delivered").format(delivered=number(delivered), total=number(total))
-        await send(bot, delivery.staff_id, report)
-
-
-async def wanting_news(session: AsyncSession, member_ids: list[int]) -> dict[int, Member]:
-    """The members among `member_ids` who are on the bot and still take news."""
-    found = await session.scalars(
-        select(Member).where(
-            Member.id.in_(member_ids),
-            Member.telegram_id.is_not(None),
-            Member.news_consent.is_(True),
-            Member.stopped.is_(False),
-        )
-    )
-    return {member.id: member for member in found}
-
-
-def start_delivery(delivery: Delivery, bot: Bot, i18n: I18n, session: AsyncSession) -> asyncio.Task[None]:
-    """Run `deliver` in the background on sessions of its own; the task is kept in DELIVERIES until it ends."""
-    task = asyncio.create_task(deliver(delivery, bot, i18n, session_factory(session.bind)))
-    DELIVERIES.add(task)
-    task.add_done_callback(finished)
-    return task
-
-
-def finished(task: asyncio.Task[None]) -> None:
-    """Forget an ended delivery, logging it if it failed."""
-    DELIVERIES.discard(task)
-    if not task.cancelled() and task.exception() is not None:
-        logger.error("gift delivery failed", exc_info=task.exception())
+    told = after = 0
+    while True:
+        async with write_transaction(session):
+            vouchers = await gifts.gift_vouchers(session, gift_id, now, after=after, limit=page)
+            reached = await gifts.reachable(session, [voucher.member_id for voucher in vouchers])
+            outgoing = []
+            for voucher in vouchers:
+                member = reached.get(voucher.member_id)
+                if member is None:
+                    continue
+                with i18n.use_locale(member.language):
+                    text = voucher_text(message, voucher, zone)
+                key = gifts.message_key(gift_id, member.member_id)
+                outgoing.append(Outgoing(key, gifts.KIND, member.chat_id, campaigns.Message(text), member.member_id))
+            await enqueue(session, outgoing, now)
+        told += len(outgoing)
+        if len(vouchers) < page:
+            return told
+        after = vouchers[-1].member_id
 
 
 # The wizard's ends: /gift, the member typed, Give.
@@ -328,27 +276,30 @@ async def give(
     except (UnknownMember, InvalidReward):  # the member left meanwhile; the steps check every value
         await query.answer(_("fallback.stale_button"), show_alert=True)
         return
-    if gifted.duplicate:
+    if gifted.duplicate:  # a repeat of the update: finish enqueueing what a crash may have cut short, tell no one twice
         report = _("gifts.given_before").format(count=number(gifted.issued))
+        if gifted.voucher is None:
+            await enqueue_messages(session, i18n, gifted.gift_id, data["message"], club.zone, now)
     else:
         report = _("gifts.given").format(count=number(gifted.issued))
-        delivery = Delivery(gifted.gift_id, data["message"], query.from_user.id, language(), club.zone, now)
-        report += "\n" + await announce(gifted, delivery, session, bot, i18n)
+        report += "\n" + await announce(gifted, data["message"], session, bot, i18n, club.zone, now)
     await show(query, bot, report, InlineKeyboardMarkup(inline_keyboard=[]))
     await query.answer()
 
 
-async def announce(gifted: gifts.Gifted, delivery: Delivery, session: AsyncSession, bot: Bot, i18n: I18n) -> str:
-    """Tell the members of a new gift (one member at once, an audience in the background); the staff's line on it."""
+async def announce(
+    gifted: gifts.Gifted, message: str, session: AsyncSession, bot: Bot, i18n: I18n, zone: ZoneInfo, now: datetime
+) -> str:
+    """Tell the members of a new gift (one member at once, an audience through the outbox); the staff's line on it."""
     if gifted.voucher is not None:
         member = await session.get(Member, gifted.voucher.member_id)
-        text_of = partial(voucher_text, delivery.message, gifted.voucher, delivery.zone)
+        text_of = partial(voucher_text, message, gifted.voucher, zone)
         told = member is not None and await tell(bot, i18n, member, text_of)
         return _("gifts.member_told") if told else _("gifts.member_not_told")
     if not gifted.issued:
         return _("gifts.nobody")
-    start_delivery(delivery, bot, i18n, session)
-    return _("gifts.sending")
+    told = await enqueue_messages(session, i18n, gifted.gift_id, message, zone, now)
+    return _("gifts.queued").format(count=number(told))
 
 
 def create_router() -> Router:

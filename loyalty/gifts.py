@@ -7,10 +7,15 @@ after the highest member id the gift has reached, so running the same gift again
 update, a restart after a crash) finishes it instead of giving twice; a unique (gift, member) index
 guarantees one voucher per member per gift. Members who join a tier or the club meanwhile are included
 if the batches have not passed their id.
+
+Members are told of a gift to a tier or to everyone through the broadcast outbox (`scheduler.outbox`): one
+message of kind `KIND` per reachable member (`reachable`, the rule of campaign audiences), under the key
+`message_key`, so enqueueing a gift's messages again adds nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +23,7 @@ from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit
+from loyalty.audiences import REACHABLE
 from loyalty.errors import InvalidReward, UnknownMember
 from loyalty.rewards import MAX_VALIDITY_DAYS, NAME_LENGTH
 from loyalty.vouchers import Status, VoucherInfo, Worth, info, unused_codes
@@ -25,6 +31,7 @@ from storage.database import write_transaction
 from storage.models import Gift, Member, Voucher
 
 BATCH = 1_000
+KIND = "gift"  # the outbox kind of the messages telling members of a gift
 
 
 @dataclass(frozen=True)
@@ -204,3 +211,30 @@ async def gift_vouchers(
         .limit(limit)
     )
     return [info(voucher, now) for voucher in await session.scalars(statement)]
+
+
+def message_key(gift_id: int, member_id: int) -> str:
+    """The outbox key of the message telling a member of a gift: one per member and gift, however often enqueued."""
+    return f"{KIND}:{gift_id}:{member_id}"
+
+
+@dataclass(frozen=True)
+class Reachable:
+    """A member broadcasts reach: their messenger chat and language."""
+
+    member_id: int
+    chat_id: int
+    language: str
+
+
+async def reachable(session: AsyncSession, member_ids: Collection[int]) -> dict[int, Reachable]:
+    """The members among `member_ids` that broadcasts reach, by id: the rule of campaign audiences (`REACHABLE`).
+
+    Left out: members with no messenger account, who said no to news, sent /stop, blocked the bot, or are blocked.
+    """
+    if not member_ids:
+        return {}
+    rows = await session.execute(
+        select(Member.id, Member.telegram_id, Member.language).where(Member.id.in_(list(member_ids)), *REACHABLE)
+    )
+    return {member_id: Reachable(member_id, chat_id, language) for member_id, chat_id, language in rows}

@@ -10,7 +10,8 @@
 - A row is written as sent as soon as its send returns (rows that finish together share one commit), so a crash
   repeats at most the messages that were on their way; rows a sender holds are under a lease it keeps extending
   (see `scheduler.outbox`), and rows of a sender that died are taken over when their lease runs out.
-- Quiet hours (default 22:00–09:00 shop time): campaign rows wait; other kinds, such as birthday greetings, go.
+- Quiet hours (default 22:00–09:00 shop time): campaign and gift rows wait; other kinds, such as birthday
+  greetings, go.
 - Progress: `on_progress(Progress)` for each campaign being sent, at most every `progress_every` seconds, and
   once more when it is done, so the chat side can edit one staff message in place.
 
@@ -27,13 +28,14 @@ import secrets
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import campaigns
+from loyalty import campaigns, gifts
 from loyalty.campaigns import Message, Progress, Recipient, TierNames, plain_tier
 from scheduler import outbox
 from scheduler.outbox import Claimed, Outcome
@@ -48,6 +50,7 @@ TEHRAN = ZoneInfo("Asia/Tehran")
 Send = Callable[[int, Message], Awaitable[None]]
 ProgressHook = Callable[[Progress], Awaitable[None]]
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -74,7 +77,7 @@ class QuietHours:
     start: time = time(22)
     end: time = time(9)
     zone: tzinfo = TEHRAN
-    kinds: frozenset[str] = frozenset({campaigns.KIND})
+    kinds: frozenset[str] = frozenset({campaigns.KIND, gifts.KIND})
 
     def applies(self, moment: datetime) -> bool:
         """True if `moment` falls in the quiet hours, shop time."""
@@ -218,18 +221,25 @@ class Sender:
         self._finished: set[int] = set()  # campaigns done and not yet reported
         self._reported_at = -math.inf
         self._reporter: asyncio.Task[None] | None = None
+        self._database_work: set[asyncio.Future[object]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send for as long as the bot runs: start campaigns whose time came, drain, look again every `poll` s."""
-        while not stop.is_set():
-            try:
-                async with self.sessions() as session:
-                    await campaigns.start_due(session, self.clock())
-                await self.drain()
-            except Exception:
-                logger.exception("the broadcast sender failed; trying again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.config.poll)
+        try:
+            while not stop.is_set():
+                try:
+                    await self._shielded(self._start_due())
+                    await self.drain()
+                except Exception:
+                    logger.exception("the broadcast sender failed; trying again")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.config.poll)
+        finally:
+            await self._database_done()
+
+    async def _start_due(self) -> None:
+        async with self.sessions() as session:
+            await campaigns.start_due(session, self.clock())
 
     async def drain(self) -> Report:
         """Send every row due now, then return what was done (rows waiting for a retry or for quiet hours stay)."""
@@ -240,8 +250,8 @@ class Sender:
         try:
             slots = asyncio.Semaphore(self.config.in_flight)
             async with asyncio.TaskGroup() as sending:
-                while batch := await self._claim():
-                    for row, message in await self._prepare(batch):
+                while batch := await self._shielded(self._claim()):
+                    for row, message in await self._shielded(self._prepare(batch)):
                         await slots.acquire()
                         task = sending.create_task(self._deliver(row, message))
                         task.add_done_callback(lambda _: slots.release())
@@ -252,6 +262,7 @@ class Sender:
             for helper in helpers:
                 helper.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
+            await self._database_done()
         self.report.seconds = self._now() - began
         return self.report
 
@@ -331,7 +342,7 @@ class Sender:
             self._wake.clear()
             finished, self._written = self._written, []
             try:
-                await self._write([outcome for outcome, _ in finished])
+                await self._shielded(self._write([outcome for outcome, _ in finished]))
             except Exception as error:
                 for _, future in finished:
                     future.set_exception(error)
@@ -357,8 +368,11 @@ class Sender:
             await asyncio.sleep(self.config.lease / 3)
             if self._held:
                 until = self.clock() + timedelta(seconds=self.config.lease)
-                async with self.sessions() as session:
-                    await outbox.extend(session, set(self._held), self.token, until)
+                await self._shielded(self._extend(set(self._held), until))
+
+    async def _extend(self, ids: set[int], until: datetime) -> None:
+        async with self.sessions() as session:
+            await outbox.extend(session, ids, self.token, until)
 
     def _progress(self, touched: set[int], finished: Collection[int]) -> None:
         """Have the campaigns just done reported at once, the others at most every `progress_every` seconds."""
@@ -381,14 +395,30 @@ class Sender:
                 campaign_ids, self._finished = self._finished, set()
                 self._touched -= campaign_ids
             try:
-                async with self.sessions() as session:
-                    states = [await campaigns.progress(session, id_, self.clock()) for id_ in sorted(campaign_ids)]
+                states = await self._shielded(self._progress_of(campaign_ids))
                 if periodic:
                     self._reported_at = self._now()
                 for state in states:
                     await self.on_progress(state)
             except Exception:
                 logger.exception("reporting the progress of campaigns %s failed", sorted(campaign_ids))
+
+    async def _progress_of(self, campaign_ids: Collection[int]) -> list[Progress]:
+        async with self.sessions() as session:
+            return [await campaigns.progress(session, id_, self.clock()) for id_ in sorted(campaign_ids)]
+
+    async def _shielded(self, work: Awaitable[T]) -> T:
+        """Await database work that runs to its end even if the sender is cancelled meanwhile: a cancel landing
+        inside a transaction could leave its connection holding locks (on SQLite, the whole database)."""
+        task = asyncio.ensure_future(work)
+        self._database_work.add(task)
+        task.add_done_callback(self._database_work.discard)
+        return await asyncio.shield(task)
+
+    async def _database_done(self) -> None:
+        """Wait for database work still under way (after a cancel), whatever its outcome."""
+        while self._database_work:
+            await asyncio.gather(*self._database_work, return_exceptions=True)
 
     @staticmethod
     def _now() -> float:

@@ -1,23 +1,33 @@
-"""/gift through the real dispatcher: managers give vouchers to a member, a tier or everyone, and members are told."""
+"""/gift through the real dispatcher: managers give vouchers to a member, a tier or everyone, and members are told.
+
+One member hears at once; an audience's messages go through the broadcast outbox, drained here by a real sender.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.methods import SendMessage, TelegramMethod
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.i18n import create_i18n
 from handlers import gifts
+from loyalty import gifts as loyalty_gifts
+from loyalty.campaigns import Message
 from loyalty.staff import Role
 from loyalty.voucher_codes import display
-from storage.models import Gift, LedgerEntry, Member, Voucher
+from loyalty.vouchers import Kind, Worth
+from scheduler.sender import Report, Sender, SenderConfig, telegram_send
+from storage.models import Gift, LedgerEntry, Member, OutboxMessage, OutboxState, Voucher
+from tests import updates
 from tests.chat import Chat, Reply
+from tests.factories import NOW
 from tests.stub_bot import TOKEN, RecordingSession
 from tests.test_catalog_chat import walk
 from tests.test_counter import count, customer, hire, to
@@ -27,8 +37,9 @@ MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
 Stubbed = tuple[Bot, "UnreachableSession"]
 OWNER, MANAGER, CASHIER = 1, 3, 7
-SARA, REZA, NIMA, BLOCKED, GONE = 42, 43, 44, 45, 46
+SARA, REZA, NIMA, BLOCKED, GONE, STOPPED, LOST = 42, 43, 44, 45, 46, 47, 48
 CONFIRM = "wiz:gift:confirm::"
+ZONE = ZoneInfo("Asia/Tehran")
 STALE = "This button is no longer active. Please use the menu."
 
 
@@ -52,12 +63,6 @@ def stubbed() -> tuple[Bot, UnreachableSession]:
     """The bot of these tests: one member has blocked it, another's chat is gone."""
     session = UnreachableSession()
     return Bot(TOKEN, session=session), session
-
-
-@pytest.fixture(autouse=True)
-def no_pause(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Deliveries run without pacing in tests."""
-    monkeypatch.setattr(gifts, "PACE", 0)
 
 
 def choose(step: str, value: str) -> str:
@@ -101,13 +106,33 @@ async def vouchers(sessions: Sessions) -> list[Voucher]:
         return list((await session.scalars(select(Voucher).order_by(Voucher.member_id))).all())
 
 
-async def give(chat: Chat) -> tuple[list[Reply], list[Reply]]:
-    """Press Give: the manager's view and toast, and (once the background delivery ends) the messages it sent."""
-    start = len(chat.session.requests)
+async def outbox(sessions: Sessions) -> list[OutboxMessage]:
+    async with sessions() as session:
+        return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.member_id))).all())
+
+
+async def give(chat: Chat) -> list[Reply]:
+    """Press Give: the manager's view and toast; no member is messaged at once (an audience's go through the outbox)."""
     replies = await chat.press(CONFIRM)
-    await asyncio.gather(*gifts.DELIVERIES)
-    sent = [Reply(method) for method in chat.session.requests[start:] if isinstance(method, SendMessage)]
-    return [reply for reply in replies if not isinstance(reply.method, SendMessage)], sent
+    assert [reply.method.chat_id for reply in replies if isinstance(reply.method, SendMessage)] == []
+    return replies
+
+
+async def drain(sessions: Sessions, stubbed: Stubbed) -> tuple[Report, list[Reply]]:
+    """Send what the outbox holds with a real sender, unpaced and with no quiet hours: its report and the messages."""
+    bot, recorder = stubbed
+    start = len(recorder.requests)
+    sender = Sender(
+        sessions, telegram_send(bot), SenderConfig(rate=1000, chat_interval=0, quiet=None), clock=lambda: NOW
+    )
+    report = await sender.drain()
+    return report, [Reply(method) for method in recorder.requests[start:] if isinstance(method, SendMessage)]
+
+
+async def unreachable_members(sessions: Sessions) -> list[int]:
+    async with sessions() as session:
+        found = await session.scalars(select(Member.telegram_id).where(Member.unreachable).order_by(Member.telegram_id))
+        return [chat_id for chat_id in found.all() if chat_id is not None]
 
 
 async def test_a_member_gets_a_gift_by_code_with_its_voucher_code_and_no_points_spent(
@@ -137,7 +162,7 @@ async def test_a_member_gets_a_gift_by_code_with_its_voucher_code_and_no_points_
     assert await count(sessions, LedgerEntry) == 1  # Sara's welcome bonus only
     [(action, actor, details)] = await audit_log(sessions)
     assert (action, actor, details["audience"]) == ("voucher.gift", MANAGER, "member")
-    assert not gifts.DELIVERIES  # nothing runs in the background for one member
+    assert await outbox(sessions) == []  # one member is told at once, not through the outbox
 
 
 async def test_a_mistyped_or_unknown_member_is_explained_and_asked_again(
@@ -154,30 +179,81 @@ async def test_a_mistyped_or_unknown_member_is_explained_and_asked_again(
     assert "What does the voucher give?" in kind.text
 
 
-async def test_a_gift_to_a_tier_issues_only_to_its_members(
+async def a_bronze_tier(chat_with: MakeChat, sessions: Sessions, stubbed: Stubbed) -> dict[int, Member]:
+    """The five members of `gift_to_all`, Sara reading English; in bronze also one who sent /stop, one the sender
+    found unreachable, and an imported member who is not on the bot."""
+    people = await gift_to_all(chat_with, sessions, stubbed)
+    people |= await members_of(
+        chat_with, sessions, (STOPPED, "09121234572", "bronze", True), (LOST, "09121234573", "bronze", True)
+    )
+    async with sessions() as session:
+        await session.execute(update(Member).where(Member.telegram_id == SARA).values(language="en"))
+        await session.execute(update(Member).where(Member.telegram_id == STOPPED).values(stopped=True))
+        await session.execute(update(Member).where(Member.telegram_id == LOST).values(unreachable=True))
+        session.add(
+            Member(
+                phone="+989121234599",
+                code="00000000",
+                first_name="Old",
+                language="fa",
+                news_consent=True,
+                tier="bronze",
+            )
+        )
+        await session.commit()
+    return people
+
+
+async def test_a_gift_to_a_tier_is_queued_for_its_reachable_members_and_sent_once(
     chat_with: MakeChat, sessions: Sessions, stubbed: Stubbed
 ) -> None:
-    people = await gift_to_all(chat_with, sessions, stubbed)
+    people = await a_bronze_tier(chat_with, sessions, stubbed)
     manager = await manager_chat(chat_with, sessions)
     await manager.say("/gift")
     [tiers, _] = await manager.press(choose("audience", "tier"))
     assert tiers.buttons() == ["Bronze", "Silver", "Gold", "✖️ Cancel"]
-    await walk(manager, choose("tier", "silver"), choose("kind", "percent"), "10", "20000", "14")
-    [summary] = await manager.say("Thank you, Silver members")
-    assert "To: members of Silver" in summary.text and "Members reached: 2" in summary.text
+    await walk(manager, choose("tier", "bronze"), choose("kind", "percent"), "10", "20000", "14")
+    [summary] = await manager.say("Thank you, Bronze members")
+    assert "To: members of Bronze" in summary.text and "Members reached: 6" in summary.text
     assert "Gives: 10% off, up to 20,000" in summary.text
-    [report, _], sent = await give(manager)
-    assert "Vouchers issued: 2" in report.text and "I will tell you when it is done" in report.text
-    assert [voucher.member_id for voucher in await vouchers(sessions)] == [people[REZA].id, people[NIMA].id]
-    assert [reply.method.chat_id for reply in sent] == [REZA, MANAGER]  # Nima takes no news
-    assert sent[0].text.startswith("Thank you, Silver members\n\n🎟")
-    assert "reached 1 of 2 members" in sent[1].text
+    [report, _] = await give(manager)
+    assert "Vouchers issued: 6" in report.text and "Members to receive the message: 3." in report.text
+    assert "quiet hours" in report.text
+    async with sessions() as session:
+        gift_id = await session.scalar(select(Gift.id))
+    issued = {voucher.member_id: voucher for voucher in await vouchers(sessions)}
+    assert len(issued) == 6 and people[REZA].id not in issued and people[NIMA].id not in issued  # silver
+    rows = await outbox(sessions)  # Nima is silver; /stop, unreachable and not on the bot are left out
+    told = [people[who].id for who in (SARA, BLOCKED, GONE)]
+    assert [row.member_id for row in rows] == told
+    assert [row.key for row in rows] == [f"gift:{gift_id}:{member_id}" for member_id in told]
+    assert [(row.kind, row.state, row.campaign_id) for row in rows] == [("gift", OutboxState.PENDING, None)] * 3
+    assert [row.chat_id for row in rows] == [SARA, BLOCKED, GONE]
+    texts = {row.chat_id: Message.from_json(row.payload or "").text for row in rows}
+    assert texts[SARA].startswith("Thank you, Bronze members\n\n🎟 Thank you, Bronze members: 10% off, up to 20,000")
+    assert "Valid until" in texts[SARA]  # Sara reads English, the others Persian
+    for who in (SARA, BLOCKED, GONE):
+        assert display(issued[people[who].id].code) in texts[who]
+    assert "۱۰٪ تخفیف" in texts[BLOCKED] and "معتبر تا" in texts[BLOCKED] and "معتبر تا" in texts[GONE]
+
+    done, sent = await drain(sessions, stubbed)
+    assert (done.sent, done.blocked, done.failed, done.retried) == (1, 2, 0, 0)
+    assert sorted((reply.method.chat_id, reply.text) for reply in sent) == [
+        (SARA, texts[SARA]),
+        (BLOCKED, texts[BLOCKED]),
+        (GONE, texts[GONE]),
+    ]
+    rows = await outbox(sessions)
+    assert [row.state for row in rows] == [OutboxState.SENT, OutboxState.BLOCKED, OutboxState.BLOCKED]
+    assert await unreachable_members(sessions) == [BLOCKED, GONE, LOST]
+    again, resent = await drain(sessions, stubbed)
+    assert again.sent + again.blocked == 0 and resent == []  # each message went once
 
 
-async def test_a_gift_to_everyone_issues_to_every_member_and_reports_the_delivery(
+async def test_a_gift_to_everyone_is_queued_for_everyone_reachable(
     chat_with: MakeChat, sessions: Sessions, stubbed: Stubbed
 ) -> None:
-    await gift_to_all(chat_with, sessions, stubbed)
+    people = await gift_to_all(chat_with, sessions, stubbed)
     async with sessions() as session:  # Reza sent /stop; an imported member is not on the bot
         await session.execute(update(Member).where(Member.telegram_id == REZA).values(stopped=True))
         session.add(Member(phone="+989121234599", code="00000000", first_name="Old", language="fa", news_consent=True))
@@ -186,12 +262,73 @@ async def test_a_gift_to_everyone_issues_to_every_member_and_reports_the_deliver
     await walk(manager, "/gift", choose("audience", "all"), choose("kind", "item"), "7")
     [summary] = await manager.say("A free cake for everyone")
     assert "To: all members" in summary.text and "Members reached: 6" in summary.text
-    [report, _], sent = await give(manager)
-    assert "Vouchers issued: 6" in report.text
+    [report, _] = await give(manager)
+    assert "Vouchers issued: 6" in report.text and "Members to receive the message: 3." in report.text
     assert len(await vouchers(sessions)) == 6
-    assert [reply.method.chat_id for reply in sent] == [SARA, BLOCKED, GONE, MANAGER]
-    assert "🎟 A free cake for everyone: یک کالای رایگان" in sent[0].text
-    assert sent[-1].text.startswith("📬 The gift message reached 1 of 6 members.")
+    rows = await outbox(sessions)  # Nima takes no news
+    assert [row.member_id for row in rows] == [people[who].id for who in (SARA, BLOCKED, GONE)]
+    done, sent = await drain(sessions, stubbed)
+    assert (done.sent, done.blocked) == (1, 2)
+    assert sorted(reply.method.chat_id for reply in sent) == [SARA, BLOCKED, GONE]
+    [to_sara] = [reply for reply in sent if reply.method.chat_id == SARA]
+    assert "🎟 A free cake for everyone: یک کالای رایگان" in to_sara.text
+
+
+async def test_a_repeat_of_the_give_update_adds_no_message_and_finishes_what_a_crash_cut_short(
+    chat_with: MakeChat, sessions: Sessions, stubbed: Stubbed
+) -> None:
+    people = await gift_to_all(chat_with, sessions, stubbed)
+    manager = await manager_chat(chat_with, sessions)
+    message = {"message_id": 1, "date": 0, "chat": {"id": MANAGER, "type": "private"}, "text": "menu"}
+    pressed = updates.callback_update(manager.user, CONFIRM, message)  # one update, delivered again below
+    await walk(manager, "/gift", choose("audience", "all"), choose("kind", "item"), "7", "Cake!")
+    await manager.feed(pressed)
+    first = await outbox(sessions)
+    assert [row.chat_id for row in first] == [SARA, REZA, BLOCKED, GONE]
+    done, _ = await drain(sessions, stubbed)
+    assert done.sent == 2
+    async with sessions() as session:  # as if the bot had stopped before Reza's row was written
+        await session.execute(delete(OutboxMessage).where(OutboxMessage.member_id == people[REZA].id))
+        await session.commit()
+    await walk(manager, "/gift", choose("audience", "all"), choose("kind", "item"), "7", "Cake!")
+    [repeat] = [reply for reply in await manager.feed(pressed) if reply.name == "EditMessageText"]
+    assert "This gift was given before. Vouchers issued: 5." in repeat.text
+    assert await count(sessions, Gift) == 1 and len(await vouchers(sessions)) == 5
+    rows = await outbox(sessions)
+    assert [(row.key, row.chat_id) for row in rows] == [(row.key, row.chat_id) for row in first]
+    assert [row.state for row in rows] == [
+        OutboxState.SENT,
+        OutboxState.PENDING,
+        OutboxState.BLOCKED,
+        OutboxState.BLOCKED,
+    ]
+    done, sent = await drain(sessions, stubbed)
+    assert done.sent == 1 and [reply.method.chat_id for reply in sent] == [REZA]  # Sara is not told twice
+
+
+async def test_the_messages_are_enqueued_page_by_page_and_once(
+    chat_with: MakeChat, sessions: Sessions, stubbed: Stubbed
+) -> None:
+    people = await gift_to_all(chat_with, sessions, stubbed)
+    async with sessions() as session:
+        gifted = await loyalty_gifts.give(
+            session,
+            loyalty_gifts.GiftDraft("Cake", Worth(Kind.ITEM), 7),
+            loyalty_gifts.Audience(),
+            actor_id=MANAGER,
+            update_id=1,
+            now=NOW,
+            batch=2,
+        )
+    i18n = create_i18n("fa")
+    with i18n.context():
+        async with sessions() as session:
+            told = await gifts.enqueue_messages(session, i18n, gifted.gift_id, "Cake!", ZONE, NOW, page=2)
+        rows = await outbox(sessions)
+        assert told == 4 and [row.member_id for row in rows] == [people[who].id for who in (SARA, REZA, BLOCKED, GONE)]
+        async with sessions() as session:  # again: every member is in the outbox already
+            assert await gifts.enqueue_messages(session, i18n, gifted.gift_id, "Cake!", ZONE, NOW, page=3) == 4
+        assert [(row.id, row.key) for row in await outbox(sessions)] == [(row.id, row.key) for row in rows]
 
 
 async def test_confirm_pressed_twice_gives_once(chat_with: MakeChat, sessions: Sessions, stubbed: Stubbed) -> None:
@@ -200,8 +337,8 @@ async def test_confirm_pressed_twice_gives_once(chat_with: MakeChat, sessions: S
     await walk(manager, "/gift", choose("audience", "all"), choose("kind", "item"), "7", "Cake!", CONFIRM)
     [stale] = [reply for reply in await manager.press(CONFIRM) if reply.name == "AnswerCallbackQuery"]
     assert stale.text == STALE
-    await asyncio.gather(*gifts.DELIVERIES)
     assert await count(sessions, Gift) == 1 and len(await vouchers(sessions)) == 5
+    assert len(await outbox(sessions)) == 4
 
 
 async def test_cancel_gives_nothing(chat_with: MakeChat, sessions: Sessions, stubbed: Stubbed) -> None:
@@ -240,9 +377,8 @@ async def test_a_persian_manager_gives_in_persian(chat_with: MakeChat, sessions:
     await walk(manager, "/gift", choose("audience", "tier"), choose("tier", "gold"), choose("kind", "fixed"), "۱۰۰۰۰۰")
     [summary] = await walk(manager, "۶۰", "هدیهٔ ویژهٔ اعضای طلایی")
     assert "به: اعضای سطح طلایی" in summary.text and "تعداد اعضا: ۱" in summary.text and "۱۰۰٬۰۰۰ تخفیف" in summary.text
-    [report, _], sent = await give(manager)
-    assert "تعداد بن‌های صادرشده: ۱" in report.text
-    assert "به ۱ نفر از ۱ عضو رسید" in sent[-1].text
+    [report, _] = await give(manager)
+    assert "تعداد بن‌های صادرشده: ۱" in report.text and "پیام برای ۱ عضو فرستاده می‌شود" in report.text
 
 
 async def test_customers_and_cashiers_get_the_unknown_command_answer(chat_with: MakeChat, sessions: Sessions) -> None:

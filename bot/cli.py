@@ -1,4 +1,4 @@
-"""The `loyalty-bot` command: run, migrate, version."""
+"""The `loyalty-bot` command: run, scheduler, migrate, version."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="apply migrations and run the bot with long polling")
+    commands.add_parser("scheduler", help="run only the daily jobs and the broadcast sender (no polling)")
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("version", help="print the version")
     return parser.parse_args(argv)
@@ -30,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"loyalty-bot {__version__}")
         return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from bot.app import migrate, run_polling  # imported here so `version` and `--help` stay instant
+    from bot.app import migrate, run_polling, run_scheduler  # imported here so `version` and `--help` stay instant
 
     try:
         settings = load_settings(args.env_file)
@@ -39,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("Database is up to date.")
         else:
             settings.require_token()
-            asyncio.run(run_polling(settings))
+            asyncio.run(run_polling(settings) if args.command == "run" else run_scheduler(settings))
     except SettingsError as error:
         print(f"loyalty-bot: {error}", file=sys.stderr)
         return 2

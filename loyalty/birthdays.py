@@ -6,18 +6,31 @@ keeping it in its own month and year (see `loyalty.occasions`).
 
 Selecting today's birthdays needs a column beside `Member.birthday` (a Gregorian date, from which the
 Jalali month and day cannot be read in SQL): `birthday_md`, an indexed small integer, month * 100 + day in
-the member's own calendar, filled with `birthday_md()` wherever a birthday is stored. Then::
+the member's own calendar, filled with `birthday_md()` wherever a birthday is stored; `born_today` is the
+condition on it, and `celebrants` the members to greet today.
 
-    keys = birthday_keys(today)
-    or_(*(and_(Member.birthday_calendar == calendar, Member.birthday_md.in_(days)) for calendar, days in keys.items()))
+The gift (`give_gift`): the owner's points, with their own expiry, under the greeting's once-a-year key, and
+optionally a free voucher from the catalog. Greeting and gift go together, once per member and year: the
+daily job (`scheduler.jobs`) gives them in the same transaction that enqueues the greeting under that key.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loyalty import ledger
 from loyalty.calendar import GREGORIAN, JALALI
 from loyalty.occasions import LEAP_DAYS, in_calendar, recurs_on
+from loyalty.rewards import free_voucher
+from loyalty.rules import Rules
+from storage import repositories
+from storage.models import Member, Voucher
+
+REASON = "birthday"  # the ledger reason of birthday points
 
 
 def celebrated_on(birthday: date, calendar: str, year: int) -> date:
@@ -65,3 +78,67 @@ def age_on(today: date, birthday: date) -> int:
     Someone born on 29 February completes a year on 1 March in common years, though greeted on 28 February.
     """
     return today.year - birthday.year - ((today.month, today.day) < (birthday.month, birthday.day))
+
+
+GREETED: tuple[ColumnElement[bool], ...] = (  # whom a greeting or a reminder reaches (no news consent asked)
+    Member.joined_at.is_not(None),
+    Member.telegram_id.is_not(None),
+    Member.stopped.is_(False),
+    Member.unreachable.is_(False),
+    Member.blocked.is_(False),
+)
+
+
+def born_today(today: date) -> ColumnElement[bool]:
+    """The SQL condition: the member's birthday is today in their own calendar (an index on birthday_md)."""
+    return or_(
+        *(
+            and_(Member.birthday_calendar == calendar, Member.birthday_md.in_(sorted(days)))
+            for calendar, days in birthday_keys(today).items()
+        )
+    )
+
+
+async def celebrants(session: AsyncSession, today: date, *, after: int = 0, limit: int = 500) -> list[Member]:
+    """Members whose birthday is today and whom a greeting reaches, by id after `after`, locked on PostgreSQL."""
+    statement = (
+        select(Member)
+        .where(born_today(today), *GREETED, Member.id > after)
+        .order_by(Member.id)
+        .limit(limit)
+        .with_for_update()
+    )
+    return list(await session.scalars(statement))
+
+
+@dataclass(frozen=True)
+class BirthdayGift:
+    """What a member was given on their birthday: points with their expiry, and a catalog voucher."""
+
+    points: int = 0
+    points_expire_at: datetime | None = None
+    voucher: Voucher | None = None
+
+
+async def give_gift(session: AsyncSession, member: Member, rules: Rules, key: str, now: datetime) -> BirthdayGift:
+    """The owner's birthday gift, in the caller's write transaction (the member locked); points once per `key`.
+
+    A voucher whose reward is paused or out of stock is left out; the points are given all the same.
+    """
+    points, expires_at = 0, None
+    if rules.birthday_points > 0 and await repositories.entry_by_key(session, key) is None:
+        points, expires_at = rules.birthday_points, now + timedelta(days=rules.birthday_expiry_days)
+        await ledger.post_credit(
+            session,
+            member,
+            points=points,
+            kind=ledger.Kind.BONUS,
+            reason=REASON,
+            key=key,
+            now=now,
+            expires_at=expires_at,
+        )
+    voucher = None
+    if rules.birthday_reward_id is not None:
+        voucher = await free_voucher(session, member.id, rules.birthday_reward_id, now)
+    return BirthdayGift(points, expires_at, voucher)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import ledger, referrals, rules
+from loyalty.birthdays import birthday_md
 from loyalty.codes import looks_like_member_code, new_member_code, read_member_code
 from loyalty.errors import InvalidName, InvalidPhone, MistypedCode, NotAMemberReference, PhoneTaken, UnknownMember
 from loyalty.phones import normalise_phone
@@ -126,13 +127,18 @@ def _apply_profile(member: Member, profile: Profile, now: datetime) -> None:
     """Copy what the newcomer told us onto the member."""
     member.first_name = profile.first_name
     member.language = profile.language
-    member.birthday = profile.birthday
-    member.birthday_calendar = profile.birthday_calendar
+    _set_birthday(member, profile.birthday, profile.birthday_calendar)
     member.gender = profile.gender
     member.news_consent = profile.news_consent
     member.referral_payload = profile.referral_payload
     member.stopped = False
     member.joined_at = now
+
+
+def _set_birthday(member: Member, birthday: date | None, calendar: str | None) -> None:
+    """Store a birthday with its month-day key in its calendar (today's birthdays are found by it)."""
+    member.birthday, member.birthday_calendar = birthday, calendar
+    member.birthday_md = birthday_md(birthday, calendar) if birthday and calendar else None
 
 
 async def _welcome_bonus(session: AsyncSession, member: Member, club_rules: Rules, now: datetime) -> int:
@@ -161,6 +167,7 @@ async def update_member(session: AsyncSession, member: Member, **changes: object
     async with write_transaction(session):
         for field, value in changes.items():
             setattr(member, field, value)
+        _set_birthday(member, member.birthday, member.birthday_calendar)
         session.add(member)
     return member
 

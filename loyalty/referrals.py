@@ -42,14 +42,13 @@ from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import audit, ledger, vouchers
+from loyalty import audit, ledger
 from loyalty.codes import read_member_code
-from loyalty.errors import RewardUnavailable
-from loyalty.rewards import take_one, worth_of
+from loyalty.rewards import free_voucher
 from loyalty.rules import Rules
 from storage import repositories
 from storage.database import write_transaction
-from storage.models import Member, Purchase, Referral, Reward, Voucher
+from storage.models import Member, Purchase, Referral
 
 PREFIX = "ref_"
 MAX_PAYLOAD = 64
@@ -438,7 +437,7 @@ async def _reward(
         )
     if reward_id is None:
         return points, None
-    voucher = await _catalog_voucher(session, member, reward_id, now)
+    voucher = await free_voucher(session, member.id, reward_id, now)
     if voucher is None:
         await _audit(
             session,
@@ -452,29 +451,6 @@ async def _reward(
             reward_id=reward_id,
         )
     return points, voucher.id if voucher else None
-
-
-async def _catalog_voucher(session: AsyncSession, member: Member, reward_id: int, now: datetime) -> Voucher | None:
-    """A voucher for a catalog reward without spending points (taking one unit of a limited stock), if available.
-
-    A gift from the club: the reward's per-member limit does not stop it (the voucher counts towards it later).
-    """
-    reward = await session.get(Reward, reward_id, populate_existing=True)
-    if reward is None or not reward.active:
-        return None
-    try:
-        await take_one(session, reward)
-    except RewardUnavailable:  # the last one is gone: the UPDATE changed nothing, the transaction goes on
-        return None
-    return await vouchers.issue(
-        session,
-        member_id=member.id,
-        title=reward.name,
-        worth=worth_of(reward),
-        expires_at=now + timedelta(days=reward.validity_days),
-        now=now,
-        reward_id=reward.id,
-    )
 
 
 async def _withheld(session: AsyncSession, referrer: Member, rules: Rules, now: datetime) -> Reason | None:

@@ -21,7 +21,7 @@ from loyalty.errors import InvalidReward, RewardUnavailable
 from loyalty.vouchers import Kind, VoucherInfo, Worth, info, issue
 from storage import repositories
 from storage.database import write_transaction
-from storage.models import Reward
+from storage.models import Reward, Voucher
 
 REWARD = "reward"
 NAME_LENGTH = 64
@@ -281,3 +281,28 @@ async def take_one(session: AsyncSession, reward: Reward) -> None:
     if taken.rowcount != 1:
         raise RewardUnavailable("out_of_stock")
     await session.refresh(reward, ["stock"])
+
+
+async def free_voucher(session: AsyncSession, member_id: int, reward_id: int, now: datetime) -> Voucher | None:
+    """A voucher for a catalog reward without spending points (taking one unit of a limited stock), if available.
+
+    A gift from the club (a referral, a birthday): the reward's per-member limit does not stop it (the voucher
+    counts towards it later). None when the reward is paused, gone or out of stock; the caller's transaction
+    goes on.
+    """
+    reward = await session.get(Reward, reward_id, populate_existing=True)
+    if reward is None or not reward.active:
+        return None
+    try:
+        await take_one(session, reward)
+    except RewardUnavailable:  # the last one is gone: the UPDATE changed nothing
+        return None
+    return await issue(
+        session,
+        member_id=member_id,
+        title=reward.name,
+        worth=worth_of(reward),
+        expires_at=now + timedelta(days=reward.validity_days),
+        now=now,
+        reward_id=reward.id,
+    )

@@ -1,84 +1,223 @@
-"""Daily jobs in the bot process: expire due points at night, review tiers and announce the changes."""
+"""The daily jobs, each at its hour of the shop's day: expire points (03:00), review tiers (04:00), birthday
+greetings (the owner's hour, 10:00 by default) and reminders of points about to expire (12:00).
+
+APScheduler ticks once a minute (`create_scheduler`); each tick runs the jobs whose hour has come today and
+that no instance has run today (`scheduler.runs`: the schedule and the lock live in the database). So a bot
+that was down at 03:00 expires points when it is back, the same day; several instances run each job once.
+A job that fails is tried again after its lease (`runs.LEASE`); every job may run twice without harm.
+
+Greetings and reminders are enqueued in the broadcast outbox under once-only keys, written in each member's
+language, and sent by the broadcast sender (not held by quiet hours: they are enqueued in the daytime).
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import ledger, rules, tiers
+from loyalty import birthdays, ledger, reminders, rules, tiers, vouchers
+from loyalty.birthdays import BirthdayGift
+from loyalty.calendar import format_date
+from loyalty.campaigns import Message
+from loyalty.numerals import format_number
 from loyalty.rules import Rules
+from scheduler import outbox, runs
+from scheduler.outbox import Outgoing
+from storage.database import write_transaction
+from storage.models import Member
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+BIRTHDAY = "birthday"  # outbox kinds
+REMINDER = "reminder"
+REMINDER_TIME = time(12)
+BATCH = 500  # members per transaction
 
 
-async def expire_points(sessions: async_sessionmaker[AsyncSession], clock: Clock) -> int:
+@dataclass(frozen=True)
+class Jobs:
+    """What the jobs work with; `holder` names this instance in the job runs it claims."""
+
+    bot: Bot
+    i18n: I18n
+    sessions: async_sessionmaker[AsyncSession]
+    defaults: Rules
+    clock: Clock
+    tier_names: Callable[[str], str]
+    zone: tzinfo
+    holder: str = field(default_factory=lambda: secrets.token_hex(8))
+
+    def today(self, now: datetime) -> date:
+        """The shop's date at `now`."""
+        return now.astimezone(self.zone).date()
+
+    def text(self, language: str, key: str, **values: object) -> str:
+        """A catalog text in a member's language, filled in."""
+        with self.i18n.context(), self.i18n.use_locale(language):
+            return self.i18n.gettext(key).format(**values)
+
+
+async def expire_points(jobs: Jobs, now: datetime) -> int:
     """Expire every lot that is due; returns the points expired."""
-    async with sessions() as session:
-        expired = await ledger.expire_due(session, clock())
+    async with jobs.sessions() as session:
+        expired = await ledger.expire_due(session, now)
     logger.info("expired %s points", expired)
     return expired
 
 
-async def review_tiers(
-    bot: Bot,
-    i18n: I18n,
-    sessions: async_sessionmaker[AsyncSession],
-    defaults: Rules,
-    clock: Clock,
-    tier_names: Callable[[str], str],
-) -> list[tiers.TierChange]:
+async def review_tiers(jobs: Jobs, now: datetime) -> list[tiers.TierChange]:
     """Move members between tiers by their spend in the window, and tell each one in their language."""
-    async with sessions() as session:
-        changes = await tiers.review(session, await rules.current(session, defaults), clock())
+    async with jobs.sessions() as session:
+        changes = await tiers.review(session, await rules.current(session, jobs.defaults), now)
     for change in changes:
         if change.telegram_id is None:
             continue
-        with i18n.context(), i18n.use_locale(change.language):
-            key = "member.tier_up" if change.upgrade else "member.tier_down"
-            text = i18n.gettext(key).format(tier=tier_names(change.new))
+        with jobs.i18n.context(), jobs.i18n.use_locale(change.language):
+            tier = jobs.tier_names(change.new)
+        text = jobs.text(change.language, "member.tier_up" if change.upgrade else "member.tier_down", tier=tier)
         try:
-            await bot.send_message(change.telegram_id, text)
+            await jobs.bot.send_message(change.telegram_id, text)
         except TelegramAPIError as error:
             logger.info("could not announce a tier change to member %s: %s", change.member_id, error)
     return changes
 
 
-def create_scheduler(
-    bot: Bot,
-    i18n: I18n,
-    sessions: async_sessionmaker[AsyncSession],
-    defaults: Rules,
-    clock: Clock,
-    tier_names: Callable[[str], str],
-    zone: object,
-) -> AsyncIOScheduler:
-    """The daily jobs at night, shop time; a run missed while the bot was down runs when it is back that day."""
-    scheduler = AsyncIOScheduler(timezone=zone)
-    day = 24 * 3600
+async def greet_birthdays(jobs: Jobs, now: datetime) -> int:
+    """Give today's birthday members the owner's gift and enqueue their greeting, once per member and year."""
+    async with jobs.sessions() as session:
+        club = await rules.current(session, jobs.defaults)
+    if not club.birthday_greetings:
+        return 0
+    today, greeted, after = jobs.today(now), 0, 0
+    while True:
+        async with jobs.sessions() as session, write_transaction(session):
+            batch = await birthdays.celebrants(session, today, after=after, limit=BATCH)
+            keys = {member.id: birthdays.greeting_key(member.id, today, member.birthday_calendar) for member in batch}
+            done = await outbox.known_keys(session, keys.values())
+            greetings = []
+            for member in batch:
+                if keys[member.id] not in done:
+                    gift = await birthdays.give_gift(session, member, club, keys[member.id], now)
+                    text = greeting_text(jobs, member, gift, now)
+                    greetings.append(Outgoing(keys[member.id], BIRTHDAY, member.telegram_id, Message(text), member.id))
+            greeted += await outbox.enqueue(session, greetings, now)
+        if len(batch) < BATCH:
+            logger.info("greeted %s members on their birthday", greeted)
+            return greeted
+        after = batch[-1].id
+
+
+def greeting_text(jobs: Jobs, member: Member, gift: BirthdayGift, now: datetime) -> str:
+    """The birthday greeting in the member's language, with the gift's points and voucher."""
+    language = member.language
+    lines = [jobs.text(language, "birthday.greeting", name=member.first_name)]
+    if gift.points and gift.points_expire_at is not None:
+        until = format_date(gift.points_expire_at.astimezone(jobs.zone).date(), language)
+        lines.append(jobs.text(language, "birthday.points", points=format_number(gift.points, language), date=until))
+    if gift.voucher is not None:
+        voucher = vouchers.info(gift.voucher, now)
+        until = format_date(voucher.expires_at.astimezone(jobs.zone).date(), language)
+        lines.append(jobs.text(language, "birthday.voucher", title=voucher.title, code=voucher.shown_code, date=until))
+    return "\n\n".join(lines)
+
+
+async def remind_expiring(jobs: Jobs, now: datetime) -> int:
+    """Enqueue a reminder to each member whose points expire within the owner's days ahead, once per day of expiry."""
+    async with jobs.sessions() as session:
+        days = (await rules.current(session, jobs.defaults)).expiry_reminder_days
+    if days == 0:
+        return 0
+    last = datetime.combine(jobs.today(now) + timedelta(days=days + 1), time(), tzinfo=jobs.zone)
+    reminded, after = 0, 0
+    while True:
+        async with jobs.sessions() as session, write_transaction(session):
+            batch = await reminders.expiring(session, now, last, jobs.zone, after=after, limit=BATCH)
+            messages = [
+                Outgoing(
+                    reminders.reminder_key(item.member.id, item.day),
+                    REMINDER,
+                    item.member.telegram_id,
+                    Message(reminder_text(jobs, item)),
+                    item.member.id,
+                )
+                for item in batch
+            ]
+            reminded += await outbox.enqueue(session, messages, now)
+        members = {item.member.id for item in batch}
+        if len(members) < BATCH:
+            logger.info("reminded %s members of points about to expire", reminded)
+            return reminded
+        after = max(members)
+
+
+def reminder_text(jobs: Jobs, item: reminders.Expiring) -> str:
+    """The reminder in the member's language: how many points expire, and on which day."""
+    language = item.member.language
+    points, day = format_number(item.points, language), format_date(item.day, language)
+    return jobs.text(language, "reminder.expiring", name=item.member.first_name, points=points, date=day)
+
+
+@dataclass(frozen=True)
+class Daily:
+    """A job run once a day, from its hour of the shop's day (which may depend on the owner's rules)."""
+
+    name: str
+    at: Callable[[Rules], time]
+    run: Callable[[Jobs, datetime], Awaitable[object]]
+
+
+DAILY = (
+    Daily("expire_points", lambda _: time(3), expire_points),
+    Daily("review_tiers", lambda _: time(4), review_tiers),
+    Daily("birthdays", lambda club: time(club.birthday_hour), greet_birthdays),
+    Daily("expiry_reminders", lambda _: REMINDER_TIME, remind_expiring),
+)
+
+
+async def run_due(jobs: Jobs) -> list[str]:
+    """Run, in order, each daily job whose hour has come today and that no instance has run today; their names."""
+    now = jobs.clock()
+    async with jobs.sessions() as session:
+        club = await rules.current(session, jobs.defaults)
+    ran = []
+    for job in DAILY:
+        if now.astimezone(jobs.zone).time() < job.at(club):
+            continue
+        today = jobs.today(now)
+        async with jobs.sessions() as session:
+            if not await runs.claim(session, job.name, today, jobs.holder, now):
+                continue
+        try:
+            await job.run(jobs, now)
+        except Exception:
+            logger.exception("the daily job %s failed; it is tried again after its lease", job.name)
+            continue
+        async with jobs.sessions() as session:
+            await runs.finish(session, job.name, today, jobs.holder, jobs.clock())
+        ran.append(job.name)
+    return ran
+
+
+def create_scheduler(jobs: Jobs) -> AsyncIOScheduler:
+    """APScheduler ticking every minute, and once at start, to run the daily jobs that are due."""
+    scheduler = AsyncIOScheduler(timezone=jobs.zone)
     scheduler.add_job(
-        expire_points,
-        CronTrigger(hour=3, timezone=zone),
-        args=[sessions, clock],
-        id="expire_points",
-        misfire_grace_time=day,
-        coalesce=True,
-        replace_existing=True,
-    )
-    scheduler.add_job(
-        review_tiers,
-        CronTrigger(hour=4, timezone=zone),
-        args=[bot, i18n, sessions, defaults, clock, tier_names],
-        id="review_tiers",
-        misfire_grace_time=day,
+        run_due,
+        IntervalTrigger(minutes=1, timezone=jobs.zone),
+        args=[jobs],
+        id="daily_jobs",
+        next_run_time=datetime.now(jobs.zone),
+        max_instances=1,
         coalesce=True,
         replace_existing=True,
     )

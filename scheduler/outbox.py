@@ -101,6 +101,14 @@ async def enqueue(session: AsyncSession, messages: Sequence[Outgoing], now: date
     return added
 
 
+async def known_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:
+    """Which of these keys are in the outbox already (whatever their state)."""
+    known: set[str] = set()
+    for chunk in batched(sorted(set(keys))):
+        known.update(await session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk))))
+    return known
+
+
 async def claim(
     session: AsyncSession,
     *,

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -66,10 +67,15 @@ class Member(Base):
     `stopped` means the member stopped the bot's news (not a block); `blocked` is set by staff for abuse;
     `unreachable` is set by the broadcast sender when the messenger says the member blocked the bot or the
     chat is gone (403, "chat not found"), so broadcasts leave them out.
+    `birthday_md` is the birthday's month * 100 + day in the member's own calendar (`loyalty.birthdays`), so
+    today's birthdays are found by an index.
     """
 
     __tablename__ = "members"
-    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="balance_not_negative"),
+        Index("ix_members_birthday", "birthday_calendar", "birthday_md"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
@@ -78,6 +84,7 @@ class Member(Base):
     first_name: Mapped[str] = mapped_column(String(64))
     birthday: Mapped[date | None] = mapped_column(Date)
     birthday_calendar: Mapped[str | None] = mapped_column(String(10))
+    birthday_md: Mapped[int | None] = mapped_column(SmallInteger)  # month * 100 + day in birthday_calendar
     gender: Mapped[str | None] = mapped_column(String(10))
     news_consent: Mapped[bool] = mapped_column(default=False)
     stopped: Mapped[bool] = mapped_column(default=False)
@@ -488,3 +495,19 @@ Index(
     sqlite_where=WAITING,
     postgresql_where=WAITING,
 )
+
+
+class JobRun(Base):
+    """A daily job's last day (shop date), claimed by one instance: the jobs' schedule and lock in one row.
+
+    An instance runs a job when it claims the row for today (`scheduler.runs`): the day is older, or today's run
+    was left unfinished by an instance whose lease ran out. `finished_at` is set when the run ends.
+    """
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[date | None] = mapped_column(Date)
+    holder: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

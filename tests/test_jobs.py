@@ -1,23 +1,44 @@
-"""The daily jobs: points expire at night, tiers are reviewed and the changes announced in each member's language."""
+"""The daily jobs: points expire at night, tiers are reviewed and the changes announced in each member's language,
+birthdays greeted in each member's own calendar with the owner's gift, reminders sent before points expire, each
+job once a day from its hour however many instances tick — with a frozen clock."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
+from aiogram import Bot
 from aiogram.methods import SendMessage
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import create_i18n
 from handlers.replies import tier_name
-from loyalty import purchases
+from loyalty import members, purchases, vouchers
+from loyalty.calendar import format_date
+from loyalty.campaigns import Message
 from loyalty.rules import Rules
-from scheduler.jobs import expire_points, review_tiers
-from storage.models import Member
-from tests.factories import NOW, imported_member
+from scheduler import runs
+from scheduler.jobs import DAILY, Jobs, expire_points, greet_birthdays, remind_expiring, review_tiers, run_due
+from storage.models import LedgerEntry, Member, OutboxMessage, PointLot, Reward, Voucher
+from tests.factories import NOW, imported_member, new_reward, phone_of, profile
 from tests.stub_bot import stub_bot
+from tests.test_outbox import Clock
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = timedelta(days=1)
+TEHRAN = ZoneInfo("Asia/Tehran")
+I18N = create_i18n("fa")
+
+
+def jobs_on(
+    sessions: Sessions, bot: Bot | None = None, clock: Callable[[], datetime] = lambda: NOW, **rules: object
+) -> Jobs:
+    """The daily jobs on the test database, the shop in Tehran, with these rules over the defaults."""
+    return Jobs(bot or stub_bot()[0], I18N, sessions, Rules(**rules), clock, tier_name, TEHRAN)  # type: ignore[arg-type]
 
 
 async def member_with_big_purchase(sessions: Sessions, telegram_id: int, language: str) -> int:
@@ -42,7 +63,7 @@ async def test_a_year_later_members_are_moved_down_and_told(sessions: Sessions) 
     persian = await member_with_big_purchase(sessions, 11, "fa")
     english = await member_with_big_purchase(sessions, 12, "en")
     bot, recording = stub_bot()
-    changes = await review_tiers(bot, create_i18n("fa"), sessions, Rules(), lambda: NOW + 400 * DAY, tier_name)
+    changes = await review_tiers(jobs_on(sessions, bot), NOW + 400 * DAY)
     assert {(change.member_id, change.old, change.new) for change in changes} == {
         (persian, "silver", "bronze"),
         (english, "silver", "bronze"),
@@ -51,12 +72,168 @@ async def test_a_year_later_members_are_moved_down_and_told(sessions: Sessions) 
     assert "برنزی" in sent[11] and "Your tier is now Bronze" in sent[12]
     async with sessions() as session:
         assert (await session.get(Member, persian)).tier == "bronze"
-    assert await review_tiers(bot, create_i18n("fa"), sessions, Rules(), lambda: NOW + 401 * DAY, tier_name) == []
+    assert await review_tiers(jobs_on(sessions, bot), NOW + 401 * DAY) == []
 
 
 async def test_the_night_job_expires_points_once(sessions: Sessions) -> None:
     member_id = await member_with_big_purchase(sessions, 13, "fa")
-    assert await expire_points(sessions, lambda: NOW + 366 * DAY) == 3_000
-    assert await expire_points(sessions, lambda: NOW + 367 * DAY) == 0
+    jobs = jobs_on(sessions)
+    assert await expire_points(jobs, NOW + 366 * DAY) == 3_000
+    assert await expire_points(jobs, NOW + 367 * DAY) == 0
     async with sessions() as session:
         assert (await session.get(Member, member_id)).balance == 0
+
+
+# --- birthdays ---------------------------------------------------------------------------------------------------
+
+
+async def born(sessions: Sessions, telegram_id: int, birthday: date, calendar: str, language: str = "fa") -> int:
+    """A member who joined through the bot, born on `birthday` (Gregorian) as given in `calendar`."""
+    async with sessions() as session:
+        answers = profile(f"Member{telegram_id}", language, birthday=birthday, birthday_calendar=calendar)
+        joined = await members.join(session, telegram_id, phone_of(telegram_id), answers, Rules(), NOW - 400 * DAY)
+        return joined.member.id
+
+
+async def outbox_rows(sessions: Sessions) -> dict[str, OutboxMessage]:
+    async with sessions() as session:
+        return {row.key: row for row in await session.scalars(select(OutboxMessage)) if row.key is not None}
+
+
+async def birthday_points(sessions: Sessions, member_id: int) -> list[tuple[int, datetime]]:
+    async with sessions() as session:
+        rows = await session.execute(
+            select(PointLot.points, PointLot.expires_at)
+            .join(LedgerEntry, LedgerEntry.id == PointLot.entry_id)
+            .where(PointLot.member_id == member_id, LedgerEntry.reason == "birthday")
+        )
+        return [tuple(row) for row in rows]
+
+
+async def test_members_are_greeted_on_their_day_in_their_own_calendar_once(sessions: Sessions) -> None:
+    jalali = await born(sessions, 11, date(1996, 11, 21), "jalali")  # 1 Azar 1375: today is 1 Azar 1405
+    gregorian = await born(sessions, 12, date(1990, 11, 22), "gregorian", "en")
+    await born(sessions, 13, date(1996, 11, 21), "gregorian")  # 21 November: yesterday
+    await born(sessions, 15, date(1996, 11, 20), "jalali")  # 30 Aban 1375: yesterday
+    twin = await born(sessions, 16, date(1996, 11, 21), "jalali")
+    async with sessions() as session:
+        stopped = await session.get(Member, (await born(sessions, 17, date(1996, 11, 21), "jalali")))
+        stopped.stopped = True
+        await session.commit()
+    jobs = jobs_on(sessions)
+    assert await greet_birthdays(jobs, NOW) == 3
+    rows = await outbox_rows(sessions)
+    assert {row.member_id for row in rows.values()} == {jalali, gregorian, twin}
+    assert rows[f"birthday:1405:{jalali}"].kind == "birthday"
+    english = Message.from_json(rows[f"birthday:2026:{gregorian}"].payload or "").text
+    assert english.startswith("🎂 Happy birthday, Member12!") and "100 points" in english and "22 Dec 2026" in english
+    persian = Message.from_json(rows[f"birthday:1405:{jalali}"].payload or "").text
+    assert "تولدتان مبارک" in persian and "۱۰۰ امتیاز" in persian and "۱ دی ۱۴۰۵" in persian
+    assert await birthday_points(sessions, jalali) == [(100, NOW + 30 * DAY)]
+    assert await greet_birthdays(jobs, NOW + timedelta(hours=5)) == 0  # a second run the same day: nothing more
+    assert len(await outbox_rows(sessions)) == 3 and await birthday_points(sessions, jalali) == [(100, NOW + 30 * DAY)]
+
+
+@pytest.mark.parametrize(
+    ("birthday", "calendar", "greeted_on", "not_on"),
+    [
+        (date(2000, 2, 29), "gregorian", date(2027, 2, 28), date(2027, 3, 1)),  # a common year: on 28 February
+        (date(2025, 3, 20), "jalali", date(2027, 3, 20), date(2027, 3, 21)),  # 30 Esfand 1403 → 29 Esfand 1405
+    ],
+)
+async def test_a_leap_day_birthday_is_greeted_the_day_before_in_common_years(
+    sessions: Sessions, birthday: date, calendar: str, greeted_on: date, not_on: date
+) -> None:
+    member_id = await born(sessions, 21, birthday, calendar)
+    at_noon = datetime.combine(not_on, time(12), tzinfo=TEHRAN)
+    assert await greet_birthdays(jobs_on(sessions), at_noon) == 0
+    at_noon = datetime.combine(greeted_on, time(12), tzinfo=TEHRAN)
+    assert await greet_birthdays(jobs_on(sessions), at_noon) == 1
+    assert [row.member_id for row in (await outbox_rows(sessions)).values()] == [member_id]
+
+
+async def test_the_owner_chooses_the_gift_a_voucher_and_no_points_or_no_greeting(sessions: Sessions) -> None:
+    member_id = await born(sessions, 31, date(1990, 11, 22), "gregorian", "en")
+    async with sessions() as session:
+        cake = await new_reward(session, name="Birthday cake", validity_days=14, stock=1)
+    assert await greet_birthdays(jobs_on(sessions, birthday_greetings=False), NOW) == 0
+    assert await greet_birthdays(jobs_on(sessions, birthday_points=0, birthday_reward_id=cake.id), NOW) == 1
+    [row] = (await outbox_rows(sessions)).values()
+    text = Message.from_json(row.payload or "").text
+    async with sessions() as session:
+        [voucher] = await session.scalars(select(Voucher).where(Voucher.member_id == member_id))
+        assert (await session.get(Reward, cake.id)).stock == 0
+    assert "Birthday cake" in text and vouchers.info(voucher, NOW).shown_code in text and "points" not in text
+    assert await birthday_points(sessions, member_id) == []
+
+
+async def test_an_out_of_stock_voucher_still_leaves_the_points(sessions: Sessions) -> None:
+    member_id = await born(sessions, 41, date(1990, 11, 22), "gregorian", "en")
+    async with sessions() as session:
+        cake = await new_reward(session, name="Birthday cake", stock=0)
+    assert await greet_birthdays(jobs_on(sessions, birthday_reward_id=cake.id), NOW) == 1
+    assert await birthday_points(sessions, member_id) == [(100, NOW + 30 * DAY)]
+    [row] = (await outbox_rows(sessions)).values()
+    assert "cake" not in Message.from_json(row.payload or "").text
+
+
+# --- reminders ---------------------------------------------------------------------------------------------------
+
+
+async def test_members_are_reminded_once_a_week_before_their_points_expire(sessions: Sessions) -> None:
+    member_id = await born(sessions, 51, date(1990, 1, 1), "gregorian", "en")  # 100 welcome points, expiring…
+    async with sessions() as session:
+        [lot] = await session.scalars(select(PointLot).where(PointLot.member_id == member_id))
+    week_before = lot.expires_at - 7 * DAY
+    jobs = jobs_on(sessions)
+    assert await remind_expiring(jobs, week_before - 2 * DAY) == 0  # nine days before: not yet
+    assert await remind_expiring(jobs, week_before) == 1
+    [row] = (await outbox_rows(sessions)).values()
+    day = lot.expires_at.astimezone(TEHRAN).date()
+    assert (row.key, row.kind) == (f"expiry:{day.isoformat()}:{member_id}", "reminder")
+    text = Message.from_json(row.payload or "").text
+    assert "100 of your points expire on" in text and format_date(day, "en") in text
+    assert await remind_expiring(jobs, week_before + DAY) == 0  # the next day: already reminded
+    assert await remind_expiring(jobs_on(sessions, expiry_reminder_days=0), week_before) == 0
+
+
+# --- the daily schedule ------------------------------------------------------------------------------------------
+
+
+async def test_each_job_runs_once_a_day_from_its_hour_whichever_instance_ticks(sessions: Sessions) -> None:
+    night = datetime(2026, 11, 22, 2, 0, tzinfo=TEHRAN)
+    clock = Clock(night)
+    first, second = jobs_on(sessions, clock=clock), jobs_on(sessions, clock=clock)
+    assert await run_due(first) == []
+    clock.now = night.replace(hour=3, minute=1)
+    assert await run_due(first) == ["expire_points"]
+    assert await run_due(second) == []
+    clock.now = night.replace(hour=13)  # the bot was down from 3:01 till 13:00: the rest runs now, once
+    assert await run_due(second) == ["review_tiers", "birthdays", "expiry_reminders"]
+    assert await run_due(first) == []
+    clock.now += DAY
+    assert await run_due(first) == ["expire_points", "review_tiers", "birthdays", "expiry_reminders"]
+
+
+async def test_the_birthday_hour_is_the_owners(sessions: Sessions) -> None:
+    clock = Clock(datetime(2026, 11, 22, 12, 0, tzinfo=TEHRAN))
+    assert "birthdays" not in await run_due(jobs_on(sessions, clock=clock, birthday_hour=18))
+    clock.now = clock.now.replace(hour=18)
+    assert await run_due(jobs_on(sessions, clock=clock, birthday_hour=18)) == ["birthdays"]
+
+
+async def test_a_job_that_failed_or_died_is_run_again_after_its_lease(
+    sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock(datetime(2026, 11, 22, 3, 30, tzinfo=TEHRAN))
+
+    async def broken(jobs: Jobs, now: datetime) -> int:
+        raise RuntimeError("the database went away")
+
+    failing = replace(DAILY[0], run=broken)
+    monkeypatch.setattr("scheduler.jobs.DAILY", (failing,))
+    assert await run_due(jobs_on(sessions, clock=clock)) == []
+    monkeypatch.setattr("scheduler.jobs.DAILY", DAILY[:1])
+    assert await run_due(jobs_on(sessions, clock=clock)) == []  # still leased to the failed run
+    clock.now += runs.LEASE + timedelta(minutes=1)
+    assert await run_due(jobs_on(sessions, clock=clock)) == ["expire_points"]

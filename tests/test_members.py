@@ -113,3 +113,14 @@ def test_names_that_are_not_names_are_refused(typed: str, reason: str) -> None:
 
 def test_names_are_trimmed_and_spaces_folded() -> None:
     assert members.clean_name("  Sara   Ahmadi ") == "Sara Ahmadi"
+
+
+async def test_a_birthday_is_stored_with_its_month_and_day_in_its_own_calendar(session: AsyncSession) -> None:
+    born = date(1996, 11, 21)  # 1 Azar 1375
+    answers = profile("Sara", birthday=born, birthday_calendar="jalali")
+    member = (await members.join(session, 42, "+989121234567", answers, RULES, NOW)).member
+    assert member.birthday_md == 901
+    await members.update_member(session, member, birthday_calendar="gregorian")
+    assert member.birthday_md == 1121
+    await members.update_member(session, member, birthday=None)
+    assert member.birthday_md is None

@@ -1,11 +1,17 @@
-"""The migrations build exactly the tables the models declare, on SQLite and PostgreSQL."""
+"""The migrations build exactly the tables the models declare, on SQLite and PostgreSQL, and fill in what a new
+column derives from rows already there."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.database import create_engine
+from storage.migrate import upgrade
 from storage.models import Base
 
 
@@ -15,3 +21,31 @@ async def test_migrations_match_the_models(engine: AsyncEngine) -> None:
             lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
         )
     assert differences == []
+
+
+async def test_the_birthday_migration_fills_in_the_month_and_day_of_members_already_in(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(engine, "0005")
+        async with engine.begin() as connection:
+            for number, (born, calendar) in enumerate([("1996-11-21", "jalali"), ("2000-02-29", "gregorian")], 1):
+                await connection.execute(
+                    text(
+                        "INSERT INTO members (id, phone, code, first_name, language, balance, tier, news_consent, "
+                        "stopped, blocked, unreachable, created_at, birthday, birthday_calendar) VALUES (:id, :phone, "
+                        ":code, 'Sara', 'fa', 0, 'bronze', 0, 0, 0, 0, '2026-11-22 09:00:00', :born, :calendar)"
+                    ),
+                    {
+                        "id": number,
+                        "phone": f"+98912000000{number}",
+                        "code": f"{number:08d}",
+                        "born": born,
+                        "calendar": calendar,
+                    },
+                )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            found = await connection.execute(text("SELECT id, birthday_md FROM members ORDER BY id"))
+            assert found.all() == [(1, 901), (2, 229)]
+    finally:
+        await engine.dispose()

@@ -4,13 +4,17 @@ A run is claimed by one conditional UPDATE of the job's row (`JobRun`): the row'
 today's run was left unfinished by an instance whose lease ran out (it died mid-run). Several bot instances
 on one PostgreSQL may all try; exactly one claim succeeds. As the schedule lives here rather than in memory,
 a restarted bot runs what it missed today, and a run that died is taken over after its lease.
+
+The same rows hold standing leases (`hold`): the broadcast sender of one instance at a time holds the lease
+`SENDER`, since the messenger's rate limit is the bot's, not an instance's; another instance takes over when
+the holder stops renewing it.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repositories
@@ -18,6 +22,7 @@ from storage.database import write_transaction
 from storage.models import JobRun
 
 LEASE = timedelta(minutes=15)  # longer than any daily job takes; a run left unfinished longer is taken over
+SENDER = "broadcast_sender"
 
 
 async def claim(session: AsyncSession, name: str, day: date, holder: str, now: datetime) -> bool:
@@ -46,4 +51,32 @@ async def finish(session: AsyncSession, name: str, day: date, holder: str, now: 
             update(JobRun)
             .where(JobRun.name == name, JobRun.day == day, JobRun.holder == holder)
             .values(finished_at=now)
+        )
+
+
+async def hold(session: AsyncSession, name: str, holder: str, now: datetime, until: datetime) -> bool:
+    """Take or keep the standing lease `name` until `until`; False while another holder's lease runs.
+
+    Looking costs a read: an instance waiting for another's lease takes no write lock (SQLite has one)."""
+    row = (await session.execute(select(JobRun.holder, JobRun.lease_until).where(JobRun.name == name))).first()
+    if row is not None and row.holder not in (None, holder) and row.lease_until is not None and row.lease_until >= now:
+        return False
+    async with write_transaction(session):
+        await session.execute(repositories.insert_or_ignore(session, JobRun).values(name=name))
+        held = await session.execute(
+            update(JobRun)
+            .where(
+                JobRun.name == name,
+                or_(JobRun.holder.is_(None), JobRun.holder == holder, JobRun.lease_until < now),
+            )
+            .values(holder=holder, lease_until=until)
+        )
+    return bool(held.rowcount)  # type: ignore[attr-defined]
+
+
+async def release(session: AsyncSession, name: str, holder: str) -> None:
+    """Give up the standing lease `name` (a clean stop), so another instance takes it at once."""
+    async with write_transaction(session):
+        await session.execute(
+            update(JobRun).where(JobRun.name == name, JobRun.holder == holder).values(holder=None, lease_until=None)
         )

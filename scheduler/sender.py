@@ -1,7 +1,8 @@
 """The broadcast sender: drains the outbox at a steady pace within the messenger's limits, and survives crashes.
 
 - Pace: a global rate (default 25 messages a second, at most 1,000) spaced evenly over all chats, and at most one
-  message a second to any one chat (Telegram allows about 30 a second, and one a second in a chat).
+  message a second to any one chat (Telegram allows about 30 a second, and one a second in a chat); a guard keeps
+  any one second of the messenger's under 30 requests however they bunch on the way (see `Pacer`).
 - 429 (TelegramRetryAfter): every send pauses for `retry_after` seconds, then the same message is tried again;
   a flood answer is never counted as a failure.
 - 403 (the member blocked the bot) or 400 "chat not found": the row is blocked and the member unreachable.
@@ -12,6 +13,8 @@
   (see `scheduler.outbox`), and rows of a sender that died are taken over when their lease runs out.
 - Quiet hours (default 22:00–09:00 shop time): campaign and gift rows wait; other kinds, such as birthday
   greetings, go.
+- One sender at a time: `run` holds the bot's sender lease (`scheduler.runs`), as the messenger's rate limit
+  is the bot's; the senders of other instances wait, and take over a minute after the holder stops.
 - Progress: `on_progress(Progress)` for each campaign being sent, at most every `progress_every` seconds, and
   once more when it is done, so the chat side can edit one staff message in place.
 
@@ -25,6 +28,7 @@ import contextlib
 import logging
 import math
 import secrets
+from collections import deque
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
@@ -37,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import campaigns, gifts
 from loyalty.campaigns import Message, Progress, Recipient, TierNames, plain_tier
-from scheduler import outbox
+from scheduler import outbox, runs
 from scheduler.outbox import Claimed, Outcome
 from storage.database import write_transaction
 from storage.models import OutboxState
@@ -45,7 +49,9 @@ from storage.models import OutboxState
 logger = logging.getLogger(__name__)
 
 MAX_RATE = 1000.0
+FLOOD_LIMIT = 30  # messages a second Telegram takes from a bot over all chats
 SLACK = 0.005  # seconds a turn may come early (see `Pacer`)
+STALE = 5.0  # seconds after which an unanswered send no longer holds up the window (see `Pacer`)
 TEHRAN = ZoneInfo("Asia/Tehran")
 Send = Callable[[int, Message], Awaitable[None]]
 ProgressHook = Callable[[Progress], Awaitable[None]]
@@ -118,42 +124,82 @@ class SenderConfig:
         return min(self.backoff * 2 ** (attempts - 1), self.max_backoff)
 
 
+class Sending:
+    """One send the pacer let through; `done()` when the messenger has answered (or the send failed)."""
+
+    __slots__ = ("answered", "ended", "started")
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.answered = asyncio.Event()
+        self.ended = math.inf
+
+    def done(self) -> None:
+        """The send is over: its request was handled by the messenger, whatever the answer."""
+        if not self.answered.is_set():
+            self.ended = asyncio.get_running_loop().time()
+            self.answered.set()
+
+
 class Pacer:
     """Turns to send: `rate` a second over all chats, `chat_interval` seconds apart in one chat, none while paused.
 
     Turns are handed out one at a time, `1 / rate` apart on average. A turn may come up to `SLACK` early, so that
     a sleep waking a little late costs nothing on average; a process that stalled goes on at the same pace instead
-    of sending what it owes in a burst. Any second therefore holds at most `rate` × (1 + SLACK) + 1 sends.
+    of sending what it owes in a burst.
+
+    Spacing alone cannot stop requests from bunching on their way (a request held up after its turn arrives just
+    before the next one), so a guard keeps the messenger's one-second window: a send starts only a second after
+    the send `window` turns earlier was answered. As the messenger counts a request between its start and its
+    answer, no second ever holds more than `window` sends there, whatever the delays; `window` is Telegram's
+    30 (`FLOOD_LIMIT`), or one more than the rate when a paid broadcast runs faster. A send unanswered for
+    `STALE` seconds stops holding the window up (the messenger has handled it by then, or it was lost).
     """
 
-    def __init__(self, rate: float, chat_interval: float) -> None:
+    def __init__(self, rate: float, chat_interval: float, window: int | None = None) -> None:
         self.spacing = 1 / rate
         self.chat_interval = chat_interval
+        self.window = window or max(FLOOD_LIMIT, math.ceil(rate) + 1)
         self._next = -math.inf  # the theoretical time of the next turn
         self._paused_until = -math.inf
         self._last: dict[int, float] = {}
+        self._recent: deque[Sending] = deque(maxlen=self.window)
         self._gate = asyncio.Lock()
 
     @staticmethod
     def _now() -> float:
         return asyncio.get_running_loop().time()
 
-    async def turn(self, chat_id: int) -> None:
-        """Wait until a message may go to `chat_id`; the caller sends at once."""
+    async def turn(self, chat_id: int) -> Sending:
+        """Wait until a message may go to `chat_id`; the caller sends at once, then calls `done()` on the result."""
         while True:
             wait = self._last.get(chat_id, -math.inf) + self.chat_interval - self._now()
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue
             async with self._gate:
-                while (wait := max(self._next - SLACK, self._paused_until) - self._now()) > 0:
-                    await asyncio.sleep(wait)
+                await self._wait_for_the_window()
                 now = self._now()
                 if self._last.get(chat_id, -math.inf) + self.chat_interval <= now:  # nobody sent there meanwhile
                     self._next = max(self._next, now) + self.spacing
                     self._last[chat_id] = now
                     self._forget_old(now)
-                    return
+                    sending = Sending(now)
+                    self._recent.append(sending)
+                    return sending
+
+    async def _wait_for_the_window(self) -> None:
+        """Sleep until the pace, a pause and the one-second window all allow the next send."""
+        while True:
+            wait = max(self._next - SLACK, self._paused_until) - self._now()
+            if len(self._recent) == self.window:
+                oldest = self._recent[0]
+                with contextlib.suppress(TimeoutError):  # long unanswered: handled by now, or lost
+                    await asyncio.wait_for(oldest.answered.wait(), oldest.started + STALE - self._now())
+                wait = max(wait, min(oldest.ended, oldest.started + STALE) + 1.0 - self._now())
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
 
     def pause(self, seconds: float) -> None:
         """No message goes for `seconds` from now (the messenger said 429)."""
@@ -193,7 +239,8 @@ class Report:
 
 
 class Sender:
-    """Sends the outbox's due rows through `send(chat_id, message)`; several senders may run side by side."""
+    """Sends the outbox's due rows through `send(chat_id, message)`; several may drain side by side without overlap,
+    and `run` lets one sender of the bot send at a time."""
 
     def __init__(
         self,
@@ -222,20 +269,42 @@ class Sender:
         self._reported_at = -math.inf
         self._reporter: asyncio.Task[None] | None = None
         self._database_work: set[asyncio.Future[object]] = set()
+        self._lease: bool | None = None  # the sender lease in `run`: held, lost, or None (`drain` called alone)
+        self._lease_until = datetime.min.replace(tzinfo=UTC)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send for as long as the bot runs: start campaigns whose time came, drain, look again every `poll` s."""
         try:
             while not stop.is_set():
                 try:
-                    await self._shielded(self._start_due())
-                    await self.drain()
+                    if await self._shielded(self._hold()):
+                        await self._shielded(self._start_due())
+                        await self.drain()
                 except Exception:
                     logger.exception("the broadcast sender failed; trying again")
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.config.poll)
         finally:
             await self._database_done()
+            if self._lease:
+                await self._shielded(self._release())
+
+    async def _release(self) -> None:
+        async with self.sessions() as session:
+            await runs.release(session, runs.SENDER, self.token)
+        self._lease = None
+
+    async def _hold(self) -> bool:
+        """Take or keep the bot's one sender lease (another instance's sender may hold it: this one waits); a lease
+        held with more than two thirds of it left is not renewed yet."""
+        now = self.clock()
+        lease = timedelta(seconds=self.config.lease)
+        if self._lease and self._lease_until - now > lease * 2 / 3:
+            return True
+        async with self.sessions() as session:
+            self._lease = await runs.hold(session, runs.SENDER, self.token, now, now + lease)
+        self._lease_until = now + lease
+        return self._lease
 
     async def _start_due(self) -> None:
         async with self.sessions() as session:
@@ -250,7 +319,7 @@ class Sender:
         try:
             slots = asyncio.Semaphore(self.config.in_flight)
             async with asyncio.TaskGroup() as sending:
-                while batch := await self._shielded(self._claim()):
+                while self._lease is not False and (batch := await self._shielded(self._claim())):
                     for row, message in await self._shielded(self._prepare(batch)):
                         await slots.acquire()
                         task = sending.create_task(self._deliver(row, message))
@@ -302,7 +371,7 @@ class Sender:
     async def _deliver(self, row: Claimed, message: Message) -> None:
         """Send one row when its turn comes, waiting out flood answers; then have its outcome written."""
         while True:
-            await self.pacer.turn(row.chat_id)
+            sending = await self.pacer.turn(row.chat_id)
             try:
                 await self.send(row.chat_id, message)
             except TelegramRetryAfter as error:
@@ -313,6 +382,8 @@ class Sender:
                 outcome = self._failure(row, error)
             else:
                 outcome = Outcome(row, OutboxState.SENT)
+            finally:
+                sending.done()
             break
         future = asyncio.get_running_loop().create_future()
         self._written.append((outcome, future))
@@ -363,9 +434,11 @@ class Sender:
         self._progress(touched, finished)
 
     async def _keep_leases(self) -> None:
-        """Extend the lease of the rows held, a few times per lease, while the sender lives."""
+        """Extend the lease of the rows held, and the sender lease in `run`, a few times per lease."""
         while True:
             await asyncio.sleep(self.config.lease / 3)
+            if self._lease and not await self._shielded(self._hold()):
+                logger.warning("another instance's sender took over; this one stops claiming")
             if self._held:
                 until = self.clock() + timedelta(seconds=self.config.lease)
                 await self._shielded(self._extend(set(self._held), until))

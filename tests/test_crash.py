@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import campaigns
 from loyalty.campaigns import State
+from scheduler import runs
 from scheduler.sender import SenderConfig
-from storage.models import OutboxMessage, OutboxState
+from storage.models import JobRun, OutboxMessage, OutboxState
 from tests.emulator import BotAPIEmulator
 from tests.factories import NOW
 from tests.stub_bot import TOKEN
@@ -88,10 +89,11 @@ async def test_a_killed_sender_is_restarted_and_every_member_gets_the_message_on
         before = campaign_messages(emulator)
         at_the_kill = await states(session)
         assert 200 <= sum(before.values()) < len(MEMBERS) and at_the_kill["sent"] <= sum(before.values())
-        # The rows the dead process held stay leased for a minute; move their lease to its end rather than wait.
+        # The rows and the sender lease the dead process held last a minute; move them to their end rather than wait.
         await session.execute(
             update(OutboxMessage).where(OutboxMessage.state == OutboxState.SENDING).values(next_attempt_at=NOW)
         )
+        await session.execute(update(JobRun).where(JobRun.name == runs.SENDER).values(lease_until=NOW))
         await session.commit()
         async with scheduler_process(emulator, database_url, log):
             await wait(emulator, lambda: all(campaign_messages(emulator).values()), log, "everyone reached")

@@ -4,6 +4,7 @@ job once a day from its hour however many instances tick — with a frozen clock
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
@@ -237,3 +238,23 @@ async def test_a_job_that_failed_or_died_is_run_again_after_its_lease(
     assert await run_due(jobs_on(sessions, clock=clock)) == []  # still leased to the failed run
     clock.now += runs.LEASE + timedelta(minutes=1)
     assert await run_due(jobs_on(sessions, clock=clock)) == ["expire_points"]
+
+
+async def test_two_instances_ticking_at_once_run_each_job_once(sessions: Sessions) -> None:
+    clock = Clock(datetime(2026, 11, 22, 13, 0, tzinfo=TEHRAN))
+    first, second = await asyncio.gather(
+        run_due(jobs_on(sessions, clock=clock)), run_due(jobs_on(sessions, clock=clock))
+    )
+    assert sorted(first + second) == sorted(job.name for job in DAILY)
+
+
+async def test_a_standing_lease_is_one_holders_until_it_runs_out_or_is_released(sessions: Sessions) -> None:
+    minute = timedelta(minutes=1)
+    async with sessions() as session:
+        assert await runs.hold(session, runs.SENDER, "a", NOW, NOW + minute)
+        assert not await runs.hold(session, runs.SENDER, "b", NOW + minute / 2, NOW + minute * 1.5)
+        assert await runs.hold(session, runs.SENDER, "a", NOW + minute / 2, NOW + minute * 1.5)  # renewed
+        assert not await runs.hold(session, runs.SENDER, "b", NOW + minute, NOW + minute * 2)
+        assert await runs.hold(session, runs.SENDER, "b", NOW + minute * 2, NOW + minute * 3)  # a died: b takes it
+        await runs.release(session, runs.SENDER, "b")
+        assert await runs.hold(session, runs.SENDER, "a", NOW + minute * 2, NOW + minute * 3)

@@ -318,6 +318,30 @@ async def test_the_running_sender_starts_a_scheduled_campaign_when_its_time_come
     assert (await campaigns.get(session, created.id)).state == State.DONE
 
 
+async def test_one_running_sender_sends_for_the_bot_and_another_takes_over_when_it_stops(
+    session: AsyncSession, sessions: Sessions
+) -> None:
+    clock, stop_first, stop_second = Clock(), asyncio.Event(), asyncio.Event()
+    first, second = Recorder(), Recorder()
+    config = replace(FAST, poll=0.01)
+    running = [
+        asyncio.create_task(Sender(sessions, first, config, clock=clock).run(stop_first)),
+        asyncio.create_task(Sender(sessions, second, config, clock=clock).run(stop_second)),
+    ]
+    await campaign_to(session, range(1, 101))
+    await asyncio.wait_for(wait_until(lambda: len(first.sent) + len(second.sent) == 100), timeout=30)
+    assert [] in (first.sent, second.sent)  # the bot's rate limit is shared: one sender at a time
+    leader, standby = (first, second) if first.sent else (second, first)
+    (stop_first if leader is first else stop_second).set()
+    await asyncio.wait_for(running[0 if leader is first else 1], timeout=10)  # stopped cleanly, lease released
+    await outbox.enqueue(session, [greeting(1)], NOW)
+    await session.commit()
+    await asyncio.wait_for(wait_until(lambda: len(standby.sent) == 1), timeout=30)  # a clean stop hands over at once
+    stop_first.set()
+    stop_second.set()
+    await asyncio.wait_for(asyncio.gather(*running), timeout=5)
+
+
 async def wait_until(condition: Callable[[], bool]) -> None:
     while not condition():
         await asyncio.sleep(0.01)
@@ -348,6 +372,33 @@ async def test_the_pacer_spaces_sends_over_all_chats_and_in_one_chat() -> None:
     await pacer.turn(1)
     await pacer.turn(1)
     assert time.monotonic() - began >= 0.2
+
+
+async def test_the_pacer_starts_a_send_only_a_second_after_the_one_a_window_earlier_was_answered() -> None:
+    pacer = Pacer(rate=1000, chat_interval=0, window=5)
+    first, *others = [await pacer.turn(chat) for chat in range(5)]
+    for sending in others:
+        sending.done()
+    sixth = asyncio.create_task(pacer.turn(6))
+    await asyncio.sleep(0.2)
+    assert not sixth.done()  # the first send of the window is still on its way
+    first.done()
+    answered = time.monotonic()
+    await sixth
+    assert 0.95 <= time.monotonic() - answered < 1.3
+    began = time.monotonic()
+    await pacer.turn(7)  # the second send of the window was answered over a second ago
+    assert time.monotonic() - began < 0.1
+
+
+async def test_a_send_long_unanswered_stops_holding_the_window_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("scheduler.sender.STALE", 0.3)
+    pacer = Pacer(rate=1000, chat_interval=0, window=2)
+    began = time.monotonic()
+    await pacer.turn(1)  # never answered
+    await pacer.turn(2)
+    await pacer.turn(3)
+    assert 1.25 <= time.monotonic() - began < 1.7  # 0.3 s counted as its answer, then the one-second window
 
 
 # --- against the Bot API emulator, over HTTP --------------------------------------------------------------------

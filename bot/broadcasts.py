@@ -10,7 +10,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
-from handlers.campaigns import progress_text
+from handlers.campaigns import campaign_view
 from handlers.replies import tier_name
 from loyalty import campaigns
 from loyalty.campaigns import Progress
@@ -37,17 +37,20 @@ def create_sender(bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSessio
 
 
 def progress_reporter(bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSession]) -> ProgressHook:
-    """Edit the campaign's progress message (in the shop's default language) with the latest figures."""
+    """Edit the campaign's progress message (in the shop's default language) with the latest figures, keeping the
+    buttons its state allows (pause, resume, cancel)."""
 
     async def report(progress: Progress) -> None:
         if progress.report_chat_id is None or progress.report_message_id is None:
             return
         async with sessions() as session:
-            name = (await campaigns.get(session, progress.campaign_id)).name
+            campaign = await campaigns.get(session, progress.campaign_id)
         with i18n.context():
-            text = progress_text(name, progress)
+            text, markup = campaign_view(campaign, progress)
         try:
-            await bot.edit_message_text(text, chat_id=progress.report_chat_id, message_id=progress.report_message_id)
+            await bot.edit_message_text(
+                text, chat_id=progress.report_chat_id, message_id=progress.report_message_id, reply_markup=markup
+            )
         except TelegramAPIError as error:  # unchanged figures, or the message was deleted
             logger.debug("progress of campaign %s not shown: %s", progress.campaign_id, error)
 

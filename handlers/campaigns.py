@@ -4,23 +4,30 @@ Every route here requires the manager role; for anyone else the filters do not m
 through, so a customer or a cashier typing /campaign gets the unknown-command answer and a forged button the
 stale one.
 
-/campaign lists the latest campaigns (state, sent of total), each opening to its progress with Pause, Resume or
-Cancel as its state allows, and New campaign. The wizard is declared in one place, `CampaignWizard` (its states)
-and `CAMPAIGN_FLOW` (its steps in order): audience (all members; a tier; win-back: no purchase for N days; a
-birthday month in the staff member's calendar) → the message, told the audience's size (text, or a photo with a
-caption; {name} {points} {tier} filled in per member) → gift (none, or points with their expiry) → when (now; a
-date and time typed in either calendar; or an occasion: Nowruz or Yalda on its next day, a lunar one on the date
-typed for this year, the shop's next anniversary from its founding date, at SEND_TIME shop time) → preview: the
-message as the staff member would get it, with Send a test to me, Confirm and Cancel. Confirm stores and starts
-the campaign (`loyalty.campaigns`), then sends the progress message the sender keeps up to date
-(`campaigns.set_report`; its text is `progress_text`).
+/campaign lists the latest campaigns (state, sent of total), each opening to its progress (and, for a voucher
+gift, how many of its vouchers were used so far) with Pause, Resume or Cancel as its state allows, and New
+campaign. The wizard is declared in one place, `CampaignWizard` (its states) and `CAMPAIGN_FLOW` (its steps in
+order): audience (all members; a tier; women or men; an age range typed "from-to"; a birthday month in the staff
+member's calendar; win-back: no purchase for N days; spent at least an amount; bought, or never bought, from a
+typed product category; referred at least N friends; at least N points) → the message, told the audience's size
+(text, or a photo with a caption; {name} {points} {tier} {voucher} filled in per member) → gift (none; points
+with their expiry; a voucher: its title, the catalog's worth steps, valid days; or a points multiplier: percent,
+days from the send moment, the extra points' expiry) → when (now; a date and time typed in either calendar; or an
+occasion: Nowruz or Yalda on its next day, a lunar one on the date typed for this year, the shop's next
+anniversary from its founding date, at SEND_TIME shop time) → preview: the audience and its size, the gift, when,
+and the message as the staff member would get it, with Send a test to me, Confirm and Cancel. Confirm stores and
+starts the campaign (`loyalty.campaigns`), then sends the progress message the sender keeps up to date
+(`campaigns.set_report`; its text is `progress_text`: a bar, sent of all, rate and time left while it runs; once
+done, delivered, blocked and failed).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 from collections.abc import Callable
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,24 +45,43 @@ from babel.dates import get_month_names
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.catalog import Data, Flow, Refused, Step, View, WizardAction, said, whole
+from handlers.catalog import (
+    Data,
+    Flow,
+    Refused,
+    Step,
+    View,
+    WizardAction,
+    read_amount,
+    read_days,
+    read_name,
+    said,
+    whole,
+    worth_from,
+    worth_steps,
+    worth_text,
+)
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole, Magic
 from handlers.gifts import audience_is, title_of
 from handlers.replies import language, number, tier_name
 from handlers.staff import show
+from handlers.stats import decimal
 from loyalty import audiences, campaigns, rules
-from loyalty.audiences import Audience
+from loyalty.audiences import CATEGORY_LENGTH, MAX_AGE, MAX_INACTIVE_DAYS, MAX_POINTS, MAX_REFERRED, Audience
 from loyalty.calendar import GREGORIAN, JALALI, birthday_example, calendar_for, format_moment, parse_birthday
 from loyalty.campaigns import (
     CAPTION_LENGTH,
     TEXT_LENGTH,
     CampaignDraft,
+    CampaignGift,
     CampaignInfo,
     CampaignNotFound,
     CampaignStateError,
+    MultiplierGift,
     PointsGift,
     Progress,
+    VoucherGift,
 )
 from loyalty.errors import InvalidDate
 from loyalty.numerals import ascii_digits, local_digits
@@ -78,10 +104,23 @@ from storage.models import Member
 AUDIENCES = {
     "all": __("button.campaign_all"),
     "tier": __("button.campaign_tier"),
-    "inactive": __("button.campaign_inactive"),
+    "gender": __("button.campaign_gender"),
+    "age": __("button.campaign_age"),
     "birthday": __("button.campaign_birthday"),
+    "inactive": __("button.campaign_inactive"),
+    "spent": __("button.campaign_spent"),
+    "bought": __("button.campaign_bought"),
+    "never_bought": __("button.campaign_never_bought"),
+    "referred": __("button.campaign_referred"),
+    "balance": __("button.campaign_balance"),
 }
-GIFTS = {"none": __("button.campaign_no_gift"), "points": __("button.campaign_points")}
+GENDERS = {"female": __("button.campaign_women"), "male": __("button.campaign_men")}
+GIFTS = {
+    "none": __("button.campaign_no_gift"),
+    "points": __("button.campaign_points"),
+    "voucher": __("button.campaign_voucher"),
+    "multiplier": __("button.campaign_multiplier"),
+}
 WHEN = {
     "now": __("button.campaign_now"),
     "later": __("button.campaign_later"),
@@ -111,9 +150,13 @@ STEERING = {  # a campaign's button: the domain's move, its label, and the toast
     "resume": (campaigns.resume, __("button.campaign_resume"), __("campaign.resumed")),
     "cancel": (campaigns.cancel, __("button.campaign_cancel"), __("campaign.cancelled_campaign")),
 }
+FINISHED = (campaigns.State.DONE, campaigns.State.CANCELLED)  # their progress is the final report
 TIERS_KEY, AT_KEY, ZONE_KEY, CALENDAR_KEY, ME_KEY = "tiers", "at", "zone", "calendar", "me"
-MAX_GIFT_POINTS, MAX_EXPIRY_DAYS, MAX_INACTIVE_DAYS = 1_000_000, 3650, 3650
+MAX_GIFT_POINTS, MAX_EXPIRY_DAYS = 1_000_000, 3650
+MIN_MULTIPLIER, MAX_MULTIPLIER, MAX_MULTIPLIER_DAYS = 101, 1000, 365
+BAR_CELLS = 10
 _MOMENT = re.compile(r"^\s*(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?:\s+(\d{1,2})\s*:\s*(\d{2}))?\s*$")
+_AGES = re.compile(r"^\s*(\d{1,3})\s*(?:-|–|—|to|تا)\s*(\d{1,3})\s*$", re.IGNORECASE)
 
 
 class CampaignWizard(StatesGroup):
@@ -121,12 +164,27 @@ class CampaignWizard(StatesGroup):
 
     audience = State()
     tier = State()
-    inactive = State()
+    gender = State()
+    ages = State()
     month = State()
+    inactive = State()
+    spent = State()
+    category = State()
+    referred = State()
+    balance = State()
     message = State()
     gift = State()
     points = State()
     expiry = State()
+    title = State()
+    kind = State()
+    amount = State()
+    percent = State()
+    cap = State()
+    validity = State()
+    multiplier = State()
+    multiplier_days = State()
+    bonus_expiry = State()
     when = State()
     send_at = State()
     occasion = State()
@@ -158,6 +216,28 @@ def read_text(text: str) -> dict[str, str | None]:
     if not text.strip() or len(text) > TEXT_LENGTH:
         raise Refused(_("campaign.text_length").format(high=number(TEXT_LENGTH)))
     return {"text": text, "photo": None}
+
+
+def read_ages(text: str) -> list[int]:
+    """An age range typed "from-to" (Persian digits too), the smaller age first."""
+    match = _AGES.match(ascii_digits(text))
+    low, high = (int(match[1]), int(match[2])) if match else (-1, -1)
+    if not 0 <= low <= high <= MAX_AGE:
+        raise Refused(_("campaign.ages_refused").format(low=number(0), high=number(MAX_AGE), example=example_ages()))
+    return [low, high]
+
+
+def example_ages() -> str:
+    """An example age range in the staff member's digits."""
+    return local_digits("20-35", language())
+
+
+def read_category(text: str) -> str:
+    """A product category as purchases record it, spaces folded."""
+    category = " ".join(text.split())
+    if not 0 < len(category) <= CATEGORY_LENGTH:
+        raise Refused(_("campaign.category_length").format(high=number(CATEGORY_LENGTH)))
+    return category
 
 
 def moment_from(text: str, zone: ZoneInfo, default: time | None = None) -> datetime:
@@ -237,42 +317,88 @@ DATE_READERS = {  # a typed date's step: how the moment to send is read from it,
 # What the answers describe.
 
 
+FILTERS: dict[str, Callable[[Data], dict[str, Any]]] = {  # an audience button: the Audience's filters it sets
+    "tier": lambda data: {"tiers": (data["tier"],)},
+    "gender": lambda data: {"gender": data["gender"]},
+    "age": lambda data: {"age_min": data["ages"][0], "age_max": data["ages"][1]},
+    "birthday": lambda data: {"birthday_month": int(data["month"]), "birthday_calendar": data[CALENDAR_KEY]},
+    "inactive": lambda data: {"inactive_days": data["inactive"]},
+    "spent": lambda data: {"spent_at_least": data["spent"]},
+    "bought": lambda data: {"bought_category": data["category"]},
+    "never_bought": lambda data: {"never_bought_category": data["category"]},
+    "referred": lambda data: {"referred_at_least": data["referred"]},
+    "balance": lambda data: {"points_min": data["balance"]},
+}
+DESCRIBED: dict[str, Callable[[Data], str]] = {  # an audience button: the audience in words
+    "tier": lambda data: _("campaign.to_tier").format(tier=tier_name(data["tier"])),
+    "gender": lambda data: _("campaign.to_women") if data["gender"] == "female" else _("campaign.to_men"),
+    "age": lambda data: _("campaign.to_ages").format(low=number(data["ages"][0]), high=number(data["ages"][1])),
+    "birthday": lambda data: _("campaign.to_birthday").format(
+        month=month_names(data[CALENDAR_KEY])[int(data["month"]) - 1]
+    ),
+    "inactive": lambda data: _("campaign.to_inactive").format(days=number(data["inactive"])),
+    "spent": lambda data: _("campaign.to_spent").format(amount=number(data["spent"])),
+    "bought": lambda data: _("campaign.to_bought").format(category=data["category"]),
+    "never_bought": lambda data: _("campaign.to_never_bought").format(category=data["category"]),
+    "referred": lambda data: _("campaign.to_referred").format(count=number(data["referred"])),
+    "balance": lambda data: _("campaign.to_balance").format(points=number(data["balance"])),
+}
+
+
 def audience_of(data: Data) -> Audience:
     """Who the wizard's answers reach."""
-    kind = data.get("audience")
-    if kind == "tier":
-        return Audience.build(tiers=(data["tier"],))
-    if kind == "inactive":
-        return Audience.build(inactive_days=data["inactive"])
-    if kind == "birthday":
-        return Audience.build(birthday_month=int(data["month"]), birthday_calendar=data[CALENDAR_KEY])
-    return Audience()
+    kind = data.get("audience", "all")
+    return Audience.build(**FILTERS[kind](data)) if kind in FILTERS else Audience()
 
 
 def audience_text(data: Data) -> str:
     """The audience in words."""
-    kind = data.get("audience")
-    if kind == "tier":
-        return _("campaign.to_tier").format(tier=tier_name(data["tier"]))
-    if kind == "inactive":
-        return _("campaign.to_inactive").format(days=number(data["inactive"]))
-    if kind == "birthday":
-        return _("campaign.to_birthday").format(month=month_names(data[CALENDAR_KEY])[int(data["month"]) - 1])
-    return _("campaign.to_all")
+    kind = data.get("audience", "all")
+    return DESCRIBED[kind](data) if kind in DESCRIBED else _("campaign.to_all")
 
 
-def gift_of(data: Data) -> PointsGift | None:
-    """The gift the answers describe, if any."""
-    if data.get("gift") != "points":
-        return None
-    return PointsGift(points=data["points"], expiry_days=data["expiry"])
+def gift_of(data: Data, now: datetime) -> CampaignGift | None:
+    """The gift the answers describe, if any; a multiplier's days count from the send moment (else `now`)."""
+    kind = data.get("gift")
+    if kind == "points":
+        return PointsGift(points=data["points"], expiry_days=data["expiry"])
+    if kind == "voucher":
+        worth = worth_from(data)
+        return VoucherGift(
+            title=data["title"], worth=worth.kind, value=worth.value, cap=worth.cap, validity_days=data["validity"]
+        )
+    if kind == "multiplier":
+        starts_at = send_at_of(data) or now
+        return MultiplierGift(
+            percent=data["multiplier"],
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(days=data["multiplier_days"]),
+            bonus_expiry_days=data["bonus_expiry"],
+        )
+    return None
 
 
-def gift_text(gift: PointsGift | None) -> str:
+def gift_text(gift: CampaignGift | None) -> str:
     """The gift in words."""
-    if gift is None:
-        return _("campaign.no_gift")
-    return _("campaign.points_gift").format(points=number(gift.points), days=number(gift.expiry_days))
+    if isinstance(gift, PointsGift):
+        return _("campaign.points_gift").format(points=number(gift.points), days=number(gift.expiry_days))
+    if isinstance(gift, VoucherGift):
+        worth = worth_text(gift.draft().worth)
+        return _("campaign.voucher_gift").format(title=gift.title, worth=worth, days=number(gift.validity_days))
+    if isinstance(gift, MultiplierGift):
+        return _("campaign.multiplier_gift").format(
+            percent=number(gift.percent),
+            days=number((gift.ends_at - gift.starts_at).days),
+            expiry=number(gift.bonus_expiry_days),
+        )
+    return _("campaign.no_gift")
+
+
+def voucher_hint(gift: CampaignGift | None, message: campaigns.Message) -> str:
+    """For a voucher gift whose message does not show the code: how to show it (else nothing)."""
+    if isinstance(gift, VoucherGift) and "{voucher}" not in message.text:
+        return "\n" + _("campaign.voucher_hint").format()
+    return ""
 
 
 def message_of(data: Data) -> campaigns.Message:
@@ -300,12 +426,12 @@ def when_text(data: Data) -> str:
     return _("campaign.when_later").format(moment=moment)
 
 
-def draft_of(data: Data) -> CampaignDraft:
-    """The campaign the wizard's answers describe."""
+def draft_of(data: Data, now: datetime) -> CampaignDraft:
+    """The campaign the wizard's answers describe, confirmed at `now`."""
     message = message_of(data)
     name = title_of(message.text) if message.text.strip() else _("campaign.photo_name")
     return CampaignDraft(
-        name=name, audience=audience_of(data), message=message, gift=gift_of(data), send_at=send_at_of(data)
+        name=name, audience=audience_of(data), message=message, gift=gift_of(data, now), send_at=send_at_of(data)
     )
 
 
@@ -323,10 +449,11 @@ async def campaign_summary(data: Data, session: AsyncSession) -> str:
     """The campaign as it will be sent, with its audience's size and the message rendered for the staff member."""
     at = datetime.fromisoformat(data[AT_KEY])
     preview = await rendered_for_me(data, session)
+    gift = gift_of(data, at)
     return _("campaign.summary").format(
         audience=audience_text(data),
         count=number(await audiences.count(session, audience_of(data), at)),
-        gift=gift_text(gift_of(data)),
+        gift=gift_text(gift) + voucher_hint(gift, message_of(data)),
         when=when_text(data),
         photo=_("campaign.with_photo") if preview.photo else "",
         preview=preview.text,
@@ -368,6 +495,18 @@ def answered(key: str, *values: str) -> Callable[[Data], bool]:
     return lambda data: data.get(key) in values
 
 
+def only_when(condition: Callable[[Data], bool], *steps: Step) -> tuple[Step, ...]:
+    """The steps, each applying only when `condition` holds as well as its own `when`."""
+    return tuple(
+        dataclasses.replace(step, when=lambda data, own=step.when: condition(data) and own(data)) for step in steps
+    )
+
+
+def ask_ages(data: Data) -> str:
+    """The age range question, with an example in the staff member's digits."""
+    return _("campaign.ask_ages").format(example=example_ages())
+
+
 def ask_send_at(data: Data) -> str:
     """The date and time question, with an example in the staff member's calendar."""
     return _("campaign.ask_send_at").format(example=example_moment())
@@ -396,30 +535,69 @@ CAMPAIGN_FLOW = CampaignFlow(
             when=audience_is("tier"),
         ),
         Step(
-            CampaignWizard.inactive,
-            said(__("campaign.ask_inactive")),
-            read=whole(1, MAX_INACTIVE_DAYS),
-            when=audience_is("inactive"),
+            CampaignWizard.gender,
+            said(__("campaign.ask_gender")),
+            choices=choices_of(GENDERS),
+            when=audience_is("gender"),
         ),
+        Step(CampaignWizard.ages, ask_ages, read=read_ages, when=audience_is("age")),
         Step(
             CampaignWizard.month,
             said(__("campaign.ask_month")),
             choices=lambda data: [(str(month), name) for month, name in enumerate(month_names(data[CALENDAR_KEY]), 1)],
             when=audience_is("birthday"),
         ),
-        Step(CampaignWizard.message, ask_message, read=read_text),  # a photo: `got_photo`
-        Step(CampaignWizard.gift, said(__("campaign.ask_gift")), choices=choices_of(GIFTS)),
         Step(
-            CampaignWizard.points,
-            said(__("campaign.ask_points")),
-            read=whole(1, MAX_GIFT_POINTS),
-            when=lambda data: data.get("gift") == "points",
+            CampaignWizard.inactive,
+            said(__("campaign.ask_inactive")),
+            read=whole(1, MAX_INACTIVE_DAYS),
+            when=audience_is("inactive"),
+        ),
+        Step(CampaignWizard.spent, said(__("campaign.ask_spent")), read=read_amount, when=audience_is("spent")),
+        Step(
+            CampaignWizard.category,
+            said(__("campaign.ask_category")),
+            read=read_category,
+            when=answered("audience", "bought", "never_bought"),
         ),
         Step(
-            CampaignWizard.expiry,
-            said(__("campaign.ask_expiry")),
-            read=whole(1, MAX_EXPIRY_DAYS),
-            when=lambda data: data.get("gift") == "points",
+            CampaignWizard.referred,
+            said(__("campaign.ask_referred")),
+            read=whole(1, MAX_REFERRED),
+            when=audience_is("referred"),
+        ),
+        Step(
+            CampaignWizard.balance,
+            said(__("campaign.ask_balance")),
+            read=whole(1, MAX_POINTS),
+            when=audience_is("balance"),
+        ),
+        Step(CampaignWizard.message, ask_message, read=read_text),  # a photo: `got_photo`
+        Step(CampaignWizard.gift, said(__("campaign.ask_gift")), choices=choices_of(GIFTS)),
+        *only_when(
+            answered("gift", "points"),
+            Step(CampaignWizard.points, said(__("campaign.ask_points")), read=whole(1, MAX_GIFT_POINTS)),
+            Step(CampaignWizard.expiry, said(__("campaign.ask_expiry")), read=whole(1, MAX_EXPIRY_DAYS)),
+        ),
+        *only_when(
+            answered("gift", "voucher"),
+            Step(CampaignWizard.title, said(__("campaign.ask_voucher_title")), read=read_name),
+            *worth_steps(CampaignWizard.kind, CampaignWizard.amount, CampaignWizard.percent, CampaignWizard.cap),
+            Step(CampaignWizard.validity, said(__("campaign.ask_validity")), read=read_days),
+        ),
+        *only_when(
+            answered("gift", "multiplier"),
+            Step(
+                CampaignWizard.multiplier,
+                said(__("campaign.ask_multiplier")),
+                read=whole(MIN_MULTIPLIER, MAX_MULTIPLIER, "percent"),
+            ),
+            Step(
+                CampaignWizard.multiplier_days,
+                said(__("campaign.ask_multiplier_days")),
+                read=whole(1, MAX_MULTIPLIER_DAYS),
+            ),
+            Step(CampaignWizard.bonus_expiry, said(__("campaign.ask_bonus_expiry")), read=whole(1, MAX_EXPIRY_DAYS)),
         ),
         Step(CampaignWizard.when, said(__("campaign.ask_when")), choices=choices_of(WHEN)),
         Step(CampaignWizard.send_at, ask_send_at, when=answered("when", "later")),  # typed: `got_date`
@@ -444,19 +622,71 @@ DATE_STEPS = tuple(step for step in CAMPAIGN_FLOW.steps if step.key in DATE_READ
 # The list, a campaign and its progress.
 
 
-def progress_text(name: str, progress: Progress) -> str:
-    """A campaign's progress: its state, sent of all, waiting (the text of the message the sender edits)."""
-    return _("campaign.progress").format(
-        name=name,
-        state=str(STATES[progress.state]),
+def bar(done: int, total: int) -> str:
+    """A text bar of BAR_CELLS cells, filled in proportion of `done` to `total`."""
+    filled = BAR_CELLS * done // total if total > 0 else 0
+    return "▰" * filled + "▱" * (BAR_CELLS - filled)
+
+
+def time_left(seconds: float | None) -> str:
+    """Time left in hours and minutes, minutes and seconds, or seconds, in the reply's digits (None: unknown)."""
+    if seconds is None:
+        return _("campaign.left_unknown")
+    hours, rest = divmod(math.ceil(seconds), 3600)
+    minutes, seconds_ = divmod(rest, 60)
+    if hours:
+        return _("campaign.left_hours").format(hours=number(hours), minutes=number(minutes))
+    if minutes:
+        return _("campaign.left_minutes").format(minutes=number(minutes), seconds=number(seconds_))
+    return _("campaign.left_seconds").format(seconds=number(seconds_))
+
+
+def live_text(progress: Progress) -> str:
+    """A campaign on its way: the bar, sent of all, the rate and the time left (unknown while paused)."""
+    total = progress.recipients
+    paused = progress.state == campaigns.State.PAUSED
+    return _("campaign.progress_live").format(
+        bar=bar(progress.handled, total),
+        percent=number(100 * progress.handled // total if total > 0 else 0),
         sent=number(progress.sent),
-        total=number(progress.recipients),
-        waiting=number(progress.waiting),
+        total=number(total),
+        rate=decimal(progress.rate, "#,##0.#"),
+        left=time_left(None if paused else progress.seconds_left),
     )
 
 
+def report_text(progress: Progress) -> str:
+    """The final report of a campaign done or cancelled: delivered, blocked, failed (and not sent, if cancelled)."""
+    text = _("campaign.progress_report").format(
+        sent=number(progress.sent),
+        total=number(progress.recipients),
+        blocked=number(progress.blocked),
+        failed=number(progress.failed),
+    )
+    if progress.cancelled:
+        text += "\n" + _("campaign.not_sent").format(count=number(progress.cancelled))
+    return text
+
+
+def progress_text(name: str, progress: Progress) -> str:
+    """A campaign's state, then its live figures while on its way, or its final report once over (the sender's text)."""
+    head = _("campaign.progress_head").format(name=name, state=str(STATES[progress.state]))
+    if progress.state in FINISHED:
+        return head + "\n" + report_text(progress)
+    if progress.state in (campaigns.State.RUNNING, campaigns.State.PAUSED):
+        return head + "\n" + live_text(progress)
+    return head
+
+
+def redemptions_text(progress: Progress) -> str:
+    """How many of the campaign's gift vouchers were used so far (nothing without a voucher gift)."""
+    if progress.used is None or progress.issued is None:
+        return ""
+    return "\n" + _("campaign.redemptions").format(used=number(progress.used), issued=number(progress.issued))
+
+
 def campaign_view(campaign: CampaignInfo, progress: Progress) -> View:
-    """One campaign: its progress, with the moves its state allows, Refresh and Back."""
+    """One campaign: its progress and its gift vouchers used, with the moves its state allows, Refresh and Back."""
     builder = InlineKeyboardBuilder()
     for action, (_move, label, _done) in STEERING.items():
         if campaign.state in campaigns.MOVES[action][0]:
@@ -464,7 +694,12 @@ def campaign_view(campaign: CampaignInfo, progress: Progress) -> View:
     builder.button(text=_("button.campaign_refresh"), callback_data=CampaignAction(action="open", campaign=campaign.id))
     builder.button(text=_("button.campaign_back"), callback_data=CampaignAction(action="list"))
     builder.adjust(1)
-    return progress_text(campaign.name, progress), builder.as_markup()
+    return progress_text(campaign.name, progress) + redemptions_text(progress), builder.as_markup()
+
+
+async def view_of(session: AsyncSession, campaign: CampaignInfo, now: datetime) -> View:
+    """The campaign's view as it stands now, its gift vouchers used counted."""
+    return campaign_view(campaign, await campaigns.progress(session, campaign.id, now, redemptions=True))
 
 
 async def list_view(session: AsyncSession, now: datetime) -> View:
@@ -520,7 +755,7 @@ async def open_campaign(
     query: CallbackQuery, campaign: CampaignInfo, session: AsyncSession, now: datetime, bot: Bot
 ) -> None:
     """One campaign's progress and buttons."""
-    await show(query, bot, *campaign_view(campaign, await campaigns.progress(session, campaign.id, now)))
+    await show(query, bot, *await view_of(session, campaign, now))
     await query.answer()
 
 
@@ -539,7 +774,7 @@ async def steer(
         campaign = await move(session, campaign.id, actor_id=query.from_user.id, now=now)
     except CampaignStateError:
         campaign, toast = await campaigns.get(session, campaign.id), _("fallback.stale_button")
-    await show(query, bot, *campaign_view(campaign, await campaigns.progress(session, campaign.id, now)))
+    await show(query, bot, *await view_of(session, campaign, now))
     await query.answer(toast)
 
 
@@ -622,7 +857,7 @@ async def confirm(
         return
     actor = query.from_user.id
     campaign = await campaigns.create(
-        session, draft_of(data), actor_id=actor, now=now, update_id=event_update.update_id
+        session, draft_of(data, now), actor_id=actor, now=now, update_id=event_update.update_id
     )
     campaign = await campaigns.start(session, campaign.id, actor_id=actor, now=now)
     if campaign.state == campaigns.State.SCHEDULED and campaign.send_at is not None:
@@ -632,7 +867,7 @@ async def confirm(
     else:
         done = _("campaign.started").format(name=campaign.name, count=number(campaign.recipients))
     await show(query, bot, done, InlineKeyboardMarkup(inline_keyboard=[]))
-    text, markup = campaign_view(campaign, await campaigns.progress(session, campaign.id, now))
+    text, markup = campaign_view(campaign, await campaigns.progress(session, campaign.id, now))  # as the sender does
     report = await bot.send_message(actor, text, reply_markup=markup)
     await campaigns.set_report(session, campaign.id, report.chat.id, report.message_id)
     await query.answer()

@@ -30,9 +30,10 @@ from storage.models import Member, Purchase, Referral
 
 GENDERS = ("female", "male")
 REFERRED = ("joined", "rewarded")  # a referral counts once the friend joined
-Age = Annotated[int, Field(ge=0, le=120)]
-Points = Annotated[int, Field(ge=0, le=10**9)]
-Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+MAX_AGE, MAX_POINTS, MAX_INACTIVE_DAYS, MAX_REFERRED, CATEGORY_LENGTH = 120, 10**9, 3650, 10_000, 32
+Age = Annotated[int, Field(ge=0, le=MAX_AGE)]
+Points = Annotated[int, Field(ge=0, le=MAX_POINTS)]
+Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CATEGORY_LENGTH)]
 
 REACHABLE: tuple[ColumnElement[bool], ...] = (
     Member.telegram_id.is_not(None),
@@ -68,11 +69,11 @@ class Audience(BaseModel):
     joined_before: AwareDatetime | None = None
     points_min: Points | None = None
     points_max: Points | None = None
-    inactive_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    inactive_days: Annotated[int, Field(ge=1, le=MAX_INACTIVE_DAYS)] | None = None
     spent_at_least: Annotated[int, Field(ge=1, le=MAX_AMOUNT)] | None = None
     bought_category: Category | None = None
     never_bought_category: Category | None = None
-    referred_at_least: Annotated[int, Field(ge=1, le=10_000)] | None = None
+    referred_at_least: Annotated[int, Field(ge=1, le=MAX_REFERRED)] | None = None
 
     @model_validator(mode="after")
     def _ranges_in_order(self) -> Audience:

@@ -17,6 +17,8 @@ A campaign's life: draft → (scheduled →) running ⇄ paused → done; anythi
   gives nothing more), or a voucher of the campaign's gift (a `gifts` row; the unique gift–member index keeps it
   to one per member). A points multiplier is for the whole club: it is added once, when the campaign starts
   (`purchases.add_multiplier`); should a crash repeat it, the copy changes nothing, as multipliers never add up.
+- `progress` counts a campaign's rows by state (delivered, blocked, failed, cancelled, waiting) with the recent
+  rate and the time left, and on request how many vouchers of its voucher gift were used so far.
 """
 
 from __future__ import annotations
@@ -511,7 +513,11 @@ async def set_report(session: AsyncSession, campaign_id: int, chat_id: int, mess
 
 @dataclass(frozen=True)
 class Progress:
-    """How far a campaign has gone: its rows by outbox state, the recent rate (messages a second), time left."""
+    """How far a campaign has gone: its rows by outbox state, the recent rate (messages a second), time left.
+
+    `used` and `issued` count the vouchers of a voucher gift used so far and given (None unless asked for, or
+    without a voucher gift).
+    """
 
     campaign_id: int
     state: State
@@ -521,6 +527,8 @@ class Progress:
     seconds_left: float | None
     report_chat_id: int | None = None
     report_message_id: int | None = None
+    used: int | None = None
+    issued: int | None = None
 
     @property
     def sent(self) -> int:
@@ -528,13 +536,44 @@ class Progress:
         return self.counts.get(OutboxState.SENT, 0)
 
     @property
+    def blocked(self) -> int:
+        """Messages not delivered because the member blocked the bot or their chat is gone."""
+        return self.counts.get(OutboxState.BLOCKED, 0)
+
+    @property
+    def failed(self) -> int:
+        """Messages the messenger refused for another reason, or that failed every try."""
+        return self.counts.get(OutboxState.FAILED, 0)
+
+    @property
+    def cancelled(self) -> int:
+        """Messages never sent because the campaign was cancelled."""
+        return self.counts.get(OutboxState.CANCELLED, 0)
+
+    @property
     def waiting(self) -> int:
         """Messages still to send (pending or on their way)."""
         return self.counts.get(OutboxState.PENDING, 0) + self.counts.get(OutboxState.SENDING, 0)
 
+    @property
+    def handled(self) -> int:
+        """Messages finished one way or another (delivered, blocked, failed or cancelled)."""
+        return sum(self.counts.values()) - self.waiting
 
-async def progress(session: AsyncSession, campaign_id: int, now: datetime, window: float = RATE_WINDOW) -> Progress:
-    """The campaign's progress, counted in the database (one grouped query over its rows)."""
+
+async def progress(
+    session: AsyncSession,
+    campaign_id: int,
+    now: datetime,
+    window: float = RATE_WINDOW,
+    *,
+    redemptions: bool = False,
+) -> Progress:
+    """The campaign's progress, counted in the database (one grouped query over its rows).
+
+    With `redemptions`, one more query counts the vouchers of its voucher gift used so far (for the campaign's
+    view; the sender's frequent reports leave it out).
+    """
     campaign = await _campaign(session, campaign_id)
     since = now - timedelta(seconds=window)
     recent = func.sum(case((OutboxMessage.sent_at > since, 1), else_=0))
@@ -551,6 +590,7 @@ async def progress(session: AsyncSession, campaign_id: int, now: datetime, windo
     running_for = (now - campaign.started_at).total_seconds() if campaign.started_at else window
     rate = sent_lately / min(window, running_for) if running_for > 0 else 0.0
     waiting = counts.get(OutboxState.PENDING, 0) + counts.get(OutboxState.SENDING, 0)
+    used, issued = await _redemptions(session, campaign.gift_id) if redemptions else (None, None)
     return Progress(
         campaign_id=campaign.id,
         state=State(campaign.state),
@@ -560,7 +600,23 @@ async def progress(session: AsyncSession, campaign_id: int, now: datetime, windo
         seconds_left=waiting / rate if rate > 0 else (0.0 if not waiting else None),
         report_chat_id=campaign.report_chat_id,
         report_message_id=campaign.report_message_id,
+        used=used,
+        issued=issued,
     )
+
+
+async def _redemptions(session: AsyncSession, gift_id: int | None) -> tuple[int | None, int | None]:
+    """How many vouchers of the campaign's gift were used so far, and how many were given (one query)."""
+    if gift_id is None:
+        return None, None
+    used = (
+        select(func.count())
+        .select_from(Voucher)
+        .where(Voucher.gift_id == gift_id, Voucher.status == vouchers.Status.USED)
+        .scalar_subquery()
+    )
+    row = (await session.execute(select(used, Gift.issued).where(Gift.id == gift_id))).one_or_none()
+    return (int(row[0]), int(row[1])) if row is not None else (None, None)
 
 
 # --- the messages, member by member -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import audiences, campaigns
+from loyalty import audiences, campaigns, voucher_use
 from loyalty.audiences import Audience
 from loyalty.campaigns import (
     CampaignDraft,
@@ -23,7 +23,7 @@ from loyalty.campaigns import (
     render,
 )
 from loyalty.purchases import active_multiplier
-from storage.models import Gift, LedgerEntry, Member, Multiplier, OutboxMessage, OutboxState, Voucher
+from storage.models import Campaign, Gift, LedgerEntry, Member, Multiplier, OutboxMessage, OutboxState, Voucher
 from tests.factories import NOW
 from tests.test_audiences import add_members, member_row
 
@@ -186,7 +186,40 @@ async def test_progress_counts_the_rows_by_state_with_the_rate_and_time_left(ses
     progress = await campaigns.progress(session, campaign.id, NOW + timedelta(seconds=2))
     assert (progress.recipients, progress.sent, progress.waiting) == (10, 4, 5)
     assert dict(progress.counts) == {"sent": 4, "blocked": 1, "pending": 5}
+    assert (progress.blocked, progress.failed, progress.cancelled, progress.handled) == (1, 0, 0, 5)
     assert (progress.rate, progress.seconds_left) == (2.0, 2.5)
+    assert (progress.used, progress.issued) == (None, None)
+
+
+async def test_a_cancelled_campaign_counts_its_rows_never_sent(session: AsyncSession) -> None:
+    await add_members(session, [member_row(number) for number in range(1, 5)])
+    campaign = await started(session)
+    await mark(session, campaign.id, OutboxState.SENT, 1)
+    await mark(session, campaign.id, OutboxState.FAILED, 2)
+    await campaigns.cancel(session, campaign.id, actor_id=STAFF, now=NOW)
+    progress = await campaigns.progress(session, campaign.id, NOW, redemptions=True)
+    assert (progress.state, progress.sent, progress.failed, progress.cancelled) == (State.CANCELLED, 1, 1, 2)
+    assert (progress.waiting, progress.handled) == (0, 4)
+    assert (progress.used, progress.issued) == (None, None)  # no voucher gift: nothing to redeem
+
+
+async def test_gift_redemptions_count_the_campaigns_vouchers_used(session: AsyncSession) -> None:
+    await add_members(session, [member_row(1), member_row(2), member_row(3)])
+    data = {"kind": "voucher", "title": "Free tea", "worth": "item", "validity_days": 10}
+    campaign = await started(session, draft("Your code: {voucher}", gift=gift_from(data)))
+    other = await started(session, draft("Another: {voucher}", gift=gift_from(data)))
+    await campaigns.messages_for(session, [Recipient(1, campaign.id, 1), Recipient(2, campaign.id, 2)], NOW)
+    await campaigns.messages_for(session, [Recipient(3, other.id, 1)], NOW)
+    progress = await campaigns.progress(session, campaign.id, NOW, redemptions=True)
+    assert (progress.used, progress.issued) == (0, 2)
+    for campaign_id in (campaign.id, other.id):  # member 1 uses the voucher of each campaign, member 2 none
+        gift_id = (await session.get_one(Campaign, campaign_id)).gift_id
+        voucher_id = await session.scalar(select(Voucher.id).where(Voucher.gift_id == gift_id, Voucher.member_id == 1))
+        assert voucher_id is not None
+        await voucher_use.use(session, voucher_id, actor_id=STAFF, update_id=None, now=NOW)
+    progress = await campaigns.progress(session, campaign.id, NOW + HOUR, redemptions=True)
+    assert (progress.used, progress.issued) == (1, 2)
+    assert (await campaigns.progress(session, campaign.id, NOW + HOUR)).used is None  # the sender's reports skip it
 
 
 # --- the messages -----------------------------------------------------------------------------------------------

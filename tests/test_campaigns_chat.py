@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+import pytest
+from aiogram.methods import EditMessageText
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import campaigns
+from bot.broadcasts import progress_reporter
+from bot.i18n import create_i18n
+from handlers.campaigns import bar, progress_text, time_left
+from loyalty import campaigns, voucher_use
 from loyalty.audiences import Audience
-from loyalty.campaigns import CampaignDraft, Message
+from loyalty.campaigns import CampaignDraft, Message, MultiplierGift, Progress, Recipient, State, VoucherGift
+from loyalty.purchases import active_multiplier
 from loyalty.staff import Role
-from storage.models import Campaign, Member, OutboxMessage
+from loyalty.vouchers import Kind
+from storage.models import Campaign, Gift, Member, Multiplier, OutboxMessage, OutboxState, Purchase, Referral, Voucher
 from tests import updates
 from tests.chat import Chat, Reply
 from tests.factories import NOW
+from tests.stub_bot import stub_bot
+from tests.test_audiences import add_members, member_row, purchase, referral
 from tests.test_catalog_chat import manager_chat, texts, walk
 from tests.test_counter import count, customer, hire, to
 from tests.test_gifts_chat import members_of
@@ -85,6 +95,32 @@ async def a_campaign(sessions: Sessions, start: bool = True) -> int:
         if start:
             await campaigns.start(session, created.id, actor_id=MANAGER, now=NOW)
         return created.id
+
+
+async def started_at(sessions: Sessions, at: datetime, rows: int) -> int:
+    """`rows` members inserted, and a campaign to all of them started at `at`."""
+    async with sessions() as session:
+        await add_members(session, [member_row(number) for number in range(1, rows + 1)])
+        draft = CampaignDraft(name="Autumn", audience=Audience(), message=Message("Hello {name}"))
+        created = await campaigns.create(session, draft, actor_id=MANAGER, now=at)
+        return (await campaigns.start(session, created.id, actor_id=MANAGER, now=at)).id
+
+
+async def mark(sessions: Sessions, campaign_id: int, state: OutboxState, members: range, at: datetime) -> None:
+    """Set the rows of these members to `state` (sent at `at`), as the sender would."""
+    async with sessions() as session:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.campaign_id == campaign_id, OutboxMessage.member_id.in_(list(members)))
+            .values(state=state, sent_at=at)
+        )
+        await campaigns.finish_drained(session, [campaign_id], at)
+        await session.commit()
+
+
+async def stored_gift(sessions: Sessions, campaign_id: int) -> campaigns.CampaignGift | None:
+    async with sessions() as session:
+        return (await campaigns.get(session, campaign_id)).gift
 
 
 async def campaign_state(sessions: Sessions, campaign_id: int) -> str:
@@ -211,6 +247,7 @@ async def test_pause_resume_and_cancel_buttons_change_the_campaigns_state(
     [cancelled, _] = await manager.press(f"cmp:cancel:{campaign_id}")
     assert await campaign_state(sessions, campaign_id) == "cancelled"
     assert cancelled.buttons() == ["🔄 Refresh", "⬅️ All campaigns"]
+    assert "Delivered: 0 of 3" in cancelled.text and "Not sent (cancelled): 3" in cancelled.text
 
 
 async def test_customers_and_cashiers_get_the_unknown_command_answer(chat_with: MakeChat, sessions: Sessions) -> None:
@@ -304,3 +341,262 @@ async def test_the_anniversary_is_scheduled_from_the_founding_date_in_its_calend
     await manager.press(CONFIRM)
     [campaign] = await stored_campaigns(sessions)
     assert campaign.state == "scheduled" and campaign.send_at == datetime(2027, 9, 22, 6, 30, tzinfo=UTC)
+
+
+# --- audiences ----------------------------------------------------------------------------------------------------
+
+
+async def audience_people(chat_with: MakeChat, sessions: Sessions) -> dict[int, Member]:
+    """Sara, a woman of 36 with 800 points, bought coffee and brought two friends; Reza, a man of 26 with 100 points,
+    spent 6,000,000 on cake; Nima, 20 points, gave neither gender nor birthday and bought nothing."""
+    people = await four_members(chat_with, sessions)
+    sara, reza = people[SARA].id, people[REZA].id
+    async with sessions() as session:
+        for member_id, gender, born, balance in ((sara, "female", 1990, 800), (reza, "male", 2000, 100)):
+            await session.execute(
+                update(Member)
+                .where(Member.id == member_id)
+                .values(gender=gender, birthday=date(born, 1, 10), balance=balance)
+            )
+        await session.execute(update(Member).where(Member.id == people[NIMA].id).values(balance=20))
+        await session.execute(
+            insert(Purchase), [purchase(1, sara, 3_000_000, 10, "coffee"), purchase(2, reza, 6_000_000, 100, "cake")]
+        )
+        await session.execute(insert(Referral), [referral(1, sara, "joined"), referral(2, sara, "rewarded")])
+        await session.commit()
+    return people
+
+
+@pytest.mark.parametrize(
+    ("button", "refused", "answer", "described", "filters", "who"),
+    [
+        ("gender", ["men"], choose("gender", "male"), "men", {"gender": "male"}, [REZA]),
+        ("age", ["40-30", "old", "20-200"], "۳۰-۴۰", "members aged 30 to 40", {"age_min": 30, "age_max": 40}, [SARA]),
+        (
+            "spent",
+            ["a lot", "-5", "0"],
+            "5,000,000",
+            "members who spent at least 5,000,000 in all",
+            {"spent_at_least": 5_000_000},
+            [REZA],
+        ),
+        ("bought", ["x" * 33], "  coffee ", "members who bought from “coffee”", {"bought_category": "coffee"}, [SARA]),
+        (
+            "never_bought",
+            [],
+            "coffee",
+            "members who never bought from “coffee”",
+            {"never_bought_category": "coffee"},
+            [REZA, NIMA],
+        ),
+        ("referred", ["0", "many"], "۲", "members who referred at least 2 friends", {"referred_at_least": 2}, [SARA]),
+        ("balance", ["lots", "0"], "100", "members with at least 100 points", {"points_min": 100}, [SARA, REZA]),
+    ],
+)
+async def test_each_audience_button_stores_its_filter_and_reaches_the_members_it_counted(
+    chat_with: MakeChat,
+    sessions: Sessions,
+    button: str,
+    refused: list[str],
+    answer: str,
+    described: str,
+    filters: dict[str, Any],
+    who: list[int],
+) -> None:
+    people = await audience_people(chat_with, sessions)
+    manager = await manager_chat(chat_with, sessions)
+    [question, _] = await walk(await new_campaign(manager), choose("audience", button))
+    for wrong in refused:  # a clear reply, then the same question again
+        [again] = await manager.say(wrong)
+        assert again.text.endswith(question.text) and len(again.text) > len(question.text) + 10
+    ask_message = (await walk(manager, answer))[0]
+    assert f"Audience: {described} — {len(who)} members" in ask_message.text
+    [summary, _] = await walk(manager, "Hello {name}", choose("gift", "none"), choose("when", "now"))
+    assert f"Audience: {described} — {len(who)} members" in summary.text
+    await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    assert Audience.from_json(campaign.audience) == Audience(**filters)
+    assert campaign.recipients == len(who)
+    assert await outbox_members(sessions, campaign.id) == sorted(people[person].id for person in who)
+
+
+async def test_the_audience_buttons_are_all_offered(chat_with: MakeChat, sessions: Sessions) -> None:
+    manager = await manager_chat(chat_with, sessions, language="fa")
+    await manager.say("/campaign")
+    [audience, _] = await manager.press(NEW)
+    assert audience.buttons()[:2] == ["👥 همهٔ اعضا", "🏅 اعضای یک سطح"] and len(audience.buttons()) == 12
+    [ages, _] = await manager.press(choose("audience", "age"))
+    assert "۲۰-۳۵" in ages.text
+    [refused] = await manager.say("۴۰ تا ۳۰")
+    assert refused.text.startswith("این بازه را نفهمیدم") and refused.text.endswith(ages.text)
+    [ask_message] = await manager.say("۲۰ تا ۳۰")
+    assert "اعضای ۲۰ تا ۳۰ ساله — ۰ عضو" in ask_message.text
+
+
+# --- gifts --------------------------------------------------------------------------------------------------------
+
+
+async def test_a_voucher_gift_takes_a_title_the_catalogs_worth_steps_and_valid_days(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await four_members(chat_with, sessions)
+    manager = await manager_chat(chat_with, sessions)
+    await walk(await new_campaign(manager), choose("audience", "all"), "Your gift, {name}: {voucher}")
+    [title, _] = await manager.press(choose("gift", "voucher"))
+    assert "What is the voucher called?" in title.text
+    [too_long] = await manager.say("x" * 65)
+    assert too_long.text.startswith("The name must be 1 to 64") and too_long.text.endswith(title.text)
+    [kind] = await manager.say("  Autumn   coffee ")
+    assert "What does the voucher give?" in kind.text
+    [percent, _] = await manager.press(choose("kind", "percent"))
+    [over] = await manager.say("120")
+    assert over.text.startswith("Please send a number from 1 to 100") and over.text.endswith(percent.text)
+    [validity] = await walk(manager, "۲۰٪", "۵۰٬۰۰۰")
+    assert "For how many days from sending is the voucher valid?" in validity.text
+    [none] = await manager.say("0")
+    assert none.text.startswith("Please send a number from 1 to") and none.text.endswith(validity.text)
+    [summary, _] = await walk(manager, "۱۴", choose("when", "now"))
+    assert "Gift: a voucher “Autumn coffee”: 20% off, up to 50,000, valid 14 days" in summary.text
+    assert "{voucher}" not in summary.text.split("\n\n")[0]  # the message shows the code: no hint
+    await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    expected = VoucherGift(title="Autumn coffee", worth=Kind.PERCENT, value=20, cap=50_000, validity_days=14)
+    assert await stored_gift(sessions, campaign.id) == expected
+    async with sessions() as session:
+        gift = await session.get(Gift, campaign.gift_id)
+        assert gift is not None and (gift.title, gift.value, gift.cap) == ("Autumn coffee", 20, 50_000)
+        assert gift.expires_at == NOW + timedelta(days=14)
+
+
+async def test_a_multiplier_gift_runs_for_the_days_typed_from_the_moment_it_is_sent(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await four_members(chat_with, sessions)
+    manager = await manager_chat(chat_with, sessions)
+    await walk(await new_campaign(manager), choose("audience", "all"), "Double points all week!")
+    [percent, _] = await manager.press(choose("gift", "multiplier"))
+    assert "200 is double" in percent.text
+    for wrong in ("100", "1001", "double"):
+        [again] = await manager.say(wrong)
+        assert again.text.startswith("Please send a") and again.text.endswith(percent.text)
+    [days] = await manager.say("۲۰۰٪")
+    assert "For how many days from sending?" in days.text
+    [expiry] = await manager.say("7")
+    assert "extra points last" in expiry.text
+    [summary, _] = await walk(manager, "30", choose("when", "now"))
+    assert "Gift: 200% points on purchases for 7 days from sending; the extra points last 30 days" in summary.text
+    await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    expected = MultiplierGift(percent=200, starts_at=NOW, ends_at=NOW + timedelta(days=7), bonus_expiry_days=30)
+    assert await stored_gift(sessions, campaign.id) == expected
+    async with sessions() as session:
+        running = await active_multiplier(session, NOW + timedelta(days=6))
+        assert running is not None and running.id == campaign.multiplier_id
+        assert (running.percent, running.bonus_expiry_days) == (200, 30)
+        assert await active_multiplier(session, NOW + timedelta(days=7)) is None
+
+
+async def test_a_scheduled_multiplier_starts_when_the_campaign_is_sent(chat_with: MakeChat, sessions: Sessions) -> None:
+    manager = await manager_chat(chat_with, sessions)
+    await walk(await new_campaign(manager), choose("audience", "all"), "Double points!", choose("gift", "multiplier"))
+    await walk(manager, "150", "3", "30", choose("when", "later"))
+    [summary] = await manager.say("۱۴۰۵-۰۹-۱۰ ۱۸:۰۰")
+    assert "150% points on purchases for 3 days from sending" in summary.text
+    await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    gift = await stored_gift(sessions, campaign.id)
+    assert campaign.send_at is not None and isinstance(gift, MultiplierGift)
+    assert (gift.starts_at, gift.ends_at) == (campaign.send_at, campaign.send_at + timedelta(days=3))
+    assert campaign.state == "scheduled" and await count(sessions, Multiplier) == 0
+
+
+# --- progress and the final report --------------------------------------------------------------------------------
+
+
+async def test_a_running_campaign_shows_a_bar_sent_of_all_the_rate_and_time_left_in_persian(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    campaign_id = await started_at(sessions, NOW - timedelta(minutes=5), 100)
+    await mark(sessions, campaign_id, OutboxState.SENT, range(1, 31), NOW - timedelta(seconds=30))  # 0.5 a second
+    await mark(sessions, campaign_id, OutboxState.BLOCKED, range(31, 41), NOW - timedelta(seconds=30))
+    await mark(sessions, campaign_id, OutboxState.FAILED, range(41, 46), NOW - timedelta(seconds=30))
+    manager = await manager_chat(chat_with, sessions, language="fa")
+    [view, _] = await manager.press(f"cmp:open:{campaign_id}")
+    assert "وضعیت: در حال ارسال" in view.text
+    assert "▰▰▰▰▱▱▱▱▱▱ ۴۵٪" in view.text  # 45 of 100 handled
+    assert "ارسال‌شده: ۳۰ از ۱۰۰" in view.text and "سرعت: ۰٫۵ پیام در ثانیه" in view.text
+    assert "زمان باقی‌مانده: ۱ دقیقه و ۵۰ ثانیه" in view.text  # 55 left at 0.5 a second
+    assert "بن" not in view.text  # no voucher gift, no redemptions
+
+
+async def test_a_done_campaign_reports_delivered_blocked_and_failed(chat_with: MakeChat, sessions: Sessions) -> None:
+    campaign_id = await started_at(sessions, NOW - timedelta(minutes=5), 10)
+    await mark(sessions, campaign_id, OutboxState.SENT, range(1, 8), NOW - timedelta(minutes=2))
+    await mark(sessions, campaign_id, OutboxState.BLOCKED, range(8, 10), NOW - timedelta(minutes=2))
+    await mark(sessions, campaign_id, OutboxState.FAILED, range(10, 11), NOW - timedelta(minutes=1))
+    assert await campaign_state(sessions, campaign_id) == "done"
+    manager = await manager_chat(chat_with, sessions)
+    [view, _] = await manager.press(f"cmp:open:{campaign_id}")
+    assert "State: done\n✅ Delivered: 7 of 10\n🚫 Blocked the bot or account gone: 2\n⚠️ Failed: 1" in view.text
+    assert "▰" not in view.text and "Time left" not in view.text and "Not sent" not in view.text
+
+
+async def test_gift_redemptions_are_counted_in_the_campaigns_view(chat_with: MakeChat, sessions: Sessions) -> None:
+    await four_members(chat_with, sessions)
+    manager = await manager_chat(chat_with, sessions)
+    await walk(await new_campaign(manager), choose("audience", "all"), "Hello {name}", choose("gift", "voucher"))
+    await walk(manager, "Free tea", choose("kind", "item"))
+    [summary, _] = await walk(manager, "10", choose("when", "now"))
+    assert "Gift: a voucher “Free tea”: a free item, valid 10 days" in summary.text
+    assert "put {voucher} in the message" in summary.text  # the message does not show the code
+    await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    async with sessions() as session:  # the sender gives each member their voucher as it sends the message
+        rows = (await session.scalars(select(OutboxMessage).where(OutboxMessage.campaign_id == campaign.id))).all()
+        await campaigns.messages_for(session, [Recipient(row.id, campaign.id, row.member_id or 0) for row in rows], NOW)
+    [before, _] = await manager.press(f"cmp:open:{campaign.id}")
+    assert "Gift vouchers used so far: 0 of 3" in before.text
+    async with sessions() as session:
+        voucher = await session.scalar(select(Voucher).where(Voucher.gift_id == campaign.gift_id).limit(1))
+        assert voucher is not None
+        await voucher_use.use(session, voucher.id, actor_id=MANAGER, update_id=None, now=NOW)
+    [after, _] = await manager.press(f"cmp:open:{campaign.id}")
+    assert "Gift vouchers used so far: 1 of 3" in after.text
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [(None, "unknown"), (0, "0 s"), (59.2, "1 min 0 s"), (110, "1 min 50 s"), (3725, "about 1 h 2 min")],
+)
+def test_time_left_is_told_in_hours_minutes_or_seconds(seconds: float | None, words: str) -> None:
+    i18n = create_i18n("en")
+    with i18n.context(), i18n.use_locale("en"):
+        assert time_left(seconds) == words
+
+
+def test_the_bar_fills_in_tenths_and_a_paused_campaign_has_no_time_left() -> None:
+    assert (bar(0, 0), bar(9, 100), bar(10, 100), bar(100, 100)) == ("▱" * 10, "▱" * 10, "▰" + "▱" * 9, "▰" * 10)
+    paused = Progress(1, State.PAUSED, 4, {"sent": 1, "pending": 3}, rate=0.5, seconds_left=6.0)
+    i18n = create_i18n("en")
+    with i18n.context(), i18n.use_locale("en"):
+        text = progress_text("Autumn", paused)
+    assert (
+        text
+        == "📣 Autumn\nState: paused\n▰▰▱▱▱▱▱▱▱▱ 25%\nSent: 1 of 4\nRate: 0.5 messages a second\nTime left: unknown"
+    )
+
+
+async def test_the_progress_message_is_edited_in_place_keeping_its_buttons(sessions: Sessions) -> None:
+    async with sessions() as session:
+        await add_members(session, [member_row(1), member_row(2)])
+    campaign_id = await a_campaign(sessions)
+    bot, recording = stub_bot()
+    async with sessions() as session:
+        await campaigns.set_report(session, campaign_id, 900, 55)
+        progress = await campaigns.progress(session, campaign_id, NOW)
+    await progress_reporter(bot, create_i18n("en"), sessions)(progress)
+    [edit] = [request for request in recording.requests if isinstance(request, EditMessageText)]
+    assert (edit.chat_id, edit.message_id) == (900, 55) and "Autumn" in edit.text
+    assert edit.reply_markup is not None
+    labels = [button.text for row in edit.reply_markup.inline_keyboard for button in row]
+    assert labels == ["⏸ Pause", "⛔️ Cancel the campaign", "🔄 Refresh", "⬅️ All campaigns"]

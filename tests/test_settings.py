@@ -373,6 +373,12 @@ async def test_a_persian_owner_sees_the_referral_rules_in_persian_digits(chat_wi
     assert "مثل بقیهٔ امتیازها (۳۶۵)" in section.text and section.buttons()[0] == "👥 چه کسی پاداش بگیرد"
 
 
+SECTION_SHOWN = {  # a section's heading and buttons, shown again after one of its rules changed
+    "referrals": ("\n\n🤝 Referrals", REFERRAL_BUTTONS),
+    "birthdays": ("\n\n🎂 Birthdays & reminders", BIRTHDAY_BUTTONS),
+}
+
+
 @pytest.mark.parametrize(
     ("field", "typed", "value"),
     [
@@ -382,15 +388,23 @@ async def test_a_persian_owner_sees_the_referral_rules_in_persian_digits(chat_wi
         ("referral_monthly_cap", "5", 5),
         ("referral_window_days", "14", 14),
         ("referral_expiry_days", "۳۰", 30),
+        ("birthday_hour", "۸", 8),
+        ("birthday_hour", "0", 0),
+        ("birthday_points", "۲۵۰", 250),
+        ("birthday_points", "0", 0),
+        ("birthday_expiry_days", "۶۰", 60),
+        ("expiry_reminder_days", "3", 3),
+        ("expiry_reminder_days", "۰", 0),
     ],
 )
-async def test_each_referral_number_is_stored_as_typed_and_audited(
+async def test_each_section_number_is_stored_as_typed_and_audited(
     chat_with: MakeChat, sessions: Sessions, settings: Settings, field: str, typed: str, value: int
 ) -> None:
+    heading, buttons = SECTION_SHOWN["referrals" if field.startswith("referral_") else "birthdays"]
     before = getattr(await stored_rules(sessions, settings), field)
     reply = await change(owner_chat(chat_with), f"set:ask:{field}:", typed)
-    assert reply.text.startswith("✅ Saved") and "\n\n🤝 Referrals" in reply.text
-    assert reply.callback_data() == REFERRAL_BUTTONS  # back where the owner came from
+    assert reply.text.startswith("✅ Saved") and heading in reply.text
+    assert reply.callback_data() == buttons  # back where the owner came from
     assert getattr(await stored_rules(sessions, settings), field) == value
     assert await rule_changes(sessions) == [{"field": field, "before": before, "after": value}]
 
@@ -609,29 +623,6 @@ async def test_the_hour_prompt_shows_the_hour_in_force_and_the_range(chat_with: 
     [prompt, _] = await owner_chat(chat_with).press("set:ask:birthday_hour:")
     assert "Now: 10:00" in prompt.text and "from 0 to 23" in prompt.text
     assert prompt.callback_data() == ["set:cancel::"]
-
-
-@pytest.mark.parametrize(
-    ("field", "typed", "value"),
-    [
-        ("birthday_hour", "۸", 8),
-        ("birthday_hour", "0", 0),
-        ("birthday_points", "۲۵۰", 250),
-        ("birthday_points", "0", 0),
-        ("birthday_expiry_days", "۶۰", 60),
-        ("expiry_reminder_days", "3", 3),
-        ("expiry_reminder_days", "۰", 0),
-    ],
-)
-async def test_each_birthday_number_is_stored_as_typed_and_audited(
-    chat_with: MakeChat, sessions: Sessions, settings: Settings, field: str, typed: str, value: int
-) -> None:
-    before = getattr(await stored_rules(sessions, settings), field)
-    reply = await change(owner_chat(chat_with), f"set:ask:{field}:", typed)
-    assert reply.text.startswith("✅ Saved") and "\n\n🎂 Birthdays & reminders" in reply.text
-    assert reply.callback_data() == BIRTHDAY_BUTTONS  # back where the owner came from
-    assert getattr(await stored_rules(sessions, settings), field) == value
-    assert await rule_changes(sessions) == [{"field": field, "before": before, "after": value}]
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ falls through to the rest of the bot, so a customer typing /earn gets the unknow
 from __future__ import annotations
 
 import logging
+import string
 from collections.abc import Callable
 from datetime import datetime
 
@@ -27,6 +28,7 @@ from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole, PayloadStarts
 from handlers.replies import counter_card, earned_for_member, earned_for_staff, number, referral_for_referrer
 from loyalty import ledger, members, purchases, rules
+from loyalty.audiences import CATEGORY_LENGTH
 from loyalty.errors import (
     AlreadyReversed,
     InsufficientPoints,
@@ -61,6 +63,33 @@ class CounterAction(CallbackData, prefix="ctr"):
 
 
 MEMBER_KEY = "counter_member"
+CATEGORY_MARK = "#"
+ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
+class BadCategory(ValueError):
+    """A `#category` the counter cannot record: `#` alone, too long, or more than one."""
+
+
+def take_category(text: str) -> tuple[list[str], str | None]:
+    """The words typed without their `#category`, and that category with ASCII letters lowercased."""
+    words = text.split()
+    tags = [word.removeprefix(CATEGORY_MARK) for word in words if word.startswith(CATEGORY_MARK)]
+    if not tags:
+        return words, None
+    category = tags[0].translate(ASCII_LOWER)
+    if len(tags) > 1 or not 0 < len(category) <= CATEGORY_LENGTH or CATEGORY_MARK in category:
+        raise BadCategory(text)
+    return [word for word in words if not word.startswith(CATEGORY_MARK)], category
+
+
+async def read_words(message: Message, text: str) -> tuple[list[str], str | None] | None:
+    """The words and `#category` the cashier typed; None once a bad category has been explained."""
+    try:
+        return take_category(text)
+    except BadCategory:
+        await message.answer(_("counter.category_invalid").format(length=number(CATEGORY_LENGTH)))
+        return None
 
 
 def problem(error: LoyaltyError) -> str:
@@ -120,6 +149,7 @@ async def record(
     member: Member,
     amount_text: str,
     receipt: str | None,
+    category: str | None,
 ) -> None:
     """Record a purchase and answer the cashier and the member."""
     earned = await purchases.record_purchase(
@@ -131,12 +161,21 @@ async def record(
         staff_id=message.from_user.id,
         update_id=update.update_id,
         now=now,
+        category=category,
     )
-    await message.answer(earned_for_staff(earned))
+    await message.answer(staff_confirmation(earned))
     if not earned.duplicate:
         await tell_member(bot, i18n, earned.member, lambda: earned_for_member(earned))
     if earned.referral is not None:
         await tell_referrer(bot, i18n, earned.referral)
+
+
+def staff_confirmation(earned: purchases.Earned) -> str:
+    """The cashier's confirmation, with the purchase's category when it has one."""
+    text = earned_for_staff(earned)
+    if earned.purchase.category:
+        text += "\n" + _("counter.earned_category").format(category=earned.purchase.category)
+    return text
 
 
 async def earn_command(
@@ -149,8 +188,11 @@ async def earn_command(
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    """/earn <member code or phone> <amount> [receipt]."""
-    parts = (command.args or "").split()
+    """/earn <member code or phone> <amount> [receipt] [#category]."""
+    typed = await read_words(message, command.args or "")
+    if typed is None:
+        return
+    parts, category = typed
     if len(parts) not in (2, 3):
         await message.answer(_("counter.earn_usage"))
         return
@@ -167,6 +209,7 @@ async def earn_command(
             member,
             parts[1],
             parts[2] if len(parts) == 3 else None,
+            category,
         )
     except LoyaltyError as error:
         await message.answer(problem(error))
@@ -237,8 +280,11 @@ async def got_amount(
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    """The amount (and maybe a receipt number) for the member opened from the card."""
-    parts = (message.text or "").split()
+    """The amount (and maybe a receipt number and a `#category`) for the member opened from the card."""
+    typed = await read_words(message, message.text or "")
+    if typed is None:
+        return
+    parts, category = typed
     member = await session.get(Member, (await state.get_data()).get(MEMBER_KEY, 0))
     if member is None or len(parts) not in (1, 2):
         await message.answer(_("counter.ask_amount_again"))
@@ -255,6 +301,7 @@ async def got_amount(
             member,
             parts[0],
             parts[1] if len(parts) == 2 else None,
+            category,
         )
     except LoyaltyError as error:
         await message.answer(problem(error))

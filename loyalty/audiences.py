@@ -33,7 +33,9 @@ REFERRED = ("joined", "rewarded")  # a referral counts once the friend joined
 MAX_AGE, MAX_POINTS, MAX_INACTIVE_DAYS, MAX_REFERRED, CATEGORY_LENGTH = 120, 10**9, 3650, 10_000, 32
 Age = Annotated[int, Field(ge=0, le=MAX_AGE)]
 Points = Annotated[int, Field(ge=0, le=MAX_POINTS)]
-Category = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=CATEGORY_LENGTH)]
+Category = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=CATEGORY_LENGTH)
+]
 
 REACHABLE: tuple[ColumnElement[bool], ...] = (
     Member.telegram_id.is_not(None),

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from loyalty import audiences
+from loyalty.audiences import Audience
 from loyalty.staff import Role
 from storage.models import LedgerEntry, Member, Purchase, StaffMember
 from tests.chat import Chat, Reply
@@ -131,6 +133,11 @@ async def test_customers_and_cashiers_get_the_unknown_command_answer(chat_with: 
         ("09350000000 1000", "No member has"),
         ("hello 1000", "member code (8 digits) or a phone"),
         ("{code} 1000 R-1 extra", "Record a purchase like this"),
+        ("{code} 1000 R-1 #", "at most one product category"),
+        ("{code} 1000 #coffee #tea", "at most one product category"),
+        ("{code} 1000 #" + "x" * 33, "at most one product category"),
+        ("{code} 1000 ##coffee", "at most one product category"),
+        ("{code} abc #coffee", "whole number"),
     ],
 )
 async def test_bad_earn_input_is_explained_and_writes_nothing(
@@ -163,3 +170,75 @@ async def test_member_lookup_adjust_and_undo(chat_with: MakeChat, sessions: Sess
     assert "already reversed" in again.text
     [missing] = await owner.say("/undo R-404")
     assert "No purchase has receipt R-404" in missing.text
+
+
+async def purchases_made(sessions: Sessions) -> list[tuple[str | None, str | None]]:
+    async with sessions() as session:
+        return [tuple(row) for row in await session.execute(select(Purchase.receipt, Purchase.category))]
+
+
+@pytest.mark.parametrize("arguments", ["250000 R-17 #Coffee", "250000 #COFFEE R-17", "  250000   R-17 #coffee  "])
+async def test_earn_tags_the_purchase_with_a_category_after_the_amount(
+    chat_with: MakeChat, sessions: Sessions, arguments: str
+) -> None:
+    _, member = await customer(chat_with, sessions)
+    [confirmation, _] = await chat_with(OWNER, language_code="en").say(f"/earn {member.code} {arguments}")
+    assert "Recorded 250,000 for Sara" in confirmation.text and "Category: coffee" in confirmation.text
+    assert await purchases_made(sessions) == [("R-17", "coffee")]
+
+
+async def test_a_purchase_without_a_category_says_none(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    [confirmation, _] = await chat_with(OWNER, language_code="en").say(f"/earn {member.code} 250000 R-1")
+    assert "Category" not in confirmation.text
+    assert await purchases_made(sessions) == [("R-1", None)]
+
+
+async def test_a_category_of_the_longest_length_is_kept_whole(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    longest = "a" * audiences.CATEGORY_LENGTH
+    await chat_with(OWNER, language_code="en").say(f"/earn {member.code} 250000 #{longest}")
+    assert await purchases_made(sessions) == [(None, longest)]
+
+
+async def test_a_persian_cashier_tags_a_persian_category(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    await hire(sessions, CASHIER, Role.CASHIER)
+    cashier = chat_with(CASHIER, language_code="fa")
+    [usage] = await cashier.say("/earn")
+    assert "#قهوه" in usage.text
+    [refused] = await cashier.say(f"/earn {member.code} ۲۵۰٬۰۰۰ #کیک #قهوه")
+    assert "حداکثر یک دستهٔ کالا" in refused.text and "مثال" in refused.text
+    [confirmation, _] = await cashier.say(f"/earn {member.code} ۲۵۰٬۰۰۰ #نان‌شیرینی")
+    assert "ثبت شد" in confirmation.text and "دستهٔ کالا: نان‌شیرینی" in confirmation.text
+    assert await purchases_made(sessions) == [(None, "نان‌شیرینی")]
+
+
+async def test_the_amount_prompt_takes_a_category_and_refuses_a_bad_one(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    _, member = await customer(chat_with, sessions)
+    await hire(sessions, CASHIER, Role.CASHIER)
+    cashier = chat_with(CASHIER, language_code="en")
+    [card] = await cashier.say(f"/start card_{member.code}")
+    [prompt, _] = await cashier.press(card.callback_data()[0])
+    assert "#coffee" in prompt.text
+    for bad in ("300000 #", "300000 #cake #coffee", "300000 R-44 #" + "x" * 33):
+        [refused] = await cashier.say(bad)
+        assert "at most one product category" in refused.text and "Example: 250000 R-1024 #coffee" in refused.text
+    assert await count(sessions, Purchase) == 0
+    [done, _] = await cashier.say("300000 #Cake R-44")  # still at the prompt after a refusal
+    assert "+30 points" in done.text and "Category: cake" in done.text
+    assert await purchases_made(sessions) == [("R-44", "cake")]
+
+
+async def test_a_campaign_audience_finds_who_bought_the_category(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    async with sessions() as session:
+        await session.execute(update(Member).where(Member.id == member.id).values(news_consent=True))
+        await session.commit()
+    owner = chat_with(OWNER, language_code="en")
+    await owner.say(f"/earn {member.code} 100000 R-1")
+    await owner.say(f"/earn {member.code} 250000 R-2 #Coffee")
+    async with sessions() as session:
+        assert await audiences.count(session, Audience(bought_category="coffee"), NOW) == 1

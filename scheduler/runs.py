@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import repositories
@@ -27,21 +27,17 @@ SENDER = "broadcast_sender"
 
 async def claim(session: AsyncSession, name: str, day: date, holder: str, now: datetime) -> bool:
     """Take the job's run for `day` (the shop's today); False if it ran or is running elsewhere."""
+    unfinished = (JobRun.day == day) & JobRun.finished_at.is_(None) & (JobRun.lease_until < now)
+    claimable = or_(JobRun.day.is_(None), JobRun.day < day, unfinished)
+    return await _take(session, name, claimable, day=day, holder=holder, lease_until=now + LEASE, finished_at=None)
+
+
+async def _take(session: AsyncSession, name: str, allowed: ColumnElement[bool], **values: object) -> bool:
+    """Add the row `name` if missing, then change it if `allowed` holds, in one write transaction; True if it did."""
     async with write_transaction(session):
         await session.execute(repositories.insert_or_ignore(session, JobRun).values(name=name))
-        claimed = await session.execute(
-            update(JobRun)
-            .where(
-                JobRun.name == name,
-                or_(
-                    JobRun.day.is_(None),
-                    JobRun.day < day,
-                    (JobRun.day == day) & JobRun.finished_at.is_(None) & (JobRun.lease_until < now),
-                ),
-            )
-            .values(day=day, holder=holder, lease_until=now + LEASE, finished_at=None)
-        )
-    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+        taken = await session.execute(update(JobRun).where(JobRun.name == name, allowed).values(**values))
+    return bool(taken.rowcount)  # type: ignore[attr-defined]
 
 
 async def finish(session: AsyncSession, name: str, day: date, holder: str, now: datetime) -> None:
@@ -61,17 +57,8 @@ async def hold(session: AsyncSession, name: str, holder: str, now: datetime, unt
     row = (await session.execute(select(JobRun.holder, JobRun.lease_until).where(JobRun.name == name))).first()
     if row is not None and row.holder not in (None, holder) and row.lease_until is not None and row.lease_until >= now:
         return False
-    async with write_transaction(session):
-        await session.execute(repositories.insert_or_ignore(session, JobRun).values(name=name))
-        held = await session.execute(
-            update(JobRun)
-            .where(
-                JobRun.name == name,
-                or_(JobRun.holder.is_(None), JobRun.holder == holder, JobRun.lease_until < now),
-            )
-            .values(holder=holder, lease_until=until)
-        )
-    return bool(held.rowcount)  # type: ignore[attr-defined]
+    free = or_(JobRun.holder.is_(None), JobRun.holder == holder, JobRun.lease_until < now)
+    return await _take(session, name, free, holder=holder, lease_until=until)
 
 
 async def release(session: AsyncSession, name: str, holder: str) -> None:

@@ -24,10 +24,11 @@ from loyalty.campaigns import Message
 from loyalty.rules import Rules
 from scheduler import runs
 from scheduler.jobs import DAILY, Jobs, expire_points, greet_birthdays, remind_expiring, review_tiers, run_due
+from scheduler.sender import Sender, SenderConfig
 from storage.models import LedgerEntry, Member, OutboxMessage, PointLot, Reward, Voucher
 from tests.factories import NOW, imported_member, new_reward, phone_of, profile
 from tests.stub_bot import stub_bot
-from tests.test_outbox import Clock
+from tests.test_outbox import Clock, Recorder
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = timedelta(days=1)
@@ -258,3 +259,20 @@ async def test_a_standing_lease_is_one_holders_until_it_runs_out_or_is_released(
         assert await runs.hold(session, runs.SENDER, "b", NOW + minute * 2, NOW + minute * 3)  # a died: b takes it
         await runs.release(session, runs.SENDER, "b")
         assert await runs.hold(session, runs.SENDER, "a", NOW + minute * 2, NOW + minute * 3)
+
+
+async def test_a_greeting_is_delivered_once_even_in_quiet_hours_and_a_second_run_sends_nothing(
+    sessions: Sessions,
+) -> None:
+    member_id = await born(sessions, 61, date(1990, 11, 22), "gregorian", "en")
+    night = datetime(2026, 11, 22, 23, 30, tzinfo=TEHRAN)  # in quiet hours: greetings are not held
+    send = Recorder()
+    sender = Sender(sessions, send, SenderConfig(rate=1000, chat_interval=0), clock=lambda: night)
+    assert await greet_birthdays(jobs_on(sessions), night) == 1
+    await sender.drain()
+    assert await greet_birthdays(jobs_on(sessions), night) == 0
+    await sender.drain()
+    [(chat_id, message)] = send.sent
+    assert chat_id == 61 and message.text.startswith("🎂 Happy birthday, Member61!")
+    async with sessions() as session:
+        assert (await session.get(Member, member_id)).balance == 200  # the welcome bonus and the birthday points

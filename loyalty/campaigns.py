@@ -19,6 +19,8 @@ A campaign's life: draft → (scheduled →) running ⇄ paused → done; anythi
   (`purchases.add_multiplier`); should a crash repeat it, the copy changes nothing, as multipliers never add up.
 - `progress` counts a campaign's rows by state (delivered, blocked, failed, cancelled, waiting) with the recent
   rate and the time left, and on request how many vouchers of its voucher gift were used so far.
+- A campaign over for a while is archived (`archive_finished`, from the daily jobs): its counts move onto the
+  campaign (`final_counts`) and its outbox rows, the bulk of the outbox, are deleted.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
-from sqlalchemy import Integer, String, case, func, insert, literal, select, update
+from sqlalchemy import Integer, String, case, delete, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,6 +54,7 @@ CAPTION_LENGTH = 1024
 FILE_ID_LENGTH = 255
 PLACEHOLDERS = re.compile(r"\{(name|points|tier|voucher)\}")
 RATE_WINDOW = 60.0  # seconds over which `progress` measures the sending rate
+ARCHIVE_CHUNK = 50_000  # outbox rows deleted per transaction when a campaign is archived
 
 
 class State(StrEnum):
@@ -575,18 +578,10 @@ async def progress(
     view; the sender's frequent reports leave it out).
     """
     campaign = await _campaign(session, campaign_id)
-    since = now - timedelta(seconds=window)
-    recent = func.sum(case((OutboxMessage.sent_at > since, 1), else_=0))
-    rows = await session.execute(
-        select(OutboxMessage.state, func.count(), recent)
-        .where(OutboxMessage.campaign_id == campaign_id)
-        .group_by(OutboxMessage.state)
-    )
-    counts: dict[str, int] = {}
-    sent_lately = 0
-    for state, number, lately in rows:
-        counts[state] = int(number)
-        sent_lately += int(lately or 0) if state == OutboxState.SENT else 0
+    if campaign.final_counts is not None:  # archived: its rows are gone
+        counts, sent_lately = json.loads(campaign.final_counts), 0
+    else:
+        counts, sent_lately = await _row_counts(session, campaign_id, now - timedelta(seconds=window))
     running_for = (now - campaign.started_at).total_seconds() if campaign.started_at else window
     rate = sent_lately / min(window, running_for) if running_for > 0 else 0.0
     waiting = counts.get(OutboxState.PENDING, 0) + counts.get(OutboxState.SENDING, 0)
@@ -603,6 +598,53 @@ async def progress(
         used=used,
         issued=issued,
     )
+
+
+async def _row_counts(session: AsyncSession, campaign_id: int, since: datetime) -> tuple[dict[str, int], int]:
+    """The campaign's outbox rows by state, and how many were sent after `since` (one grouped query)."""
+    recent = func.sum(case((OutboxMessage.sent_at > since, 1), else_=0))
+    rows = await session.execute(
+        select(OutboxMessage.state, func.count(), recent)
+        .where(OutboxMessage.campaign_id == campaign_id)
+        .group_by(OutboxMessage.state)
+    )
+    counts: dict[str, int] = {}
+    sent_lately = 0
+    for state, number, lately in rows:
+        counts[state] = int(number)
+        sent_lately += int(lately or 0) if state == OutboxState.SENT else 0
+    return counts, sent_lately
+
+
+async def archive_finished(session: AsyncSession, before: datetime, *, chunk: int = ARCHIVE_CHUNK) -> int:
+    """Campaigns over (done or cancelled) before `before` keep their counts and give up their outbox rows, the
+    bulk of the outbox; a chunk of rows per transaction, resumable. Returns the rows deleted."""
+    over = select(Campaign.id).where(
+        Campaign.state.in_([State.DONE, State.CANCELLED]),
+        Campaign.finished_at < before,
+        exists().where(OutboxMessage.campaign_id == Campaign.id),
+    )
+    deleted = 0
+    for campaign_id in (await session.scalars(over.order_by(Campaign.id))).all():
+        async with write_transaction(session):
+            campaign = await _campaign(session, campaign_id, lock=True)
+            if campaign.final_counts is None:
+                counts, _ = await _row_counts(session, campaign_id, before)
+                campaign.final_counts = json.dumps(counts)
+        deleted += await _delete_rows(session, campaign_id, chunk)
+    return deleted
+
+
+async def _delete_rows(session: AsyncSession, campaign_id: int, chunk: int) -> int:
+    """Delete a campaign's outbox rows, `chunk` at a time."""
+    deleted = 0
+    while True:
+        async with write_transaction(session):
+            some = select(OutboxMessage.id).where(OutboxMessage.campaign_id == campaign_id).limit(chunk)
+            result = await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(some)))
+        deleted += int(result.rowcount)  # type: ignore[attr-defined]
+        if result.rowcount < chunk:  # type: ignore[attr-defined]
+            return deleted
 
 
 async def _redemptions(session: AsyncSession, gift_id: int | None) -> tuple[int | None, int | None]:

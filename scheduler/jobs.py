@@ -1,5 +1,6 @@
-"""The daily jobs, each at its hour of the shop's day: expire points (03:00), review tiers (04:00), birthday
-greetings (the owner's hour, 10:00 by default) and reminders of points about to expire (12:00).
+"""The daily jobs, each at its hour of the shop's day: expire points (03:00), review tiers (04:00), prune the
+outbox (05:00), birthday greetings (the owner's hour, 10:00 by default) and reminders of points about to expire
+(12:00).
 
 APScheduler ticks once a minute (`create_scheduler`); each tick runs the jobs whose hour has come today and
 that no instance has run today (`scheduler.runs`: the schedule and the lock live in the database). So a bot
@@ -25,7 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import birthdays, ledger, reminders, rules, tiers, vouchers
+from loyalty import birthdays, campaigns, ledger, reminders, rules, tiers, vouchers
 from loyalty.birthdays import BirthdayGift
 from loyalty.calendar import format_date
 from loyalty.campaigns import Message
@@ -42,6 +43,8 @@ BIRTHDAY = "birthday"  # outbox kinds
 REMINDER = "reminder"
 REMINDER_TIME = time(12)
 BATCH = 500  # members per transaction
+KEEP_CAMPAIGN_ROWS = timedelta(days=90)  # a campaign's outbox rows, after it is over (its counts stay)
+KEEP_KEYED_ROWS = timedelta(days=400)  # other rows: their keys (a birthday's year, a day of expiry) are past
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,15 @@ def reminder_text(jobs: Jobs, item: reminders.Expiring) -> str:
     return jobs.text(language, "reminder.expiring", name=item.member.first_name, points=points, date=day)
 
 
+async def prune_outbox(jobs: Jobs, now: datetime) -> int:
+    """Archive campaigns over for 90 days and delete greetings, reminders and gift messages over a year old."""
+    async with jobs.sessions() as session:
+        deleted = await campaigns.archive_finished(session, now - KEEP_CAMPAIGN_ROWS)
+        deleted += await outbox.prune(session, now - KEEP_KEYED_ROWS)
+    logger.info("deleted %s old outbox rows", deleted)
+    return deleted
+
+
 @dataclass(frozen=True)
 class Daily:
     """A job run once a day, from its hour of the shop's day (which may depend on the owner's rules)."""
@@ -179,6 +191,7 @@ class Daily:
 DAILY = (
     Daily("expire_points", lambda _: time(3), expire_points),
     Daily("review_tiers", lambda _: time(4), review_tiers),
+    Daily("prune_outbox", lambda _: time(5), prune_outbox),
     Daily("birthdays", lambda club: time(club.birthday_hour), greet_birthdays),
     Daily("expiry_reminders", lambda _: REMINDER_TIME, remind_expiring),
 )

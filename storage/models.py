@@ -429,6 +429,7 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    final_counts: Mapped[str | None] = mapped_column(Text)  # JSON {state: rows} once its outbox rows are archived
 
 
 class OutboxState(StrEnum):

@@ -5,6 +5,7 @@ job once a day from its hour however many instances tick — with a frozen clock
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
@@ -18,17 +19,29 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import create_i18n
 from handlers.replies import tier_name
-from loyalty import members, purchases, vouchers
+from loyalty import campaigns, members, purchases, vouchers
+from loyalty.audiences import Audience
 from loyalty.calendar import format_date
-from loyalty.campaigns import Message
+from loyalty.campaigns import CampaignDraft, Message, State
 from loyalty.rules import Rules
-from scheduler import runs
-from scheduler.jobs import DAILY, Jobs, expire_points, greet_birthdays, remind_expiring, review_tiers, run_due
+from scheduler import outbox, runs
+from scheduler.jobs import (
+    DAILY,
+    Jobs,
+    expire_points,
+    greet_birthdays,
+    prune_outbox,
+    remind_expiring,
+    review_tiers,
+    run_due,
+)
+from scheduler.outbox import Outgoing
 from scheduler.sender import Sender, SenderConfig
 from storage.models import LedgerEntry, Member, OutboxMessage, PointLot, Reward, Voucher
 from tests.factories import NOW, imported_member, new_reward, phone_of, profile
 from tests.stub_bot import stub_bot
-from tests.test_outbox import Clock, Recorder
+from tests.test_audiences import add_members, member_row
+from tests.test_outbox import Clock, Recorder, greeting
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = timedelta(days=1)
@@ -211,10 +224,10 @@ async def test_each_job_runs_once_a_day_from_its_hour_whichever_instance_ticks(s
     assert await run_due(first) == ["expire_points"]
     assert await run_due(second) == []
     clock.now = night.replace(hour=13)  # the bot was down from 3:01 till 13:00: the rest runs now, once
-    assert await run_due(second) == ["review_tiers", "birthdays", "expiry_reminders"]
+    assert await run_due(second) == ["review_tiers", "prune_outbox", "birthdays", "expiry_reminders"]
     assert await run_due(first) == []
     clock.now += DAY
-    assert await run_due(first) == ["expire_points", "review_tiers", "birthdays", "expiry_reminders"]
+    assert await run_due(first) == ["expire_points", "review_tiers", "prune_outbox", "birthdays", "expiry_reminders"]
 
 
 async def test_the_birthday_hour_is_the_owners(sessions: Sessions) -> None:
@@ -276,3 +289,39 @@ async def test_a_greeting_is_delivered_once_even_in_quiet_hours_and_a_second_run
     assert chat_id == 61 and message.text.startswith("🎂 Happy birthday, Member61!")
     async with sessions() as session:
         assert (await session.get(Member, member_id)).balance == 200  # the welcome bonus and the birthday points
+
+
+async def test_the_outbox_keeps_what_is_recent_or_on_its_way_and_archives_the_rest(sessions: Sessions) -> None:
+    async def sent_at(moment: datetime, name: str | None = None, greetings: tuple[Outgoing, ...] = ()) -> int | None:
+        """A campaign to everyone (if named) and the greetings, sent out at `moment`."""
+        campaign_id = None
+        async with sessions() as session:
+            if name is not None:
+                draft = CampaignDraft(name, Audience(), Message("Hi"))
+                campaign_id = (await campaigns.create(session, draft, actor_id=1, now=moment)).id
+                await campaigns.start(session, campaign_id, actor_id=1, now=moment)
+            await outbox.enqueue(session, list(greetings), moment)
+            await session.commit()
+        config = SenderConfig(rate=1000, chat_interval=0, quiet=None)
+        await Sender(sessions, Recorder(), config, clock=lambda: moment).drain()
+        return campaign_id
+
+    async with sessions() as session:
+        await add_members(session, [member_row(number) for number in range(1, 5)])
+    old = await sent_at(NOW, "Old", (greeting(1), greeting(2)))
+    new = await sent_at(NOW + 350 * DAY, "New")
+    async with sessions() as session:
+        await outbox.enqueue(session, [greeting(3)], NOW + 500 * DAY)  # waiting to be sent
+        await session.commit()
+        before = await campaigns.progress(session, old, NOW)
+    assert await prune_outbox(jobs_on(sessions), NOW + 401 * DAY) == 4 + 2  # the old campaign's rows, two greetings
+    async with sessions() as session:
+        left = Counter((row.campaign_id, row.key) for row in await session.scalars(select(OutboxMessage)))
+        assert left == Counter({(new, None): 4, (None, "birthday:2026:3"): 1})
+        after = await campaigns.progress(session, old, NOW + 401 * DAY)
+    assert (
+        (after.sent, after.recipients, after.state)
+        == (before.sent, before.recipients, State.DONE)
+        == (4, 4, State.DONE)
+    )
+    assert await prune_outbox(jobs_on(sessions), NOW + 402 * DAY) == 0

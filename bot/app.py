@@ -15,10 +15,10 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.broadcasts import create_sender
-from bot.commands import register_commands
 from bot.factory import club_of, create_bot, create_dispatcher, create_storage, utc_now
 from bot.i18n import create_i18n
 from bot.settings import Settings, SettingsError
+from handlers.menus import register_commands, register_staff_commands
 from handlers.replies import tier_name
 from scheduler.jobs import Jobs, create_scheduler
 from storage.database import create_engine, session_factory
@@ -109,6 +109,7 @@ async def run_polling(settings: Settings, *, handle_signals: bool = True, pollin
     async with started(settings) as running:
         dispatcher = create_dispatcher(settings, running.sessions, create_storage(settings))
         await register_commands(running.bot, running.i18n)
+        await register_staff_commands(running.bot, running.i18n, running.sessions, settings.owner_ids)
         logger.info("@%s is up; polling %s", running.username, settings.bot_api_url)
         await poll(dispatcher, running.bot, handle_signals=handle_signals, polling_timeout=polling_timeout)
 

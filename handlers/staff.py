@@ -3,6 +3,9 @@
 Every route here requires the owner role, except opening an invite; for anyone else the filters do not
 match and the update falls through, so a customer typing /staff gets the unknown-command answer. A
 /start whose payload is not a real invite falls through too, and is an ordinary /start.
+
+Joining, a new role and removal also change the person's own command menu (handlers/menus.py); the Bot API
+refusing that is logged there and never stops the change.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart, Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import menus
 from handlers.account import deep_link
 from handlers.club import Club
 from handlers.filters import HasRole, PayloadStarts
@@ -225,8 +230,9 @@ async def change_role(
     now: datetime,
     event_update: Update,
     bot: Bot,
+    i18n: I18n,
 ) -> None:
-    """Give the person the chosen role, then show them again."""
+    """Give the person the chosen role, show them again, and give them that role's command menu."""
     try:
         entry = await staff.change_role(
             session,
@@ -242,6 +248,7 @@ async def change_role(
         return
     await show(query, bot, *person_view(entry))
     await query.answer(_("staff.role_changed").format(name=shown_name(entry), role=role_name(entry.role)))
+    await menus.show_staff_menu(bot, i18n, entry.telegram_id, entry.role)
 
 
 async def remove(
@@ -252,8 +259,9 @@ async def remove(
     now: datetime,
     event_update: Update,
     bot: Bot,
+    i18n: I18n,
 ) -> None:
-    """Remove the confirmed person from the staff, then show the list."""
+    """Remove the confirmed person from the staff, show the list, and give them back the customer menu."""
     try:
         entry = await staff.remove(
             session,
@@ -268,12 +276,20 @@ async def remove(
         return
     await show(query, bot, *list_view(await staff.list_staff(session, club.owner_ids)))
     await query.answer(_("staff.removed").format(name=shown_name(entry)))
+    await menus.hide_staff_menu(bot, i18n, entry.telegram_id)
 
 
 async def join_staff(
-    message: Message, command: CommandObject, session: AsyncSession, club: Club, now: datetime, event_update: Update
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+    i18n: I18n,
 ) -> None:
-    """Someone opened a staff invite: they join with its role, or hear why not."""
+    """Someone opened a staff invite: they join with its role and get its command menu, or hear why not."""
     try:
         entry = await staff.accept_invite(
             session,
@@ -294,11 +310,12 @@ async def join_staff(
         await message.answer(_("staff.invite_used"))
         return
     await message.answer(joined_text(entry))
+    await menus.show_staff_menu(bot, i18n, entry.telegram_id, entry.role)
 
 
 def role_help(role: Role) -> list[str]:
-    """The staff commands a role opens, one paragraph per role it includes."""
-    return [str(text) for included, text in ROLE_HELP.items() if staff.at_least(role, included)]
+    """The staff commands a role opens, one paragraph per role it includes (those of its command menu)."""
+    return [str(ROLE_HELP[included]) for included in menus.included_roles(role)]
 
 
 def joined_text(entry: StaffEntry) -> str:

@@ -304,7 +304,8 @@ class BotAPIEmulator:
         self.flood_limit, self.chat_interval, self.flood_chance = limit, chat_interval, chance
 
     def commands(self, language_code: str | None = None, scope: str = "default") -> list[str]:
-        """The command names currently set for a language (None: the list for every other language)."""
+        """The command names currently set for a language (None: the list for every other language) and a scope:
+        its type ("default", "all_private_chats"…), or "chat:<chat id>" for one chat's own menu."""
         return [command["command"] for command in self._commands.get((language_code, scope), [])]
 
     # --- the server -------------------------------------------------------------------------------------------
@@ -496,8 +497,11 @@ class BotAPIEmulator:
 
     @staticmethod
     def _commands_key(call: Call) -> tuple[str | None, str]:
-        scope = call.params.get("scope")
-        return call.params.get("language_code") or None, scope.get("type", "default") if scope else "default"
+        scope = call.params.get("scope") or {"type": "default"}
+        kind = scope.get("type", "default")
+        if "chat_id" in scope:  # chat, chat_administrators, chat_member: each chat (and user) has its own menu
+            kind = ":".join([kind, str(scope["chat_id"]), *([str(scope["user_id"])] if "user_id" in scope else [])])
+        return call.params.get("language_code") or None, kind
 
     async def _set_my_commands(self, call: Call) -> bool:
         self._commands[self._commands_key(call)] = list(call.params.get("commands") or [])

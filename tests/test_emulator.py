@@ -224,7 +224,7 @@ async def test_the_command_menu_is_registered_in_both_languages(live: BotAPIEmul
     balance = {
         call.params.get("language_code"): next(item for item in call.params["commands"] if item["command"] == "balance")
         for call in live.calls
-        if call.method == "setMyCommands"
+        if call.method == "setMyCommands" and "scope" not in call.params
     }
     assert balance["en"]["description"] == "My points and tier"
     assert balance[None] == balance["fa"] != balance["en"]  # everyone else gets the shop's language, Persian
@@ -233,6 +233,21 @@ async def test_the_command_menu_is_registered_in_both_languages(live: BotAPIEmul
         assert [command.command for command in await bot.get_my_commands(language_code="en")] == live.commands("en")
     finally:
         await bot.session.close()
+
+
+async def test_at_start_up_the_owner_gets_their_own_menu_with_the_staff_commands(live: BotAPIEmulator) -> None:
+    owner_menu = ["earn", "member", "redeem", "adjust", "undo", "catalog", "gift", "campaign", "stats", "block"]
+    owner_menu += ["unblock", "staff", "settings"]
+    for language in ("fa", "en", None):
+        assert live.commands(language, "chat:1")[: len(owner_menu)] == owner_menu  # OWNER_IDS is (1,)
+        assert set(live.commands(language, "chat:1")[len(owner_menu) :]) == CUSTOMER_COMMANDS
+        assert live.commands(language, "chat:42") == [] and "earn" not in live.commands(language)
+    earn = {
+        call.params.get("language_code"): next(item for item in call.params["commands"] if item["command"] == "earn")
+        for call in live.calls
+        if call.method == "setMyCommands" and call.params.get("scope") == {"type": "chat", "chat_id": 1}
+    }
+    assert earn["en"]["description"] == "Record a purchase" and earn["fa"]["description"] == earn[None]["description"]
 
 
 async def test_the_member_card_is_uploaded_as_a_photo(

@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from aiogram import Bot
+from aiogram import Bot, Dispatcher, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.methods import DeleteMyCommands, SetMyCommands, TelegramMethod
+from aiogram.types import BotCommandScopeChat
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_dispatcher
+from bot.i18n import create_i18n
 from bot.settings import Settings
+from handlers import menus
+from handlers.filters import HasRole
+from handlers.staff import role_help
 from loyalty import staff
 from loyalty.staff import Role
 from storage.models import AuditEntry, StaffInvite, StaffMember
@@ -385,3 +395,153 @@ async def test_the_last_owner_is_told_to_add_another_first(
     assert "only owner" in alert.text
     assert await stored_role(sessions, OTHER_OWNER) == "owner"
     assert await audit_log(sessions) == []
+
+
+# The command menu in a staff member's own chat
+
+CASHIER_MENU = ["earn", "member", "redeem", *menus.CUSTOMER_COMMANDS]
+MANAGER_MENU = ["earn", "member", "redeem", "adjust", "undo", "catalog", "gift", "campaign", "stats", "block"]
+MANAGER_MENU += ["unblock", *menus.CUSTOMER_COMMANDS]
+OWNER_MENU = [*MANAGER_MENU[:11], "staff", "settings", *menus.CUSTOMER_COMMANDS]
+
+
+def chat_menus(requests: list[TelegramMethod[Any]], chat_id: int) -> dict[str | None, dict[str, str]]:
+    """The menus set for one chat's own scope, by language code, as the Bot API would hold them now."""
+    menus: dict[str | None, dict[str, str]] = {}
+    for method in requests:
+        if not isinstance(method, SetMyCommands | DeleteMyCommands):
+            continue
+        if not isinstance(method.scope, BotCommandScopeChat) or method.scope.chat_id != chat_id:
+            continue
+        if isinstance(method, SetMyCommands):
+            menus[method.language_code] = {command.command: command.description for command in method.commands}
+        else:
+            menus.pop(method.language_code, None)
+    return menus
+
+
+def names(menus: dict[str | None, dict[str, str]]) -> dict[str | None, list[str]]:
+    return {language: list(menu) for language, menu in menus.items()}
+
+
+def refuse_menus(monkeypatch: pytest.MonkeyPatch, session: RecordingSession, chat_ids: Collection[int]) -> None:
+    """Make the stub Bot API refuse setMyCommands and deleteMyCommands for these chats, as for a chat not found."""
+    answer = session.make_request
+
+    async def make_request(bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
+        scope = getattr(method, "scope", None)
+        if isinstance(method, SetMyCommands | DeleteMyCommands) and getattr(scope, "chat_id", None) in chat_ids:
+            raise TelegramBadRequest(method=method, message="Bad Request: chat not found")
+        return await answer(bot, method, timeout)
+
+    monkeypatch.setattr(session, "make_request", make_request)
+
+
+async def test_an_invited_cashier_gets_the_cashier_menu_in_both_languages_and_customers_none(
+    chat_with: MakeChat, stubbed: tuple[Bot, RecordingSession]
+) -> None:
+    _, recorded = stubbed
+    payload = await invite_link(owner_chat(chat_with))
+    customer = chat_with(CUSTOMER, language_code="en")
+    await customer.join()
+    newcomer = chat_with(NEWCOMER, first_name="Ali", language_code="en")
+    await newcomer.say(f"/start {payload}")
+    await customer.say(f"/start {payload}")  # refused: the link is used
+
+    menus = chat_menus(recorded.requests, NEWCOMER)
+    assert names(menus) == {"fa": CASHIER_MENU, "en": CASHIER_MENU, None: CASHIER_MENU}
+    assert menus["en"]["earn"] == "Record a purchase" and menus["en"]["balance"] == "My points and tier"
+    assert menus["fa"]["earn"] == "ثبت خرید" and menus["fa"]["balance"] == "امتیاز و سطح من"
+    assert menus[None] == menus["fa"]  # any other language: the shop's, Persian
+    assert chat_menus(recorded.requests, CUSTOMER) == {}
+
+
+async def test_a_promotion_updates_the_menu_and_a_removal_deletes_it(
+    chat_with: MakeChat, sessions: Sessions, stubbed: tuple[Bot, RecordingSession]
+) -> None:
+    _, recorded = stubbed
+    await hire(sessions, CASHIER, Role.CASHIER, name="Reza")
+    owner = owner_chat(chat_with)
+    await owner.press(f"stf:role:manager:{CASHIER}")
+    assert names(chat_menus(recorded.requests, CASHIER)) == {"fa": MANAGER_MENU, "en": MANAGER_MENU, None: MANAGER_MENU}
+    await owner.press(f"stf:role:owner:{CASHIER}")
+    assert names(chat_menus(recorded.requests, CASHIER))["en"] == OWNER_MENU
+
+    await owner.press(f"stf:removed::{CASHIER}")
+    assert chat_menus(recorded.requests, CASHIER) == {}
+    deleted = [method for method in recorded.requests if isinstance(method, DeleteMyCommands)]
+    assert sorted((method.language_code or "", method.scope) for method in deleted) == [
+        ("", BotCommandScopeChat(chat_id=CASHIER)),
+        ("en", BotCommandScopeChat(chat_id=CASHIER)),
+        ("fa", BotCommandScopeChat(chat_id=CASHIER)),
+    ]
+    assert chat_menus(recorded.requests, OWNER) == {}  # the owner's own menu is left alone
+
+
+async def test_a_refused_menu_never_stops_joining_or_removal(
+    chat_with: MakeChat,
+    sessions: Sessions,
+    stubbed: tuple[Bot, RecordingSession],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    owner = owner_chat(chat_with)
+    payload = await invite_link(owner)
+    refuse_menus(monkeypatch, stubbed[1], {NEWCOMER})
+    with caplog.at_level(logging.WARNING, logger="handlers.menus"):
+        [welcome] = await chat_with(NEWCOMER, first_name="Ali", language_code="en").say(f"/start {payload}")
+        assert "Welcome to the team, Ali!" in welcome.text
+        assert await stored_role(sessions, NEWCOMER) == "cashier"
+        _, toast = await owner.press(f"stf:removed::{NEWCOMER}")
+        assert toast.text == "Ali is no longer on the staff."
+    assert await stored_role(sessions, NEWCOMER) is None
+    assert "Could not set the cashier command menu of 5" in caplog.text
+    assert "Could not delete the staff command menu of 5" in caplog.text
+
+
+async def test_at_start_up_every_staff_member_gets_their_menu(
+    sessions: Sessions, stubbed: tuple[Bot, RecordingSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot, recorded = stubbed
+    await hire(sessions, CASHIER, Role.CASHIER)
+    await hire(sessions, MANAGER, Role.MANAGER)
+    await hire(sessions, OTHER_OWNER, Role.OWNER)
+    refuse_menus(monkeypatch, recorded, {OTHER_OWNER})  # one refusal skips only that person
+
+    await menus.register_staff_commands(bot, create_i18n("fa"), sessions, OWNERS)
+
+    expected = {OWNER: OWNER_MENU, OTHER_OWNER: None, MANAGER: MANAGER_MENU, CASHIER: CASHIER_MENU, CUSTOMER: None}
+    for telegram_id, menu in expected.items():
+        wanted = {"fa": menu, "en": menu, None: menu} if menu else {}
+        assert names(chat_menus(recorded.requests, telegram_id)) == wanted, telegram_id
+
+
+def routers(router: Router) -> list[Router]:
+    return [router, *(inner for sub in router.sub_routers for inner in routers(sub))]
+
+
+def guarded_commands(dispatcher: Dispatcher) -> dict[str, Role]:
+    """Every command a HasRole filter guards in the real routers, with the lowest role that passes it."""
+    found: dict[str, Role] = {}
+    for router in routers(dispatcher):
+        for handler in router.message.handlers:
+            filters = [item.callback for item in handler.filters or []]
+            roles = [item.minimum for item in filters if isinstance(item, HasRole)]
+            named = [name for item in filters if isinstance(item, Command) for name in item.commands]
+            for name in named:
+                if roles and isinstance(name, str) and name not in menus.CUSTOMER_COMMANDS:
+                    found[name] = min([*roles, found.get(name, Role.OWNER)], key=lambda role: role.rank)
+    return found
+
+
+def test_the_menu_has_the_commands_the_routers_let_each_role_use(dispatcher: Dispatcher) -> None:
+    by_role = {name: role for role, table in menus.STAFF_COMMANDS.items() for name in table}
+    assert guarded_commands(dispatcher) == by_role
+
+
+@pytest.mark.parametrize("language", ["fa", "en"])
+@pytest.mark.parametrize("role", list(Role))
+def test_help_names_the_commands_of_the_menu(role: Role, language: str) -> None:
+    with create_i18n(language).context() as i18n, i18n.use_locale(language):
+        named = re.findall(r"/([a-z]+)", "\n".join(role_help(role)))
+    assert sorted(set(named)) == sorted(menus.staff_command_names(role))

@@ -14,6 +14,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import MemberLocaleMiddleware, create_i18n
+from bot.isolation import isolation_for
 from bot.middlewares import ClockMiddleware, DatabaseMiddleware, MemberMiddleware
 from bot.settings import Settings
 from handlers import create_router
@@ -55,8 +56,10 @@ def create_dispatcher(
     storage: BaseStorage | None = None,
     clock: Clock = utc_now,
 ) -> Dispatcher:
-    """The dispatcher with its middlewares (clock, database, member, language) and the handlers."""
-    dispatcher = Dispatcher(storage=storage or MemoryStorage(), club=club_of(settings))
+    """The dispatcher with its middlewares (clock, database, member, language), one update at a time per chat
+    (`bot.isolation`), and the handlers."""
+    storage = storage or MemoryStorage()
+    dispatcher = Dispatcher(storage=storage, events_isolation=isolation_for(storage), club=club_of(settings))
     dispatcher.update.outer_middleware(ClockMiddleware(clock, settings.zone))
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessions))
     dispatcher.update.outer_middleware(MemberMiddleware())

@@ -1,18 +1,22 @@
-"""Registration state in Redis: a member half-way through joining can finish on another bot instance."""
+"""Conversation state in Redis: a member half-way through joining can finish on another bot instance, and the
+updates of one chat take turns (a button pressed twice at once acts once), in Redis or in-process."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_dispatcher, create_storage
+from bot.isolation import ChatIsolation
 from bot.settings import Settings
 from storage.models import Member
 from tests.chat import Chat
@@ -64,3 +68,28 @@ async def test_joining_continues_on_a_second_instance(
     async with sessions() as session:
         member = await session.scalar(select(Member))
     assert (member.phone, member.first_name, member.referral_payload) == ("+989121234567", "Sara", "ref_abc")
+
+
+async def test_updates_of_one_chat_take_turns_on_every_instance(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], redis_storage: RedisStorage
+) -> None:
+    shared = create_dispatcher(settings, sessions, redis_storage, lambda: NOW).fsm.events_isolation
+    assert isinstance(shared, RedisEventIsolation)  # a lock in Redis: instances sharing the state take turns too
+    assert isinstance(create_dispatcher(settings, sessions).fsm.events_isolation, ChatIsolation)
+
+
+async def test_the_in_process_isolation_takes_turns_per_chat_and_forgets_free_chats() -> None:
+    isolation = ChatIsolation()
+    one, other = (StorageKey(bot_id=1, chat_id=chat, user_id=chat) for chat in (1, 2))
+    order: list[str] = []
+
+    async def update(key: StorageKey, name: str) -> None:
+        async with isolation.lock(key):
+            order.append(f"{name} in")
+            await asyncio.sleep(0.01)
+            order.append(f"{name} out")
+
+    await asyncio.gather(update(one, "a"), update(one, "b"), update(other, "c"))
+    assert order.index("a out") < order.index("b in")  # one chat: one at a time
+    assert order.index("c in") < order.index("a out")  # other chats go on meanwhile
+    assert isolation.held == 0

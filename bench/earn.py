@@ -4,8 +4,9 @@
 
 Seeds `members` members with `entries` ledger entries (and lots) each — 1,000,000 by default — then
 records `earns` purchases one after another through `loyalty.purchases.record_purchase` (one write
-transaction each: lock, idempotency check, expiry of due lots, ledger entry, lot, tier, audit), and
-finally times `ledger.expire_due` thirty days later, when about 8% of the lots are due.
+transaction each: the member locked with the rules and campaign read along; the key, the spend and due
+lots read under the lock; ledger entry, lot, balance, purchase, audit), counting the SQL statements they
+send, and finally times `ledger.expire_due` thirty days later, when about 8% of the lots are due.
 --database defaults to a fresh SQLite file; a PostgreSQL URL (an empty database) measures asyncpg.
 """
 
@@ -19,6 +20,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from bench.seed import seed
@@ -30,14 +32,21 @@ from storage.migrate import upgrade
 from tests.factories import NOW
 
 
-async def run(url: str, members: int, entries: int, earns: int) -> tuple[Latencies, int, float]:
-    """Seed, time the earns, then time the expiry job."""
+async def run(url: str, members: int, entries: int, earns: int) -> tuple[Latencies, int, int, float]:
+    """Seed, time the earns (and count their statements), then time the expiry job."""
     engine = create_engine(url)
     await upgrade(engine)
     await seed(engine, members, entries_per_member=entries, now=NOW)
     sessions = session_factory(engine)
     rng = random.Random(7)
     latencies = Latencies()
+    statements = 0
+
+    def count(*_: object) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
     latencies.start()
     for number in range(earns):
         with latencies.timed():
@@ -53,12 +62,13 @@ async def run(url: str, members: int, entries: int, earns: int) -> tuple[Latenci
                     now=NOW,
                 )
     latencies.stop()
+    event.remove(engine.sync_engine, "before_cursor_execute", count)
     began = time.perf_counter()
     async with sessions() as session:
         expired = await ledger.expire_due(session, NOW + timedelta(days=30))
     job_seconds = time.perf_counter() - began
     await engine.dispose()
-    return latencies, expired, job_seconds
+    return latencies, statements, expired, job_seconds
 
 
 def main() -> None:
@@ -71,12 +81,16 @@ def main() -> None:
     pin_to_one_core()
     with tempfile.TemporaryDirectory() as folder:
         url = arguments.database or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        latencies, expired, job_seconds = asyncio.run(run(url, arguments.members, arguments.entries, arguments.earns))
+        latencies, statements, expired, job_seconds = asyncio.run(
+            run(url, arguments.members, arguments.entries, arguments.earns)
+        )
     print(
         f"earn on {make_url(url).get_backend_name()}, {arguments.members:,} members, "
         f"{arguments.members * arguments.entries:,} ledger entries, 1 core"
     )
     print(latencies.report("earns"))
+    # as sent to the driver: SQLite's BEGIN IMMEDIATE counts; COMMIT and asyncpg's BEGIN do not
+    print(f"{statements / arguments.earns:.2f} SQL statements per earn")
     print(f"expiry job: {expired:,} points expired in {job_seconds:.2f} s")
 
 

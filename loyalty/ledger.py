@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import String, bindparam, cast, func, insert, literal, select, update
+from sqlalchemy import String, bindparam, cast, exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from loyalty.errors import InsufficientPoints
 from storage import repositories
@@ -77,9 +78,7 @@ async def post_credit(
     if points <= 0:
         raise ValueError("a credit is a positive number of points")
     entry = await _entry(session, member, points, kind, reason, key, now, actor_id, reverses_id)
-    session.add(
-        PointLot(member_id=member.id, entry_id=entry.id, points=points, remaining=points, expires_at=expires_at)
-    )
+    await _open_lots(session, entry, [(points, expires_at)])
     await _move_balance(session, member, points)
     return entry
 
@@ -135,9 +134,20 @@ async def _entry(
         actor_id=actor_id,
         reverses_id=reverses_id,
     )
-    session.add(entry)
-    await session.flush()
-    return entry
+    return await repositories.insert_now(session, entry)
+
+
+_OPEN_LOT = insert(PointLot.__table__)
+
+
+async def _open_lots(session: AsyncSession, entry: LedgerEntry, lots: list[tuple[int, datetime]]) -> None:
+    """The lots a credit entry opens, full: (points, expiry) each; one statement, no unit of work."""
+    rows = [
+        {"member_id": entry.member_id, "entry_id": entry.id, "points": points, "remaining": points, "expires_at": at}
+        for points, at in lots
+    ]
+    if rows:
+        await session.execute(_OPEN_LOT, rows)
 
 
 async def _draw(session: AsyncSession, entry: LedgerEntry, lots: list[PointLot], points: int) -> None:
@@ -153,11 +163,18 @@ async def _draw(session: AsyncSession, entry: LedgerEntry, lots: list[PointLot],
     await session.flush()
 
 
+_MOVE_BALANCE = (
+    update(Member.__table__)
+    .where(Member.__table__.c.id == bindparam("member_id"))
+    .values(balance=Member.__table__.c.balance + bindparam("points"))
+    .returning(Member.__table__.c.balance)
+)
+
+
 async def _move_balance(session: AsyncSession, member: Member, points: int) -> None:
-    """Change the stored balance atomically in the database and on the loaded member."""
-    await session.flush()
-    statement = update(Member).where(Member.id == member.id).values(balance=Member.balance + points)
-    member.balance = await session.scalar(statement.returning(Member.balance))  # type: ignore[assignment]
+    """Change the stored balance atomically in the database, and on the loaded member as the value read back."""
+    balance = await session.scalar(_MOVE_BALANCE, {"member_id": member.id, "points": points})
+    set_committed_value(member, "balance", balance)  # as loaded: nothing left for the unit of work to write
 
 
 async def expire_member(session: AsyncSession, member_id: int, now: datetime) -> int:
@@ -179,6 +196,8 @@ async def expire_due(session: AsyncSession, now: datetime) -> int:
 
 _DUE = (PointLot.remaining > 0) & (PointLot.expires_at <= bindparam("now"))
 _DUE_MEMBERS = select(PointLot.member_id).where(_DUE).distinct().order_by(PointLot.member_id)
+LOTS_DUE = exists().where(_DUE, PointLot.member_id == bindparam("member_id"))
+"""True if member :member_id has lots due at :now, which `expire_member` would expire (for a combined read)."""
 
 
 async def _expire_chunk(session: AsyncSession, member_ids: list[int], now: datetime) -> int:
@@ -333,16 +352,9 @@ async def post_reversal(
 ) -> LedgerEntry:
     """Give back what `debit` took, lot by lot with each lot's original expiry, in the caller's transaction."""
     entry = await _entry(session, member, -debit.points, Kind.REVERSAL, reason, key, now, actor_id, debit.id)
-    for lot in await repositories.drawn_lots(session, debit.id):
-        session.add(
-            PointLot(
-                member_id=member.id,
-                entry_id=entry.id,
-                points=lot.points,
-                remaining=lot.points,
-                expires_at=lot.expires_at,
-            )
-        )
+    await _open_lots(
+        session, entry, [(lot.points, lot.expires_at) for lot in await repositories.drawn_lots(session, debit.id)]
+    )
     await _move_balance(session, member, -debit.points)
     return entry
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,6 +85,78 @@ def check_amount(amount: int, club_rules: Rules) -> None:
         raise InvalidAmount("below_minimum", minimum=club_rules.min_purchase)
 
 
+def _running(*columns: Any) -> Select[Any]:
+    """The points campaigns running at :now, strongest first (the older first of equals)."""
+    running = (Multiplier.starts_at <= bindparam("now")) & (Multiplier.ends_at > bindparam("now"))
+    return select(*columns).where(running).order_by(Multiplier.percent.desc(), Multiplier.id)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """The strongest points campaign running at a purchase: its percent and how long its bonus points last."""
+
+    percent: int
+    bonus_expiry_days: int
+
+
+_STRONGEST = _running(Multiplier.percent, Multiplier.bonus_expiry_days).limit(1).subquery("campaign")
+# Statement 1 of a purchase: the member locked — with the referrer of a referral it may convert, in id order —
+# and, read along, what no member lock guards: the owner's stored rules and the running campaign. (The referral
+# is read before the lock is granted; only a purchase of this member, which holds the lock, changes it later,
+# and `referrals.on_purchase` converts it with a conditional UPDATE, so a stale "pending" converts nothing.)
+_LOCK = (
+    select(
+        Member,
+        rules.STORED.label("stored_rules"),
+        _STRONGEST.c.percent,
+        _STRONGEST.c.bonus_expiry_days,
+        referrals.UNCONVERTED_REFERRER.label("referrer_id"),
+    )
+    .outerjoin(_STRONGEST, true())
+    .where(Member.id.in_([bindparam("member_id"), referrals.UNCONVERTED_REFERRER]))
+    .order_by(Member.id)
+    .with_for_update(of=Member)
+    .execution_options(populate_existing=True)
+)
+# Statement 2, once the lock is held (on PostgreSQL a statement sees what committed before it began, so what
+# other holders of the lock change is read here, not in statement 1): the purchase already recorded under the
+# key, the qualifying spend so far, and whether lots are due to expire first.
+_UNDER_LOCK = select(
+    select(Purchase.id).where(Purchase.idempotency_key == bindparam("key")).scalar_subquery(),
+    tiers.SPEND_OF_MEMBER.scalar_subquery(),
+    ledger.LOTS_DUE,
+)
+
+
+@dataclass(frozen=True)
+class _Locked:
+    """What a purchase reads with the member locked, before it writes anything."""
+
+    member: Member
+    rules: Rules
+    campaign: Campaign | None
+    referral_pending: bool  # a referral this purchase may convert (its referrer locked too)
+    seen_id: int | None  # the purchase already recorded under the key
+    spend: int  # qualifying spend before this purchase
+    lots_due: bool
+
+
+async def _lock(
+    session: AsyncSession, defaults: Rules, member_id: int, amount: int, key: str, now: datetime
+) -> _Locked:
+    """Lock the member (and referrer) and read all the purchase needs, in two statements; check the amount."""
+    rows = (await session.execute(_LOCK, {"member_id": member_id, "now": now})).all()
+    row = next((row for row in rows if row.Member.id == member_id), None)  # the other row: the referrer
+    if row is None:
+        raise LookupError(f"no member {member_id}")
+    club_rules = rules.in_force(defaults, row.stored_rules)
+    check_amount(amount, club_rules)
+    params = {"key": key, "member_id": member_id, "since": tiers.window_start(club_rules, now), "now": now}
+    seen_id, spend, lots_due = (await session.execute(_UNDER_LOCK, params)).one()
+    campaign = Campaign(row.percent, row.bonus_expiry_days) if row.percent is not None else None
+    return _Locked(row.Member, club_rules, campaign, row.referrer_id is not None, seen_id, int(spend), lots_due)
+
+
 async def record_purchase(
     session: AsyncSession,
     defaults: Rules,
@@ -102,126 +175,114 @@ async def record_purchase(
     key = purchase_key(receipt, update_id)
     try:
         async with write_transaction(session):
-            club_rules = await rules.current(session, defaults)
-            check_amount(amount, club_rules)
-            await referrals.lock_for_purchase(session, member_id)  # the member's referrer first, in id order
-            member = await repositories.lock_member(session, member_id)
-            seen = await repositories.purchase_by_key(session, key)
-            if seen is not None:
-                return await _already(session, seen, member, club_rules, now)
-            return await _earn(session, club_rules, member, amount, receipt, key, staff_id, update_id, now, category)
+            locked = await _lock(session, defaults, member_id, amount, key, now)
+            if locked.seen_id is not None:
+                return await _already(session, locked)
+            purchase = Purchase(
+                member_id=member_id,
+                amount=amount,
+                idempotency_key=key,
+                receipt=receipt,
+                category=category,
+                staff_id=staff_id,
+                created_at=now,
+                reversed_at=None,
+            )
+            return await _earn(session, locked, purchase, update_id)
     except IntegrityError:
         if receipt is None or await repositories.purchase_by_receipt(session, receipt) is None:
             raise
         raise ReceiptTaken(receipt) from None
 
 
-async def _already(session: AsyncSession, seen: Purchase, member: Member, club_rules: Rules, now: datetime) -> Earned:
+async def _already(session: AsyncSession, locked: _Locked) -> Earned:
     """The answer to a repeated key: the first purchase, if it was for this member."""
-    if seen.member_id != member.id:
+    seen = await session.get(Purchase, locked.seen_id)
+    assert seen is not None  # read under the lock, and purchases are never deleted
+    if seen.member_id != locked.member.id:
         raise ReceiptTaken(seen.receipt)
-    return Earned(
-        seen,
-        member,
-        seen.points,
-        0,
-        member.balance,
-        await tiers.standing(session, member, club_rules, now),
-        None,
-        duplicate=True,
-    )
+    member = locked.member
+    progress = tiers.progress(locked.rules, member.tier, locked.spend)
+    return Earned(seen, member, seen.points, 0, member.balance, progress, None, duplicate=True)
 
 
-async def _earn(
-    session: AsyncSession,
-    club_rules: Rules,
-    member: Member,
-    amount: int,
-    receipt: str | None,
-    key: str,
-    staff_id: int,
-    update_id: int,
-    now: datetime,
-    category: str | None,
-) -> Earned:
-    base = club_rules.base_points(amount)
+async def _earn(session: AsyncSession, locked: _Locked, purchase: Purchase, update_id: int) -> Earned:
+    """Expire what is due, credit the points (and the campaign's), write the purchase, tier, referral and audit.
+
+    `purchase` is new and complete but for its points and entry; its rows are written with Core statements.
+    """
+    member, club_rules, campaign, now = locked.member, locked.rules, locked.campaign, purchase.created_at
+    base = club_rules.base_points(purchase.amount)
     points = base * club_rules.tier_named(member.tier).percent // 100
-    campaign = await active_multiplier(session, now)
     extra = base * (campaign.percent - 100) // 100 if campaign else 0
-    purchase = Purchase(
-        member_id=member.id,
-        amount=amount,
-        idempotency_key=key,
-        receipt=receipt,
-        category=category,
-        points=points + extra,
-        staff_id=staff_id,
-        created_at=now,
-    )
-    session.add(purchase)
-    await session.flush()
-    await ledger.expire_member(session, member.id, now)
+    if locked.lots_due:
+        await ledger.expire_member(session, member.id, now)
+    key, days = purchase.idempotency_key, club_rules.expiry_days
+    purchase.entry_id = None
     if points > 0:
-        entry = await ledger.post_credit(
-            session,
-            member,
-            points=points,
-            kind=ledger.Kind.EARN,
-            reason="purchase",
-            key=key,
-            now=now,
-            expires_at=now + timedelta(days=club_rules.expiry_days),
-            actor_id=staff_id,
+        entry = await _credit(
+            session, member, purchase, points, kind=ledger.Kind.EARN, reason="purchase", key=key, days=days
         )
         purchase.entry_id = entry.id
     if campaign and extra > 0:
-        await ledger.post_credit(
-            session,
-            member,
-            points=extra,
-            kind=ledger.Kind.BONUS,
-            reason=CAMPAIGN,
-            key=f"{key}:{CAMPAIGN}",
-            now=now,
-            expires_at=now + timedelta(days=campaign.bonus_expiry_days),
-            actor_id=staff_id,
+        bonus_key, days = f"{key}:{CAMPAIGN}", campaign.bonus_expiry_days
+        await _credit(
+            session, member, purchase, extra, kind=ledger.Kind.BONUS, reason=CAMPAIGN, key=bonus_key, days=days
         )
-    spend = await tiers.qualifying_spend(session, member.id, club_rules, now)
-    upgraded_from = await tiers.settle_after_purchase(session, member, club_rules, spend, now, staff_id)
-    referral = await referrals.on_purchase(session, member, purchase, now=now, rules=club_rules, update_id=update_id)
-    await audit.record(
-        session,
-        actor_id=staff_id,
+    purchase.points = points + extra
+    await repositories.insert_now(session, purchase)
+    spend = locked.spend + purchase.amount  # the purchase counts: it is made now, inside the window
+    upgraded_from = await tiers.settle_after_purchase(session, member, club_rules, spend, now, purchase.staff_id)
+    referral = None
+    if locked.referral_pending:
+        referral = await referrals.on_purchase(
+            session, member, purchase, now=now, rules=club_rules, update_id=update_id
+        )
+    record = audit.entry(
+        actor_id=purchase.staff_id,
         action="purchase.record",
         now=now,
         member_id=member.id,
         update_id=update_id,
-        amount=amount,
-        receipt=receipt,
-        points=points + extra,
+        amount=purchase.amount,
+        receipt=purchase.receipt,
+        points=purchase.points,
     )
+    await audit.write(session, record)
+    progress = tiers.progress(club_rules, member.tier, spend)
     return Earned(
-        purchase,
+        purchase, member, purchase.points, extra, member.balance, progress, upgraded_from, False, referral=referral
+    )
+
+
+async def _credit(
+    session: AsyncSession,
+    member: Member,
+    purchase: Purchase,
+    points: int,
+    *,
+    kind: ledger.Kind,
+    reason: str,
+    key: str,
+    days: int,
+) -> LedgerEntry:
+    """Credit points of the purchase, by its cashier, at its time, in a lot lasting `days`."""
+    return await ledger.post_credit(
+        session,
         member,
-        points + extra,
-        extra,
-        member.balance,
-        tiers.progress(club_rules, member.tier, spend),
-        upgraded_from,
-        duplicate=False,
-        referral=referral,
+        points=points,
+        kind=kind,
+        reason=reason,
+        key=key,
+        now=purchase.created_at,
+        expires_at=purchase.created_at + timedelta(days=days),
+        actor_id=purchase.staff_id,
     )
 
 
 async def active_multiplier(session: AsyncSession, now: datetime) -> Multiplier | None:
     """The strongest points campaign running at `now`, if any."""
-    statement = (
-        select(Multiplier)
-        .where(Multiplier.starts_at <= now, Multiplier.ends_at > now)
-        .order_by(Multiplier.percent.desc())
-        .limit(1)
-    )
-    return await session.scalar(statement)
+    return await session.scalar(_running(Multiplier).limit(1), {"now": now})
 
 
 async def add_multiplier(

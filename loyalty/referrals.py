@@ -27,9 +27,10 @@ Decisions:
   = converted friends per member.
 
 Locks: a referrer always joined, and so got their id, before their friend. A purchase that may convert
-a referral locks the referrer and the friend in id order before anything else (`lock_for_purchase`),
-the order the nightly expiry locks members in, so the two never wait on each other in a cycle. Joining
-locks the referrer after the friend's row, which is new and which no other transaction can see yet.
+a referral locks the referrer and the friend in id order before anything else (the purchase's lock
+statement takes both rows, the referrer found by `UNCONVERTED_REFERRER`), the order the nightly expiry
+locks members in, so the two never wait on each other in a cycle. Joining locks the referrer after the
+friend's row, which is new and which no other transaction can see yet.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import BindParameter, ColumnElement, ScalarSelect, Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -294,20 +295,20 @@ def _expired(referral: Referral, rules: Rules, now: datetime) -> bool:
     return now > referral.opened_at + timedelta(days=rules.referral_window_days)
 
 
-def _unconverted(friend_id: int) -> tuple[ColumnElement[bool], ...]:
+def _unconverted(friend_id: int | BindParameter[int]) -> tuple[ColumnElement[bool], ...]:
     """The conditions on the friend's attributed referral that their first qualifying purchase has not converted."""
     return (Referral.friend_member_id == friend_id, Referral.status.in_(ATTRIBUTED), Referral.converted_at.is_(None))
 
 
-async def lock_for_purchase(session: AsyncSession, member_id: int) -> None:
-    """Before a purchase locks its member: lock the referrer and the member in id order if a conversion may be due.
+UNCONVERTED_REFERRER: ScalarSelect[int] = (
+    select(Referral.referrer_id).where(*_unconverted(bindparam("member_id"))).scalar_subquery()
+)
+"""The referrer of member :member_id's referral that a purchase may convert, or NULL (most members; one index read).
 
-    The nightly expiry locks members in id order too; locking the friend first and the referrer (an older
-    member, a smaller id) after it could make the two wait on each other on PostgreSQL.
-    """
-    referrer_id = await session.scalar(select(Referral.referrer_id).where(*_unconverted(member_id)))
-    if referrer_id is not None:
-        await repositories.lock_members(session, [referrer_id, member_id])
+A purchase locks this referrer with the member, in id order, in one statement (the nightly expiry locks members
+in id order too; the friend first and the referrer, an older member with a smaller id, after it could make
+the two wait on each other on PostgreSQL), and calls `on_purchase` only when there is one.
+"""
 
 
 async def on_purchase(
@@ -315,8 +316,9 @@ async def on_purchase(
 ) -> ReferralEvent | None:
     """Convert the member's referral on their first qualifying purchase, inside the purchase's transaction.
 
-    The conversion is one conditional UPDATE (only a referral not yet converted), so two purchases of the
-    same friend at once convert and reward it once. Pays the reward if it was not paid on joining.
+    Expects the referrer locked with the member (`UNCONVERTED_REFERRER`). The conversion is one conditional
+    UPDATE (only a referral not yet converted), so two purchases of the same friend at once convert and reward
+    it once. Pays the reward if it was not paid on joining.
     """
     if purchase.amount < rules.referral_min_purchase:
         return None
@@ -376,7 +378,7 @@ async def _pay(
     update_id: int | None,
 ) -> ReferralEvent:
     """Reward a referral just claimed: each side its points and voucher, the referrer unless withheld."""
-    # the referrer is locked already by a purchase (`lock_for_purchase`); on joining, the friend's row is new
+    # the referrer is locked already by a purchase (`UNCONVERTED_REFERRER`); on joining, the friend's row is new
     # and nobody else can see it yet, so locking the referrer after it cannot make a cycle
     referrer = await repositories.lock_member(session, referral.referrer_id)
     withheld = None

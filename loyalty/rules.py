@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit
@@ -106,12 +108,25 @@ class Rules(BaseModel):
         return amount // self.amount_per_point
 
 
+STORED = select(ClubSetting.value).where(ClubSetting.key == RULES_KEY).scalar_subquery()
+"""The owner's stored changes (JSON), or NULL: to read with another statement, then `in_force`."""
+
+
+@lru_cache(maxsize=16)
+def in_force(defaults: Rules, stored: str | None) -> Rules:
+    """The owner's stored changes (as read, None for none) over the defaults, validated once per distinct pair.
+
+    Memoised on what was read in the caller's transaction, so it is never stale: a change is a new key.
+    """
+    if stored is None:
+        return defaults
+    return Rules.model_validate({**defaults.model_dump(), **json.loads(stored)})
+
+
 async def current(session: AsyncSession, defaults: Rules) -> Rules:
     """The rules in force: the owner's stored changes over the defaults from the settings."""
     stored = await session.get(ClubSetting, RULES_KEY)
-    if stored is None:
-        return defaults
-    return Rules.model_validate({**defaults.model_dump(), **json.loads(stored.value)})
+    return in_force(defaults, stored.value if stored is not None else None)
 
 
 async def change(

@@ -14,9 +14,10 @@ from storage.database import write_transaction
 from storage.models import Member, Purchase
 
 _COUNTED = and_(Purchase.reversed_at.is_(None), Purchase.created_at > bindparam("since"))
-_SPEND_OF_MEMBER = select(func.coalesce(func.sum(Purchase.amount), 0)).where(
+SPEND_OF_MEMBER = select(func.coalesce(func.sum(Purchase.amount), 0)).where(
     Purchase.member_id == bindparam("member_id"), _COUNTED
 )
+"""Member :member_id's qualifying spend: purchases since :since (`window_start`), reversed ones left out."""
 _SPEND_OF_ALL = (
     select(Member.id, Member.telegram_id, Member.language, Member.tier, func.coalesce(func.sum(Purchase.amount), 0))
     .outerjoin(Purchase, and_(Purchase.member_id == Member.id, _COUNTED))
@@ -46,10 +47,15 @@ class TierChange:
     upgrade: bool
 
 
+def window_start(club_rules: Rules, now: datetime) -> datetime:
+    """The start of the rolling window whose spend sets the tiers (excluded; a purchase made `now` counts)."""
+    return now - timedelta(days=club_rules.tier_window_days)
+
+
 async def qualifying_spend(session: AsyncSession, member_id: int, club_rules: Rules, now: datetime) -> int:
     """What the member spent in the rolling window, reversed purchases left out."""
-    since = now - timedelta(days=club_rules.tier_window_days)
-    return int(await session.scalar(_SPEND_OF_MEMBER, {"member_id": member_id, "since": since}) or 0)
+    params = {"member_id": member_id, "since": window_start(club_rules, now)}
+    return int(await session.scalar(SPEND_OF_MEMBER, params) or 0)
 
 
 def progress(club_rules: Rules, tier: str, spend: int) -> Progress:
@@ -95,7 +101,7 @@ async def settle_after_purchase(
 
 async def review(session: AsyncSession, club_rules: Rules, now: datetime) -> list[TierChange]:
     """The daily review: every member's tier set from the window's spend, up or down, in one transaction."""
-    since = now - timedelta(days=club_rules.tier_window_days)
+    since = window_start(club_rules, now)
     changes = [
         TierChange(member_id, telegram_id, language, old, new, rank(club_rules, new) > rank(club_rules, old))
         for member_id, telegram_id, language, old, spend in await session.execute(_SPEND_OF_ALL, {"since": since})

@@ -6,8 +6,8 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import event, func, inspect, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from loyalty import members, purchases, rules, tiers
 from loyalty.errors import (
@@ -24,7 +24,7 @@ from loyalty.money import parse_amount
 from loyalty.rules import Rules
 from storage.models import AuditEntry, LedgerEntry, Member, PointLot, Purchase
 from tests.factories import NOW, imported_member
-from tests.test_ledger import books, new_member, take
+from tests.test_ledger import books, give, new_member, take
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = timedelta(days=1)
@@ -227,3 +227,58 @@ async def test_every_entry_of_a_purchase_names_the_cashier(sessions: Sessions) -
     await buy(sessions, member_id, 100_000, receipt="who")
     async with sessions() as session:
         assert (await session.scalars(select(LedgerEntry.actor_id))).all() == [CASHIER]
+
+
+# --- the hot path: what an earn reads and writes -----------------------------------------------------------------
+
+
+async def test_points_due_expire_before_the_purchase_credits_its_own(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    await give(sessions, member_id, 40, "short", NOW, days=10)
+    earned = await buy(sessions, member_id, 100_000, receipt="late", at=NOW + 11 * DAY)
+    assert (earned.points, earned.balance) == (10, 10)
+    async with sessions() as session:
+        kinds = (await session.execute(select(LedgerEntry.kind, LedgerEntry.points).order_by(LedgerEntry.id))).all()
+    assert kinds == [("bonus", 40), ("expire", -40), ("earn", 10)]
+    assert await books(sessions, member_id) == (10, 10, 10)
+
+
+async def test_a_rule_change_prices_the_very_next_purchase_and_changing_back_too(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    points = []
+    for step, amount_per_point in enumerate((None, 5_000, 10_000, 5_000)):
+        if amount_per_point is not None:  # at the same instant each time: the stored value, not a timestamp, counts
+            async with sessions() as session:
+                await rules.change(
+                    session, RULES, "amount_per_point", amount_per_point, actor_id=1, now=NOW, update_id=9
+                )
+                await session.commit()
+        points.append((await buy(sessions, member_id, 100_000, receipt=f"P{step}")).points)
+    assert points == [10, 20, 10, 20]
+
+
+async def test_an_ordinary_earn_is_seven_statements_after_begin(engine: AsyncEngine, sessions: Sessions) -> None:
+    """The budget of the hot path (bench/earn.py): lock with rules, campaign and referrer; reads under the lock;
+    entry, lot, balance, purchase, audit. A duplicate is three: lock, reads, the purchase already recorded."""
+    member_id = await new_member(sessions)
+    await buy(sessions, member_id, 100_000, receipt="warm")
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement != "BEGIN IMMEDIATE":  # SQLite's write lock; PostgreSQL's BEGIN is not a statement here
+            statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with sessions() as session:
+            earned = await purchases.record_purchase(
+                session, RULES, member_id=member_id, amount=100_000, receipt="R", staff_id=CASHIER, update_id=2, now=NOW
+            )
+            assert inspect(earned.purchase).detached and not session.new and not session.dirty
+        assert len(statements) == 7, statements
+        statements.clear()
+        assert (await buy(sessions, member_id, 100_000, receipt="R", update_id=3)).duplicate
+        assert len(statements) == 3, statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert await books(sessions, member_id) == (20, 20, 20)

@@ -407,6 +407,9 @@ async def undo_command(
     )
     if undone.shortfall:
         text += "\n" + _("counter.undone_shortfall").format(points=number(undone.shortfall))
+    if undone.referral is not None:
+        taken = undone.referral.referrer_taken + undone.referral.friend_taken
+        text += "\n" + _("counter.undone_referral").format(points=number(taken))
     await message.answer(text)
     await tell_member(
         bot,

@@ -113,6 +113,39 @@ async def post_debit(
     return entry
 
 
+async def take_back(
+    session: AsyncSession,
+    member: Member,
+    *,
+    points: int,
+    entry_ids: list[int],
+    reason: str,
+    key: str,
+    now: datetime,
+    actor_id: int | None,
+) -> int:
+    """Reverse up to `points` credited by `entry_ids` (their own lots first), as far as the member still has
+    points (due lots expire first); the caller holds the member's lock. Returns the points taken back."""
+    await expire_member(session, member.id, now)
+    own_lots = await repositories.lot_ids_of_entries(session, entry_ids)
+    available = sum(lot.remaining for lot in await repositories.open_lots(session, member.id, now))
+    taken = min(points, available)
+    if taken > 0:
+        await post_debit(
+            session,
+            member,
+            points=taken,
+            kind=Kind.REVERSAL,
+            reason=reason,
+            key=key,
+            now=now,
+            actor_id=actor_id,
+            reverses_id=entry_ids[0] if entry_ids else None,
+            first_lots=frozenset(own_lots),
+        )
+    return taken
+
+
 async def _entry(
     session: AsyncSession,
     member: Member,

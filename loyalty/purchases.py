@@ -42,13 +42,15 @@ class Earned:
 
 @dataclass(frozen=True)
 class Undone:
-    """A reversed purchase: the points taken back, and those already spent that could not be."""
+    """A reversed purchase: the points taken back, those already spent that could not be, and the referral it
+    completed (if any), refused with its rewards taken back."""
 
     purchase: Purchase
     member: Member
     taken: int
     shortfall: int
     balance: int
+    referral: referrals.Revoked | None = None  # the referral this purchase completed, now refused
 
 
 @dataclass(frozen=True)
@@ -329,27 +331,24 @@ async def undo_purchase(session: AsyncSession, *, receipt: str, staff_id: int, u
         purchase = await repositories.purchase_by_receipt(session, receipt)
         if purchase is None:
             raise PurchaseNotFound(receipt)
+        converted = await referrals.converted_by(session, purchase.id)
+        others = [converted.referrer_id] if converted is not None else []
+        await repositories.lock_members(session, sorted({purchase.member_id, *others}))  # id order, as purchases
         member = await repositories.lock_member(session, purchase.member_id)
         await session.refresh(purchase)
         if purchase.reversed_at is not None:
             raise AlreadyReversed(receipt)
-        await ledger.expire_member(session, member.id, now)
-        own_lots = await repositories.lot_ids_of_entries(session, await _entries_of(session, purchase))
-        available = sum(lot.remaining for lot in await repositories.open_lots(session, member.id, now))
-        taken = min(purchase.points, available)
-        if taken > 0:
-            await ledger.post_debit(
-                session,
-                member,
-                points=taken,
-                kind=ledger.Kind.REVERSAL,
-                reason="purchase_undo",
-                key=f"undo:{purchase.idempotency_key}",
-                now=now,
-                actor_id=staff_id,
-                reverses_id=purchase.entry_id,
-                first_lots=frozenset(own_lots),
-            )
+        taken = await ledger.take_back(
+            session,
+            member,
+            points=purchase.points,
+            entry_ids=await _entries_of(session, purchase),
+            reason="purchase_undo",
+            key=f"undo:{purchase.idempotency_key}",
+            now=now,
+            actor_id=staff_id,
+        )
+        revoked = await referrals.revoke(session, converted, actor_id=staff_id, now=now, update_id=update_id)
         purchase.reversed_at = now
         await audit.record(
             session,
@@ -362,7 +361,7 @@ async def undo_purchase(session: AsyncSession, *, receipt: str, staff_id: int, u
             taken=taken,
             shortfall=purchase.points - taken,
         )
-    return Undone(purchase, member, taken, purchase.points - taken, member.balance)
+    return Undone(purchase, member, taken, purchase.points - taken, member.balance, revoked)
 
 
 async def _entries_of(session: AsyncSession, purchase: Purchase) -> list[int]:

@@ -56,6 +56,7 @@ MAX_PAYLOAD = 64
 CAP_PERIOD = timedelta(days=30)
 REFERRER_REASON = "referral"  # ledger reasons of the two rewards
 FRIEND_REASON = "referral_friend"
+REVOKED_REASON = "referral_revoked"  # the ledger reason of points taken back when the purchase is undone
 
 
 class Status(StrEnum):
@@ -79,6 +80,7 @@ class Reason(StrEnum):
     MONTHLY_CAP = "monthly_cap"
     REFERRER_BLOCKED = "referrer_blocked"
     REWARD_UNAVAILABLE = "reward_unavailable"
+    PURCHASE_UNDONE = "purchase_undone"  # the purchase that completed it was reversed
 
 
 class Event(StrEnum):
@@ -509,6 +511,74 @@ async def _refused(
         **details,
     )
     return Refused(reason)
+
+
+@dataclass(frozen=True)
+class Revoked:
+    """A referral refused after the purchase that completed it was undone: the points taken back from each side."""
+
+    referral_id: int
+    referrer_id: int
+    referrer_taken: int
+    friend_taken: int
+
+
+async def converted_by(session: AsyncSession, purchase_id: int) -> Referral | None:
+    """The referral a purchase completed (its friend's first qualifying purchase), if any."""
+    return await session.scalar(select(Referral).where(Referral.purchase_id == purchase_id))
+
+
+async def revoke(
+    session: AsyncSession, referral: Referral | None, *, actor_id: int, now: datetime, update_id: int | None
+) -> Revoked | None:
+    """The purchase that completed `referral` is undone: refuse it (it never counts or pays again) and take its
+    points back from both sides as far as they still have them; in the caller's transaction, with both members
+    locked. Vouchers it gave stay (a voucher is a thing in hand; staff may still decline it at the counter)."""
+    if referral is None:
+        return None
+    refused = await session.execute(
+        update(Referral)
+        .where(Referral.id == referral.id, Referral.converted_at.is_not(None))
+        .values(status=Status.REFUSED, reason=Reason.PURCHASE_UNDONE, converted_at=None)
+        .values(referrer_points=0, friend_points=0)  # what it paid is taken back (the audit entry says how much)
+        .execution_options(synchronize_session=False)
+    )
+    if not refused.rowcount:  # type: ignore[attr-defined]
+        return None
+    taken = {}
+    for side, member_id, points in (
+        ("referrer", referral.referrer_id, referral.referrer_points),
+        ("friend", referral.friend_member_id, referral.friend_points),
+    ):
+        taken[side] = await _take_back(session, referral, side, member_id, points, actor_id, now)
+    await _audit(session, "revoked", referral, actor_id=actor_id, now=now, update_id=update_id, **taken)
+    return Revoked(referral.id, referral.referrer_id, taken["referrer"], taken["friend"])
+
+
+async def _take_back(
+    session: AsyncSession,
+    referral: Referral,
+    side: str,
+    member_id: int | None,
+    points: int,
+    actor_id: int,
+    now: datetime,
+) -> int:
+    """Take one side's referral points back, as far as that member still has them."""
+    credit = await repositories.entry_by_key(session, f"referral:{referral.id}:{side}")
+    if member_id is None or credit is None or points <= 0:
+        return 0
+    member = await repositories.lock_member(session, member_id)
+    return await ledger.take_back(
+        session,
+        member,
+        points=points,
+        entry_ids=[credit.id],
+        reason=REVOKED_REASON,
+        key=f"revoke:{referral.id}:{side}",
+        now=now,
+        actor_id=actor_id,
+    )
 
 
 async def _audit(

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import members, purchases, referrals, rules
+from loyalty import ledger, members, purchases, referrals, rules
 from loyalty.errors import InvalidRule
 from loyalty.referrals import Event, Opened, Reason, Refused, Status
 from loyalty.rules import Rules
@@ -481,3 +481,52 @@ async def test_the_same_newcomer_opening_a_link_twice_at_once_makes_one_referral
 
     assert sorted(result.duplicate for result in results) == [False, True]
     assert results[0].referral_id == results[1].referral_id
+
+
+async def undo(sessions: Sessions, receipt: str, at: datetime = NOW) -> purchases.Undone:
+    async with sessions() as session:
+        return await purchases.undo_purchase(session, receipt=receipt, staff_id=CASHIER, update_id=2, now=at)
+
+
+async def test_undoing_the_purchase_that_completed_a_referral_takes_its_rewards_back_and_it_never_pays_again(
+    sessions: Sessions,
+) -> None:
+    referrer = await member(sessions, REFERRER)
+    friend = (await referred_friend(sessions, referrer, FRIEND)).member
+    await buy(sessions, friend.id, BIG, "R1")
+    assert (await balance(sessions, referrer.id), await balance(sessions, friend.id)) == (100, 150)
+
+    undone = await undo(sessions, "R1")
+    assert undone.referral is not None and (undone.referral.referrer_taken, undone.referral.friend_taken) == (100, 50)
+    assert (undone.taken, undone.balance) == (100, 0)
+    assert (await balance(sessions, referrer.id), await balance(sessions, friend.id)) == (0, 0)
+    refused = await row(sessions, FRIEND)
+    assert refused is not None and (refused.status, refused.reason, refused.converted_at) == (
+        "refused",
+        "purchase_undone",
+        None,
+    )
+    again = await buy(sessions, friend.id, BIG, "R2")  # a new first purchase: no second reward
+    assert again.referral is None and await balance(sessions, referrer.id) == 0
+    async with sessions() as session:
+        assert (await referrals.my_results(session, referrer.id)).bought == 0
+
+
+async def test_referral_points_already_spent_are_taken_back_only_as_far_as_they_are_left(sessions: Sessions) -> None:
+    referrer = await member(sessions, REFERRER)
+    friend = (await referred_friend(sessions, referrer, FRIEND)).member
+    await buy(sessions, friend.id, BIG, "R1")
+    async with sessions() as session:
+        await ledger.spend(session, referrer.id, 70, reason="reward", key="spent", now=NOW, actor_id=None)
+    undone = await undo(sessions, "R1")
+    assert undone.referral is not None and undone.referral.referrer_taken == 30
+    assert await balance(sessions, referrer.id) == 0
+
+
+async def test_undoing_a_later_purchase_leaves_the_referral_alone(sessions: Sessions) -> None:
+    referrer = await member(sessions, REFERRER)
+    friend = (await referred_friend(sessions, referrer, FRIEND)).member
+    await buy(sessions, friend.id, BIG, "R1")
+    await buy(sessions, friend.id, BIG, "R2")
+    assert (await undo(sessions, "R2")).referral is None
+    assert await balance(sessions, referrer.id) == 100 and (await row(sessions, FRIEND)).status == "rewarded"

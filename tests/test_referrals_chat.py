@@ -30,6 +30,7 @@ from tests.test_staff import audit_log
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
 ALI, BAHAR, CYRUS = 42, 43, 44  # the referrer, the friend, a member already
+MANAGER = 9
 
 
 async def member_chat(
@@ -248,3 +249,18 @@ async def test_a_link_that_is_no_invite_gets_the_normal_welcome(
     assert await referrals_in(sessions) == []
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Member)) == 1
+
+
+async def test_a_manager_undoing_the_friends_first_purchase_hears_the_referral_rewards_were_taken_back(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    ali, _ = await member_chat(chat_with, sessions, ALI, "Ali")
+    _, friend = await friend_joins(chat_with, sessions, await invite_payload(ali))
+    await hire(sessions, CASHIER, Role.CASHIER)
+    await chat_with(CASHIER, first_name="Reza", language_code="en").say(f"/earn {friend.code} 100000 R-9")
+    await hire(sessions, MANAGER, Role.MANAGER)
+    [undone] = to(await chat_with(MANAGER, first_name="Mina", language_code="en").say("/undo R-9"), MANAGER)
+    assert "Purchase R-9 reversed" in undone.text and "150 referral points were taken back" in undone.text
+    assert (await balance_of(sessions, ALI), await balance_of(sessions, BAHAR)) == (100, 100)  # welcome bonuses
+    [referral] = await referrals_in(sessions)
+    assert (referral.status, referral.reason) == ("refused", "purchase_undone")

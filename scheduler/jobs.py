@@ -42,7 +42,7 @@ Clock = Callable[[], datetime]
 BIRTHDAY = "birthday"  # outbox kinds
 REMINDER = "reminder"
 REMINDER_TIME = time(12)
-BATCH = 500  # members per transaction
+BATCH = 100  # members per transaction: a few tenths of a second of SQLite's write lock, so a purchase never waits long
 KEEP_CAMPAIGN_ROWS = timedelta(days=90)  # a campaign's outbox rows, after it is over (its counts stay)
 KEEP_KEYED_ROWS = timedelta(days=400)  # other rows: their keys (a birthday's year, a day of expiry) are past
 

@@ -851,9 +851,8 @@ async def confirm(
     bot: Bot,
 ) -> None:
     """Confirm: the campaign is stored and started (or scheduled), and its progress message sent and registered."""
-    data = await CAMPAIGN_FLOW.claim(state)
+    data = await CAMPAIGN_FLOW.claim(state, query)
     if data is None:  # pressed twice: the first press confirmed
-        await query.answer(_("fallback.stale_button"), show_alert=True)
         return
     actor = query.from_user.id
     campaign = await campaigns.create(

@@ -196,9 +196,11 @@ class Flow:
         await show(query, bot, *await self.answer(step, state, session, value))
         await query.answer()
 
-    async def claim(self, state: FSMContext) -> Data | None:
-        """The answers of the wizard waiting at its summary, ending it; None if it is not waiting (a second press)."""
+    async def claim(self, state: FSMContext, query: CallbackQuery) -> Data | None:
+        """The answers of the wizard waiting at its summary, ending it; None if it is not waiting (a second press,
+        answered as a stale button)."""
         if await state.get_state() != self.confirm.state:
+            await query.answer(_("fallback.stale_button"), show_alert=True)
             return None
         data = await state.get_data()
         await state.clear()
@@ -564,9 +566,8 @@ async def save_reward(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, now: datetime, event_update: Update, bot: Bot
 ) -> None:
     """Save: the reward goes into the catalog and is shown with its buttons."""
-    data = await REWARD_FLOW.claim(state)
+    data = await REWARD_FLOW.claim(state, query)
     if data is None:
-        await query.answer(_("fallback.stale_button"), show_alert=True)
         return
     try:
         reward = await rewards.add_reward(

@@ -264,9 +264,8 @@ async def give(
     i18n: I18n,
 ) -> None:
     """Give: the vouchers are issued, the staff member hears how many, and the members are told."""
-    data = await GIFT_FLOW.claim(state)
+    data = await GIFT_FLOW.claim(state, query)
     if data is None:  # pressed twice: the first press gave
-        await query.answer(_("fallback.stale_button"), show_alert=True)
         return
     audience = audience_of(data)
     try:

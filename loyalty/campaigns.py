@@ -34,7 +34,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
-from sqlalchemy import Integer, String, case, delete, exists, func, insert, literal, select, update
+from sqlalchemy import Integer, String, case, exists, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +45,7 @@ from loyalty.gifts import GiftDraft
 from loyalty.numerals import format_number
 from loyalty.rewards import MAX_VALIDITY_DAYS, NAME_LENGTH
 from loyalty.voucher_codes import display
+from storage import repositories
 from storage.database import write_transaction
 from storage.models import WAITING, Campaign, Gift, Member, OutboxMessage, OutboxState, Voucher
 
@@ -631,20 +632,9 @@ async def archive_finished(session: AsyncSession, before: datetime, *, chunk: in
             if campaign.final_counts is None:
                 counts, _ = await _row_counts(session, campaign_id, before)
                 campaign.final_counts = json.dumps(counts)
-        deleted += await _delete_rows(session, campaign_id, chunk)
+        rows = OutboxMessage.campaign_id == campaign_id
+        deleted += await repositories.delete_outbox_rows(session, rows, chunk=chunk)
     return deleted
-
-
-async def _delete_rows(session: AsyncSession, campaign_id: int, chunk: int) -> int:
-    """Delete a campaign's outbox rows, `chunk` at a time."""
-    deleted = 0
-    while True:
-        async with write_transaction(session):
-            some = select(OutboxMessage.id).where(OutboxMessage.campaign_id == campaign_id).limit(chunk)
-            result = await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(some)))
-        deleted += int(result.rowcount)  # type: ignore[attr-defined]
-        if result.rowcount < chunk:  # type: ignore[attr-defined]
-            return deleted
 
 
 async def _redemptions(session: AsyncSession, gift_id: int | None) -> tuple[int | None, int | None]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import campaigns
@@ -106,15 +106,9 @@ async def prune(session: AsyncSession, before: datetime, *, chunk: int = 50_000)
     `chunk` at a time; returns how many. Keep them as long as their keys can come again (a year and more)."""
     finished = OutboxMessage.state.in_([OutboxState.SENT, OutboxState.BLOCKED, OutboxState.FAILED])
     last_tried = func.coalesce(OutboxMessage.sent_at, OutboxMessage.next_attempt_at)
-    old = (OutboxMessage.campaign_id.is_(None), finished, last_tried < before)
-    deleted = 0
-    while True:
-        async with write_transaction(session):
-            some = select(OutboxMessage.id).where(*old).limit(chunk)
-            result = await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(some)))
-        deleted += int(result.rowcount)  # type: ignore[attr-defined]
-        if result.rowcount < chunk:  # type: ignore[attr-defined]
-            return deleted
+    return await repositories.delete_outbox_rows(
+        session, OutboxMessage.campaign_id.is_(None), finished, last_tried < before, chunk=chunk
+    )
 
 
 async def known_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:

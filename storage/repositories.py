@@ -8,12 +8,25 @@ from datetime import datetime
 from functools import cache
 from typing import TypeVar
 
-from sqlalchemy import BigInteger, Insert, bindparam, func, insert, inspect, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Insert,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from storage.models import Base, LedgerEntry, LotDraw, Member, PointLot, Purchase, Voucher
+from storage.database import write_transaction
+from storage.models import Base, LedgerEntry, LotDraw, Member, OutboxMessage, PointLot, Purchase, Voucher
 
 RowT = TypeVar("RowT", bound=Base)
 
@@ -241,3 +254,15 @@ async def mark_reachable(session: AsyncSession, telegram_id: int) -> bool:
         update(Member).where(Member.telegram_id == telegram_id, Member.unreachable.is_(True)).values(unreachable=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def delete_outbox_rows(session: AsyncSession, *conditions: ColumnElement[bool], chunk: int) -> int:
+    """Delete the outbox rows meeting `conditions`, `chunk` a transaction (resumable); returns how many."""
+    deleted = 0
+    while True:
+        async with write_transaction(session):
+            some = select(OutboxMessage.id).where(*conditions).limit(chunk)
+            result = await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(some)))
+        deleted += int(result.rowcount)  # type: ignore[attr-defined]
+        if result.rowcount < chunk:  # type: ignore[attr-defined]
+            return deleted

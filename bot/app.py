@@ -1,5 +1,6 @@
-"""Starting the bot: migrate, check the token against the Bot API, register commands, poll; the daily jobs and
-the broadcast sender run beside polling, or alone (`loyalty-bot scheduler`)."""
+"""Starting the bot: check the token, the database and Redis (each failure one line saying what to fix), migrate,
+register commands, poll; the daily jobs and the broadcast sender run beside polling, or alone
+(`loyalty-bot scheduler`)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,14 @@ from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.redis import RedisStorage
 from aiogram.utils.i18n import I18n
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.broadcasts import create_sender
 from bot.factory import club_of, create_bot, create_dispatcher, create_storage, utc_now
@@ -26,6 +33,8 @@ from storage.migrate import upgrade
 
 logger = logging.getLogger(__name__)
 
+STORE_TIMEOUT = 5.0  # seconds to wait for Redis's answer at start
+
 
 async def check_bot_api(bot: Bot, api_url: str) -> str:
     """Ask the Bot API who we are; a rejected token or an unreachable server becomes a SettingsError."""
@@ -38,6 +47,33 @@ async def check_bot_api(bot: Bot, api_url: str) -> str:
             f"Cannot reach the Bot API at {api_url}: check BOT_API_URL and the network connection."
         ) from None
     return me.username or str(me.id)
+
+
+async def check_database(engine: AsyncEngine) -> None:
+    """Open the database once; one that cannot be opened becomes a SettingsError saying what to fix."""
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except (OSError, SQLAlchemyError) as error:
+        where = engine.url.render_as_string(hide_password=True)
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise SettingsError(
+            f"Cannot open the database at {where} ({reason}): check DATABASE_URL and that the database is running."
+        ) from None
+
+
+async def check_storage(storage: BaseStorage, redis_url: str | None) -> None:
+    """Ask Redis for a pong when the conversation state lives there; no answer becomes a SettingsError."""
+    if not isinstance(storage, RedisStorage):
+        return
+    try:
+        await asyncio.wait_for(storage.redis.ping(), STORE_TIMEOUT)
+    except (OSError, RedisError, TimeoutError) as error:
+        await storage.close()
+        where = make_url(str(redis_url)).render_as_string(hide_password=True)
+        raise SettingsError(
+            f"Cannot reach Redis at {where} ({type(error).__name__}): check REDIS_URL and that Redis is running."
+        ) from None
 
 
 async def poll(dispatcher: Dispatcher, bot: Bot, *, handle_signals: bool, polling_timeout: int) -> None:
@@ -79,27 +115,34 @@ async def background(
 
 @dataclass(frozen=True)
 class Running:
-    """A started bot: its Bot API client, name, texts and database sessions."""
+    """A started bot: its Bot API client, name, texts, database sessions and conversation state."""
 
     bot: Bot
     username: str
     i18n: I18n
     sessions: async_sessionmaker[AsyncSession]
+    storage: BaseStorage
 
 
 @contextlib.asynccontextmanager
 async def started(settings: Settings) -> AsyncIterator[Running]:
-    """Check the token, migrate, and run the daily jobs and the broadcast sender while the block runs."""
+    """Check the token, the database and Redis, migrate, and run the daily jobs and the broadcast sender while the
+    block runs."""
     bot = create_bot(settings)
     engine = create_engine(settings.database_url)
+    storage = create_storage(settings)
     try:
         username = await check_bot_api(bot, settings.bot_api_url)
+        await check_database(engine)
+        await check_storage(storage, settings.redis_url)
         await upgrade(engine)
-        running = Running(bot, username, create_i18n(settings.default_language), session_factory(engine))
+        i18n = create_i18n(settings.default_language)
+        running = Running(bot, username, i18n, session_factory(engine), storage)
         async with background(bot, running.i18n, running.sessions, settings):
             yield running
     finally:
         await bot.session.close()
+        await storage.close()
         await engine.dispose()
 
 
@@ -107,11 +150,15 @@ async def run_polling(settings: Settings, *, handle_signals: bool = True, pollin
     """Run the bot with long polling, the daily jobs and the broadcast sender, until interrupted (or cancelled,
     when signals are left to the caller)."""
     async with started(settings) as running:
-        dispatcher = create_dispatcher(settings, running.sessions, create_storage(settings))
-        await register_commands(running.bot, running.i18n)
-        await register_staff_commands(running.bot, running.i18n, running.sessions, settings.owner_ids)
-        logger.info("@%s is up; polling %s", running.username, settings.bot_api_url)
-        await poll(dispatcher, running.bot, handle_signals=handle_signals, polling_timeout=polling_timeout)
+        dispatcher = create_dispatcher(settings, running.sessions, running.storage)
+        answering = create_bot(settings, patient=True)  # the sender paces itself; replies wait out flood control
+        try:
+            await register_commands(answering, running.i18n)
+            await register_staff_commands(answering, running.i18n, running.sessions, settings.owner_ids)
+            logger.info("@%s is up; polling %s", running.username, settings.bot_api_url)
+            await poll(dispatcher, answering, handle_signals=handle_signals, polling_timeout=polling_timeout)
+        finally:
+            await answering.session.close()
 
 
 async def run_scheduler(settings: Settings) -> None:

@@ -6,22 +6,24 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import MemberLocaleMiddleware, create_i18n
+from bot.flood import PatientRequests
+from bot.i18n import AccountLocaleMiddleware, MemberLocaleMiddleware, create_i18n
 from bot.isolation import isolation_for
 from bot.middlewares import ClockMiddleware, DatabaseMiddleware, MemberMiddleware
 from bot.settings import Settings
+from bot.updates import TolerantSession
 from handlers import create_router
 from handlers.club import Club
 from loyalty.rules import Rules
 
 Clock = Callable[[], datetime]
+REDIS_TIMEOUTS = {"socket_connect_timeout": 5, "socket_timeout": 5}  # a Redis gone away fails fast, never hangs
 
 
 def utc_now() -> datetime:
@@ -29,16 +31,19 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_bot(settings: Settings) -> Bot:
-    """A Bot talking to `BOT_API_URL` (Telegram, Bale, or a local Bot API server)."""
-    server = TelegramAPIServer.from_base(settings.bot_api_url)
-    return Bot(token=settings.require_token(), session=AiohttpSession(api=server))
+def create_bot(settings: Settings, *, patient: bool = False) -> Bot:
+    """A Bot talking to `BOT_API_URL` (Telegram, Bale, or a local Bot API server), reading getUpdates one update at
+    a time (`bot.updates`); a patient one waits out flood control (`bot.flood`), as the bot answering updates must."""
+    session = TolerantSession(api=TelegramAPIServer.from_base(settings.bot_api_url))
+    if patient:
+        session.middleware(PatientRequests())
+    return Bot(token=settings.require_token(), session=session)
 
 
 def create_storage(settings: Settings) -> BaseStorage:
     """FSM state in Redis when `REDIS_URL` is set (shared by instances), else in memory."""
     if settings.redis_url:
-        return RedisStorage.from_url(settings.redis_url)
+        return RedisStorage.from_url(settings.redis_url, connection_kwargs=REDIS_TIMEOUTS)
     return MemoryStorage()
 
 
@@ -46,7 +51,11 @@ def club_of(settings: Settings) -> Club:
     """What the handlers need to know about the shop."""
     rules = Rules(welcome_bonus=settings.welcome_bonus, expiry_days=settings.points_expiry_days)
     return Club(
-        zone=settings.zone, deep_link_url=settings.deep_link_url, rules=rules, owner_ids=frozenset(settings.owner_ids)
+        zone=settings.zone,
+        deep_link_url=settings.deep_link_url,
+        rules=rules,
+        owner_ids=frozenset(settings.owner_ids),
+        ownerless_contacts=settings.ownerless_contacts,
     )
 
 
@@ -59,10 +68,12 @@ def create_dispatcher(
     """The dispatcher with its middlewares (clock, database, member, language), one update at a time per chat
     (`bot.isolation`), and the handlers."""
     storage = storage or MemoryStorage()
-    dispatcher = Dispatcher(storage=storage, events_isolation=isolation_for(storage), club=club_of(settings))
+    i18n = create_i18n(settings.default_language)
+    dispatcher = Dispatcher(storage=storage, events_isolation=isolation_for(storage), club=club_of(settings), i18n=i18n)
+    dispatcher.update.outer_middleware(AccountLocaleMiddleware(settings.default_language))
     dispatcher.update.outer_middleware(ClockMiddleware(clock, settings.zone))
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessions))
     dispatcher.update.outer_middleware(MemberMiddleware())
-    dispatcher.update.outer_middleware(MemberLocaleMiddleware(create_i18n(settings.default_language)))
+    dispatcher.update.outer_middleware(MemberLocaleMiddleware(i18n))
     dispatcher.include_router(create_router())
     return dispatcher

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import gettext
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from aiogram import BaseMiddleware
 from aiogram.fsm.context import FSMContext
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
@@ -17,10 +18,13 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot.settings import SUPPORTED_LANGUAGES
+from handlers.errors import LOCALE_KEY
 from handlers.general import LANGUAGE_KEY
 
 LOCALES = Path(__file__).parent / "locales"
 DOMAIN = "messages"
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class CatalogI18n(I18n):
@@ -73,10 +77,27 @@ def language_of(user: User | None, default: str) -> str:
     return code if code in SUPPORTED_LANGUAGES else default
 
 
+class AccountLocaleMiddleware(BaseMiddleware):
+    """Puts the account's language in `locale` before anything can fail, so that even the apology for a database
+    that is down speaks the user's language; `MemberLocaleMiddleware` replaces it with the member's choice."""
+
+    def __init__(self, default: str) -> None:
+        self.default = default
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        data[LOCALE_KEY] = language_of(data.get("event_from_user"), self.default)
+        return await handler(event, data)
+
+
 class MemberLocaleMiddleware(I18nMiddleware):
-    """Picks the member's chosen language, else the one chosen before joining, else the account's."""
+    """Picks the member's chosen language, else the one chosen before joining, else the account's; the choice
+    stays in `locale` for the error handler, which runs after this middleware's context has ended."""
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        data[LOCALE_KEY] = locale = await self._choose(data)
+        return locale
+
+    async def _choose(self, data: dict[str, Any]) -> str:
         member = data.get("member")
         if member is not None:
             return str(member.language)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiogram.utils.token import TokenValidationError, validate_token
@@ -13,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_LANGUAGES = ("fa", "en")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/loyalty.db"
+TELEGRAM_HOST = "api.telegram.org"
 
 
 class SettingsError(Exception):
@@ -35,6 +37,7 @@ class Settings(BaseSettings):
     welcome_bonus: int = Field(default=100, ge=0)
     points_expiry_days: int = Field(default=365, ge=1)
     broadcast_rate: float = Field(default=25, gt=0, le=1000)
+    accept_contact_without_id: bool | None = None  # None: accept on servers other than Telegram's (Bale)
 
     @field_validator("owner_ids", mode="before")
     @classmethod
@@ -82,6 +85,14 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         """The shop's time zone."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def ownerless_contacts(self) -> bool:
+        """Whether a shared contact that names no account may prove a phone number (see `handlers.filters.OwnContact`):
+        as set, else only on servers other than Telegram's, whose contacts always name the account."""
+        if self.accept_contact_without_id is not None:
+            return self.accept_contact_without_id
+        return urlsplit(self.bot_api_url).hostname != TELEGRAM_HOST
 
     def require_token(self) -> str:
         """Return the bot token, or raise SettingsError saying how to set it."""

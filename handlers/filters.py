@@ -72,6 +72,30 @@ class Magic(Filter):
         return bool(self.magic.resolve(event))
 
 
+class OwnContact(Filter):
+    """The sender's own phone number: a contact that was not forwarded and that the messenger says is the sender's
+    account.
+
+    Telegram names the account of every contact shared with the contact button, so there a contact naming no
+    account (an address-book card) or another account is refused. Bale's Bot API may leave a contact's account out
+    (its own client library types `user_id` as optional), which would make joining impossible there; on such a
+    server (`Club.ownerless_contacts`) a contact that names no account is taken as the sender's own. What still
+    holds there: a forwarded contact, or one naming another account, is refused; the number must be free in the
+    club; and Bale accounts are opened with an SMS-checked number, which its contact button shares. What is lost:
+    a person could share an address-book card with someone else's number and join with it before its owner —
+    who then cannot join with it until staff free it — so a shop whose Bale server names the account sets
+    ACCEPT_CONTACT_WITHOUT_ID=false.
+    """
+
+    async def __call__(self, message: Message, club: Club) -> bool:
+        contact = message.contact
+        if contact is None or message.forward_origin is not None or message.from_user is None:
+            return False
+        if contact.user_id is None:
+            return club.ownerless_contacts
+        return contact.user_id == message.from_user.id
+
+
 HAS_TEXT = Magic(F.text)
 IS_COMMAND = Magic(F.text.startswith("/"))
 NOT_COMMAND = Magic(~F.text.startswith("/"))

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import keyboards
 from handlers.club import Club
 from handlers.counter import tell_referrer
-from handlers.filters import HAS_CONTACT, HAS_TEXT, IS_COMMAND, IsNewcomer, Magic, TextIs
+from handlers.filters import HAS_CONTACT, HAS_TEXT, IS_COMMAND, IsNewcomer, Magic, OwnContact, TextIs
 from handlers.replies import date_problem, joined_text, name_problem
 from loyalty import members, referrals
 from loyalty.calendar import birthday_example, parse_birthday
@@ -239,8 +239,7 @@ def create_router() -> Router:
     router.message.register(
         own_contact,
         StateFilter(Joining.phone, None),
-        HAS_CONTACT,
-        Magic(F.forward_origin.is_(None) & (F.contact.user_id == F.from_user.id)),
+        OwnContact(),
     )
     router.message.register(foreign_contact, StateFilter(Joining.phone, None), HAS_CONTACT)
     router.message.register(start_newcomer, CommandStart())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,11 +12,13 @@ import pytest
 from aiogram import Bot, Dispatcher
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.app import run_polling
 from bot.factory import create_dispatcher
 from bot.settings import Settings
 from storage.database import create_engine, session_factory
 from tests.chat import Chat
 from tests.databases import PostgresRun, empty_tables, migrated_sqlite_template, sqlite_copy, unavailable
+from tests.emulator import BotAPIEmulator
 from tests.factories import NOW
 from tests.stub_bot import TOKEN, RecordingSession, stub_bot
 
@@ -95,3 +99,34 @@ def chat_with(dispatcher: Dispatcher, stubbed: tuple[Bot, RecordingSession]) -> 
         return Chat(dispatcher, bot, session, user_id, **user)
 
     return make
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotAPIEmulator]:
+    """The Bot API emulator, listening on a free port of 127.0.0.1."""
+    async with BotAPIEmulator(TOKEN) as running:
+        yield running
+
+
+def _why_gone(task: asyncio.Task[None]) -> str | None:
+    """Why the bot's task ended, or None while it runs."""
+    if not task.done():
+        return None
+    if task.cancelled():
+        return "cancelled"
+    return f"run_polling ended with {task.exception()!r}"
+
+
+@pytest.fixture
+async def live(
+    emulator: BotAPIEmulator, settings: Settings, database_url: str, engine: AsyncEngine
+) -> AsyncIterator[BotAPIEmulator]:
+    """The real bot (run_polling) polling the emulator, on this test's empty database."""
+    configured = settings.model_copy(update={"bot_api_url": emulator.url, "database_url": database_url})
+    task = asyncio.create_task(run_polling(configured, handle_signals=False, polling_timeout=1))
+    emulator.watch(lambda: _why_gone(task))
+    await emulator.wait_polling()
+    yield emulator
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -142,8 +142,9 @@ async def read_request(request: web.Request) -> tuple[dict[str, Any], dict[str, 
 def _updated_chat(update: dict[str, Any]) -> int | None:
     """The user an update comes from."""
     for kind in ("message", "callback_query", "edited_message"):
-        if kind in update:
-            return int(update[kind]["from"]["id"])
+        sender = update.get(kind, {}).get("from") if isinstance(update.get(kind), dict) else None
+        if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+            return sender["id"]
     return None
 
 
@@ -162,10 +163,10 @@ class BotAPIEmulator:
     Chats in `blocked` answer 403 like a user who blocked the bot; chats that never wrote to the bot answer
     400 "chat not found". `calls` records every request in order.
 
-    Flood control is off unless a test turns it on (`flood_control`): then a send beyond `flood_limit` (messages,
-    seconds) over all chats, a second send to one chat within `chat_interval` seconds, or a random one of
-    `flood_chance` of the sends (drawn from `flood_rng`) is answered 429 with `retry_after`, like Telegram;
-    `too_many` counts those answers. Refused sends do not count towards the limits.
+    Flood control is off unless a test turns it on (`flood_control`): then a send (and, if asked, an edit) beyond
+    `flood_limit` (messages, seconds) over all chats, a second send to one chat within `chat_interval` seconds, or a
+    random one of `flood_chance` of the sends (drawn from `flood_rng`) is answered 429 with `retry_after`, like
+    Telegram; `too_many` counts those answers. Refused sends do not count towards the limits.
     """
 
     def __init__(self, token: str, *, quiet: float = QUIET) -> None:
@@ -179,6 +180,7 @@ class BotAPIEmulator:
         self.flood_limit: tuple[int, float] | None = None
         self.chat_interval: float | None = None
         self.flood_chance = 0.0
+        self.edits_count = False
         self.flood_rng = random.Random(0)
         self.too_many = 0
         self._sends: deque[float] = deque()  # when the sends of the last `flood_limit` seconds were accepted
@@ -297,11 +299,17 @@ class BotAPIEmulator:
         return [message for (chat, _), message in sorted(self._messages.items()) if chat == chat_id]
 
     def flood_control(
-        self, limit: tuple[int, float] | None = (30, 1.0), chat_interval: float | None = 1.0, chance: float = 0.0
+        self,
+        limit: tuple[int, float] | None = (30, 1.0),
+        chat_interval: float | None = 1.0,
+        chance: float = 0.0,
+        edits: bool = False,
     ) -> None:
         """Answer 429 like Telegram: beyond `limit` sends over all chats, within `chat_interval` in one chat, and
-        at random for `chance` of the sends. Telegram's own limits are the default."""
+        at random for `chance` of the sends; with `edits`, message edits count as sends. Telegram's own limits are
+        the default."""
         self.flood_limit, self.chat_interval, self.flood_chance = limit, chat_interval, chance
+        self.edits_count = edits
 
     def commands(self, language_code: str | None = None, scope: str = "default") -> list[str]:
         """The command names currently set for a language (None: the list for every other language) and a scope:
@@ -355,7 +363,7 @@ class BotAPIEmulator:
             raise APIError(403, "Forbidden: bot was blocked by the user")
         if call.chat_id is not None and call.chat_id not in self.chats:
             raise APIError(400, "Bad Request: chat not found")
-        if call.method in SEND_METHODS:
+        if call.method in SEND_METHODS or (self.edits_count and call.method in EDIT_METHODS):
             self._flood_control(call.chat_id)
 
     def _flood_control(self, chat_id: int | None) -> None:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -48,36 +46,6 @@ CUSTOMER_COMMANDS = {
     "help",
     "stop",
 }
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    async with BotAPIEmulator(TOKEN) as running:
-        yield running
-
-
-def _why_gone(task: asyncio.Task[None]) -> str | None:
-    """Why the bot's task ended, or None while it runs."""
-    if not task.done():
-        return None
-    if task.cancelled():
-        return "cancelled"
-    return f"run_polling ended with {task.exception()!r}"
-
-
-@pytest.fixture
-async def live(
-    emulator: BotAPIEmulator, settings: Settings, database_url: str, engine: AsyncEngine
-) -> AsyncIterator[BotAPIEmulator]:
-    """The real bot (run_polling) polling the emulator, on this test's empty database."""
-    configured = settings.model_copy(update={"bot_api_url": emulator.url, "database_url": database_url})
-    task = asyncio.create_task(run_polling(configured, handle_signals=False, polling_timeout=1))
-    emulator.watch(lambda: _why_gone(task))
-    await emulator.wait_polling()
-    yield emulator
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 async def member_with(engine: AsyncEngine, telegram_id: int) -> Member | None:

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
             return (value,)
         return value
 
+    @field_validator("accept_contact_without_id", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -157,6 +157,15 @@ def test_a_contact_naming_no_account_proves_the_number_only_off_telegram(api_url
     assert settings.ownerless_contacts is joins
 
 
+@pytest.mark.parametrize(("value", "accepted"), [("", True), ("false", False), ("true", True)])
+def test_the_contact_setting_can_be_left_empty_or_set(
+    monkeypatch: pytest.MonkeyPatch, value: str, accepted: bool
+) -> None:
+    monkeypatch.setenv("ACCEPT_CONTACT_WITHOUT_ID", value)
+    settings = Settings(_env_file=None, bot_api_url="https://tapi.bale.ai")  # type: ignore[call-arg]
+    assert settings.ownerless_contacts is accepted
+
+
 async def test_on_bale_a_contact_naming_no_account_joins(
     chat_with: Callable[..., Chat], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,8 +4,10 @@ failure is apologised for in the user's language, and a store that cannot be rea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,22 +15,29 @@ import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.methods import EditMessageText, SendMessage, TelegramMethod
+from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot.flood
 from bot.app import run_polling
 from bot.flood import PatientRequests
 from bot.settings import Settings, SettingsError
 from handlers.club import Club
-from loyalty import ledger
+from loyalty import campaigns, ledger
+from loyalty.audiences import Audience
 from storage import repositories
+from storage.database import session_factory
+from storage.models import Member
 from tests import updates
 from tests.chat import Chat
 from tests.emulator import BotAPIEmulator, FakeUser
+from tests.factories import joined_member
 from tests.stub_bot import stub_bot
 
 BALANCE = {"fa": "💳 موجودی", "en": "💳 Balance"}
 SORRY = {"fa": "متأسفیم، مشکلی پیش آمد", "en": "Sorry, something went wrong"}
+SAVED = "✅ Saved: Amount per point changed from 10,000 to 5,000."
 BUSY = {"fa": "چند لحظهٔ دیگر دوباره امتحان کنید", "en": "Please try again in a moment"}
 
 
@@ -108,8 +117,8 @@ async def test_a_burst_of_taps_is_answered_in_full_under_flood_control(live: Bot
     before = len(live.sent_to(701))
 
     burst = [updates.message_update(sara.user, text=BALANCE["en"]) for _ in range(4)]
-    for update in burst:
-        await live.push(update)
+    for tap in burst:
+        await live.push(tap)
     await live.settled(burst[-1]["update_id"], lambda: len(live.sent_to(701)) >= before + 4, timeout=30)
 
     answers = live.sent_to(701)[before:]
@@ -284,3 +293,44 @@ async def test_a_redis_that_cannot_be_reached_stops_the_bot_with_one_line(
     with pytest.raises(SettingsError, match="Cannot reach Redis at redis://") as raised:
         await asyncio.wait_for(run_polling(down, handle_signals=False), 30)
     assert "REDIS_URL" in str(raised.value) and "secret" not in str(raised.value)
+
+
+async def test_a_wizard_walked_while_a_campaign_reports_progress_completes(
+    emulator: BotAPIEmulator, settings: Settings, database_url: str, engine: AsyncEngine
+) -> None:
+    async with session_factory(engine)() as session:
+        for number in range(30):
+            await joined_member(session, 800 + number, f"Member{number}")
+    async with engine.begin() as connection:
+        await connection.execute(update(Member).values(news_consent=True))
+    emulator.chats.update(range(800, 830))
+    configured = settings.model_copy(
+        update={"bot_api_url": emulator.url, "database_url": database_url, "broadcast_rate": 10}
+    )
+    polling = asyncio.create_task(run_polling(configured, handle_signals=False, polling_timeout=1))
+    emulator.watch(lambda: None if not polling.done() else f"run_polling ended: {polling!r}")
+    try:
+        await emulator.wait_polling()
+        owner = FakeUser(emulator, 1, "Owner", "en")
+        [help_text] = await owner.say("/help")  # the message the campaign's progress will be written into
+        draft = campaigns.CampaignDraft("Yalda", Audience(), campaigns.Message("Happy Yalda, {name}!"))
+        async with session_factory(engine)() as session:
+            created = await campaigns.create(session, draft, actor_id=1, now=datetime.now(UTC))
+            await campaigns.set_report(session, created.id, 1, help_text.result["message_id"])
+            await campaigns.start(session, created.id, actor_id=1, now=datetime.now(UTC))
+        emulator.flood_control(limit=None, chat_interval=1.0, edits=True)
+
+        await owner.say("/settings")
+        await owner.press("set:ask:amount_per_point:")
+        await owner.say("5000")
+
+        def saved() -> bool:  # the progress edits in this chat count as replies too: wait for this one
+            return any(call.text.startswith(SAVED) for call in emulator.replies_to(1))
+
+        await emulator.wait_for(saved, 15, lambda: "the new rule was never confirmed")
+        greeted = lambda: [c for c in emulator.calls if c.text.startswith("Happy Yalda") and not c.error]  # noqa: E731
+        await emulator.wait_for(lambda: len(greeted()) == 30, 30, lambda: f"{len(greeted())} of 30 greeted")
+    finally:
+        polling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling

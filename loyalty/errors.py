@@ -1,6 +1,12 @@
 """Domain errors that handlers turn into translated replies."""
 
+from __future__ import annotations
+
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from loyalty.rewards import Terms
 
 
 class LoyaltyError(Exception):
@@ -97,6 +103,14 @@ class RewardUnavailable(LoyaltyError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class RewardTermsChanged(LoyaltyError):
+    """The reward changed after the member was quoted its terms; `terms` are its terms now (nothing was spent)."""
+
+    def __init__(self, terms: Terms) -> None:
+        super().__init__(terms.fingerprint)
+        self.terms = terms
 
 
 class NotAVoucherCode(LoyaltyError):

@@ -84,6 +84,14 @@ class PurchaseNotFound(LoyaltyError):
     """No purchase was recorded under this receipt number."""
 
 
+class OwnAccount(LoyaltyError):
+    """A staff member tried to give value to their own membership; `action`: purchase, adjust or gift."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(action)
+        self.action = action
+
+
 class AlreadyReversed(LoyaltyError):
     """The purchase was reversed before."""
 

@@ -5,6 +5,9 @@ opening it is a single conditional UPDATE, so of two accounts opening the same l
 Every change (invite, join, role, removal) is one write transaction together with its audit entry.
 The club always keeps an owner: the last one can neither step down nor leave, and the owners named in
 OWNER_IDS are changed in the settings only.
+
+Staff never give value to their own membership (the same messenger account): a purchase, a points
+adjustment or a one-member gift on it is refused (`refuse_own_account`); a colleague does it.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit
-from loyalty.errors import LoyaltyError
+from loyalty.errors import LoyaltyError, OwnAccount
 from storage.database import write_transaction
-from storage.models import StaffInvite, StaffMember
+from storage.models import Member, StaffInvite, StaffMember
 
 INVITE_LIFETIME = timedelta(hours=24)
 TOKEN_BYTES = 32  # 43 URL-safe characters: with "staff_" well inside a 64-character /start payload
@@ -104,6 +107,13 @@ async def role_of(session: AsyncSession, telegram_id: int, owner_ids: Collection
         return Role.OWNER
     stored = await session.scalar(select(StaffMember.role).where(StaffMember.telegram_id == telegram_id))
     return Role(stored) if stored else None
+
+
+def refuse_own_account(member: Member, actor_id: int, action: str) -> None:
+    """Raise OwnAccount if the staff account `actor_id` is the member's own: `action` (purchase, adjust, gift) would
+    give value to oneself."""
+    if member.telegram_id is not None and member.telegram_id == actor_id:
+        raise OwnAccount(action)
 
 
 def hash_token(token: str) -> str:

@@ -262,6 +262,7 @@ async def pending_invites(session: AsyncSession, owner_ids: Collection[int], now
 
 
 def _pending_invite(invite: StaffInvite, maker_name: str) -> PendingInvite:
+    """A stored invite as the owner sees it in the pending list."""
     return PendingInvite(invite.id, Role(invite.role), invite.created_by, maker_name, invite.expires_at)
 
 

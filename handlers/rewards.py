@@ -355,7 +355,7 @@ async def ask_redeem(
 async def question_view(
     session: AsyncSession, member_id: int, offers: Offers, offer: Offer
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """ "Redeem for N points?" with Yes and No; the reward's detail instead when points are missing."""
+    """The question "Redeem for N points?" with Yes and No; the reward's detail instead when points are missing."""
     if offer.missing:
         return reward_view(offer)
     return confirm_view(offer, offers.points, await newest_entry(session, member_id))

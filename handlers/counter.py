@@ -27,7 +27,7 @@ from handlers.account import CARD_PAYLOAD_PREFIX
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole, PayloadStarts
 from handlers.replies import counter_card, earned_for_member, earned_for_staff, number, referral_for_referrer
-from loyalty import ledger, members, purchases, rules
+from loyalty import ledger, members, purchases, rules, staff
 from loyalty.audiences import CATEGORY_LENGTH
 from loyalty.errors import (
     AlreadyReversed,
@@ -36,6 +36,7 @@ from loyalty.errors import (
     LoyaltyError,
     MistypedCode,
     NotAMemberReference,
+    OwnAccount,
     PurchaseNotFound,
     ReceiptTaken,
     UnknownMember,
@@ -102,6 +103,13 @@ def problem(error: LoyaltyError) -> str:
             "below_minimum": _("counter.amount_below_minimum").format(minimum=number(error.minimum)),
         }
         return texts[error.reason]
+    if isinstance(error, OwnAccount):
+        own = {
+            "purchase": _("counter.own_purchase"),
+            "adjust": _("counter.own_adjust"),
+            "gift": _("counter.own_gift"),
+        }
+        return own[error.action]
     reference = str(error.args[0]) if error.args else ""
     texts = {
         UnknownMember: _("counter.unknown_member"),
@@ -262,6 +270,11 @@ async def ask_amount(
     if member is None or query.message is None:
         await query.answer(_("fallback.stale_button"), show_alert=True)
         return
+    try:
+        staff.refuse_own_account(member, query.from_user.id, "purchase")
+    except OwnAccount as error:
+        await query.answer(problem(error), show_alert=True)
+        return
     await state.set_state(Counter.amount)
     await state.update_data({MEMBER_KEY: member.id})
     builder = InlineKeyboardBuilder()
@@ -343,6 +356,7 @@ async def adjust_command(
         return
     try:
         member = await members.find(session, reference)
+        staff.refuse_own_account(member, message.from_user.id, "adjust")
         club_rules = await rules.current(session, club.rules)
         posted = await ledger.adjust(
             session,

@@ -53,10 +53,10 @@ from handlers.counter import problem
 from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole
 from handlers.replies import language, number, tier_name
 from handlers.staff import show
-from loyalty import campaigns, gifts, members, rules
+from loyalty import campaigns, gifts, members, rules, staff
 from loyalty.calendar import format_date
 from loyalty.codes import grouped
-from loyalty.errors import InvalidReward, LoyaltyError, UnknownMember
+from loyalty.errors import InvalidReward, LoyaltyError, OwnAccount, UnknownMember
 from loyalty.gifts import Audience, GiftDraft
 from loyalty.numerals import local_digits
 from loyalty.rewards import DESCRIPTION_LENGTH, NAME_LENGTH
@@ -243,6 +243,7 @@ async def got_member(message: Message, state: FSMContext, session: AsyncSession,
     """The member's code or phone: found and the next question asked, or explained and asked again."""
     try:
         member = await members.find(session, message.text or "")
+        staff.refuse_own_account(member, message.from_user.id, "gift")
     except LoyaltyError as error:
         text, markup = await GIFT_FLOW.again(problem(error), state, session, raw_state)
         await message.answer(text, reply_markup=markup)
@@ -272,7 +273,7 @@ async def give(
         gifted = await gifts.give(
             session, draft_of(data), audience, actor_id=query.from_user.id, update_id=event_update.update_id, now=now
         )
-    except (UnknownMember, InvalidReward):  # the member left meanwhile; the steps check every value
+    except (UnknownMember, InvalidReward, OwnAccount):  # the member left meanwhile (or is the giver; asked before)
         await query.answer(_("fallback.stale_button"), show_alert=True)
         return
     if gifted.duplicate:  # a repeat of the update: finish enqueueing what a crash may have cut short, tell no one twice

@@ -6,7 +6,9 @@ The steps, each a view edited in place (a view asked from a photo comes as a new
 
 A confirmation button carries the member's newest ledger entry as it was when the question was shown, and the
 redeem's idempotency key is made of it (`confirmation_key`): two presses of one Yes (a double tap, two updates)
-redeem once, while a new question, asked after the points have moved, is a new redeem.
+redeem once, while a new question, asked after the points have moved, is a new redeem. It also carries the
+fingerprint of the terms quoted (`rewards.Terms`): if staff changed the reward's cost, worth, validity or name
+meanwhile, nothing is spent and the member is shown the new terms and asked again.
 """
 
 from __future__ import annotations
@@ -31,11 +33,17 @@ from handlers.filters import IsMember, TextIs
 from handlers.replies import language, number
 from loyalty import rewards, vouchers
 from loyalty.calendar import format_date
-from loyalty.errors import InsufficientPoints, RewardUnavailable, VoucherNotFound, VoucherNotUsable
+from loyalty.errors import (
+    InsufficientPoints,
+    RewardTermsChanged,
+    RewardUnavailable,
+    VoucherNotFound,
+    VoucherNotUsable,
+)
 from loyalty.rewards import Offer, Offers
 from loyalty.vouchers import Status, VoucherInfo
 from storage import repositories
-from storage.models import Member
+from storage.models import Member, Reward
 
 VOUCHER_PAYLOAD_PREFIX = "voucher_"
 UNAVAILABLE = {
@@ -53,11 +61,19 @@ GROUP_TITLES = {
 
 
 class RewardAction(CallbackData, prefix="rwd"):
-    """A button of /rewards: `action` (list, show, ask, yes) on `reward`; `seen` is the question's ledger entry."""
+    """A button of /rewards: `action` (list, show, ask) on `reward`; `seen` is kept for buttons already sent."""
 
     action: str
     reward: int = 0
     seen: int = 0
+
+
+class RedeemYes(CallbackData, prefix="rwy"):
+    """The Yes of a redeem: `seen` is the member's newest ledger entry and `terms` the quoted terms' fingerprint."""
+
+    reward: int
+    seen: int
+    terms: str
 
 
 class VoucherAction(CallbackData, prefix="vch"):
@@ -118,12 +134,17 @@ def rewards_view(offers: Offers) -> tuple[str, InlineKeyboardMarkup]:
     return "\n".join(lines), builder.as_markup()
 
 
+def facts_text(reward: Reward) -> str:
+    """What a reward's voucher is worth, its cost and its validity."""
+    return _("rewards.facts").format(
+        worth=worth_text(rewards.worth_of(reward)), cost=number(reward.cost), days=number(reward.validity_days)
+    )
+
+
 def reward_view(offer: Offer) -> tuple[str, InlineKeyboardMarkup]:
     """One reward: what its voucher is worth, its cost and validity; Redeem when affordable, and Back."""
     reward = offer.reward
-    facts = _("rewards.facts").format(
-        worth=worth_text(rewards.worth_of(reward)), cost=number(reward.cost), days=number(reward.validity_days)
-    )
+    facts = facts_text(reward)
     if reward.stock is not None:
         facts += "\n" + _("rewards.stock").format(stock=number(reward.stock))
     parts = [_("rewards.detail_title").format(name=reward.name), reward.description, facts]
@@ -140,11 +161,12 @@ def reward_view(offer: Offer) -> tuple[str, InlineKeyboardMarkup]:
 
 
 def confirm_view(offer: Offer, points: int, seen: int) -> tuple[str, InlineKeyboardMarkup]:
-    """Ask before spending the points; Yes carries the ledger entry the question was asked at."""
+    """Ask before spending the points; Yes carries the ledger entry the question was asked at and the terms quoted."""
     reward = offer.reward
     text = _("rewards.confirm").format(name=reward.name, cost=number(reward.cost), balance=number(points - reward.cost))
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("button.rewards_yes"), callback_data=RewardAction(action="yes", reward=reward.id, seen=seen))
+    yes = RedeemYes(reward=reward.id, seen=seen, terms=rewards.terms_of(reward).fingerprint)
+    builder.button(text=_("button.rewards_yes"), callback_data=yes)
     builder.button(text=_("button.rewards_no"), callback_data=RewardAction(action="show", reward=reward.id))
     return text, builder.as_markup()
 
@@ -289,10 +311,10 @@ async def back_to_list(query: CallbackQuery, session: AsyncSession, member: Memb
 
 
 async def offer_or_list(
-    query: CallbackQuery, bot: Bot, session: AsyncSession, member: Member, reward_id: int, now: datetime
+    query: CallbackQuery, bot: Bot, session: AsyncSession, member_id: int, reward_id: int, now: datetime
 ) -> tuple[Offers, Offer] | None:
     """The member's offers and the one for this reward; if they may no longer redeem it, the list and an alert."""
-    offers = await rewards.offers(session, member.id, now)
+    offers = await rewards.offers(session, member_id, now)
     found = [offer for offer in offers.affordable + offers.close if offer.reward.id == reward_id]
     if not found:
         await show(query, bot, *rewards_view(offers))
@@ -305,7 +327,7 @@ async def show_reward(
     query: CallbackQuery, callback_data: RewardAction, session: AsyncSession, member: Member, now: datetime, bot: Bot
 ) -> None:
     """One reward, its photo first when it has one."""
-    found = await offer_or_list(query, bot, session, member, callback_data.reward, now)
+    found = await offer_or_list(query, bot, session, member.id, callback_data.reward, now)
     if found is None:
         return
     text, markup = reward_view(found[1])
@@ -322,20 +344,41 @@ async def ask_redeem(
     query: CallbackQuery, callback_data: RewardAction, session: AsyncSession, member: Member, now: datetime, bot: Bot
 ) -> None:
     """Ask before spending points on the reward (its detail again when points are missing)."""
-    found = await offer_or_list(query, bot, session, member, callback_data.reward, now)
+    found = await offer_or_list(query, bot, session, member.id, callback_data.reward, now)
     if found is None:
         return
     offers, offer = found
+    await show(query, bot, *await question_view(session, member.id, offers, offer))
+    await query.answer()
+
+
+async def question_view(
+    session: AsyncSession, member_id: int, offers: Offers, offer: Offer
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The question "Redeem for N points?" with Yes and No; the reward's detail instead when points are missing."""
     if offer.missing:
-        await show(query, bot, *reward_view(offer))
-    else:
-        await show(query, bot, *confirm_view(offer, offers.points, await newest_entry(session, member.id)))
+        return reward_view(offer)
+    return confirm_view(offer, offers.points, await newest_entry(session, member_id))
+
+
+async def ask_again(
+    query: CallbackQuery, bot: Bot, session: AsyncSession, member_id: int, reward_id: int, now: datetime
+) -> None:
+    """The reward changed after the question: say so, show its terms now and ask again (or say what is missing)."""
+    found = await offer_or_list(query, bot, session, member_id, reward_id, now)
+    if found is None:
+        return
+    offers, offer = found
+    text, markup = await question_view(session, member_id, offers, offer)
+    if not offer.missing:
+        text = facts_text(offer.reward) + "\n\n" + text
+    await show(query, bot, _("rewards.terms_changed") + "\n\n" + text, markup)
     await query.answer()
 
 
 async def redeem(
     query: CallbackQuery,
-    callback_data: RewardAction,
+    callback_data: RedeemYes,
     session: AsyncSession,
     member: Member,
     club: Club,
@@ -354,7 +397,11 @@ async def redeem(
             update_id=event_update.update_id,
             now=now,
             key=confirmation_key(member_id, callback_data.reward, callback_data.seen),
+            quoted=callback_data.terms,
         )
+    except RewardTermsChanged:
+        await ask_again(query, bot, session, member_id, callback_data.reward, now)
+        return
     except (InsufficientPoints, RewardUnavailable) as error:
         await show(query, bot, redeem_refusal(error), back_to_rewards())
         await query.answer()
@@ -488,7 +535,7 @@ def create_router() -> Router:
     router.callback_query.register(back_to_list, RewardAction.filter(F.action == "list"))
     router.callback_query.register(show_reward, RewardAction.filter(F.action == "show"))
     router.callback_query.register(ask_redeem, RewardAction.filter(F.action == "ask"))
-    router.callback_query.register(redeem, RewardAction.filter(F.action == "yes"))
+    router.callback_query.register(redeem, RedeemYes.filter())
     router.message.register(list_vouchers, Command("vouchers"))
     router.callback_query.register(vouchers_in_place, VoucherAction.filter(F.action == "list"))
     router.callback_query.register(show_voucher, VoucherAction.filter(F.action == "show"))

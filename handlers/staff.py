@@ -1,4 +1,5 @@
-"""/staff for owners (invite by one-time link, list, change roles, remove) and joining the staff by such a link.
+"""/staff for owners (invite by one-time link, list and withdraw pending invites, list the staff, change roles,
+remove) and joining the staff by such a link.
 
 Every route here requires the owner role, except opening an invite; for anyone else the filters do not
 match and the update falls through, so a customer typing /staff gets the unknown-command answer. A
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
@@ -30,8 +32,9 @@ from handlers.club import Club
 from handlers.filters import HasRole, PayloadStarts
 from handlers.replies import language, number
 from loyalty import staff
+from loyalty.calendar import format_moment
 from loyalty.numerals import local_digits
-from loyalty.staff import Role, StaffEntry
+from loyalty.staff import PendingInvite, Role, StaffEntry
 
 STAFF_PAYLOAD_PREFIX = "staff_"
 ROLE_NAMES = {
@@ -59,6 +62,12 @@ class StaffAction(CallbackData, prefix="stf"):
     user: int = 0
 
 
+class InviteAction(CallbackData, prefix="sti"):
+    """Withdraw the pending invite `invite` (a button of the pending invites)."""
+
+    invite: int
+
+
 class KnownInvite(Filter):
     """Passes /start staff_<token> only when some invite has that token (one query, only for such payloads)."""
 
@@ -78,7 +87,12 @@ def role_name(role: Role) -> str:
 
 def shown_name(entry: StaffEntry) -> str:
     """The person's name, or their account number when the bot never learnt it (an OWNER_IDS owner)."""
-    return entry.name or local_digits(str(entry.telegram_id), language())
+    return name_or_id(entry.name, entry.telegram_id)
+
+
+def name_or_id(name: str, telegram_id: int) -> str:
+    """A staff member's name, or their account number in the reader's digits when it is unknown."""
+    return name or local_digits(str(telegram_id), language())
 
 
 def refusal(error: staff.StaffError) -> str:
@@ -93,8 +107,30 @@ def menu_keyboard() -> InlineKeyboardMarkup:
     for role, label in INVITE_BUTTONS.items():
         builder.button(text=str(label), callback_data=StaffAction(action="invite", role=role))
     builder.button(text=_("button.staff_list"), callback_data=StaffAction(action="list"))
+    builder.button(text=_("button.staff_invites"), callback_data=StaffAction(action="invites"))
     builder.adjust(1)
     return builder.as_markup()
+
+
+def invites_view(pending: list[PendingInvite], zone: ZoneInfo) -> tuple[str, InlineKeyboardMarkup]:
+    """The pending invites, numbered, each with who made it and until when, and a button to withdraw it."""
+    builder = InlineKeyboardBuilder()
+    lines = [_("staff.invites_title").format(count=number(len(pending))) if pending else _("staff.invites_empty")]
+    for place, invite in enumerate(pending, 1):
+        role = role_name(invite.role)
+        lines.append(
+            _("staff.invite_line").format(
+                number=number(place),
+                role=role,
+                name=name_or_id(invite.maker_name, invite.created_by),
+                until=format_moment(invite.expires_at, language(), zone),
+            )
+        )
+        label = _("button.staff_revoke_invite").format(number=number(place), role=role)
+        builder.button(text=label, callback_data=InviteAction(invite=invite.id))
+    builder.button(text=_("button.staff_list"), callback_data=StaffAction(action="list"))
+    builder.adjust(1)
+    return "\n".join(lines), builder.as_markup()
 
 
 def list_view(entries: list[StaffEntry]) -> tuple[str, InlineKeyboardMarkup]:
@@ -189,6 +225,41 @@ async def show_list(query: CallbackQuery, session: AsyncSession, club: Club, bot
     """The staff list with a button per person."""
     await show(query, bot, *list_view(await staff.list_staff(session, club.owner_ids)))
     await query.answer()
+
+
+async def show_invites(query: CallbackQuery, session: AsyncSession, club: Club, now: datetime, bot: Bot) -> None:
+    """The pending invites, each with a button to withdraw it."""
+    await show(query, bot, *invites_view(await staff.pending_invites(session, club.owner_ids, now), club.zone))
+    await query.answer()
+
+
+async def revoke_invite(
+    query: CallbackQuery,
+    callback_data: InviteAction,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+) -> None:
+    """Withdraw a pending invite (its link stops working) and show the pending invites left."""
+    try:
+        await staff.revoke_invite(
+            session,
+            callback_data.invite,
+            actor_id=query.from_user.id,
+            owner_ids=club.owner_ids,
+            now=now,
+            update_id=event_update.update_id,
+        )
+    except staff.InviteNotPending:
+        await query.answer(_("staff.invite_not_pending"), show_alert=True)
+        return
+    except staff.StaffError as error:
+        await query.answer(refusal(error), show_alert=True)
+        return
+    await show(query, bot, *invites_view(await staff.pending_invites(session, club.owner_ids, now), club.zone))
+    await query.answer(_("staff.invite_withdrawn"))
 
 
 async def open_person(
@@ -306,6 +377,9 @@ async def join_staff(
     except staff.InviteExpired:
         await message.answer(_("staff.invite_expired"))
         return
+    except staff.InviteRevoked:
+        await message.answer(_("staff.invite_revoked"))
+        return
     except staff.StaffError:  # used, or (never in practice) unknown: the link cannot be used
         await message.answer(_("staff.invite_used"))
         return
@@ -334,6 +408,8 @@ def create_router() -> Router:
     router.message.register(staff_menu, Command("staff"), owner)
     router.callback_query.register(invite, StaffAction.filter((F.action == "invite") & F.role.in_(list(Role))), owner)
     router.callback_query.register(show_list, StaffAction.filter(F.action == "list"), owner)
+    router.callback_query.register(show_invites, StaffAction.filter(F.action == "invites"), owner)
+    router.callback_query.register(revoke_invite, InviteAction.filter(), owner)
     router.callback_query.register(show_person, StaffAction.filter(F.action == "person"), owner)
     router.callback_query.register(ask_remove, StaffAction.filter(F.action == "remove"), owner)
     router.callback_query.register(

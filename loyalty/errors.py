@@ -1,6 +1,12 @@
 """Domain errors that handlers turn into translated replies."""
 
+from __future__ import annotations
+
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from loyalty.rewards import Terms
 
 
 class LoyaltyError(Exception):
@@ -78,6 +84,14 @@ class PurchaseNotFound(LoyaltyError):
     """No purchase was recorded under this receipt number."""
 
 
+class OwnAccount(LoyaltyError):
+    """A staff member tried to give value to their own membership; `action`: purchase, adjust or gift."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(action)
+        self.action = action
+
+
 class AlreadyReversed(LoyaltyError):
     """The purchase was reversed before."""
 
@@ -97,6 +111,14 @@ class RewardUnavailable(LoyaltyError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class RewardTermsChanged(LoyaltyError):
+    """The reward changed after the member was quoted its terms; `terms` are its terms now (nothing was spent)."""
+
+    def __init__(self, terms: Terms) -> None:
+        super().__init__(terms.fingerprint)
+        self.terms = terms
 
 
 class NotAVoucherCode(LoyaltyError):

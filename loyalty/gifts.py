@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import audit
+from loyalty import audit, staff
 from loyalty.audiences import REACHABLE
 from loyalty.errors import InvalidReward, UnknownMember
 from loyalty.rewards import MAX_VALIDITY_DAYS, NAME_LENGTH
@@ -97,7 +97,8 @@ async def give(
 ) -> Gifted:
     """Issue the gift's vouchers to the whole audience, a batch per transaction; no points are spent.
 
-    Raises InvalidReward for a bad draft and UnknownMember for a one-member gift to nobody.
+    Raises InvalidReward for a bad draft, UnknownMember for a one-member gift to nobody and OwnAccount for one
+    to the giver's own membership.
     """
     draft.check()
     gift, duplicate = await _open(session, draft, audience, actor_id, update_id, now)
@@ -125,8 +126,11 @@ async def _open(
         seen = await session.scalar(select(Gift).where(Gift.idempotency_key == key))
         if seen is not None:
             return seen, True
-        if audience.member_id is not None and await session.get(Member, audience.member_id) is None:
-            raise UnknownMember(audience.member_id)
+        if audience.member_id is not None:
+            member = await session.get(Member, audience.member_id)
+            if member is None:
+                raise UnknownMember(audience.member_id)
+            staff.refuse_own_account(member, actor_id, "gift")  # no one gives themself a voucher
         gift = Gift(
             idempotency_key=key,
             title=draft.title.strip(),

@@ -2,6 +2,7 @@
 
 A purchase's key is its receipt number when the cashier gives one, else the messenger update that
 recorded it: a re-delivered update or a second tap finds the first purchase instead of a new one.
+Staff cannot record a purchase on their own membership (`staff.refuse_own_account`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import Select, bindparam, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import audit, ledger, referrals, rules, tiers
+from loyalty import audit, ledger, referrals, rules, staff, tiers
 from loyalty.errors import AlreadyReversed, InvalidAmount, PurchaseNotFound, ReceiptTaken
 from loyalty.rules import MAX_AMOUNT, Rules
 from storage import repositories
@@ -171,13 +172,17 @@ async def record_purchase(
     now: datetime,
     category: str | None = None,
 ) -> Earned:
-    """Record a purchase and its points in one transaction; the same key twice answers the first purchase."""
+    """Record a purchase and its points in one transaction; the same key twice answers the first purchase.
+
+    Raises OwnAccount when `staff_id` is the member's own messenger account, having written nothing.
+    """
     if receipt is not None and not 0 < len(receipt) <= RECEIPT_LENGTH:
         raise ValueError("a receipt number is 1 to 64 characters")
     key = purchase_key(receipt, update_id)
     try:
         async with write_transaction(session):
             locked = await _lock(session, defaults, member_id, amount, key, now)
+            staff.refuse_own_account(locked.member, staff_id, "purchase")
             if locked.seen_id is not None:
                 return await _already(session, locked)
             purchase = Purchase(

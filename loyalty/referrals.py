@@ -19,7 +19,9 @@ Decisions:
 - Monthly cap: a referrer is paid for at most `referral_monthly_cap` referrals in any rolling 30 days
   (no time zone, no burst at the turn of a month). Past it, or while the referrer's membership is
   `blocked`, the referrer earns nothing for that referral (reason monthly_cap / referrer_blocked);
-  the friend still gets theirs. Stopping news (`Member.stopped`) is not a block.
+  the friend still gets theirs. Likewise a friend whose membership is blocked when the reward is paid (on
+  joining or on the first purchase) gets nothing (reason friend_blocked), and the referrer still gets theirs.
+  Stopping news (`Member.stopped`) is not a block.
 - Who cannot be referred: the referrer themself, a messenger account that is (members are never
   deleted, so: ever was) a member, and a phone already in the club (an imported member linking).
 - Statistics: "invites sent" are links opened by distinct newcomers (a row each), per member who has
@@ -79,6 +81,7 @@ class Reason(StrEnum):
     PHONE_IN_CLUB = "phone_in_club"
     MONTHLY_CAP = "monthly_cap"
     REFERRER_BLOCKED = "referrer_blocked"
+    FRIEND_BLOCKED = "friend_blocked"
     REWARD_UNAVAILABLE = "reward_unavailable"
     PURCHASE_UNDONE = "purchase_undone"  # the purchase that completed it was reversed
 
@@ -115,7 +118,8 @@ class ReferralEvent:
     """What the chat side tells whom: the referrer (never the friend's phone), and what each side got now.
 
     `rewarded` False: nothing paid at this event (the reward waits for the friend's first qualifying
-    purchase, or was paid on joining); `withheld` says why the referrer got no points though due.
+    purchase, or was paid on joining); `withheld` says why the referrer got no points though due, and
+    `friend_withheld` why the friend got none.
     """
 
     referral_id: int
@@ -131,6 +135,7 @@ class ReferralEvent:
     withheld: Reason | None
     referrer_voucher_id: int | None = None
     friend_voucher_id: int | None = None
+    friend_withheld: Reason | None = None
 
 
 @dataclass(frozen=True)
@@ -379,24 +384,26 @@ async def _pay(
     now: datetime,
     update_id: int | None,
 ) -> ReferralEvent:
-    """Reward a referral just claimed: each side its points and voucher, the referrer unless withheld."""
+    """Reward a referral just claimed: each side its points and voucher, unless withheld from that side."""
     # the referrer is locked already by a purchase (`UNCONVERTED_REFERRER`); on joining, the friend's row is new
     # and nobody else can see it yet, so locking the referrer after it cannot make a cycle
     referrer = await repositories.lock_member(session, referral.referrer_id)
-    withheld = None
-    if rules.referral_reward_to in ("referrer", "both"):
-        points, reward_id = rules.referral_referrer_points, rules.referral_referrer_reward_id
-        withheld = await _withheld(session, referrer, rules, now) if points or reward_id else None
-        if withheld is None:
-            paid = await _reward(session, referral, referrer, "referrer", points, reward_id, rules, now, update_id)
-            referral.referrer_points, referral.referrer_voucher_id = paid
+    withheld: dict[str, Reason | None] = {"referrer": None, "friend": None}
+    for side, member in (("referrer", referrer), ("friend", friend)):
+        if rules.referral_reward_to not in (side, "both"):
+            continue
+        points, reward_id = _side_reward(rules, side)
+        withheld[side] = await _withheld(session, member, side, rules, now) if points or reward_id else None
+        if withheld[side] is None:
+            paid = await _reward(session, referral, member, side, points, reward_id, rules, now, update_id)
+            if side == "referrer":
+                referral.referrer_points, referral.referrer_voucher_id = paid
+            else:
+                referral.friend_points, referral.friend_voucher_id = paid
         else:
-            referral.reason = withheld
-            await _audit(session, "refused", referral, actor_id=None, now=now, update_id=update_id, reason=withheld)
-    if rules.referral_reward_to in ("friend", "both"):
-        points, reward_id = rules.referral_friend_points, rules.referral_friend_reward_id
-        paid = await _reward(session, referral, friend, "friend", points, reward_id, rules, now, update_id)
-        referral.friend_points, referral.friend_voucher_id = paid
+            why = withheld[side]
+            referral.reason = referral.reason or why
+            await _audit(session, "refused", referral, actor_id=None, now=now, update_id=update_id, reason=why)
     await session.flush()
     await _audit(
         session,
@@ -410,7 +417,22 @@ async def _pay(
         referrer_voucher_id=referral.referrer_voucher_id,
         friend_voucher_id=referral.friend_voucher_id,
     )
-    return _event(referral, event, referrer, friend, rewarded=True, withheld=withheld)
+    return _event(
+        referral,
+        event,
+        referrer,
+        friend,
+        rewarded=True,
+        withheld=withheld["referrer"],
+        friend_withheld=withheld["friend"],
+    )
+
+
+def _side_reward(rules: Rules, side: str) -> tuple[int, int | None]:
+    """The points and catalog reward the owner set for one side of a referral."""
+    if side == "referrer":
+        return rules.referral_referrer_points, rules.referral_referrer_reward_id
+    return rules.referral_friend_points, rules.referral_friend_reward_id
 
 
 async def _reward(
@@ -457,13 +479,16 @@ async def _reward(
     return points, voucher.id if voucher else None
 
 
-async def _withheld(session: AsyncSession, referrer: Member, rules: Rules, now: datetime) -> Reason | None:
-    """Why the referrer earns nothing for a referral now: blocked, or paid for the cap's worth in 30 days."""
-    if referrer.blocked:
-        return Reason.REFERRER_BLOCKED
+async def _withheld(session: AsyncSession, member: Member, side: str, rules: Rules, now: datetime) -> Reason | None:
+    """Why one side earns nothing for a referral now: a blocked member (either side), or a referrer already paid
+    for the cap's worth in 30 days."""
+    if member.blocked:
+        return Reason.REFERRER_BLOCKED if side == "referrer" else Reason.FRIEND_BLOCKED
+    if side != "referrer":
+        return None
     paid = await session.scalar(
         select(func.count()).where(
-            Referral.referrer_id == referrer.id,
+            Referral.referrer_id == member.id,
             (Referral.referrer_points > 0) | Referral.referrer_voucher_id.is_not(None),
             Referral.rewarded_at > now - CAP_PERIOD,
         )
@@ -479,6 +504,7 @@ def _event(
     *,
     rewarded: bool,
     withheld: Reason | None = None,
+    friend_withheld: Reason | None = None,
 ) -> ReferralEvent:
     return ReferralEvent(
         referral_id=referral.id,
@@ -494,6 +520,7 @@ def _event(
         withheld=withheld,
         referrer_voucher_id=referral.referrer_voucher_id if rewarded else None,
         friend_voucher_id=referral.friend_voucher_id if rewarded else None,
+        friend_withheld=friend_withheld,
     )
 
 

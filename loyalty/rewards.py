@@ -5,11 +5,17 @@ the points are spent from the ledger, one unit of stock is taken by a conditiona
 redeems of the last item leave stock at zero, never below), and the voucher is issued with its audit
 entry. Any refusal (inactive, out of stock, limit reached, too few points) rolls all of it back.
 A redeem's idempotency key is the messenger update that asked: a re-delivered update answers the same voucher.
+
+A quoted price holds: the member's Yes carries the fingerprint of the terms they were shown (`Terms`: name,
+cost, worth, validity), and the redeem compares it with the reward's terms inside its transaction; if staff
+changed them meanwhile, nothing is spent and RewardTermsChanged carries the new terms to ask again. Stock,
+description, photo and limit are not terms: a change of them does not ask again.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit, ledger
-from loyalty.errors import InvalidReward, RewardUnavailable
+from loyalty.errors import InvalidReward, RewardTermsChanged, RewardUnavailable
 from loyalty.vouchers import Kind, VoucherInfo, Worth, info, issue
 from storage import repositories
 from storage.database import write_transaction
@@ -84,6 +90,28 @@ def draft_of(reward: Reward) -> RewardDraft:
 def worth_of(reward: Reward) -> Worth:
     """What a voucher of this reward is worth."""
     return Worth(Kind(reward.kind), reward.value, reward.cap)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a member agrees to when they say Yes to a redeem: what they get, for how long, at what cost."""
+
+    name: str
+    cost: int
+    worth: Worth
+    validity_days: int
+
+    @property
+    def fingerprint(self) -> str:
+        """A short digest of the terms (12 hex characters) for a confirmation button to carry."""
+        worth = self.worth
+        text = f"{self.name}\n{self.cost}\n{worth.kind}\n{worth.value}\n{worth.cap}\n{self.validity_days}"
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def terms_of(reward: Reward) -> Terms:
+    """The terms a member is quoted for a reward now."""
+    return Terms(reward.name, reward.cost, worth_of(reward), reward.validity_days)
 
 
 def _apply(reward: Reward, draft: RewardDraft, now: datetime) -> None:
@@ -210,13 +238,15 @@ async def redeem(
     update_id: int,
     now: datetime,
     key: str | None = None,
+    quoted: str | None = None,
 ) -> Redeemed:
     """Spend the reward's cost for a voucher, in one transaction; the same key twice answers the first voucher.
 
     The idempotency key is `key` when given (a caller's own, e.g. one per confirmation button, so that two
     presses of it, two updates, redeem once), else `redeem_key(update_id)`: a re-delivered update.
-    Raises RewardUnavailable (unknown, inactive, out_of_stock, limit_reached) or InsufficientPoints,
-    having written nothing.
+    `quoted` is the fingerprint of the terms the member said Yes to (`Terms.fingerprint`); a member's redeem
+    always gives it. Raises RewardUnavailable (unknown, inactive, out_of_stock, limit_reached),
+    RewardTermsChanged (the terms are no longer those quoted) or InsufficientPoints, having written nothing.
     """
     key = key or redeem_key(update_id)
     async with write_transaction(session):
@@ -231,6 +261,8 @@ async def redeem(
         refusal = _refusal(reward, taken)
         if refusal is not None or reward is None:
             raise RewardUnavailable(refusal or "unknown")
+        if quoted is not None and terms_of(reward).fingerprint != quoted:
+            raise RewardTermsChanged(terms_of(reward))
         await ledger.expire_member(session, member.id, now)
         entry = await ledger.post_debit(
             session,

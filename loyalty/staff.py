@@ -2,9 +2,16 @@
 
 An owner adds staff with a one-time, expiring invite: only a SHA-256 hash of its token is stored, and
 opening it is a single conditional UPDATE, so of two accounts opening the same link only one joins.
+An invite lives no longer than its maker's right to make it: removing the maker, or giving them a role that
+may not invite to the invite's role (`may_invite`), revokes their pending invites in the same transaction
+(audited as `staff.invite_revoke`), and opening an invite checks the maker's role at that moment too (an
+owner taken out of OWNER_IDS leaves no row to revoke). Owners list the pending invites and revoke any.
 Every change (invite, join, role, removal) is one write transaction together with its audit entry.
 The club always keeps an owner: the last one can neither step down nor leave, and the owners named in
 OWNER_IDS are changed in the settings only.
+
+Staff never give value to their own membership (the same messenger account): a purchase, a points
+adjustment or a one-member gift on it is refused (`refuse_own_account`); a colleague does it.
 """
 
 from __future__ import annotations
@@ -16,14 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit
-from loyalty.errors import LoyaltyError
+from loyalty.errors import LoyaltyError, OwnAccount
 from storage.database import write_transaction
-from storage.models import StaffInvite, StaffMember
+from storage.models import Member, StaffInvite, StaffMember
 
 INVITE_LIFETIME = timedelta(hours=24)
 TOKEN_BYTES = 32  # 43 URL-safe characters: with "staff_" well inside a 64-character /start payload
@@ -57,6 +64,14 @@ class InviteExpired(StaffError):
 
 class InviteUsed(StaffError):
     """Someone already joined with this invite."""
+
+
+class InviteRevoked(StaffError):
+    """The invite was withdrawn by an owner, or its maker can no longer invite to its role."""
+
+
+class InviteNotPending(StaffError):
+    """The invite to revoke is no longer pending: used, expired or revoked already."""
 
 
 class AlreadyStaff(StaffError):
@@ -93,9 +108,28 @@ class StaffEntry:
     configured: bool = False
 
 
+@dataclass(frozen=True)
+class PendingInvite:
+    """An invite nobody has opened yet, still valid: its role, who made it (`maker_name` "" if unknown), until when."""
+
+    id: int
+    role: Role
+    created_by: int
+    maker_name: str
+    expires_at: datetime
+
+
+INVITER = Role.OWNER  # the role that makes invites
+
+
 def at_least(role: Role | None, minimum: Role) -> bool:
     """True if `role` includes what `minimum` may do."""
     return role is not None and role.rank >= minimum.rank
+
+
+def may_invite(role: Role | None, invited: Role) -> bool:
+    """True if an account with `role` may make an invite to `invited`: an inviter, and not above their own role."""
+    return at_least(role, INVITER) and at_least(role, invited)
 
 
 async def role_of(session: AsyncSession, telegram_id: int, owner_ids: Collection[int]) -> Role | None:
@@ -104,6 +138,13 @@ async def role_of(session: AsyncSession, telegram_id: int, owner_ids: Collection
         return Role.OWNER
     stored = await session.scalar(select(StaffMember.role).where(StaffMember.telegram_id == telegram_id))
     return Role(stored) if stored else None
+
+
+def refuse_own_account(member: Member, actor_id: int, action: str) -> None:
+    """Raise OwnAccount if the staff account `actor_id` is the member's own: `action` (purchase, adjust, gift) would
+    give value to oneself."""
+    if member.telegram_id is not None and member.telegram_id == actor_id:
+        raise OwnAccount(action)
 
 
 def hash_token(token: str) -> str:
@@ -169,6 +210,8 @@ async def accept_invite(
             current = await role_of(session, telegram_id, owner_ids)
             if current is not None:
                 raise AlreadyStaff(current)
+            if invite.used_by is None and not await _maker_may_still(session, invite, owner_ids):
+                raise InviteRevoked
             await _claim(session, invite, telegram_id, now)
             return await _hire(session, invite, telegram_id, name, now, update_id)
     except IntegrityError:  # the same account joined by another invite at the same moment
@@ -178,18 +221,99 @@ async def accept_invite(
         raise AlreadyStaff(current) from None
 
 
+async def _maker_may_still(session: AsyncSession, invite: StaffInvite, owner_ids: Collection[int]) -> bool:
+    """True if the invite's maker, in their role now, may still make it (an owner who became a cashier may not)."""
+    return may_invite(await role_of(session, invite.created_by, owner_ids), Role(invite.role))
+
+
 async def _claim(session: AsyncSession, invite: StaffInvite, telegram_id: int, now: datetime) -> None:
-    """Mark the invite used by `telegram_id`, atomically: if it is used or expired, say which."""
+    """Mark the invite used by `telegram_id`, atomically: if it is used, revoked or expired, say which."""
     claimed = await session.execute(
         update(StaffInvite)
-        .where(StaffInvite.id == invite.id, StaffInvite.used_by.is_(None), StaffInvite.expires_at > now)
+        .where(StaffInvite.id == invite.id, *_pending(now))
         .values(used_by=telegram_id, used_at=now)
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount == 1:
         return
     await session.refresh(invite)
-    raise InviteUsed if invite.used_by is not None else InviteExpired
+    if invite.used_by is not None:
+        raise InviteUsed
+    raise InviteRevoked if invite.revoked_at is not None else InviteExpired
+
+
+def _pending(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The conditions on an invite that can still be opened at `now`: not used, not revoked, not expired."""
+    return StaffInvite.used_by.is_(None), StaffInvite.revoked_at.is_(None), StaffInvite.expires_at > now
+
+
+async def pending_invites(session: AsyncSession, owner_ids: Collection[int], now: datetime) -> list[PendingInvite]:
+    """The invites that can still be opened, oldest first (those whose maker may no longer make them left out)."""
+    statement = select(StaffInvite).where(*_pending(now)).order_by(StaffInvite.created_at, StaffInvite.id)
+    invites = list(await session.scalars(statement.execution_options(populate_existing=True)))
+    staff_rows = {row.telegram_id: row for row in await session.scalars(select(StaffMember))}
+    found = []
+    for invite in invites:
+        row = staff_rows.get(invite.created_by)
+        maker = _entry(row, owner_ids) if row else find_configured(invite.created_by, owner_ids)
+        if maker is not None and may_invite(maker.role, Role(invite.role)):
+            found.append(_pending_invite(invite, maker.name))
+    return found
+
+
+def _pending_invite(invite: StaffInvite, maker_name: str) -> PendingInvite:
+    """A stored invite as the owner sees it in the pending list."""
+    return PendingInvite(invite.id, Role(invite.role), invite.created_by, maker_name, invite.expires_at)
+
+
+async def revoke_invite(
+    session: AsyncSession,
+    invite_id: int,
+    *,
+    actor_id: int,
+    owner_ids: Collection[int],
+    now: datetime,
+    update_id: int | None = None,
+) -> PendingInvite:
+    """An owner withdraws a pending invite: its link stops working at once. InviteNotPending if it is not pending."""
+    async with write_transaction(session):
+        await _require_owner(session, actor_id, owner_ids)
+        statement = select(StaffInvite).where(StaffInvite.id == invite_id, *_pending(now)).with_for_update()
+        invite = await session.scalar(statement.execution_options(populate_existing=True))
+        if invite is None:
+            raise InviteNotPending(invite_id)
+        await _revoke(session, invite, "revoked", actor_id=actor_id, now=now, update_id=update_id)
+    return _pending_invite(invite, "")
+
+
+async def _revoke_lost(
+    session: AsyncSession, maker_id: int, role: Role | None, *, actor_id: int, now: datetime, update_id: int | None
+) -> None:
+    """Revoke the maker's pending invites that `role` (None: off the staff) may no longer make, with audit entries."""
+    statement = select(StaffInvite).where(StaffInvite.created_by == maker_id, *_pending(now)).with_for_update()
+    for invite in await session.scalars(statement.execution_options(populate_existing=True)):
+        if not may_invite(role, Role(invite.role)):
+            reason = "maker_removed" if role is None else "maker_demoted"
+            await _revoke(session, invite, reason, actor_id=actor_id, now=now, update_id=update_id)
+
+
+async def _revoke(
+    session: AsyncSession, invite: StaffInvite, reason: str, *, actor_id: int, now: datetime, update_id: int | None
+) -> None:
+    """Mark one invite revoked, and audit it with why (revoked, maker_removed, maker_demoted)."""
+    invite.revoked_at, invite.revoked_by = now, actor_id
+    await session.flush()
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        action="staff.invite_revoke",
+        now=now,
+        update_id=update_id,
+        invite_id=invite.id,
+        role=invite.role,
+        invited_by=invite.created_by,
+        reason=reason,
+    )
 
 
 async def _hire(
@@ -226,6 +350,11 @@ async def find_staff(session: AsyncSession, telegram_id: int, owner_ids: Collect
     row = await session.get(StaffMember, telegram_id)
     if row is not None:
         return _entry(row, owner_ids)
+    return find_configured(telegram_id, owner_ids)
+
+
+def find_configured(telegram_id: int, owner_ids: Collection[int]) -> StaffEntry | None:
+    """An OWNER_IDS owner without a staff row (the bot never learnt their name), or None for anyone else."""
     return StaffEntry(telegram_id, Role.OWNER, "", configured=True) if telegram_id in owner_ids else None
 
 
@@ -265,6 +394,7 @@ async def change_role(
             before=before,
             after=role,
         )
+        await _revoke_lost(session, telegram_id, role, actor_id=actor_id, now=now, update_id=update_id)
     return StaffEntry(telegram_id, role, row.name)
 
 
@@ -294,6 +424,7 @@ async def remove(
             role=removed.role,
             name=removed.name,
         )
+        await _revoke_lost(session, telegram_id, None, actor_id=actor_id, now=now, update_id=update_id)
     return removed
 
 

@@ -195,7 +195,11 @@ class StaffMember(Base):
 
 
 class StaffInvite(Base):
-    """A one-time, expiring link that makes whoever opens it a staff member with `role`."""
+    """A one-time, expiring link that makes whoever opens it a staff member with `role`.
+
+    `revoked_at` is set when an owner withdraws it, or when its maker leaves or loses the right to invite to
+    `role` (migration 0008); `revoked_by` is the account whose action revoked it.
+    """
 
     __tablename__ = "staff_invites"
 
@@ -207,6 +211,8 @@ class StaffInvite(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_by: Mapped[int | None] = mapped_column(BigInteger)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AuditEntry(Base):

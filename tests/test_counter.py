@@ -242,3 +242,70 @@ async def test_a_campaign_audience_finds_who_bought_the_category(chat_with: Make
     await owner.say(f"/earn {member.code} 250000 R-2 #Coffee")
     async with sessions() as session:
         assert await audiences.count(session, Audience(bought_category="coffee"), NOW) == 1
+
+
+# --- staff on their own membership ---------------------------------------------------------------------------
+
+
+async def staff_member(
+    chat_with: MakeChat, sessions: Sessions, role: Role, language: str = "en"
+) -> tuple[Chat, Member]:
+    """A staff member who is also a club member (the same messenger account)."""
+    await hire(sessions, CASHIER, role)
+    chat = chat_with(CASHIER, first_name="Ali", language_code=language)
+    await chat.join(phone="09351112233")
+    async with sessions() as session:
+        member = await session.scalar(select(Member).where(Member.telegram_id == CASHIER))
+    assert member is not None
+    return chat, member
+
+
+async def books_of(sessions: Sessions, member_id: int) -> tuple[int, int, int]:
+    """The member's balance, purchases and ledger entries."""
+    async with sessions() as session:
+        balance = await session.scalar(select(Member.balance).where(Member.id == member_id))
+        purchases = await session.scalar(select(func.count()).where(Purchase.member_id == member_id))
+        entries = await session.scalar(select(func.count()).where(LedgerEntry.member_id == member_id))
+    return int(balance or 0), int(purchases or 0), int(entries or 0)
+
+
+@pytest.mark.parametrize("language", ["en", "fa"])
+async def test_a_cashier_cannot_record_a_purchase_for_themself(
+    chat_with: MakeChat, sessions: Sessions, language: str
+) -> None:
+    cashier, own = await staff_member(chat_with, sessions, Role.CASHIER, language)
+    for reference in (own.code, "09351112233"):
+        [refused] = await cashier.say(f"/earn {reference} 250000 R-1")
+        wanted = "cannot record a purchase for yourself" if language == "en" else "برای خودتان خرید ثبت کنید"
+        assert wanted in refused.text and ("colleague" in refused.text or "همکاران" in refused.text)
+    assert await books_of(sessions, own.id) == (100, 0, 1)  # the welcome bonus only
+
+
+async def test_a_cashier_scanning_their_own_card_cannot_record_a_purchase(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    cashier, own = await staff_member(chat_with, sessions, Role.CASHIER)
+    [card] = await cashier.say(f"/start card_{own.code}")
+    [refused] = await cashier.press(card.callback_data()[0])
+    assert refused.name == "AnswerCallbackQuery" and "cannot record a purchase for yourself" in refused.text
+    after = await cashier.say("300000")
+    assert not any("Recorded" in reply.text for reply in after)
+    assert await books_of(sessions, own.id) == (100, 0, 1)
+
+
+async def test_an_owner_records_a_purchase_for_a_cashier_who_is_a_member(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    _, own = await staff_member(chat_with, sessions, Role.CASHIER)
+    owner = chat_with(OWNER, language_code="en")
+    replies = await owner.say(f"/earn {own.code} 250000 R-1")
+    assert any("Recorded 250,000 for Ali" in reply.text for reply in replies)
+    assert await books_of(sessions, own.id) == (125, 1, 2)
+
+
+@pytest.mark.parametrize("points", ["+500", "-50"])
+async def test_a_manager_cannot_adjust_their_own_points(chat_with: MakeChat, sessions: Sessions, points: str) -> None:
+    manager, own = await staff_member(chat_with, sessions, Role.MANAGER)
+    [refused] = await manager.say(f"/adjust {own.code} {points} birthday")
+    assert "cannot adjust your own points" in refused.text and "colleague" in refused.text
+    assert await books_of(sessions, own.id) == (100, 0, 1)

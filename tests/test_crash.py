@@ -28,6 +28,7 @@ from tests.test_cli import SETTING_NAMES
 from tests.test_emulator import daytime_zone
 from tests.test_outbox import campaign_to, on_the_bot, states
 
+ROOT = Path(__file__).parent.parent
 MEMBERS = range(1, 601)
 IN_FLIGHT = SenderConfig().in_flight  # sends under way at once: at most these can be repeated after a kill
 
@@ -42,6 +43,7 @@ async def scheduler_process(emulator: BotAPIEmulator, database_url: str, log: Pa
         "DATABASE_URL": database_url,
         "TIMEZONE": daytime_zone(),  # noon there: quiet hours do not hold the campaign
         "BROADCAST_RATE": "200",
+        "PYTHONPATH": str(ROOT),  # the code under test, not whichever copy is installed (the run's folder is a tmp one)
     }
     with log.open("a") as output:
         process = await asyncio.create_subprocess_exec(

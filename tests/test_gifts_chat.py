@@ -20,6 +20,7 @@ from bot.i18n import create_i18n
 from handlers import gifts
 from loyalty import gifts as loyalty_gifts
 from loyalty.campaigns import Message
+from loyalty.errors import OwnAccount
 from loyalty.staff import Role
 from loyalty.voucher_codes import display
 from loyalty.vouchers import Kind, Worth
@@ -390,3 +391,19 @@ async def test_customers_and_cashiers_get_the_unknown_command_answer(chat_with: 
         assert [reply.text for reply in await chat.press(CONFIRM)] == stale
         assert [reply.text for reply in await chat.press(choose("audience", "all"))] == stale
     assert await count(sessions, Gift) == 0
+
+
+async def test_a_manager_cannot_gift_a_voucher_to_themself(chat_with: MakeChat, sessions: Sessions) -> None:
+    manager = await manager_chat(chat_with, sessions)
+    await manager.join(phone="09351112233")  # the manager is also a member
+    await walk(manager, "/gift", choose("audience", "member"))
+    [refused] = await manager.say("09351112233")
+    assert "cannot give a gift to yourself" in refused.text and "member's code" in refused.text
+    async with sessions() as session:
+        own = await session.scalar(select(Member).where(Member.telegram_id == MANAGER))
+    with pytest.raises(OwnAccount):
+        async with sessions() as session:
+            draft = loyalty_gifts.GiftDraft("Me", Worth(Kind.ITEM), 7)
+            audience = loyalty_gifts.Audience(member_id=own.id)
+            await loyalty_gifts.give(session, draft, audience, actor_id=MANAGER, update_id=9, now=NOW)
+    assert await vouchers(sessions) == []

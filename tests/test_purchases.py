@@ -16,6 +16,7 @@ from loyalty.errors import (
     InvalidRule,
     MistypedCode,
     NotAMemberReference,
+    OwnAccount,
     PurchaseNotFound,
     ReceiptTaken,
     UnknownMember,
@@ -23,7 +24,7 @@ from loyalty.errors import (
 from loyalty.money import parse_amount
 from loyalty.rules import Rules
 from storage.models import AuditEntry, LedgerEntry, Member, PointLot, Purchase
-from tests.factories import NOW, imported_member
+from tests.factories import NOW, imported_member, joined_member
 from tests.test_ledger import books, give, new_member, take
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -282,3 +283,17 @@ async def test_an_ordinary_earn_is_seven_statements_after_begin(engine: AsyncEng
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", count)
     assert await books(sessions, member_id) == (20, 20, 20)
+
+
+async def test_a_purchase_recorded_by_the_members_own_staff_account_is_refused(sessions: Sessions) -> None:
+    async with sessions() as session:
+        member = (await joined_member(session, 700, "Ali")).member
+    with pytest.raises(OwnAccount) as refused:
+        async with sessions() as session:
+            await purchases.record_purchase(
+                session, RULES, member_id=member.id, amount=500_000, receipt="R-1", staff_id=700, update_id=1, now=NOW
+            )
+    assert refused.value.action == "purchase"
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Purchase)) == 0
+    assert await books(sessions, member.id) == (100, 100, 100)  # the welcome bonus only

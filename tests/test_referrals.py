@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import ledger, members, purchases, referrals, rules
+from loyalty.codes import new_member_code
 from loyalty.errors import InvalidRule
 from loyalty.referrals import Event, Opened, Reason, Refused, Status
 from loyalty.rules import Rules
@@ -380,6 +381,74 @@ async def test_a_blocked_referrer_earns_nothing_but_a_stopped_one_does(sessions:
     assert (of_stopped.referrer_points, of_stopped.withheld) == (100, None)
     assert await referral_points(sessions, blocked.id) == 0
     assert await refusals(sessions) == ["referrer_blocked"]
+
+
+async def block_member(sessions: Sessions, member_id: int) -> None:
+    """Staff block the membership (as /block does)."""
+    async with sessions() as session, write_transaction(session):
+        await session.execute(update(Member).where(Member.id == member_id).values(blocked=True))
+
+
+async def test_a_blocked_friend_earns_nothing_on_their_first_purchase_but_the_referrer_does(
+    sessions: Sessions,
+) -> None:
+    async with sessions() as session:
+        coffee = await new_reward(session, name="Coffee")
+    club_rules = with_rules(referral_friend_reward_id=coffee.id)
+    referrer = await member(sessions, REFERRER)
+    friend = (await referred_friend(sessions, referrer, FRIEND, club_rules=club_rules)).member
+    await block_member(sessions, friend.id)
+
+    event = (await buy(sessions, friend.id, BIG, "R1", club_rules=club_rules)).referral
+
+    assert (event.referrer_points, event.friend_points, event.friend_voucher_id) == (100, 0, None)
+    assert event.friend_withheld is Reason.FRIEND_BLOCKED and event.withheld is None
+    assert await referral_points(sessions, friend.id) == 0 and await referral_points(sessions, referrer.id) == 100
+    async with sessions() as session:
+        assert await session.scalar(select(Voucher).where(Voucher.member_id == friend.id)) is None
+    assert await refusals(sessions) == ["friend_blocked"]
+
+
+async def test_a_friend_blocked_by_the_time_their_joining_pays_earns_nothing(sessions: Sessions) -> None:
+    club_rules = with_rules(referral_trigger="registration")
+    referrer = await member(sessions, REFERRER)
+    assert isinstance(await open_link(sessions, referrer, FRIEND, club_rules=club_rules), Opened)
+    async with sessions() as session, write_transaction(session):
+        friend = Member(
+            telegram_id=FRIEND,
+            phone=phone_of(FRIEND),
+            code=new_member_code(),
+            first_name="Mina",
+            language="fa",
+            balance=0,
+        )
+        friend.tier, friend.blocked, friend.joined_at = "bronze", True, NOW + HOUR
+        session.add(friend)
+        await session.flush()
+        event = await referrals.on_joined(
+            session, friend, now=NOW + HOUR, rules=club_rules, update_id=7, phone_in_club=False
+        )
+
+    assert event is not None and event.rewarded
+    assert (event.referrer_points, event.friend_points, event.friend_withheld) == (100, 0, Reason.FRIEND_BLOCKED)
+    assert await referral_points(sessions, friend.id) == 0 and await referral_points(sessions, referrer.id) == 100
+    assert await refusals(sessions) == ["friend_blocked"]
+
+
+async def test_a_blocked_imported_member_joining_by_a_link_is_refused_as_already_in_the_club(
+    sessions: Sessions,
+) -> None:
+    club_rules = with_rules(referral_trigger="registration")
+    referrer = await member(sessions, REFERRER)
+    async with sessions() as session:
+        imported = await imported_member(session, phone_of(FRIEND))
+    await block_member(sessions, imported.id)
+    assert isinstance(await open_link(sessions, referrer, FRIEND, club_rules=club_rules), Opened)
+
+    joined = await join(sessions, FRIEND, club_rules=club_rules)
+
+    assert joined.referral is None and await referral_points(sessions, imported.id) == 0
+    assert await refusals(sessions) == ["phone_in_club"]
 
 
 async def test_a_catalog_reward_can_be_given_as_a_voucher_without_spending_points(sessions: Sessions) -> None:

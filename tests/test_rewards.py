@@ -19,6 +19,7 @@ from loyalty import gifts, ledger, rewards, voucher_use, vouchers
 from loyalty.errors import (
     InsufficientPoints,
     InvalidReward,
+    RewardTermsChanged,
     RewardUnavailable,
     UnknownMember,
     VoucherNotUsable,
@@ -244,6 +245,62 @@ async def test_an_unknown_reward_cannot_be_redeemed(sessions: Sessions) -> None:
     with pytest.raises(RewardUnavailable) as refused:
         await redeem(sessions, member_id, 12345)
     assert refused.value.reason == "unknown"
+
+
+async def change(sessions: Sessions, reward_id: int, **fields: object) -> None:
+    """The owner changes a reward in the catalog."""
+    async with sessions() as session:
+        stored = await session.get(Reward, reward_id)
+        draft = dataclasses.replace(rewards.draft_of(stored), **fields)
+        await rewards.update_reward(session, reward_id, draft, actor_id=1, update_id=None, now=NOW)
+
+
+async def quoted_redeem(sessions: Sessions, member_id: int, reward_id: int, quoted: str) -> rewards.Redeemed:
+    async with sessions() as session:
+        return await rewards.redeem(
+            session,
+            reward_id,
+            member_id=member_id,
+            actor_id=member_id,
+            update_id=next(_updates),
+            now=NOW,
+            quoted=quoted,
+        )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"cost": 300}, {"worth": Worth(Kind.FIXED, 10_000)}, {"validity_days": 1}, {"name": "Small coffee"}],
+)
+async def test_a_reward_changed_after_the_quote_is_not_redeemed_and_its_new_terms_are_told(
+    sessions: Sessions, changes: dict
+) -> None:
+    member_id = await rich_member(sessions, points=1000)
+    reward = await add(sessions, cost=100, worth=Worth(Kind.FIXED, 50_000), validity_days=30)
+    quoted = rewards.terms_of(reward).fingerprint
+    await change(sessions, reward.id, **changes)
+    entries, audits = await count(sessions, LedgerEntry), await count(sessions, AuditEntry)
+
+    with pytest.raises(RewardTermsChanged) as changed:
+        await quoted_redeem(sessions, member_id, reward.id, quoted)
+
+    async with sessions() as session:
+        now_terms = rewards.terms_of(await session.get(Reward, reward.id))
+    assert changed.value.terms == now_terms and now_terms.fingerprint != quoted
+    assert await count(sessions, LedgerEntry) == entries and await count(sessions, AuditEntry) == audits
+    assert await count(sessions, Voucher) == 0 and await books(sessions, member_id) == (1000, 1000, 1000)
+
+
+async def test_a_reward_whose_terms_held_is_redeemed_at_the_quoted_cost(sessions: Sessions) -> None:
+    member_id = await rich_member(sessions, points=1000)
+    reward = await add(sessions, cost=100, stock=5)
+    quoted = rewards.terms_of(reward).fingerprint
+    await change(sessions, reward.id, stock=3, description="Now with a cookie")  # not what the member pays for
+
+    redeemed = await quoted_redeem(sessions, member_id, reward.id, quoted)
+
+    assert redeemed.voucher.points == 100 and redeemed.balance == 900
+    assert await stock_of(sessions, reward.id) == 2
 
 
 async def test_ten_members_racing_for_the_last_item_leave_stock_at_zero(sessions: Sessions) -> None:

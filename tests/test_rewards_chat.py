@@ -12,6 +12,7 @@ from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendPhoto
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.rewards import RedeemYes
 from loyalty import gifts, rewards, voucher_use, vouchers
 from loyalty.rewards import draft_of, update_reward
 from loyalty.voucher_codes import display
@@ -251,7 +252,8 @@ async def test_too_few_points_at_yes_says_how_many_more_and_writes_nothing(
     reward = await add(sessions, cost=150, stock=5)
     entries = await entry_count(sessions)
 
-    reply, _ = await chat.press(f"rwd:yes:{reward.id}:0")  # a stale question, asked when the points were there
+    yes = RedeemYes(reward=reward.id, seen=0, terms=rewards.terms_of(reward).fingerprint).pack()
+    reply, _ = await chat.press(yes)  # a stale question, asked when the points were there
 
     assert "You need 50 more points for this reward; you have 100." in reply.text
     assert "Nothing was taken from your points." in reply.text and reply.buttons() == ["⬅️ Back to rewards"]
@@ -305,6 +307,89 @@ async def test_a_reward_taken_off_the_catalog_is_no_longer_offered(chat_with: Ma
     refreshed, alert = await chat.press(f"rwd:show:{reward.id}:0")
     assert "no longer on offer" in alert.text and "no rewards on offer" in refreshed.text
     assert await all_vouchers(sessions) == []
+
+
+async def change_reward(sessions: Sessions, reward_id: int, **fields: object) -> None:
+    """The owner changes a reward in /catalog."""
+    async with sessions() as session:
+        stored = await session.get(Reward, reward_id)
+        draft = dataclasses.replace(draft_of(stored), **fields)
+        await update_reward(session, reward_id, draft, actor_id=1, update_id=None, now=NOW)
+
+
+async def test_a_cost_raised_after_the_question_spends_nothing_and_asks_again_at_the_new_cost(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    chat, yes = await asked_with_600_points(chat_with, sessions)
+    async with sessions() as session:
+        reward_id = await session.scalar(select(Reward.id))
+    await change_reward(sessions, reward_id, cost=300)
+
+    again, _ = await chat.press(yes)
+
+    assert "changed after you were asked" in again.text and "Nothing was taken from your points." in again.text
+    assert "Price: 300 points" in again.text and "Redeem Coffee for 300 points?" in again.text
+    assert "Your balance afterwards: 300 points." in again.text
+    assert again.buttons() == ["✅ Yes, redeem", "❌ No"] and again.callback_data()[0] != yes
+    assert await all_vouchers(sessions) == [] and (await member_of(sessions)).balance == 600
+
+    await chat.press(again.callback_data()[0])
+
+    [voucher] = await all_vouchers(sessions)
+    assert voucher.points == 300 and (await member_of(sessions)).balance == 300
+
+
+async def test_a_worth_cut_after_the_question_is_shown_before_any_point_is_spent(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    chat = await joined(chat_with, "fa")
+    reward = await add(sessions, name="قهوه", worth=Worth(Kind.FIXED, 50_000))
+    question = await confirmation(chat, reward.id)
+    await change_reward(sessions, reward.id, worth=Worth(Kind.FIXED, 5_000), validity_days=2)
+
+    again, _ = await chat.press(question.callback_data()[0])
+
+    assert "تغییر کرده" in again.text and "ارزش بن: ۵٬۰۰۰ تخفیف" in again.text and "اعتبار: ۲ روز" in again.text
+    assert "«قهوه» را با ۱۰۰ امتیاز دریافت می‌کنید؟" in again.text
+    assert await all_vouchers(sessions) == [] and (await member_of(sessions)).balance == 100
+
+
+async def test_a_changed_reward_now_out_of_reach_says_how_many_points_are_missing(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    chat = await joined(chat_with)
+    reward = await add(sessions)
+    question = await confirmation(chat, reward.id)
+    await change_reward(sessions, reward.id, cost=250)
+
+    again, _ = await chat.press(question.callback_data()[0])
+
+    assert "changed after you were asked" in again.text and "You need 150 more points" in again.text
+    assert again.buttons() == ["⬅️ Back to rewards"]
+    assert await all_vouchers(sessions) == [] and (await member_of(sessions)).balance == 100
+
+
+async def test_a_reward_unchanged_but_for_its_stock_redeems_at_the_quoted_cost(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    chat = await joined(chat_with)
+    reward = await add(sessions, stock=5)
+    question = await confirmation(chat, reward.id)
+    await change_reward(sessions, reward.id, stock=9)
+
+    done, _photo, _ = await chat.press(question.callback_data()[0])
+
+    assert "Done" in done.text
+    [voucher] = await all_vouchers(sessions)
+    assert voucher.points == 100 and (await member_of(sessions)).balance == 0
+
+
+async def test_a_yes_that_carries_no_quote_redeems_nothing(chat_with: MakeChat, sessions: Sessions) -> None:
+    chat = await joined(chat_with)
+    reward = await add(sessions)
+    stale = await chat.press(f"rwd:yes:{reward.id}:0")  # a button from before quotes were carried
+    assert await all_vouchers(sessions) == [] and (await member_of(sessions)).balance == 100
+    assert stale and "Done" not in stale[0].text
 
 
 # --- vouchers ----------------------------------------------------------------------------------------------------

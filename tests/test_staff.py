@@ -16,7 +16,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.methods import DeleteMyCommands, SetMyCommands, TelegramMethod
 from aiogram.types import BotCommandScopeChat
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_dispatcher
@@ -27,6 +27,7 @@ from handlers.filters import HasRole
 from handlers.staff import role_help
 from loyalty import staff
 from loyalty.staff import Role
+from storage.database import write_transaction
 from storage.models import AuditEntry, StaffInvite, StaffMember
 from tests.chat import Chat, Reply
 from tests.factories import NOW
@@ -264,6 +265,103 @@ async def test_the_list_has_settings_owners_first_then_managers_then_cashiers(
     ]
 
 
+# Invites live no longer than their maker's right to make them
+
+
+async def pending_count(sessions: Sessions) -> int:
+    async with sessions() as session:
+        return len(await staff.pending_invites(session, OWNERS, NOW))
+
+
+async def revocations(sessions: Sessions) -> list[tuple[int | None, str]]:
+    """The invite revocations in the audit log: who revoked and why."""
+    return [
+        (actor, details["reason"])
+        for action, actor, details in await audit_log(sessions)
+        if action == "staff.invite_revoke"
+    ]
+
+
+async def test_an_invite_dies_when_its_maker_is_removed(session: AsyncSession, sessions: Sessions) -> None:
+    await hire(sessions, OTHER_OWNER, Role.OWNER)
+    token = await invite(session, Role.MANAGER, actor_id=OTHER_OWNER)
+    await staff.remove(session, actor_id=OWNER, telegram_id=OTHER_OWNER, owner_ids=OWNERS, now=NOW, update_id=9)
+
+    with pytest.raises(staff.InviteRevoked):
+        await accept(session, token, NEWCOMER)
+
+    assert await stored_role(sessions, NEWCOMER) is None and await pending_count(sessions) == 0
+    assert await revocations(sessions) == [(OWNER, "maker_removed")]
+
+
+async def test_an_invite_dies_when_its_maker_steps_down_and_stays_dead_after_a_promotion(
+    session: AsyncSession, sessions: Sessions
+) -> None:
+    await hire(sessions, OTHER_OWNER, Role.OWNER)
+    token = await invite(session, Role.CASHIER, actor_id=OTHER_OWNER)
+    for role in (Role.MANAGER, Role.OWNER):
+        await staff.change_role(session, actor_id=OWNER, telegram_id=OTHER_OWNER, role=role, owner_ids=OWNERS, now=NOW)
+
+    with pytest.raises(staff.InviteRevoked):
+        await accept(session, token, NEWCOMER)
+
+    assert await stored_role(sessions, NEWCOMER) is None
+    assert await revocations(sessions) == [(OWNER, "maker_demoted")]
+
+
+async def test_an_invite_is_checked_against_its_makers_role_when_opened(
+    session: AsyncSession, sessions: Sessions
+) -> None:
+    await hire(sessions, OTHER_OWNER, Role.OWNER)
+    by_stored_owner = await invite(session, Role.MANAGER, actor_id=OTHER_OWNER)
+    by_configured_owner = await invite(session, Role.CASHIER)
+    async with sessions() as other, write_transaction(other):  # a role changed without the staff menu
+        await other.execute(update(StaffMember).where(StaffMember.telegram_id == OTHER_OWNER).values(role="cashier"))
+
+    with pytest.raises(staff.InviteRevoked):  # a cashier cannot have made a manager
+        await accept(session, by_stored_owner, NEWCOMER)
+    with pytest.raises(staff.InviteRevoked):  # an owner taken out of OWNER_IDS
+        await accept(session, by_configured_owner, NEWCOMER, owner_ids=frozenset())
+
+    assert await stored_role(sessions, NEWCOMER) is None
+    await accept(session, by_configured_owner, NEWCOMER)  # OWNER is an owner by the settings again
+    assert await stored_role(sessions, NEWCOMER) == "cashier"
+
+
+async def test_an_owner_lists_the_pending_invites_and_revokes_one_with_audit(
+    session: AsyncSession, sessions: Sessions
+) -> None:
+    await hire(sessions, OTHER_OWNER, Role.OWNER, name="Omid")
+    await hire(sessions, MANAGER, Role.MANAGER)
+    cashier_link = await invite(session, Role.CASHIER)
+    manager_link = await invite(session, Role.MANAGER, actor_id=OTHER_OWNER, now=NOW + timedelta(hours=1))
+    await accept(session, await invite(session), CUSTOMER)  # used
+    await invite(session, now=NOW - timedelta(hours=25))  # expired
+
+    pending = await staff.pending_invites(session, OWNERS, NOW + timedelta(hours=2))
+
+    assert [(item.role, item.created_by, item.maker_name) for item in pending] == [
+        (Role.CASHIER, OWNER, ""),
+        (Role.MANAGER, OTHER_OWNER, "Omid"),
+    ]
+    assert pending[0].expires_at == NOW + timedelta(hours=24)
+    with pytest.raises(staff.NotOwner):
+        await staff.revoke_invite(session, pending[0].id, actor_id=MANAGER, owner_ids=OWNERS, now=NOW)
+    revoked = await staff.revoke_invite(
+        session, pending[0].id, actor_id=OTHER_OWNER, owner_ids=OWNERS, now=NOW, update_id=12
+    )
+    assert revoked.role is Role.CASHIER
+    with pytest.raises(staff.InviteNotPending):
+        await staff.revoke_invite(session, pending[0].id, actor_id=OWNER, owner_ids=OWNERS, now=NOW)
+    with pytest.raises(staff.InviteRevoked):
+        await accept(session, cashier_link, NEWCOMER)
+    await accept(session, manager_link, NEWCOMER)
+    assert await stored_role(sessions, NEWCOMER) == "manager"
+    assert await revocations(sessions) == [(OTHER_OWNER, "revoked")]
+    [entry] = [details for action, _, details in await audit_log(sessions) if action == "staff.invite_revoke"]
+    assert entry == {"invite_id": pending[0].id, "role": "cashier", "invited_by": OWNER, "reason": "revoked"}
+
+
 # Through the dispatcher
 
 
@@ -287,7 +385,13 @@ def texts(replies: list[Reply]) -> list[str]:
 async def test_an_owner_invites_a_cashier_who_joins_by_the_link(chat_with: MakeChat, sessions: Sessions) -> None:
     owner = owner_chat(chat_with)
     [menu] = await owner.say("/staff")
-    assert menu.buttons() == ["➕ Invite a cashier", "➕ Invite a manager", "➕ Invite an owner", "📋 Staff list"]
+    assert menu.buttons() == [
+        "➕ Invite a cashier",
+        "➕ Invite a manager",
+        "➕ Invite an owner",
+        "📋 Staff list",
+        "📨 Pending invites",
+    ]
     payload = await invite_link(owner)
 
     newcomer = chat_with(NEWCOMER, first_name="Ali", language_code="en")
@@ -395,6 +499,48 @@ async def test_the_last_owner_is_told_to_add_another_first(
     assert "only owner" in alert.text
     assert await stored_role(sessions, OTHER_OWNER) == "owner"
     assert await audit_log(sessions) == []
+
+
+async def test_an_owner_sees_the_pending_invites_and_withdraws_one_by_its_button(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    owner = owner_chat(chat_with)
+    payload = await invite_link(owner, Role.MANAGER)
+    [menu] = await owner.say("/staff")
+    assert "📨 Pending invites" in menu.buttons()
+
+    listed, _ = await owner.press("stf:invites::0")
+
+    assert (
+        "Pending invites (1)" in listed.text and "1. manager — made by 1, valid until 23 Nov 2026, 12:30" in listed.text
+    )
+    assert listed.buttons() == ["🗑 Withdraw invite 1 (manager)", "📋 Staff list"]
+    after, toast = await owner.press(listed.callback_data()[0])
+    assert "No pending invites" in after.text and "withdrawn" in toast.text
+    [refused] = await chat_with(NEWCOMER, language_code="en").say(f"/start {payload}")
+    assert "has been withdrawn" in refused.text and await stored_role(sessions, NEWCOMER) is None
+    [again] = await owner.press(listed.callback_data()[0])
+    assert again.name == "AnswerCallbackQuery" and "no longer pending" in again.text
+    assert [action for action, _, _ in await audit_log(sessions)] == ["staff.invite", "staff.invite_revoke"]
+
+
+async def test_a_link_made_by_an_owner_who_was_removed_is_refused_in_persian(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await hire(sessions, OTHER_OWNER, Role.OWNER, name="Omid")
+    payload = await invite_link(chat_with(OTHER_OWNER, language_code="en"))
+    await owner_chat(chat_with).press(f"stf:removed::{OTHER_OWNER}")
+
+    [refused] = await chat_with(NEWCOMER, language_code="fa").say(f"/start {payload}")
+
+    assert "پس گرفته شده" in refused.text and await stored_role(sessions, NEWCOMER) is None
+
+
+async def test_only_owners_reach_the_pending_invites(chat_with: MakeChat, sessions: Sessions) -> None:
+    await hire(sessions, MANAGER, Role.MANAGER)
+    manager = chat_with(MANAGER, language_code="en")
+    assert texts(await manager.press("stf:invites::0")) == texts(await manager.press("nothing"))
+    assert texts(await manager.press("sti:1")) == texts(await manager.press("nothing"))
 
 
 # The command menu in a staff member's own chat

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.account import CARD_PAYLOAD_PREFIX
 from handlers.club import Club
-from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole, PayloadStarts
+from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts
 from handlers.replies import counter_card, earned_for_member, earned_for_staff, number, referral_for_referrer
 from loyalty import ledger, members, purchases, rules
 from loyalty.audiences import CATEGORY_LENGTH
@@ -33,6 +33,7 @@ from loyalty.errors import (
     AlreadyReversed,
     InsufficientPoints,
     InvalidAmount,
+    InvalidNumber,
     LoyaltyError,
     MistypedCode,
     NotAMemberReference,
@@ -41,7 +42,7 @@ from loyalty.errors import (
     UnknownMember,
 )
 from loyalty.money import parse_amount
-from loyalty.numerals import ascii_digits
+from loyalty.numerals import parse_bounded
 from loyalty.referrals import ReferralEvent
 from loyalty.staff import Role
 from storage.models import Member
@@ -59,10 +60,11 @@ class CounterAction(CallbackData, prefix="ctr"):
     """A button on the staff's view of a member."""
 
     action: str
-    member_id: int = 0
+    member_id: ButtonId = 0
 
 
 MEMBER_KEY = "counter_member"
+MAX_ADJUST = 1_000_000  # points one correction may add or take
 CATEGORY_MARK = "#"
 ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
@@ -334,11 +336,12 @@ async def adjust_command(
         return
     reference, points_text, reason = parts
     try:
-        points = int(ascii_signed(points_text))
-    except ValueError:
-        await message.answer(_("counter.points_not_a_number"))
+        points = parse_bounded(points_text, -MAX_ADJUST, MAX_ADJUST)
+    except InvalidNumber as error:
+        reply = "counter.points_not_a_number" if error.reason == "not_a_number" else "counter.points_out_of_range"
+        await message.answer(_(reply).format(high=number(MAX_ADJUST)))
         return
-    if points == 0 or abs(points) > 1_000_000:
+    if points == 0:
         await message.answer(_("counter.points_not_a_number"))
         return
     try:
@@ -374,11 +377,6 @@ async def adjust_command(
             points=number(points) if points < 0 else "+" + number(points), reason=reason, balance=number(posted.balance)
         ),
     )
-
-
-def ascii_signed(text: str) -> str:
-    """A signed whole number typed in any digits, with a real minus or a dash."""
-    return ascii_digits(text).replace("−", "-").replace("+", "")
 
 
 async def undo_command(

@@ -152,6 +152,7 @@ async def record(
     amount_text: str,
     receipt: str | None,
     category: str | None,
+    update_key: str,
 ) -> None:
     """Record a purchase and answer the cashier and the member."""
     earned = await purchases.record_purchase(
@@ -161,9 +162,10 @@ async def record(
         amount=parse_amount(amount_text),
         receipt=receipt,
         staff_id=message.from_user.id,
-        update_id=update.update_id,
+        update_key=update_key,
         now=now,
         category=category,
+        update_id=update.update_id,
     )
     await message.answer(staff_confirmation(earned))
     if not earned.duplicate:
@@ -189,6 +191,7 @@ async def earn_command(
     event_update: Update,
     bot: Bot,
     i18n: I18n,
+    update_key: str,
 ) -> None:
     """/earn <member code or phone> <amount> [receipt] [#category]."""
     typed = await read_words(message, command.args or "")
@@ -212,6 +215,7 @@ async def earn_command(
             parts[1],
             parts[2] if len(parts) == 3 else None,
             category,
+            update_key,
         )
     except LoyaltyError as error:
         await message.answer(problem(error))
@@ -281,6 +285,7 @@ async def got_amount(
     event_update: Update,
     bot: Bot,
     i18n: I18n,
+    update_key: str,
 ) -> None:
     """The amount (and maybe a receipt number and a `#category`) for the member opened from the card."""
     typed = await read_words(message, message.text or "")
@@ -304,6 +309,7 @@ async def got_amount(
             parts[0],
             parts[1] if len(parts) == 2 else None,
             category,
+            update_key,
         )
     except LoyaltyError as error:
         await message.answer(problem(error))
@@ -325,9 +331,9 @@ async def adjust_command(
     session: AsyncSession,
     club: Club,
     now: datetime,
-    event_update: Update,
     bot: Bot,
     i18n: I18n,
+    update_key: str,
 ) -> None:
     """/adjust <member> <+/-points> <reason>: a correction with a mandatory reason."""
     parts = (command.args or "").split(maxsplit=2)
@@ -352,7 +358,7 @@ async def adjust_command(
             member.id,
             points,
             reason=reason[:64],
-            key=f"adjust:{event_update.update_id}",
+            key=f"adjust:{update_key}",
             now=now,
             actor_id=message.from_user.id,
             expiry_days=club_rules.expiry_days,

@@ -64,7 +64,7 @@ async def test_a_ten_billion_rial_purchase_earning_ten_billion_points_is_stored_
             amount=TEN_BILLION,
             receipt="R-10B",
             staff_id=8_000_000_000,
-            update_id=1,
+            update_key="1",
             now=NOW,
         )
     assert (earned.points, earned.balance) == (TEN_BILLION, TEN_BILLION)

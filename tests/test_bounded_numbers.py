@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import handlers
+from bot.i18n import create_i18n
+from handlers.catalog import Refused, whole
 from loyalty.errors import InvalidNumber
 from loyalty.numerals import parse_bounded
 from storage.models import Base, Member
@@ -143,3 +145,24 @@ async def test_a_typed_number_out_of_range_gets_a_polite_answer_and_writes_nothi
     replies = await owner.say(command.format(code=code))
     assert answered_politely(replies), replies
     assert await rows(sessions) == before
+
+
+@pytest.mark.parametrize(("rule", "typed"), [("welcome_bonus", HUGE), ("amount_per_point", "-" + HUGE), ("percent", HUGE)])
+async def test_a_rule_typed_out_of_range_is_refused_with_its_range_and_changes_nothing(
+    chat_with: MakeChat, sessions: Sessions, rule: str, typed: str
+) -> None:
+    owner = chat_with(OWNER, first_name="Owner", language_code="en")
+    await owner.say("/settings")
+    await owner.press(f"set:ask:{rule}:silver" if rule == "percent" else f"set:ask:{rule}:")
+    before = await rows(sessions)
+    [refusal] = await owner.say(typed)
+    assert "between" in refusal.text.lower() or "from" in refusal.text.lower(), refusal.text
+    assert await rows(sessions) == before
+
+
+def test_a_wizard_answer_out_of_range_is_refused_with_its_range() -> None:
+    with create_i18n("en").context():
+        for typed in (HUGE, "-" + HUGE, "9" * 5000):
+            with pytest.raises(Refused) as refused:
+                whole(1, 100)(typed)
+            assert "100" in str(refused.value)

@@ -38,7 +38,7 @@ from handlers.replies import language, number, tier_name
 from handlers.staff import show
 from loyalty import rewards, rules
 from loyalty.errors import InvalidNumber, InvalidRule
-from loyalty.numerals import local_digits, parse_bounded
+from loyalty.numerals import MAX_BIGINT, local_digits, parse_bounded
 from loyalty.rules import Rules, Tier
 from loyalty.staff import Role
 from storage.database import write_transaction
@@ -216,10 +216,12 @@ def limits(field: str) -> dict[str, str]:
 
 
 def bounds(field: str) -> tuple[int, int]:
-    """The smallest and largest value the rules accept for `field`, read from the model's constraints."""
-    metadata = model_of(field).model_fields[field].metadata
+    """The smallest and largest value the rules accept for `field`, read from the model's constraints (any 64-bit
+    number for a field the rules do not know: storing it is refused as unknown)."""
+    known = model_of(field).model_fields.get(field)
+    metadata = known.metadata if known is not None else []
     found = {bound: getattr(item, bound) for item in metadata for bound in ("ge", "le") if hasattr(item, bound)}
-    return found["ge"], found["le"]
+    return found.get("ge", -MAX_BIGINT), found.get("le", MAX_BIGINT)
 
 
 def shown(field: str, value: int) -> str:

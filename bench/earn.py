@@ -58,7 +58,7 @@ async def run(url: str, members: int, entries: int, earns: int) -> tuple[Latenci
                     amount=rng.randint(1, 500) * 10_000,
                     receipt=f"B-{number}",
                     staff_id=1,
-                    update_id=number,
+                    update_key=str(number),
                     now=NOW,
                 )
     latencies.stop()

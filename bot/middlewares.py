@@ -1,14 +1,15 @@
-"""Outer middlewares: one database session per update, and the member behind the update."""
+"""Outer middlewares: the update's key, one database session per update, and the member behind the update."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram import BaseMiddleware, Bot
+from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import repositories
@@ -49,4 +50,28 @@ class ClockMiddleware(BaseMiddleware):
         now = self.clock()
         data["now"] = now
         data["today"] = now.astimezone(self.zone).date()
+        return await handler(event, data)
+
+
+def update_key(bot_id: int, update: Update) -> str:
+    """What the update is known by, unique over bots and over restarts of the messenger's update ids.
+
+    A message: the bot, the chat and the message (message ids never restart within a chat); a button press: the
+    bot and the query (query ids are unique); anything else: the bot, the update id and when it came in.
+    The same update delivered again has the same key, except for the last kind, which writes nothing keyed.
+    """
+    if update.message is not None:
+        return f"{bot_id}:{update.message.chat.id}:{update.message.message_id}"
+    if update.callback_query is not None:
+        return f"{bot_id}:cb:{update.callback_query.id}"
+    return f"{bot_id}:u:{update.update_id}:{time.time_ns()}"
+
+
+class UpdateKeyMiddleware(BaseMiddleware):
+    """Gives every handler `update_key`: the key that idempotency keys are built from (see `update_key`)."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        bot: Bot = data["bot"]
+        if isinstance(event, Update):
+            data["update_key"] = update_key(bot.id, event)
         return await handler(event, data)

@@ -62,7 +62,7 @@ from handlers.catalog import (
     worth_text,
 )
 from handlers.club import Club
-from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole, Magic
+from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, Magic
 from handlers.gifts import audience_is, title_of
 from handlers.replies import language, number, tier_name
 from handlers.staff import show
@@ -197,7 +197,7 @@ class CampaignAction(CallbackData, prefix="cmp"):
     """A button of /campaign: `action` (list, new, open, pause, resume, cancel) on the campaign `campaign`."""
 
     action: str
-    campaign: int = 0
+    campaign: ButtonId = 0
 
 
 # Reading the answers.

@@ -32,12 +32,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.counter import problem
-from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole, Magic
+from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, Magic
 from handlers.replies import number
 from handlers.settings import typed_number
 from handlers.staff import show
 from loyalty import rewards
-from loyalty.errors import InvalidAmount, InvalidReward
+from loyalty.errors import InvalidAmount, InvalidNumber, InvalidReward
 from loyalty.money import parse_amount
 from loyalty.rewards import DESCRIPTION_LENGTH, MAX_COST, MAX_VALIDITY_DAYS, NAME_LENGTH, RewardDraft
 from loyalty.staff import Role
@@ -251,12 +251,12 @@ def whole(low: int, high: int, field: str = "") -> Callable[[str], int]:
     """A reader of whole numbers from `low` to `high`, typed in any digits with separators (a percent with %)."""
 
     def read(text: str) -> int:
-        value = typed_number(text, field)
-        if value is None:
-            raise Refused(_("wizard.not_a_number"))
-        if not low <= value <= high:
-            raise Refused(_("wizard.out_of_range").format(low=number(low), high=number(high)))
-        return value
+        try:
+            return typed_number(text, field, low, high)
+        except InvalidNumber as error:
+            if error.reason == "not_a_number":
+                raise Refused(_("wizard.not_a_number")) from None
+            raise Refused(_("wizard.out_of_range").format(low=number(low), high=number(high))) from None
 
     return read
 
@@ -412,7 +412,7 @@ class CatalogAction(CallbackData, prefix="cat"):
     """A button of /catalog: `action` on the reward `reward`, for its `field` (stock or cost)."""
 
     action: str
-    reward: int = 0
+    reward: ButtonId = 0
     field: str = ""
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.account import CARD_PAYLOAD_PREFIX
 from handlers.club import Club
-from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole, PayloadStarts
+from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts
 from handlers.replies import counter_card, earned_for_member, earned_for_staff, number, referral_for_referrer
 from loyalty import ledger, members, purchases, rules, staff
 from loyalty.audiences import CATEGORY_LENGTH
@@ -33,6 +33,7 @@ from loyalty.errors import (
     AlreadyReversed,
     InsufficientPoints,
     InvalidAmount,
+    InvalidNumber,
     LoyaltyError,
     MistypedCode,
     NotAMemberReference,
@@ -42,7 +43,7 @@ from loyalty.errors import (
     UnknownMember,
 )
 from loyalty.money import parse_amount
-from loyalty.numerals import ascii_digits
+from loyalty.numerals import parse_bounded
 from loyalty.referrals import ReferralEvent
 from loyalty.staff import Role
 from storage.models import Member
@@ -60,10 +61,11 @@ class CounterAction(CallbackData, prefix="ctr"):
     """A button on the staff's view of a member."""
 
     action: str
-    member_id: int = 0
+    member_id: ButtonId = 0
 
 
 MEMBER_KEY = "counter_member"
+MAX_ADJUST = 1_000_000  # points one correction may add or take
 CATEGORY_MARK = "#"
 ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
@@ -158,6 +160,7 @@ async def record(
     amount_text: str,
     receipt: str | None,
     category: str | None,
+    update_key: str,
 ) -> None:
     """Record a purchase and answer the cashier and the member."""
     earned = await purchases.record_purchase(
@@ -167,9 +170,10 @@ async def record(
         amount=parse_amount(amount_text),
         receipt=receipt,
         staff_id=message.from_user.id,
-        update_id=update.update_id,
+        update_key=update_key,
         now=now,
         category=category,
+        update_id=update.update_id,
     )
     await message.answer(staff_confirmation(earned))
     if not earned.duplicate:
@@ -195,6 +199,7 @@ async def earn_command(
     event_update: Update,
     bot: Bot,
     i18n: I18n,
+    update_key: str,
 ) -> None:
     """/earn <member code or phone> <amount> [receipt] [#category]."""
     typed = await read_words(message, command.args or "")
@@ -218,6 +223,7 @@ async def earn_command(
             parts[1],
             parts[2] if len(parts) == 3 else None,
             category,
+            update_key,
         )
     except LoyaltyError as error:
         await message.answer(problem(error))
@@ -292,6 +298,7 @@ async def got_amount(
     event_update: Update,
     bot: Bot,
     i18n: I18n,
+    update_key: str,
 ) -> None:
     """The amount (and maybe a receipt number and a `#category`) for the member opened from the card."""
     typed = await read_words(message, message.text or "")
@@ -315,6 +322,7 @@ async def got_amount(
             parts[0],
             parts[1] if len(parts) == 2 else None,
             category,
+            update_key,
         )
     except LoyaltyError as error:
         await message.answer(problem(error))
@@ -336,9 +344,9 @@ async def adjust_command(
     session: AsyncSession,
     club: Club,
     now: datetime,
-    event_update: Update,
     bot: Bot,
     i18n: I18n,
+    update_key: str,
 ) -> None:
     """/adjust <member> <+/-points> <reason>: a correction with a mandatory reason."""
     parts = (command.args or "").split(maxsplit=2)
@@ -347,11 +355,12 @@ async def adjust_command(
         return
     reference, points_text, reason = parts
     try:
-        points = int(ascii_signed(points_text))
-    except ValueError:
-        await message.answer(_("counter.points_not_a_number"))
+        points = parse_bounded(points_text, -MAX_ADJUST, MAX_ADJUST)
+    except InvalidNumber as error:
+        reply = "counter.points_not_a_number" if error.reason == "not_a_number" else "counter.points_out_of_range"
+        await message.answer(_(reply).format(high=number(MAX_ADJUST)))
         return
-    if points == 0 or abs(points) > 1_000_000:
+    if points == 0:
         await message.answer(_("counter.points_not_a_number"))
         return
     try:
@@ -363,7 +372,7 @@ async def adjust_command(
             member.id,
             points,
             reason=reason[:64],
-            key=f"adjust:{event_update.update_id}",
+            key=f"adjust:{update_key}",
             now=now,
             actor_id=message.from_user.id,
             expiry_days=club_rules.expiry_days,
@@ -388,11 +397,6 @@ async def adjust_command(
             points=number(points) if points < 0 else "+" + number(points), reason=reason, balance=number(posted.balance)
         ),
     )
-
-
-def ascii_signed(text: str) -> str:
-    """A signed whole number typed in any digits, with a real minus or a dash."""
-    return ascii_digits(text).replace("−", "-").replace("+", "")
 
 
 async def undo_command(

@@ -4,15 +4,27 @@ aiogram runs a synchronous filter (a bare magic `F` or a `State`) in a worker th
 check; every filter here is async so a busy bot does not pay that on each update.
 """
 
+from typing import Annotated
+
 from aiogram import F
 from aiogram.filters import Filter
 from aiogram.types import Message, TelegramObject
 from magic_filter import MagicFilter
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
+from loyalty.numerals import MAX_BIGINT, MAX_ID
 from loyalty.staff import Role, at_least, role_of
 from storage.models import Member
+
+# The numbers a button (CallbackData) may carry. A button's data comes back from the messenger as typed by anyone,
+# so a number out of range fails the button's filter, and the press is answered as a stale button: it never
+# reaches SQL, where it would overflow the column.
+ButtonId = Annotated[int, Field(ge=0, le=MAX_ID)]
+"""A row id, a page or a ledger entry on a button (0 for none)."""
+ButtonUser = Annotated[int, Field(ge=0, le=MAX_BIGINT)]
+"""A messenger account's id on a button (0 for none)."""
 
 
 class IsMember(Filter):

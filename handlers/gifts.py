@@ -7,7 +7,7 @@ The wizard is declared in one place, `GiftWizard` (its states) and `GIFT_FLOW` (
 (one member → their code or phone; a tier → the club's tiers; all members) → kind → amount or percent → cap
 (percent only, or Skip) → validity in days → the message to the members → summary with the audience's size →
 Give / Cancel. The worth steps are the catalog's (`handlers.catalog.worth_steps`); the vouchers' title is the
-message's first line. Give issues the vouchers through `loyalty.gifts.give` under the callback's update id; a
+message's first line. Give issues the vouchers through `loyalty.gifts.give` under the press's `update_key`; a
 second press finds nothing waiting.
 
 Members are then told: one member at once; an audience through the broadcast outbox (`enqueue_messages`): one
@@ -263,6 +263,7 @@ async def give(
     event_update: Update,
     bot: Bot,
     i18n: I18n,
+    update_key: str,
 ) -> None:
     """Give: the vouchers are issued, the staff member hears how many, and the members are told."""
     data = await GIFT_FLOW.claim(state, query)
@@ -271,7 +272,13 @@ async def give(
     audience = audience_of(data)
     try:
         gifted = await gifts.give(
-            session, draft_of(data), audience, actor_id=query.from_user.id, update_id=event_update.update_id, now=now
+            session,
+            draft_of(data),
+            audience,
+            actor_id=query.from_user.id,
+            update_key=update_key,
+            update_id=event_update.update_id,
+            now=now,
         )
     except (UnknownMember, InvalidReward, OwnAccount):  # the member left meanwhile (or is the giver; asked before)
         await query.answer(_("fallback.stale_button"), show_alert=True)

@@ -9,6 +9,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
+from handlers.filters import ButtonId
+
 SKIP = __("button.skip")
 FEMALE = __("button.female")
 MALE = __("button.male")
@@ -26,7 +28,7 @@ LANGUAGE_NAMES = {"fa": "فارسی", "en": "English"}
 class HistoryPage(CallbackData, prefix="hist"):
     """A page of the member's history."""
 
-    page: int
+    page: ButtonId
 
 
 class ProfileEdit(CallbackData, prefix="prof"):

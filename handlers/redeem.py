@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.catalog import worth_text
 from handlers.club import Club
 from handlers.counter import tell_member
-from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole, PayloadStarts
+from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts
 from handlers.replies import language, number
 from handlers.rewards import VOUCHER_PAYLOAD_PREFIX
 from handlers.staff import show, shown_name
@@ -62,7 +62,7 @@ class RedeemAction(CallbackData, prefix="rdm"):
     """A button under a voucher or the code prompt: mark the voucher used (`use`), or `close`."""
 
     action: str
-    voucher_id: int = 0
+    voucher_id: ButtonId = 0
 
 
 def moment(at: datetime | None, club: Club) -> str:

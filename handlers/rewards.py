@@ -29,7 +29,7 @@ from handlers import keyboards, staff
 from handlers.account import deep_link, qr_png
 from handlers.catalog import worth_text
 from handlers.club import Club
-from handlers.filters import IsMember, TextIs
+from handlers.filters import ButtonId, IsMember, TextIs
 from handlers.replies import language, number
 from loyalty import rewards, vouchers
 from loyalty.calendar import format_date
@@ -64,8 +64,8 @@ class RewardAction(CallbackData, prefix="rwd"):
     """A button of /rewards: `action` (list, show, ask) on `reward`; `seen` is kept for buttons already sent."""
 
     action: str
-    reward: int = 0
-    seen: int = 0
+    reward: ButtonId = 0
+    seen: ButtonId = 0
 
 
 class RedeemYes(CallbackData, prefix="rwy"):
@@ -80,7 +80,7 @@ class VoucherAction(CallbackData, prefix="vch"):
     """A button of /vouchers: `action` (list, show, ask, cancel) on `voucher`."""
 
     action: str
-    voucher: int = 0
+    voucher: ButtonId = 0
 
 
 # --- texts -------------------------------------------------------------------------------------------------------

@@ -33,14 +33,12 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
-from handlers.counter import ascii_signed
 from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole
 from handlers.replies import language, number, tier_name
 from handlers.staff import show
 from loyalty import rewards, rules
-from loyalty.errors import InvalidRule
-from loyalty.money import SEPARATORS
-from loyalty.numerals import local_digits
+from loyalty.errors import InvalidNumber, InvalidRule
+from loyalty.numerals import MAX_BIGINT, local_digits, parse_bounded
 from loyalty.rules import Rules, Tier
 from loyalty.staff import Role
 from storage.database import write_transaction
@@ -213,9 +211,17 @@ def limits(field: str) -> dict[str, str]:
 
     Read from the model's constraints, so the bounds are never repeated here.
     """
-    metadata = model_of(field).model_fields[field].metadata
+    low, high = bounds(field)
+    return {"low": shown(field, low), "high": shown(field, high)}
+
+
+def bounds(field: str) -> tuple[int, int]:
+    """The smallest and largest value the rules accept for `field`, read from the model's constraints (any 64-bit
+    number for a field the rules do not know: storing it is refused as unknown)."""
+    known = model_of(field).model_fields.get(field)
+    metadata = known.metadata if known is not None else []
     found = {bound: getattr(item, bound) for item in metadata for bound in ("ge", "le") if hasattr(item, bound)}
-    return {"low": shown(field, found["ge"]), "high": shown(field, found["le"])}
+    return found.get("ge", -MAX_BIGINT), found.get("le", MAX_BIGINT)
 
 
 def shown(field: str, value: int) -> str:
@@ -259,13 +265,12 @@ def rule_name(field: str, tier: str) -> str:
     return str(RULE_NAMES[field]).format(tier=tier_name(tier))
 
 
-def typed_number(text: str, field: str) -> int | None:
-    """A whole number typed in any digits, with thousands separators (and a % for a multiplier); else None."""
+def typed_number(text: str, field: str, low: int, high: int) -> int:
+    """A whole number from `low` to `high` typed in any digits, with thousands separators (and a % for a
+    multiplier); else InvalidNumber."""
     if field == "percent":
         text = text.strip().strip(PERCENT_SIGNS)
-    cleaned = ascii_signed(text.strip()).translate(SEPARATORS)
-    digits = cleaned.removeprefix("-")
-    return int(cleaned) if digits.isascii() and digits.isdigit() else None
+    return parse_bounded(text, low, high)
 
 
 def with_value(club_rules: Rules, field: str, tier: str, value: object) -> tuple[str, object]:
@@ -284,6 +289,8 @@ def refusal(error: InvalidRule, field: str, tier: str) -> str:
         return _("settings.tiers_order")
     if error.reason == "unknown":
         return _("fallback.stale_button")
+    if error.reason == "not_a_number":
+        return _("settings.not_a_number")
     return _("settings.out_of_range").format(rule=rule_name(field, tier), **limits(field))
 
 
@@ -521,9 +528,10 @@ async def got_value(
     """The new value: stored and confirmed with the menu, or refused (nothing stored) and asked for again."""
     data = await state.get_data()
     field, tier = data.get(FIELD_KEY, ""), data.get(TIER_KEY, "")
-    value = typed_number(message.text or "", field)
-    if value is None:
-        await message.answer(_("settings.not_a_number"))
+    try:
+        value = typed_number(message.text or "", field, *bounds(field))
+    except InvalidNumber as error:
+        await message.answer(refusal(InvalidRule(field, error.reason), field, tier))
         return
     try:
         text, markup = await save(

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import menus
 from handlers.account import deep_link
 from handlers.club import Club
-from handlers.filters import HasRole, PayloadStarts
+from handlers.filters import ButtonUser, HasRole, PayloadStarts
 from handlers.replies import language, number
 from loyalty import staff
 from loyalty.calendar import format_moment
@@ -59,7 +59,7 @@ class StaffAction(CallbackData, prefix="stf"):
 
     action: str
     role: str = ""
-    user: int = 0
+    user: ButtonUser = 0
 
 
 class InviteAction(CallbackData, prefix="sti"):

@@ -168,3 +168,13 @@ class TooManyAttempts(LoyaltyError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"retry after {retry_after}s")
         self.retry_after = retry_after
+
+
+class InvalidNumber(LoyaltyError):
+    """A typed whole number out of `low`..`high`; `reason`: not_a_number, too_small or too_large."""
+
+    def __init__(self, reason: str, low: int, high: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.low = low
+        self.high = high

@@ -80,9 +80,9 @@ class Gifted:
     duplicate: bool
 
 
-def gift_key(update_id: int) -> str:
-    """The idempotency key of a gift."""
-    return f"gift-update:{update_id}"
+def gift_key(update_key: str) -> str:
+    """The idempotency key of a gift given by the update known by `update_key` (`bot.middlewares.update_key`)."""
+    return f"gift-update:{update_key}"
 
 
 async def give(
@@ -91,9 +91,10 @@ async def give(
     audience: Audience,
     *,
     actor_id: int,
-    update_id: int,
+    update_key: str,
     now: datetime,
     batch: int = BATCH,
+    update_id: int | None = None,
 ) -> Gifted:
     """Issue the gift's vouchers to the whole audience, a batch per transaction; no points are spent.
 
@@ -101,7 +102,7 @@ async def give(
     to the giver's own membership.
     """
     draft.check()
-    gift, duplicate = await _open(session, draft, audience, actor_id, update_id, now)
+    gift, duplicate = await _open(session, draft, audience, actor_id, gift_key(update_key), update_id, now)
     stored = Audience(member_id=gift.member_id, tier=gift.tier)  # a repeat finishes the gift as first asked
     while await _next_batch(session, gift.id, stored, now, batch):
         pass
@@ -117,11 +118,11 @@ async def _open(
     draft: GiftDraft,
     audience: Audience,
     actor_id: int,
-    update_id: int,
+    key: str,
+    update_id: int | None,
     now: datetime,
 ) -> tuple[Gift, bool]:
-    """The gift under this update's key: found (a repeat), or recorded now with its audit entry."""
-    key = gift_key(update_id)
+    """The gift under `key`: found (a repeat), or recorded now with its audit entry (naming the update id)."""
     async with write_transaction(session):
         seen = await session.scalar(select(Gift).where(Gift.idempotency_key == key))
         if seen is not None:

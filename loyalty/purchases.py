@@ -73,9 +73,9 @@ async def summary(session: AsyncSession, member: Member, club_rules: Rules, now:
     return Summary(await tiers.standing(session, member, club_rules, now), int(total or 0), list(latest))
 
 
-def purchase_key(receipt: str | None, update_id: int) -> str:
-    """The idempotency key of a purchase."""
-    return f"purchase:{receipt}" if receipt else f"purchase-update:{update_id}"
+def purchase_key(receipt: str | None, update_key: str) -> str:
+    """The idempotency key of a purchase: its receipt, else the key of the update that recorded it."""
+    return f"purchase:{receipt}" if receipt else f"purchase-update:{update_key}"
 
 
 def check_amount(amount: int, club_rules: Rules) -> None:
@@ -168,17 +168,19 @@ async def record_purchase(
     amount: int,
     receipt: str | None,
     staff_id: int,
-    update_id: int,
+    update_key: str,
     now: datetime,
     category: str | None = None,
+    update_id: int | None = None,
 ) -> Earned:
     """Record a purchase and its points in one transaction; the same key twice answers the first purchase.
 
+    The key is the receipt's, else `update_key` (see `bot.middlewares.update_key`); `update_id` is only audited.
     Raises OwnAccount when `staff_id` is the member's own messenger account, having written nothing.
     """
     if receipt is not None and not 0 < len(receipt) <= RECEIPT_LENGTH:
         raise ValueError("a receipt number is 1 to 64 characters")
-    key = purchase_key(receipt, update_id)
+    key = purchase_key(receipt, update_key)
     try:
         async with write_transaction(session):
             locked = await _lock(session, defaults, member_id, amount, key, now)
@@ -213,7 +215,7 @@ async def _already(session: AsyncSession, locked: _Locked) -> Earned:
     return Earned(seen, member, seen.points, 0, member.balance, progress, None, duplicate=True)
 
 
-async def _earn(session: AsyncSession, locked: _Locked, purchase: Purchase, update_id: int) -> Earned:
+async def _earn(session: AsyncSession, locked: _Locked, purchase: Purchase, update_id: int | None) -> Earned:
     """Expire what is due, credit the points (and the campaign's), write the purchase, tier, referral and audit.
 
     `purchase` is new and complete but for its points and entry; its rows are written with Core statements.

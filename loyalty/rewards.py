@@ -224,31 +224,25 @@ class Redeemed:
     duplicate: bool
 
 
-def redeem_key(update_id: int) -> str:
-    """The idempotency key of a redeem (its spend entry's key)."""
-    return f"redeem-update:{update_id}"
-
-
 async def redeem(
     session: AsyncSession,
     reward_id: int,
     *,
     member_id: int,
     actor_id: int | None,
-    update_id: int,
     now: datetime,
-    key: str | None = None,
+    key: str,
+    update_id: int | None = None,
     quoted: str | None = None,
 ) -> Redeemed:
     """Spend the reward's cost for a voucher, in one transaction; the same key twice answers the first voucher.
 
-    The idempotency key is `key` when given (a caller's own, e.g. one per confirmation button, so that two
-    presses of it, two updates, redeem once), else `redeem_key(update_id)`: a re-delivered update.
-    `quoted` is the fingerprint of the terms the member said Yes to (`Terms.fingerprint`); a member's redeem
-    always gives it. Raises RewardUnavailable (unknown, inactive, out_of_stock, limit_reached),
-    RewardTermsChanged (the terms are no longer those quoted) or InsufficientPoints, having written nothing.
+    The idempotency key `key` is the caller's (e.g. one per confirmation button, so that two presses of it, two
+    updates, redeem once); `update_id` is only audited. `quoted` is the fingerprint of the terms the member said
+    Yes to (`Terms.fingerprint`); a member's redeem always gives it. Raises RewardUnavailable (unknown, inactive,
+    out_of_stock, limit_reached), RewardTermsChanged (the terms are no longer those quoted) or InsufficientPoints,
+    having written nothing.
     """
-    key = key or redeem_key(update_id)
     async with write_transaction(session):
         member = await repositories.lock_member(session, member_id)
         seen = await repositories.entry_by_key(session, key)

@@ -54,6 +54,10 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 OPEN_LOT = text("remaining > 0")
 
+Wide = BigInteger().with_variant(Integer(), "sqlite")
+"""Points and counts that may pass 2**31: BIGINT on PostgreSQL; on SQLite every INTEGER is already 64-bit, and the
+tables created before these columns were widened (migration 0008) keep saying INTEGER there."""
+
 
 class Base(DeclarativeBase):
     """Declarative base with stable constraint names for migrations."""
@@ -92,7 +96,7 @@ class Member(Base):
     unreachable: Mapped[bool] = mapped_column(default=False)
     language: Mapped[str] = mapped_column(String(5))
     referral_payload: Mapped[str | None] = mapped_column(String(64))
-    balance: Mapped[int] = mapped_column(Integer, default=0)
+    balance: Mapped[int] = mapped_column(Wide, default=0)
     tier: Mapped[str] = mapped_column(String(16), default="bronze")
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: datetime.now(UTC))
@@ -107,7 +111,7 @@ class LedgerEntry(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     kind: Mapped[str] = mapped_column(String(16))
-    points: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Wide)
     reason: Mapped[str] = mapped_column(String(64))
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -128,8 +132,8 @@ class PointLot(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
-    points: Mapped[int] = mapped_column(Integer)
-    remaining: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Wide)
+    remaining: Mapped[int] = mapped_column(Wide)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -141,7 +145,7 @@ class LotDraw(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("point_lots.id"))
-    points: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Wide)
 
 
 class Purchase(Base):
@@ -159,7 +163,7 @@ class Purchase(Base):
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     receipt: Mapped[str | None] = mapped_column(String(64), unique=True)
     category: Mapped[str | None] = mapped_column(String(32))
-    points: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Wide)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     staff_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -174,7 +178,7 @@ class Multiplier(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
-    percent: Mapped[int] = mapped_column(Integer)
+    percent: Mapped[int] = mapped_column(Wide)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     bonus_expiry_days: Mapped[int] = mapped_column(Integer)
@@ -271,9 +275,9 @@ class Reward(Base):
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[int | None] = mapped_column(BigInteger)
     cap: Mapped[int | None] = mapped_column(BigInteger)
-    cost: Mapped[int] = mapped_column(Integer)
+    cost: Mapped[int] = mapped_column(Wide)
     validity_days: Mapped[int] = mapped_column(Integer)
-    stock: Mapped[int | None] = mapped_column(Integer)
+    stock: Mapped[int | None] = mapped_column(Wide)
     per_member_limit: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(default=True)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
@@ -338,7 +342,7 @@ class Voucher(Base):
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[int | None] = mapped_column(BigInteger)
     cap: Mapped[int | None] = mapped_column(BigInteger)
-    points: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(Wide, default=0)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
     refund_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     status: Mapped[str] = mapped_column(String(16), default="active")
@@ -392,8 +396,8 @@ class Referral(Base):
     converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purchase_id: Mapped[int | None] = mapped_column(ForeignKey("purchases.id"))
     rewarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    referrer_points: Mapped[int] = mapped_column(Integer, default=0)
-    friend_points: Mapped[int] = mapped_column(Integer, default=0)
+    referrer_points: Mapped[int] = mapped_column(Wide, default=0)
+    friend_points: Mapped[int] = mapped_column(Wide, default=0)
     referrer_voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
     friend_voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
 

@@ -317,7 +317,7 @@ async def test_the_messages_are_enqueued_page_by_page_and_once(
             loyalty_gifts.GiftDraft("Cake", Worth(Kind.ITEM), 7),
             loyalty_gifts.Audience(),
             actor_id=MANAGER,
-            update_id=1,
+            update_key="1",
             now=NOW,
             batch=2,
         )

@@ -68,7 +68,7 @@ async def member_with_big_purchase(sessions: Sessions, telegram_id: int, languag
             amount=30_000_000,
             receipt=f"R{telegram_id}",
             staff_id=1,
-            update_id=telegram_id,
+            update_key=str(telegram_id),
             now=NOW,
         )
         return member.id

@@ -44,6 +44,7 @@ async def buy(
             amount=amount,
             receipt=receipt,
             staff_id=CASHIER,
+            update_key=str(update_id),
             update_id=update_id,
             now=at,
         )
@@ -121,7 +122,7 @@ async def test_the_minimum_purchase_is_enforced(sessions: Sessions) -> None:
                 amount=49_999,
                 receipt=None,
                 staff_id=CASHIER,
-                update_id=1,
+                update_key="1",
                 now=NOW,
             )
     assert (refused.value.reason, refused.value.minimum) == ("below_minimum", 50_000)
@@ -273,7 +274,7 @@ async def test_an_ordinary_earn_is_seven_statements_after_begin(engine: AsyncEng
     try:
         async with sessions() as session:
             earned = await purchases.record_purchase(
-                session, RULES, member_id=member_id, amount=100_000, receipt="R", staff_id=CASHIER, update_id=2, now=NOW
+                session, RULES, member_id=member_id, amount=100_000, receipt="R", staff_id=CASHIER, update_key="2", now=NOW
             )
             assert inspect(earned.purchase).detached and not session.new and not session.dirty
         assert len(statements) == 7, statements

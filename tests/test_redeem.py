@@ -34,7 +34,7 @@ async def bought(sessions: Sessions, member: Member, **reward: object) -> Vouche
     async with sessions() as session:
         added = await new_reward(session, **({"cost": 50} | reward))
         redeemed = await rewards.redeem(
-            session, added.id, member_id=member.id, actor_id=member.telegram_id, update_id=next(_updates), now=NOW
+            session, added.id, member_id=member.id, actor_id=member.telegram_id, key=f"redeem:{next(_updates)}", now=NOW
         )
     return redeemed.voucher
 
@@ -44,7 +44,7 @@ async def gifted(sessions: Sessions, member: Member, worth: Worth, at=NOW, days:
     draft = gifts.GiftDraft("Yalda gift", worth, days)
     async with sessions() as session:
         given = await gifts.give(
-            session, draft, gifts.Audience(member_id=member.id), actor_id=OWNER, update_id=next(_updates), now=at
+            session, draft, gifts.Audience(member_id=member.id), actor_id=OWNER, update_key=str(next(_updates)), now=at
         )
     assert given.voucher is not None
     return given.voucher

@@ -68,7 +68,7 @@ async def buy(
             amount=amount,
             receipt=receipt,
             staff_id=CASHIER,
-            update_id=1,
+            update_key="1",
             now=at,
         )
 

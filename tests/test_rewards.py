@@ -52,14 +52,16 @@ async def add(sessions: Sessions, **fields: object) -> Reward:
 
 
 async def redeem(sessions: Sessions, member_id: int, reward_id: int, update_id: int | None = None, at=NOW):
+    update = update_id if update_id is not None else next(_updates)
     async with sessions() as session:
         return await rewards.redeem(
             session,
             reward_id,
             member_id=member_id,
             actor_id=member_id,
-            update_id=update_id if update_id is not None else next(_updates),
             now=at,
+            key=f"redeem:{update}",
+            update_id=update,
         )
 
 
@@ -262,7 +264,7 @@ async def quoted_redeem(sessions: Sessions, member_id: int, reward_id: int, quot
             reward_id,
             member_id=member_id,
             actor_id=member_id,
-            update_id=next(_updates),
+            key=f"redeem:{next(_updates)}",
             now=NOW,
             quoted=quoted,
         )
@@ -345,7 +347,7 @@ GIFT = gifts.GiftDraft(title="بن خرید", worth=Worth(Kind.FIXED, 100_000), 
 
 async def give_gift(sessions: Sessions, audience: gifts.Audience, update_id: int = 900, batch: int = 3) -> gifts.Gifted:
     async with sessions() as session:
-        return await gifts.give(session, GIFT, audience, actor_id=1, update_id=update_id, now=NOW, batch=batch)
+        return await gifts.give(session, GIFT, audience, actor_id=1, update_key=str(update_id), now=NOW, batch=batch)
 
 
 async def set_tier(sessions: Sessions, member_id: int, tier: str) -> None:
@@ -497,7 +499,7 @@ async def play(sessions: Sessions, member_id: int, reward_list: list[Reward], st
             expected = state["stock"][number] != 0 and await spendable(sessions, member_id, now) >= reward.cost
             try:
                 got = await rewards.redeem(
-                    session, reward.id, member_id=member_id, actor_id=None, update_id=next(_updates), now=now
+                    session, reward.id, member_id=member_id, actor_id=None, key=f"redeem:{next(_updates)}", now=now
                 )
             except (RewardUnavailable, InsufficientPoints):
                 assert not expected

@@ -47,7 +47,7 @@ async def redeemed_directly(sessions: Sessions, reward_id: int, at=NOW) -> vouch
     """A redeem outside this chat (another device, a test's shortcut)."""
     async with sessions() as session:
         redeemed = await rewards.redeem(
-            session, reward_id, member_id=await member_id(sessions), actor_id=42, update_id=next(_keys), now=at
+            session, reward_id, member_id=await member_id(sessions), actor_id=42, key=f"redeem:{next(_keys)}", now=at
         )
     return redeemed.voucher
 
@@ -499,7 +499,7 @@ async def test_a_gift_voucher_has_no_give_back(chat_with: MakeChat, sessions: Se
     draft = gifts.GiftDraft("Birthday", Worth(Kind.PERCENT, 15), 7)
     async with sessions() as session:
         given = await gifts.give(
-            session, draft, gifts.Audience(member_id=await member_id(sessions)), actor_id=1, update_id=3, now=NOW
+            session, draft, gifts.Audience(member_id=await member_id(sessions)), actor_id=1, update_key="3", now=NOW
         )
     assert given.voucher is not None
 

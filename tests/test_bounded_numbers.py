@@ -147,7 +147,9 @@ async def test_a_typed_number_out_of_range_gets_a_polite_answer_and_writes_nothi
     assert await rows(sessions) == before
 
 
-@pytest.mark.parametrize(("rule", "typed"), [("welcome_bonus", HUGE), ("amount_per_point", "-" + HUGE), ("percent", HUGE)])
+@pytest.mark.parametrize(
+    ("rule", "typed"), [("welcome_bonus", HUGE), ("amount_per_point", "-" + HUGE), ("percent", HUGE)]
+)
 async def test_a_rule_typed_out_of_range_is_refused_with_its_range_and_changes_nothing(
     chat_with: MakeChat, sessions: Sessions, rule: str, typed: str
 ) -> None:

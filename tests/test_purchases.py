@@ -274,7 +274,14 @@ async def test_an_ordinary_earn_is_seven_statements_after_begin(engine: AsyncEng
     try:
         async with sessions() as session:
             earned = await purchases.record_purchase(
-                session, RULES, member_id=member_id, amount=100_000, receipt="R", staff_id=CASHIER, update_key="2", now=NOW
+                session,
+                RULES,
+                member_id=member_id,
+                amount=100_000,
+                receipt="R",
+                staff_id=CASHIER,
+                update_key="2",
+                now=NOW,
             )
             assert inspect(earned.purchase).detached and not session.new and not session.dirty
         assert len(statements) == 7, statements

@@ -146,7 +146,9 @@ async def gifted(sessions: Sessions, validity_days: int = 7) -> vouchers.Voucher
     member_id = await rich_member(sessions, points=200)
     draft = gifts.GiftDraft("Gift", Worth(Kind.PERCENT, 15, cap=50_000), validity_days)
     async with sessions() as session:
-        given_ = await gifts.give(session, draft, gifts.Audience(member_id=member_id), actor_id=1, update_key="3", now=NOW)
+        given_ = await gifts.give(
+            session, draft, gifts.Audience(member_id=member_id), actor_id=1, update_key="3", now=NOW
+        )
     assert given_.voucher is not None
     return given_.voucher
 

@@ -71,8 +71,8 @@ class RewardAction(CallbackData, prefix="rwd"):
 class RedeemYes(CallbackData, prefix="rwy"):
     """The Yes of a redeem: `seen` is the member's newest ledger entry and `terms` the quoted terms' fingerprint."""
 
-    reward: int
-    seen: int
+    reward: ButtonId
+    seen: ButtonId
     terms: str
 
 

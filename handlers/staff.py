@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import menus
 from handlers.account import deep_link
 from handlers.club import Club
-from handlers.filters import ButtonUser, HasRole, PayloadStarts
+from handlers.filters import ButtonId, ButtonUser, HasRole, PayloadStarts
 from handlers.replies import language, number
 from loyalty import staff
 from loyalty.calendar import format_moment
@@ -65,7 +65,7 @@ class StaffAction(CallbackData, prefix="stf"):
 class InviteAction(CallbackData, prefix="sti"):
     """Withdraw the pending invite `invite` (a button of the pending invites)."""
 
-    invite: int
+    invite: ButtonId
 
 
 class KnownInvite(Filter):

@@ -405,5 +405,5 @@ async def test_a_manager_cannot_gift_a_voucher_to_themself(chat_with: MakeChat, 
         async with sessions() as session:
             draft = loyalty_gifts.GiftDraft("Me", Worth(Kind.ITEM), 7)
             audience = loyalty_gifts.Audience(member_id=own.id)
-            await loyalty_gifts.give(session, draft, audience, actor_id=MANAGER, update_id=9, now=NOW)
+            await loyalty_gifts.give(session, draft, audience, actor_id=MANAGER, update_key="9", now=NOW)
     assert await vouchers(sessions) == []

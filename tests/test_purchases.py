@@ -299,7 +299,14 @@ async def test_a_purchase_recorded_by_the_members_own_staff_account_is_refused(s
     with pytest.raises(OwnAccount) as refused:
         async with sessions() as session:
             await purchases.record_purchase(
-                session, RULES, member_id=member.id, amount=500_000, receipt="R-1", staff_id=700, update_id=1, now=NOW
+                session,
+                RULES,
+                member_id=member.id,
+                amount=500_000,
+                receipt="R-1",
+                staff_id=700,
+                update_key="1",
+                now=NOW,
             )
     assert refused.value.action == "purchase"
     async with sessions() as session:

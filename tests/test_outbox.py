@@ -20,23 +20,25 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import SendMessage
+from aiogram.methods import EditMessageText, SendMessage
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.broadcasts import progress_reporter
 from bot.factory import create_bot
+from bot.i18n import create_i18n
 from bot.settings import Settings
 from loyalty import audiences, campaigns
 from loyalty.audiences import Audience
 from loyalty.campaigns import CampaignDraft, CampaignInfo, Message, Progress, State
 from scheduler import outbox
 from scheduler.outbox import Outgoing
-from scheduler.sender import Pacer, QuietHours, Report, Sender, SenderConfig, telegram_send
+from scheduler.sender import PROGRESS_EVERY, Pacer, QuietHours, Report, Sender, SenderConfig, telegram_send
 from storage.database import create_engine, session_factory
 from storage.models import Member, OutboxMessage
 from tests.emulator import BotAPIEmulator
 from tests.factories import NOW
-from tests.stub_bot import TOKEN
+from tests.stub_bot import TOKEN, stub_bot
 from tests.test_audiences import FIRST_CHAT, add_members, member_row
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -355,11 +357,31 @@ async def test_progress_is_reported_at_most_every_few_seconds(session: AsyncSess
         reports.append((time.monotonic(), state))
 
     config = SenderConfig(rate=100, chat_interval=0, quiet=None, batch=10, progress_every=0.2)
+    began = time.monotonic()
     await Sender(sessions, Recorder(), config, clock=lambda: NOW, on_progress=hook).drain()
+    took = time.monotonic() - began
     moments = [moment for moment, _ in reports[:-1]]
-    assert 2 <= len(reports) <= 5
+    assert 1 <= len(moments) <= 1 + took / 0.2  # one now and then, however long the sending took
     assert all(later - earlier >= 0.2 for earlier, later in itertools.pairwise(moments))
     assert reports[-1][1].state == State.DONE and reports[-1][1].sent == 60
+
+
+async def test_many_sends_in_a_short_time_edit_the_progress_message_a_few_times_and_end_with_the_report(
+    session: AsyncSession, sessions: Sessions
+) -> None:
+    campaign = await campaign_to(session, range(1, 201))
+    await campaigns.set_report(session, campaign.id, 900, 55)
+    bot, recording = stub_bot()
+    hook = progress_reporter(bot, create_i18n("en"), sessions)
+    config = SenderConfig(rate=1000, chat_interval=0, quiet=None, batch=10)
+    assert config.progress_every == PROGRESS_EVERY >= 5
+    began = time.monotonic()
+    report = await Sender(sessions, Recorder(), config, clock=lambda: NOW, on_progress=hook).drain()
+    took = time.monotonic() - began
+    edits = [request for request in recording.requests if isinstance(request, EditMessageText)]
+    assert report.sent == 200 and (edits[-1].chat_id, edits[-1].message_id) == (900, 55)
+    assert 2 <= len(edits) <= 2 + took / PROGRESS_EVERY  # 20 batches written, a few edits: room for the staff's own
+    assert "Delivered: 200 of 200" in edits[-1].text  # the final report, always
 
 
 class Sleeps(list[float]):
@@ -510,3 +532,22 @@ async def test_members_who_blocked_the_bot_are_marked_and_left_out_next_time(
     [photo] = emulator.sent_to(FIRST_CHAT + 1)
     assert (photo.method, photo.text, photo.params["photo"]) == ("sendPhoto", "Member 1, look", "AgADphoto")
     assert await audiences.count(session, Audience(), NOW) == 17
+
+
+async def test_the_final_report_is_written_even_after_a_flood_answer(session: AsyncSession, sessions: Sessions) -> None:
+    campaign = await campaign_to(session, range(1, 3))
+    await campaigns.set_report(session, campaign.id, 900, 55)
+    bot, recording = stub_bot()
+    flooded = [TelegramRetryAfter(METHOD, "Too Many Requests: retry after 1", retry_after=1)]
+    real_edit = bot.edit_message_text
+
+    async def edit(text: str, **kwargs: object) -> object:
+        if flooded and "Delivered" in text:  # the final report meets a flood answer
+            raise flooded.pop()
+        return await real_edit(text, **kwargs)  # type: ignore[arg-type]
+
+    bot.edit_message_text = edit  # type: ignore[method-assign]
+    hook = progress_reporter(bot, create_i18n("en"), sessions)
+    await Sender(sessions, Recorder(), FAST, clock=lambda: NOW, on_progress=hook).drain()
+    edits = [request for request in recording.requests if isinstance(request, EditMessageText)]
+    assert edits and "Delivered: 2 of 2" in edits[-1].text

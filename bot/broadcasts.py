@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
@@ -15,7 +16,7 @@ from handlers.campaigns import FINISHED, campaign_view
 from handlers.replies import tier_name
 from loyalty import campaigns
 from loyalty.campaigns import Progress
-from scheduler.sender import ProgressHook, QuietHours, Sender, SenderConfig, telegram_send
+from scheduler.sender import TEHRAN, Clock, ProgressHook, QuietHours, Sender, SenderConfig, telegram_send, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +36,18 @@ def create_sender(bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSessio
         telegram_send(bot),
         config,
         tier_names=tier_names,
-        on_progress=progress_reporter(bot, i18n, sessions),
+        on_progress=progress_reporter(bot, i18n, sessions, zone=settings.zone),
     )
 
 
-def progress_reporter(bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSession]) -> ProgressHook:
+def progress_reporter(
+    bot: Bot,
+    i18n: I18n,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    zone: ZoneInfo = TEHRAN,
+    clock: Clock = utc_now,
+) -> ProgressHook:
     """Edit the campaign's progress message (in the shop's default language) with the latest figures, keeping the
     buttons its state allows (pause, resume, cancel); a final report that meets a flood answer waits and goes again."""
 
@@ -49,7 +57,7 @@ def progress_reporter(bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSe
         async with sessions() as session:
             campaign = await campaigns.get(session, progress.campaign_id)
         with i18n.context():
-            text, markup = campaign_view(campaign, progress)
+            text, markup = campaign_view(campaign, progress, clock(), zone)
         tries = FINAL_TRIES if progress.state in FINISHED else 1
         for attempt in range(1, tries + 1):
             try:

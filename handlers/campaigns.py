@@ -149,6 +149,7 @@ STEERING = {  # a campaign's button: the domain's move, its label, and the toast
     "pause": (campaigns.pause, __("button.campaign_pause"), __("campaign.paused")),
     "resume": (campaigns.resume, __("button.campaign_resume"), __("campaign.resumed")),
     "cancel": (campaigns.cancel, __("button.campaign_cancel"), __("campaign.cancelled_campaign")),
+    "end_extra": (campaigns.end_extra_points, __("button.campaign_end_extra"), __("campaign.extra_ended")),
 }
 FINISHED = (campaigns.State.DONE, campaigns.State.CANCELLED)  # their progress is the final report
 TIERS_KEY, AT_KEY, ZONE_KEY, CALENDAR_KEY, ME_KEY = "tiers", "at", "zone", "calendar", "me"
@@ -685,25 +686,46 @@ def redemptions_text(progress: Progress) -> str:
     return "\n" + _("campaign.redemptions").format(used=number(progress.used), issued=number(progress.issued))
 
 
-def campaign_view(campaign: CampaignInfo, progress: Progress) -> View:
-    """One campaign: its progress and its gift vouchers used, with the moves its state allows, Refresh and Back."""
+def offered(action: str, campaign: CampaignInfo, now: datetime) -> bool:
+    """Whether the campaign's view offers this button now: a move its state allows, or ending extra points that run."""
+    if action == "end_extra":
+        return campaign.multiplier is not None and campaign.multiplier.running(now)
+    return campaign.state in campaigns.MOVES[action][0]
+
+
+def extra_points_text(campaign: CampaignInfo, now: datetime, zone: ZoneInfo) -> str:
+    """The campaign's extra points on purchases: until when they run, or when they ended (nothing without them)."""
+    extra = campaign.multiplier
+    if extra is None:
+        return ""
+    moment = format_moment(extra.ends_at, language(), zone)
+    key = "campaign.extra_until" if extra.running(now) else "campaign.extra_ended_at"
+    return "\n" + _(key).format(percent=number(extra.percent), moment=moment)
+
+
+def campaign_view(campaign: CampaignInfo, progress: Progress, now: datetime, zone: ZoneInfo) -> View:
+    """One campaign: its progress, its extra points and gift vouchers used, with the buttons its state allows,
+    Refresh and Back."""
     builder = InlineKeyboardBuilder()
     for action, (_move, label, _done) in STEERING.items():
-        if campaign.state in campaigns.MOVES[action][0]:
+        if offered(action, campaign, now):
             builder.button(text=str(label), callback_data=CampaignAction(action=action, campaign=campaign.id))
     builder.button(text=_("button.campaign_refresh"), callback_data=CampaignAction(action="open", campaign=campaign.id))
     builder.button(text=_("button.campaign_back"), callback_data=CampaignAction(action="list"))
     builder.adjust(1)
-    return progress_text(campaign.name, progress) + redemptions_text(progress), builder.as_markup()
+    text = progress_text(campaign.name, progress) + extra_points_text(campaign, now, zone) + redemptions_text(progress)
+    return text, builder.as_markup()
 
 
-async def view_of(session: AsyncSession, campaign: CampaignInfo, now: datetime) -> View:
+async def view_of(session: AsyncSession, campaign: CampaignInfo, now: datetime, zone: ZoneInfo) -> View:
     """The campaign's view as it stands now, its gift vouchers used counted."""
-    return campaign_view(campaign, await campaigns.progress(session, campaign.id, now, redemptions=True))
+    progress = await campaigns.progress(session, campaign.id, now, redemptions=True)
+    return campaign_view(campaign, progress, now, zone)
 
 
-async def list_view(session: AsyncSession, now: datetime) -> View:
-    """The latest campaigns with their state and sent of all, a button each, and New campaign."""
+async def list_view(session: AsyncSession, now: datetime, zone: ZoneInfo) -> View:
+    """The latest campaigns with their state and sent of all, the extra points still running, a button each, and
+    New campaign."""
     found = await campaigns.recent(session)
     lines = [_("campaign.title")] if found else [_("campaign.empty")]
     builder = InlineKeyboardBuilder()
@@ -718,6 +740,15 @@ async def list_view(session: AsyncSession, now: datetime) -> View:
             )
         )
         builder.button(text=campaign.name, callback_data=CampaignAction(action="open", campaign=campaign.id))
+    running = await campaigns.running_multipliers(session, now)
+    if running:
+        lines += ["", _("campaign.extra_title")]
+    listed = {campaign.id for campaign in found}
+    for extra in running:
+        moment = format_moment(extra.ends_at, language(), zone)
+        lines.append(_("campaign.extra_line").format(name=extra.name, percent=number(extra.percent), moment=moment))
+        if extra.campaign_id not in listed:
+            builder.button(text=extra.name, callback_data=CampaignAction(action="open", campaign=extra.campaign_id))
     builder.button(text=_("button.campaign_new"), callback_data=CampaignAction(action="new"))
     builder.adjust(1)
     return "\n".join(lines), builder.as_markup()
@@ -738,24 +769,26 @@ class KnownCampaign(Filter):
 # Handlers.
 
 
-async def campaign_menu(message: Message, state: FSMContext, session: AsyncSession, now: datetime) -> None:
+async def campaign_menu(
+    message: Message, state: FSMContext, session: AsyncSession, club: Club, now: datetime
+) -> None:
     """/campaign: the latest campaigns and New campaign (ending any unanswered question)."""
     await state.clear()
-    text, markup = await list_view(session, now)
+    text, markup = await list_view(session, now, club.zone)
     await message.answer(text, reply_markup=markup)
 
 
-async def back_to_list(query: CallbackQuery, session: AsyncSession, now: datetime, bot: Bot) -> None:
+async def back_to_list(query: CallbackQuery, session: AsyncSession, club: Club, now: datetime, bot: Bot) -> None:
     """Back to the list from a campaign."""
-    await show(query, bot, *await list_view(session, now))
+    await show(query, bot, *await list_view(session, now, club.zone))
     await query.answer()
 
 
 async def open_campaign(
-    query: CallbackQuery, campaign: CampaignInfo, session: AsyncSession, now: datetime, bot: Bot
+    query: CallbackQuery, campaign: CampaignInfo, session: AsyncSession, club: Club, now: datetime, bot: Bot
 ) -> None:
     """One campaign's progress and buttons."""
-    await show(query, bot, *await view_of(session, campaign, now))
+    await show(query, bot, *await view_of(session, campaign, now, club.zone))
     await query.answer()
 
 
@@ -764,17 +797,18 @@ async def steer(
     callback_data: CampaignAction,
     campaign: CampaignInfo,
     session: AsyncSession,
+    club: Club,
     now: datetime,
     bot: Bot,
 ) -> None:
-    """Pause, resume or cancel the campaign; a move its state no longer allows shows it as it is now."""
+    """Pause, resume, cancel the campaign or end its extra points; a move no longer allowed shows it as it is now."""
     move, _label, done = STEERING[callback_data.action]
     toast = str(done)
     try:
         campaign = await move(session, campaign.id, actor_id=query.from_user.id, now=now)
     except CampaignStateError:
         campaign, toast = await campaigns.get(session, campaign.id), _("fallback.stale_button")
-    await show(query, bot, *await view_of(session, campaign, now))
+    await show(query, bot, *await view_of(session, campaign, now, club.zone))
     await query.answer(toast)
 
 
@@ -866,7 +900,8 @@ async def confirm(
     else:
         done = _("campaign.started").format(name=campaign.name, count=number(campaign.recipients))
     await show(query, bot, done, InlineKeyboardMarkup(inline_keyboard=[]))
-    text, markup = campaign_view(campaign, await campaigns.progress(session, campaign.id, now))  # as the sender does
+    progress = await campaigns.progress(session, campaign.id, now)
+    text, markup = campaign_view(campaign, progress, now, club.zone)  # as the sender does
     report = await bot.send_message(actor, text, reply_markup=markup)
     await campaigns.set_report(session, campaign.id, report.chat.id, report.message_id)
     await query.answer()

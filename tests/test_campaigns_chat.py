@@ -20,7 +20,7 @@ from loyalty.campaigns import CampaignDraft, Message, MultiplierGift, Progress, 
 from loyalty.purchases import active_multiplier
 from loyalty.staff import Role
 from loyalty.vouchers import Kind
-from storage.models import Campaign, Gift, Member, Multiplier, OutboxMessage, OutboxState, Purchase, Referral, Voucher
+from storage.models import AuditEntry, Campaign, Gift, Member, Multiplier, OutboxMessage, OutboxState, Purchase, Referral, Voucher
 from tests import updates
 from tests.chat import Chat, Reply
 from tests.factories import NOW
@@ -508,6 +508,33 @@ async def test_a_scheduled_multiplier_starts_when_the_campaign_is_sent(chat_with
     assert campaign.send_at is not None and isinstance(gift, MultiplierGift)
     assert (gift.starts_at, gift.ends_at) == (campaign.send_at, campaign.send_at + timedelta(days=3))
     assert campaign.state == "scheduled" and await count(sessions, Multiplier) == 0
+
+
+async def test_a_manager_sees_the_running_extra_points_and_ends_them_from_the_campaign(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await four_members(chat_with, sessions)
+    manager = await manager_chat(chat_with, sessions)
+    await walk(await new_campaign(manager), choose("audience", "all"), "Double points all week!")
+    await walk(manager, choose("gift", "multiplier"), "200", "7", "30", choose("when", "now"))
+    await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    [menu] = await manager.say("/campaign")
+    assert "Extra points running:" in menu.text and "200% until" in menu.text
+    [view, _] = await manager.press(f"cmp:open:{campaign.id}")
+    assert "⚡️ Extra points: 200% on purchases until" in view.text
+    assert "⚡️ End extra points" in view.buttons()
+    [ended, toast] = await manager.press(f"cmp:end_extra:{campaign.id}")
+    assert toast.text.startswith("Extra points ended") and "End extra points" not in ended.buttons()
+    assert "Extra points (200%) ended" in ended.text and "⏸ Pause" in ended.buttons()  # the messages go on
+    async with sessions() as session:
+        assert await active_multiplier(session, NOW) is None
+        actions = (await session.scalars(select(AuditEntry.action).where(AuditEntry.actor_id == MANAGER))).all()
+    assert "campaign.end_extra_points" in actions
+    [_, stale] = await manager.press(f"cmp:end_extra:{campaign.id}")
+    assert "no longer active" in stale.text
+    [menu] = await manager.say("/campaign")
+    assert "Extra points running:" not in menu.text
 
 
 # --- progress and the final report --------------------------------------------------------------------------------

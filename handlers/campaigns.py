@@ -15,7 +15,8 @@ with their expiry; a voucher: its title, the catalog's worth steps, valid days; 
 days from the send moment, the extra points' expiry) → when (now; a date and time typed in either calendar; or an
 occasion: Nowruz or Yalda on its next day, a lunar one on the date typed for this year, the shop's next
 anniversary from its founding date, at SEND_TIME shop time) → preview: the audience and its size, the gift, when,
-and the message as the staff member would get it, with Send a test to me, Confirm and Cancel. Confirm stores and
+and the message as the staff member would get it (shortened, with a note, when the whole would not fit in one
+message: any text the wizard accepts can be confirmed), with Send a test to me, Confirm and Cancel. Confirm stores and
 starts the campaign (`loyalty.campaigns`), then sends the progress message the sender keeps up to date
 (`campaigns.set_report`; its text is `progress_text`: a bar, sent of all, rate and time left while it runs; once
 done, delivered, blocked and failed).
@@ -27,6 +28,7 @@ import dataclasses
 import math
 import re
 from collections.abc import Callable
+from functools import partial
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -156,6 +158,10 @@ TIERS_KEY, AT_KEY, ZONE_KEY, CALENDAR_KEY, ME_KEY = "tiers", "at", "zone", "cale
 MAX_GIFT_POINTS, MAX_EXPIRY_DAYS = 1_000_000, 3650
 MIN_MULTIPLIER, MAX_MULTIPLIER, MAX_MULTIPLIER_DAYS = 101, 1000, 365
 BAR_CELLS = 10
+REFUSAL_ROOM = 256
+"""Characters of the messenger's limit for a message kept free in the summary: room for a refusal shown above it
+(`Flow.again`), and for characters the messenger counts twice (emoji count as two UTF-16 units)."""
+SUMMARY_LENGTH = TEXT_LENGTH - REFUSAL_ROOM  # the longest campaign summary, its preview shortened to fit
 _MOMENT = re.compile(r"^\s*(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?:\s+(\d{1,2})\s*:\s*(\d{2}))?\s*$")
 _AGES = re.compile(r"^\s*(\d{1,3})\s*(?:-|–|—|to|تا)\s*(\d{1,3})\s*$", re.IGNORECASE)
 
@@ -447,18 +453,29 @@ async def rendered_for_me(data: Data, session: AsyncSession) -> campaigns.Messag
 
 
 async def campaign_summary(data: Data, session: AsyncSession) -> str:
-    """The campaign as it will be sent, with its audience's size and the message rendered for the staff member."""
+    """The campaign as it will be sent, with its audience's size and the message rendered for the staff member,
+    the message shortened if need be so that the whole summary fits in one message (`fit_preview`)."""
     at = datetime.fromisoformat(data[AT_KEY])
     preview = await rendered_for_me(data, session)
     gift = gift_of(data, at)
-    return _("campaign.summary").format(
+    summary = partial(
+        _("campaign.summary").format,
         audience=audience_text(data),
         count=number(await audiences.count(session, audience_of(data), at)),
         gift=gift_text(gift) + voucher_hint(gift, message_of(data)),
         when=when_text(data),
         photo=_("campaign.with_photo") if preview.photo else "",
-        preview=preview.text,
     )
+    return summary(preview=fit_preview(preview.text, SUMMARY_LENGTH - len(summary(preview=""))))
+
+
+def fit_preview(preview: str, room: int) -> str:
+    """The preview if it fits in `room` characters, else cut to fit with a note saying so (the test message shows
+    the message whole)."""
+    if len(preview) <= room:
+        return preview
+    note = "\n" + _("campaign.preview_shortened")
+    return preview[: max(room - len(note) - 1, 0)] + "…" + note
 
 
 class CampaignFlow(Flow):

@@ -217,6 +217,50 @@ async def test_a_photo_campaign_sent_later_is_scheduled_at_the_jalali_time_typed
     assert await outbox_members(sessions, campaign.id) == []
 
 
+def fits(replies: list[Reply]) -> bool:
+    """Every text the bot sent is within the messenger's limit for a message."""
+    return all(len(reply.text) <= 4096 for reply in replies)
+
+
+async def test_the_longest_text_the_wizard_accepts_can_be_previewed_and_confirmed(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await four_members(chat_with, sessions)
+    manager = await manager_chat(chat_with, sessions, language="fa")
+    longest = "Big autumn sale\n" + "x" * (4096 - len("Big autumn sale\n"))
+    await walk(await new_campaign(manager), choose("audience", "tier"), choose("tier", "silver"))
+    gift = await manager.say(longest)
+    assert fits(gift) and "gift" not in gift[0].text.lower()
+    await walk(manager, choose("gift", "voucher"), "Free coffee", choose("kind", "item"), "30")
+    [summary] = await walk(manager, choose("when", "later"), "۱۴۰۵-۰۹-۱۰ ۱۸:۰۰")
+    assert len(summary.text) <= 4096 and "x" * 3000 in summary.text and "کوتاه شده" in summary.text
+    assert summary.buttons()[-2:] == ["✅ تأیید و ارسال", "✖️ انصراف"]
+    again = await manager.say("yes please")  # typed at the summary: the refusal above the summary, still fitting
+    assert fits(again) and len(again) == 1
+    test = await manager.press(TEST)
+    [sent] = [reply for reply in test if reply.name == "SendMessage"]
+    assert sent.text == longest  # the test message is the whole text
+    replies = await manager.press(CONFIRM)
+    assert fits(replies)
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.state == "scheduled" and campaign.text == longest
+
+
+async def test_the_longest_photo_caption_can_be_previewed_and_confirmed(chat_with: MakeChat, sessions: Sessions) -> None:
+    await four_members(chat_with, sessions)
+    manager = await manager_chat(chat_with, sessions)
+    await walk(await new_campaign(manager), choose("audience", "all"))
+    caption = "{name}, " + "y" * (1024 - len("{name}, "))
+    photo = [{"file_id": "autumn-photo", "file_unique_id": "a", "width": 800, "height": 600}]
+    await manager.feed(updates.message_update(manager.user, photo=photo, caption=caption))
+    [summary, _] = await walk(manager, choose("gift", "points"), "50", "30", choose("when", "now"))
+    assert len(summary.text) <= 4096 and "Mina, " + "y" * 1000 in summary.text
+    replies = await manager.press(CONFIRM)
+    assert fits(replies)
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.state == "running" and campaign.text == caption
+
+
 async def test_cancel_stores_nothing(chat_with: MakeChat, sessions: Sessions) -> None:
     await four_members(chat_with, sessions)
     manager = await manager_chat(chat_with, sessions)

@@ -28,8 +28,8 @@ import dataclasses
 import math
 import re
 from collections.abc import Callable
-from functools import partial
 from datetime import datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -786,9 +786,7 @@ class KnownCampaign(Filter):
 # Handlers.
 
 
-async def campaign_menu(
-    message: Message, state: FSMContext, session: AsyncSession, club: Club, now: datetime
-) -> None:
+async def campaign_menu(message: Message, state: FSMContext, session: AsyncSession, club: Club, now: datetime) -> None:
     """/campaign: the latest campaigns and New campaign (ending any unanswered question)."""
     await state.clear()
     text, markup = await list_view(session, now, club.zone)

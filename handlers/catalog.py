@@ -206,6 +206,11 @@ class Flow:
         await state.clear()
         return data
 
+    async def restore(self, state: FSMContext, data: Data) -> None:
+        """Put the claimed answers back at the summary (after a confirmation that failed): Confirm works again."""
+        await state.set_state(self.confirm)
+        await state.set_data(data)
+
     async def cancel(self, query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
         """Leave the wizard; nothing was stored."""
         await state.clear()

@@ -24,7 +24,17 @@ from loyalty.campaigns import (
     render,
 )
 from loyalty.purchases import active_multiplier
-from storage.models import AuditEntry, Campaign, Gift, LedgerEntry, Member, Multiplier, OutboxMessage, OutboxState, Voucher
+from storage.models import (
+    AuditEntry,
+    Campaign,
+    Gift,
+    LedgerEntry,
+    Member,
+    Multiplier,
+    OutboxMessage,
+    OutboxState,
+    Voucher,
+)
 from tests.factories import NOW
 from tests.test_audiences import add_members, member_row
 from tests.test_purchases import RULES
@@ -287,7 +297,13 @@ async def test_a_multiplier_gift_starts_with_the_campaign_once(session: AsyncSes
     assert await campaigns.messages_for(session, [Recipient(1, campaign.id, 1)], NOW) == {1: Message("Hello Member 1")}
 
 
-MULTIPLIER = {"kind": "multiplier", "percent": 200, "starts_at": NOW, "ends_at": NOW + 48 * HOUR, "bonus_expiry_days": 7}
+MULTIPLIER = {
+    "kind": "multiplier",
+    "percent": 200,
+    "starts_at": NOW,
+    "ends_at": NOW + 48 * HOUR,
+    "bonus_expiry_days": 7,
+}
 
 
 async def earned_at(session: AsyncSession, member_id: int, at: datetime, receipt: str) -> purchases.Earned:

@@ -20,7 +20,18 @@ from loyalty.campaigns import CampaignDraft, Message, MultiplierGift, Progress, 
 from loyalty.purchases import active_multiplier
 from loyalty.staff import Role
 from loyalty.vouchers import Kind
-from storage.models import AuditEntry, Campaign, Gift, Member, Multiplier, OutboxMessage, OutboxState, Purchase, Referral, Voucher
+from storage.models import (
+    AuditEntry,
+    Campaign,
+    Gift,
+    Member,
+    Multiplier,
+    OutboxMessage,
+    OutboxState,
+    Purchase,
+    Referral,
+    Voucher,
+)
 from tests import updates
 from tests.chat import Chat, Reply
 from tests.factories import NOW
@@ -246,7 +257,9 @@ async def test_the_longest_text_the_wizard_accepts_can_be_previewed_and_confirme
     assert campaign.state == "scheduled" and campaign.text == longest
 
 
-async def test_the_longest_photo_caption_can_be_previewed_and_confirmed(chat_with: MakeChat, sessions: Sessions) -> None:
+async def test_the_longest_photo_caption_can_be_previewed_and_confirmed(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
     await four_members(chat_with, sessions)
     manager = await manager_chat(chat_with, sessions)
     await walk(await new_campaign(manager), choose("audience", "all"))

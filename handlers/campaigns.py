@@ -4,10 +4,13 @@ Every route here requires the manager role; for anyone else the filters do not m
 through, so a customer or a cashier typing /campaign gets the unknown-command answer and a forged button the
 stale one.
 
-/campaign lists the latest campaigns (state, sent of total), each opening to its progress (and, for a voucher
-gift, how many of its vouchers were used so far) with Pause, Resume or Cancel as its state allows, and New
-campaign. The wizard is declared in one place, `CampaignWizard` (its states) and `CAMPAIGN_FLOW` (its steps in
-order): audience (all members; a tier; women or men; an age range typed "from-to"; a birthday month in the staff
+/campaign lists the latest campaigns (state, sent of total) and the extra points still running, each opening to
+its progress (and, for a voucher gift, how many of its vouchers were used so far; for extra points, until when)
+with Pause, Resume, Cancel or End extra points as its state allows, and New campaign. A campaign whose
+confirmation failed before it started is "not finished" (a draft), with Finish and Cancel; Confirm pressed again
+on its summary finishes it too (`confirm`), never storing a second one.
+
+The wizard is declared in one place, `CampaignWizard` (its states) and `CAMPAIGN_FLOW` (its steps in order): audience (all members; a tier; women or men; an age range typed "from-to"; a birthday month in the staff
 member's calendar; win-back: no purchase for N days; spent at least an amount; bought, or never bought, from a
 typed product category; referred at least N friends; at least N points) → the message, told the audience's size
 (text, or a photo with a caption; {name} {points} {tier} {voucher} filled in per member) → gift (none; points
@@ -25,6 +28,7 @@ done, delivered, blocked and failed).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import re
 from collections.abc import Callable
@@ -65,7 +69,7 @@ from handlers.catalog import (
 )
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole, Magic
-from handlers.gifts import audience_is, title_of
+from handlers.gifts import audience_is, first_press, title_of
 from handlers.replies import language, number, tier_name
 from handlers.staff import show
 from handlers.stats import decimal
@@ -102,6 +106,8 @@ from loyalty.occasions import (
 )
 from loyalty.staff import Role
 from storage.models import Member
+
+logger = logging.getLogger(__name__)
 
 AUDIENCES = {
     "all": __("button.campaign_all"),
@@ -148,6 +154,7 @@ STATES = {
     campaigns.State.CANCELLED: __("campaign.state_cancelled"),
 }
 STEERING = {  # a campaign's button: the domain's move, its label, and the toast once done
+    "finish": (campaigns.start, __("button.campaign_finish"), __("campaign.finished")),
     "pause": (campaigns.pause, __("button.campaign_pause"), __("campaign.paused")),
     "resume": (campaigns.resume, __("button.campaign_resume"), __("campaign.resumed")),
     "cancel": (campaigns.cancel, __("button.campaign_cancel"), __("campaign.cancelled_campaign")),
@@ -707,6 +714,8 @@ def offered(action: str, campaign: CampaignInfo, now: datetime) -> bool:
     """Whether the campaign's view offers this button now: a move its state allows, or ending extra points that run."""
     if action == "end_extra":
         return campaign.multiplier is not None and campaign.multiplier.running(now)
+    if action == "finish":  # a draft is a campaign whose confirmation failed before it started
+        return campaign.state == campaigns.State.DRAFT
     return campaign.state in campaigns.MOVES[action][0]
 
 
@@ -823,8 +832,19 @@ async def steer(
         campaign = await move(session, campaign.id, actor_id=query.from_user.id, now=now)
     except CampaignStateError:
         campaign, toast = await campaigns.get(session, campaign.id), _("fallback.stale_button")
+    else:
+        if callback_data.action == "finish":
+            await report_here(query, session, campaign, now)
     await show(query, bot, *await view_of(session, campaign, now, club.zone))
     await query.answer(toast)
+
+
+async def report_here(query: CallbackQuery, session: AsyncSession, campaign: CampaignInfo, now: datetime) -> None:
+    """A campaign finished from its view, having no progress message yet (its confirmation failed first): this
+    view becomes the one the sender keeps up to date."""
+    progress = await campaigns.progress(session, campaign.id, now)
+    if progress.report_message_id is None and isinstance(query.message, Message):
+        await campaigns.set_report(session, campaign.id, query.message.chat.id, query.message.message_id)
 
 
 async def new_campaign(
@@ -899,15 +919,39 @@ async def confirm(
     event_update: Update,
     bot: Bot,
 ) -> None:
-    """Confirm: the campaign is stored and started (or scheduled), and its progress message sent and registered."""
+    """Confirm: the campaign is stored and started (or scheduled), and its progress message sent and registered.
+
+    Should it fail midway, the summary waits again: Confirm pressed once more finds the campaign the first press
+    stored (its key is the first press's update) and finishes what is left; /campaign shows it as not finished
+    meanwhile, with Finish and Cancel.
+    """
     data = await CAMPAIGN_FLOW.claim(state, query)
     if data is None:  # pressed twice: the first press confirmed
         return
+    try:
+        await confirmed(query, data, session, club, now, first_press(data, event_update.update_id), bot)
+    except Exception:  # cut short: the summary waits again, and /campaign shows the campaign as not finished
+        logger.exception("confirming a campaign failed midway")
+        await CAMPAIGN_FLOW.restore(state, data)
+        await query.answer(_("campaign.not_finished"), show_alert=True)
+        return
+    await query.answer()
+
+
+async def confirmed(
+    query: CallbackQuery, data: Data, session: AsyncSession, club: Club, now: datetime, update_id: int, bot: Bot
+) -> None:
+    """Store the campaign (once per confirmation), start it unless it was, show the outcome, send its progress
+    message unless it has one."""
     actor = query.from_user.id
     campaign = await campaigns.create(
-        session, draft_of(data, now), actor_id=actor, now=now, update_id=event_update.update_id
+        session, draft_of(data, now), actor_id=actor, now=now, update_id=update_id, key=f"campaign-update:{update_id}"
     )
-    campaign = await campaigns.start(session, campaign.id, actor_id=actor, now=now)
+    if campaign.state == campaigns.State.DRAFT:
+        campaign = await campaigns.start(session, campaign.id, actor_id=actor, now=now)
+    if campaign.state == campaigns.State.CANCELLED:  # cancelled from /campaign after a failed confirmation
+        await show(query, bot, *await view_of(session, campaign, now, club.zone))
+        return
     if campaign.state == campaigns.State.SCHEDULED and campaign.send_at is not None:
         done = _("campaign.scheduled").format(
             name=campaign.name, moment=format_moment(campaign.send_at, language(), club.zone)
@@ -916,10 +960,15 @@ async def confirm(
         done = _("campaign.started").format(name=campaign.name, count=number(campaign.recipients))
     await show(query, bot, done, InlineKeyboardMarkup(inline_keyboard=[]))
     progress = await campaigns.progress(session, campaign.id, now)
-    text, markup = campaign_view(campaign, progress, now, club.zone)  # as the sender does
-    report = await bot.send_message(actor, text, reply_markup=markup)
-    await campaigns.set_report(session, campaign.id, report.chat.id, report.message_id)
-    await query.answer()
+    if progress.report_message_id is None:
+        text, markup = campaign_view(campaign, progress, now, club.zone)  # as the sender does
+        report = await bot.send_message(actor, text, reply_markup=markup)
+        await campaigns.set_report(session, campaign.id, report.chat.id, report.message_id)
+
+
+async def confirm_gone(query: CallbackQuery) -> None:
+    """Confirm pressed on a summary no longer waiting (confirmed, discarded, or its answers lost): what to do."""
+    await query.answer(_("campaign.confirm_gone"), show_alert=True)
 
 
 def create_router() -> Router:
@@ -933,6 +982,8 @@ def create_router() -> Router:
     test = WizardAction.filter((F.flow == CAMPAIGN_FLOW.name) & (F.action == "test"))
     router.callback_query.register(send_test, test, StateFilter(CampaignWizard.confirm), manager)
     CAMPAIGN_FLOW.register(router, confirm, manager)
+    gone = WizardAction.filter((F.flow == CAMPAIGN_FLOW.name) & (F.action == "confirm"))
+    router.callback_query.register(confirm_gone, gone, manager)
     known = KnownCampaign()
     router.callback_query.register(back_to_list, CampaignAction.filter(F.action == "list"), manager)
     router.callback_query.register(new_campaign, CampaignAction.filter(F.action == "new"), manager)

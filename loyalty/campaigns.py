@@ -300,12 +300,43 @@ async def _multiplier(session: AsyncSession, campaign: Campaign) -> Multiplier |
 
 
 async def create(
-    session: AsyncSession, draft: CampaignDraft, *, actor_id: int, now: datetime, update_id: int | None = None
+    session: AsyncSession,
+    draft: CampaignDraft,
+    *,
+    actor_id: int,
+    now: datetime,
+    update_id: int | None = None,
+    key: str | None = None,
 ) -> CampaignInfo:
-    """Store a checked draft (audited); nothing is sent until `start`."""
+    """Store a checked draft (audited); nothing is sent until `start`.
+
+    Under an idempotency `key`, a campaign already stored under it is returned as it is (a confirmation repeated
+    after a failure finds the campaign the first one stored).
+    """
     draft.check()
+    if key is not None and (seen := await _by_key(session, key)) is not None:
+        return await _info(session, seen)
+    try:
+        return await _store(session, draft, actor_id, now, update_id, key)
+    except IntegrityError:  # the same key stored at the same moment (PostgreSQL)
+        if key is None or (seen := await _by_key(session, key)) is None:
+            raise
+        return await _info(session, seen)
+
+
+async def _by_key(session: AsyncSession, key: str) -> Campaign | None:
+    """The campaign stored under this idempotency key, freshly read."""
+    statement = select(Campaign).where(Campaign.idempotency_key == key).execution_options(populate_existing=True)
+    return await session.scalar(statement)
+
+
+async def _store(
+    session: AsyncSession, draft: CampaignDraft, actor_id: int, now: datetime, update_id: int | None, key: str | None
+) -> CampaignInfo:
+    """A new draft and its audit entry, in one write transaction."""
     async with write_transaction(session):
         campaign = Campaign(
+            idempotency_key=key,
             name=draft.name.strip(),
             state=State.DRAFT,
             audience=draft.audience.to_json(),

@@ -594,6 +594,85 @@ async def test_a_manager_sees_the_running_extra_points_and_ends_them_from_the_ca
     assert "Extra points running:" not in menu.text
 
 
+def fail_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> None:
+    """Make `target.name` raise once, on its next call (a database that went away for a moment)."""
+    real, calls = getattr(target, name), []
+
+    async def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("the database went away")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, flaky)
+
+
+async def to_confirm(manager: Chat) -> None:
+    """A campaign to all members with a points gift, sent now, up to its summary."""
+    await walk(await new_campaign(manager), choose("audience", "all"), "Hello {name}")
+    await walk(manager, choose("gift", "points"), "50", "30", choose("when", "now"))
+
+
+async def test_a_campaign_whose_start_failed_is_finished_from_its_view_once(
+    chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await four_members(chat_with, sessions)
+    manager = await manager_chat(chat_with, sessions)
+    await to_confirm(manager)
+    fail_once(monkeypatch, campaigns, "_fill_outbox")
+    [alert] = await manager.press(CONFIRM)
+    assert alert.text.startswith("The campaign was not finished") and alert.method.show_alert
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.state == "draft" and await outbox_members(sessions, campaign.id) == []
+    [menu] = await manager.say("/campaign")
+    assert "Hello {name} · not finished" in menu.text
+    [view, _] = await manager.press(f"cmp:open:{campaign.id}")
+    assert view.buttons()[:2] == ["▶️ Finish: start sending", "⛔️ Cancel the campaign"]
+    [started, toast] = await manager.press(f"cmp:finish:{campaign.id}")
+    assert toast.text == "Campaign started." and "Sent: 0 of 3" in started.text
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.state == "running" and len(await outbox_members(sessions, campaign.id)) == 3
+    assert (campaign.report_chat_id, campaign.report_message_id) == (MANAGER, 1)  # the view shows its progress
+    [stale] = await manager.press(CONFIRM)  # the wizard was left for /campaign: the old button says where to look
+    assert "marked “not finished”" in stale.text
+    assert await count(sessions, Campaign) == 1 and len(await outbox_members(sessions, campaign.id)) == 3
+
+
+async def test_confirm_pressed_again_after_a_failure_finishes_the_same_campaign(
+    chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await four_members(chat_with, sessions)
+    manager = await manager_chat(chat_with, sessions)
+    await to_confirm(manager)
+    fail_once(monkeypatch, campaigns, "set_report")  # started, but its progress message not registered
+    await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.state == "running" and campaign.report_message_id is None
+    replies = await manager.press(CONFIRM)  # the summary's button works again
+    assert "started: 3 recipients" in replies[0].text
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.report_message_id is not None and len(await outbox_members(sessions, campaign.id)) == 3
+    assert sum(reply.name == "SendMessage" for reply in replies) == 1  # one progress message
+
+
+async def test_a_campaign_whose_start_failed_is_cancelled_leaving_nothing_to_send(
+    chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await four_members(chat_with, sessions)
+    manager = await manager_chat(chat_with, sessions)
+    await to_confirm(manager)
+    fail_once(monkeypatch, campaigns, "_fill_outbox")
+    await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    [cancelled, _] = await manager.press(f"cmp:cancel:{campaign.id}")
+    assert cancelled.buttons() == ["🔄 Refresh", "⬅️ All campaigns"]
+    assert await campaign_state(sessions, campaign.id) == "cancelled"
+    assert await outbox_members(sessions, campaign.id) == []
+    [shown, _] = await manager.press(CONFIRM)  # the restored summary: confirming a cancelled campaign starts nothing
+    assert "State: cancelled" in shown.text
+    assert await campaign_state(sessions, campaign.id) == "cancelled" and await count(sessions, Campaign) == 1
+
+
 # --- progress and the final report --------------------------------------------------------------------------------
 
 

@@ -105,18 +105,15 @@ async def give(
     update_id: int,
     now: datetime,
     batch: int | None = None,
-    key: str | None = None,
     message: str | None = None,
 ) -> Gifted:
     """Issue the gift's vouchers to the whole audience, a batch per transaction; no points are spent.
 
-    The gift is recorded under `key` (by default the update's), with the `message` its members are to be told.
+    The gift is recorded under the update's key, with the `message` its members are to be told.
     Raises InvalidReward for a bad draft and UnknownMember for a one-member gift to nobody.
     """
     draft.check()
-    gift, duplicate = await _open(
-        session, draft, audience, actor_id, update_id, now, key or gift_key(update_id), message
-    )
+    gift, duplicate = await _open(session, draft, audience, actor_id, update_id, now, message)
     return await _issue_rest(session, gift, now, batch or BATCH, duplicate)
 
 
@@ -134,32 +131,21 @@ async def _issue_rest(session: AsyncSession, gift: Gift, now: datetime, batch: i
 
 @dataclass(frozen=True)
 class Unfinished:
-    """A gift cut short: issuing (`issuing` True) or telling its members was not finished."""
+    """A gift cut short (issuing its vouchers or telling its members was not finished): what staff see of it."""
 
     id: int
     title: str
     audience: str
     tier: str | None
     issued: int
-    issuing: bool
     message: str | None
-    created_at: datetime
 
 
 UNFINISHED = (Gift.told_at.is_(None), Gift.cancelled_at.is_(None), Gift.audience != "campaign")
 
 
 def _unfinished(gift: Gift) -> Unfinished:
-    return Unfinished(
-        gift.id,
-        gift.title,
-        gift.audience,
-        gift.tier,
-        gift.issued,
-        gift.finished_at is None,
-        gift.message,
-        gift.created_at,
-    )
+    return Unfinished(gift.id, gift.title, gift.audience, gift.tier, gift.issued, gift.message)
 
 
 async def unfinished(session: AsyncSession, limit: int = 10) -> list[Unfinished]:
@@ -230,10 +216,10 @@ async def _open(
     actor_id: int,
     update_id: int,
     now: datetime,
-    key: str,
     message: str | None,
 ) -> tuple[Gift, bool]:
-    """The gift under this key: found (a repeat), or recorded now with its audit entry."""
+    """The gift under this update's key: found (a repeat), or recorded now with its audit entry."""
+    key = gift_key(update_id)
     async with write_transaction(session):
         seen = await session.scalar(select(Gift).where(Gift.idempotency_key == key))
         if seen is not None:
@@ -317,10 +303,11 @@ async def _next_batch(session: AsyncSession, gift_id: int, audience: Audience, n
 async def gift_vouchers(
     session: AsyncSession, gift_id: int, now: datetime, *, after: int = 0, limit: int = BATCH
 ) -> list[VoucherInfo]:
-    """A page of the gift's vouchers in member order, after member id `after` (to tell the members, page by page)."""
+    """A page of the gift's vouchers in member order, after member id `after` (to tell the members, page by page);
+    vouchers cancelled with their gift are left out."""
     statement = (
         select(Voucher)
-        .where(Voucher.gift_id == gift_id, Voucher.member_id > after)
+        .where(Voucher.gift_id == gift_id, Voucher.member_id > after, Voucher.status != Status.CANCELLED)
         .order_by(Voucher.member_id)
         .limit(limit)
     )

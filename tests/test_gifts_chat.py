@@ -490,6 +490,10 @@ async def test_a_gift_whose_telling_failed_is_cancelled_leaving_no_voucher_untol
     assert await messages_to(sessions, stubbed) == Counter()
     async with sessions() as session:
         assert "voucher.gift_cancel" in (await session.scalars(select(AuditEntry.action))).all()
+        i18n = create_i18n("en")
+        with i18n.context():  # a Give still on its way when it was cancelled tells nobody of a withdrawn voucher
+            await gifts.enqueue_messages(session, i18n, gift.id, "Cake!", ZONE, NOW)
+    assert await messages_to(sessions, stubbed) == Counter()
     [stale] = await manager.press(f"gft:finish:{gift.id}")
     assert stale.text == STALE
 

@@ -59,6 +59,7 @@ from handlers.catalog import (
     Step,
     View,
     WizardAction,
+    first_press,
     read_amount,
     read_days,
     read_name,
@@ -70,7 +71,7 @@ from handlers.catalog import (
 )
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole, Magic
-from handlers.gifts import audience_is, first_press, title_of
+from handlers.gifts import audience_is, title_of
 from handlers.replies import language, number, tier_name
 from handlers.staff import show
 from handlers.stats import decimal

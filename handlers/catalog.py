@@ -231,6 +231,16 @@ class Flow:
         router.callback_query.register(confirmed, confirm, StateFilter(self.confirm), *allowed)
 
 
+CONFIRMED_KEY = "confirmed_by"  # the answers' key of the update of the summary's first confirmation
+
+
+def first_press(data: Data, update_id: int) -> int:
+    """The update of the summary's first confirmation, kept with the answers: a confirmation that failed and is
+    pressed again (its answers restored by `Flow.restore`) makes its key from the same update, so it finds what the
+    first press made instead of making it twice."""
+    return int(data.setdefault(CONFIRMED_KEY, update_id))
+
+
 class AtStep(Filter):
     """Passes a wizard's choice or Skip only for the step waiting now (an older question's button is stale)."""
 

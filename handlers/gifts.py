@@ -52,6 +52,7 @@ from handlers.catalog import (
     Step,
     View,
     WizardAction,
+    first_press,
     read_days,
     said,
     worth_from,
@@ -79,7 +80,7 @@ from storage.models import Member
 logger = logging.getLogger(__name__)
 
 AUDIENCES = {"member": __("button.gift_member"), "tier": __("button.gift_tier"), "all": __("button.gift_all")}
-TIERS_KEY, MEMBER_NAME_KEY, CONFIRMED_KEY = "tiers", "member_name", "confirmed_by"
+TIERS_KEY, MEMBER_NAME_KEY = "tiers", "member_name"
 
 
 class GiftAction(CallbackData, prefix="gft"):
@@ -250,20 +251,15 @@ async def enqueue_messages(
 # The wizard's ends: /gift, the member typed, Give.
 
 
-def first_press(data: Data, update_id: int) -> int:
-    """The update of the summary's first confirmation, kept with the answers: a confirmation that failed and is
-    pressed again (its answers restored) makes its key from the same update, so it finds what the first made."""
-    return int(data.setdefault(CONFIRMED_KEY, update_id))
-
-
 def unfinished_view(found: list[gifts.Unfinished]) -> View:
     """The gifts not finished, each with Finish and Cancel."""
     lines = [_("gifts.unfinished_title")]
     builder = InlineKeyboardBuilder()
     for gift in found:
-        who = _("gifts.to_tier").format(tier=tier_name(gift.tier)) if gift.tier else _("gifts.to_all")
-        if gift.audience == "member":
-            who = _("gifts.to_member")
+        who = {
+            "member": _("gifts.to_member"),
+            "tier": _("gifts.to_tier").format(tier=tier_name(gift.tier or "")),
+        }.get(gift.audience, _("gifts.to_all"))
         lines.append(_("gifts.unfinished_line").format(title=gift.title, audience=who, count=number(gift.issued)))
         builder.button(
             text=_("button.gift_finish").format(title=gift.title),
@@ -360,13 +356,11 @@ async def tell_members(
     """Tell the members of a gift whose vouchers are all issued, and mark it told; the staff's report under
     `headline`. An audience's messages are enqueued again (a key per member: none twice); one member already told
     is not told again."""
-    line = (
-        ""
-        if gifted.voucher is not None and gifted.told
-        else "\n" + await announce(gifted, message, session, bot, i18n, zone, now)
-    )
+    report = headline
+    if gifted.voucher is None or not gifted.told:
+        report += "\n" + await announce(gifted, message, session, bot, i18n, zone, now)
     await gifts.mark_told(session, gifted.gift_id, now)
-    return headline + line
+    return report
 
 
 async def announce(

@@ -32,6 +32,9 @@ MEMBERS = range(1, 601)
 IN_FLIGHT = SenderConfig().in_flight  # sends under way at once: at most these can be repeated after a kill
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
 @asynccontextmanager
 async def scheduler_process(emulator: BotAPIEmulator, database_url: str, log: Path) -> AsyncIterator[int]:
     """`loyalty-bot scheduler` in a process of its own, against the emulator and the test's database; its pid."""
@@ -42,6 +45,7 @@ async def scheduler_process(emulator: BotAPIEmulator, database_url: str, log: Pa
         "DATABASE_URL": database_url,
         "TIMEZONE": daytime_zone(),  # noon there: quiet hours do not hold the campaign
         "BROADCAST_RATE": "200",
+        "PYTHONPATH": str(ROOT),  # the code under test, not whichever copy the environment has installed
     }
     with log.open("a") as output:
         process = await asyncio.create_subprocess_exec(

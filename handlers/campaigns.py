@@ -4,19 +4,24 @@ Every route here requires the manager role; for anyone else the filters do not m
 through, so a customer or a cashier typing /campaign gets the unknown-command answer and a forged button the
 stale one.
 
-/campaign lists the latest campaigns (state, sent of total), each opening to its progress (and, for a voucher
-gift, how many of its vouchers were used so far) with Pause, Resume or Cancel as its state allows, and New
-campaign. The wizard is declared in one place, `CampaignWizard` (its states) and `CAMPAIGN_FLOW` (its steps in
-order): audience (all members; a tier; women or men; an age range typed "from-to"; a birthday month in the staff
-member's calendar; win-back: no purchase for N days; spent at least an amount; bought, or never bought, from a
-typed product category; referred at least N friends; at least N points) → the message, told the audience's size
-(text, or a photo with a caption; {name} {points} {tier} {voucher} filled in per member) → gift (none; points
-with their expiry; a voucher: its title, the catalog's worth steps, valid days; or a points multiplier: percent,
-days from the send moment, the extra points' expiry) → when (now; a date and time typed in either calendar; or an
-occasion: Nowruz or Yalda on its next day, a lunar one on the date typed for this year, the shop's next
-anniversary from its founding date, at SEND_TIME shop time) → preview: the audience and its size, the gift, when,
-and the message as the staff member would get it, with Send a test to me, Confirm and Cancel. Confirm stores and
-starts the campaign (`loyalty.campaigns`), then sends the progress message the sender keeps up to date
+/campaign lists the latest campaigns (state, sent of total) and the extra points still running, each opening to
+its progress (and, for a voucher gift, how many of its vouchers were used so far; for extra points, until when)
+with Pause, Resume, Cancel or End extra points as its state allows, and New campaign. A campaign whose
+confirmation failed before it started is "not finished" (a draft), with Finish and Cancel; Confirm pressed again
+on its summary finishes it too (`confirm`), never storing a second one.
+
+The wizard is declared in one place, `CampaignWizard` (its states) and `CAMPAIGN_FLOW` (its steps in order):
+audience (all members; a tier; women or men; an age range typed "from-to"; a birthday month in the staff member's
+calendar; win-back: no purchase for N days; spent at least an amount; bought, or never bought, from a typed
+product category; referred at least N friends; at least N points) → the message, told the audience's size (text,
+or a photo with a caption; {name} {points} {tier} {voucher} filled in per member) → gift (none; points with their
+expiry; a voucher: its title, the catalog's worth steps, valid days; or a points multiplier: percent, days from
+the send moment, the extra points' expiry) → when (now; a date and time typed in either calendar; or an occasion:
+Nowruz or Yalda on its next day, a lunar one on the date typed for this year, the shop's next anniversary from its
+founding date, at SEND_TIME shop time) → preview: the audience and its size, the gift, when, and the message as
+the staff member would get it (shortened, with a note, when the whole would not fit in one message: any text the
+wizard accepts can be confirmed), with Send a test to me, Confirm and Cancel. Confirm stores and starts the
+campaign (`loyalty.campaigns`), then sends the progress message the sender keeps up to date
 (`campaigns.set_report`; its text is `progress_text`: a bar, sent of all, rate and time left while it runs; once
 done, delivered, blocked and failed).
 """
@@ -24,10 +29,12 @@ done, delivered, blocked and failed).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import re
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,6 +59,7 @@ from handlers.catalog import (
     Step,
     View,
     WizardAction,
+    first_press,
     read_amount,
     read_days,
     read_name,
@@ -101,6 +109,8 @@ from loyalty.occasions import (
 from loyalty.staff import Role
 from storage.models import Member
 
+logger = logging.getLogger(__name__)
+
 AUDIENCES = {
     "all": __("button.campaign_all"),
     "tier": __("button.campaign_tier"),
@@ -146,15 +156,21 @@ STATES = {
     campaigns.State.CANCELLED: __("campaign.state_cancelled"),
 }
 STEERING = {  # a campaign's button: the domain's move, its label, and the toast once done
+    "finish": (campaigns.start, __("button.campaign_finish"), __("campaign.finished")),
     "pause": (campaigns.pause, __("button.campaign_pause"), __("campaign.paused")),
     "resume": (campaigns.resume, __("button.campaign_resume"), __("campaign.resumed")),
     "cancel": (campaigns.cancel, __("button.campaign_cancel"), __("campaign.cancelled_campaign")),
+    "end_extra": (campaigns.end_extra_points, __("button.campaign_end_extra"), __("campaign.extra_ended")),
 }
 FINISHED = (campaigns.State.DONE, campaigns.State.CANCELLED)  # their progress is the final report
 TIERS_KEY, AT_KEY, ZONE_KEY, CALENDAR_KEY, ME_KEY = "tiers", "at", "zone", "calendar", "me"
 MAX_GIFT_POINTS, MAX_EXPIRY_DAYS = 1_000_000, 3650
 MIN_MULTIPLIER, MAX_MULTIPLIER, MAX_MULTIPLIER_DAYS = 101, 1000, 365
 BAR_CELLS = 10
+REFUSAL_ROOM = 256
+"""Characters of the messenger's limit for a message kept free in the summary: room for a refusal shown above it
+(`Flow.again`), and for characters the messenger counts twice (emoji count as two UTF-16 units)."""
+SUMMARY_LENGTH = TEXT_LENGTH - REFUSAL_ROOM  # the longest campaign summary, its preview shortened to fit
 _MOMENT = re.compile(r"^\s*(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?:\s+(\d{1,2})\s*:\s*(\d{2}))?\s*$")
 _AGES = re.compile(r"^\s*(\d{1,3})\s*(?:-|–|—|to|تا)\s*(\d{1,3})\s*$", re.IGNORECASE)
 
@@ -446,18 +462,29 @@ async def rendered_for_me(data: Data, session: AsyncSession) -> campaigns.Messag
 
 
 async def campaign_summary(data: Data, session: AsyncSession) -> str:
-    """The campaign as it will be sent, with its audience's size and the message rendered for the staff member."""
+    """The campaign as it will be sent, with its audience's size and the message rendered for the staff member,
+    the message shortened if need be so that the whole summary fits in one message (`fit_preview`)."""
     at = datetime.fromisoformat(data[AT_KEY])
     preview = await rendered_for_me(data, session)
     gift = gift_of(data, at)
-    return _("campaign.summary").format(
+    summary = partial(
+        _("campaign.summary").format,
         audience=audience_text(data),
         count=number(await audiences.count(session, audience_of(data), at)),
         gift=gift_text(gift) + voucher_hint(gift, message_of(data)),
         when=when_text(data),
         photo=_("campaign.with_photo") if preview.photo else "",
-        preview=preview.text,
     )
+    return summary(preview=fit_preview(preview.text, SUMMARY_LENGTH - len(summary(preview=""))))
+
+
+def fit_preview(preview: str, room: int) -> str:
+    """The preview if it fits in `room` characters, else cut to fit with a note saying so (the test message shows
+    the message whole)."""
+    if len(preview) <= room:
+        return preview
+    note = "\n" + _("campaign.preview_shortened")
+    return preview[: max(room - len(note) - 1, 0)] + "…" + note
 
 
 class CampaignFlow(Flow):
@@ -685,25 +712,48 @@ def redemptions_text(progress: Progress) -> str:
     return "\n" + _("campaign.redemptions").format(used=number(progress.used), issued=number(progress.issued))
 
 
-def campaign_view(campaign: CampaignInfo, progress: Progress) -> View:
-    """One campaign: its progress and its gift vouchers used, with the moves its state allows, Refresh and Back."""
+def offered(action: str, campaign: CampaignInfo, now: datetime) -> bool:
+    """Whether the campaign's view offers this button now: a move its state allows, or ending extra points that run."""
+    if action == "end_extra":
+        return campaign.multiplier is not None and campaign.multiplier.running(now)
+    if action == "finish":  # a draft is a campaign whose confirmation failed before it started
+        return campaign.state == campaigns.State.DRAFT
+    return campaign.state in campaigns.MOVES[action][0]
+
+
+def extra_points_text(campaign: CampaignInfo, now: datetime, zone: ZoneInfo) -> str:
+    """The campaign's extra points on purchases: until when they run, or when they ended (nothing without them)."""
+    extra = campaign.multiplier
+    if extra is None:
+        return ""
+    moment = format_moment(extra.ends_at, language(), zone)
+    key = "campaign.extra_until" if extra.running(now) else "campaign.extra_ended_at"
+    return "\n" + _(key).format(percent=number(extra.percent), moment=moment)
+
+
+def campaign_view(campaign: CampaignInfo, progress: Progress, now: datetime, zone: ZoneInfo) -> View:
+    """One campaign: its progress, its extra points and gift vouchers used, with the buttons its state allows,
+    Refresh and Back."""
     builder = InlineKeyboardBuilder()
     for action, (_move, label, _done) in STEERING.items():
-        if campaign.state in campaigns.MOVES[action][0]:
+        if offered(action, campaign, now):
             builder.button(text=str(label), callback_data=CampaignAction(action=action, campaign=campaign.id))
     builder.button(text=_("button.campaign_refresh"), callback_data=CampaignAction(action="open", campaign=campaign.id))
     builder.button(text=_("button.campaign_back"), callback_data=CampaignAction(action="list"))
     builder.adjust(1)
-    return progress_text(campaign.name, progress) + redemptions_text(progress), builder.as_markup()
+    text = progress_text(campaign.name, progress) + extra_points_text(campaign, now, zone) + redemptions_text(progress)
+    return text, builder.as_markup()
 
 
-async def view_of(session: AsyncSession, campaign: CampaignInfo, now: datetime) -> View:
+async def view_of(session: AsyncSession, campaign: CampaignInfo, now: datetime, zone: ZoneInfo) -> View:
     """The campaign's view as it stands now, its gift vouchers used counted."""
-    return campaign_view(campaign, await campaigns.progress(session, campaign.id, now, redemptions=True))
+    progress = await campaigns.progress(session, campaign.id, now, redemptions=True)
+    return campaign_view(campaign, progress, now, zone)
 
 
-async def list_view(session: AsyncSession, now: datetime) -> View:
-    """The latest campaigns with their state and sent of all, a button each, and New campaign."""
+async def list_view(session: AsyncSession, now: datetime, zone: ZoneInfo) -> View:
+    """The latest campaigns with their state and sent of all, the extra points still running, a button each, and
+    New campaign."""
     found = await campaigns.recent(session)
     lines = [_("campaign.title")] if found else [_("campaign.empty")]
     builder = InlineKeyboardBuilder()
@@ -718,6 +768,15 @@ async def list_view(session: AsyncSession, now: datetime) -> View:
             )
         )
         builder.button(text=campaign.name, callback_data=CampaignAction(action="open", campaign=campaign.id))
+    running = await campaigns.running_multipliers(session, now)
+    if running:
+        lines += ["", _("campaign.extra_title")]
+    listed = {campaign.id for campaign in found}
+    for extra in running:
+        moment = format_moment(extra.ends_at, language(), zone)
+        lines.append(_("campaign.extra_line").format(name=extra.name, percent=number(extra.percent), moment=moment))
+        if extra.campaign_id not in listed:
+            builder.button(text=extra.name, callback_data=CampaignAction(action="open", campaign=extra.campaign_id))
     builder.button(text=_("button.campaign_new"), callback_data=CampaignAction(action="new"))
     builder.adjust(1)
     return "\n".join(lines), builder.as_markup()
@@ -738,24 +797,24 @@ class KnownCampaign(Filter):
 # Handlers.
 
 
-async def campaign_menu(message: Message, state: FSMContext, session: AsyncSession, now: datetime) -> None:
+async def campaign_menu(message: Message, state: FSMContext, session: AsyncSession, club: Club, now: datetime) -> None:
     """/campaign: the latest campaigns and New campaign (ending any unanswered question)."""
     await state.clear()
-    text, markup = await list_view(session, now)
+    text, markup = await list_view(session, now, club.zone)
     await message.answer(text, reply_markup=markup)
 
 
-async def back_to_list(query: CallbackQuery, session: AsyncSession, now: datetime, bot: Bot) -> None:
+async def back_to_list(query: CallbackQuery, session: AsyncSession, club: Club, now: datetime, bot: Bot) -> None:
     """Back to the list from a campaign."""
-    await show(query, bot, *await list_view(session, now))
+    await show(query, bot, *await list_view(session, now, club.zone))
     await query.answer()
 
 
 async def open_campaign(
-    query: CallbackQuery, campaign: CampaignInfo, session: AsyncSession, now: datetime, bot: Bot
+    query: CallbackQuery, campaign: CampaignInfo, session: AsyncSession, club: Club, now: datetime, bot: Bot
 ) -> None:
     """One campaign's progress and buttons."""
-    await show(query, bot, *await view_of(session, campaign, now))
+    await show(query, bot, *await view_of(session, campaign, now, club.zone))
     await query.answer()
 
 
@@ -764,18 +823,30 @@ async def steer(
     callback_data: CampaignAction,
     campaign: CampaignInfo,
     session: AsyncSession,
+    club: Club,
     now: datetime,
     bot: Bot,
 ) -> None:
-    """Pause, resume or cancel the campaign; a move its state no longer allows shows it as it is now."""
+    """Pause, resume, cancel the campaign or end its extra points; a move no longer allowed shows it as it is now."""
     move, _label, done = STEERING[callback_data.action]
     toast = str(done)
     try:
         campaign = await move(session, campaign.id, actor_id=query.from_user.id, now=now)
     except CampaignStateError:
         campaign, toast = await campaigns.get(session, campaign.id), _("fallback.stale_button")
-    await show(query, bot, *await view_of(session, campaign, now))
+    else:
+        if callback_data.action == "finish":
+            await report_here(query, session, campaign, now)
+    await show(query, bot, *await view_of(session, campaign, now, club.zone))
     await query.answer(toast)
+
+
+async def report_here(query: CallbackQuery, session: AsyncSession, campaign: CampaignInfo, now: datetime) -> None:
+    """A campaign finished from its view, having no progress message yet (its confirmation failed first): this
+    view becomes the one the sender keeps up to date."""
+    progress = await campaigns.progress(session, campaign.id, now)
+    if progress.report_message_id is None and isinstance(query.message, Message):
+        await campaigns.set_report(session, campaign.id, query.message.chat.id, query.message.message_id)
 
 
 async def new_campaign(
@@ -849,16 +920,48 @@ async def confirm(
     now: datetime,
     event_update: Update,
     bot: Bot,
+    update_key: str,
 ) -> None:
-    """Confirm: the campaign is stored and started (or scheduled), and its progress message sent and registered."""
+    """Confirm: the campaign is stored and started (or scheduled), and its progress message sent and registered.
+
+    Should it fail midway, the summary waits again: Confirm pressed once more finds the campaign the first press
+    stored (its key is the first press's update) and finishes what is left; /campaign shows it as not finished
+    meanwhile, with Finish and Cancel.
+    """
     data = await CAMPAIGN_FLOW.claim(state, query)
     if data is None:  # pressed twice: the first press confirmed
         return
+    try:
+        await confirmed(query, data, session, club, now, first_press(data, update_key), event_update.update_id, bot)
+    except Exception:  # cut short: the summary waits again, and /campaign shows the campaign as not finished
+        logger.exception("confirming a campaign failed midway")
+        await CAMPAIGN_FLOW.restore(state, data)
+        await query.answer(_("campaign.not_finished"), show_alert=True)
+        return
+    await query.answer()
+
+
+async def confirmed(
+    query: CallbackQuery,
+    data: Data,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    key: str,
+    update_id: int,
+    bot: Bot,
+) -> None:
+    """Store the campaign (once per confirmation), start it unless it was, show the outcome, send its progress
+    message unless it has one."""
     actor = query.from_user.id
     campaign = await campaigns.create(
-        session, draft_of(data, now), actor_id=actor, now=now, update_id=event_update.update_id
+        session, draft_of(data, now), actor_id=actor, now=now, update_id=update_id, key=f"campaign-update:{key}"
     )
-    campaign = await campaigns.start(session, campaign.id, actor_id=actor, now=now)
+    if campaign.state == campaigns.State.DRAFT:
+        campaign = await campaigns.start(session, campaign.id, actor_id=actor, now=now)
+    if campaign.state == campaigns.State.CANCELLED:  # cancelled from /campaign after a failed confirmation
+        await show(query, bot, *await view_of(session, campaign, now, club.zone))
+        return
     if campaign.state == campaigns.State.SCHEDULED and campaign.send_at is not None:
         done = _("campaign.scheduled").format(
             name=campaign.name, moment=format_moment(campaign.send_at, language(), club.zone)
@@ -866,10 +969,16 @@ async def confirm(
     else:
         done = _("campaign.started").format(name=campaign.name, count=number(campaign.recipients))
     await show(query, bot, done, InlineKeyboardMarkup(inline_keyboard=[]))
-    text, markup = campaign_view(campaign, await campaigns.progress(session, campaign.id, now))  # as the sender does
-    report = await bot.send_message(actor, text, reply_markup=markup)
-    await campaigns.set_report(session, campaign.id, report.chat.id, report.message_id)
-    await query.answer()
+    progress = await campaigns.progress(session, campaign.id, now)
+    if progress.report_message_id is None:
+        text, markup = campaign_view(campaign, progress, now, club.zone)  # as the sender does
+        report = await bot.send_message(actor, text, reply_markup=markup)
+        await campaigns.set_report(session, campaign.id, report.chat.id, report.message_id)
+
+
+async def confirm_gone(query: CallbackQuery) -> None:
+    """Confirm pressed on a summary no longer waiting (confirmed, discarded, or its answers lost): what to do."""
+    await query.answer(_("campaign.confirm_gone"), show_alert=True)
 
 
 def create_router() -> Router:
@@ -883,6 +992,8 @@ def create_router() -> Router:
     test = WizardAction.filter((F.flow == CAMPAIGN_FLOW.name) & (F.action == "test"))
     router.callback_query.register(send_test, test, StateFilter(CampaignWizard.confirm), manager)
     CAMPAIGN_FLOW.register(router, confirm, manager)
+    gone = WizardAction.filter((F.flow == CAMPAIGN_FLOW.name) & (F.action == "confirm"))
+    router.callback_query.register(confirm_gone, gone, manager)
     known = KnownCampaign()
     router.callback_query.register(back_to_list, CampaignAction.filter(F.action == "list"), manager)
     router.callback_query.register(new_campaign, CampaignAction.filter(F.action == "new"), manager)

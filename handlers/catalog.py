@@ -206,6 +206,11 @@ class Flow:
         await state.clear()
         return data
 
+    async def restore(self, state: FSMContext, data: Data) -> None:
+        """Put the claimed answers back at the summary (after a confirmation that failed): Confirm works again."""
+        await state.set_state(self.confirm)
+        await state.set_data(data)
+
     async def cancel(self, query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
         """Leave the wizard; nothing was stored."""
         await state.clear()
@@ -224,6 +229,16 @@ class Flow:
         router.callback_query.register(self.pressed, buttons, AtStep(self), *allowed)
         router.callback_query.register(self.cancel, cancel, StateFilter(self.group), *allowed)
         router.callback_query.register(confirmed, confirm, StateFilter(self.confirm), *allowed)
+
+
+CONFIRMED_KEY = "confirmed_by"  # the answers' key of the update of the summary's first confirmation
+
+
+def first_press(data: Data, update_key: str) -> str:
+    """The update key (`bot.middlewares.update_key`) of the summary's first confirmation, kept with the answers: a
+    confirmation that failed and is pressed again (its answers restored by `Flow.restore`) makes its key from the
+    same update, so it finds what the first press made instead of making it twice."""
+    return str(data.setdefault(CONFIRMED_KEY, update_key))
 
 
 class AtStep(Filter):

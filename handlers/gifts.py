@@ -15,6 +15,12 @@ message per reachable member (the rule of campaign audiences), in the member's l
 vouchers per short transaction under a key per gift and member, so a repeat adds nothing. The bot's broadcast
 sender (`scheduler.sender`) sends them paced, across restarts, and holds them through the night's quiet hours;
 the staff member hears how many members will be told. Members left out have their voucher all the same.
+
+A gift cut short (a batch of vouchers or the telling failed) is not left half-done: the summary waits again, so
+Give pressed once more finishes the same gift (its key is the first press's update, `first_press`), and /gift lists the
+gifts not finished first, each with Finish (the batches left, then the messages not sent; nothing twice) and
+Cancel (`loyalty.gifts.withdraw`: the vouchers whose message never went out are cancelled). A Give button whose
+summary is gone says where to look.
 """
 
 from __future__ import annotations
@@ -25,15 +31,17 @@ from datetime import datetime
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,6 +50,9 @@ from handlers.catalog import (
     Flow,
     Refused,
     Step,
+    View,
+    WizardAction,
+    first_press,
     read_days,
     said,
     worth_from,
@@ -70,6 +81,13 @@ logger = logging.getLogger(__name__)
 
 AUDIENCES = {"member": __("button.gift_member"), "tier": __("button.gift_tier"), "all": __("button.gift_all")}
 TIERS_KEY, MEMBER_NAME_KEY = "tiers", "member_name"
+
+
+class GiftAction(CallbackData, prefix="gft"):
+    """A button on a gift not finished: `action` finish or cancel, on the gift `gift`."""
+
+    action: str
+    gift: int
 
 
 class GiftWizard(StatesGroup):
@@ -201,7 +219,7 @@ async def enqueue_messages(
     zone: ZoneInfo,
     now: datetime,
     *,
-    page: int = gifts.BATCH,
+    page: int | None = None,
 ) -> int:
     """Put in the outbox the message telling each reachable member of the gift; how many members it tells.
 
@@ -209,6 +227,7 @@ async def enqueue_messages(
     their language. A member already in the outbox for this gift (a repeat, a retry after a crash) is skipped.
     """
     told = after = 0
+    page = page or gifts.BATCH
     while True:
         async with write_transaction(session):
             vouchers = await gifts.gift_vouchers(session, gift_id, now, after=after, limit=page)
@@ -232,8 +251,35 @@ async def enqueue_messages(
 # The wizard's ends: /gift, the member typed, Give.
 
 
+def unfinished_view(found: list[gifts.Unfinished]) -> View:
+    """The gifts not finished, each with Finish and Cancel."""
+    lines = [_("gifts.unfinished_title")]
+    builder = InlineKeyboardBuilder()
+    for gift in found:
+        who = {
+            "member": _("gifts.to_member"),
+            "tier": _("gifts.to_tier").format(tier=tier_name(gift.tier or "")),
+        }.get(gift.audience, _("gifts.to_all"))
+        lines.append(_("gifts.unfinished_line").format(title=gift.title, audience=who, count=number(gift.issued)))
+        builder.button(
+            text=_("button.gift_finish").format(title=gift.title),
+            callback_data=GiftAction(action="finish", gift=gift.id),
+        )
+        builder.button(
+            text=_("button.gift_withdraw").format(title=gift.title),
+            callback_data=GiftAction(action="cancel", gift=gift.id),
+        )
+    builder.adjust(2)
+    return "\n".join(lines), builder.as_markup()
+
+
 async def gift_menu(message: Message, state: FSMContext, session: AsyncSession, club: Club) -> None:
-    """/gift: who receives it (ending any unanswered question)."""
+    """/gift: the gifts not finished, if any, each with Finish and Cancel; then who receives a new one (ending any
+    unanswered question)."""
+    found = await gifts.unfinished(session)
+    if found:
+        text, markup = unfinished_view(found)
+        await message.answer(text, reply_markup=markup)
     club_rules = await rules.current(session, club.rules)
     text, markup = await GIFT_FLOW.begin(state, session, {TIERS_KEY: [tier.name for tier in club_rules.tiers]})
     await message.answer(text, reply_markup=markup)
@@ -265,33 +311,59 @@ async def give(
     i18n: I18n,
     update_key: str,
 ) -> None:
-    """Give: the vouchers are issued, the staff member hears how many, and the members are told."""
+    """Give: the vouchers are issued, the staff member hears how many, and the members are told.
+
+    Should it fail midway, the summary waits again: Give pressed once more finishes the same gift (the batches
+    issued are not issued again), and /gift lists it as not finished meanwhile.
+    """
     data = await GIFT_FLOW.claim(state, query)
     if data is None:  # pressed twice: the first press gave
         return
-    audience = audience_of(data)
     try:
         gifted = await gifts.give(
             session,
             draft_of(data),
-            audience,
+            audience_of(data),
             actor_id=query.from_user.id,
-            update_key=update_key,
+            update_key=first_press(data, update_key),
             update_id=event_update.update_id,
             now=now,
+            message=data["message"],
         )
+        headline = (_("gifts.given_before") if gifted.duplicate else _("gifts.given")).format(
+            count=number(gifted.issued)
+        )
+        report = await tell_members(gifted, headline, data["message"], session, bot, i18n, club.zone, now)
     except (UnknownMember, InvalidReward, OwnAccount):  # the member left meanwhile (or is the giver; asked before)
         await query.answer(_("fallback.stale_button"), show_alert=True)
         return
-    if gifted.duplicate:  # a repeat of the update: finish enqueueing what a crash may have cut short, tell no one twice
-        report = _("gifts.given_before").format(count=number(gifted.issued))
-        if gifted.voucher is None:
-            await enqueue_messages(session, i18n, gifted.gift_id, data["message"], club.zone, now)
-    else:
-        report = _("gifts.given").format(count=number(gifted.issued))
-        report += "\n" + await announce(gifted, data["message"], session, bot, i18n, club.zone, now)
+    except Exception:  # cut short: the summary waits again, and /gift lists the gift as not finished
+        logger.exception("giving gift %s failed midway", first_press(data, update_key))
+        await GIFT_FLOW.restore(state, data)
+        await query.answer(_("gifts.not_finished"), show_alert=True)
+        return
     await show(query, bot, report, InlineKeyboardMarkup(inline_keyboard=[]))
     await query.answer()
+
+
+async def tell_members(
+    gifted: gifts.Gifted,
+    headline: str,
+    message: str,
+    session: AsyncSession,
+    bot: Bot,
+    i18n: I18n,
+    zone: ZoneInfo,
+    now: datetime,
+) -> str:
+    """Tell the members of a gift whose vouchers are all issued, and mark it told; the staff's report under
+    `headline`. An audience's messages are enqueued again (a key per member: none twice); one member already told
+    is not told again."""
+    report = headline
+    if gifted.voucher is None or not gifted.told:
+        report += "\n" + await announce(gifted, message, session, bot, i18n, zone, now)
+    await gifts.mark_told(session, gifted.gift_id, now)
+    return report
 
 
 async def announce(
@@ -309,6 +381,48 @@ async def announce(
     return _("gifts.queued").format(count=number(told))
 
 
+async def finish_gift(
+    query: CallbackQuery,
+    callback_data: GiftAction,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    """Finish a gift cut short: the vouchers not issued yet, then the members' messages not sent yet."""
+    try:
+        gift = await gifts.get_unfinished(session, callback_data.gift)
+        gifted = await gifts.finish(session, gift.id, now=now)
+    except gifts.GiftOver:
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return
+    headline = _("gifts.finished").format(count=number(gifted.issued))
+    report = await tell_members(gifted, headline, gift.message or gift.title, session, bot, i18n, club.zone, now)
+    await show(query, bot, report, InlineKeyboardMarkup(inline_keyboard=[]))
+    await query.answer()
+
+
+async def withdraw_gift(
+    query: CallbackQuery, callback_data: GiftAction, session: AsyncSession, now: datetime, bot: Bot
+) -> None:
+    """Cancel a gift cut short: its vouchers whose message never went out are cancelled, its messages not sent."""
+    try:
+        cancelled = await gifts.withdraw(session, callback_data.gift, actor_id=query.from_user.id, now=now)
+    except gifts.GiftOver:
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return
+    await show(
+        query, bot, _("gifts.withdrawn").format(count=number(cancelled)), InlineKeyboardMarkup(inline_keyboard=[])
+    )
+    await query.answer()
+
+
+async def confirm_gone(query: CallbackQuery) -> None:
+    """Give pressed on a summary no longer waiting (given, cancelled, or its answers lost): what to do instead."""
+    await query.answer(_("gifts.confirm_gone"), show_alert=True)
+
+
 def create_router() -> Router:
     """Routes for managers' and owners' /gift."""
     router = Router(name="gifts")
@@ -316,4 +430,8 @@ def create_router() -> Router:
     router.message.register(gift_menu, Command("gift"), manager)
     router.message.register(got_member, StateFilter(GiftWizard.member), HAS_TEXT, NOT_COMMAND, manager)
     GIFT_FLOW.register(router, give, manager)
+    confirm = WizardAction.filter((F.flow == GIFT_FLOW.name) & (F.action == "confirm"))
+    router.callback_query.register(confirm_gone, confirm, manager)
+    router.callback_query.register(finish_gift, GiftAction.filter(F.action == "finish"), manager)
+    router.callback_query.register(withdraw_gift, GiftAction.filter(F.action == "cancel"), manager)
     return router

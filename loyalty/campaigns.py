@@ -15,8 +15,9 @@ A campaign's life: draft → (scheduled →) running ⇄ paused → done; anythi
 - A gift is given to each member right before their message is sent, so cancelling a campaign also stops its
   gifts: points with their own expiry (`ledger.grant` under the key campaign:<id>:<member>, so a repeated send
   gives nothing more), or a voucher of the campaign's gift (a `gifts` row; the unique gift–member index keeps it
-  to one per member). A points multiplier is for the whole club: it is added once, when the campaign starts
-  (`purchases.add_multiplier`); should a crash repeat it, the copy changes nothing, as multipliers never add up.
+  to one per member). A points multiplier is for the whole club: it is added in the start's own transaction
+  (`purchases.new_multiplier`), so a start that fails leaves none; cancelling the campaign ends it, and staff may
+  end it early on its own (`end_extra_points`, audited; `running_multipliers` lists those still running).
 - `progress` counts a campaign's rows by state (delivered, blocked, failed, cancelled, waiting) with the recent
   rate and the time left, and on request how many vouchers of its voucher gift were used so far.
 - A campaign over for a while is archived (`archive_finished`, from the daily jobs): its counts move onto the
@@ -47,7 +48,7 @@ from loyalty.rewards import MAX_VALIDITY_DAYS, NAME_LENGTH
 from loyalty.voucher_codes import display
 from storage import repositories
 from storage.database import write_transaction
-from storage.models import WAITING, Campaign, Gift, Member, OutboxMessage, OutboxState, Voucher
+from storage.models import WAITING, Campaign, Gift, Member, Multiplier, OutboxMessage, OutboxState, Voucher
 
 KIND = "campaign"  # the outbox kind of a campaign's rows
 TEXT_LENGTH = 4096  # the messenger's limits for a message and a photo's caption
@@ -235,8 +236,21 @@ class CampaignDraft:
 
 
 @dataclass(frozen=True)
+class ExtraPoints:
+    """The points multiplier a campaign gave: `percent`% on purchases from `starts_at` until `ends_at`."""
+
+    percent: int
+    starts_at: datetime
+    ends_at: datetime
+
+    def running(self, now: datetime) -> bool:
+        """True while purchases still earn the extra points (or will, once it starts)."""
+        return self.ends_at > now
+
+
+@dataclass(frozen=True)
 class CampaignInfo:
-    """A stored campaign as staff see it."""
+    """A stored campaign as staff see it; `multiplier` is the points multiplier it gave, if any."""
 
     id: int
     name: str
@@ -250,10 +264,11 @@ class CampaignInfo:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    multiplier: ExtraPoints | None = None
 
 
-def info(campaign: Campaign) -> CampaignInfo:
-    """The stored campaign as a plain result."""
+def info(campaign: Campaign, multiplier: Multiplier | None = None) -> CampaignInfo:
+    """The stored campaign as a plain result (with the multiplier it gave, when given)."""
     return CampaignInfo(
         id=campaign.id,
         name=campaign.name,
@@ -267,16 +282,61 @@ def info(campaign: Campaign) -> CampaignInfo:
         created_at=campaign.created_at,
         started_at=campaign.started_at,
         finished_at=campaign.finished_at,
+        multiplier=ExtraPoints(multiplier.percent, multiplier.starts_at, multiplier.ends_at) if multiplier else None,
     )
 
 
+async def _info(session: AsyncSession, campaign: Campaign) -> CampaignInfo:
+    """The campaign as a plain result, its multiplier read along."""
+    multiplier = await _multiplier(session, campaign)
+    return info(campaign, multiplier)
+
+
+async def _multiplier(session: AsyncSession, campaign: Campaign) -> Multiplier | None:
+    """The points multiplier the campaign gave, freshly read (None without one)."""
+    if campaign.multiplier_id is None:
+        return None
+    return await session.get(Multiplier, campaign.multiplier_id, populate_existing=True)
+
+
 async def create(
-    session: AsyncSession, draft: CampaignDraft, *, actor_id: int, now: datetime, update_id: int | None = None
+    session: AsyncSession,
+    draft: CampaignDraft,
+    *,
+    actor_id: int,
+    now: datetime,
+    update_id: int | None = None,
+    key: str | None = None,
 ) -> CampaignInfo:
-    """Store a checked draft (audited); nothing is sent until `start`."""
+    """Store a checked draft (audited); nothing is sent until `start`.
+
+    Under an idempotency `key`, a campaign already stored under it is returned as it is (a confirmation repeated
+    after a failure finds the campaign the first one stored).
+    """
     draft.check()
+    if key is not None and (seen := await _by_key(session, key)) is not None:
+        return await _info(session, seen)
+    try:
+        return await _store(session, draft, actor_id, now, update_id, key)
+    except IntegrityError:  # the same key stored at the same moment (PostgreSQL)
+        if key is None or (seen := await _by_key(session, key)) is None:
+            raise
+        return await _info(session, seen)
+
+
+async def _by_key(session: AsyncSession, key: str) -> Campaign | None:
+    """The campaign stored under this idempotency key, freshly read."""
+    statement = select(Campaign).where(Campaign.idempotency_key == key).execution_options(populate_existing=True)
+    return await session.scalar(statement)
+
+
+async def _store(
+    session: AsyncSession, draft: CampaignDraft, actor_id: int, now: datetime, update_id: int | None, key: str | None
+) -> CampaignInfo:
+    """A new draft and its audit entry, in one write transaction."""
     async with write_transaction(session):
         campaign = Campaign(
+            idempotency_key=key,
             name=draft.name.strip(),
             state=State.DRAFT,
             audience=draft.audience.to_json(),
@@ -307,13 +367,13 @@ async def create(
 
 async def get(session: AsyncSession, campaign_id: int) -> CampaignInfo:
     """The campaign, freshly read (CampaignNotFound if there is none)."""
-    return info(await _campaign(session, campaign_id))
+    return await _info(session, await _campaign(session, campaign_id))
 
 
 async def recent(session: AsyncSession, limit: int = 10) -> list[CampaignInfo]:
     """The latest campaigns, newest first."""
-    found = await session.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(limit))
-    return [info(campaign) for campaign in found]
+    found = (await session.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(limit))).all()
+    return [await _info(session, campaign) for campaign in found]
 
 
 async def _campaign(session: AsyncSession, campaign_id: int, *, lock: bool = False) -> Campaign:
@@ -339,24 +399,12 @@ async def start(session: AsyncSession, campaign_id: int, *, actor_id: int | None
     if campaign.send_at is not None and campaign.send_at > now:
         return await _schedule(session, campaign_id, actor, now)
     gift = info(campaign).gift
-    multiplier_id = campaign.multiplier_id
-    if isinstance(gift, MultiplierGift) and multiplier_id is None:
-        multiplier = await purchases.add_multiplier(
-            session,
-            name=campaign.name,
-            percent=gift.percent,
-            starts_at=gift.starts_at,
-            ends_at=gift.ends_at,
-            bonus_expiry_days=gift.bonus_expiry_days,
-            actor_id=actor or 0,
-            now=now,
-        )
-        multiplier_id = multiplier.id
     async with write_transaction(session):
         campaign = await _campaign(session, campaign_id, lock=True)
         if campaign.state not in (State.DRAFT, State.SCHEDULED):  # another instance started it meanwhile
             raise CampaignStateError(campaign.state, "start")
-        campaign.multiplier_id = multiplier_id
+        if isinstance(gift, MultiplierGift):
+            campaign.multiplier_id = await _add_multiplier(session, campaign, gift, actor, now)
         if isinstance(gift, VoucherGift):
             campaign.gift_id = await _voucher_gift(session, campaign, gift, actor, now)
         campaign.recipients = await _fill_outbox(session, campaign, Audience.from_json(campaign.audience), now)
@@ -373,7 +421,24 @@ async def start(session: AsyncSession, campaign_id: int, *, actor_id: int | None
             gift_id=campaign.gift_id,
             multiplier_id=campaign.multiplier_id,
         )
-    return info(campaign)
+    return await _info(session, campaign)
+
+
+async def _add_multiplier(
+    session: AsyncSession, campaign: Campaign, gift: MultiplierGift, actor_id: int | None, now: datetime
+) -> int:
+    """The campaign's points multiplier, added to the start's own transaction (a start that fails leaves none)."""
+    multiplier = await purchases.new_multiplier(
+        session,
+        name=campaign.name,
+        percent=gift.percent,
+        starts_at=gift.starts_at,
+        ends_at=gift.ends_at,
+        bonus_expiry_days=gift.bonus_expiry_days,
+        actor_id=actor_id or 0,
+        now=now,
+    )
+    return multiplier.id
 
 
 async def _schedule(session: AsyncSession, campaign_id: int, actor_id: int | None, now: datetime) -> CampaignInfo:
@@ -392,7 +457,7 @@ async def _schedule(session: AsyncSession, campaign_id: int, actor_id: int | Non
             )
         elif campaign.state != State.SCHEDULED:
             raise CampaignStateError(campaign.state, "start")
-    return info(campaign)
+    return await _info(session, campaign)
 
 
 async def _voucher_gift(
@@ -478,6 +543,8 @@ async def _move(session: AsyncSession, campaign_id: int, action: str, actor_id: 
                 .values(state=OutboxState.CANCELLED, claim=None)
             )
             details["cancelled"] = int(cancelled.rowcount)  # type: ignore[attr-defined]
+            if _close(await _multiplier(session, campaign), now):
+                details["multiplier_ended"] = True
         await session.flush()
         if target == State.RUNNING:
             await finish_drained(session, [campaign.id], now)
@@ -485,7 +552,59 @@ async def _move(session: AsyncSession, campaign_id: int, action: str, actor_id: 
         await audit.record(
             session, actor_id=actor_id, action=f"campaign.{action}", now=now, campaign_id=campaign.id, **details
         )
-    return info(campaign)
+    return await _info(session, campaign)
+
+
+def _close(multiplier: Multiplier | None, now: datetime) -> bool:
+    """End a points multiplier still running at `now` (in the caller's transaction); False if there was none.
+
+    Its window is closed at `now` (at its start, if it has not begun): purchases from now on earn no extra.
+    """
+    if multiplier is None or multiplier.ends_at <= now:
+        return False
+    multiplier.ends_at = max(now, multiplier.starts_at)
+    return True
+
+
+async def end_extra_points(session: AsyncSession, campaign_id: int, *, actor_id: int, now: datetime) -> CampaignInfo:
+    """End the campaign's points multiplier early (audited); its messages go on. CampaignStateError if none runs."""
+    async with write_transaction(session):
+        campaign = await _campaign(session, campaign_id, lock=True)
+        multiplier = await _multiplier(session, campaign)
+        ends_at = multiplier.ends_at if multiplier is not None else None
+        if not _close(multiplier, now):
+            raise CampaignStateError(campaign.state, "end_extra_points")
+        await audit.record(
+            session,
+            actor_id=actor_id,
+            action="campaign.end_extra_points",
+            now=now,
+            campaign_id=campaign.id,
+            multiplier_id=campaign.multiplier_id,
+            ends_at_was=ends_at,
+        )
+    return await _info(session, campaign)
+
+
+@dataclass(frozen=True)
+class RunningMultiplier:
+    """A campaign whose extra points on purchases still run: its id and name, the percent, until when."""
+
+    campaign_id: int
+    name: str
+    percent: int
+    ends_at: datetime
+
+
+async def running_multipliers(session: AsyncSession, now: datetime) -> list[RunningMultiplier]:
+    """The campaigns whose points multipliers still run at `now` (or are still to begin), ending soonest first."""
+    rows = await session.execute(
+        select(Campaign.id, Campaign.name, Multiplier.percent, Multiplier.ends_at)
+        .join(Multiplier, Multiplier.id == Campaign.multiplier_id)
+        .where(Multiplier.ends_at > now)
+        .order_by(Multiplier.ends_at, Campaign.id)
+    )
+    return [RunningMultiplier(*row) for row in rows]
 
 
 async def finish_drained(session: AsyncSession, campaign_ids: Collection[int], now: datetime) -> list[int]:

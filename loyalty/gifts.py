@@ -11,6 +11,11 @@ if the batches have not passed their id.
 Members are told of a gift to a tier or to everyone through the broadcast outbox (`scheduler.outbox`): one
 message of kind `KIND` per reachable member (`reachable`, the rule of campaign audiences), under the key
 `message_key`, so enqueueing a gift's messages again adds nothing.
+
+A gift is finished once its members are told (`mark_told`); the staff's message is kept on the gift for that.
+A gift cut short (a batch or the telling failed) is listed by `unfinished`: `finish` issues the batches left
+(never one twice), after which its members are told; or `withdraw` cancels it, cancelling the vouchers whose
+message never went out, so no voucher is left issued without its member being told.
 """
 
 from __future__ import annotations
@@ -19,16 +24,16 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit, staff
 from loyalty.audiences import REACHABLE
-from loyalty.errors import InvalidReward, UnknownMember
+from loyalty.errors import InvalidReward, LoyaltyError, UnknownMember
 from loyalty.rewards import MAX_VALIDITY_DAYS, NAME_LENGTH
 from loyalty.vouchers import Status, VoucherInfo, Worth, info, unused_codes
 from storage.database import write_transaction
-from storage.models import Gift, Member, Voucher
+from storage.models import Gift, Member, OutboxMessage, OutboxState, Voucher
 
 BATCH = 1_000
 KIND = "gift"  # the outbox kind of the messages telling members of a gift
@@ -72,12 +77,18 @@ class GiftDraft:
 
 @dataclass(frozen=True)
 class Gifted:
-    """A gift given: how many vouchers it issued, the voucher itself for a one-member gift, and if seen before."""
+    """A gift given: how many vouchers it issued, the voucher itself for a one-member gift, if seen before, and
+    whether its members were told already."""
 
     gift_id: int
     issued: int
     voucher: VoucherInfo | None
     duplicate: bool
+    told: bool = False
+
+
+class GiftOver(LoyaltyError):
+    """The gift was finished or cancelled already: there is nothing left to finish or cancel."""
 
 
 def gift_key(update_key: str) -> str:
@@ -93,24 +104,111 @@ async def give(
     actor_id: int,
     update_key: str,
     now: datetime,
-    batch: int = BATCH,
+    batch: int | None = None,
+    message: str | None = None,
     update_id: int | None = None,
 ) -> Gifted:
     """Issue the gift's vouchers to the whole audience, a batch per transaction; no points are spent.
 
+    The gift is recorded under the update's key, with the `message` its members are to be told.
     Raises InvalidReward for a bad draft, UnknownMember for a one-member gift to nobody and OwnAccount for one
     to the giver's own membership.
     """
     draft.check()
-    gift, duplicate = await _open(session, draft, audience, actor_id, gift_key(update_key), update_id, now)
-    stored = Audience(member_id=gift.member_id, tier=gift.tier)  # a repeat finishes the gift as first asked
+    gift, duplicate = await _open(session, draft, audience, actor_id, gift_key(update_key), update_id, now, message)
+    return await _issue_rest(session, gift, now, batch or BATCH, duplicate)
+
+
+async def _issue_rest(session: AsyncSession, gift: Gift, now: datetime, batch: int, duplicate: bool) -> Gifted:
+    """Issue the batches the gift has not reached yet, as first asked (a repeat never gives twice)."""
+    stored = Audience(member_id=gift.member_id, tier=gift.tier)
     while await _next_batch(session, gift.id, stored, now, batch):
         pass
     await session.refresh(gift)
     voucher = None
     if stored.member_id is not None:
         voucher = await session.scalar(select(Voucher).where(Voucher.gift_id == gift.id))
-    return Gifted(gift.id, gift.issued, info(voucher, now) if voucher else None, duplicate)
+    return Gifted(gift.id, gift.issued, info(voucher, now) if voucher else None, duplicate, gift.told_at is not None)
+
+
+@dataclass(frozen=True)
+class Unfinished:
+    """A gift cut short (issuing its vouchers or telling its members was not finished): what staff see of it."""
+
+    id: int
+    title: str
+    audience: str
+    tier: str | None
+    issued: int
+    message: str | None
+
+
+UNFINISHED = (Gift.told_at.is_(None), Gift.cancelled_at.is_(None), Gift.audience != "campaign")
+
+
+def _unfinished(gift: Gift) -> Unfinished:
+    return Unfinished(gift.id, gift.title, gift.audience, gift.tier, gift.issued, gift.message)
+
+
+async def unfinished(session: AsyncSession, limit: int = 10) -> list[Unfinished]:
+    """The gifts staff gave whose vouchers were not all issued or whose members were not all told, oldest first."""
+    found = await session.scalars(select(Gift).where(*UNFINISHED).order_by(Gift.id).limit(limit))
+    return [_unfinished(gift) for gift in found]
+
+
+async def get_unfinished(session: AsyncSession, gift_id: int) -> Unfinished:
+    """The gift, if it is still unfinished (GiftOver if it was finished or cancelled, or there is none)."""
+    gift = await session.scalar(
+        select(Gift).where(Gift.id == gift_id, *UNFINISHED).execution_options(populate_existing=True)
+    )
+    if gift is None:
+        raise GiftOver(gift_id)
+    return _unfinished(gift)
+
+
+async def finish(session: AsyncSession, gift_id: int, *, now: datetime, batch: int | None = None) -> Gifted:
+    """Issue what an unfinished gift has not issued yet (GiftOver if it was finished or cancelled); its members
+    are then to be told, and the gift marked told (`mark_told`)."""
+    await get_unfinished(session, gift_id)
+    gift = await session.get(Gift, gift_id)
+    assert gift is not None
+    return await _issue_rest(session, gift, now, batch or BATCH, True)
+
+
+async def mark_told(session: AsyncSession, gift_id: int, now: datetime) -> None:
+    """The gift's members were told (their messages sent or in the outbox): the gift is finished."""
+    async with write_transaction(session):
+        await session.execute(update(Gift).where(Gift.id == gift_id, Gift.told_at.is_(None)).values(told_at=now))
+
+
+async def withdraw(session: AsyncSession, gift_id: int, *, actor_id: int, now: datetime) -> int:
+    """Cancel an unfinished gift (audited): its messages not yet sent, and the vouchers whose message never went
+    out; returns how many vouchers were cancelled. Vouchers already announced stay. GiftOver if it is over."""
+    async with write_transaction(session):
+        gift = await session.get(Gift, gift_id, with_for_update=True, populate_existing=True)
+        if gift is None or gift.told_at is not None or gift.cancelled_at is not None or gift.audience == "campaign":
+            raise GiftOver(gift_id)
+        rows = (OutboxMessage.kind == KIND) & OutboxMessage.key.like(f"{KIND}:{gift.id}:%")
+        await session.execute(
+            update(OutboxMessage)
+            .where(rows, OutboxMessage.state == OutboxState.PENDING)
+            .values(state=OutboxState.CANCELLED, claim=None)
+        )
+        told = select(OutboxMessage.member_id).where(
+            rows, OutboxMessage.state.in_([OutboxState.SENT, OutboxState.SENDING]), OutboxMessage.member_id.is_not(None)
+        )
+        cancelled = await session.execute(
+            update(Voucher)
+            .where(Voucher.gift_id == gift.id, Voucher.status == Status.ACTIVE, Voucher.member_id.not_in(told))
+            .values(status=Status.CANCELLED)
+        )
+        gift.cancelled_at = now
+        gift.finished_at = gift.finished_at or now
+        count = int(cancelled.rowcount)  # type: ignore[attr-defined]
+        await audit.record(
+            session, actor_id=actor_id, action="voucher.gift_cancel", now=now, gift_id=gift.id, cancelled=count
+        )
+    return count
 
 
 async def _open(
@@ -121,6 +219,7 @@ async def _open(
     key: str,
     update_id: int | None,
     now: datetime,
+    message: str | None,
 ) -> tuple[Gift, bool]:
     """The gift under `key`: found (a repeat), or recorded now with its audit entry (naming the update id)."""
     async with write_transaction(session):
@@ -145,6 +244,7 @@ async def _open(
             issued=0,
             created_by=actor_id,
             created_at=now,
+            message=message,
         )
         session.add(gift)
         await session.flush()
@@ -208,10 +308,11 @@ async def _next_batch(session: AsyncSession, gift_id: int, audience: Audience, n
 async def gift_vouchers(
     session: AsyncSession, gift_id: int, now: datetime, *, after: int = 0, limit: int = BATCH
 ) -> list[VoucherInfo]:
-    """A page of the gift's vouchers in member order, after member id `after` (to tell the members, page by page)."""
+    """A page of the gift's vouchers in member order, after member id `after` (to tell the members, page by page);
+    vouchers cancelled with their gift are left out."""
     statement = (
         select(Voucher)
-        .where(Voucher.gift_id == gift_id, Voucher.member_id > after)
+        .where(Voucher.gift_id == gift_id, Voucher.member_id > after, Voucher.status != Status.CANCELLED)
         .order_by(Voucher.member_id)
         .limit(limit)
     )

@@ -305,30 +305,55 @@ async def add_multiplier(
     actor_id: int,
     now: datetime,
 ) -> Multiplier:
-    """Schedule a points campaign (e.g. 200% for a slow week), with an audit entry."""
-    if not 100 < percent <= 1000 or ends_at <= starts_at or bonus_expiry_days < 1:
-        raise ValueError("a campaign multiplies by more than 100%, ends after it starts, and its points last")
+    """Schedule a points campaign (e.g. 200% for a slow week), with an audit entry, in a transaction of its own."""
     async with write_transaction(session):
-        campaign = Multiplier(
+        return await new_multiplier(
+            session,
             name=name,
             percent=percent,
             starts_at=starts_at,
             ends_at=ends_at,
             bonus_expiry_days=bonus_expiry_days,
-            created_by=actor_id,
-            created_at=now,
-        )
-        session.add(campaign)
-        await audit.record(
-            session,
             actor_id=actor_id,
-            action="campaign.multiplier",
             now=now,
-            name=name,
-            percent=percent,
-            starts_at=starts_at,
-            ends_at=ends_at,
         )
+
+
+async def new_multiplier(
+    session: AsyncSession,
+    *,
+    name: str,
+    percent: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    bonus_expiry_days: int,
+    actor_id: int,
+    now: datetime,
+) -> Multiplier:
+    """A points campaign and its audit entry, added to the caller's write transaction (flushed: its id is known)."""
+    if not 100 < percent <= 1000 or ends_at <= starts_at or bonus_expiry_days < 1:
+        raise ValueError("a campaign multiplies by more than 100%, ends after it starts, and its points last")
+    campaign = Multiplier(
+        name=name,
+        percent=percent,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        bonus_expiry_days=bonus_expiry_days,
+        created_by=actor_id,
+        created_at=now,
+    )
+    session.add(campaign)
+    await session.flush()
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        action="campaign.multiplier",
+        now=now,
+        name=name,
+        percent=percent,
+        starts_at=starts_at,
+        ends_at=ends_at,
+    )
     return campaign
 
 

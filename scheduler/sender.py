@@ -53,6 +53,13 @@ FLOOD_LIMIT = 30  # messages a second Telegram takes from a bot over all chats
 SLACK = 0.005  # seconds a turn may come early (see `Pacer`)
 STALE = 5.0  # seconds after which an unanswered send no longer holds up the window (see `Pacer`)
 TEHRAN = ZoneInfo("Asia/Tehran")
+PROGRESS_EVERY = 5.0
+"""Seconds between two edits of a campaign's progress message (its final report goes at once, whenever it comes).
+
+The messenger takes about one message a second in a chat, edits included; the progress message sits in the
+staff member's own chat, where they steer the campaign and use the bot meanwhile. An edit every five seconds
+keeps the figures fresh enough to watch while leaving that chat's budget to the staff member's own replies.
+"""
 Send = Callable[[int, Message], Awaitable[None]]
 ProgressHook = Callable[[Progress], Awaitable[None]]
 Clock = Callable[[], datetime]
@@ -111,7 +118,7 @@ class SenderConfig:
     max_backoff: float = 3600.0
     quiet: QuietHours | None = field(default_factory=QuietHours)
     poll: float = 1.0  # seconds between looks at the outbox when it is empty (`run`)
-    progress_every: float = 5.0  # seconds between two progress reports of a campaign
+    progress_every: float = PROGRESS_EVERY  # seconds between two progress reports of a campaign
 
     def __post_init__(self) -> None:
         if not 0 < self.rate <= MAX_RATE:

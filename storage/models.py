@@ -291,6 +291,8 @@ GIFT_AUDIENCES = "audience IN ('member', 'tier', 'all', 'campaign')"
 class Gift(Base):
     """Vouchers staff give without points to one member, a tier or everyone; issued in batches, resumed by key.
 
+    A gift is finished once its members are told (`told_at`); one cut short is finished or cancelled later.
+
     A campaign's voucher gift (audience 'campaign') is issued one member at a time as the campaign's messages go.
     """
 
@@ -313,7 +315,10 @@ class Gift(Base):
     issued: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # every batch issued
+    message: Mapped[str | None] = mapped_column(Text)  # what the staff member wrote to the members
+    told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the members' messages sent or enqueued
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # withdrawn before it was finished
 
 
 class Voucher(Base):
@@ -423,6 +428,7 @@ class Campaign(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # the confirmation that made it
     name: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), default="draft")
     audience: Mapped[str] = mapped_column(Text)

@@ -3,14 +3,15 @@ messages written per member safely, gifts given once, progress — on SQLite and
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import audiences, campaigns, voucher_use
+from loyalty import audiences, campaigns, purchases, voucher_use
 from loyalty.audiences import Audience
 from loyalty.campaigns import (
     CampaignDraft,
@@ -23,9 +24,20 @@ from loyalty.campaigns import (
     render,
 )
 from loyalty.purchases import active_multiplier
-from storage.models import Campaign, Gift, LedgerEntry, Member, Multiplier, OutboxMessage, OutboxState, Voucher
+from storage.models import (
+    AuditEntry,
+    Campaign,
+    Gift,
+    LedgerEntry,
+    Member,
+    Multiplier,
+    OutboxMessage,
+    OutboxState,
+    Voucher,
+)
 from tests.factories import NOW
 from tests.test_audiences import add_members, member_row
+from tests.test_purchases import RULES
 
 STAFF = 1
 HOUR = timedelta(hours=1)
@@ -283,6 +295,70 @@ async def test_a_multiplier_gift_starts_with_the_campaign_once(session: AsyncSes
     multiplier = await active_multiplier(session, NOW + HOUR)
     assert multiplier is not None and (multiplier.percent, multiplier.name) == (200, "Autumn")
     assert await campaigns.messages_for(session, [Recipient(1, campaign.id, 1)], NOW) == {1: Message("Hello Member 1")}
+
+
+MULTIPLIER = {
+    "kind": "multiplier",
+    "percent": 200,
+    "starts_at": NOW,
+    "ends_at": NOW + 48 * HOUR,
+    "bonus_expiry_days": 7,
+}
+
+
+async def earned_at(session: AsyncSession, member_id: int, at: datetime, receipt: str) -> purchases.Earned:
+    """A purchase of 500,000 (50 points at 100%) by the member at `at`."""
+    return await purchases.record_purchase(
+        session, RULES, member_id=member_id, amount=500_000, receipt=receipt, staff_id=STAFF, update_id=1, now=at
+    )
+
+
+async def test_cancelling_a_campaign_ends_its_extra_points(session: AsyncSession) -> None:
+    await add_members(session, [member_row(1)])
+    campaign = await started(session, draft(gift=gift_from(MULTIPLIER)))
+    assert (await earned_at(session, 1, NOW + HOUR, "before")).campaign_points == 50
+    await campaigns.cancel(session, campaign.id, actor_id=STAFF, now=NOW + 2 * HOUR)
+    after = await earned_at(session, 1, NOW + 3 * HOUR, "after")
+    assert (after.points, after.campaign_points) == (50, 0)
+    assert await active_multiplier(session, NOW + 3 * HOUR) is None
+    details = await session.scalar(select(AuditEntry.details).where(AuditEntry.action == "campaign.cancel"))
+    assert details is not None and json.loads(details)["multiplier_ended"] is True
+
+
+async def test_a_start_that_fails_leaves_no_multiplier_and_the_next_start_adds_one(
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await add_members(session, [member_row(1)])
+    created = await campaigns.create(session, draft(gift=gift_from(MULTIPLIER)), actor_id=STAFF, now=NOW)
+
+    async def broken(*args: object) -> int:
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(campaigns, "_fill_outbox", broken)
+        with pytest.raises(RuntimeError):
+            await campaigns.start(session, created.id, actor_id=STAFF, now=NOW)
+    assert await session.scalar(select(func.count()).select_from(Multiplier)) == 0
+    assert (await campaigns.get(session, created.id)).state == State.DRAFT
+    campaign = await campaigns.start(session, created.id, actor_id=STAFF, now=NOW)
+    assert await session.scalar(select(func.count()).select_from(Multiplier)) == 1
+    assert campaign.state == State.RUNNING and campaign.multiplier is not None
+
+
+async def test_staff_end_a_campaigns_extra_points_early_audited(session: AsyncSession) -> None:
+    await add_members(session, [member_row(1)])
+    campaign = await started(session, draft(gift=gift_from(MULTIPLIER)))
+    assert campaign.multiplier is not None and campaign.multiplier.ends_at == NOW + 48 * HOUR
+    assert [running.campaign_id for running in await campaigns.running_multipliers(session, NOW)] == [campaign.id]
+    ended = await campaigns.end_extra_points(session, campaign.id, actor_id=STAFF, now=NOW + HOUR)
+    assert ended.multiplier is not None and ended.multiplier.ends_at == NOW + HOUR
+    assert ended.state == State.RUNNING  # the messages go on; only the extra points end
+    assert await campaigns.running_multipliers(session, NOW + HOUR) == []
+    assert (await earned_at(session, 1, NOW + 2 * HOUR, "later")).campaign_points == 0
+    with pytest.raises(CampaignStateError):
+        await campaigns.end_extra_points(session, campaign.id, actor_id=STAFF, now=NOW + 2 * HOUR)
+    actions = (await session.scalars(select(AuditEntry.action))).all()
+    assert "campaign.end_extra_points" in actions
 
 
 async def test_rows_of_a_member_or_campaign_that_is_gone_get_no_message(session: AsyncSession) -> None:

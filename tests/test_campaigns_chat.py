@@ -20,7 +20,18 @@ from loyalty.campaigns import CampaignDraft, Message, MultiplierGift, Progress, 
 from loyalty.purchases import active_multiplier
 from loyalty.staff import Role
 from loyalty.vouchers import Kind
-from storage.models import Campaign, Gift, Member, Multiplier, OutboxMessage, OutboxState, Purchase, Referral, Voucher
+from storage.models import (
+    AuditEntry,
+    Campaign,
+    Gift,
+    Member,
+    Multiplier,
+    OutboxMessage,
+    OutboxState,
+    Purchase,
+    Referral,
+    Voucher,
+)
 from tests import updates
 from tests.chat import Chat, Reply
 from tests.factories import NOW
@@ -215,6 +226,52 @@ async def test_a_photo_campaign_sent_later_is_scheduled_at_the_jalali_time_typed
     assert campaign.state == "scheduled" and campaign.photo_file_id == "autumn-photo"
     assert campaign.send_at is not None and campaign.send_at.date().isoformat() == "2026-12-01"
     assert await outbox_members(sessions, campaign.id) == []
+
+
+def fits(replies: list[Reply]) -> bool:
+    """Every text the bot sent is within the messenger's limit for a message."""
+    return all(len(reply.text) <= 4096 for reply in replies)
+
+
+async def test_the_longest_text_the_wizard_accepts_can_be_previewed_and_confirmed(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await four_members(chat_with, sessions)
+    manager = await manager_chat(chat_with, sessions, language="fa")
+    longest = "Big autumn sale\n" + "x" * (4096 - len("Big autumn sale\n"))
+    await walk(await new_campaign(manager), choose("audience", "tier"), choose("tier", "silver"))
+    gift = await manager.say(longest)
+    assert fits(gift) and "gift" not in gift[0].text.lower()
+    await walk(manager, choose("gift", "voucher"), "Free coffee", choose("kind", "item"), "30")
+    [summary] = await walk(manager, choose("when", "later"), "۱۴۰۵-۰۹-۱۰ ۱۸:۰۰")
+    assert len(summary.text) <= 4096 and "x" * 3000 in summary.text and "کوتاه شده" in summary.text
+    assert summary.buttons()[-2:] == ["✅ تأیید و ارسال", "✖️ انصراف"]
+    again = await manager.say("yes please")  # typed at the summary: the refusal above the summary, still fitting
+    assert fits(again) and len(again) == 1
+    test = await manager.press(TEST)
+    [sent] = [reply for reply in test if reply.name == "SendMessage"]
+    assert sent.text == longest  # the test message is the whole text
+    replies = await manager.press(CONFIRM)
+    assert fits(replies)
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.state == "scheduled" and campaign.text == longest
+
+
+async def test_the_longest_photo_caption_can_be_previewed_and_confirmed(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await four_members(chat_with, sessions)
+    manager = await manager_chat(chat_with, sessions)
+    await walk(await new_campaign(manager), choose("audience", "all"))
+    caption = "{name}, " + "y" * (1024 - len("{name}, "))
+    photo = [{"file_id": "autumn-photo", "file_unique_id": "a", "width": 800, "height": 600}]
+    await manager.feed(updates.message_update(manager.user, photo=photo, caption=caption))
+    [summary, _] = await walk(manager, choose("gift", "points"), "50", "30", choose("when", "now"))
+    assert len(summary.text) <= 4096 and "Mina, " + "y" * 1000 in summary.text
+    replies = await manager.press(CONFIRM)
+    assert fits(replies)
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.state == "running" and campaign.text == caption
 
 
 async def test_cancel_stores_nothing(chat_with: MakeChat, sessions: Sessions) -> None:
@@ -508,6 +565,112 @@ async def test_a_scheduled_multiplier_starts_when_the_campaign_is_sent(chat_with
     assert campaign.send_at is not None and isinstance(gift, MultiplierGift)
     assert (gift.starts_at, gift.ends_at) == (campaign.send_at, campaign.send_at + timedelta(days=3))
     assert campaign.state == "scheduled" and await count(sessions, Multiplier) == 0
+
+
+async def test_a_manager_sees_the_running_extra_points_and_ends_them_from_the_campaign(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await four_members(chat_with, sessions)
+    manager = await manager_chat(chat_with, sessions)
+    await walk(await new_campaign(manager), choose("audience", "all"), "Double points all week!")
+    await walk(manager, choose("gift", "multiplier"), "200", "7", "30", choose("when", "now"))
+    await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    [menu] = await manager.say("/campaign")
+    assert "Extra points running:" in menu.text and "200% until" in menu.text
+    [view, _] = await manager.press(f"cmp:open:{campaign.id}")
+    assert "⚡️ Extra points: 200% on purchases until" in view.text
+    assert "⚡️ End extra points" in view.buttons()
+    [ended, toast] = await manager.press(f"cmp:end_extra:{campaign.id}")
+    assert toast.text.startswith("Extra points ended") and "End extra points" not in ended.buttons()
+    assert "Extra points (200%) ended" in ended.text and "⏸ Pause" in ended.buttons()  # the messages go on
+    async with sessions() as session:
+        assert await active_multiplier(session, NOW) is None
+        actions = (await session.scalars(select(AuditEntry.action).where(AuditEntry.actor_id == MANAGER))).all()
+    assert "campaign.end_extra_points" in actions
+    [_, stale] = await manager.press(f"cmp:end_extra:{campaign.id}")
+    assert "no longer active" in stale.text
+    [menu] = await manager.say("/campaign")
+    assert "Extra points running:" not in menu.text
+
+
+def fail_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> None:
+    """Make `target.name` raise once, on its next call (a database that went away for a moment)."""
+    real, calls = getattr(target, name), []
+
+    async def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ConnectionError("the database went away")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, flaky)
+
+
+async def to_confirm(manager: Chat) -> None:
+    """A campaign to all members with a points gift, sent now, up to its summary."""
+    await walk(await new_campaign(manager), choose("audience", "all"), "Hello {name}")
+    await walk(manager, choose("gift", "points"), "50", "30", choose("when", "now"))
+
+
+async def test_a_campaign_whose_start_failed_is_finished_from_its_view_once(
+    chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await four_members(chat_with, sessions)
+    manager = await manager_chat(chat_with, sessions)
+    await to_confirm(manager)
+    fail_once(monkeypatch, campaigns, "_fill_outbox")
+    [alert] = await manager.press(CONFIRM)
+    assert alert.text.startswith("The campaign was not finished") and alert.method.show_alert
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.state == "draft" and await outbox_members(sessions, campaign.id) == []
+    [menu] = await manager.say("/campaign")
+    assert "Hello {name} · not finished" in menu.text
+    [view, _] = await manager.press(f"cmp:open:{campaign.id}")
+    assert view.buttons()[:2] == ["▶️ Finish: start sending", "⛔️ Cancel the campaign"]
+    [started, toast] = await manager.press(f"cmp:finish:{campaign.id}")
+    assert toast.text == "Campaign started." and "Sent: 0 of 3" in started.text
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.state == "running" and len(await outbox_members(sessions, campaign.id)) == 3
+    assert (campaign.report_chat_id, campaign.report_message_id) == (MANAGER, 1)  # the view shows its progress
+    [stale] = await manager.press(CONFIRM)  # the wizard was left for /campaign: the old button says where to look
+    assert "marked “not finished”" in stale.text
+    assert await count(sessions, Campaign) == 1 and len(await outbox_members(sessions, campaign.id)) == 3
+
+
+async def test_confirm_pressed_again_after_a_failure_finishes_the_same_campaign(
+    chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await four_members(chat_with, sessions)
+    manager = await manager_chat(chat_with, sessions)
+    await to_confirm(manager)
+    fail_once(monkeypatch, campaigns, "set_report")  # started, but its progress message not registered
+    await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.state == "running" and campaign.report_message_id is None
+    replies = await manager.press(CONFIRM)  # the summary's button works again
+    assert "started: 3 recipients" in replies[0].text
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.report_message_id is not None and len(await outbox_members(sessions, campaign.id)) == 3
+    assert sum(reply.name == "SendMessage" for reply in replies) == 1  # one progress message
+
+
+async def test_a_campaign_whose_start_failed_is_cancelled_leaving_nothing_to_send(
+    chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await four_members(chat_with, sessions)
+    manager = await manager_chat(chat_with, sessions)
+    await to_confirm(manager)
+    fail_once(monkeypatch, campaigns, "_fill_outbox")
+    await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    [cancelled, _] = await manager.press(f"cmp:cancel:{campaign.id}")
+    assert cancelled.buttons() == ["🔄 Refresh", "⬅️ All campaigns"]
+    assert await campaign_state(sessions, campaign.id) == "cancelled"
+    assert await outbox_members(sessions, campaign.id) == []
+    [shown, _] = await manager.press(CONFIRM)  # the restored summary: confirming a cancelled campaign starts nothing
+    assert "State: cancelled" in shown.text
+    assert await campaign_state(sessions, campaign.id) == "cancelled" and await count(sessions, Campaign) == 1
 
 
 # --- progress and the final report --------------------------------------------------------------------------------

@@ -33,6 +33,9 @@ MEMBERS = range(1, 601)
 IN_FLIGHT = SenderConfig().in_flight  # sends under way at once: at most these can be repeated after a kill
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
 @asynccontextmanager
 async def scheduler_process(emulator: BotAPIEmulator, database_url: str, log: Path) -> AsyncIterator[int]:
     """`loyalty-bot scheduler` in a process of its own, against the emulator and the test's database; its pid."""

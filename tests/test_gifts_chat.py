@@ -5,6 +5,7 @@ One member hears at once; an audience's messages go through the broadcast outbox
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,7 +26,7 @@ from loyalty.staff import Role
 from loyalty.voucher_codes import display
 from loyalty.vouchers import Kind, Worth
 from scheduler.sender import Report, Sender, SenderConfig, telegram_send
-from storage.models import Gift, LedgerEntry, Member, OutboxMessage, OutboxState, Voucher
+from storage.models import AuditEntry, Gift, LedgerEntry, Member, OutboxMessage, OutboxState, Voucher
 from tests import updates
 from tests.chat import Chat, Reply
 from tests.factories import NOW
@@ -42,6 +43,9 @@ SARA, REZA, NIMA, BLOCKED, GONE, STOPPED, LOST = 42, 43, 44, 45, 46, 47, 48
 CONFIRM = "wiz:gift:confirm::"
 ZONE = ZoneInfo("Asia/Tehran")
 STALE = "This button is no longer active. Please use the menu."
+CONFIRM_GONE = (
+    "This button is no longer active. A gift that was not finished is listed under /gift, with Finish and Cancel."
+)
 
 
 class UnreachableSession(RecordingSession):
@@ -337,7 +341,7 @@ async def test_confirm_pressed_twice_gives_once(chat_with: MakeChat, sessions: S
     manager = await manager_chat(chat_with, sessions)
     await walk(manager, "/gift", choose("audience", "all"), choose("kind", "item"), "7", "Cake!", CONFIRM)
     [stale] = [reply for reply in await manager.press(CONFIRM) if reply.name == "AnswerCallbackQuery"]
-    assert stale.text == STALE
+    assert stale.text == CONFIRM_GONE
     assert await count(sessions, Gift) == 1 and len(await vouchers(sessions)) == 5
     assert len(await outbox(sessions)) == 4
 
@@ -349,7 +353,7 @@ async def test_cancel_gives_nothing(chat_with: MakeChat, sessions: Sessions, stu
     [cancelled, _] = await manager.press("wiz:gift:cancel::")
     assert cancelled.text == "Cancelled. No gift was given."
     [stale] = await manager.press(CONFIRM)
-    assert stale.text == STALE
+    assert stale.text == CONFIRM_GONE
     assert await count(sessions, Gift) == 0 and await audit_log(sessions) == []
 
 
@@ -407,3 +411,110 @@ async def test_a_manager_cannot_gift_a_voucher_to_themself(chat_with: MakeChat, 
             audience = loyalty_gifts.Audience(member_id=own.id)
             await loyalty_gifts.give(session, draft, audience, actor_id=MANAGER, update_key="9", now=NOW)
     assert await vouchers(sessions) == []
+
+
+# --- a gift cut short is finished or cancelled from the chat ---------------------------------------------------
+
+READERS = ((SARA, "09121234567"), (REZA, "09121234568"), (NIMA, "09121234569"), (BLOCKED, "09121234570"))
+
+
+def fail_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str, on_call: int) -> None:
+    """Make `target.name` raise once, on its `on_call`-th call (a database that went away for a moment)."""
+    real, calls = getattr(target, name), []
+
+    async def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == on_call:
+            raise ConnectionError("the database went away")
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, flaky)
+
+
+async def four_readers(chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch) -> dict[int, Member]:
+    """Four members who take news, given vouchers two at a time."""
+    monkeypatch.setattr(loyalty_gifts, "BATCH", 2)
+    return await members_of(chat_with, sessions, *((user, phone, "bronze", True) for user, phone in READERS))
+
+
+async def messages_to(sessions: Sessions, stubbed: Stubbed) -> Counter[int]:
+    """Drain the outbox: how many messages reached each chat."""
+    _, sent = await drain(sessions, stubbed)
+    return Counter(reply.method.chat_id for reply in sent)
+
+
+async def test_a_gift_that_fails_midway_is_finished_from_the_list_once_for_every_member(
+    chat_with: MakeChat, sessions: Sessions, stubbed: Stubbed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await four_readers(chat_with, sessions, monkeypatch)
+    fail_once(monkeypatch, loyalty_gifts, "_next_batch", on_call=2)
+    manager = await manager_chat(chat_with, sessions)
+    await walk(manager, "/gift", choose("audience", "all"), choose("kind", "item"), "7", "Cake!")
+    [alert] = await manager.press(CONFIRM)
+    assert alert.text.startswith("The gift was not finished") and alert.method.show_alert
+    assert len(await vouchers(sessions)) == 2 and await outbox(sessions) == []  # half issued, nobody told
+    [unfinished, ask] = await manager.say("/gift")
+    assert "Gifts not finished" in unfinished.text and "vouchers issued so far: 2" in unfinished.text
+    [gift] = [row for row in await stored(sessions, Gift)]
+    assert unfinished.callback_data() == [f"gft:finish:{gift.id}", f"gft:cancel:{gift.id}"]
+    assert "Who receives" in ask.text
+    [finished, _] = await manager.press(f"gft:finish:{gift.id}")
+    assert (
+        "Gift finished. Vouchers issued: 4." in finished.text and "Members to receive the message: 4" in finished.text
+    )
+    assert Counter(voucher.member_id for voucher in await vouchers(sessions)) == Counter(
+        {member.id: 1 for member in (await stored(sessions, Member)) if member.telegram_id in dict(READERS)}
+    )
+    assert await messages_to(sessions, stubbed) == Counter(dict.fromkeys(dict(READERS), 1))
+    [stale] = await manager.press(f"gft:finish:{gift.id}")
+    assert stale.text == STALE
+    [menu] = await manager.say("/gift")
+    assert "Gifts not finished" not in menu.text
+    assert await messages_to(sessions, stubbed) == Counter()  # nobody told twice
+
+
+async def test_give_pressed_again_after_a_failure_finishes_the_same_gift(
+    chat_with: MakeChat, sessions: Sessions, stubbed: Stubbed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await four_readers(chat_with, sessions, monkeypatch)
+    fail_once(monkeypatch, loyalty_gifts, "_next_batch", on_call=2)
+    manager = await manager_chat(chat_with, sessions)
+    await walk(manager, "/gift", choose("audience", "all"), choose("kind", "item"), "7", "Cake!")
+    await manager.press(CONFIRM)
+    [again, _] = await manager.press(CONFIRM)  # the same summary's button works again
+    assert "Vouchers issued: 4" in again.text and "Members to receive the message: 4" in again.text
+    assert await count(sessions, Gift) == 1 and len(await vouchers(sessions)) == 4
+    assert await messages_to(sessions, stubbed) == Counter(dict.fromkeys(dict(READERS), 1))
+
+
+async def test_a_gift_whose_telling_failed_is_cancelled_leaving_no_voucher_untold(
+    chat_with: MakeChat, sessions: Sessions, stubbed: Stubbed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await four_readers(chat_with, sessions, monkeypatch)
+    fail_once(monkeypatch, gifts, "enqueue", on_call=2)  # the second page of messages fails
+    manager = await manager_chat(chat_with, sessions)
+    await walk(manager, "/gift", choose("audience", "all"), choose("kind", "item"), "7", "Cake!")
+    await manager.press(CONFIRM)
+    assert len(await vouchers(sessions)) == 4 and len(await outbox(sessions)) == 2
+    told = await messages_to(sessions, stubbed)  # the two whose messages were in the outbox hear of it
+    [gift] = await stored(sessions, Gift)
+    await manager.say("/gift")
+    [cancelled, _] = await manager.press(f"gft:cancel:{gift.id}")
+    assert "Vouchers withdrawn before their members heard of them: 2" in cancelled.text
+    members = {member.id: member.telegram_id for member in await stored(sessions, Member)}
+    active = {members[voucher.member_id] for voucher in await vouchers(sessions) if voucher.status == "active"}
+    assert active == set(told) and len(active) == 2  # every voucher left is one its member was told of
+    assert await messages_to(sessions, stubbed) == Counter()
+    async with sessions() as session:
+        assert "voucher.gift_cancel" in (await session.scalars(select(AuditEntry.action))).all()
+        i18n = create_i18n("en")
+        with i18n.context():  # a Give still on its way when it was cancelled tells nobody of a withdrawn voucher
+            await gifts.enqueue_messages(session, i18n, gift.id, "Cake!", ZONE, NOW)
+    assert await messages_to(sessions, stubbed) == Counter()
+    [stale] = await manager.press(f"gft:finish:{gift.id}")
+    assert stale.text == STALE
+
+
+async def stored(sessions: Sessions, model: Any) -> list[Any]:
+    async with sessions() as session:
+        return list((await session.scalars(select(model).order_by(model.id))).all())

@@ -61,7 +61,7 @@ from handlers.catalog import (
 )
 from handlers.club import Club
 from handlers.counter import problem
-from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole
+from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole
 from handlers.replies import language, number, tier_name
 from handlers.staff import show
 from loyalty import campaigns, gifts, members, rules, staff
@@ -87,7 +87,7 @@ class GiftAction(CallbackData, prefix="gft"):
     """A button on a gift not finished: `action` finish or cancel, on the gift `gift`."""
 
     action: str
-    gift: int
+    gift: ButtonId
 
 
 class GiftWizard(StatesGroup):

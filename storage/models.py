@@ -69,11 +69,13 @@ class Member(Base):
     chat is gone (403, "chat not found"), so broadcasts leave them out.
     `birthday_md` is the birthday's month * 100 + day in the member's own calendar (`loyalty.birthdays`), so
     today's birthdays are found by an index.
+    `points_owed`: points a take-back could not take because they were spent; reversals settle it first.
     """
 
     __tablename__ = "members"
     __table_args__ = (
         CheckConstraint("balance >= 0", name="balance_not_negative"),
+        CheckConstraint("points_owed >= 0", name="points_owed_not_negative"),
         Index("ix_members_birthday", "birthday_calendar", "birthday_md"),
     )
 
@@ -93,6 +95,7 @@ class Member(Base):
     language: Mapped[str] = mapped_column(String(5))
     referral_payload: Mapped[str | None] = mapped_column(String(64))
     balance: Mapped[int] = mapped_column(Integer, default=0)
+    points_owed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # see `loyalty.ledger`
     tier: Mapped[str] = mapped_column(String(16), default="bronze")
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: datetime.now(UTC))

@@ -87,6 +87,7 @@ class Member(Base):
     birthday: Mapped[date | None] = mapped_column(Date)
     birthday_calendar: Mapped[str | None] = mapped_column(String(10))
     birthday_md: Mapped[int | None] = mapped_column(SmallInteger)  # month * 100 + day in birthday_calendar
+    birthday_greeted_on: Mapped[date | None] = mapped_column(Date)  # the shop's date of the last birthday gift
     gender: Mapped[str | None] = mapped_column(String(10))
     news_consent: Mapped[bool] = mapped_column(default=False)
     stopped: Mapped[bool] = mapped_column(default=False)

@@ -6,6 +6,7 @@ owed by the member; a refund or reversal that later gives spent points back sett
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -19,7 +20,7 @@ from loyalty import ledger, purchases, referrals, vouchers
 from loyalty.errors import InsufficientPoints
 from storage import repositories
 from storage.database import write_transaction
-from storage.models import LedgerEntry, Member
+from storage.models import AuditEntry, LedgerEntry, Member
 from tests.factories import NOW
 from tests.test_ledger import books, new_member
 from tests.test_purchases import CASHIER, buy
@@ -58,6 +59,9 @@ async def test_a_refund_after_undo_returns_no_more_than_is_owed(sessions: Sessio
     assert back.refunded == 0 and back.balance == 0
     assert await books(sessions, member_id) == (0, 0, 0)
     assert await owed(sessions, member_id) == 0
+    async with sessions() as session:
+        audited = await session.scalar(select(AuditEntry.details).where(AuditEntry.action == "voucher.cancel"))
+    assert {"refunded": 0, "settled": 100}.items() <= json.loads(audited or "{}").items()
 
 
 async def test_a_refund_returns_what_is_left_after_settling_the_debt(sessions: Sessions) -> None:

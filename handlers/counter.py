@@ -7,7 +7,6 @@ falls through to the rest of the bot, so a customer typing /earn gets the unknow
 from __future__ import annotations
 
 import logging
-import string
 from collections.abc import Callable
 from datetime import datetime
 
@@ -46,6 +45,7 @@ from loyalty.money import parse_amount
 from loyalty.numerals import parse_bounded
 from loyalty.referrals import ReferralEvent
 from loyalty.staff import Role
+from loyalty.text_keys import text_key
 from storage.models import Member
 
 logger = logging.getLogger(__name__)
@@ -67,7 +67,6 @@ class CounterAction(CallbackData, prefix="ctr"):
 MEMBER_KEY = "counter_member"
 MAX_ADJUST = 1_000_000  # points one correction may add or take
 CATEGORY_MARK = "#"
-ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 class BadCategory(ValueError):
@@ -75,12 +74,12 @@ class BadCategory(ValueError):
 
 
 def take_category(text: str) -> tuple[list[str], str | None]:
-    """The words typed without their `#category`, and that category with ASCII letters lowercased."""
+    """The words typed without their `#category`, and that category as its key (`loyalty.text_keys`)."""
     words = text.split()
     tags = [word.removeprefix(CATEGORY_MARK) for word in words if word.startswith(CATEGORY_MARK)]
     if not tags:
         return words, None
-    category = tags[0].translate(ASCII_LOWER)
+    category = text_key(tags[0])
     if len(tags) > 1 or not 0 < len(category) <= CATEGORY_LENGTH or CATEGORY_MARK in category:
         raise BadCategory(text)
     return [word for word in words if not word.startswith(CATEGORY_MARK)], category

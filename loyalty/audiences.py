@@ -18,7 +18,16 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 from sqlalchemy import ColumnElement, Select, and_, extract, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +35,7 @@ from loyalty.calendar import GREGORIAN, JALALI
 from loyalty.errors import LoyaltyError
 from loyalty.occasions import in_calendar, on_date
 from loyalty.rules import MAX_AMOUNT
+from loyalty.text_keys import text_key
 from storage.models import Member, Purchase, Referral
 
 GENDERS = ("female", "male")
@@ -33,8 +43,8 @@ REFERRED = ("joined", "rewarded")  # a referral counts once the friend joined
 MAX_AGE, MAX_POINTS, MAX_INACTIVE_DAYS, MAX_REFERRED, CATEGORY_LENGTH = 120, 10**9, 3650, 10_000, 32
 Age = Annotated[int, Field(ge=0, le=MAX_AGE)]
 Points = Annotated[int, Field(ge=0, le=MAX_POINTS)]
-Category = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=CATEGORY_LENGTH)
+Category = Annotated[  # compared by its key, as purchases store it (`loyalty.text_keys`)
+    str, AfterValidator(text_key), StringConstraints(min_length=1, max_length=CATEGORY_LENGTH)
 ]
 
 REACHABLE: tuple[ColumnElement[bool], ...] = (

@@ -10,8 +10,11 @@ the member's own calendar, filled with `birthday_md()` wherever a birthday is st
 condition on it, and `celebrants` the members to greet today.
 
 The gift (`give_gift`): the owner's points, with their own expiry, under the greeting's once-a-year key, and
-optionally a free voucher from the catalog. Greeting and gift go together, once per member and year: the
-daily job (`scheduler.jobs`) gives them in the same transaction that enqueues the greeting under that key.
+optionally a free voucher from the catalog. Greeting and gift go together, at most once in `GIFT_INTERVAL` (365
+days) per member, whatever the member does to their birthday or its calendar: `Member.birthday_greeted_on` is
+the shop's date of the last greeting, and `claim_gift` moves it with one conditional UPDATE in the transaction
+that gives the gift and enqueues the greeting (`scheduler.jobs`), so two runs at once greet once. The greeting's
+once-a-year key stays the outbox's guard as well.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import ledger
@@ -31,6 +34,7 @@ from storage import repositories
 from storage.models import Member, Voucher
 
 REASON = "birthday"  # the ledger reason of birthday points
+GIFT_INTERVAL = timedelta(days=365)  # at most one birthday greeting and gift in this many days
 
 
 def celebrated_on(birthday: date, calendar: str, year: int) -> date:
@@ -99,11 +103,31 @@ def born_today(today: date) -> ColumnElement[bool]:
     )
 
 
+def gift_due(today: date) -> ColumnElement[bool]:
+    """The SQL condition: the member had no birthday greeting (nor gift) in the `GIFT_INTERVAL` before today."""
+    return or_(Member.birthday_greeted_on.is_(None), Member.birthday_greeted_on <= today - GIFT_INTERVAL)
+
+
+async def claim_gift(session: AsyncSession, member_id: int, today: date) -> bool:
+    """Mark the member greeted today if their gift is due (`gift_due`); True if this call marked them.
+
+    One conditional UPDATE in the caller's transaction: of two runs at once, one marks and the other gets False.
+    """
+    claimed = await session.execute(
+        update(Member)
+        .where(Member.id == member_id, gift_due(today))
+        .values(birthday_greeted_on=today)
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1  # type: ignore[attr-defined]
+
+
 async def celebrants(session: AsyncSession, today: date, *, after: int = 0, limit: int = 500) -> list[Member]:
-    """Members whose birthday is today and whom a greeting reaches, by id after `after`, locked on PostgreSQL."""
+    """Members whose birthday is today, whose gift is due and whom a greeting reaches, by id after `after`,
+    locked on PostgreSQL."""
     statement = (
         select(Member)
-        .where(born_today(today), *GREETED, Member.id > after)
+        .where(born_today(today), gift_due(today), *GREETED, Member.id > after)
         .order_by(Member.id)
         .limit(limit)
         .with_for_update()

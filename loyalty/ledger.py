@@ -4,7 +4,17 @@ Invariants, kept inside each write transaction (see `storage.database.write_tran
 - a member's `balance` equals the sum of `remaining` over the member's lots, and is never negative;
 - a debit draws on the unexpired lots that expire first, and records what it took from each lot
   (`lot_draws`), so a reversal can give the points back with their original expiry;
-- an idempotency key is used by one entry only: posting the same key twice changes nothing.
+- an idempotency key is used by one entry only: posting the same key twice changes nothing;
+- no points are minted: a take-back (`take_back`: a purchase undone, a referral revoked) takes the credit's
+  points as far as the member still has them, and what it could not take, because those points were spent or
+  expired, is `Member.points_owed`. The shop forgives that shortfall at the counter (a voucher already used
+  stays used, new earnings are the member's in full), but when spent points come back (`post_reversal`: a voucher
+  given back, a debit reversed) they settle what is owed first, and only the rest returns to the member.
+
+So for every member: balance == standing credits - standing debits - expired + points_owed, where a credit
+taken back no longer stands and a debit given back no longer stands; points_owed never exceeds standing debits
+plus expired points, hence the balance never exceeds the credits still standing, and while nothing is owed it is
+exactly credits minus debits still standing (tests/test_money.py checks this over random sequences).
 
 `post_credit`, `post_debit` and `post_reversal` add to the caller's write transaction and expect the member
 locked (`repositories.lock_member`); `spend`, `adjust` and `reverse_debit` are whole operations.
@@ -125,7 +135,11 @@ async def take_back(
     actor_id: int | None,
 ) -> int:
     """Reverse up to `points` credited by `entry_ids` (their own lots first), as far as the member still has
-    points (due lots expire first); the caller holds the member's lock. Returns the points taken back."""
+    points (due lots expire first); the caller holds the member's lock. Returns the points taken back.
+
+    The shortfall (`points` minus those taken) is added to what the member owes, which later reversals settle
+    first (`post_reversal`): spent points of a credit taken back never come back to the member.
+    """
     await expire_member(session, member.id, now)
     own_lots = await repositories.lot_ids_of_entries(session, entry_ids)
     available = sum(lot.remaining for lot in await repositories.open_lots(session, member.id, now))
@@ -143,6 +157,8 @@ async def take_back(
             reverses_id=entry_ids[0] if entry_ids else None,
             first_lots=frozenset(own_lots),
         )
+    if taken < points:
+        await _move_owed(session, member, points - taken)
     return taken
 
 
@@ -208,6 +224,20 @@ async def _move_balance(session: AsyncSession, member: Member, points: int) -> N
     """Change the stored balance atomically in the database, and on the loaded member as the value read back."""
     balance = await session.scalar(_MOVE_BALANCE, {"member_id": member.id, "points": points})
     set_committed_value(member, "balance", balance)  # as loaded: nothing left for the unit of work to write
+
+
+_MOVE_OWED = (
+    update(Member.__table__)
+    .where(Member.__table__.c.id == bindparam("member_id"))
+    .values(points_owed=Member.__table__.c.points_owed + bindparam("points"))
+    .returning(Member.__table__.c.points_owed)
+)
+
+
+async def _move_owed(session: AsyncSession, member: Member, points: int) -> None:
+    """Change what the member owes atomically in the database, and on the loaded member as read back."""
+    owed = await session.scalar(_MOVE_OWED, {"member_id": member.id, "points": points})
+    set_committed_value(member, "points_owed", owed)
 
 
 async def expire_member(session: AsyncSession, member_id: int, now: datetime) -> int:
@@ -383,13 +413,34 @@ async def post_reversal(
     actor_id: int | None,
     reason: str = "reversal",
 ) -> LedgerEntry:
-    """Give back what `debit` took, lot by lot with each lot's original expiry, in the caller's transaction."""
-    entry = await _entry(session, member, -debit.points, Kind.REVERSAL, reason, key, now, actor_id, debit.id)
-    await _open_lots(
-        session, entry, [(lot.points, lot.expires_at) for lot in await repositories.drawn_lots(session, debit.id)]
-    )
-    await _move_balance(session, member, -debit.points)
+    """Give back what `debit` took, lot by lot with each lot's original expiry, in the caller's transaction;
+    the member locked and freshly read.
+
+    What the member owes (`take_back`) is settled first, from the drawn lots that expire soonest: the entry gives
+    back only the rest, perhaps 0 points (it still records that the debit was reversed).
+    """
+    settled = min(member.points_owed, -debit.points)
+    drawn = sorted(await repositories.drawn_lots(session, debit.id), key=lambda lot: lot.expires_at)
+    back = _after_settling([(lot.points, lot.expires_at) for lot in drawn], settled)
+    points = -debit.points - settled
+    entry = await _entry(session, member, points, Kind.REVERSAL, reason, key, now, actor_id, debit.id)
+    await _open_lots(session, entry, back)
+    if settled:
+        await _move_owed(session, member, -settled)
+    if points:
+        await _move_balance(session, member, points)
     return entry
+
+
+def _after_settling(lots: list[tuple[int, datetime]], settled: int) -> list[tuple[int, datetime]]:
+    """The (points, expiry) lots left to give back once `settled` points are kept from the first ones."""
+    left = []
+    for points, expires_at in lots:
+        kept = min(points, settled)
+        settled -= kept
+        if points > kept:
+            left.append((points - kept, expires_at))
+    return left
 
 
 async def balance(session: AsyncSession, member: Member, now: datetime) -> Balance:

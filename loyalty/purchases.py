@@ -3,6 +3,8 @@
 A purchase's key is its receipt number when the cashier gives one, else the messenger update that
 recorded it: a re-delivered update or a second tap finds the first purchase instead of a new one.
 Staff cannot record a purchase on their own membership (`staff.refuse_own_account`).
+Receipt numbers and categories are stored, found and compared by their `loyalty.text_keys.text_key`: "R-۱۲۳"
+and "r-123" are one receipt.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit, ledger, referrals, rules, staff, tiers
+from loyalty.audiences import CATEGORY_LENGTH
 from loyalty.errors import AlreadyReversed, InvalidAmount, PurchaseNotFound, ReceiptTaken
 from loyalty.rules import MAX_AMOUNT, Rules
+from loyalty.text_keys import text_key
 from storage import repositories
 from storage.database import write_transaction
 from storage.models import LedgerEntry, Member, Multiplier, Purchase
@@ -176,10 +180,15 @@ async def record_purchase(
     """Record a purchase and its points in one transaction; the same key twice answers the first purchase.
 
     The key is the receipt's, else `update_key` (see `bot.middlewares.update_key`); `update_id` is only audited.
+    The receipt and the category are recorded as their keys (`text_key`); an empty category is none.
     Raises OwnAccount when `staff_id` is the member's own messenger account, having written nothing.
     """
+    receipt = text_key(receipt) if receipt is not None else None
     if receipt is not None and not 0 < len(receipt) <= RECEIPT_LENGTH:
         raise ValueError("a receipt number is 1 to 64 characters")
+    category = text_key(category) if category else None
+    if category is not None and len(category) > CATEGORY_LENGTH:
+        raise ValueError("a category is at most 32 characters")
     key = purchase_key(receipt, update_key)
     try:
         async with write_transaction(session):
@@ -358,9 +367,12 @@ async def new_multiplier(
 
 
 async def undo_purchase(session: AsyncSession, *, receipt: str, staff_id: int, update_id: int, now: datetime) -> Undone:
-    """Reverse a purchase: take its points back (its own lots first), as far as the member still has them."""
+    """Reverse a purchase: take its points back (its own lots first), as far as the member still has them.
+
+    The purchase is found by the key of `receipt` (`text_key`), however it was typed.
+    """
     async with write_transaction(session):
-        purchase = await repositories.purchase_by_receipt(session, receipt)
+        purchase = await repositories.purchase_by_receipt(session, text_key(receipt))
         if purchase is None:
             raise PurchaseNotFound(receipt)
         converted = await referrals.converted_by(session, purchase.id)
@@ -389,7 +401,7 @@ async def undo_purchase(session: AsyncSession, *, receipt: str, staff_id: int, u
             now=now,
             member_id=member.id,
             update_id=update_id,
-            receipt=receipt,
+            receipt=purchase.receipt,
             taken=taken,
             shortfall=purchase.points - taken,
         )

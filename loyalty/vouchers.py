@@ -262,7 +262,8 @@ async def cancel(
 
     A bought voucher gives its points back as one reversal entry, lot by lot with the original expiry (points
     whose expiry has passed meanwhile cannot be spent and go with the nightly expiry, as after any reversal),
-    and its reward's stock back; it stops counting towards the per-member limit. A gift gives nothing back.
+    less what the member owes from a take-back (`ledger.post_reversal`; the audit entry says how much was
+    `settled`), and its reward's stock back; it stops counting towards the per-member limit. A gift gives nothing back.
     Used, expired or cancelled vouchers are refused.
     """
     async with write_transaction(session):
@@ -271,7 +272,7 @@ async def cancel(
             raise VoucherNotFound(voucher_id)
         member = await repositories.lock_member(session, found.member_id)
         await claim(session, found, now, status=Status.CANCELLED, cancelled_at=now, cancelled_by=actor_id)
-        refunded = 0
+        refunded = settled = 0
         if found.entry_id is not None:
             debit = await session.get(LedgerEntry, found.entry_id)
             assert debit is not None
@@ -279,7 +280,7 @@ async def cancel(
                 session, member, debit, key=f"voucher-cancel:{found.id}", now=now, actor_id=actor_id, reason=REFUND
             )
             found.refund_entry_id = entry.id
-            refunded = entry.points
+            refunded, settled = entry.points, -debit.points - entry.points
         if found.reward_id is not None:
             await session.execute(
                 update(Reward)
@@ -296,5 +297,6 @@ async def cancel(
             update_id=update_id,
             voucher_id=found.id,
             refunded=refunded,
+            settled=settled,
         )
     return Cancelled(info(found, now), refunded, member.balance)

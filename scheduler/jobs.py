@@ -96,7 +96,7 @@ async def review_tiers(jobs: Jobs, now: datetime) -> list[tiers.TierChange]:
 
 
 async def greet_birthdays(jobs: Jobs, now: datetime) -> int:
-    """Give today's birthday members the owner's gift and enqueue their greeting, once per member and year."""
+    """Give today's birthday members the owner's gift and enqueue their greeting, once per member in 365 days."""
     async with jobs.sessions() as session:
         club = await rules.current(session, jobs.defaults)
     if not club.birthday_greetings:
@@ -109,7 +109,7 @@ async def greet_birthdays(jobs: Jobs, now: datetime) -> int:
             done = await outbox.known_keys(session, keys.values())
             greetings = []
             for member in batch:
-                if keys[member.id] not in done:
+                if keys[member.id] not in done and await birthdays.claim_gift(session, member.id, today):
                     gift = await birthdays.give_gift(session, member, club, keys[member.id], now)
                     text = greeting_text(jobs, member, gift, now)
                     greetings.append(Outgoing(keys[member.id], BIRTHDAY, member.telegram_id, Message(text), member.id))

@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -21,6 +21,30 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database behind `engine` up to `revision`."""
-    async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+    """Bring the database behind `engine` up to `revision`.
+
+    On SQLite, foreign keys are off while the migrations run: batch mode rebuilds a table it cannot alter in place
+    (copy, drop, rename), and dropping a table that other tables' rows point at fails with the keys on, though the
+    rebuilt table takes its place under the same name. The keys are checked once all is done, and a violation
+    rolls the whole upgrade back. (The pragma only works outside a transaction, hence before it begins.)
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    async with engine.connect() as connection:
+        if sqlite:
+            await _pragma(connection, "foreign_keys = OFF")
+        try:
+            async with connection.begin():
+                await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+                if sqlite:
+                    broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).first()
+                    if broken is not None:
+                        raise RuntimeError(f"a migration left a row pointing nowhere: {tuple(broken)}")
+        finally:
+            if sqlite:
+                await _pragma(connection, "foreign_keys = ON")
+
+
+async def _pragma(connection: AsyncConnection, pragma: str) -> None:
+    """Set a SQLite pragma outside any transaction (SQLAlchemy's autobegun one is ended at once)."""
+    await connection.exec_driver_sql(f"PRAGMA {pragma}")
+    await connection.commit()

@@ -73,11 +73,13 @@ class Member(Base):
     chat is gone (403, "chat not found"), so broadcasts leave them out.
     `birthday_md` is the birthday's month * 100 + day in the member's own calendar (`loyalty.birthdays`), so
     today's birthdays are found by an index.
+    `points_owed`: points a take-back could not take because they were spent; reversals settle it first.
     """
 
     __tablename__ = "members"
     __table_args__ = (
         CheckConstraint("balance >= 0", name="balance_not_negative"),
+        CheckConstraint("points_owed >= 0", name="points_owed_not_negative"),
         Index("ix_members_birthday", "birthday_calendar", "birthday_md"),
     )
 
@@ -89,6 +91,7 @@ class Member(Base):
     birthday: Mapped[date | None] = mapped_column(Date)
     birthday_calendar: Mapped[str | None] = mapped_column(String(10))
     birthday_md: Mapped[int | None] = mapped_column(SmallInteger)  # month * 100 + day in birthday_calendar
+    birthday_greeted_on: Mapped[date | None] = mapped_column(Date)  # the shop's date of the last birthday gift
     gender: Mapped[str | None] = mapped_column(String(10))
     news_consent: Mapped[bool] = mapped_column(default=False)
     stopped: Mapped[bool] = mapped_column(default=False)
@@ -97,6 +100,7 @@ class Member(Base):
     language: Mapped[str] = mapped_column(String(5))
     referral_payload: Mapped[str | None] = mapped_column(String(64))
     balance: Mapped[int] = mapped_column(Wide, default=0)
+    points_owed: Mapped[int] = mapped_column(Wide, default=0, server_default="0")  # see `loyalty.ledger`
     tier: Mapped[str] = mapped_column(String(16), default="bronze")
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: datetime.now(UTC))

@@ -103,6 +103,7 @@ async def club(session: AsyncSession) -> AsyncSession:
             purchase(1, SARA, 5_000_000, 21, "coffee"),
             purchase(2, SARA, 20_000_000, 2, "cake", reversed_at=NOW - DAY),  # reversed: counts for nothing
             purchase(3, ALI, 1_000_000, 205, "cake"),
+            purchase(5, ALI, 1_000, 205, "کیک"),  # as the counter stores a Persian category: its key
             purchase(4, MINA, 30_000_000, 2, "coffee"),
             *(purchase(10 + number, number, 9_000_000, 1, "coffee") for number in range(5, 10)),
         ],
@@ -147,6 +148,8 @@ FILTERS: list[tuple[dict[str, Any], list[int]]] = [
     ({"bought_category": "coffee"}, [SARA, MINA]),
     ({"bought_category": " Coffee "}, [SARA, MINA]),  # typed as staff like: counters store categories in lowercase
     ({"bought_category": "cake"}, [ALI]),
+    ({"bought_category": "كيك"}, [ALI]),  # Arabic letters: the Persian category کیک
+    ({"never_bought_category": "ک\u200cیک"}, [SARA, MINA, REZA]),
     ({"never_bought_category": "coffee"}, [ALI, REZA]),
     ({"referred_at_least": 2}, [REZA]),
     ({"referred_at_least": 1}, [SARA, REZA]),

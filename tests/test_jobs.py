@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import create_i18n
 from handlers.replies import tier_name
-from loyalty import campaigns, members, purchases, vouchers
+from loyalty import birthdays, campaigns, members, purchases, vouchers
 from loyalty.audiences import Audience
 from loyalty.calendar import format_date
 from loyalty.campaigns import CampaignDraft, Message, State
@@ -37,6 +37,7 @@ from scheduler.jobs import (
 )
 from scheduler.outbox import Outgoing
 from scheduler.sender import Sender, SenderConfig
+from storage.database import write_transaction
 from storage.models import LedgerEntry, Member, OutboxMessage, PointLot, Reward, Voucher
 from tests.factories import NOW, imported_member, new_reward, phone_of, profile
 from tests.stub_bot import stub_bot
@@ -190,6 +191,46 @@ async def test_an_out_of_stock_voucher_still_leaves_the_points(sessions: Session
     assert await birthday_points(sessions, member_id) == [(100, NOW + 30 * DAY)]
     [row] = (await outbox_rows(sessions)).values()
     assert "cake" not in Message.from_json(row.payload or "").text
+
+
+async def new_birthday(sessions: Sessions, member_id: int, birthday: date, calendar: str) -> None:
+    async with sessions() as session:
+        member = await session.get_one(Member, member_id)
+        await members.update_member(session, member, birthday=birthday, birthday_calendar=calendar)
+
+
+async def test_a_gift_comes_once_in_365_days_whatever_the_member_does_to_the_birthday(sessions: Sessions) -> None:
+    # given a member greeted today, 1 Azar 1405, on a Jalali birthday
+    member_id = await born(sessions, 51, date(1996, 11, 21), "jalali")
+    assert await greet_birthdays(jobs_on(sessions), NOW) == 1
+    # when they move their birthday to tomorrow in the Gregorian calendar (another calendar year, another key)
+    await new_birthday(sessions, member_id, date(1990, 11, 23), "gregorian")
+    # then tomorrow's run gives nothing
+    assert await greet_birthdays(jobs_on(sessions), NOW + DAY) == 0
+    # nor does a birthday 364 days on
+    await new_birthday(sessions, member_id, date(1997, 11, 21), "gregorian")
+    assert await greet_birthdays(jobs_on(sessions), NOW + 364 * DAY) == 0
+    # and 365 days after the gift, the birthday gives again
+    await new_birthday(sessions, member_id, date(1990, 11, 22), "gregorian")
+    assert await greet_birthdays(jobs_on(sessions), NOW + 365 * DAY) == 1
+    assert [points for points, _ in await birthday_points(sessions, member_id)] == [100, 100]
+    assert len(await outbox_rows(sessions)) == 2
+
+
+async def test_ten_claims_of_a_birthday_gift_at_once_on_two_days_give_it_once(sessions: Sessions) -> None:
+    member_id = await born(sessions, 52, date(1996, 11, 21), "jalali")
+
+    async def claim(day: date) -> bool:
+        async with sessions() as session, write_transaction(session):
+            return await birthdays.claim_gift(session, member_id, day)
+
+    today = NOW.date()
+    claimed = await asyncio.gather(*(claim(today + (number % 2) * DAY) for number in range(10)))
+    assert claimed.count(True) == 1
+    async with sessions() as session:
+        greeted_on = (await session.get_one(Member, member_id)).birthday_greeted_on
+    assert greeted_on in (today, today + DAY)
+    assert not await claim(greeted_on + 364 * DAY) and await claim(greeted_on + 365 * DAY)
 
 
 # --- reminders ---------------------------------------------------------------------------------------------------

@@ -49,3 +49,73 @@ async def test_the_birthday_migration_fills_in_the_month_and_day_of_members_alre
             assert found.all() == [(1, 901), (2, 229)]
     finally:
         await engine.dispose()
+
+
+async def test_the_key_migration_folds_receipts_and_categories_already_stored(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(engine, "0011_ledger")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO members (id, phone, code, first_name, language, balance, tier, news_consent, "
+                    "stopped, blocked, unreachable, created_at) VALUES (1, '+989120000001', '00000001', 'Sara', 'fa', "
+                    "0, 'bronze', 0, 0, 0, 0, '2026-11-22 09:00:00')"
+                )
+            )
+            typed = [("R-۱۲", "Coffee"), ("r-12", "كيك"), ("A\u200c7", None), (None, "نان شیرینی")]
+            for number, (receipt, category) in enumerate(typed, 1):
+                await connection.execute(
+                    text(
+                        "INSERT INTO purchases (id, member_id, amount, idempotency_key, receipt, category, points, "
+                        "staff_id, created_at) VALUES (:id, 1, 1000, :key, :receipt, :category, 0, 1, "
+                        "'2026-11-22 09:00:00')"
+                    ),
+                    {"id": number, "key": f"purchase:{number}", "receipt": receipt, "category": category},
+                )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            found = await connection.execute(text("SELECT receipt, category FROM purchases ORDER BY id"))
+            # R-۱۲ keeps its spelling: its key r-12 is another purchase's receipt
+            assert found.all() == [("R-۱۲", "coffee"), ("r-12", "کیک"), ("a7", None), (None, "نانشیرینی")]
+    finally:
+        await engine.dispose()
+
+
+async def test_the_greeting_migration_remembers_the_birthday_gifts_already_given(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(engine, "0012_ledger")
+        async with engine.begin() as connection:
+            for number in (1, 2, 3):
+                await connection.execute(
+                    text(
+                        "INSERT INTO members (id, phone, code, first_name, language, balance, tier, news_consent, "
+                        "stopped, blocked, unreachable, created_at) VALUES (:id, :phone, :code, 'Sara', 'fa', 0, "
+                        "'bronze', 0, 0, 0, 0, '2026-01-01 09:00:00')"
+                    ),
+                    {"id": number, "phone": f"+98912000000{number}", "code": f"{number:08d}"},
+                )
+            await connection.execute(
+                text(
+                    "INSERT INTO outbox (key, kind, member_id, chat_id, state, attempts, next_attempt_at, sent_at) "
+                    "VALUES ('birthday:1405:1', 'birthday', 1, 1, 'sent', 1, '2026-11-22 06:30:00', "
+                    "'2026-11-22 06:31:00')"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO ledger_entries (member_id, kind, points, reason, idempotency_key, created_at) "
+                    "VALUES (2, 'bonus', 100, 'birthday', 'birthday:2025:2', '2025-03-01 06:30:00')"
+                )
+            )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            found = await connection.execute(text("SELECT id, birthday_greeted_on FROM members ORDER BY id"))
+            assert [(number, str(day) if day else None) for number, day in found] == [
+                (1, "2026-11-22"),
+                (2, "2025-03-01"),
+                (3, None),
+            ]
+    finally:
+        await engine.dispose()

@@ -179,6 +179,40 @@ async def test_undo_takes_back_the_points_as_far_as_they_are_left(sessions: Sess
     assert await books(sessions, member_id) == (0, 0, 0)
 
 
+async def test_a_receipt_in_other_digits_case_or_invisible_marks_is_the_same_receipt(sessions: Sessions) -> None:
+    # given a purchase with receipt R-۱۲۳ typed on a Persian keyboard
+    member_id, other_id = await new_member(sessions), await new_member(sessions)
+    first = await buy(sessions, member_id, 1_000_000, receipt="R-۱۲۳")
+    # when it is typed again in ASCII, lower case, with a zero-width non-joiner
+    again = await buy(sessions, member_id, 1_000_000, receipt="r-123\u200c", update_id=2)
+    # then it is the purchase already recorded; for another member it is a receipt taken
+    assert again.duplicate and again.purchase.id == first.purchase.id
+    with pytest.raises(ReceiptTaken):
+        await buy(sessions, other_id, 1_000_000, receipt="\u200fR-١٢٣", update_id=3)
+    # and /undo finds it however it is typed
+    async with sessions() as session:
+        undone = await purchases.undo_purchase(session, receipt="R-\u200b123", staff_id=CASHIER, update_id=4, now=NOW)
+    assert undone.purchase.id == first.purchase.id and undone.taken == 100
+    assert await books(sessions, member_id) == (0, 0, 0)
+
+
+async def test_a_category_is_stored_as_its_key(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    async with sessions() as session:
+        earned = await purchases.record_purchase(
+            session,
+            RULES,
+            member_id=member_id,
+            amount=10_000,
+            receipt=None,
+            staff_id=CASHIER,
+            update_key="9",
+            now=NOW,
+            category="Cake-۲\u200c ك",
+        )
+    assert earned.purchase.category == "cake-2ک"
+
+
 async def test_the_same_receipt_from_ten_cashiers_at_once_is_recorded_once(sessions: Sessions) -> None:
     member_id = await new_member(sessions)
     results = await asyncio.gather(*(buy(sessions, member_id, 300_000, receipt="RACE", update_id=n) for n in range(10)))

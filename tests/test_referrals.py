@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import ledger, members, purchases, referrals, rules
+from loyalty import ledger, members, purchases, referrals, rewards, rules, vouchers
 from loyalty.codes import new_member_code
 from loyalty.errors import InvalidRule
 from loyalty.referrals import Event, Opened, Reason, Refused, Status
@@ -590,6 +590,27 @@ async def test_referral_points_already_spent_are_taken_back_only_as_far_as_they_
     undone = await undo(sessions, "R1")
     assert undone.referral is not None and undone.referral.referrer_taken == 30
     assert await balance(sessions, referrer.id) == 0
+
+
+async def test_referral_points_spent_on_a_voucher_do_not_come_back_when_it_is_given_back_after_the_revoke(
+    sessions: Sessions,
+) -> None:
+    # given a referrer who spent the 100 referral points on a voucher
+    referrer = await member(sessions, REFERRER)
+    friend = (await referred_friend(sessions, referrer, FRIEND)).member
+    await buy(sessions, friend.id, BIG, "R1")
+    async with sessions() as session:
+        reward = await new_reward(session, cost=100)
+        bought = await rewards.redeem(session, reward.id, member_id=referrer.id, actor_id=None, key="redeem:3", now=NOW)
+    # when the friend's purchase is undone (the referral revoked) and then the voucher is given back
+    undone = await undo(sessions, "R1")
+    assert undone.referral is not None and undone.referral.referrer_taken == 0
+    async with sessions() as session:
+        back = await vouchers.cancel(
+            session, bought.voucher.id, member_id=referrer.id, actor_id=None, update_id=4, now=NOW
+        )
+    # then the refund settles what the revoke could not take back
+    assert (back.refunded, back.balance) == (0, 0)
 
 
 async def test_undoing_a_later_purchase_leaves_the_referral_alone(sessions: Sessions) -> None:

@@ -231,11 +231,9 @@ def voucher_markup(voucher: VoucherInfo, zone: ZoneInfo) -> InlineKeyboardMarkup
     return builder.as_markup()
 
 
-def cancel_confirm_view(voucher: VoucherInfo) -> tuple[str, InlineKeyboardMarkup]:
+def cancel_confirm_view(voucher: VoucherInfo, points_back: int) -> tuple[str, InlineKeyboardMarkup]:
     """Ask before cancelling a voucher, saying how many points come back."""
-    text = _("rewards.cancel_confirm").format(
-        title=voucher.title, code=voucher.shown_code, points=number(voucher.points)
-    )
+    text = _("rewards.cancel_confirm").format(title=voucher.title, code=voucher.shown_code, points=number(points_back))
     builder = InlineKeyboardBuilder()
     yes = VoucherAction(action="cancel", voucher=voucher.id)
     builder.button(text=_("button.rewards_cancel_yes"), callback_data=yes)
@@ -485,7 +483,7 @@ async def ask_cancel(
     voucher = await cancellable_voucher(query, session, member.id, callback_data.voucher, now, club.zone)
     if voucher is None:
         return
-    await show(query, bot, *cancel_confirm_view(voucher))
+    await show(query, bot, *cancel_confirm_view(voucher, vouchers.points_back(voucher, member.points_owed)))
     await query.answer()
 
 

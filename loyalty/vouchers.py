@@ -249,6 +249,12 @@ class Cancelled:
     balance: int
 
 
+def points_back(voucher: VoucherInfo, owed: int) -> int:
+    """The points giving `voucher` back returns: its cost, less what its member owes from a take-back, which a
+    refund settles first (`ledger.post_reversal`)."""
+    return voucher.points - min(max(owed, 0), voucher.points)
+
+
 async def cancel(
     session: AsyncSession,
     voucher_id: int,

@@ -9,7 +9,7 @@ from datetime import timedelta
 from itertools import count
 
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendPhoto
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.rewards import RedeemYes
@@ -17,7 +17,7 @@ from loyalty import gifts, rewards, voucher_use, vouchers
 from loyalty.rewards import draft_of, update_reward
 from loyalty.voucher_codes import display
 from loyalty.vouchers import Kind, Status, Worth
-from storage.models import LedgerEntry, Reward, Voucher
+from storage.models import LedgerEntry, Member, Reward, Voucher
 from tests.chat import Chat, Reply
 from tests.factories import NOW, new_reward
 from tests.test_ledger import books, give
@@ -462,6 +462,21 @@ async def test_giving_a_voucher_back_asks_then_refunds_the_points(chat_with: Mak
     assert "+100 · voucher given back" in history.text
     [again] = await chat.press(f"vch:cancel:{voucher.id}")
     assert "already been given back" in again.text and (await member_of(sessions)).balance == 100
+
+
+async def test_giving_a_voucher_back_while_owing_points_promises_only_what_comes_back(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    chat = await joined(chat_with)
+    voucher = await redeemed_directly(sessions, (await add(sessions, name="Coffee")).id)
+    async with sessions() as session:  # an undone purchase left 30 points the member could not give back
+        await session.execute(update(Member).where(Member.telegram_id == 42).values(points_owed=30))
+        await session.commit()
+
+    question, _ = await chat.press(f"vch:ask:{voucher.id}")
+    assert "70 points will come back to you." in question.text
+    done, _ = await chat.press(f"vch:cancel:{voucher.id}")
+    assert "70 points came back to you" in done.text
 
 
 async def test_a_used_voucher_cannot_be_given_back(chat_with: MakeChat, sessions: Sessions) -> None:

@@ -303,31 +303,6 @@ async def active_multiplier(session: AsyncSession, now: datetime) -> Multiplier 
     return await session.scalar(_running(Multiplier).limit(1), {"now": now})
 
 
-async def add_multiplier(
-    session: AsyncSession,
-    *,
-    name: str,
-    percent: int,
-    starts_at: datetime,
-    ends_at: datetime,
-    bonus_expiry_days: int,
-    actor_id: int,
-    now: datetime,
-) -> Multiplier:
-    """Schedule a points campaign (e.g. 200% for a slow week), with an audit entry, in a transaction of its own."""
-    async with write_transaction(session):
-        return await new_multiplier(
-            session,
-            name=name,
-            percent=percent,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            bonus_expiry_days=bonus_expiry_days,
-            actor_id=actor_id,
-            now=now,
-        )
-
-
 async def new_multiplier(
     session: AsyncSession,
     *,

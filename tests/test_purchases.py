@@ -23,6 +23,7 @@ from loyalty.errors import (
 )
 from loyalty.money import parse_amount
 from loyalty.rules import Rules
+from storage.database import write_transaction
 from storage.models import AuditEntry, LedgerEntry, Member, PointLot, Purchase
 from tests.factories import NOW, imported_member, joined_member
 from tests.test_ledger import books, give, new_member, take
@@ -144,8 +145,8 @@ async def test_reaching_a_threshold_upgrades_at_once_and_the_tier_multiplies_poi
 
 async def test_a_campaign_adds_points_that_expire_on_their_own(sessions: Sessions) -> None:
     member_id = await new_member(sessions)
-    async with sessions() as session:
-        await purchases.add_multiplier(
+    async with sessions() as session, write_transaction(session):
+        await purchases.new_multiplier(
             session,
             name="slow week",
             percent=200,

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import String, bindparam, cast, exists, func, insert, literal, select, update
+from sqlalchemy import String, Update, bindparam, cast, exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -89,7 +89,7 @@ async def post_credit(
         raise ValueError("a credit is a positive number of points")
     entry = await _entry(session, member, points, kind, reason, key, now, actor_id, reverses_id)
     await _open_lots(session, entry, [(points, expires_at)])
-    await _move_balance(session, member, points)
+    await _move(session, member, "balance", points)
     return entry
 
 
@@ -119,7 +119,7 @@ async def post_debit(
         raise InsufficientPoints(available, points)
     entry = await _entry(session, member, -points, kind, reason, key, now, actor_id, reverses_id)
     await _draw(session, entry, lots, points)
-    await _move_balance(session, member, -points)
+    await _move(session, member, "balance", -points)
     return entry
 
 
@@ -158,7 +158,7 @@ async def take_back(
             first_lots=frozenset(own_lots),
         )
     if taken < points:
-        await _move_owed(session, member, points - taken)
+        await _move(session, member, "points_owed", points - taken)
     return taken
 
 
@@ -212,32 +212,25 @@ async def _draw(session: AsyncSession, entry: LedgerEntry, lots: list[PointLot],
     await session.flush()
 
 
-_MOVE_BALANCE = (
-    update(Member.__table__)
-    .where(Member.__table__.c.id == bindparam("member_id"))
-    .values(balance=Member.__table__.c.balance + bindparam("points"))
-    .returning(Member.__table__.c.balance)
-)
+def _adding_to(field: str) -> Update:
+    """UPDATE members SET field = field + :points WHERE id = :member_id RETURNING field."""
+    column = Member.__table__.c[field]
+    return (
+        update(Member.__table__)
+        .where(Member.__table__.c.id == bindparam("member_id"))
+        .values({column: column + bindparam("points")})
+        .returning(column)
+    )
 
 
-async def _move_balance(session: AsyncSession, member: Member, points: int) -> None:
-    """Change the stored balance atomically in the database, and on the loaded member as the value read back."""
-    balance = await session.scalar(_MOVE_BALANCE, {"member_id": member.id, "points": points})
-    set_committed_value(member, "balance", balance)  # as loaded: nothing left for the unit of work to write
+_MOVES = {field: _adding_to(field) for field in ("balance", "points_owed")}
 
 
-_MOVE_OWED = (
-    update(Member.__table__)
-    .where(Member.__table__.c.id == bindparam("member_id"))
-    .values(points_owed=Member.__table__.c.points_owed + bindparam("points"))
-    .returning(Member.__table__.c.points_owed)
-)
-
-
-async def _move_owed(session: AsyncSession, member: Member, points: int) -> None:
-    """Change what the member owes atomically in the database, and on the loaded member as read back."""
-    owed = await session.scalar(_MOVE_OWED, {"member_id": member.id, "points": points})
-    set_committed_value(member, "points_owed", owed)
+async def _move(session: AsyncSession, member: Member, field: str, points: int) -> None:
+    """Change one of the member's counters (`balance`, `points_owed`) atomically in the database, and on the loaded
+    member as the value read back (nothing left for the unit of work to write)."""
+    value = await session.scalar(_MOVES[field], {"member_id": member.id, "points": points})
+    set_committed_value(member, field, value)
 
 
 async def expire_member(session: AsyncSession, member_id: int, now: datetime) -> int:
@@ -426,9 +419,9 @@ async def post_reversal(
     entry = await _entry(session, member, points, Kind.REVERSAL, reason, key, now, actor_id, debit.id)
     await _open_lots(session, entry, back)
     if settled:
-        await _move_owed(session, member, -settled)
+        await _move(session, member, "points_owed", -settled)
     if points:
-        await _move_balance(session, member, points)
+        await _move(session, member, "balance", points)
     return entry
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +10,6 @@ import pytest
 from aiogram import Bot, Dispatcher
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.app import run_polling
 from bot.factory import create_dispatcher
 from bot.settings import Settings
 from storage.database import create_engine, session_factory
@@ -20,6 +17,7 @@ from tests.chat import Chat
 from tests.databases import PostgresRun, empty_tables, migrated_sqlite_template, sqlite_copy, unavailable
 from tests.emulator import BotAPIEmulator
 from tests.factories import NOW
+from tests.live import running_bot
 from tests.stub_bot import TOKEN, RecordingSession, stub_bot
 
 
@@ -108,25 +106,10 @@ async def emulator() -> AsyncIterator[BotAPIEmulator]:
         yield running
 
 
-def _why_gone(task: asyncio.Task[None]) -> str | None:
-    """Why the bot's task ended, or None while it runs."""
-    if not task.done():
-        return None
-    if task.cancelled():
-        return "cancelled"
-    return f"run_polling ended with {task.exception()!r}"
-
-
 @pytest.fixture
 async def live(
     emulator: BotAPIEmulator, settings: Settings, database_url: str, engine: AsyncEngine
 ) -> AsyncIterator[BotAPIEmulator]:
     """The real bot (run_polling) polling the emulator, on this test's empty database."""
-    configured = settings.model_copy(update={"bot_api_url": emulator.url, "database_url": database_url})
-    task = asyncio.create_task(run_polling(configured, handle_signals=False, polling_timeout=1))
-    emulator.watch(lambda: _why_gone(task))
-    await emulator.wait_polling()
-    yield emulator
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    async with running_bot(emulator, settings, database_url=database_url) as running:
+        yield running

@@ -4,7 +4,6 @@ failure is apologised for in the user's language, and a store that cannot be rea
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.methods import EditMessageText, SendMessage, TelegramMethod
 from sqlalchemy import update
@@ -23,7 +22,6 @@ import bot.flood
 from bot.app import run_polling
 from bot.flood import PatientRequests
 from bot.settings import Settings, SettingsError
-from handlers.club import Club
 from loyalty import campaigns, ledger
 from loyalty.audiences import Audience
 from storage import repositories
@@ -33,6 +31,7 @@ from tests import updates
 from tests.chat import Chat
 from tests.emulator import BotAPIEmulator, FakeUser
 from tests.factories import joined_member
+from tests.live import running_bot
 from tests.stub_bot import stub_bot
 
 BALANCE = {"fa": "💳 موجودی", "en": "💳 Balance"}
@@ -175,22 +174,24 @@ def test_the_contact_setting_can_be_left_empty_or_set(
     assert settings.ownerless_contacts is accepted
 
 
-async def test_on_bale_a_contact_naming_no_account_joins(
-    chat_with: Callable[..., Chat], monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+async def bale_newcomer(chat_with: Callable[..., Chat], monkeypatch: pytest.MonkeyPatch) -> Chat:
+    """A newcomer asked for their number by a bot on a server whose contacts may name no account (Bale)."""
     sara = chat_with(705, language_code="en")
-    monkeypatch.setitem(sara.dispatcher.workflow_data, "club", _club(sara.dispatcher, ownerless_contacts=True))
+    club = replace(sara.dispatcher.workflow_data["club"], ownerless_contacts=True)
+    monkeypatch.setitem(sara.dispatcher.workflow_data, "club", club)
     await sara.say("/start")
+    return sara
+
+
+async def test_on_bale_a_contact_naming_no_account_joins(bale_newcomer: Chat) -> None:
+    sara = bale_newcomer
     [name_prompt] = await sara.share_contact("09121234567", owner_id=None)
     assert name_prompt.buttons() == ["Sara"]
 
 
-async def test_on_bale_a_forwarded_or_foreign_contact_is_still_refused(
-    chat_with: Callable[..., Chat], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    sara = chat_with(706, language_code="en")
-    monkeypatch.setitem(sara.dispatcher.workflow_data, "club", _club(sara.dispatcher, ownerless_contacts=True))
-    await sara.say("/start")
+async def test_on_bale_a_forwarded_or_foreign_contact_is_still_refused(bale_newcomer: Chat) -> None:
+    sara = bale_newcomer
     for refused in (
         await sara.share_contact("09121234567", owner_id=None, forwarded=True),
         await sara.share_contact("09121234567", owner_id=999),
@@ -203,11 +204,6 @@ async def test_on_telegram_a_contact_naming_no_account_is_refused(chat_with: Cal
     await sara.say("/start")
     [refused] = await sara.share_contact("09121234567", owner_id=None)
     assert refused.requests_contact()
-
-
-def _club(dispatcher: Dispatcher, **changes: Any) -> Club:
-    """The dispatcher's club with some facts changed."""
-    return replace(dispatcher.workflow_data["club"], **changes)
 
 
 # --- the apology -----------------------------------------------------------------------------------------------
@@ -304,13 +300,7 @@ async def test_a_wizard_walked_while_a_campaign_reports_progress_completes(
     async with engine.begin() as connection:
         await connection.execute(update(Member).values(news_consent=True))
     emulator.chats.update(range(800, 830))
-    configured = settings.model_copy(
-        update={"bot_api_url": emulator.url, "database_url": database_url, "broadcast_rate": 10}
-    )
-    polling = asyncio.create_task(run_polling(configured, handle_signals=False, polling_timeout=1))
-    emulator.watch(lambda: None if not polling.done() else f"run_polling ended: {polling!r}")
-    try:
-        await emulator.wait_polling()
+    async with running_bot(emulator, settings, database_url=database_url, broadcast_rate=10):
         owner = FakeUser(emulator, 1, "Owner", "en")
         [help_text] = await owner.say("/help")  # the message the campaign's progress will be written into
         draft = campaigns.CampaignDraft("Yalda", Audience(), campaigns.Message("Happy Yalda, {name}!"))
@@ -330,7 +320,3 @@ async def test_a_wizard_walked_while_a_campaign_reports_progress_completes(
         await emulator.wait_for(saved, 15, lambda: "the new rule was never confirmed")
         greeted = lambda: [c for c in emulator.calls if c.text.startswith("Happy Yalda") and not c.error]  # noqa: E731
         await emulator.wait_for(lambda: len(greeted()) == 30, 30, lambda: f"{len(greeted())} of 30 greeted")
-    finally:
-        polling.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await polling

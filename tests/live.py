@@ -1,0 +1,36 @@
+"""The real bot, started as in production (`run_polling`), polling the Bot API emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from bot.app import run_polling
+from bot.settings import Settings
+from tests.emulator import BotAPIEmulator
+
+
+def _why_gone(task: asyncio.Task[None]) -> str | None:
+    """Why the bot's task ended, or None while it runs."""
+    if not task.done():
+        return None
+    if task.cancelled():
+        return "cancelled"
+    return f"run_polling ended with {task.exception()!r}"
+
+
+@contextlib.asynccontextmanager
+async def running_bot(emulator: BotAPIEmulator, settings: Settings, **changes: Any) -> AsyncIterator[BotAPIEmulator]:
+    """The real bot (run_polling) polling the emulator with the settings changed as given, until the block ends."""
+    configured = settings.model_copy(update={"bot_api_url": emulator.url, **changes})
+    task = asyncio.create_task(run_polling(configured, handle_signals=False, polling_timeout=1))
+    emulator.watch(lambda: _why_gone(task))
+    try:
+        await emulator.wait_polling()
+        yield emulator
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -215,7 +215,7 @@ def where(audience: Audience, now: datetime) -> list[ColumnElement[bool]]:
     return [*REACHABLE, *audience.conditions(now)]
 
 
-def recipients(audience: Audience, now: datetime) -> Select[tuple[int, int]]:
+def recipients(audience: Audience, now: datetime) -> Select[int, int | None]:
     """The audience's members as (id, messenger account) rows, for an INSERT ... SELECT."""
     return select(Member.id, Member.telegram_id).where(*where(audience, now))
 

@@ -31,6 +31,7 @@ from loyalty.occasions import LEAP_DAYS, in_calendar, recurs_on
 from loyalty.rewards import free_voucher
 from loyalty.rules import Rules
 from storage import repositories
+from storage.database import rowcount
 from storage.models import Member, Voucher
 
 REASON = "birthday"  # the ledger reason of birthday points
@@ -119,7 +120,7 @@ async def claim_gift(session: AsyncSession, member_id: int, today: date) -> bool
         .values(birthday_greeted_on=today)
         .execution_options(synchronize_session=False)
     )
-    return claimed.rowcount == 1  # type: ignore[attr-defined]
+    return rowcount(claimed) == 1
 
 
 async def celebrants(session: AsyncSession, today: date, *, after: int = 0, limit: int = 500) -> list[Member]:

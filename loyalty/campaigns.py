@@ -47,7 +47,7 @@ from loyalty.numerals import format_number
 from loyalty.rewards import MAX_VALIDITY_DAYS, NAME_LENGTH
 from loyalty.voucher_codes import display
 from storage import repositories
-from storage.database import write_transaction
+from storage.database import rowcount, write_transaction
 from storage.models import WAITING, Campaign, Gift, Member, Multiplier, OutboxMessage, OutboxState, Voucher
 
 KIND = "campaign"  # the outbox kind of a campaign's rows
@@ -494,7 +494,7 @@ async def _fill_outbox(session: AsyncSession, campaign: Campaign, audience: Audi
     ).where(*audiences.where(audience, now))
     columns = ["kind", "campaign_id", "member_id", "chat_id", "state", "attempts", "next_attempt_at"]
     result = await session.execute(insert(OutboxMessage.__table__).from_select(columns, rows))
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 async def start_due(session: AsyncSession, now: datetime) -> list[CampaignInfo]:
@@ -534,7 +534,7 @@ async def _move(session: AsyncSession, campaign_id: int, action: str, actor_id: 
         if campaign.state not in sources:
             raise CampaignStateError(campaign.state, action)
         campaign.state = target
-        details: dict[str, object] = {}
+        details: dict[str, int | bool] = {}
         if target == State.CANCELLED:
             campaign.finished_at = now
             cancelled = await session.execute(
@@ -542,7 +542,7 @@ async def _move(session: AsyncSession, campaign_id: int, action: str, actor_id: 
                 .where(OutboxMessage.campaign_id == campaign.id, OutboxMessage.state == OutboxState.PENDING)
                 .values(state=OutboxState.CANCELLED, claim=None)
             )
-            details["cancelled"] = int(cancelled.rowcount)  # type: ignore[attr-defined]
+            details["cancelled"] = rowcount(cancelled)
             if _close(await _multiplier(session, campaign), now):
                 details["multiplier_ended"] = True
         await session.flush()

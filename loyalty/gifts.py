@@ -32,7 +32,7 @@ from loyalty.audiences import REACHABLE
 from loyalty.errors import InvalidReward, LoyaltyError, UnknownMember
 from loyalty.rewards import MAX_VALIDITY_DAYS, NAME_LENGTH
 from loyalty.vouchers import Status, VoucherInfo, Worth, info, unused_codes
-from storage.database import write_transaction
+from storage.database import rowcount, write_transaction
 from storage.models import Gift, Member, OutboxMessage, OutboxState, Voucher
 
 BATCH = 1_000
@@ -204,7 +204,7 @@ async def withdraw(session: AsyncSession, gift_id: int, *, actor_id: int, now: d
         )
         gift.cancelled_at = now
         gift.finished_at = gift.finished_at or now
-        count = int(cancelled.rowcount)  # type: ignore[attr-defined]
+        count = rowcount(cancelled)
         await audit.record(
             session, actor_id=actor_id, action="voucher.gift_cancel", now=now, gift_id=gift.id, cancelled=count
         )
@@ -343,4 +343,8 @@ async def reachable(session: AsyncSession, member_ids: Collection[int]) -> dict[
     rows = await session.execute(
         select(Member.id, Member.telegram_id, Member.language).where(Member.id.in_(list(member_ids)), *REACHABLE)
     )
-    return {member_id: Reachable(member_id, chat_id, language) for member_id, chat_id, language in rows}
+    return {
+        member_id: Reachable(member_id, chat_id, language)
+        for member_id, chat_id, language in rows
+        if chat_id is not None  # always, by REACHABLE
+    }

@@ -174,6 +174,7 @@ async def update_member(session: AsyncSession, member: Member, **changes: object
 
 async def reachable_again(session: AsyncSession, member: Member) -> None:
     """The member wrote to the bot again after blocking it: broadcasts reach them again."""
+    assert member.telegram_id is not None  # they are writing from their account
     async with write_transaction(session):
         await repositories.mark_reachable(session, member.telegram_id)
     member.unreachable = False

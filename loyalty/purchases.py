@@ -300,7 +300,8 @@ async def _credit(
 
 async def active_multiplier(session: AsyncSession, now: datetime) -> Multiplier | None:
     """The strongest points campaign running at `now`, if any."""
-    return await session.scalar(_running(Multiplier).limit(1), {"now": now})
+    strongest: Multiplier | None = await session.scalar(_running(Multiplier).limit(1), {"now": now})
+    return strongest
 
 
 async def new_multiplier(

@@ -50,7 +50,7 @@ from loyalty.codes import read_member_code
 from loyalty.rewards import free_voucher
 from loyalty.rules import Rules
 from storage import repositories
-from storage.database import write_transaction
+from storage.database import rowcount, write_transaction
 from storage.models import Member, Purchase, Referral
 
 PREFIX = "ref_"
@@ -319,7 +319,7 @@ the two wait on each other on PostgreSQL), and calls `on_purchase` only when the
 
 
 async def on_purchase(
-    session: AsyncSession, member: Member, purchase: Purchase, *, now: datetime, rules: Rules, update_id: int
+    session: AsyncSession, member: Member, purchase: Purchase, *, now: datetime, rules: Rules, update_id: int | None
 ) -> ReferralEvent | None:
     """Convert the member's referral on their first qualifying purchase, inside the purchase's transaction.
 
@@ -367,7 +367,7 @@ async def _news(
             .values(status=Status.REWARDED, rewarded_at=now)
             .execution_options(synchronize_session=False)
         )
-        if claimed.rowcount == 1:
+        if rowcount(claimed) == 1:
             await session.refresh(referral)
             return await _pay(session, referral, friend, event, rules, now, update_id)
     referrer = await session.get(Member, referral.referrer_id)
@@ -534,6 +534,7 @@ async def _refused(
         action="referral.refused",
         now=now,
         member_id=referrer_id,
+        update_id=None,  # named, so that no key of `details` can take its place
         reason=reason.value,
         **details,
     )
@@ -570,7 +571,7 @@ async def revoke(
         .values(referrer_points=0, friend_points=0)  # what it paid is taken back (the audit entry says how much)
         .execution_options(synchronize_session=False)
     )
-    if not refused.rowcount:  # type: ignore[attr-defined]
+    if not rowcount(refused):
         return None
     taken = {}
     for side, member_id, points in (
@@ -650,7 +651,7 @@ async def my_results(session: AsyncSession, member_id: int) -> MyResults:
     return MyResults(joined=int(row.joined or 0), bought=int(row.converted or 0), points=int(row.points or 0))
 
 
-def _results() -> Select[tuple[int, int, int]]:
+def _results() -> Select[int, int, int]:
     """Friends joined, friends converted and the referrer's points, over referrals (filter and group as needed)."""
     return select(
         func.count(Referral.friend_member_id).label("joined"),

@@ -26,7 +26,7 @@ from loyalty import audit, ledger
 from loyalty.errors import InvalidReward, RewardTermsChanged, RewardUnavailable
 from loyalty.vouchers import Kind, VoucherInfo, Worth, info, issue
 from storage import repositories
-from storage.database import write_transaction
+from storage.database import rowcount, write_transaction
 from storage.models import Reward, Voucher
 
 REWARD = "reward"
@@ -304,7 +304,7 @@ async def take_one(session: AsyncSession, reward: Reward) -> None:
         .values(stock=Reward.stock - 1)
         .execution_options(synchronize_session=False)
     )
-    if taken.rowcount != 1:
+    if rowcount(taken) != 1:
         raise RewardUnavailable("out_of_stock")
     await session.refresh(reward, ["stock"])
 

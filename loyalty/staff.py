@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit
 from loyalty.errors import LoyaltyError, OwnAccount
-from storage.database import write_transaction
+from storage.database import rowcount, write_transaction
 from storage.models import Member, StaffInvite, StaffMember
 
 INVITE_LIFETIME = timedelta(hours=24)
@@ -234,7 +234,7 @@ async def _claim(session: AsyncSession, invite: StaffInvite, telegram_id: int, n
         .values(used_by=telegram_id, used_at=now)
         .execution_options(synchronize_session=False)
     )
-    if claimed.rowcount == 1:
+    if rowcount(claimed) == 1:
         return
     await session.refresh(invite)
     if invite.used_by is not None:

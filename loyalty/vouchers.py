@@ -32,7 +32,7 @@ from loyalty.errors import (
 from loyalty.rules import MAX_AMOUNT
 from loyalty.voucher_codes import display, new_voucher_code
 from storage import repositories
-from storage.database import write_transaction
+from storage.database import rowcount, write_transaction
 from storage.models import LedgerEntry, Reward, Voucher
 
 REFUND = "reward_refund"
@@ -201,7 +201,7 @@ async def claim(session: AsyncSession, voucher: Voucher, now: datetime, **values
         .execution_options(synchronize_session=False)
     )
     await session.refresh(voucher)
-    if claimed.rowcount != 1:
+    if rowcount(claimed) != 1:
         raise refusal(voucher, now)
 
 

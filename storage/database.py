@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, text
+from sqlalchemy import CursorResult, Result, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -52,7 +52,7 @@ async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession
     """
     if session.in_transaction():
         await session.commit()
-    if session.bind.dialect.name == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":
         await session.execute(text("BEGIN IMMEDIATE"))
     try:
         yield session
@@ -60,3 +60,12 @@ async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession
         await session.rollback()
         raise
     await session.commit()
+
+
+def rowcount(result: Result[Any]) -> int:
+    """How many rows an UPDATE, DELETE or INSERT ... SELECT run by `session.execute` matched.
+
+    Such a statement's result is a `CursorResult`, which has `rowcount`, but `AsyncSession.execute` is typed as
+    returning a plain `Result`: the cast mends SQLAlchemy's types, nothing else.
+    """
+    return cast("CursorResult[Any]", result).rowcount

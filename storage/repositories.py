@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-from storage.database import write_transaction
+from storage.database import rowcount, write_transaction
 from storage.models import Base, LedgerEntry, LotDraw, Member, OutboxMessage, PointLot, Purchase, Voucher
 
 RowT = TypeVar("RowT", bound=Base)
@@ -99,7 +99,7 @@ async def lock_member(session: AsyncSession, member_id: int) -> Member:
 
 async def lock_members(session: AsyncSession, member_ids: list[int]) -> None:
     """Lock many members for the rest of the transaction, in id order so two lockers never deadlock."""
-    if session.bind.dialect.name != "sqlite":
+    if session.get_bind().dialect.name != "sqlite":
         await session.execute(select(Member.id).where(Member.id.in_(member_ids)).order_by(Member.id).with_for_update())
 
 
@@ -202,7 +202,7 @@ async def lock_number(session: AsyncSession, number: int) -> None:
 
     SQLite needs nothing: `write_transaction` takes the database's write lock at BEGIN.
     """
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         await session.execute(select(func.pg_advisory_xact_lock(literal(number, BigInteger))))
 
 
@@ -229,7 +229,7 @@ async def rewards_taken(session: AsyncSession, member_id: int) -> dict[int, int]
         .where(Voucher.member_id == member_id, Voucher.reward_id.is_not(None), Voucher.status != "cancelled")
         .group_by(Voucher.reward_id)
     )
-    return {reward_id: int(count) for reward_id, count in rows}
+    return {reward_id: int(count) for reward_id, count in rows if reward_id is not None}
 
 
 # --- campaigns and the outbox ----------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ async def rewards_taken(session: AsyncSession, member_id: int) -> dict[int, int]
 
 def insert_or_ignore(session: AsyncSession, model: type[Base]) -> Insert:
     """An INSERT that skips rows clashing with a unique key (ON CONFLICT DO NOTHING) on SQLite and PostgreSQL."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model).on_conflict_do_nothing()
     return sqlite.insert(model).on_conflict_do_nothing()
 
@@ -253,7 +253,7 @@ async def mark_reachable(session: AsyncSession, telegram_id: int) -> bool:
     result = await session.execute(
         update(Member).where(Member.telegram_id == telegram_id, Member.unreachable.is_(True)).values(unreachable=False)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(rowcount(result))
 
 
 async def delete_outbox_rows(session: AsyncSession, *conditions: ColumnElement[bool], chunk: int) -> int:
@@ -263,6 +263,6 @@ async def delete_outbox_rows(session: AsyncSession, *conditions: ColumnElement[b
         async with write_transaction(session):
             some = select(OutboxMessage.id).where(*conditions).limit(chunk)
             result = await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(some)))
-        deleted += int(result.rowcount)  # type: ignore[attr-defined]
-        if result.rowcount < chunk:  # type: ignore[attr-defined]
+        deleted += rowcount(result)
+        if rowcount(result) < chunk:
             return deleted

@@ -1,0 +1,18 @@
+"""House rules held by tools: checks run with the suite, so breaking a rule fails a test, not a review."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_domain_and_storage_type_check_clean() -> None:
+    """mypy, with the project's settings (`[tool.mypy]` in pyproject.toml: loyalty/ and storage/), finds nothing."""
+    command = [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml")]
+    # From the repository's root, so its own loyalty/ and storage/ are checked; the cache is its .mypy_cache.
+    checked = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+    assert checked.returncode == 0, f"mypy found errors:\n{checked.stdout}{checked.stderr}"

@@ -27,10 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import keyboards, staff
 from handlers.account import deep_link, qr_png
-from handlers.catalog import worth_text
 from handlers.club import Club
 from handlers.filters import ButtonId, IsMember, TextIs
 from handlers.replies import language, number
+from handlers.wizard import worth_text
 from loyalty import rewards, vouchers
 from loyalty.calendar import format_date
 from loyalty.errors import (

@@ -55,8 +55,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, Magic
 from handlers.gifts import audience_is, title_of
+from handlers.messages import show
 from handlers.replies import language, number, tier_name
-from handlers.staff import show
 from handlers.stats import decimal
 from handlers.wizard import (
     Data,

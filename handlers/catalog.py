@@ -31,8 +31,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, Magic
+from handlers.messages import show
 from handlers.replies import number
-from handlers.staff import show
 from handlers.wizard import (
     Data,
     Flow,

@@ -46,10 +46,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
-from handlers.counter import problem
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole
+from handlers.messages import problem, show
 from handlers.replies import language, number, tier_name
-from handlers.staff import show
 from handlers.wizard import (
     Data,
     Flow,

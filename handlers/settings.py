@@ -34,8 +34,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole
+from handlers.messages import show
 from handlers.replies import language, number, tier_name
-from handlers.staff import show
 from handlers.wizard import typed_number
 from loyalty import rewards, rules
 from loyalty.errors import InvalidNumber, InvalidRule

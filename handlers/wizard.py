@@ -21,10 +21,9 @@ from aiogram.utils.i18n.lazy_proxy import LazyProxy
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.counter import problem
 from handlers.filters import HAS_TEXT, NOT_COMMAND
+from handlers.messages import problem, show
 from handlers.replies import number
-from handlers.staff import show
 from loyalty.errors import InvalidAmount, InvalidNumber
 from loyalty.money import parse_amount
 from loyalty.numerals import parse_bounded

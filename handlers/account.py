@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from math import ceil
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-import segno
 from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -17,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import keyboards
 from handlers.club import Club
 from handlers.filters import IsMember, TextIs
+from handlers.messages import CARD_PAYLOAD_PREFIX, deep_link, qr_png
 from handlers.replies import balance_text, card_caption, history_text, invite_text
 from loyalty import ledger, referrals
 from storage import repositories
 from storage.models import Member
 
 HISTORY_PAGE_SIZE = 5
-CARD_PAYLOAD_PREFIX = "card_"
 SHARE_HOST = "t.me"  # Telegram: https://t.me/share/url?url=…&text=…
 SHARE_PATH = "/share/url"
 
@@ -59,19 +57,6 @@ async def turn_history_page(
     if query.message is not None:
         await query.message.edit_text(text, reply_markup=markup)
     await query.answer()
-
-
-async def deep_link(bot: Bot, club: Club, payload: str) -> str:
-    """A link that opens this bot with a /start payload, on whichever messenger it runs."""
-    me = await bot.me()
-    return f"{club.deep_link_url}/{me.username}?start={payload}"
-
-
-def qr_png(link: str) -> bytes:
-    """A QR code of `link` as PNG bytes."""
-    buffer = io.BytesIO()
-    segno.make(link, error="m").save(buffer, kind="png", scale=8, border=2)
-    return buffer.getvalue()
 
 
 async def show_card(message: Message, bot: Bot, member: Member, club: Club) -> None:

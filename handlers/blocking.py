@@ -1,7 +1,7 @@
 """/block and /unblock for managers and owners: a blocked membership earns nothing from referrals.
 
 `/block <member code or phone> [reason]` and `/unblock <member code or phone> [reason]` find the member as
-/member does (`handlers.counter`, whose refusals they answer with) and change the block through
+/member does (refusals answered as the counter does, by `handlers.messages.problem`) and change the block through
 `loyalty.blocking`, which audits it. For customers and cashiers the filters do not match and the command falls
 through to the unknown-command answer.
 """
@@ -17,8 +17,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.counter import problem
 from handlers.filters import HasRole
+from handlers.messages import problem
 from handlers.replies import language
 from loyalty import blocking, members
 from loyalty.codes import grouped

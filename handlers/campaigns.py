@@ -52,7 +52,13 @@ from babel.dates import get_month_names
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.catalog import (
+from handlers.club import Club
+from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, Magic
+from handlers.gifts import audience_is, title_of
+from handlers.messages import show
+from handlers.replies import language, number, tier_name
+from handlers.stats import decimal
+from handlers.wizard import (
     Data,
     Flow,
     Refused,
@@ -69,12 +75,6 @@ from handlers.catalog import (
     worth_steps,
     worth_text,
 )
-from handlers.club import Club
-from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, Magic
-from handlers.gifts import audience_is, title_of
-from handlers.replies import language, number, tier_name
-from handlers.staff import show
-from handlers.stats import decimal
 from loyalty import audiences, campaigns, rules
 from loyalty.audiences import CATEGORY_LENGTH, MAX_AGE, MAX_INACTIVE_DAYS, MAX_POINTS, MAX_REFERRED, Audience
 from loyalty.calendar import GREGORIAN, JALALI, birthday_example, calendar_for, format_moment, parse_birthday

@@ -6,12 +6,9 @@ falls through to the rest of the bot, so a customer typing /earn gets the unknow
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
 from datetime import datetime
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -22,33 +19,23 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.account import CARD_PAYLOAD_PREFIX
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts
-from handlers.replies import counter_card, earned_for_member, earned_for_staff, number, referral_for_referrer
+from handlers.messages import CARD_PAYLOAD_PREFIX, problem, tell_member, tell_referrer
+from handlers.replies import counter_card, earned_for_member, earned_for_staff, number
 from loyalty import ledger, members, purchases, rules, staff
 from loyalty.audiences import CATEGORY_LENGTH
 from loyalty.errors import (
-    AlreadyReversed,
     InsufficientPoints,
-    InvalidAmount,
     InvalidNumber,
     LoyaltyError,
-    MistypedCode,
-    NotAMemberReference,
     OwnAccount,
-    PurchaseNotFound,
-    ReceiptTaken,
-    UnknownMember,
 )
 from loyalty.money import parse_amount
 from loyalty.numerals import parse_bounded
-from loyalty.referrals import ReferralEvent
 from loyalty.staff import Role
 from loyalty.text_keys import text_key
 from storage.models import Member
-
-logger = logging.getLogger(__name__)
 
 
 class Counter(StatesGroup):
@@ -92,59 +79,6 @@ async def read_words(message: Message, text: str) -> tuple[list[str], str | None
     except BadCategory:
         await message.answer(_("counter.category_invalid").format(length=number(CATEGORY_LENGTH)))
         return None
-
-
-def problem(error: LoyaltyError) -> str:
-    """The staff-facing explanation of a refusal."""
-    if isinstance(error, InvalidAmount):
-        texts = {
-            "not_a_number": _("counter.amount_not_a_number"),
-            "not_positive": _("counter.amount_not_positive"),
-            "too_large": _("counter.amount_too_large"),
-            "below_minimum": _("counter.amount_below_minimum").format(minimum=number(error.minimum)),
-        }
-        return texts[error.reason]
-    if isinstance(error, OwnAccount):
-        own = {
-            "purchase": _("counter.own_purchase"),
-            "adjust": _("counter.own_adjust"),
-            "gift": _("counter.own_gift"),
-        }
-        return own[error.action]
-    reference = str(error.args[0]) if error.args else ""
-    texts = {
-        UnknownMember: _("counter.unknown_member"),
-        MistypedCode: _("counter.mistyped_code"),
-        NotAMemberReference: _("counter.not_a_reference"),
-        ReceiptTaken: _("counter.receipt_taken"),
-        PurchaseNotFound: _("counter.purchase_not_found"),
-        AlreadyReversed: _("counter.already_reversed"),
-    }
-    return texts.get(type(error), _("errors.unexpected")).format(reference=reference)
-
-
-async def tell_member(bot: Bot, i18n: I18n, member: Member, text_of: Callable[[], str]) -> None:
-    """Send the member a message in their own language; a member who blocked the bot is skipped."""
-    await tell(bot, i18n, member.telegram_id, member.language, text_of)
-
-
-async def tell(bot: Bot, i18n: I18n, chat_id: int | None, language: str, text_of: Callable[[], str]) -> None:
-    """Send a member's chat the text `text_of` writes in `language`, if it writes one; a blocked bot is skipped."""
-    if chat_id is None:
-        return
-    with i18n.use_locale(language):
-        text = text_of()
-    if not text:
-        return
-    try:
-        await bot.send_message(chat_id, text)
-    except TelegramAPIError as error:
-        logger.info("could not tell chat %s: %s", chat_id, error)
-
-
-async def tell_referrer(bot: Bot, i18n: I18n, event: ReferralEvent) -> None:
-    """Tell the member whose link brought a friend what just happened, in the referrer's own language."""
-    await tell(bot, i18n, event.referrer_telegram_id, event.referrer_language, lambda: referral_for_referrer(event))
 
 
 async def record(

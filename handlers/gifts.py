@@ -45,7 +45,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.catalog import (
+from handlers.club import Club
+from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole
+from handlers.messages import problem, show
+from handlers.replies import language, number, tier_name
+from handlers.wizard import (
     Data,
     Flow,
     Refused,
@@ -59,11 +63,6 @@ from handlers.catalog import (
     worth_steps,
     worth_text,
 )
-from handlers.club import Club
-from handlers.counter import problem
-from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole
-from handlers.replies import language, number, tier_name
-from handlers.staff import show
 from loyalty import campaigns, gifts, members, rules, staff
 from loyalty.calendar import format_date
 from loyalty.codes import grouped

@@ -26,13 +26,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.catalog import worth_text
 from handlers.club import Club
-from handlers.counter import tell_member
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts
+from handlers.messages import show, tell_member
 from handlers.replies import language, number
 from handlers.rewards import VOUCHER_PAYLOAD_PREFIX
-from handlers.staff import show, shown_name
+from handlers.staff import shown_name
+from handlers.wizard import worth_text
 from loyalty import staff, voucher_use, vouchers
 from loyalty.calendar import format_date, format_moment
 from loyalty.codes import grouped

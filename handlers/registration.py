@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import keyboards
 from handlers.club import Club
-from handlers.counter import tell_referrer
 from handlers.filters import HAS_CONTACT, HAS_TEXT, IS_COMMAND, IsNewcomer, Magic, OwnContact, TextIs
+from handlers.messages import tell_referrer
 from handlers.replies import date_problem, joined_text, name_problem
 from loyalty import members, referrals
 from loyalty.calendar import birthday_example, parse_birthday

@@ -25,12 +25,12 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import keyboards, staff
-from handlers.account import deep_link, qr_png
-from handlers.catalog import worth_text
+from handlers import keyboards, messages
 from handlers.club import Club
 from handlers.filters import ButtonId, IsMember, TextIs
+from handlers.messages import deep_link, qr_png
 from handlers.replies import language, number
+from handlers.wizard import worth_text
 from loyalty import rewards, vouchers
 from loyalty.calendar import format_date
 from loyalty.errors import (
@@ -275,7 +275,7 @@ async def show(query: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboard
     if isinstance(query.message, Message) and query.message.photo:
         await bot.send_message(query.from_user.id, text, reply_markup=markup)
         return
-    await staff.show(query, bot, text, markup)  # type: ignore[arg-type]  # None: no buttons left
+    await messages.show(query, bot, text, markup)  # type: ignore[arg-type]  # None: no buttons left
 
 
 async def newest_entry(session: AsyncSession, member_id: int) -> int:

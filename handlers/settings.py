@@ -34,11 +34,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole
+from handlers.messages import show
 from handlers.replies import language, number, tier_name
-from handlers.staff import show
+from handlers.wizard import typed_number
 from loyalty import rewards, rules
 from loyalty.errors import InvalidNumber, InvalidRule
-from loyalty.numerals import MAX_BIGINT, local_digits, parse_bounded
+from loyalty.numerals import MAX_BIGINT, local_digits
 from loyalty.rules import Rules, Tier
 from loyalty.staff import Role
 from storage.database import write_transaction
@@ -175,7 +176,6 @@ HOURS = ("birthday_hour",)  # an hour of the day, shown as 10:00
 UNSET_ALLOWED = ("referral_expiry_days",)  # Skip leaves it unset: referral points expire like all points
 TIER_PARTS = tuple(TIER_BUTTONS)
 FIELD_KEY, TIER_KEY = "settings_field", "settings_tier"
-PERCENT_SIGNS = "%٪"
 NO_REWARD = "none"
 View = tuple[str, InlineKeyboardMarkup]
 
@@ -263,14 +263,6 @@ def reward_text(reward_id: object, catalog: Mapping[int, Reward]) -> str:
 def rule_name(field: str, tier: str) -> str:
     """A rule's name for confirmations and refusals, with the tier's name for tier rules."""
     return str(RULE_NAMES[field]).format(tier=tier_name(tier))
-
-
-def typed_number(text: str, field: str, low: int, high: int) -> int:
-    """A whole number from `low` to `high` typed in any digits, with thousands separators (and a % for a
-    multiplier); else InvalidNumber."""
-    if field == "percent":
-        text = text.strip().strip(PERCENT_SIGNS)
-    return parse_bounded(text, low, high)
 
 
 def with_value(club_rules: Rules, field: str, tier: str, value: object) -> tuple[str, object]:

@@ -16,7 +16,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart, Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
@@ -27,9 +26,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import menus
-from handlers.account import deep_link
 from handlers.club import Club
 from handlers.filters import ButtonId, ButtonUser, HasRole, PayloadStarts
+from handlers.messages import deep_link, show
 from handlers.replies import language, number
 from loyalty import staff
 from loyalty.calendar import format_moment
@@ -172,18 +171,6 @@ def confirm_view(entry: StaffEntry) -> tuple[str, InlineKeyboardMarkup]:
     )
     builder.button(text=_("button.staff_keep"), callback_data=StaffAction(action="person", user=entry.telegram_id))
     return text, builder.as_markup()
-
-
-async def show(query: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboardMarkup) -> None:
-    """Put a view in place of the pressed message (or in a new one when that message is out of reach)."""
-    if not isinstance(query.message, Message):
-        await bot.send_message(query.from_user.id, text, reply_markup=markup)
-        return
-    try:
-        await query.message.edit_text(text, reply_markup=markup)
-    except TelegramBadRequest as error:  # a second tap on the same button: the view is already shown
-        if "not modified" not in str(error):
-            raise
 
 
 async def staff_menu(message: Message) -> None:

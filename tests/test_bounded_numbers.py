@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import handlers
 from bot.i18n import create_i18n
-from handlers.catalog import Refused, whole
+from handlers.wizard import Refused, whole
 from loyalty.errors import InvalidNumber
 from loyalty.numerals import parse_bounded
 from storage.models import Base, Member

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import create_i18n
-from handlers.catalog import worth_text
+from handlers.wizard import worth_text
 from loyalty import gifts, rewards, voucher_use, vouchers
 from loyalty.staff import Role
 from loyalty.voucher_codes import ALPHABET, display, new_voucher_code

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_dispatcher
 from bot.settings import Settings
-from handlers.account import qr_png
+from handlers.messages import qr_png
 from loyalty import rules
 from loyalty.referrals import payload_for
 from loyalty.staff import Role

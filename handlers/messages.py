@@ -1,0 +1,113 @@
+"""Message helpers of the chat layer (shared floor): a view put in place of the pressed message, the staff-facing
+explanation of a refusal, a message to a member in their own language, a link that opens the bot and its QR code."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable
+
+import segno
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from handlers.club import Club
+from handlers.replies import number, referral_for_referrer
+from loyalty.errors import (
+    AlreadyReversed,
+    InvalidAmount,
+    LoyaltyError,
+    MistypedCode,
+    NotAMemberReference,
+    OwnAccount,
+    PurchaseNotFound,
+    ReceiptTaken,
+    UnknownMember,
+)
+from loyalty.referrals import ReferralEvent
+from storage.models import Member
+
+CARD_PAYLOAD_PREFIX = "card_"
+
+logger = logging.getLogger(__name__)
+
+
+async def show(query: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboardMarkup) -> None:
+    """Put a view in place of the pressed message (or in a new one when that message is out of reach)."""
+    if not isinstance(query.message, Message):
+        await bot.send_message(query.from_user.id, text, reply_markup=markup)
+        return
+    try:
+        await query.message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as error:  # a second tap on the same button: the view is already shown
+        if "not modified" not in str(error):
+            raise
+
+
+def problem(error: LoyaltyError) -> str:
+    """The staff-facing explanation of a refusal."""
+    if isinstance(error, InvalidAmount):
+        texts = {
+            "not_a_number": _("counter.amount_not_a_number"),
+            "not_positive": _("counter.amount_not_positive"),
+            "too_large": _("counter.amount_too_large"),
+            "below_minimum": _("counter.amount_below_minimum").format(minimum=number(error.minimum)),
+        }
+        return texts[error.reason]
+    if isinstance(error, OwnAccount):
+        own = {
+            "purchase": _("counter.own_purchase"),
+            "adjust": _("counter.own_adjust"),
+            "gift": _("counter.own_gift"),
+        }
+        return own[error.action]
+    reference = str(error.args[0]) if error.args else ""
+    texts = {
+        UnknownMember: _("counter.unknown_member"),
+        MistypedCode: _("counter.mistyped_code"),
+        NotAMemberReference: _("counter.not_a_reference"),
+        ReceiptTaken: _("counter.receipt_taken"),
+        PurchaseNotFound: _("counter.purchase_not_found"),
+        AlreadyReversed: _("counter.already_reversed"),
+    }
+    return texts.get(type(error), _("errors.unexpected")).format(reference=reference)
+
+
+async def tell_member(bot: Bot, i18n: I18n, member: Member, text_of: Callable[[], str]) -> None:
+    """Send the member a message in their own language; a member who blocked the bot is skipped."""
+    await tell(bot, i18n, member.telegram_id, member.language, text_of)
+
+
+async def tell(bot: Bot, i18n: I18n, chat_id: int | None, language: str, text_of: Callable[[], str]) -> None:
+    """Send a member's chat the text `text_of` writes in `language`, if it writes one; a blocked bot is skipped."""
+    if chat_id is None:
+        return
+    with i18n.use_locale(language):
+        text = text_of()
+    if not text:
+        return
+    try:
+        await bot.send_message(chat_id, text)
+    except TelegramAPIError as error:
+        logger.info("could not tell chat %s: %s", chat_id, error)
+
+
+async def tell_referrer(bot: Bot, i18n: I18n, event: ReferralEvent) -> None:
+    """Tell the member whose link brought a friend what just happened, in the referrer's own language."""
+    await tell(bot, i18n, event.referrer_telegram_id, event.referrer_language, lambda: referral_for_referrer(event))
+
+
+async def deep_link(bot: Bot, club: Club, payload: str) -> str:
+    """A link that opens this bot with a /start payload, on whichever messenger it runs."""
+    me = await bot.me()
+    return f"{club.deep_link_url}/{me.username}?start={payload}"
+
+
+def qr_png(link: str) -> bytes:
+    """A QR code of `link` as PNG bytes."""
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(buffer, kind="png", scale=8, border=2)
+    return buffer.getvalue()

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import keyboards
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, IS_COMMAND, IsMember, PayloadStarts, TextIs
-from handlers.staff import role_help
+from handlers.menus import role_help
 from loyalty import members, referrals, rules
 from loyalty.staff import role_of
 from storage.models import Member

@@ -10,6 +10,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import staff
@@ -118,3 +119,15 @@ async def register_staff_commands(
         entries = await staff.list_staff(session, owner_ids)
     for entry in entries:
         await show_staff_menu(bot, i18n, entry.telegram_id, entry.role)
+
+
+ROLE_HELP = {
+    Role.CASHIER: __("staff.help_cashier"),
+    Role.MANAGER: __("staff.help_manager"),
+    Role.OWNER: __("staff.help_owner"),
+}
+
+
+def role_help(role: Role) -> list[str]:
+    """The staff commands a role opens, one paragraph per role it includes (those of its command menu)."""
+    return [str(ROLE_HELP[included]) for included in included_roles(role)]

@@ -31,6 +31,7 @@ from loyalty.referrals import ReferralEvent
 from storage.models import Member
 
 CARD_PAYLOAD_PREFIX = "card_"
+VOUCHER_PAYLOAD_PREFIX = "voucher_"
 
 logger = logging.getLogger(__name__)
 

@@ -28,10 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts
-from handlers.messages import show, tell_member
-from handlers.replies import language, number
-from handlers.rewards import VOUCHER_PAYLOAD_PREFIX
-from handlers.staff import shown_name
+from handlers.messages import VOUCHER_PAYLOAD_PREFIX, show, tell_member
+from handlers.replies import language, number, shown_name
 from handlers.wizard import worth_text
 from loyalty import staff, voucher_use, vouchers
 from loyalty.calendar import format_date, format_moment

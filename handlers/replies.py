@@ -18,6 +18,7 @@ from loyalty.phones import display_phone
 from loyalty.purchases import Earned, Summary
 from loyalty.referrals import Event, MyResults, ReferralEvent
 from loyalty.rules import Rules
+from loyalty.staff import StaffEntry
 from loyalty.tiers import Progress
 from storage.models import LedgerEntry, Member
 
@@ -220,3 +221,13 @@ def counter_card(member: Member, summary: Summary, club_rules: Rules, zone: Zone
         total=number(summary.total_spend),
         visits=visits or _("counter.no_visits"),
     ) + ("\n" + progress_line(summary.progress) if summary.progress.next_tier else "")
+
+
+def shown_name(entry: StaffEntry) -> str:
+    """The person's name, or their account number when the bot never learnt it (an OWNER_IDS owner)."""
+    return name_or_id(entry.name, entry.telegram_id)
+
+
+def name_or_id(name: str, telegram_id: int) -> str:
+    """A staff member's name, or their account number in the reader's digits when it is unknown."""
+    return name or local_digits(str(telegram_id), language())

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import keyboards, messages
 from handlers.club import Club
 from handlers.filters import ButtonId, IsMember, TextIs
-from handlers.messages import deep_link, qr_png
+from handlers.messages import VOUCHER_PAYLOAD_PREFIX, deep_link, qr_png
 from handlers.replies import language, number
 from handlers.wizard import worth_text
 from loyalty import rewards, vouchers
@@ -45,7 +45,6 @@ from loyalty.vouchers import Status, VoucherInfo
 from storage import repositories
 from storage.models import Member, Reward
 
-VOUCHER_PAYLOAD_PREFIX = "voucher_"
 UNAVAILABLE = {
     "out_of_stock": __("rewards.out_of_stock"),
     "limit_reached": __("rewards.limit_reached"),

@@ -28,8 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import menus
 from handlers.club import Club
 from handlers.filters import ButtonId, ButtonUser, HasRole, PayloadStarts
+from handlers.menus import role_help
 from handlers.messages import deep_link, show
-from handlers.replies import language, number
+from handlers.replies import language, name_or_id, number, shown_name
 from loyalty import staff
 from loyalty.calendar import format_moment
 from loyalty.numerals import local_digits
@@ -45,11 +46,6 @@ INVITE_BUTTONS = {
     Role.CASHIER: __("button.staff_invite_cashier"),
     Role.MANAGER: __("button.staff_invite_manager"),
     Role.OWNER: __("button.staff_invite_owner"),
-}
-ROLE_HELP = {
-    Role.CASHIER: __("staff.help_cashier"),
-    Role.MANAGER: __("staff.help_manager"),
-    Role.OWNER: __("staff.help_owner"),
 }
 
 
@@ -82,16 +78,6 @@ def invite_token(command: CommandObject) -> str:
 def role_name(role: Role) -> str:
     """A role's name in the reply's language."""
     return str(ROLE_NAMES[role])
-
-
-def shown_name(entry: StaffEntry) -> str:
-    """The person's name, or their account number when the bot never learnt it (an OWNER_IDS owner)."""
-    return name_or_id(entry.name, entry.telegram_id)
-
-
-def name_or_id(name: str, telegram_id: int) -> str:
-    """A staff member's name, or their account number in the reader's digits when it is unknown."""
-    return name or local_digits(str(telegram_id), language())
 
 
 def refusal(error: staff.StaffError) -> str:
@@ -372,11 +358,6 @@ async def join_staff(
         return
     await message.answer(joined_text(entry))
     await menus.show_staff_menu(bot, i18n, entry.telegram_id, entry.role)
-
-
-def role_help(role: Role) -> list[str]:
-    """The staff commands a role opens, one paragraph per role it includes (those of its command menu)."""
-    return [str(ROLE_HELP[included]) for included in menus.included_roles(role)]
 
 
 def joined_text(entry: StaffEntry) -> str:

@@ -24,7 +24,7 @@ from bot.i18n import create_i18n
 from bot.settings import Settings
 from handlers import menus
 from handlers.filters import HasRole
-from handlers.staff import role_help
+from handlers.menus import role_help
 from loyalty import staff
 from loyalty.staff import Role
 from storage.database import write_transaction

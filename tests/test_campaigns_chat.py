@@ -613,14 +613,22 @@ async def to_confirm(manager: Chat) -> None:
     await walk(manager, choose("gift", "points"), "50", "30", choose("when", "now"))
 
 
-async def test_a_campaign_whose_start_failed_is_finished_from_its_view_once(
-    chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def confirm_failing_at(
+    chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch, step: str
+) -> tuple[Chat, list[Reply]]:
+    """A manager walks a campaign for four members to its summary and confirms it, `campaigns.<step>` failing once;
+    the manager and the replies to that Confirm."""
     await four_members(chat_with, sessions)
     manager = await manager_chat(chat_with, sessions)
     await to_confirm(manager)
-    fail_once(monkeypatch, campaigns, "_fill_outbox")
-    [alert] = await manager.press(CONFIRM)
+    fail_once(monkeypatch, campaigns, step)
+    return manager, await manager.press(CONFIRM)
+
+
+async def test_a_campaign_whose_start_failed_is_finished_from_its_view_once(
+    chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager, [alert] = await confirm_failing_at(chat_with, sessions, monkeypatch, "_fill_outbox")
     assert alert.text.startswith("The campaign was not finished") and alert.method.show_alert
     [campaign] = await stored_campaigns(sessions)
     assert campaign.state == "draft" and await outbox_members(sessions, campaign.id) == []
@@ -641,11 +649,8 @@ async def test_a_campaign_whose_start_failed_is_finished_from_its_view_once(
 async def test_confirm_pressed_again_after_a_failure_finishes_the_same_campaign(
     chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await four_members(chat_with, sessions)
-    manager = await manager_chat(chat_with, sessions)
-    await to_confirm(manager)
-    fail_once(monkeypatch, campaigns, "set_report")  # started, but its progress message not registered
-    await manager.press(CONFIRM)
+    # started, but its progress message not registered
+    manager, _ = await confirm_failing_at(chat_with, sessions, monkeypatch, "set_report")
     [campaign] = await stored_campaigns(sessions)
     assert campaign.state == "running" and campaign.report_message_id is None
     replies = await manager.press(CONFIRM)  # the summary's button works again
@@ -658,11 +663,7 @@ async def test_confirm_pressed_again_after_a_failure_finishes_the_same_campaign(
 async def test_a_campaign_whose_start_failed_is_cancelled_leaving_nothing_to_send(
     chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await four_members(chat_with, sessions)
-    manager = await manager_chat(chat_with, sessions)
-    await to_confirm(manager)
-    fail_once(monkeypatch, campaigns, "_fill_outbox")
-    await manager.press(CONFIRM)
+    manager, _ = await confirm_failing_at(chat_with, sessions, monkeypatch, "_fill_outbox")
     [campaign] = await stored_campaigns(sessions)
     [cancelled, _] = await manager.press(f"cmp:cancel:{campaign.id}")
     assert cancelled.buttons() == ["🔄 Refresh", "⬅️ All campaigns"]

@@ -1,4 +1,5 @@
-"""Outer middlewares: the update's key, one database session per update, and the member behind the update."""
+"""Outer middlewares: the update's key, one database session per update, and the member (and staff role) behind the
+update."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handlers.club import Club
+from loyalty.staff import role_from
 from storage import repositories
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -30,12 +33,17 @@ class DatabaseMiddleware(BaseMiddleware):
 
 
 class MemberMiddleware(BaseMiddleware):
-    """Loads the member linked to the sender as `member` (None for a newcomer)."""
+    """Loads the member linked to the sender as `member` (None for a newcomer) and the sender's staff `role` (None
+    for a customer), in one query; the staff routers' role check reads it."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         session: AsyncSession = data["session"]
-        data["member"] = await repositories.member_by_telegram_id(session, user.id) if user else None
+        club: Club = data["club"]
+        data["member"], data["role"] = None, None
+        if user is not None:
+            data["member"], stored = await repositories.account_by_telegram_id(session, user.id)
+            data["role"] = role_from(user.id, stored, club.owner_ids)
         return await handler(event, data)
 
 

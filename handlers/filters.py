@@ -6,16 +6,15 @@ check; every filter here is async so a busy bot does not pay that on each update
 
 from typing import Annotated
 
-from aiogram import F
+from aiogram import F, Router
 from aiogram.filters import Filter
 from aiogram.types import Message, TelegramObject
 from magic_filter import MagicFilter
 from pydantic import Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
 from loyalty.numerals import MAX_BIGINT, MAX_ID
-from loyalty.staff import Role, at_least, role_of
+from loyalty.staff import Role, at_least
 from storage.models import Member
 
 # The numbers a button (CallbackData) may carry. A button's data comes back from the messenger as typed by anyone,
@@ -63,15 +62,22 @@ class PayloadStarts(Filter):
 
 
 class HasRole(Filter):
-    """Passes staff whose role includes `minimum`; asks the database only when it is evaluated."""
+    """Passes staff whose role includes `minimum`: the `role` read with the member at the start of the update."""
 
     def __init__(self, minimum: Role) -> None:
         self.minimum = minimum
 
-    async def __call__(self, event: TelegramObject, session: AsyncSession, club: Club) -> bool | dict[str, Role]:
-        user = getattr(event, "from_user", None)
-        role = await role_of(session, user.id, club.owner_ids) if user else None
-        return {"role": role} if role is not None and at_least(role, self.minimum) else False
+    async def __call__(self, event: TelegramObject, role: Role | None = None) -> bool:
+        return role is not None and at_least(role, self.minimum)
+
+
+def staff_only(router: Router, minimum: Role) -> Router:
+    """The router, its messages and button presses passing only from staff whose role includes `minimum`: a staff
+    feature's role is set once, on its router; a press or command from anyone else goes on to the next router."""
+    role = HasRole(minimum)
+    router.message.filter(role)
+    router.callback_query.filter(role)
+    return router
 
 
 class Magic(Filter):

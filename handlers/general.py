@@ -18,7 +18,7 @@ from handlers.club import Club
 from handlers.filters import HAS_TEXT, IS_COMMAND, IsMember, PayloadStarts, TextIs
 from handlers.menus import role_help
 from loyalty import members, referrals, rules
-from loyalty.staff import role_of
+from loyalty.staff import Role
 from storage.models import Member
 
 LANGUAGE_KEY = "language"
@@ -49,10 +49,9 @@ async def welcome_back(message: Message, state: FSMContext, session: AsyncSessio
     await message.answer(_("start.welcome_back").format(name=member.first_name), reply_markup=keyboards.main_menu())
 
 
-async def show_help(message: Message, session: AsyncSession, club: Club, member: Member | None) -> None:
+async def show_help(message: Message, member: Member | None, role: Role | None) -> None:
     """What the bot can do, for members or for newcomers, and the staff commands of the sender's role."""
     text = _("help.member") if member else _("help.newcomer")
-    role = await role_of(session, message.from_user.id, club.owner_ids)
     paragraphs = [text, *(role_help(role) if role else [])]
     await message.answer("\n\n".join(paragraphs), reply_markup=keyboards.main_menu() if member else None)
 

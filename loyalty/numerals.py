@@ -36,7 +36,6 @@ def format_number(value: int, language: str) -> str:
     return local_digits(grouped, language)
 
 
-
 def parse_bounded(text: str, low: int, high: int) -> int:
     """A whole number from `low` to `high`, typed in any digits with thousands separators and an optional sign.
 

@@ -137,6 +137,13 @@ async def role_of(session: AsyncSession, telegram_id: int, owner_ids: Collection
     if telegram_id in owner_ids:
         return Role.OWNER
     stored = await session.scalar(select(StaffMember.role).where(StaffMember.telegram_id == telegram_id))
+    return role_from(telegram_id, stored, owner_ids)
+
+
+def role_from(telegram_id: int, stored: str | None, owner_ids: Collection[int]) -> Role | None:
+    """The account's role from its stored one: OWNER_IDS are always owners; others as stored; None for customers."""
+    if telegram_id in owner_ids:
+        return Role.OWNER
     return Role(stored) if stored else None
 
 

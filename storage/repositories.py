@@ -26,12 +26,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from storage.database import rowcount, write_transaction
-from storage.models import Base, LedgerEntry, LotDraw, Member, OutboxMessage, PointLot, Purchase, Voucher
+from storage.models import (
+    Base,
+    LedgerEntry,
+    LotDraw,
+    Member,
+    OutboxMessage,
+    PointLot,
+    Purchase,
+    StaffMember,
+    Voucher,
+)
 
 RowT = TypeVar("RowT", bound=Base)
 
 # Queries run on every update are built once: building a statement costs more than SQLite running it.
 _MEMBER_BY_TELEGRAM_ID = select(Member).where(Member.telegram_id == bindparam("telegram_id"))
+_SENDER = select(bindparam("telegram_id", type_=BigInteger).label("telegram_id")).subquery()
+_ACCOUNT = (
+    select(Member, select(StaffMember.role).where(StaffMember.telegram_id == _SENDER.c.telegram_id).scalar_subquery())
+    .select_from(_SENDER)
+    .outerjoin(Member, Member.telegram_id == _SENDER.c.telegram_id)
+)
 _NEXT_EXPIRY = (
     select(PointLot.expires_at, func.sum(PointLot.remaining))
     .where(
@@ -86,6 +102,13 @@ async def insert_now(session: AsyncSession, row: RowT) -> RowT:
 async def member_by_telegram_id(session: AsyncSession, telegram_id: int) -> Member | None:
     """The member linked to a messenger account, if any."""
     return await session.scalar(_MEMBER_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
+
+
+async def account_by_telegram_id(session: AsyncSession, telegram_id: int) -> tuple[Member | None, str | None]:
+    """The member linked to a messenger account and the account's stored staff role (either may be None), in one
+    query: every update needs both."""
+    member, role = (await session.execute(_ACCOUNT, {"telegram_id": telegram_id})).one()
+    return member, role
 
 
 async def lock_member(session: AsyncSession, member_id: int) -> Member:

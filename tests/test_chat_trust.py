@@ -233,7 +233,7 @@ async def test_a_pressed_button_is_answered_when_the_database_is_down(
 ) -> None:
     sara = chat_with(709, language_code=language)
     down = OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
-    monkeypatch.setattr(repositories, "member_by_telegram_id", fail_with(down))
+    monkeypatch.setattr(repositories, "account_by_telegram_id", fail_with(down))
     [answer] = await sara.press("lang:en")
     assert answer.name == "AnswerCallbackQuery" and answer.method.show_alert
     assert BUSY[language] in (answer.method.text or "")

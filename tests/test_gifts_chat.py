@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import create_i18n
-from handlers import gifts
+from handlers.staff import gifts
 from loyalty import gifts as loyalty_gifts
 from loyalty.campaigns import Message
 from loyalty.errors import OwnAccount

@@ -662,21 +662,35 @@ async def test_at_start_up_every_staff_member_gets_their_menu(
         assert names(chat_menus(recorded.requests, telegram_id)) == wanted, telegram_id
 
 
-def routers(router: Router) -> list[Router]:
-    return [router, *(inner for sub in router.sub_routers for inner in routers(sub))]
+def roles_in(filters: list[Any] | None) -> list[Role]:
+    return [item.callback.minimum for item in filters or [] if isinstance(item.callback, HasRole)]
+
+
+def routers(router: Router, above: list[Role]) -> list[tuple[Router, list[Role]]]:
+    """Every router under `router` with the roles its own and its parents' filters ask for."""
+    roles = above + roles_in(router.message._handler.filters)
+    return [(router, roles), *(inner for sub in router.sub_routers for inner in routers(sub, roles))]
 
 
 def guarded_commands(dispatcher: Dispatcher) -> dict[str, Role]:
-    """Every command a HasRole filter guards in the real routers, with the lowest role that passes it."""
+    """Every command a HasRole filter guards in the real routers (on its router or its handler), with the lowest role
+    that passes it."""
     found: dict[str, Role] = {}
-    for router in routers(dispatcher):
+    for router, guards in routers(dispatcher, []):
         for handler in router.message.handlers:
-            filters = [item.callback for item in handler.filters or []]
-            roles = [item.minimum for item in filters if isinstance(item, HasRole)]
-            named = [name for item in filters if isinstance(item, Command) for name in item.commands]
+            roles = guards + roles_in(handler.filters)
+            named = [
+                name
+                for item in handler.filters or []
+                if isinstance(item.callback, Command)
+                for name in item.callback.commands
+            ]
             for name in named:
                 if roles and isinstance(name, str) and name not in menus.CUSTOMER_COMMANDS:
-                    found[name] = min([*roles, found.get(name, Role.OWNER)], key=lambda role: role.rank)
+                    found[name] = min(
+                        [max(roles, key=lambda role: role.rank), found.get(name, Role.OWNER)],
+                        key=lambda role: role.rank,
+                    )
     return found
 
 

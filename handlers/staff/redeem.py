@@ -27,7 +27,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
-from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts
+from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, PayloadStarts, staff_only
 from handlers.messages import VOUCHER_PAYLOAD_PREFIX, show, tell_member
 from handlers.replies import language, number, shown_name
 from handlers.wizard import worth_text
@@ -206,11 +206,11 @@ async def close(query: CallbackQuery, state: FSMContext) -> None:
 
 def create_router() -> Router:
     """Routes for cashiers, managers and owners at the counter."""
-    router = Router(name="redeem")
-    cashier, scanned = HasRole(Role.CASHIER), PayloadStarts(VOUCHER_PAYLOAD_PREFIX)
-    router.message.register(redeem_command, CommandStart(deep_link=True), scanned, cashier)
-    router.message.register(redeem_command, Command("redeem"), cashier)
-    router.message.register(got_code, StateFilter(Redeem.code), HAS_TEXT, NOT_COMMAND, cashier)
-    router.callback_query.register(mark_used, RedeemAction.filter(F.action == "use"), cashier)
-    router.callback_query.register(close, RedeemAction.filter(F.action == "close"), cashier)
+    router = staff_only(Router(name="redeem"), Role.CASHIER)
+    scanned = PayloadStarts(VOUCHER_PAYLOAD_PREFIX)
+    router.message.register(redeem_command, CommandStart(deep_link=True), scanned)
+    router.message.register(redeem_command, Command("redeem"))
+    router.message.register(got_code, StateFilter(Redeem.code), HAS_TEXT, NOT_COMMAND)
+    router.callback_query.register(mark_used, RedeemAction.filter(F.action == "use"))
+    router.callback_query.register(close, RedeemAction.filter(F.action == "close"))
     return router

@@ -17,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.filters import HasRole
+from handlers.filters import staff_only
 from handlers.messages import problem
 from handlers.replies import language
 from loyalty import blocking, members
@@ -65,6 +65,6 @@ async def block_command(
 
 def create_router() -> Router:
     """Routes for managers' and owners' /block and /unblock."""
-    router = Router(name="blocking")
-    router.message.register(block_command, Command("block", "unblock"), HasRole(Role.MANAGER))
+    router = staff_only(Router(name="blocking"), Role.MANAGER)
+    router.message.register(block_command, Command("block", "unblock"))
     return router

@@ -53,11 +53,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
-from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, Magic
-from handlers.gifts import audience_is, title_of
+from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, Magic, staff_only
 from handlers.messages import show
 from handlers.replies import language, number, tier_name
-from handlers.stats import decimal
+from handlers.staff.gifts import audience_is, title_of
+from handlers.staff.stats import decimal
 from handlers.wizard import (
     Data,
     Flow,
@@ -983,20 +983,19 @@ async def confirm_gone(query: CallbackQuery) -> None:
 
 def create_router() -> Router:
     """Routes for managers' and owners' /campaign."""
-    router = Router(name="campaigns")
-    manager = HasRole(Role.MANAGER)
-    router.message.register(campaign_menu, Command("campaign"), manager)
-    router.message.register(got_photo, StateFilter(CampaignWizard.message), Magic(F.photo), manager)
+    router = staff_only(Router(name="campaigns"), Role.MANAGER)
+    router.message.register(campaign_menu, Command("campaign"))
+    router.message.register(got_photo, StateFilter(CampaignWizard.message), Magic(F.photo))
     dates = StateFilter(*(step.state for step in DATE_STEPS))
-    router.message.register(got_date, dates, HAS_TEXT, NOT_COMMAND, manager)
+    router.message.register(got_date, dates, HAS_TEXT, NOT_COMMAND)
     test = WizardAction.filter((F.flow == CAMPAIGN_FLOW.name) & (F.action == "test"))
-    router.callback_query.register(send_test, test, StateFilter(CampaignWizard.confirm), manager)
-    CAMPAIGN_FLOW.register(router, confirm, manager)
+    router.callback_query.register(send_test, test, StateFilter(CampaignWizard.confirm))
+    CAMPAIGN_FLOW.register(router, confirm)
     gone = WizardAction.filter((F.flow == CAMPAIGN_FLOW.name) & (F.action == "confirm"))
-    router.callback_query.register(confirm_gone, gone, manager)
+    router.callback_query.register(confirm_gone, gone)
     known = KnownCampaign()
-    router.callback_query.register(back_to_list, CampaignAction.filter(F.action == "list"), manager)
-    router.callback_query.register(new_campaign, CampaignAction.filter(F.action == "new"), manager)
-    router.callback_query.register(open_campaign, CampaignAction.filter(F.action == "open"), manager, known)
-    router.callback_query.register(steer, CampaignAction.filter(F.action.in_(list(STEERING))), manager, known)
+    router.callback_query.register(back_to_list, CampaignAction.filter(F.action == "list"))
+    router.callback_query.register(new_campaign, CampaignAction.filter(F.action == "new"))
+    router.callback_query.register(open_campaign, CampaignAction.filter(F.action == "open"), known)
+    router.callback_query.register(steer, CampaignAction.filter(F.action.in_(list(STEERING))), known)
     return router

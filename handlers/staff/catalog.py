@@ -30,7 +30,7 @@ from aiogram.utils.i18n.lazy_proxy import LazyProxy
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, Magic
+from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, Magic, staff_only
 from handlers.messages import show
 from handlers.replies import number
 from handlers.wizard import (
@@ -393,24 +393,23 @@ async def unlimited(
 
 def create_router() -> Router:
     """Routes for managers' and owners' /catalog."""
-    router = Router(name="catalog")
-    manager = HasRole(Role.MANAGER)
-    router.message.register(show_catalog, Command("catalog"), manager)
-    router.message.register(got_photo, StateFilter(RewardWizard.photo), Magic(F.photo), manager)
-    router.message.register(got_edit, StateFilter(RewardEdit.value), HAS_TEXT, NOT_COMMAND, manager)
-    REWARD_FLOW.register(router, save_reward, manager)
+    router = staff_only(Router(name="catalog"), Role.MANAGER)
+    router.message.register(show_catalog, Command("catalog"))
+    router.message.register(got_photo, StateFilter(RewardWizard.photo), Magic(F.photo))
+    router.message.register(got_edit, StateFilter(RewardEdit.value), HAS_TEXT, NOT_COMMAND)
+    REWARD_FLOW.register(router, save_reward)
     known = KnownReward()
-    router.callback_query.register(back_to_catalog, CatalogAction.filter(F.action == "list"), manager)
-    router.callback_query.register(new_reward, CatalogAction.filter(F.action == "new"), manager)
-    router.callback_query.register(open_reward, CatalogAction.filter(F.action == "open"), manager, known)
+    router.callback_query.register(back_to_catalog, CatalogAction.filter(F.action == "list"))
+    router.callback_query.register(new_reward, CatalogAction.filter(F.action == "new"))
+    router.callback_query.register(open_reward, CatalogAction.filter(F.action == "open"), known)
     router.callback_query.register(
-        open_reward, CatalogAction.filter(F.action == "back"), StateFilter(RewardEdit.value), manager, known
+        open_reward, CatalogAction.filter(F.action == "back"), StateFilter(RewardEdit.value), known
     )
-    router.callback_query.register(switch, CatalogAction.filter(F.action == "switch"), manager, known)
+    router.callback_query.register(switch, CatalogAction.filter(F.action == "switch"), known)
     router.callback_query.register(
-        ask_edit, CatalogAction.filter((F.action == "ask") & F.field.in_(list(EDITS))), manager, known
+        ask_edit, CatalogAction.filter((F.action == "ask") & F.field.in_(list(EDITS))), known
     )
     router.callback_query.register(
-        unlimited, CatalogAction.filter(F.action == "unlimited"), StateFilter(RewardEdit.value), manager
+        unlimited, CatalogAction.filter(F.action == "unlimited"), StateFilter(RewardEdit.value)
     )
     return router

@@ -17,7 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.numbers import format_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.filters import HasRole
+from handlers.filters import staff_only
 from handlers.replies import language, number
 from loyalty import referrals
 from loyalty.numerals import local_digits
@@ -69,6 +69,6 @@ async def stats_command(message: Message, session: AsyncSession, now: datetime) 
 
 def create_router() -> Router:
     """Routes for managers' and owners' /stats."""
-    router = Router(name="stats")
-    router.message.register(stats_command, Command("stats"), HasRole(Role.MANAGER))
+    router = staff_only(Router(name="stats"), Role.MANAGER)
+    router.message.register(stats_command, Command("stats"))
     return router

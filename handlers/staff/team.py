@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import menus
 from handlers.club import Club
-from handlers.filters import ButtonId, ButtonUser, HasRole, PayloadStarts
+from handlers.filters import ButtonId, ButtonUser, PayloadStarts, staff_only
 from handlers.menus import role_help
 from handlers.messages import deep_link, show
 from handlers.replies import language, name_or_id, number, shown_name
@@ -369,19 +369,18 @@ def joined_text(entry: StaffEntry) -> str:
 def create_router() -> Router:
     """Routes for owners' /staff, and for opening a staff invite (anyone, member or not)."""
     router = Router(name="staff")
-    owner = HasRole(Role.OWNER)
     router.message.register(
         join_staff, CommandStart(deep_link=True), PayloadStarts(STAFF_PAYLOAD_PREFIX), KnownInvite()
     )
-    router.message.register(staff_menu, Command("staff"), owner)
-    router.callback_query.register(invite, StaffAction.filter((F.action == "invite") & F.role.in_(list(Role))), owner)
-    router.callback_query.register(show_list, StaffAction.filter(F.action == "list"), owner)
-    router.callback_query.register(show_invites, StaffAction.filter(F.action == "invites"), owner)
-    router.callback_query.register(revoke_invite, InviteAction.filter(), owner)
-    router.callback_query.register(show_person, StaffAction.filter(F.action == "person"), owner)
-    router.callback_query.register(ask_remove, StaffAction.filter(F.action == "remove"), owner)
-    router.callback_query.register(
-        change_role, StaffAction.filter((F.action == "role") & F.role.in_(list(Role))), owner
-    )
-    router.callback_query.register(remove, StaffAction.filter(F.action == "removed"), owner)
+    owners = staff_only(Router(name="staff-owners"), Role.OWNER)
+    router.include_router(owners)
+    owners.message.register(staff_menu, Command("staff"))
+    owners.callback_query.register(invite, StaffAction.filter((F.action == "invite") & F.role.in_(list(Role))))
+    owners.callback_query.register(show_list, StaffAction.filter(F.action == "list"))
+    owners.callback_query.register(show_invites, StaffAction.filter(F.action == "invites"))
+    owners.callback_query.register(revoke_invite, InviteAction.filter())
+    owners.callback_query.register(show_person, StaffAction.filter(F.action == "person"))
+    owners.callback_query.register(ask_remove, StaffAction.filter(F.action == "remove"))
+    owners.callback_query.register(change_role, StaffAction.filter((F.action == "role") & F.role.in_(list(Role))))
+    owners.callback_query.register(remove, StaffAction.filter(F.action == "removed"))
     return router

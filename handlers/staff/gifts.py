@@ -6,7 +6,7 @@ through, so a customer or a cashier typing /gift gets the unknown-command answer
 The wizard is declared in one place, `GiftWizard` (its states) and `GIFT_FLOW` (its steps in order): audience
 (one member → their code or phone; a tier → the club's tiers; all members) → kind → amount or percent → cap
 (percent only, or Skip) → validity in days → the message to the members → summary with the audience's size →
-Give / Cancel. The worth steps are the catalog's (`handlers.catalog.worth_steps`); the vouchers' title is the
+Give / Cancel. The worth steps are the catalog's (`handlers.staff.catalog.worth_steps`); the vouchers' title is the
 message's first line. Give issues the vouchers through `loyalty.gifts.give` under the press's `update_key`; a
 second press finds nothing waiting.
 
@@ -46,7 +46,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
-from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole
+from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, staff_only
 from handlers.messages import problem, show
 from handlers.replies import language, number, tier_name
 from handlers.wizard import (
@@ -424,13 +424,12 @@ async def confirm_gone(query: CallbackQuery) -> None:
 
 def create_router() -> Router:
     """Routes for managers' and owners' /gift."""
-    router = Router(name="gifts")
-    manager = HasRole(Role.MANAGER)
-    router.message.register(gift_menu, Command("gift"), manager)
-    router.message.register(got_member, StateFilter(GiftWizard.member), HAS_TEXT, NOT_COMMAND, manager)
-    GIFT_FLOW.register(router, give, manager)
+    router = staff_only(Router(name="gifts"), Role.MANAGER)
+    router.message.register(gift_menu, Command("gift"))
+    router.message.register(got_member, StateFilter(GiftWizard.member), HAS_TEXT, NOT_COMMAND)
+    GIFT_FLOW.register(router, give)
     confirm = WizardAction.filter((F.flow == GIFT_FLOW.name) & (F.action == "confirm"))
-    router.callback_query.register(confirm_gone, confirm, manager)
-    router.callback_query.register(finish_gift, GiftAction.filter(F.action == "finish"), manager)
-    router.callback_query.register(withdraw_gift, GiftAction.filter(F.action == "cancel"), manager)
+    router.callback_query.register(confirm_gone, confirm)
+    router.callback_query.register(finish_gift, GiftAction.filter(F.action == "finish"))
+    router.callback_query.register(withdraw_gift, GiftAction.filter(F.action == "cancel"))
     return router

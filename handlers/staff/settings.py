@@ -33,7 +33,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
-from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole
+from handlers.filters import HAS_TEXT, NOT_COMMAND, staff_only
 from handlers.messages import show
 from handlers.replies import language, number, tier_name
 from handlers.wizard import typed_number
@@ -594,23 +594,18 @@ async def cancel(query: CallbackQuery, state: FSMContext, session: AsyncSession,
 
 def create_router() -> Router:
     """Routes for owners' /settings."""
-    router = Router(name="settings")
-    owner = HasRole(Role.OWNER)
+    router = staff_only(Router(name="settings"), Role.OWNER)
     choice_rules = [*CHOICES, *REWARD_FIELDS]
-    router.message.register(settings_menu, Command("settings"), owner)
-    router.message.register(got_value, StateFilter(RuleEdit.value), HAS_TEXT, NOT_COMMAND, owner)
-    router.callback_query.register(show_menu, SettingsAction.filter(F.action == "menu"), owner)
-    router.callback_query.register(show_section, SettingsAction.filter(F.action.in_(list(SECTIONS))), owner)
-    router.callback_query.register(show_tier, SettingsAction.filter(F.action == "tier"), owner)
+    router.message.register(settings_menu, Command("settings"))
+    router.message.register(got_value, StateFilter(RuleEdit.value), HAS_TEXT, NOT_COMMAND)
+    router.callback_query.register(show_menu, SettingsAction.filter(F.action == "menu"))
+    router.callback_query.register(show_section, SettingsAction.filter(F.action.in_(list(SECTIONS))))
+    router.callback_query.register(show_tier, SettingsAction.filter(F.action == "tier"))
+    router.callback_query.register(ask_value, SettingsAction.filter((F.action == "ask") & F.field.in_(list(PROMPTS))))
     router.callback_query.register(
-        ask_value, SettingsAction.filter((F.action == "ask") & F.field.in_(list(PROMPTS))), owner
+        ask_choice, SettingsAction.filter((F.action == "choose") & F.field.in_(choice_rules))
     )
-    router.callback_query.register(
-        ask_choice, SettingsAction.filter((F.action == "choose") & F.field.in_(choice_rules)), owner
-    )
-    router.callback_query.register(chose, SettingsChoice.filter(F.field.in_(choice_rules)), owner)
-    router.callback_query.register(
-        unset_value, SettingsAction.filter(F.action == "unset"), StateFilter(RuleEdit.value), owner
-    )
-    router.callback_query.register(cancel, SettingsAction.filter(F.action == "cancel"), owner)
+    router.callback_query.register(chose, SettingsChoice.filter(F.field.in_(choice_rules)))
+    router.callback_query.register(unset_value, SettingsAction.filter(F.action == "unset"), StateFilter(RuleEdit.value))
+    router.callback_query.register(cancel, SettingsAction.filter(F.action == "cancel"))
     return router

@@ -20,7 +20,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
-from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts
+from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts, staff_only
 from handlers.messages import CARD_PAYLOAD_PREFIX, problem, tell_member, tell_referrer
 from handlers.replies import counter_card, earned_for_member, earned_for_staff, number
 from loyalty import ledger, members, purchases, rules, staff
@@ -374,14 +374,14 @@ async def undo_command(
 
 def create_router() -> Router:
     """Routes for cashiers, managers and owners."""
-    router = Router(name="counter")
-    cashier, manager = HasRole(Role.CASHIER), HasRole(Role.MANAGER)
-    router.message.register(open_card, CommandStart(deep_link=True), PayloadStarts(CARD_PAYLOAD_PREFIX), cashier)
-    router.message.register(earn_command, Command("earn"), cashier)
-    router.message.register(member_command, Command("member"), cashier)
+    router = staff_only(Router(name="counter"), Role.CASHIER)
+    manager = HasRole(Role.MANAGER)
+    router.message.register(open_card, CommandStart(deep_link=True), PayloadStarts(CARD_PAYLOAD_PREFIX))
+    router.message.register(earn_command, Command("earn"))
+    router.message.register(member_command, Command("member"))
     router.message.register(adjust_command, Command("adjust"), manager)
     router.message.register(undo_command, Command("undo"), manager)
     router.callback_query.register(cancel, CounterAction.filter(F.action == "cancel"))
-    router.callback_query.register(ask_amount, CounterAction.filter(F.action == "earn"), cashier)
-    router.message.register(got_amount, StateFilter(Counter.amount), HAS_TEXT, NOT_COMMAND, cashier)
+    router.callback_query.register(ask_amount, CounterAction.filter(F.action == "earn"))
+    router.message.register(got_amount, StateFilter(Counter.amount), HAS_TEXT, NOT_COMMAND)
     return router

@@ -1,0 +1,17 @@
+"""The customers' routers: joining, their account (balance, history, card, invites), profile and rewards."""
+
+from aiogram import Router
+
+from handlers.customer import account, profile, registration, rewards
+
+
+def create_router() -> Router:
+    """The customers' features, in the order they get a chance at an update."""
+    router = Router(name="customer")
+    router.include_routers(
+        registration.create_router(),
+        account.create_router(),
+        rewards.create_router(),
+        profile.create_router(),
+    )
+    return router

@@ -1,0 +1,35 @@
+"""The staff's routers: the counter, vouchers at the counter, the team, the owner's rules and catalog, gifts,
+campaigns, figures and blocking. Each sets its role once, on its router (`handlers.filters.staff_only`)."""
+
+from aiogram import Router
+from aiogram.filters import StateFilter
+
+from handlers.staff import blocking, campaigns, catalog, counter, gifts, redeem, settings, stats, team
+
+PROMPTS = StateFilter(
+    counter.Counter.amount,
+    settings.RuleEdit.value,
+    redeem.Redeem.code,
+    catalog.RewardWizard,
+    catalog.RewardEdit,
+    gifts.GiftWizard,
+    campaigns.CampaignWizard,
+)
+"""The staff's prompts, which a command typed instead of an answer leaves."""
+
+
+def create_router() -> Router:
+    """The staff's features, in the order they get a chance at an update."""
+    router = Router(name="staff-features")
+    router.include_routers(
+        counter.create_router(),
+        team.create_router(),  # its staff_… invite opens for anyone: before general's /start
+        settings.create_router(),
+        redeem.create_router(),  # a scanned voucher's /start voucher_… is staff's: before general's /start
+        catalog.create_router(),
+        gifts.create_router(),
+        stats.create_router(),
+        blocking.create_router(),
+        campaigns.create_router(),
+    )
+    return router

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from handlers.replies import tier_name
-from handlers.staff.campaigns import FINISHED, campaign_view
+from handlers.staff.campaigns.view import FINISHED, campaign_view
 from loyalty import campaigns
 from loyalty.campaigns import Progress
 from scheduler.sender import TEHRAN, Clock, ProgressHook, QuietHours, Sender, SenderConfig, telegram_send, utc_now

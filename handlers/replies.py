@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from babel.numbers import format_decimal
 
 from handlers.keyboards import LANGUAGE_NAMES
 from loyalty.calendar import birthday_example, format_date, format_moment
@@ -46,6 +47,13 @@ def language() -> str:
 def number(value: int) -> str:
     """A number in the reply's language."""
     return format_number(value, language())
+
+
+def decimal(value: float, pattern: str) -> str:
+    """A fraction in the reply's language and digits, by a CLDR pattern: 37.5 or ۳۷٫۵ for "#,##0.#"."""
+    code = language()
+    written = format_decimal(value, format=pattern, locale=code, numbering_system="arabext" if code == "fa" else "latn")
+    return local_digits(written, code)  # Babel gives Persian separators, not Persian digits
 
 
 def name_problem(reason: str) -> str:

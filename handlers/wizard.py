@@ -52,6 +52,11 @@ def always(data: Data) -> bool:
     return True
 
 
+def answered(key: str, *values: str) -> Callable[[Data], bool]:
+    """The step applies when the answer kept under `key` is one of `values`."""
+    return lambda data: data.get(key) in values
+
+
 def said(text: LazyProxy) -> Callable[[Data], str]:
     """A question that does not depend on earlier answers."""
     return lambda data: str(text)

@@ -39,6 +39,12 @@ BATCH = 1_000
 KIND = "gift"  # the outbox kind of the messages telling members of a gift
 
 
+def title_of(message: str) -> str:
+    """The vouchers' title: the message's first line, shortened to fit."""
+    first = " ".join(message.splitlines()[0].split())
+    return first if len(first) <= NAME_LENGTH else first[: NAME_LENGTH - 1] + "…"
+
+
 @dataclass(frozen=True)
 class Audience:
     """Who receives a gift: one member (`member_id`), the members of `tier`, or, with neither, everyone."""

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.broadcasts import progress_reporter
 from bot.i18n import create_i18n
-from handlers.staff.campaigns import bar, progress_text, time_left
+from handlers.staff.campaigns.view import bar, progress_text, time_left
 from loyalty import campaigns, voucher_use
 from loyalty.audiences import Audience
 from loyalty.campaigns import CampaignDraft, Message, MultiplierGift, Progress, Recipient, State, VoucherGift

@@ -5,6 +5,7 @@ from aiogram import Router
 from aiogram.filters import StateFilter
 
 from handlers.staff import blocking, campaigns, catalog, counter, gifts, redeem, settings, stats, team
+from handlers.staff.campaigns.flow import CampaignWizard
 
 PROMPTS = StateFilter(
     counter.Counter.amount,
@@ -13,7 +14,7 @@ PROMPTS = StateFilter(
     catalog.RewardWizard,
     catalog.RewardEdit,
     gifts.GiftWizard,
-    campaigns.CampaignWizard,
+    CampaignWizard,
 )
 """The staff's prompts, which a command typed instead of an answer leaves."""
 

@@ -56,6 +56,7 @@ from handlers.wizard import (
     Step,
     View,
     WizardAction,
+    answered,
     first_press,
     read_days,
     said,
@@ -67,9 +68,9 @@ from loyalty import campaigns, gifts, members, rules, staff
 from loyalty.calendar import format_date
 from loyalty.codes import grouped
 from loyalty.errors import InvalidReward, LoyaltyError, OwnAccount, UnknownMember
-from loyalty.gifts import Audience, GiftDraft
+from loyalty.gifts import Audience, GiftDraft, title_of
 from loyalty.numerals import local_digits
-from loyalty.rewards import DESCRIPTION_LENGTH, NAME_LENGTH
+from loyalty.rewards import DESCRIPTION_LENGTH
 from loyalty.staff import Role
 from loyalty.vouchers import VoucherInfo
 from scheduler.outbox import Outgoing, enqueue
@@ -104,11 +105,6 @@ class GiftWizard(StatesGroup):
     confirm = State()
 
 
-def audience_is(kind: str) -> Callable[[Data], bool]:
-    """The step applies to gifts for this kind of audience."""
-    return lambda data: data.get("audience") == kind
-
-
 def read_message(text: str) -> str:
     """The message to the members, trimmed."""
     message = text.strip()
@@ -122,12 +118,6 @@ def audience_of(data: Data) -> Audience:
     if data.get("audience") == "member":
         return Audience(member_id=data["member"])
     return Audience(tier=data["tier"]) if data.get("audience") == "tier" else Audience()
-
-
-def title_of(message: str) -> str:
-    """The vouchers' title: the message's first line, shortened to fit."""
-    first = " ".join(message.splitlines()[0].split())
-    return first if len(first) <= NAME_LENGTH else first[: NAME_LENGTH - 1] + "…"
 
 
 def draft_of(data: Data) -> GiftDraft:
@@ -166,12 +156,14 @@ GIFT_FLOW = Flow(
             said(__("gifts.ask_audience")),
             choices=lambda data: [(kind, str(label)) for kind, label in AUDIENCES.items()],
         ),
-        Step(GiftWizard.member, said(__("gifts.ask_member")), when=audience_is("member")),  # typed: `got_member`
+        Step(
+            GiftWizard.member, said(__("gifts.ask_member")), when=answered("audience", "member")
+        ),  # typed: `got_member`
         Step(
             GiftWizard.tier,
             said(__("gifts.ask_tier")),
             choices=lambda data: [(tier, tier_name(tier)) for tier in data[TIERS_KEY]],
-            when=audience_is("tier"),
+            when=answered("audience", "tier"),
         ),
         *worth_steps(GiftWizard.kind, GiftWizard.amount, GiftWizard.percent, GiftWizard.cap),
         Step(GiftWizard.validity, said(__("gifts.ask_validity")), read=read_days),

@@ -14,24 +14,15 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
-from babel.numbers import format_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import staff_only
-from handlers.replies import language, number
+from handlers.replies import decimal, number
 from loyalty import referrals
-from loyalty.numerals import local_digits
 from loyalty.staff import Role
 
 Section = Callable[[AsyncSession, datetime], Awaitable[str]]
 TOP_REFERRERS = 5
-
-
-def decimal(value: float, pattern: str) -> str:
-    """A fraction in the reply's language and digits, by a CLDR pattern: 37.5 or ۳۷٫۵ for "#,##0.#"."""
-    code = language()
-    written = format_decimal(value, format=pattern, locale=code, numbering_system="arabext" if code == "fa" else "latn")
-    return local_digits(written, code)  # Babel gives Persian separators, not Persian digits
 
 
 async def referral_section(session: AsyncSession, now: datetime) -> str:

@@ -1,0 +1,271 @@
+"""The /campaign routes: the list and a campaign's buttons, the wizard's own steps (a photo, a typed date), the
+test send and the confirmation."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, Filter, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.club import Club
+from handlers.filters import HAS_TEXT, NOT_COMMAND, Magic, staff_only
+from handlers.messages import show
+from handlers.replies import language, number
+from handlers.staff.campaigns.dates import DATE_READERS, date_refusal
+from handlers.staff.campaigns.flow import (
+    AT_KEY,
+    CALENDAR_KEY,
+    CAMPAIGN_FLOW,
+    DATE_STEPS,
+    ME_KEY,
+    MESSAGE_STEP,
+    TIERS_KEY,
+    ZONE_KEY,
+    CampaignWizard,
+    draft_of,
+    rendered_for_me,
+)
+from handlers.staff.campaigns.view import STEERING, CampaignAction, campaign_view, list_view, view_of
+from handlers.wizard import (
+    Data,
+    Refused,
+    WizardAction,
+    first_press,
+)
+from loyalty import campaigns, rules
+from loyalty.calendar import calendar_for, format_moment
+from loyalty.campaigns import (
+    CAPTION_LENGTH,
+    CampaignInfo,
+    CampaignNotFound,
+    CampaignStateError,
+)
+from loyalty.errors import InvalidDate
+from loyalty.staff import Role
+
+logger = logging.getLogger(__name__)
+
+
+class KnownCampaign(Filter):
+    """Passes a campaign button whose campaign exists, handing it on as `campaign` (else the button is stale)."""
+
+    async def __call__(
+        self, query: CallbackQuery, callback_data: CampaignAction, session: AsyncSession
+    ) -> bool | dict[str, CampaignInfo]:
+        try:
+            return {"campaign": await campaigns.get(session, callback_data.campaign)}
+        except CampaignNotFound:
+            return False
+
+
+# Handlers.
+
+
+async def campaign_menu(message: Message, state: FSMContext, session: AsyncSession, club: Club, now: datetime) -> None:
+    """/campaign: the latest campaigns and New campaign (ending any unanswered question)."""
+    await state.clear()
+    text, markup = await list_view(session, now, club.zone)
+    await message.answer(text, reply_markup=markup)
+
+
+async def back_to_list(query: CallbackQuery, session: AsyncSession, club: Club, now: datetime, bot: Bot) -> None:
+    """Back to the list from a campaign."""
+    await show(query, bot, *await list_view(session, now, club.zone))
+    await query.answer()
+
+
+async def open_campaign(
+    query: CallbackQuery, campaign: CampaignInfo, session: AsyncSession, club: Club, now: datetime, bot: Bot
+) -> None:
+    """One campaign's progress and buttons."""
+    await show(query, bot, *await view_of(session, campaign, now, club.zone))
+    await query.answer()
+
+
+async def steer(
+    query: CallbackQuery,
+    callback_data: CampaignAction,
+    campaign: CampaignInfo,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    bot: Bot,
+) -> None:
+    """Pause, resume, cancel the campaign or end its extra points; a move no longer allowed shows it as it is now."""
+    move, _label, done = STEERING[callback_data.action]
+    toast = str(done)
+    try:
+        campaign = await move(session, campaign.id, actor_id=query.from_user.id, now=now)
+    except CampaignStateError:
+        campaign, toast = await campaigns.get(session, campaign.id), _("fallback.stale_button")
+    else:
+        if callback_data.action == "finish":
+            await report_here(query, session, campaign, now)
+    await show(query, bot, *await view_of(session, campaign, now, club.zone))
+    await query.answer(toast)
+
+
+async def report_here(query: CallbackQuery, session: AsyncSession, campaign: CampaignInfo, now: datetime) -> None:
+    """A campaign finished from its view, having no progress message yet (its confirmation failed first): this
+    view becomes the one the sender keeps up to date."""
+    progress = await campaigns.progress(session, campaign.id, now)
+    if progress.report_message_id is None and isinstance(query.message, Message):
+        await campaigns.set_report(session, campaign.id, query.message.chat.id, query.message.message_id)
+
+
+async def new_campaign(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, club: Club, now: datetime, bot: Bot
+) -> None:
+    """New campaign: the wizard's first question in place of the list."""
+    club_rules = await rules.current(session, club.rules)
+    data = {
+        TIERS_KEY: [tier.name for tier in club_rules.tiers],
+        AT_KEY: now.astimezone(club.zone).isoformat(),
+        ZONE_KEY: club.zone.key,
+        CALENDAR_KEY: calendar_for(language()),
+        ME_KEY: {"id": query.from_user.id, "name": query.from_user.first_name},
+    }
+    await show(query, bot, *await CAMPAIGN_FLOW.begin(state, session, data))
+    await query.answer()
+
+
+async def got_photo(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    """The message as a photo: its largest size, with the caption under it."""
+    caption = message.caption or ""
+    if len(caption) > CAPTION_LENGTH:
+        refusal = _("campaign.caption_length").format(high=number(CAPTION_LENGTH))
+        text, markup = await CAMPAIGN_FLOW.again(refusal, state, session, CampaignWizard.message.state)
+    else:
+        largest = max(message.photo or [], key=lambda size: size.width * size.height)
+        value = {"text": caption, "photo": largest.file_id}
+        text, markup = await CAMPAIGN_FLOW.answer(MESSAGE_STEP, state, session, value)
+    await message.answer(text, reply_markup=markup)
+
+
+async def got_date(
+    message: Message, state: FSMContext, session: AsyncSession, club: Club, now: datetime, raw_state: str | None
+) -> None:
+    """A typed date (to send at, a lunar occasion's, the founding one): its moment kept, or refused and asked again."""
+    step = next(step for step in DATE_STEPS if step.state.state == raw_state)
+    read, example = DATE_READERS[step.key]
+    try:
+        moment = read(message.text or "", now, club.zone)
+    except InvalidDate as error:
+        refusal = date_refusal(error, example())
+    except Refused as error:
+        refusal = str(error)
+    else:
+        text, markup = await CAMPAIGN_FLOW.answer(step, state, session, moment.isoformat())
+        await message.answer(text, reply_markup=markup)
+        return
+    text, markup = await CAMPAIGN_FLOW.again(refusal, state, session, raw_state)
+    await message.answer(text, reply_markup=markup)
+
+
+async def send_message(bot: Bot, chat_id: int, message: campaigns.Message) -> None:
+    """Send a campaign's message: text, or a photo with its caption."""
+    if message.photo is None:
+        await bot.send_message(chat_id, message.text)
+    else:
+        await bot.send_photo(chat_id, message.photo, caption=message.text or None)
+
+
+async def send_test(query: CallbackQuery, state: FSMContext, session: AsyncSession, bot: Bot) -> None:
+    """Send a test to me: the message as the staff member would get it, in their own chat."""
+    await send_message(bot, query.from_user.id, await rendered_for_me(await state.get_data(), session))
+    await query.answer(_("campaign.test_sent"))
+
+
+async def confirm(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+    update_key: str,
+) -> None:
+    """Confirm: the campaign is stored and started (or scheduled), and its progress message sent and registered.
+
+    Should it fail midway, the summary waits again: Confirm pressed once more finds the campaign the first press
+    stored (its key is the first press's update) and finishes what is left; /campaign shows it as not finished
+    meanwhile, with Finish and Cancel.
+    """
+    data = await CAMPAIGN_FLOW.claim(state, query)
+    if data is None:  # pressed twice: the first press confirmed
+        return
+    try:
+        await confirmed(query, data, session, club, now, first_press(data, update_key), event_update.update_id, bot)
+    except Exception:  # cut short: the summary waits again, and /campaign shows the campaign as not finished
+        logger.exception("confirming a campaign failed midway")
+        await CAMPAIGN_FLOW.restore(state, data)
+        await query.answer(_("campaign.not_finished"), show_alert=True)
+        return
+    await query.answer()
+
+
+async def confirmed(
+    query: CallbackQuery,
+    data: Data,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    key: str,
+    update_id: int,
+    bot: Bot,
+) -> None:
+    """Store the campaign (once per confirmation), start it unless it was, show the outcome, send its progress
+    message unless it has one."""
+    actor = query.from_user.id
+    campaign = await campaigns.create(
+        session, draft_of(data, now), actor_id=actor, now=now, update_id=update_id, key=f"campaign-update:{key}"
+    )
+    if campaign.state == campaigns.State.DRAFT:
+        campaign = await campaigns.start(session, campaign.id, actor_id=actor, now=now)
+    if campaign.state == campaigns.State.CANCELLED:  # cancelled from /campaign after a failed confirmation
+        await show(query, bot, *await view_of(session, campaign, now, club.zone))
+        return
+    if campaign.state == campaigns.State.SCHEDULED and campaign.send_at is not None:
+        done = _("campaign.scheduled").format(
+            name=campaign.name, moment=format_moment(campaign.send_at, language(), club.zone)
+        )
+    else:
+        done = _("campaign.started").format(name=campaign.name, count=number(campaign.recipients))
+    await show(query, bot, done, InlineKeyboardMarkup(inline_keyboard=[]))
+    progress = await campaigns.progress(session, campaign.id, now)
+    if progress.report_message_id is None:
+        text, markup = campaign_view(campaign, progress, now, club.zone)  # as the sender does
+        report = await bot.send_message(actor, text, reply_markup=markup)
+        await campaigns.set_report(session, campaign.id, report.chat.id, report.message_id)
+
+
+async def confirm_gone(query: CallbackQuery) -> None:
+    """Confirm pressed on a summary no longer waiting (confirmed, discarded, or its answers lost): what to do."""
+    await query.answer(_("campaign.confirm_gone"), show_alert=True)
+
+
+def create_router() -> Router:
+    """Routes for managers' and owners' /campaign."""
+    router = staff_only(Router(name="campaigns"), Role.MANAGER)
+    router.message.register(campaign_menu, Command("campaign"))
+    router.message.register(got_photo, StateFilter(CampaignWizard.message), Magic(F.photo))
+    dates = StateFilter(*(step.state for step in DATE_STEPS))
+    router.message.register(got_date, dates, HAS_TEXT, NOT_COMMAND)
+    test = WizardAction.filter((F.flow == CAMPAIGN_FLOW.name) & (F.action == "test"))
+    router.callback_query.register(send_test, test, StateFilter(CampaignWizard.confirm))
+    CAMPAIGN_FLOW.register(router, confirm)
+    gone = WizardAction.filter((F.flow == CAMPAIGN_FLOW.name) & (F.action == "confirm"))
+    router.callback_query.register(confirm_gone, gone)
+    known = KnownCampaign()
+    router.callback_query.register(back_to_list, CampaignAction.filter(F.action == "list"))
+    router.callback_query.register(new_campaign, CampaignAction.filter(F.action == "new"))
+    router.callback_query.register(open_campaign, CampaignAction.filter(F.action == "open"), known)
+    router.callback_query.register(steer, CampaignAction.filter(F.action.in_(list(STEERING))), known)
+    return router

@@ -36,9 +36,10 @@ VOUCHER_PAYLOAD_PREFIX = "voucher_"
 logger = logging.getLogger(__name__)
 
 
-async def show(query: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboardMarkup) -> None:
-    """Put a view in place of the pressed message (or in a new one when that message is out of reach)."""
-    if not isinstance(query.message, Message):
+async def show(query: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Put a view in place of the pressed message, or in a new one when that message is out of reach or a photo (a
+    voucher's QR code), whose caption is not a view's place."""
+    if not isinstance(query.message, Message) or query.message.photo:
         await bot.send_message(query.from_user.id, text, reply_markup=markup)
         return
     try:

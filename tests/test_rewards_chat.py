@@ -12,7 +12,7 @@ from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendPhoto
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.customer.rewards import RedeemYes
+from handlers.customer.rewards.views import RedeemYes
 from loyalty import gifts, rewards, voucher_use, vouchers
 from loyalty.rewards import draft_of, update_reward
 from loyalty.voucher_codes import display

@@ -1,0 +1,320 @@
+"""The /rewards and /vouchers routes: browse, redeem with an idempotent Yes, show and cancel one's vouchers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import keyboards
+from handlers.club import Club
+from handlers.customer.rewards.views import (
+    RedeemYes,
+    RewardAction,
+    VoucherAction,
+    back_to_rewards,
+    cancel_confirm_view,
+    cancel_refusal,
+    confirm_view,
+    facts_text,
+    redeem_refusal,
+    reward_view,
+    rewards_view,
+    status_text,
+    voucher_markup,
+    voucher_photo,
+    voucher_text,
+    vouchers_view,
+)
+from handlers.filters import IsMember, TextIs
+from handlers.messages import show
+from handlers.replies import number
+from loyalty import rewards, vouchers
+from loyalty.errors import (
+    InsufficientPoints,
+    RewardTermsChanged,
+    RewardUnavailable,
+    VoucherNotFound,
+    VoucherNotUsable,
+)
+from loyalty.rewards import Offer, Offers
+from loyalty.vouchers import Status, VoucherInfo
+from storage import repositories
+from storage.models import Member
+
+
+async def send_voucher(bot: Bot, chat_id: int, club: Club, voucher: VoucherInfo, *lines: str) -> None:
+    """The voucher as its holder carries it: the QR, captioned with `voucher_text`, then `lines`, then a hint."""
+    caption = "\n\n".join([voucher_text(voucher, club.zone), *lines, _("rewards.show_at_counter")])
+    photo = await voucher_photo(bot, club, voucher)
+    await bot.send_photo(chat_id, photo, caption=caption, reply_markup=voucher_markup(voucher, club.zone))
+
+
+async def newest_entry(session: AsyncSession, member_id: int) -> int:
+    """The id of the member's newest ledger entry (0 before the first): where their points stand now."""
+    entries, _total = await repositories.history_page(session, member_id, 0, 1)
+    return entries[0].id if entries else 0
+
+
+def confirmation_key(member_id: int, reward_id: int, seen: int) -> str:
+    """The redeem's idempotency key for a Yes asked when the member's newest ledger entry was `seen`.
+
+    Every press of that one button (a double tap: two updates) gets the same key, so the domain answers the
+    first voucher again; once the redeem has written its entry, a new question carries a new `seen`.
+    """
+    return f"redeem-confirm:{member_id}:{reward_id}:{seen}"
+
+
+# --- handlers ----------------------------------------------------------------------------------------------------
+
+
+async def list_rewards(message: Message, session: AsyncSession, member: Member, now: datetime) -> None:
+    """/rewards and the menu's Rewards button."""
+    text, markup = rewards_view(await rewards.offers(session, member.id, now))
+    await message.answer(text, reply_markup=markup)
+
+
+async def back_to_list(query: CallbackQuery, session: AsyncSession, member: Member, now: datetime, bot: Bot) -> None:
+    """The rewards list, in place."""
+    await show(query, bot, *rewards_view(await rewards.offers(session, member.id, now)))
+    await query.answer()
+
+
+async def offer_or_list(
+    query: CallbackQuery, bot: Bot, session: AsyncSession, member_id: int, reward_id: int, now: datetime
+) -> tuple[Offers, Offer] | None:
+    """The member's offers and the one for this reward; if they may no longer redeem it, the list and an alert."""
+    offers = await rewards.offers(session, member_id, now)
+    found = [offer for offer in offers.affordable + offers.close if offer.reward.id == reward_id]
+    if not found:
+        await show(query, bot, *rewards_view(offers))
+        await query.answer(_("rewards.unavailable"), show_alert=True)
+        return None
+    return offers, found[0]
+
+
+async def show_reward(
+    query: CallbackQuery, callback_data: RewardAction, session: AsyncSession, member: Member, now: datetime, bot: Bot
+) -> None:
+    """One reward, its photo first when it has one."""
+    found = await offer_or_list(query, bot, session, member.id, callback_data.reward, now)
+    if found is None:
+        return
+    text, markup = reward_view(found[1])
+    photo = found[1].reward.photo_file_id
+    if photo:
+        await bot.send_photo(query.from_user.id, photo, caption=found[1].reward.name)
+        await bot.send_message(query.from_user.id, text, reply_markup=markup)
+    else:
+        await show(query, bot, text, markup)
+    await query.answer()
+
+
+async def ask_redeem(
+    query: CallbackQuery, callback_data: RewardAction, session: AsyncSession, member: Member, now: datetime, bot: Bot
+) -> None:
+    """Ask before spending points on the reward (its detail again when points are missing)."""
+    found = await offer_or_list(query, bot, session, member.id, callback_data.reward, now)
+    if found is None:
+        return
+    offers, offer = found
+    await show(query, bot, *await question_view(session, member.id, offers, offer))
+    await query.answer()
+
+
+async def question_view(
+    session: AsyncSession, member_id: int, offers: Offers, offer: Offer
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The question "Redeem for N points?" with Yes and No; the reward's detail instead when points are missing."""
+    if offer.missing:
+        return reward_view(offer)
+    return confirm_view(offer, offers.points, await newest_entry(session, member_id))
+
+
+async def ask_again(
+    query: CallbackQuery, bot: Bot, session: AsyncSession, member_id: int, reward_id: int, now: datetime
+) -> None:
+    """The reward changed after the question: say so, show its terms now and ask again (or say what is missing)."""
+    found = await offer_or_list(query, bot, session, member_id, reward_id, now)
+    if found is None:
+        return
+    offers, offer = found
+    text, markup = await question_view(session, member_id, offers, offer)
+    if not offer.missing:
+        text = facts_text(offer.reward) + "\n\n" + text
+    await show(query, bot, _("rewards.terms_changed") + "\n\n" + text, markup)
+    await query.answer()
+
+
+async def redeem(
+    query: CallbackQuery,
+    callback_data: RedeemYes,
+    session: AsyncSession,
+    member: Member,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+) -> None:
+    """Yes: spend the points and send the voucher; a second press of the same Yes sends nothing new."""
+    member_id = member.id  # after a refusal the session's objects are expired
+    try:
+        redeemed = await rewards.redeem(
+            session,
+            callback_data.reward,
+            member_id=member_id,
+            actor_id=query.from_user.id,
+            update_id=event_update.update_id,
+            now=now,
+            key=confirmation_key(member_id, callback_data.reward, callback_data.seen),
+            quoted=callback_data.terms,
+        )
+    except RewardTermsChanged:
+        await ask_again(query, bot, session, member_id, callback_data.reward, now)
+        return
+    except (InsufficientPoints, RewardUnavailable) as error:
+        await show(query, bot, redeem_refusal(error), back_to_rewards())
+        await query.answer()
+        return
+    if redeemed.duplicate:
+        await query.answer(_("rewards.already_redeemed"), show_alert=True)
+        return
+    await show(query, bot, _("rewards.redeemed").format(title=redeemed.voucher.title), None)
+    balance = _("rewards.balance").format(points=number(redeemed.balance))
+    await send_voucher(bot, query.from_user.id, club, redeemed.voucher, balance)
+    await query.answer()
+
+
+async def list_vouchers(message: Message, session: AsyncSession, member: Member, club: Club, now: datetime) -> None:
+    """/vouchers: the member's vouchers by status."""
+    text, markup = vouchers_view(await vouchers.vouchers_of(session, member.id, now), club.zone)
+    await message.answer(text, reply_markup=markup)
+
+
+async def vouchers_in_place(
+    query: CallbackQuery, session: AsyncSession, member: Member, club: Club, now: datetime, bot: Bot
+) -> None:
+    """The vouchers list, in place (from the rewards list, or No to a cancel)."""
+    await show(query, bot, *vouchers_view(await vouchers.vouchers_of(session, member.id, now), club.zone))
+    await query.answer()
+
+
+async def members_voucher(
+    query: CallbackQuery, session: AsyncSession, member_id: int, voucher_id: int, now: datetime
+) -> VoucherInfo | None:
+    """The member's voucher, or None after telling them the button is stale."""
+    try:
+        return await vouchers.find(session, voucher_id, now, member_id=member_id)
+    except VoucherNotFound:
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return None
+
+
+async def show_voucher(
+    query: CallbackQuery,
+    callback_data: VoucherAction,
+    session: AsyncSession,
+    member: Member,
+    club: Club,
+    now: datetime,
+    bot: Bot,
+) -> None:
+    """An active voucher again: its QR and caption; for one no longer active, since when."""
+    voucher = await members_voucher(query, session, member.id, callback_data.voucher, now)
+    if voucher is None:
+        return
+    if voucher.status is not Status.ACTIVE:
+        await query.answer(status_text(voucher, club.zone), show_alert=True)
+        return
+    await send_voucher(bot, query.from_user.id, club, voucher)
+    await query.answer()
+
+
+async def cancellable_voucher(
+    query: CallbackQuery, session: AsyncSession, member_id: int, voucher_id: int, now: datetime, zone: ZoneInfo
+) -> VoucherInfo | None:
+    """The member's voucher if they can cancel it; otherwise None, having told them why not."""
+    voucher = await members_voucher(query, session, member_id, voucher_id, now)
+    refusal = cancel_refusal(voucher, zone) if voucher is not None else None
+    if refusal is not None:
+        await query.answer(refusal, show_alert=True)
+        return None
+    return voucher
+
+
+async def ask_cancel(
+    query: CallbackQuery,
+    callback_data: VoucherAction,
+    session: AsyncSession,
+    member: Member,
+    club: Club,
+    now: datetime,
+    bot: Bot,
+) -> None:
+    """Ask before cancelling a bought voucher."""
+    voucher = await cancellable_voucher(query, session, member.id, callback_data.voucher, now, club.zone)
+    if voucher is None:
+        return
+    await show(query, bot, *cancel_confirm_view(voucher, vouchers.points_back(voucher, member.points_owed)))
+    await query.answer()
+
+
+async def cancel_voucher(
+    query: CallbackQuery,
+    callback_data: VoucherAction,
+    session: AsyncSession,
+    member: Member,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+) -> None:
+    """Yes: cancel the voucher and give its points back; say how many, and the new balance."""
+    member_id = member.id  # after a refusal the session's objects are expired
+    voucher = await cancellable_voucher(query, session, member_id, callback_data.voucher, now, club.zone)
+    if voucher is None:
+        return
+    try:
+        cancelled = await vouchers.cancel(
+            session,
+            voucher.id,
+            member_id=member_id,
+            actor_id=query.from_user.id,
+            update_id=event_update.update_id,
+            now=now,
+        )
+    except VoucherNotUsable:  # used at the counter since the question was asked
+        await cancellable_voucher(query, session, member_id, voucher.id, now, club.zone)
+        return
+    text = _("rewards.cancelled").format(
+        title=cancelled.voucher.title, points=number(cancelled.refunded), balance=number(cancelled.balance)
+    )
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("button.rewards_vouchers"), callback_data=VoucherAction(action="list"))
+    await show(query, bot, text, builder.as_markup())
+    await query.answer()
+
+
+def create_router() -> Router:
+    """Routes for members' rewards and vouchers; newcomers never reach them."""
+    router = Router(name="rewards")
+    router.message.filter(IsMember())
+    router.callback_query.filter(IsMember())
+    router.message.register(list_rewards, Command("rewards"))
+    router.message.register(list_rewards, TextIs(keyboards.MENU_REWARDS))
+    router.callback_query.register(back_to_list, RewardAction.filter(F.action == "list"))
+    router.callback_query.register(show_reward, RewardAction.filter(F.action == "show"))
+    router.callback_query.register(ask_redeem, RewardAction.filter(F.action == "ask"))
+    router.callback_query.register(redeem, RedeemYes.filter())
+    router.message.register(list_vouchers, Command("vouchers"))
+    router.callback_query.register(vouchers_in_place, VoucherAction.filter(F.action == "list"))
+    router.callback_query.register(show_voucher, VoucherAction.filter(F.action == "show"))
+    router.callback_query.register(ask_cancel, VoucherAction.filter(F.action == "ask"))
+    router.callback_query.register(cancel_voucher, VoucherAction.filter(F.action == "cancel"))
+    return router

@@ -33,12 +33,12 @@ from storage.models import (
     Voucher,
 )
 from tests import updates
-from tests.chat import Chat, Reply
+from tests.chat import Chat, Reply, texts, to, walk
 from tests.factories import NOW
 from tests.stub_bot import stub_bot
 from tests.test_audiences import add_members, member_row, purchase, referral
-from tests.test_catalog_chat import manager_chat, texts, walk
-from tests.test_counter import count, customer, hire, to
+from tests.test_catalog_chat import manager_chat
+from tests.test_counter import count, customer, hire
 from tests.test_gifts_chat import members_of
 
 MakeChat = Callable[..., Chat]

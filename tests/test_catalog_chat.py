@@ -12,7 +12,7 @@ from loyalty.staff import Role
 from loyalty.vouchers import Kind
 from storage.models import Reward
 from tests import updates
-from tests.chat import Chat, Reply
+from tests.chat import Chat, Reply, texts, walk
 from tests.factories import new_reward
 from tests.test_counter import customer, hire
 from tests.test_staff import audit_log
@@ -38,14 +38,6 @@ async def manager_chat(chat_with: MakeChat, sessions: Sessions, language: str = 
     return chat_with(MANAGER, first_name="Mina", language_code=language)
 
 
-async def walk(chat: Chat, *answers: str) -> list[Reply]:
-    """Answer each question in turn: button data (wiz:…, cat:…) is pressed, anything else typed; the last replies."""
-    replies: list[Reply] = []
-    for answer in answers:
-        replies = await (chat.press(answer) if answer.startswith(("wiz:", "cat:")) else chat.say(answer))
-    return replies
-
-
 async def to_summary(chat: Chat) -> list[Reply]:
     """Answer the wizard for a free cake, skipping what may be skipped, up to the summary."""
     await walk(chat, NEW, "Cake", skip("description"), choose("kind", "item"), "100", "30", skip("stock"))
@@ -69,10 +61,6 @@ async def stored_rewards(sessions: Sessions) -> list[Reward]:
 async def a_reward(sessions: Sessions, **fields: object) -> Reward:
     async with sessions() as session:
         return await new_reward(session, **fields)
-
-
-def texts(replies: list[Reply]) -> list[str]:
-    return [reply.text for reply in replies]
 
 
 async def test_an_empty_catalog_offers_a_new_reward(chat_with: MakeChat, sessions: Sessions) -> None:

@@ -12,7 +12,7 @@ from loyalty import audiences
 from loyalty.audiences import Audience
 from loyalty.staff import Role
 from storage.models import LedgerEntry, Member, Purchase, StaffMember
-from tests.chat import Chat, Reply
+from tests.chat import Chat, to
 from tests.factories import NOW
 
 MakeChat = Callable[..., Chat]
@@ -40,10 +40,6 @@ async def hire(sessions: Sessions, telegram_id: int, role: Role) -> None:
 async def count(sessions: Sessions, table: type) -> int:
     async with sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(table)) or 0)
-
-
-def to(replies: list[Reply], chat_id: int) -> list[Reply]:
-    return [reply for reply in replies if getattr(reply.method, "chat_id", None) == chat_id]
 
 
 async def test_the_owner_records_a_purchase_by_code_and_the_member_hears_in_persian(

@@ -28,11 +28,10 @@ from loyalty.vouchers import Kind, Worth
 from scheduler.sender import Report, Sender, SenderConfig, telegram_send
 from storage.models import AuditEntry, Gift, LedgerEntry, Member, OutboxMessage, OutboxState, Voucher
 from tests import updates
-from tests.chat import Chat, Reply
+from tests.chat import Chat, Reply, to, walk
 from tests.factories import NOW
 from tests.stub_bot import TOKEN, RecordingSession
-from tests.test_catalog_chat import walk
-from tests.test_counter import count, customer, hire, to
+from tests.test_counter import count, customer, hire
 from tests.test_staff import audit_log
 
 MakeChat = Callable[..., Chat]

@@ -18,9 +18,9 @@ from loyalty.staff import Role
 from loyalty.voucher_codes import ALPHABET, display, new_voucher_code
 from loyalty.vouchers import Kind, Status, VoucherInfo, Worth
 from storage.models import AuditEntry, Member, Voucher
-from tests.chat import Chat, Reply
+from tests.chat import Chat, Reply, to
 from tests.factories import NOW, new_reward
-from tests.test_counter import CASHIER, CUSTOMER, OWNER, customer, hire, to
+from tests.test_counter import CASHIER, CUSTOMER, OWNER, customer, hire
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]

@@ -16,9 +16,9 @@ from loyalty.rules import Rules
 from loyalty.staff import Role
 from storage.database import write_transaction
 from storage.models import ClubSetting, PointLot, Reward
-from tests.chat import Chat, Reply
+from tests.chat import Chat, Reply, texts, to
 from tests.factories import NOW, new_reward
-from tests.test_counter import customer, hire, to
+from tests.test_counter import customer, hire
 from tests.test_referrals import join, member, open_link, referral_points
 from tests.test_staff import audit_log
 
@@ -79,10 +79,6 @@ async def change(owner: Chat, button: str, typed: str) -> Reply:
     assert prompt.callback_data()[-1] == "set:cancel::", prompt.text
     [reply] = await owner.say(typed)
     return reply
-
-
-def texts(replies: list[Reply]) -> list[str]:
-    return [reply.text for reply in replies]
 
 
 async def test_the_owner_sees_the_rules_and_a_button_for_each_rule_and_tier(chat_with: MakeChat) -> None:

@@ -29,7 +29,7 @@ from loyalty import staff
 from loyalty.staff import Role
 from storage.database import write_transaction
 from storage.models import AuditEntry, StaffInvite, StaffMember
-from tests.chat import Chat, Reply
+from tests.chat import Chat, texts
 from tests.factories import NOW
 from tests.stub_bot import RecordingSession
 
@@ -376,10 +376,6 @@ async def invite_link(owner: Chat, role: Role = Role.CASHIER) -> str:
     found = LINK.search(link_message.text)
     assert found, link_message.text
     return found.group(1)
-
-
-def texts(replies: list[Reply]) -> list[str]:
-    return [reply.text for reply in replies]
 
 
 async def test_an_owner_invites_a_cashier_who_joins_by_the_link(chat_with: MakeChat, sessions: Sessions) -> None:

@@ -16,7 +16,7 @@ from loyalty.numerals import local_digits
 from loyalty.staff import Role
 from storage.models import AuditEntry, Member
 from tests.chat import Chat
-from tests.test_counter import customer, hire
+from tests.people import customer, hire
 from tests.test_referrals import join, member, open_link, referral_points, refusals
 
 MakeChat = Callable[..., Chat]

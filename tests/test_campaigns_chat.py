@@ -35,11 +35,10 @@ from storage.models import (
 from tests import updates
 from tests.chat import Chat, Reply, texts, to, walk
 from tests.factories import NOW
+from tests.people import customer, hire, manager_chat, members_of
 from tests.stub_bot import stub_bot
 from tests.test_audiences import add_members, member_row, purchase, referral
-from tests.test_catalog_chat import manager_chat
-from tests.test_counter import count, customer, hire
-from tests.test_gifts_chat import members_of
+from tests.test_counter import count
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]

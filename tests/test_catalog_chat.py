@@ -14,7 +14,7 @@ from storage.models import Reward
 from tests import updates
 from tests.chat import Chat, Reply, texts, walk
 from tests.factories import new_reward
-from tests.test_counter import customer, hire
+from tests.people import customer, hire, manager_chat
 from tests.test_staff import audit_log
 
 MakeChat = Callable[..., Chat]
@@ -31,11 +31,6 @@ def choose(step: str, value: str) -> str:
 
 def skip(step: str) -> str:
     return f"wiz:reward:skip:{step}:"
-
-
-async def manager_chat(chat_with: MakeChat, sessions: Sessions, language: str = "en") -> Chat:
-    await hire(sessions, MANAGER, Role.MANAGER)
-    return chat_with(MANAGER, first_name="Mina", language_code=language)
 
 
 async def to_summary(chat: Chat) -> list[Reply]:

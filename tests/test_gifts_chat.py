@@ -30,8 +30,9 @@ from storage.models import AuditEntry, Gift, LedgerEntry, Member, OutboxMessage,
 from tests import updates
 from tests.chat import Chat, Reply, to, walk
 from tests.factories import NOW
+from tests.people import customer, hire, manager_chat, members_of
 from tests.stub_bot import TOKEN, RecordingSession
-from tests.test_counter import count, customer, hire
+from tests.test_counter import count
 from tests.test_staff import audit_log
 
 MakeChat = Callable[..., Chat]
@@ -71,23 +72,6 @@ def stubbed() -> tuple[Bot, UnreachableSession]:
 
 def choose(step: str, value: str) -> str:
     return f"wiz:gift:choose:{step}:{value}"
-
-
-async def manager_chat(chat_with: MakeChat, sessions: Sessions, language: str = "en") -> Chat:
-    await hire(sessions, MANAGER, Role.MANAGER)
-    return chat_with(MANAGER, first_name="Mina", language_code=language)
-
-
-async def members_of(chat_with: MakeChat, sessions: Sessions, *people: tuple[int, str, str, bool]) -> dict[int, Member]:
-    """Members who joined by chat: (account, phone, tier, takes news)."""
-    found = {}
-    for user_id, phone, tier, news in people:
-        _, member = await customer(chat_with, sessions, user_id, phone)
-        async with sessions() as session:
-            await session.execute(update(Member).where(Member.id == member.id).values(tier=tier, news_consent=news))
-            await session.commit()
-        found[user_id] = member
-    return found
 
 
 async def gift_to_all(chat_with: MakeChat, sessions: Sessions, stubbed: Stubbed) -> dict[int, Member]:

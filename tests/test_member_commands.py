@@ -13,6 +13,7 @@ from loyalty import ledger
 from storage.models import Member
 from tests.chat import Chat
 from tests.factories import NOW
+from tests.people import joined
 
 DAY = timedelta(days=1)
 
@@ -25,12 +26,6 @@ async def member_of(sessions: Sessions, telegram_id: int = 42) -> Member:
         member = await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
         assert member is not None
         return member
-
-
-async def joined(chat_with: MakeChat, language: str = "en") -> Chat:
-    chat = chat_with(language_code=language)
-    await chat.join()
-    return chat
 
 
 async def test_balance_shows_points_tier_and_next_expiry_in_english(chat_with: MakeChat) -> None:

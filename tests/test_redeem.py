@@ -20,7 +20,7 @@ from loyalty.vouchers import Kind, Status, VoucherInfo, Worth
 from storage.models import AuditEntry, Member, Voucher
 from tests.chat import Chat, Reply, to
 from tests.factories import NOW, new_reward
-from tests.test_counter import CASHIER, CUSTOMER, OWNER, customer, hire
+from tests.people import CASHIER, CUSTOMER, OWNER, customer, hire
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]

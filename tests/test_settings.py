@@ -18,7 +18,7 @@ from storage.database import write_transaction
 from storage.models import ClubSetting, PointLot, Reward
 from tests.chat import Chat, Reply, texts, to
 from tests.factories import NOW, new_reward
-from tests.test_counter import customer, hire
+from tests.people import customer, hire, owner_chat
 from tests.test_referrals import join, member, open_link, referral_points
 from tests.test_staff import audit_log
 
@@ -57,10 +57,6 @@ BIRTHDAY_BUTTONS = [
     "set:menu::",
 ]
 STALE = "This button is no longer active. Please use the menu."
-
-
-def owner_chat(chat_with: MakeChat, language: str = "en") -> Chat:
-    return chat_with(OWNER, first_name="Owner", language_code=language)
 
 
 async def stored_rules(sessions: Sessions, settings: Settings) -> Rules:

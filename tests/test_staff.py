@@ -31,6 +31,7 @@ from storage.database import write_transaction
 from storage.models import AuditEntry, StaffInvite, StaffMember
 from tests.chat import Chat, texts
 from tests.factories import NOW
+from tests.people import hire, owner_chat
 from tests.stub_bot import RecordingSession
 
 MakeChat = Callable[..., Chat]
@@ -38,12 +39,6 @@ Sessions = async_sessionmaker[AsyncSession]
 OWNER, OTHER_OWNER, MANAGER, CASHIER, NEWCOMER, CUSTOMER = 1, 2, 3, 4, 5, 42
 OWNERS = frozenset({OWNER})
 LINK = re.compile(r"https://t\.me/loyalty_test_bot\?start=(staff_[A-Za-z0-9_-]+)")
-
-
-async def hire(sessions: Sessions, telegram_id: int, role: Role, name: str = "Staff") -> None:
-    async with sessions() as session:
-        session.add(StaffMember(telegram_id=telegram_id, role=role, name=name, added_by=OWNER, added_at=NOW))
-        await session.commit()
 
 
 async def stored_role(sessions: Sessions, telegram_id: int) -> str | None:
@@ -363,10 +358,6 @@ async def test_an_owner_lists_the_pending_invites_and_revokes_one_with_audit(
 
 
 # Through the dispatcher
-
-
-def owner_chat(chat_with: MakeChat) -> Chat:
-    return chat_with(OWNER, first_name="Owner", language_code="en")
 
 
 async def invite_link(owner: Chat, role: Role = Role.CASHIER) -> str:

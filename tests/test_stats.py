@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from loyalty.staff import Role
 from tests.chat import Chat
 from tests.factories import NOW
-from tests.test_counter import customer, hire
+from tests.people import customer, hire
 from tests.test_referrals import buy, member, open_link, referred_friend
 
 MakeChat = Callable[..., Chat]

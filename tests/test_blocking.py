@@ -16,8 +16,9 @@ from loyalty.numerals import local_digits
 from loyalty.staff import Role
 from storage.models import AuditEntry, Member
 from tests.chat import Chat
+from tests.lookups import referral_points, refusals
 from tests.people import customer, hire
-from tests.test_referrals import join, member, open_link, referral_points, refusals
+from tests.test_referrals import join, member, open_link
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]

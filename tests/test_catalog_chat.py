@@ -14,8 +14,8 @@ from storage.models import Reward
 from tests import updates
 from tests.chat import Chat, Reply, texts, walk
 from tests.factories import new_reward
+from tests.lookups import audit_log
 from tests.people import customer, hire, manager_chat
-from tests.test_staff import audit_log
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]

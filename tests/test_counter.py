@@ -14,15 +14,11 @@ from loyalty.staff import Role
 from storage.models import LedgerEntry, Member, Purchase
 from tests.chat import Chat, to
 from tests.factories import NOW
+from tests.lookups import count
 from tests.people import CASHIER, CUSTOMER, OWNER, customer, hire
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
-
-
-async def count(sessions: Sessions, table: type) -> int:
-    async with sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
 
 
 async def test_the_owner_records_a_purchase_by_code_and_the_member_hears_in_persian(

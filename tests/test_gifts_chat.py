@@ -30,10 +30,9 @@ from storage.models import AuditEntry, Gift, LedgerEntry, Member, OutboxMessage,
 from tests import updates
 from tests.chat import Chat, Reply, to, walk
 from tests.factories import NOW
+from tests.lookups import audit_log, count
 from tests.people import customer, hire, manager_chat, members_of
 from tests.stub_bot import TOKEN, RecordingSession
-from tests.test_counter import count
-from tests.test_staff import audit_log
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]

@@ -16,6 +16,7 @@ from loyalty import ledger
 from loyalty.errors import InsufficientPoints
 from storage.models import LedgerEntry, LotDraw, Member, PointLot
 from tests.factories import NOW, imported_member
+from tests.lookups import books
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = timedelta(days=1)
@@ -44,19 +45,6 @@ async def give(sessions: Sessions, member_id: int, points: int, key: str, at: da
 async def take(sessions: Sessions, member_id: int, points: int, key: str, at: datetime) -> ledger.Posted:
     async with sessions() as session:
         return await ledger.spend(session, member_id, points, reason="reward", key=key, now=at, actor_id=None)
-
-
-async def books(sessions: Sessions, member_id: int) -> tuple[int, int, int]:
-    """(stored balance, sum of lots' remaining, sum of entries' points) for one member."""
-    async with sessions() as session:
-        stored = await session.scalar(select(Member.balance).where(Member.id == member_id))
-        lots = await session.scalar(
-            select(func.coalesce(func.sum(PointLot.remaining), 0)).where(PointLot.member_id == member_id)
-        )
-        entries = await session.scalar(
-            select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(LedgerEntry.member_id == member_id)
-        )
-    return int(stored or 0), int(lots), int(entries)
 
 
 async def test_spending_draws_the_soonest_expiring_points_first(sessions: Sessions) -> None:

@@ -22,7 +22,8 @@ from storage import repositories
 from storage.database import write_transaction
 from storage.models import AuditEntry, LedgerEntry, Member
 from tests.factories import NOW
-from tests.test_ledger import books, new_member
+from tests.lookups import books
+from tests.test_ledger import new_member
 from tests.test_purchases import CASHIER, buy
 from tests.test_rewards import add, redeem
 

@@ -26,7 +26,8 @@ from loyalty.rules import Rules
 from storage.database import write_transaction
 from storage.models import AuditEntry, LedgerEntry, Member, PointLot, Purchase
 from tests.factories import NOW, imported_member, joined_member
-from tests.test_ledger import books, give, new_member, take
+from tests.lookups import books
+from tests.test_ledger import give, new_member, take
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = timedelta(days=1)

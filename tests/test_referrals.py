@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,8 +19,9 @@ from loyalty.errors import InvalidRule
 from loyalty.referrals import Event, Opened, Reason, Refused, Status
 from loyalty.rules import Rules
 from storage.database import write_transaction
-from storage.models import AuditEntry, LedgerEntry, Member, PointLot, Referral, Reward, Voucher
+from storage.models import Member, PointLot, Referral, Reward, Voucher
 from tests.factories import NOW, imported_member, joined_member, new_reward, phone_of, profile
+from tests.lookups import referral_points, refusals
 
 Sessions = async_sessionmaker[AsyncSession]
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
@@ -81,17 +81,6 @@ async def referred_friend(
     return await join(sessions, telegram_id, f"Friend {telegram_id}", at + HOUR, club_rules)
 
 
-async def referral_points(sessions: Sessions, member_id: int) -> int:
-    """Points the member got from referrals, as ledger entries."""
-    async with sessions() as session:
-        entries = await session.scalars(
-            select(LedgerEntry.points).where(
-                LedgerEntry.member_id == member_id, LedgerEntry.reason.in_(["referral", "referral_friend"])
-            )
-        )
-        return sum(entries)
-
-
 async def balance(sessions: Sessions, member_id: int) -> int:
     async with sessions() as session:
         return int(await session.scalar(select(Member.balance).where(Member.id == member_id)) or 0)
@@ -100,15 +89,6 @@ async def balance(sessions: Sessions, member_id: int) -> int:
 async def row(sessions: Sessions, telegram_id: int) -> Referral | None:
     async with sessions() as session:
         return await session.scalar(select(Referral).where(Referral.friend_telegram_id == telegram_id))
-
-
-async def refusals(sessions: Sessions) -> list[str]:
-    """The reasons of the referral refusals in the audit log, oldest first."""
-    async with sessions() as session:
-        details = await session.scalars(
-            select(AuditEntry.details).where(AuditEntry.action == "referral.refused").order_by(AuditEntry.id)
-        )
-        return [json.loads(text)["reason"] for text in details]
 
 
 # --- the invite payload ----------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from storage.migrate import alembic_config, upgrade
 from storage.models import AuditEntry, Gift, LedgerEntry, Member, PointLot, Reward, Voucher
 from tests.databases import PostgresRun, migrated_sqlite_template, sqlite_copy, unavailable
 from tests.factories import NOW, new_reward, reward_draft
+from tests.lookups import count, stock_of
 from tests.test_ledger import books, give, new_member
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -63,16 +64,6 @@ async def redeem(sessions: Sessions, member_id: int, reward_id: int, update_id: 
             key=f"redeem:{update}",
             update_id=update,
         )
-
-
-async def count(sessions: Sessions, model: type, *conditions: object) -> int:
-    async with sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
-
-
-async def stock_of(sessions: Sessions, reward_id: int) -> int | None:
-    async with sessions() as session:
-        return await session.scalar(select(Reward.stock).where(Reward.id == reward_id))
 
 
 # --- the catalog -------------------------------------------------------------------------------------------------

@@ -20,9 +20,9 @@ from loyalty.vouchers import Kind, Status, Worth
 from storage.models import LedgerEntry, Member, Reward, Voucher
 from tests.chat import Chat, Reply
 from tests.factories import NOW, new_reward
+from tests.lookups import books, member_of
 from tests.people import joined
-from tests.test_ledger import books, give
-from tests.test_member_commands import member_of
+from tests.test_ledger import give
 from tests.test_rewards import rich_member
 
 DAY = timedelta(days=1)

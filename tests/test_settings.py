@@ -18,9 +18,9 @@ from storage.database import write_transaction
 from storage.models import ClubSetting, PointLot, Reward
 from tests.chat import Chat, Reply, texts, to
 from tests.factories import NOW, new_reward
+from tests.lookups import audit_log, referral_points
 from tests.people import customer, hire, owner_chat
-from tests.test_referrals import join, member, open_link, referral_points
-from tests.test_staff import audit_log
+from tests.test_referrals import join, member, open_link
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]

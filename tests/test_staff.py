@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from collections.abc import Callable, Collection
@@ -28,9 +27,10 @@ from handlers.menus import role_help
 from loyalty import staff
 from loyalty.staff import Role
 from storage.database import write_transaction
-from storage.models import AuditEntry, StaffInvite, StaffMember
+from storage.models import StaffInvite, StaffMember
 from tests.chat import Chat, texts
 from tests.factories import NOW
+from tests.lookups import audit_log
 from tests.people import hire, owner_chat
 from tests.stub_bot import RecordingSession
 
@@ -44,12 +44,6 @@ LINK = re.compile(r"https://t\.me/loyalty_test_bot\?start=(staff_[A-Za-z0-9_-]+)
 async def stored_role(sessions: Sessions, telegram_id: int) -> str | None:
     async with sessions() as session:
         return await session.scalar(select(StaffMember.role).where(StaffMember.telegram_id == telegram_id))
-
-
-async def audit_log(sessions: Sessions) -> list[tuple[str, int | None, dict[str, object]]]:
-    async with sessions() as session:
-        entries = await session.scalars(select(AuditEntry).order_by(AuditEntry.id))
-        return [(entry.action, entry.actor_id, json.loads(entry.details)) for entry in entries]
 
 
 async def invite(session: AsyncSession, role: Role = Role.CASHIER, **options: object) -> str:

@@ -18,7 +18,7 @@ from storage.models import AuditEntry, Member
 from tests.chat import Chat
 from tests.lookups import referral_points, refusals
 from tests.people import customer, hire
-from tests.test_referrals import join, member, open_link
+from tests.steps import join, member, open_link
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]

@@ -36,8 +36,8 @@ from storage.models import (
     Voucher,
 )
 from tests.factories import NOW
+from tests.steps import RULES
 from tests.test_audiences import add_members, member_row
-from tests.test_purchases import RULES
 
 STAFF = 1
 HOUR = timedelta(hours=1)

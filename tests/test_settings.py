@@ -20,7 +20,7 @@ from tests.chat import Chat, Reply, texts, to
 from tests.factories import NOW, new_reward
 from tests.lookups import audit_log, referral_points
 from tests.people import customer, hire, owner_chat
-from tests.test_referrals import join, member, open_link
+from tests.steps import join, member, open_link
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]

@@ -11,7 +11,7 @@ from loyalty.staff import Role
 from tests.chat import Chat
 from tests.factories import NOW
 from tests.people import customer, hire
-from tests.test_referrals import buy, member, open_link, referred_friend
+from tests.steps import buy, member, open_link, referred_friend
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]

@@ -28,13 +28,11 @@ from loyalty.vouchers import Kind, Status, Worth
 from storage.models import AuditEntry, LedgerEntry, PointLot, Voucher
 from tests.factories import NOW
 from tests.lookups import audit_actions, books, stock_of
-from tests.test_ledger import give, new_member
-from tests.test_rewards import add, redeem, rich_member
+from tests.steps import CASHIER, add, give, new_member, redeem, rich_member
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = timedelta(days=1)
 SECOND = timedelta(seconds=1)
-CASHIER = 500
 SAMPLE = ["7KQ2M9XW4", "000000000", "ZZZZZZZZZ", "ABCDEFGHJ", "123456789"]
 SAMPLE_CODES = [body + voucher_codes.check_symbol(body) for body in SAMPLE]
 TO_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")

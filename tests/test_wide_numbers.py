@@ -20,7 +20,7 @@ from storage.models import Base, Purchase
 from tests.databases import POSTGRES_URL, _admin
 from tests.factories import NOW
 from tests.lookups import books
-from tests.test_ledger import give, new_member
+from tests.steps import give, new_member
 
 Sessions = async_sessionmaker[AsyncSession]
 TEN_BILLION = 10_000_000_000

@@ -34,11 +34,10 @@ from storage.models import (
 )
 from tests import updates
 from tests.chat import Chat, Reply, texts, to, walk
-from tests.factories import NOW
+from tests.factories import NOW, add_members, member_row, purchase, referral
 from tests.lookups import count
 from tests.people import customer, hire, manager_chat, members_of
 from tests.stub_bot import stub_bot
-from tests.test_audiences import add_members, member_row, purchase, referral
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]

@@ -37,9 +37,8 @@ from scheduler.sender import PROGRESS_EVERY, Pacer, QuietHours, Report, Sender, 
 from storage.database import create_engine, session_factory
 from storage.models import Member, OutboxMessage
 from tests.emulator import BotAPIEmulator
-from tests.factories import NOW
+from tests.factories import FIRST_CHAT, NOW, add_members, member_row
 from tests.stub_bot import TOKEN, stub_bot
-from tests.test_audiences import FIRST_CHAT, add_members, member_row
 
 Sessions = async_sessionmaker[AsyncSession]
 FAST = SenderConfig(rate=1000, chat_interval=0, quiet=None, batch=50, in_flight=16)

@@ -14,11 +14,11 @@ from bot.i18n import create_i18n
 from handlers.wizard import worth_text
 from loyalty import gifts, rewards, voucher_use, vouchers
 from loyalty.staff import Role
-from loyalty.voucher_codes import ALPHABET, display, new_voucher_code
+from loyalty.voucher_codes import display, new_voucher_code
 from loyalty.vouchers import Kind, Status, VoucherInfo, Worth
 from storage.models import Member, Voucher
 from tests.chat import Chat, Reply, to
-from tests.factories import NOW, new_reward
+from tests.factories import NOW, mistyped, new_reward
 from tests.lookups import audit_actions
 from tests.people import CASHIER, CUSTOMER, OWNER, customer, hire
 
@@ -70,11 +70,6 @@ def worth_in(language: str, worth: Worth) -> str:
     i18n = create_i18n(language)
     with i18n.context(), i18n.use_locale(language):
         return worth_text(worth)
-
-
-def mistyped(code: str) -> str:
-    """The code with its first character changed: the check character catches it."""
-    return ALPHABET[(ALPHABET.index(code[0]) + 1) % len(ALPHABET)] + code[1:]
 
 
 def alert(replies: list[Reply]) -> Reply:

@@ -26,7 +26,7 @@ from loyalty.errors import (
 from loyalty.voucher_codes import ALPHABET, LENGTH, display, is_valid, new_voucher_code, read_voucher_code
 from loyalty.vouchers import Kind, Status, Worth
 from storage.models import AuditEntry, LedgerEntry, PointLot, Voucher
-from tests.factories import NOW
+from tests.factories import NOW, mistyped
 from tests.lookups import audit_actions, books, stock_of
 from tests.steps import CASHIER, add, give, new_member, redeem, rich_member
 
@@ -176,11 +176,6 @@ async def use(sessions: Sessions, voucher_id: int, actor_id: int = CASHIER, at=N
 
 def unknown_code() -> str:
     return new_voucher_code()
-
-
-def mistyped(code: str) -> str:
-    """The code with its first character changed."""
-    return ALPHABET[(ALPHABET.index(code[0]) + 1) % len(ALPHABET)] + code[1:]
 
 
 # --- a member's vouchers -----------------------------------------------------------------------------------------

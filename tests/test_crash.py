@@ -22,10 +22,9 @@ from scheduler.sender import SenderConfig
 from storage.models import JobRun, OutboxMessage, OutboxState
 from tests.emulator import BotAPIEmulator
 from tests.factories import FIRST_CHAT, NOW
+from tests.live import SETTING_NAMES, daytime_zone
 from tests.sending import campaign_to, on_the_bot, states
 from tests.stub_bot import TOKEN
-from tests.test_cli import SETTING_NAMES
-from tests.test_emulator import daytime_zone
 
 ROOT = Path(__file__).parent.parent
 MEMBERS = range(1, 601)

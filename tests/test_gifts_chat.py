@@ -30,6 +30,7 @@ from storage.models import AuditEntry, Gift, LedgerEntry, Member, OutboxMessage,
 from tests import updates
 from tests.chat import Chat, Reply, to, walk
 from tests.factories import NOW
+from tests.faults import fail_once
 from tests.lookups import audit_log, count
 from tests.people import customer, hire, manager_chat, members_of
 from tests.stub_bot import TOKEN, RecordingSession
@@ -398,19 +399,6 @@ async def test_a_manager_cannot_gift_a_voucher_to_themself(chat_with: MakeChat, 
 # --- a gift cut short is finished or cancelled from the chat ---------------------------------------------------
 
 READERS = ((SARA, "09121234567"), (REZA, "09121234568"), (NIMA, "09121234569"), (BLOCKED, "09121234570"))
-
-
-def fail_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str, on_call: int) -> None:
-    """Make `target.name` raise once, on its `on_call`-th call (a database that went away for a moment)."""
-    real, calls = getattr(target, name), []
-
-    async def flaky(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == on_call:
-            raise ConnectionError("the database went away")
-        return await real(*args, **kwargs)
-
-    monkeypatch.setattr(target, name, flaky)
 
 
 async def four_readers(chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch) -> dict[int, Member]:

@@ -38,7 +38,7 @@ from storage.models import Member, OutboxMessage
 from tests.emulator import BotAPIEmulator
 from tests.factories import FIRST_CHAT, NOW, add_members, member_row
 from tests.sending import Clock, Recorder, campaign_to, greeting, on_the_bot, states
-from tests.stub_bot import TOKEN, stub_bot
+from tests.stub_bot import stub_bot
 
 Sessions = async_sessionmaker[AsyncSession]
 FAST = SenderConfig(rate=1000, chat_interval=0, quiet=None, batch=50, in_flight=16)
@@ -410,12 +410,6 @@ async def test_a_send_long_unanswered_stops_holding_the_window_up(
 
 
 # --- against the Bot API emulator, over HTTP --------------------------------------------------------------------
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    async with BotAPIEmulator(TOKEN) as running:
-        yield running
 
 
 @pytest.fixture

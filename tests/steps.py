@@ -1,5 +1,5 @@
-"""The domain driven as the chat would drive it, each step in its own session: members, points, purchases,
-rewards and referrals, under one set of rules (RULES)."""
+"""The domain driven without the chat, each step in its own session as a request's would be: members, points,
+purchases, rewards and referrals, under one set of rules (RULES: no welcome bonus, a point for each 10,000)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from tests.factories import NOW, imported_member, joined_member, new_reward, pho
 Sessions = async_sessionmaker[AsyncSession]
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 RULES = Rules(welcome_bonus=0, amount_per_point=10_000)  # 100 referrer, 50 friend, on the first purchase
-CASHIER = 500
+CASHIER = 500  # the staff account that records purchases and undoes them
 update_ids = iter(range(10_000_000, 99_999_999))  # for the keys of redeems, which must never meet
 _phones = iter(range(1_000_000, 9_999_999))
 

@@ -1,4 +1,4 @@
-"""Playing a user against the Dispatcher directly (feed_update), with the Bot API stubbed in-process."""
+"""Playing a user against the Dispatcher directly (feed_update), the Bot API stubbed in-process; what they got back."""
 
 from __future__ import annotations
 
@@ -85,3 +85,21 @@ class Chat:
         await self.say(skip)
         await self.say(skip)
         return await self.say(skip)
+
+
+def to(replies: list[Reply], chat_id: int) -> list[Reply]:
+    """The replies sent to one chat."""
+    return [reply for reply in replies if getattr(reply.method, "chat_id", None) == chat_id]
+
+
+def texts(replies: list[Reply]) -> list[str]:
+    """The replies' texts, in order."""
+    return [reply.text for reply in replies]
+
+
+async def walk(chat: Chat, *answers: str) -> list[Reply]:
+    """Answer each question in turn: button data (wiz:…, cat:…) is pressed, anything else typed; the last replies."""
+    replies: list[Reply] = []
+    for answer in answers:
+        replies = await (chat.press(answer) if answer.startswith(("wiz:", "cat:")) else chat.say(answer))
+    return replies

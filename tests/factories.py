@@ -1,9 +1,11 @@
-"""Factories for members, profiles, rewards and referrals."""
+"""Factories for members, profiles, rewards, referrals and codes; rows of a made-up club to insert in bulk."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import members
@@ -11,11 +13,14 @@ from loyalty.codes import new_member_code
 from loyalty.members import Profile
 from loyalty.rewards import RewardDraft, add_reward
 from loyalty.rules import Rules
+from loyalty.voucher_codes import ALPHABET
 from loyalty.vouchers import Kind, Worth
 from storage.models import Member, Reward
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 RULES = Rules(welcome_bonus=100, expiry_days=365)
+FIRST_CHAT = 7_000_000  # member_row(n) chats at FIRST_CHAT + n
+DAY = timedelta(days=1)
 
 
 def profile(name: str = "Sara", language: str = "fa", **fields: object) -> Profile:
@@ -52,3 +57,63 @@ def reward_draft(**fields: object) -> RewardDraft:
 async def new_reward(session: AsyncSession, **fields: object) -> Reward:
     """A reward in the catalog, added by staff account 1."""
     return await add_reward(session, reward_draft(**fields), actor_id=1, update_id=None, now=NOW)
+
+
+def mistyped(code: str) -> str:
+    """The voucher code with its first character changed: the check character catches it."""
+    return ALPHABET[(ALPHABET.index(code[0]) + 1) % len(ALPHABET)] + code[1:]
+
+
+def member_row(number: int, **fields: Any) -> dict[str, Any]:
+    """A member (id `number`) on the bot who wants news, joined a month ago, as a row to insert; `fields` change it."""
+    row: dict[str, Any] = {
+        "id": number,
+        "telegram_id": FIRST_CHAT + number,
+        "phone": phone_of(number),
+        "code": f"{number:08d}",
+        "first_name": f"Member {number}",
+        "language": "fa",
+        "news_consent": True,
+        "stopped": False,
+        "blocked": False,
+        "unreachable": False,
+        "balance": 0,
+        "tier": "bronze",
+        "joined_at": NOW - 30 * DAY,
+        "created_at": NOW - 30 * DAY,
+    }
+    return row | fields
+
+
+async def add_members(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert members in bulk and commit."""
+    await session.execute(insert(Member), rows)
+    await session.commit()
+
+
+def purchase(
+    number: int, member_id: int, amount: int, days_ago: int, category: str | None = None, **fields: Any
+) -> dict[str, Any]:
+    """A purchase (id `number`) of `amount` by the member `days_ago`, as a row to insert; `fields` change it."""
+    return {
+        "id": number,
+        "member_id": member_id,
+        "amount": amount,
+        "idempotency_key": f"test:{number}",
+        "category": category,
+        "points": 0,
+        "staff_id": 1,
+        "created_at": NOW - days_ago * DAY,
+        **fields,
+    }
+
+
+def referral(number: int, referrer_id: int, status: str) -> dict[str, Any]:
+    """A referral (id `number`) by the member in `status`, as a row to insert."""
+    return {
+        "id": number,
+        "referrer_id": referrer_id,
+        "friend_telegram_id": 900 + number,
+        "status": status,
+        "opened_at": NOW,
+    }

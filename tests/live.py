@@ -1,15 +1,25 @@
-"""The real bot, started as in production (`run_polling`), polling the Bot API emulator."""
+"""The real bot, started as in production (`run_polling`), polling the Bot API emulator; what such runs need: a time
+zone where it is day, and the names of the settings a bot in a process of its own must not inherit."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.app import run_polling
 from bot.settings import Settings
 from tests.emulator import BotAPIEmulator
+
+SETTING_NAMES = ("BOT_TOKEN", "BOT_API_URL", "DATABASE_URL", "OWNER_IDS", "TIMEZONE", "DEFAULT_LANGUAGE", "REDIS_URL")
+
+
+def daytime_zone() -> str:
+    """A fixed-offset time zone where it is about noon now, so quiet hours never hold a test's campaign."""
+    offset = 12 - datetime.now(UTC).hour
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'+' if offset < 0 else '-'}{abs(offset)}"
 
 
 def _why_gone(task: asyncio.Task[None]) -> str | None:

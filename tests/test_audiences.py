@@ -13,65 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loyalty import audiences
 from loyalty.audiences import Audience, InvalidAudience, month_days
 from storage import repositories
-from storage.models import Member, Purchase, Referral
-from tests.factories import NOW, phone_of
+from storage.models import Purchase, Referral
+from tests.factories import FIRST_CHAT, NOW, add_members, member_row, purchase, referral
 
-FIRST_CHAT = 7_000_000
 DAY = timedelta(days=1)
 SARA, ALI, MINA, REZA = 1, 2, 3, 4
-
-
-def member_row(number: int, **fields: Any) -> dict[str, Any]:
-    """A member (id `number`) on the bot who wants news, joined a month ago, as a row to insert; `fields` change it."""
-    row: dict[str, Any] = {
-        "id": number,
-        "telegram_id": FIRST_CHAT + number,
-        "phone": phone_of(number),
-        "code": f"{number:08d}",
-        "first_name": f"Member {number}",
-        "language": "fa",
-        "news_consent": True,
-        "stopped": False,
-        "blocked": False,
-        "unreachable": False,
-        "balance": 0,
-        "tier": "bronze",
-        "joined_at": NOW - 30 * DAY,
-        "created_at": NOW - 30 * DAY,
-    }
-    return row | fields
-
-
-async def add_members(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Insert members in bulk and commit."""
-    await session.execute(insert(Member), rows)
-    await session.commit()
-
-
-def purchase(
-    number: int, member_id: int, amount: int, days_ago: int, category: str | None = None, **fields: Any
-) -> dict[str, Any]:
-    return {
-        "id": number,
-        "member_id": member_id,
-        "amount": amount,
-        "idempotency_key": f"test:{number}",
-        "category": category,
-        "points": 0,
-        "staff_id": 1,
-        "created_at": NOW - days_ago * DAY,
-        **fields,
-    }
-
-
-def referral(number: int, referrer_id: int, status: str) -> dict[str, Any]:
-    return {
-        "id": number,
-        "referrer_id": referrer_id,
-        "friend_telegram_id": 900 + number,
-        "status": status,
-        "opened_at": NOW,
-    }
 
 
 SARA_LIKE = {"first_name": "Sara", "gender": "female", "birthday": date(1990, 9, 22), "tier": "silver", "balance": 500}

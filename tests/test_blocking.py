@@ -16,21 +16,13 @@ from loyalty.numerals import local_digits
 from loyalty.staff import Role
 from storage.models import AuditEntry, Member
 from tests.chat import Chat
-from tests.test_counter import customer, hire
-from tests.test_referrals import join, member, open_link, referral_points, refusals
+from tests.lookups import referral_points, refusals
+from tests.people import customer, hire, manager_chat
+from tests.steps import join, member, open_link
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
 OWNER, MANAGER, CASHIER, CUSTOMER = 1, 3, 7, 42
-
-
-def manager_chat(chat_with: MakeChat, language: str = "en") -> Chat:
-    return chat_with(MANAGER, first_name="Mina", language_code=language)
-
-
-async def manager(chat_with: MakeChat, sessions: Sessions, language: str = "en") -> Chat:
-    await hire(sessions, MANAGER, Role.MANAGER)
-    return manager_chat(chat_with, language)
 
 
 async def is_blocked(sessions: Sessions, member_id: int) -> bool:
@@ -56,7 +48,7 @@ async def say(chat: Chat, text: str) -> str:
 
 async def test_a_manager_blocks_a_member_by_code_with_a_reason(chat_with: MakeChat, sessions: Sessions) -> None:
     _, sara = await customer(chat_with, sessions)
-    reply = await say(await manager(chat_with, sessions), f"/block {sara.code} fake accounts")
+    reply = await say(await manager_chat(chat_with, sessions), f"/block {sara.code} fake accounts")
     assert reply.startswith(f"⛔ Sara · {grouped(sara.code)} is blocked: they earn nothing from inviting friends")
     assert await is_blocked(sessions, sara.id)
     assert await blocks(sessions) == [("member.block", MANAGER, sara.id, "fake accounts")]
@@ -74,7 +66,7 @@ async def test_an_owner_blocks_by_phone_in_persian_digits_and_hears_in_persian(
 
 async def test_unblock_lifts_the_block_and_is_audited(chat_with: MakeChat, sessions: Sessions) -> None:
     _, sara = await customer(chat_with, sessions)
-    staff = await manager(chat_with, sessions)
+    staff = await manager_chat(chat_with, sessions)
     await staff.say(f"/block {sara.code} spam")
     reply = await say(staff, f"/unblock {sara.code}")
     assert reply.startswith(f"✅ Sara · {grouped(sara.code)} is no longer blocked")
@@ -89,7 +81,7 @@ async def test_blocking_twice_or_unblocking_a_free_member_changes_and_logs_nothi
     chat_with: MakeChat, sessions: Sessions
 ) -> None:
     _, sara = await customer(chat_with, sessions)
-    staff = await manager(chat_with, sessions)
+    staff = await manager_chat(chat_with, sessions)
     assert "is not blocked. Nothing was changed." in await say(staff, f"/unblock {sara.code}")
     await staff.say(f"/block {sara.code}")
     assert "is blocked already. Nothing was changed." in await say(staff, f"/block {sara.code} again")
@@ -98,7 +90,7 @@ async def test_blocking_twice_or_unblocking_a_free_member_changes_and_logs_nothi
 
 @pytest.mark.parametrize("command", ["/block", "/unblock", "/block   "])
 async def test_without_a_member_the_usage_is_explained(chat_with: MakeChat, sessions: Sessions, command: str) -> None:
-    reply = await say(await manager(chat_with, sessions), command)
+    reply = await say(await manager_chat(chat_with, sessions), command)
     assert f"{command.strip()} <member code or phone>" in reply
 
 
@@ -107,7 +99,7 @@ async def test_without_a_member_the_usage_is_explained(chat_with: MakeChat, sess
 async def test_a_member_not_found_gets_the_same_answer_as_at_the_counter(
     chat_with: MakeChat, sessions: Sessions, command: str, reference: str
 ) -> None:
-    staff = await manager(chat_with, sessions)
+    staff = await manager_chat(chat_with, sessions)
     assert await say(staff, f"{command} {reference} reason") == await say(staff, f"/member {reference}")
     assert await blocks(sessions) == []
 

@@ -35,9 +35,8 @@ from storage.models import (
     OutboxState,
     Voucher,
 )
-from tests.factories import NOW
-from tests.test_audiences import add_members, member_row
-from tests.test_purchases import RULES
+from tests.factories import NOW, add_members, member_row
+from tests.steps import RULES
 
 STAFF = 1
 HOUR = timedelta(hours=1)

@@ -33,13 +33,12 @@ from storage.models import (
     Voucher,
 )
 from tests import updates
-from tests.chat import Chat, Reply
-from tests.factories import NOW
+from tests.chat import Chat, Reply, texts, to, walk
+from tests.factories import NOW, add_members, member_row, purchase, referral
+from tests.faults import fail_once
+from tests.lookups import count
+from tests.people import customer, hire, manager_chat, members_of
 from tests.stub_bot import stub_bot
-from tests.test_audiences import add_members, member_row, purchase, referral
-from tests.test_catalog_chat import manager_chat, texts, walk
-from tests.test_counter import count, customer, hire, to
-from tests.test_gifts_chat import members_of
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
@@ -592,19 +591,6 @@ async def test_a_manager_sees_the_running_extra_points_and_ends_them_from_the_ca
     assert "no longer active" in stale.text
     [menu] = await manager.say("/campaign")
     assert "Extra points running:" not in menu.text
-
-
-def fail_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> None:
-    """Make `target.name` raise once, on its next call (a database that went away for a moment)."""
-    real, calls = getattr(target, name), []
-
-    async def flaky(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 1:
-            raise ConnectionError("the database went away")
-        return await real(*args, **kwargs)
-
-    monkeypatch.setattr(target, name, flaky)
 
 
 async def to_confirm(manager: Chat) -> None:

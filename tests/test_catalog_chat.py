@@ -12,10 +12,10 @@ from loyalty.staff import Role
 from loyalty.vouchers import Kind
 from storage.models import Reward
 from tests import updates
-from tests.chat import Chat, Reply
-from tests.factories import new_reward
-from tests.test_counter import customer, hire
-from tests.test_staff import audit_log
+from tests.chat import Chat, Reply, texts, walk
+from tests.lookups import audit_log
+from tests.people import customer, hire, manager_chat
+from tests.steps import add
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
@@ -31,19 +31,6 @@ def choose(step: str, value: str) -> str:
 
 def skip(step: str) -> str:
     return f"wiz:reward:skip:{step}:"
-
-
-async def manager_chat(chat_with: MakeChat, sessions: Sessions, language: str = "en") -> Chat:
-    await hire(sessions, MANAGER, Role.MANAGER)
-    return chat_with(MANAGER, first_name="Mina", language_code=language)
-
-
-async def walk(chat: Chat, *answers: str) -> list[Reply]:
-    """Answer each question in turn: button data (wiz:…, cat:…) is pressed, anything else typed; the last replies."""
-    replies: list[Reply] = []
-    for answer in answers:
-        replies = await (chat.press(answer) if answer.startswith(("wiz:", "cat:")) else chat.say(answer))
-    return replies
 
 
 async def to_summary(chat: Chat) -> list[Reply]:
@@ -64,15 +51,6 @@ async def photo(chat: Chat) -> list[Reply]:
 async def stored_rewards(sessions: Sessions) -> list[Reward]:
     async with sessions() as session:
         return list((await session.scalars(select(Reward).order_by(Reward.id))).all())
-
-
-async def a_reward(sessions: Sessions, **fields: object) -> Reward:
-    async with sessions() as session:
-        return await new_reward(session, **fields)
-
-
-def texts(replies: list[Reply]) -> list[str]:
-    return [reply.text for reply in replies]
 
 
 async def test_an_empty_catalog_offers_a_new_reward(chat_with: MakeChat, sessions: Sessions) -> None:
@@ -230,8 +208,8 @@ async def test_a_button_of_an_earlier_question_is_stale(chat_with: MakeChat, ses
 
 
 async def test_the_catalog_lists_rewards_with_cost_stock_and_status(chat_with: MakeChat, sessions: Sessions) -> None:
-    coffee = await a_reward(sessions, name="Coffee", cost=100, stock=3)
-    cake = await a_reward(sessions, name="Cake", cost=250, active=False)
+    coffee = await add(sessions, name="Coffee", cost=100, stock=3)
+    cake = await add(sessions, name="Cake", cost=250, active=False)
     manager = await manager_chat(chat_with, sessions)
     [catalog] = await manager.say("/catalog")
     assert "Rewards catalog (2)" in catalog.text
@@ -241,7 +219,7 @@ async def test_the_catalog_lists_rewards_with_cost_stock_and_status(chat_with: M
 
 
 async def test_a_reward_opens_with_its_buttons_and_goes_back(chat_with: MakeChat, sessions: Sessions) -> None:
-    coffee = await a_reward(sessions, name="Coffee", description="Any size")
+    coffee = await add(sessions, name="Coffee", description="Any size")
     manager = await manager_chat(chat_with, sessions)
     [view, _] = await manager.press(f"cat:open:{coffee.id}:")
     assert "🎁 Coffee\nAny size" in view.text and "Status: on" in view.text
@@ -251,7 +229,7 @@ async def test_a_reward_opens_with_its_buttons_and_goes_back(chat_with: MakeChat
 
 
 async def test_switching_a_reward_off_and_on_is_stored_and_audited(chat_with: MakeChat, sessions: Sessions) -> None:
-    coffee = await a_reward(sessions, name="Coffee")
+    coffee = await add(sessions, name="Coffee")
     manager = await manager_chat(chat_with, sessions)
     [view, toast] = await manager.press(f"cat:switch:{coffee.id}:")
     assert "Status: off" in view.text and view.buttons()[0] == "▶️ Switch on"
@@ -269,7 +247,7 @@ async def test_switching_a_reward_off_and_on_is_stored_and_audited(chat_with: Ma
 
 
 async def test_changing_stock_is_stored_audited_and_keeps_the_rest(chat_with: MakeChat, sessions: Sessions) -> None:
-    coffee = await a_reward(sessions, name="Coffee", cost=120, stock=3, per_member_limit=1)
+    coffee = await add(sessions, name="Coffee", cost=120, stock=3, per_member_limit=1)
     manager = await manager_chat(chat_with, sessions)
     [prompt, _] = await manager.press(f"cat:ask:{coffee.id}:stock")
     assert "How many of Coffee are left? Now: 3 left." in prompt.text
@@ -286,7 +264,7 @@ async def test_changing_stock_is_stored_audited_and_keeps_the_rest(chat_with: Ma
 
 
 async def test_stock_can_become_unlimited(chat_with: MakeChat, sessions: Sessions) -> None:
-    coffee = await a_reward(sessions, name="Coffee", stock=3)
+    coffee = await add(sessions, name="Coffee", stock=3)
     manager = await manager_chat(chat_with, sessions)
     await manager.press(f"cat:ask:{coffee.id}:stock")
     [saved, _] = await manager.press(f"cat:unlimited:{coffee.id}:")
@@ -296,7 +274,7 @@ async def test_stock_can_become_unlimited(chat_with: MakeChat, sessions: Session
 
 
 async def test_changing_cost_is_stored(chat_with: MakeChat, sessions: Sessions) -> None:
-    coffee = await a_reward(sessions, name="Coffee", cost=100)
+    coffee = await add(sessions, name="Coffee", cost=100)
     manager = await manager_chat(chat_with, sessions)
     [prompt, _] = await manager.press(f"cat:ask:{coffee.id}:cost")
     assert "How many points should Coffee cost? Now: 100." in prompt.text
@@ -309,7 +287,7 @@ async def test_changing_cost_is_stored(chat_with: MakeChat, sessions: Sessions) 
 
 
 async def test_cancel_at_a_prompt_shows_the_reward_unchanged(chat_with: MakeChat, sessions: Sessions) -> None:
-    coffee = await a_reward(sessions, name="Coffee", cost=100)
+    coffee = await add(sessions, name="Coffee", cost=100)
     manager = await manager_chat(chat_with, sessions)
     await manager.press(f"cat:ask:{coffee.id}:cost")
     [view, _] = await manager.press(f"cat:back:{coffee.id}:")
@@ -345,7 +323,7 @@ async def test_the_owner_may_use_the_catalog(chat_with: MakeChat) -> None:
 
 
 async def test_customers_and_cashiers_get_the_unknown_command_answer(chat_with: MakeChat, sessions: Sessions) -> None:
-    coffee = await a_reward(sessions, name="Coffee")
+    coffee = await add(sessions, name="Coffee")
     await hire(sessions, CASHIER, Role.CASHIER)
     for user_id, phone in ((CUSTOMER, "09121234567"), (CASHIER, "09121112233")):
         chat, _ = await customer(chat_with, sessions, user_id, phone)

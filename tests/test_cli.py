@@ -12,8 +12,7 @@ import pytest
 
 from bot import __version__
 from bot.settings import SettingsError, load_settings
-
-SETTING_NAMES = ("BOT_TOKEN", "BOT_API_URL", "DATABASE_URL", "OWNER_IDS", "TIMEZONE", "DEFAULT_LANGUAGE", "REDIS_URL")
+from tests.live import SETTING_NAMES
 
 
 def loyalty_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -11,39 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from loyalty import audiences
 from loyalty.audiences import Audience
 from loyalty.staff import Role
-from storage.models import LedgerEntry, Member, Purchase, StaffMember
-from tests.chat import Chat, Reply
+from storage.models import LedgerEntry, Member, Purchase
+from tests.chat import Chat, to
 from tests.factories import NOW
+from tests.lookups import count
+from tests.people import CASHIER, CUSTOMER, OWNER, customer, hire
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
-OWNER, CASHIER, CUSTOMER = 1, 7, 42
-
-
-async def customer(
-    chat_with: MakeChat, sessions: Sessions, user_id: int = CUSTOMER, phone: str = "09121234567"
-) -> tuple[Chat, Member]:
-    chat = chat_with(user_id, first_name="Sara", language_code="fa")
-    await chat.join(phone=phone)
-    async with sessions() as session:
-        member = await session.scalar(select(Member).where(Member.telegram_id == user_id))
-    assert member is not None
-    return chat, member
-
-
-async def hire(sessions: Sessions, telegram_id: int, role: Role) -> None:
-    async with sessions() as session:
-        session.add(StaffMember(telegram_id=telegram_id, role=role, name="Staff", added_by=OWNER, added_at=NOW))
-        await session.commit()
-
-
-async def count(sessions: Sessions, table: type) -> int:
-    async with sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(table)) or 0)
-
-
-def to(replies: list[Reply], chat_id: int) -> list[Reply]:
-    return [reply for reply in replies if getattr(reply.method, "chat_id", None) == chat_id]
 
 
 async def test_the_owner_records_a_purchase_by_code_and_the_member_hears_in_persian(

@@ -21,12 +21,10 @@ from scheduler import runs
 from scheduler.sender import SenderConfig
 from storage.models import JobRun, OutboxMessage, OutboxState
 from tests.emulator import BotAPIEmulator
-from tests.factories import NOW
+from tests.factories import FIRST_CHAT, NOW
+from tests.live import SETTING_NAMES, daytime_zone
+from tests.sending import campaign_to, on_the_bot, states
 from tests.stub_bot import TOKEN
-from tests.test_audiences import FIRST_CHAT
-from tests.test_cli import SETTING_NAMES
-from tests.test_emulator import daytime_zone
-from tests.test_outbox import campaign_to, on_the_bot, states
 
 ROOT = Path(__file__).parent.parent
 MEMBERS = range(1, 601)

@@ -29,6 +29,7 @@ from storage.models import Member, Referral, StaffMember, Voucher
 from tests import updates
 from tests.emulator import BOT_USER, BotAPIEmulator, FakeUser
 from tests.factories import NOW
+from tests.live import daytime_zone
 from tests.stub_bot import TOKEN
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -331,12 +332,6 @@ async def test_a_friend_invited_by_link_joins_and_buys_and_both_are_rewarded(
     assert [member.balance if member else None for member in members] == [200, 160, 100]
     async with engine.connect() as connection:
         assert await connection.scalar(select(func.count()).select_from(Referral)) == 1
-
-
-def daytime_zone() -> str:
-    """A fixed-offset time zone where it is about noon now, so quiet hours never hold a test's campaign."""
-    offset = 12 - datetime.now(UTC).hour
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{'+' if offset < 0 else '-'}{abs(offset)}"
 
 
 class TestBroadcast:

@@ -28,12 +28,12 @@ from loyalty.vouchers import Kind, Worth
 from scheduler.sender import Report, Sender, SenderConfig, telegram_send
 from storage.models import AuditEntry, Gift, LedgerEntry, Member, OutboxMessage, OutboxState, Voucher
 from tests import updates
-from tests.chat import Chat, Reply
+from tests.chat import Chat, Reply, to, walk
 from tests.factories import NOW
+from tests.faults import fail_once
+from tests.lookups import audit_log, count
+from tests.people import customer, hire, manager_chat, members_of
 from tests.stub_bot import TOKEN, RecordingSession
-from tests.test_catalog_chat import walk
-from tests.test_counter import count, customer, hire, to
-from tests.test_staff import audit_log
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
@@ -72,23 +72,6 @@ def stubbed() -> tuple[Bot, UnreachableSession]:
 
 def choose(step: str, value: str) -> str:
     return f"wiz:gift:choose:{step}:{value}"
-
-
-async def manager_chat(chat_with: MakeChat, sessions: Sessions, language: str = "en") -> Chat:
-    await hire(sessions, MANAGER, Role.MANAGER)
-    return chat_with(MANAGER, first_name="Mina", language_code=language)
-
-
-async def members_of(chat_with: MakeChat, sessions: Sessions, *people: tuple[int, str, str, bool]) -> dict[int, Member]:
-    """Members who joined by chat: (account, phone, tier, takes news)."""
-    found = {}
-    for user_id, phone, tier, news in people:
-        _, member = await customer(chat_with, sessions, user_id, phone)
-        async with sessions() as session:
-            await session.execute(update(Member).where(Member.id == member.id).values(tier=tier, news_consent=news))
-            await session.commit()
-        found[user_id] = member
-    return found
 
 
 async def gift_to_all(chat_with: MakeChat, sessions: Sessions, stubbed: Stubbed) -> dict[int, Member]:
@@ -416,19 +399,6 @@ async def test_a_manager_cannot_gift_a_voucher_to_themself(chat_with: MakeChat, 
 # --- a gift cut short is finished or cancelled from the chat ---------------------------------------------------
 
 READERS = ((SARA, "09121234567"), (REZA, "09121234568"), (NIMA, "09121234569"), (BLOCKED, "09121234570"))
-
-
-def fail_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str, on_call: int) -> None:
-    """Make `target.name` raise once, on its `on_call`-th call (a database that went away for a moment)."""
-    real, calls = getattr(target, name), []
-
-    async def flaky(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == on_call:
-            raise ConnectionError("the database went away")
-        return await real(*args, **kwargs)
-
-    monkeypatch.setattr(target, name, flaky)
 
 
 async def four_readers(chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch) -> dict[int, Member]:

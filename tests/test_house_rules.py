@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -29,3 +30,27 @@ def test_the_import_contracts_hold() -> None:
     )
 
     assert run.returncode == 0, f"an import contract is broken:\n{run.stdout}{run.stderr}"
+
+
+def test_no_module_imports_a_test_module() -> None:
+    """Test modules share helpers through the helper modules (conftest.py, factories.py, chat.py, steps.py, …),
+    never through each other, so a test file can be read, run, moved or deleted on its own."""
+    crossings = [
+        f"{path.relative_to(ROOT)}:{node.lineno} imports {name}"
+        for path in sorted([*(ROOT / "tests").rglob("*.py"), *(ROOT / "bench").rglob("*.py")])
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        for name in _imported(node)
+        if name.rpartition(".")[2].startswith("test_")
+    ]
+
+    assert crossings == [], "move what they share to a helper module:\n" + "\n".join(crossings)
+
+
+def _imported(node: ast.AST) -> list[str]:
+    """The dotted names an import brings in: its module, and for a `from` import each name under that module."""
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom):
+        module = node.module or ""
+        return [*([module] if module else []), *(f"{module}.{alias.name}".lstrip(".") for alias in node.names)]
+    return []

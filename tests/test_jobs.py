@@ -39,10 +39,9 @@ from scheduler.outbox import Outgoing
 from scheduler.sender import Sender, SenderConfig
 from storage.database import write_transaction
 from storage.models import LedgerEntry, Member, OutboxMessage, PointLot, Reward, Voucher
-from tests.factories import NOW, imported_member, new_reward, phone_of, profile
+from tests.factories import NOW, add_members, imported_member, member_row, new_reward, phone_of, profile
+from tests.sending import Clock, Recorder, greeting
 from tests.stub_bot import stub_bot
-from tests.test_audiences import add_members, member_row
-from tests.test_outbox import Clock, Recorder, greeting
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = timedelta(days=1)

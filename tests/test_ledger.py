@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -15,48 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from loyalty import ledger
 from loyalty.errors import InsufficientPoints
 from storage.models import LedgerEntry, LotDraw, Member, PointLot
-from tests.factories import NOW, imported_member
+from tests.factories import NOW
+from tests.lookups import books
+from tests.steps import give, new_member, take
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = timedelta(days=1)
-_phones = iter(range(1_000_000, 9_999_999))
-
-
-async def new_member(sessions: Sessions) -> int:
-    async with sessions() as session:
-        return (await imported_member(session, f"+98912{next(_phones)}")).id
-
-
-async def give(sessions: Sessions, member_id: int, points: int, key: str, at: datetime, days: int) -> ledger.Posted:
-    async with sessions() as session:
-        return await ledger.grant(
-            session,
-            member_id,
-            points,
-            kind=ledger.Kind.BONUS,
-            reason="test",
-            key=key,
-            now=at,
-            expires_at=at + days * DAY,
-        )
-
-
-async def take(sessions: Sessions, member_id: int, points: int, key: str, at: datetime) -> ledger.Posted:
-    async with sessions() as session:
-        return await ledger.spend(session, member_id, points, reason="reward", key=key, now=at, actor_id=None)
-
-
-async def books(sessions: Sessions, member_id: int) -> tuple[int, int, int]:
-    """(stored balance, sum of lots' remaining, sum of entries' points) for one member."""
-    async with sessions() as session:
-        stored = await session.scalar(select(Member.balance).where(Member.id == member_id))
-        lots = await session.scalar(
-            select(func.coalesce(func.sum(PointLot.remaining), 0)).where(PointLot.member_id == member_id)
-        )
-        entries = await session.scalar(
-            select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(LedgerEntry.member_id == member_id)
-        )
-    return int(stored or 0), int(lots), int(entries)
 
 
 async def test_spending_draws_the_soonest_expiring_points_first(sessions: Sessions) -> None:

@@ -6,31 +6,20 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from aiogram.methods import SendPhoto
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import ledger
 from storage.models import Member
 from tests.chat import Chat
 from tests.factories import NOW
+from tests.lookups import member_of
+from tests.people import joined
 
 DAY = timedelta(days=1)
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
-
-
-async def member_of(sessions: Sessions, telegram_id: int = 42) -> Member:
-    async with sessions() as session:
-        member = await session.scalar(select(Member).where(Member.telegram_id == telegram_id))
-        assert member is not None
-        return member
-
-
-async def joined(chat_with: MakeChat, language: str = "en") -> Chat:
-    chat = chat_with(language_code=language)
-    await chat.join()
-    return chat
 
 
 async def test_balance_shows_points_tier_and_next_expiry_in_english(chat_with: MakeChat) -> None:

@@ -16,23 +16,17 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import ledger, purchases, referrals, vouchers
+from loyalty import ledger, referrals, vouchers
 from loyalty.errors import InsufficientPoints
 from storage import repositories
 from storage.database import write_transaction
 from storage.models import AuditEntry, LedgerEntry, Member
 from tests.factories import NOW
-from tests.test_ledger import books, new_member
-from tests.test_purchases import CASHIER, buy
-from tests.test_rewards import add, redeem
+from tests.lookups import books
+from tests.steps import CASHIER, add, buy, new_member, redeem, undo
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = timedelta(days=1)
-
-
-async def undo(sessions: Sessions, receipt: str, at=NOW) -> purchases.Undone:
-    async with sessions() as session:
-        return await purchases.undo_purchase(session, receipt=receipt, staff_id=CASHIER, update_id=7, now=at)
 
 
 async def give_back(sessions: Sessions, voucher_id: int, at=NOW) -> vouchers.Cancelled:

@@ -21,7 +21,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods import EditMessageText, SendMessage
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.broadcasts import progress_reporter
@@ -30,71 +30,19 @@ from bot.i18n import create_i18n
 from bot.settings import Settings
 from loyalty import audiences, campaigns
 from loyalty.audiences import Audience
-from loyalty.campaigns import CampaignDraft, CampaignInfo, Message, Progress, State
+from loyalty.campaigns import CampaignDraft, Message, Progress, State
 from scheduler import outbox
-from scheduler.outbox import Outgoing
 from scheduler.sender import PROGRESS_EVERY, Pacer, QuietHours, Report, Sender, SenderConfig, telegram_send
 from storage.database import create_engine, session_factory
 from storage.models import Member, OutboxMessage
 from tests.emulator import BotAPIEmulator
-from tests.factories import NOW
-from tests.stub_bot import TOKEN, stub_bot
-from tests.test_audiences import FIRST_CHAT, add_members, member_row
+from tests.factories import FIRST_CHAT, NOW, add_members, member_row
+from tests.sending import Clock, Recorder, campaign_to, greeting, on_the_bot, states
+from tests.stub_bot import stub_bot
 
 Sessions = async_sessionmaker[AsyncSession]
 FAST = SenderConfig(rate=1000, chat_interval=0, quiet=None, batch=50, in_flight=16)
 METHOD = SendMessage(chat_id=1, text="x")
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class Recorder:
-    """A fake `send` that records each message, or raises what `errors` says for a chat (once per listed error)."""
-
-    def __init__(self, errors: dict[int, list[Exception]] | None = None, pause: float = 0.0) -> None:
-        self.sent: list[tuple[int, Message]] = []
-        self.errors = errors or {}
-        self.pause = pause
-
-    async def __call__(self, chat_id: int, message: Message) -> None:
-        await asyncio.sleep(self.pause)
-        if self.errors.get(chat_id):
-            raise self.errors[chat_id].pop(0)
-        self.sent.append((chat_id, message))
-
-    @property
-    def chats(self) -> Counter[int]:
-        return Counter(chat for chat, _ in self.sent)
-
-
-def greeting(number: int, key: str | None = None) -> Outgoing:
-    """A birthday greeting for member `number` (who must exist)."""
-    message = Message(f"Happy birthday {number}")
-    return Outgoing(key or f"birthday:2026:{number}", "birthday", FIRST_CHAT + number, message, member_id=number)
-
-
-async def campaign_to(session: AsyncSession, members: Iterable[int], **fields: object) -> CampaignInfo:
-    """Members with these numbers, and a started campaign to all of them."""
-    await add_members(session, [member_row(number) for number in members])
-    values: dict[str, object] = {"name": "Sale", "audience": Audience(), "message": Message("Hi {name}")}
-    created = await campaigns.create(session, CampaignDraft(**(values | fields)), actor_id=1, now=NOW)  # type: ignore[arg-type]
-    return await campaigns.start(session, created.id, actor_id=1, now=NOW)
-
-
-async def states(session: AsyncSession) -> Counter[str]:
-    rows = await session.execute(select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state))
-    return Counter({state: count for state, count in rows})
 
 
 # --- enqueue and claims -----------------------------------------------------------------------------------------
@@ -465,12 +413,6 @@ async def test_a_send_long_unanswered_stops_holding_the_window_up(
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    async with BotAPIEmulator(TOKEN) as running:
-        yield running
-
-
-@pytest.fixture
 async def send_through(
     emulator: BotAPIEmulator, settings: Settings, sessions: Sessions
 ) -> AsyncIterator[Callable[[], Awaitable[Report]]]:
@@ -482,12 +424,6 @@ async def send_through(
 
     yield drain
     await bot.session.close()
-
-
-def on_the_bot(emulator: BotAPIEmulator, members: Iterable[int]) -> Iterable[int]:
-    """The members' chats are known to the emulator (they wrote to the bot)."""
-    emulator.chats |= {FIRST_CHAT + number for number in members}
-    return members
 
 
 def delivered(emulator: BotAPIEmulator, members: Iterable[int]) -> Counter[int]:

@@ -22,33 +22,14 @@ from loyalty.errors import (
     UnknownMember,
 )
 from loyalty.money import parse_amount
-from loyalty.rules import Rules
 from storage.database import write_transaction
 from storage.models import AuditEntry, LedgerEntry, Member, PointLot, Purchase
 from tests.factories import NOW, imported_member, joined_member
-from tests.test_ledger import books, give, new_member, take
+from tests.lookups import books
+from tests.steps import CASHIER, RULES, buy, give, new_member, take
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = timedelta(days=1)
-RULES = Rules(amount_per_point=10_000, welcome_bonus=0)
-CASHIER = 500
-
-
-async def buy(
-    sessions: Sessions, member_id: int, amount: int, receipt: str | None = None, update_id: int = 1, at=NOW
-) -> purchases.Earned:
-    async with sessions() as session:
-        return await purchases.record_purchase(
-            session,
-            RULES,
-            member_id=member_id,
-            amount=amount,
-            receipt=receipt,
-            staff_id=CASHIER,
-            update_key=str(update_id),
-            update_id=update_id,
-            now=at,
-        )
 
 
 @pytest.mark.parametrize(

@@ -8,19 +8,19 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import create_i18n
 from handlers.wizard import worth_text
 from loyalty import gifts, rewards, voucher_use, vouchers
 from loyalty.staff import Role
-from loyalty.voucher_codes import ALPHABET, display, new_voucher_code
+from loyalty.voucher_codes import display, new_voucher_code
 from loyalty.vouchers import Kind, Status, VoucherInfo, Worth
-from storage.models import AuditEntry, Member, Voucher
-from tests.chat import Chat, Reply
-from tests.factories import NOW, new_reward
-from tests.test_counter import CASHIER, CUSTOMER, OWNER, customer, hire, to
+from storage.models import Member, Voucher
+from tests.chat import Chat, Reply, to
+from tests.factories import NOW, mistyped, new_reward
+from tests.lookups import audit_actions
+from tests.people import CASHIER, CUSTOMER, OWNER, customer, hire
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
@@ -55,14 +55,6 @@ async def stored(sessions: Sessions, voucher: VoucherInfo) -> Voucher:
         return await session.get_one(Voucher, voucher.id)
 
 
-async def actions(sessions: Sessions, actor_id: int = CASHIER) -> list[str]:
-    async with sessions() as session:
-        rows = await session.scalars(
-            select(AuditEntry.action).where(AuditEntry.actor_id == actor_id).order_by(AuditEntry.id)
-        )
-        return list(rows)
-
-
 async def at_the_counter(
     chat_with: MakeChat, sessions: Sessions, language: str = "en", **reward: object
 ) -> tuple[Chat, Member, VoucherInfo]:
@@ -78,11 +70,6 @@ def worth_in(language: str, worth: Worth) -> str:
     i18n = create_i18n(language)
     with i18n.context(), i18n.use_locale(language):
         return worth_text(worth)
-
-
-def mistyped(code: str) -> str:
-    """The code with its first character changed: the check character catches it."""
-    return ALPHABET[(ALPHABET.index(code[0]) + 1) % len(ALPHABET)] + code[1:]
 
 
 def alert(replies: list[Reply]) -> Reply:
@@ -105,7 +92,7 @@ async def test_a_cashier_sees_whose_voucher_it_is_what_it_is_worth_and_until_whe
     assert "Issued 22 Nov 2026 · valid until 22 Dec 2026, 12:30" in view.text
     assert "Valid: it can be used now" in view.text
     assert view.buttons() == ["✅ Mark as used", "✖️ Close"]
-    assert await actions(sessions) == ["voucher.lookup"]
+    assert await audit_actions(sessions, CASHIER) == ["voucher.lookup"]
 
 
 @pytest.mark.parametrize(
@@ -176,7 +163,7 @@ async def test_marking_as_used_edits_the_view_tells_the_member_and_is_audited(
     assert f"بن «Coffee» شما ({display(voucher.code)})" in notice.text and "۱ آذر ۱۴۰۵، ۱۲:۳۰" in notice.text
     row = await stored(sessions, voucher)
     assert (row.status, row.used_by, row.used_at) == (Status.USED, CASHIER, NOW)
-    assert await actions(sessions) == ["voucher.lookup", "voucher.use"]
+    assert await audit_actions(sessions, CASHIER) == ["voucher.lookup", "voucher.use"]
 
 
 async def test_a_second_press_is_refused_with_who_used_it_and_when(chat_with: MakeChat, sessions: Sessions) -> None:
@@ -189,7 +176,7 @@ async def test_a_second_press_is_refused_with_who_used_it_and_when(chat_with: Ma
     [edited] = [reply for reply in again if reply.name == "EditMessageText"]
     assert reason in edited.text and edited.buttons() == []
     assert to(again, CUSTOMER) == []  # the member was told once
-    assert await actions(sessions) == ["voucher.lookup", "voucher.use"]
+    assert await audit_actions(sessions, CASHIER) == ["voucher.lookup", "voucher.use"]
 
 
 async def test_two_cashiers_pressing_at_once_use_the_voucher_once(chat_with: MakeChat, sessions: Sessions) -> None:
@@ -203,7 +190,7 @@ async def test_two_cashiers_pressing_at_once_use_the_voucher_once(chat_with: Mak
     toasts = {reply.text.split(". ")[0] for reply in answers if reply.name == "AnswerCallbackQuery"}
     assert toasts == {"Marked as used.", "⛔ Already used on 22 Nov 2026, 12:30 by Staff"}
     assert len(to(answers, CUSTOMER)) == 1
-    assert (await actions(sessions) + await actions(sessions, 8)).count("voucher.use") == 1
+    assert (await audit_actions(sessions, CASHIER) + await audit_actions(sessions, 8)).count("voucher.use") == 1
 
 
 async def test_closing_the_view_leaves_the_voucher_active(chat_with: MakeChat, sessions: Sessions) -> None:
@@ -231,7 +218,7 @@ async def test_a_customer_typing_redeem_gets_the_unknown_command_answer(
     [stale] = await chat.press("gone:1")
     assert forged.text == stale.text
     assert (await stored(sessions, voucher)).status == Status.ACTIVE
-    assert await actions(sessions, CUSTOMER) == ["reward.redeem"]  # buying it; no look-up
+    assert await audit_actions(sessions, CUSTOMER) == ["reward.redeem"]  # buying it; no look-up
 
 
 async def test_a_member_opening_a_voucher_link_gets_the_ordinary_start(chat_with: MakeChat, sessions: Sessions) -> None:
@@ -240,7 +227,7 @@ async def test_a_member_opening_a_voucher_link_gets_the_ordinary_start(chat_with
     [welcome] = await chat.say("/start")
     [reply] = await chat.say(f"/start voucher_{voucher.code}")
     assert reply.text == welcome.text and "Sara" in reply.text
-    assert await actions(sessions, CUSTOMER) == ["reward.redeem"]  # buying it; no look-up
+    assert await audit_actions(sessions, CUSTOMER) == ["reward.redeem"]  # buying it; no look-up
 
 
 # --- vouchers that cannot be used, and codes that are not vouchers ----------------------------------------------
@@ -300,7 +287,7 @@ async def test_a_wrong_code_gets_its_own_answer_and_nothing_changes(
     [reply] = await cashier.say(f"/redeem {typed(voucher.code)}")
     assert answer in reply.text and reply.buttons() == []
     assert (await stored(sessions, voucher)).status == Status.ACTIVE
-    assert "voucher.use" not in await actions(sessions)
+    assert "voucher.use" not in await audit_actions(sessions, CASHIER)
 
 
 async def test_an_unknown_code_is_shown_grouped(chat_with: MakeChat, sessions: Sessions) -> None:
@@ -317,7 +304,7 @@ async def test_after_five_wrong_codes_the_cashier_is_asked_to_wait(chat_with: Ma
         assert "No voucher has the code" in miss.text
     [wait] = await cashier.say(f"/redeem {voucher.code}")
     assert wait.text == "Too many wrong codes. Please wait 60 seconds and try again."
-    assert await actions(sessions) == ["voucher.miss"] * 5 + ["voucher.throttled"]
+    assert await audit_actions(sessions, CASHIER) == ["voucher.miss"] * 5 + ["voucher.throttled"]
 
 
 # --- the prompt --------------------------------------------------------------------------------------------------
@@ -335,7 +322,7 @@ async def test_a_bare_redeem_asks_for_the_code_until_one_is_found(chat_with: Mak
     assert f"Voucher {display(voucher.code)}" in view.text
     after = await cashier.say(voucher.code)  # the prompt is over
     assert not any("Voucher" in reply.text for reply in after)
-    assert await actions(sessions) == ["voucher.miss", "voucher.lookup"]
+    assert await audit_actions(sessions, CASHIER) == ["voucher.miss", "voucher.lookup"]
 
 
 async def test_closing_the_prompt_ends_it(chat_with: MakeChat, sessions: Sessions) -> None:
@@ -344,7 +331,7 @@ async def test_closing_the_prompt_ends_it(chat_with: MakeChat, sessions: Session
     await cashier.press(prompt.callback_data()[0])
     after = await cashier.say(voucher.code)
     assert not any("Voucher" in reply.text for reply in after)
-    assert await actions(sessions) == []
+    assert await audit_actions(sessions, CASHIER) == []
 
 
 async def test_a_command_at_the_prompt_ends_it(chat_with: MakeChat, sessions: Sessions) -> None:
@@ -354,4 +341,4 @@ async def test_a_command_at_the_prompt_ends_it(chat_with: MakeChat, sessions: Se
     assert member.first_name in shown.text
     after = await cashier.say(voucher.code)
     assert not any("Voucher" in reply.text for reply in after)
-    assert await actions(sessions) == []
+    assert await audit_actions(sessions, CASHIER) == []

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -14,82 +13,25 @@ from hypothesis import strategies as st
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import ledger, members, purchases, referrals, rewards, rules, vouchers
+from loyalty import ledger, referrals, rewards, rules, vouchers
 from loyalty.codes import new_member_code
 from loyalty.errors import InvalidRule
 from loyalty.referrals import Event, Opened, Reason, Refused, Status
 from loyalty.rules import Rules
 from storage.database import write_transaction
-from storage.models import AuditEntry, LedgerEntry, Member, PointLot, Referral, Reward, Voucher
-from tests.factories import NOW, imported_member, joined_member, new_reward, phone_of, profile
+from storage.models import Member, PointLot, Referral, Reward, Voucher
+from tests.factories import NOW, imported_member, new_reward, phone_of
+from tests.lookups import referral_points, refusals
+from tests.steps import RULES, buy, join, member, open_link, referred_friend, undo
 
 Sessions = async_sessionmaker[AsyncSession]
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
-RULES = Rules(welcome_bonus=0, amount_per_point=10_000)  # 100 referrer, 50 friend, on the first purchase
-CASHIER = 500
 REFERRER, FRIEND = 1001, 2002
 BIG = 1_000_000  # a purchase worth 100 points
 
 
 def with_rules(**changes: object) -> Rules:
     return RULES.model_copy(update=changes)
-
-
-async def member(sessions: Sessions, telegram_id: int, name: str = "Ali", at: datetime = NOW) -> Member:
-    async with sessions() as session:
-        return (await joined_member(session, telegram_id, name, rules=RULES, now=at)).member
-
-
-async def open_link(
-    sessions: Sessions, referrer: Member, telegram_id: int, at: datetime = NOW, club_rules: Rules = RULES
-) -> Opened | Refused:
-    async with sessions() as session:
-        payload = referrals.payload_for(referrer.code)
-        return await referrals.opened(session, payload, telegram_id=telegram_id, now=at, rules=club_rules)
-
-
-async def join(
-    sessions: Sessions, telegram_id: int, name: str = "Mina", at: datetime = NOW, club_rules: Rules = RULES, **fields
-) -> members.Joined:
-    async with sessions() as session:
-        return await members.join(
-            session, telegram_id, phone_of(telegram_id), profile(name, **fields), club_rules, at, update_id=7
-        )
-
-
-async def buy(
-    sessions: Sessions, member_id: int, amount: int, receipt: str, at: datetime = NOW, club_rules: Rules = RULES
-) -> purchases.Earned:
-    async with sessions() as session:
-        return await purchases.record_purchase(
-            session,
-            club_rules,
-            member_id=member_id,
-            amount=amount,
-            receipt=receipt,
-            staff_id=CASHIER,
-            update_key="1",
-            now=at,
-        )
-
-
-async def referred_friend(
-    sessions: Sessions, referrer: Member, telegram_id: int, at: datetime = NOW, club_rules: Rules = RULES
-) -> members.Joined:
-    """A newcomer who opened the referrer's link and joined an hour later."""
-    assert isinstance(await open_link(sessions, referrer, telegram_id, at, club_rules), Opened)
-    return await join(sessions, telegram_id, f"Friend {telegram_id}", at + HOUR, club_rules)
-
-
-async def referral_points(sessions: Sessions, member_id: int) -> int:
-    """Points the member got from referrals, as ledger entries."""
-    async with sessions() as session:
-        entries = await session.scalars(
-            select(LedgerEntry.points).where(
-                LedgerEntry.member_id == member_id, LedgerEntry.reason.in_(["referral", "referral_friend"])
-            )
-        )
-        return sum(entries)
 
 
 async def balance(sessions: Sessions, member_id: int) -> int:
@@ -100,15 +42,6 @@ async def balance(sessions: Sessions, member_id: int) -> int:
 async def row(sessions: Sessions, telegram_id: int) -> Referral | None:
     async with sessions() as session:
         return await session.scalar(select(Referral).where(Referral.friend_telegram_id == telegram_id))
-
-
-async def refusals(sessions: Sessions) -> list[str]:
-    """The reasons of the referral refusals in the audit log, oldest first."""
-    async with sessions() as session:
-        details = await session.scalars(
-            select(AuditEntry.details).where(AuditEntry.action == "referral.refused").order_by(AuditEntry.id)
-        )
-        return [json.loads(text)["reason"] for text in details]
 
 
 # --- the invite payload ----------------------------------------------------------------------------------------
@@ -550,11 +483,6 @@ async def test_the_same_newcomer_opening_a_link_twice_at_once_makes_one_referral
 
     assert sorted(result.duplicate for result in results) == [False, True]
     assert results[0].referral_id == results[1].referral_id
-
-
-async def undo(sessions: Sessions, receipt: str, at: datetime = NOW) -> purchases.Undone:
-    async with sessions() as session:
-        return await purchases.undo_purchase(session, receipt=receipt, staff_id=CASHIER, update_id=2, now=at)
 
 
 async def test_undoing_the_purchase_that_completed_a_referral_takes_its_rewards_back_and_it_never_pays_again(

@@ -20,12 +20,11 @@ from loyalty.referrals import payload_for
 from loyalty.staff import Role
 from storage.database import write_transaction
 from storage.models import Member, Referral
-from tests.chat import Chat, Reply
+from tests.chat import Chat, Reply, to
 from tests.factories import NOW, RULES, new_reward, phone_of
+from tests.lookups import audit_log, member_of
+from tests.people import CASHIER, hire
 from tests.stub_bot import RecordingSession
-from tests.test_counter import CASHIER, hire, to
-from tests.test_member_commands import member_of
-from tests.test_staff import audit_log
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]

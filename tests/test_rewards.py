@@ -29,52 +29,12 @@ from storage.database import create_engine, write_transaction
 from storage.migrate import alembic_config, upgrade
 from storage.models import AuditEntry, Gift, LedgerEntry, Member, PointLot, Reward, Voucher
 from tests.databases import PostgresRun, migrated_sqlite_template, sqlite_copy, unavailable
-from tests.factories import NOW, new_reward, reward_draft
-from tests.test_ledger import books, give, new_member
+from tests.factories import NOW, reward_draft
+from tests.lookups import books, count, stock_of
+from tests.steps import CASHIER, add, give, new_member, redeem, rich_member, update_ids
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = timedelta(days=1)
-CASHIER = 500
-_updates = iter(range(10_000_000, 99_999_999))
-
-
-async def rich_member(sessions: Sessions, points: int = 1000, days: int = 365) -> int:
-    """A member holding `points` that expire in `days`."""
-    member_id = await new_member(sessions)
-    if points:
-        await give(sessions, member_id, points, f"start-{member_id}", NOW, days=days)
-    return member_id
-
-
-async def add(sessions: Sessions, **fields: object) -> Reward:
-    async with sessions() as session:
-        return await new_reward(session, **fields)
-
-
-async def redeem(sessions: Sessions, member_id: int, reward_id: int, update_id: int | None = None, at=NOW):
-    update = update_id if update_id is not None else next(_updates)
-    async with sessions() as session:
-        return await rewards.redeem(
-            session,
-            reward_id,
-            member_id=member_id,
-            actor_id=member_id,
-            now=at,
-            key=f"redeem:{update}",
-            update_id=update,
-        )
-
-
-async def count(sessions: Sessions, model: type, *conditions: object) -> int:
-    async with sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
-
-
-async def stock_of(sessions: Sessions, reward_id: int) -> int | None:
-    async with sessions() as session:
-        return await session.scalar(select(Reward.stock).where(Reward.id == reward_id))
-
-
 # --- the catalog -------------------------------------------------------------------------------------------------
 
 
@@ -264,7 +224,7 @@ async def quoted_redeem(sessions: Sessions, member_id: int, reward_id: int, quot
             reward_id,
             member_id=member_id,
             actor_id=member_id,
-            key=f"redeem:{next(_updates)}",
+            key=f"redeem:{next(update_ids)}",
             now=NOW,
             quoted=quoted,
         )
@@ -499,7 +459,7 @@ async def play(sessions: Sessions, member_id: int, reward_list: list[Reward], st
             expected = state["stock"][number] != 0 and await spendable(sessions, member_id, now) >= reward.cost
             try:
                 got = await rewards.redeem(
-                    session, reward.id, member_id=member_id, actor_id=None, key=f"redeem:{next(_updates)}", now=now
+                    session, reward.id, member_id=member_id, actor_id=None, key=f"redeem:{next(update_ids)}", now=now
                 )
             except (RewardUnavailable, InsufficientPoints):
                 assert not expected

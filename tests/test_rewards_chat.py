@@ -19,20 +19,15 @@ from loyalty.voucher_codes import display
 from loyalty.vouchers import Kind, Status, Worth
 from storage.models import LedgerEntry, Member, Reward, Voucher
 from tests.chat import Chat, Reply
-from tests.factories import NOW, new_reward
-from tests.test_ledger import books, give
-from tests.test_member_commands import joined, member_of
-from tests.test_rewards import rich_member
+from tests.factories import NOW
+from tests.lookups import books, member_of
+from tests.people import joined
+from tests.steps import add, give, rich_member
 
 DAY = timedelta(days=1)
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
 _keys = count(1)
-
-
-async def add(sessions: Sessions, **fields: object) -> Reward:
-    async with sessions() as session:
-        return await new_reward(session, **fields)
 
 
 async def member_id(sessions: Sessions) -> int:

@@ -16,11 +16,11 @@ from loyalty.rules import Rules
 from loyalty.staff import Role
 from storage.database import write_transaction
 from storage.models import ClubSetting, PointLot, Reward
-from tests.chat import Chat, Reply
+from tests.chat import Chat, Reply, texts, to
 from tests.factories import NOW, new_reward
-from tests.test_counter import customer, hire, to
-from tests.test_referrals import join, member, open_link, referral_points
-from tests.test_staff import audit_log
+from tests.lookups import audit_log, referral_points
+from tests.people import customer, hire, owner_chat
+from tests.steps import join, member, open_link
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
@@ -59,10 +59,6 @@ BIRTHDAY_BUTTONS = [
 STALE = "This button is no longer active. Please use the menu."
 
 
-def owner_chat(chat_with: MakeChat, language: str = "en") -> Chat:
-    return chat_with(OWNER, first_name="Owner", language_code=language)
-
-
 async def stored_rules(sessions: Sessions, settings: Settings) -> Rules:
     async with sessions() as session:
         return await rules.current(session, club_of(settings).rules)
@@ -79,10 +75,6 @@ async def change(owner: Chat, button: str, typed: str) -> Reply:
     assert prompt.callback_data()[-1] == "set:cancel::", prompt.text
     [reply] = await owner.say(typed)
     return reply
-
-
-def texts(replies: list[Reply]) -> list[str]:
-    return [reply.text for reply in replies]
 
 
 async def test_the_owner_sees_the_rules_and_a_button_for_each_rule_and_tier(chat_with: MakeChat) -> None:

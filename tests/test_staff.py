@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from collections.abc import Callable, Collection
@@ -28,9 +27,11 @@ from handlers.menus import role_help
 from loyalty import staff
 from loyalty.staff import Role
 from storage.database import write_transaction
-from storage.models import AuditEntry, StaffInvite, StaffMember
-from tests.chat import Chat, Reply
+from storage.models import StaffInvite, StaffMember
+from tests.chat import Chat, texts
 from tests.factories import NOW
+from tests.lookups import audit_log
+from tests.people import hire, owner_chat
 from tests.stub_bot import RecordingSession
 
 MakeChat = Callable[..., Chat]
@@ -40,21 +41,9 @@ OWNERS = frozenset({OWNER})
 LINK = re.compile(r"https://t\.me/loyalty_test_bot\?start=(staff_[A-Za-z0-9_-]+)")
 
 
-async def hire(sessions: Sessions, telegram_id: int, role: Role, name: str = "Staff") -> None:
-    async with sessions() as session:
-        session.add(StaffMember(telegram_id=telegram_id, role=role, name=name, added_by=OWNER, added_at=NOW))
-        await session.commit()
-
-
 async def stored_role(sessions: Sessions, telegram_id: int) -> str | None:
     async with sessions() as session:
         return await session.scalar(select(StaffMember.role).where(StaffMember.telegram_id == telegram_id))
-
-
-async def audit_log(sessions: Sessions) -> list[tuple[str, int | None, dict[str, object]]]:
-    async with sessions() as session:
-        entries = await session.scalars(select(AuditEntry).order_by(AuditEntry.id))
-        return [(entry.action, entry.actor_id, json.loads(entry.details)) for entry in entries]
 
 
 async def invite(session: AsyncSession, role: Role = Role.CASHIER, **options: object) -> str:
@@ -365,10 +354,6 @@ async def test_an_owner_lists_the_pending_invites_and_revokes_one_with_audit(
 # Through the dispatcher
 
 
-def owner_chat(chat_with: MakeChat) -> Chat:
-    return chat_with(OWNER, first_name="Owner", language_code="en")
-
-
 async def invite_link(owner: Chat, role: Role = Role.CASHIER) -> str:
     [menu] = await owner.say("/staff")
     assert f"stf:invite:{role}:0" in menu.callback_data()
@@ -376,10 +361,6 @@ async def invite_link(owner: Chat, role: Role = Role.CASHIER) -> str:
     found = LINK.search(link_message.text)
     assert found, link_message.text
     return found.group(1)
-
-
-def texts(replies: list[Reply]) -> list[str]:
-    return [reply.text for reply in replies]
 
 
 async def test_an_owner_invites_a_cashier_who_joins_by_the_link(chat_with: MakeChat, sessions: Sessions) -> None:

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from loyalty.staff import Role
 from tests.chat import Chat
 from tests.factories import NOW
-from tests.test_counter import customer, hire
-from tests.test_referrals import buy, member, open_link, referred_friend
+from tests.people import customer, hire
+from tests.steps import buy, member, open_link, referred_friend
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]

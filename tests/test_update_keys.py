@@ -14,8 +14,9 @@ from bot.middlewares import update_key
 from storage.models import LedgerEntry, Member, Purchase
 from tests import updates
 from tests.chat import Chat
+from tests.lookups import count
+from tests.people import OWNER, customer
 from tests.stub_bot import RecordingSession
-from tests.test_counter import OWNER, count, customer
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]

@@ -26,14 +26,13 @@ from loyalty.errors import (
 from loyalty.voucher_codes import ALPHABET, LENGTH, display, is_valid, new_voucher_code, read_voucher_code
 from loyalty.vouchers import Kind, Status, Worth
 from storage.models import AuditEntry, LedgerEntry, PointLot, Voucher
-from tests.factories import NOW
-from tests.test_ledger import books, give, new_member
-from tests.test_rewards import add, redeem, rich_member, stock_of
+from tests.factories import NOW, mistyped
+from tests.lookups import audit_actions, books, stock_of
+from tests.steps import CASHIER, add, give, new_member, redeem, rich_member
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = timedelta(days=1)
 SECOND = timedelta(seconds=1)
-CASHIER = 500
 SAMPLE = ["7KQ2M9XW4", "000000000", "ZZZZZZZZZ", "ABCDEFGHJ", "123456789"]
 SAMPLE_CODES = [body + voucher_codes.check_symbol(body) for body in SAMPLE]
 TO_PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
@@ -179,19 +178,6 @@ def unknown_code() -> str:
     return new_voucher_code()
 
 
-def mistyped(code: str) -> str:
-    """The code with its first character changed."""
-    return ALPHABET[(ALPHABET.index(code[0]) + 1) % len(ALPHABET)] + code[1:]
-
-
-async def audit_actions(sessions: Sessions, actor_id: int = CASHIER) -> list[str]:
-    async with sessions() as session:
-        rows = await session.scalars(
-            select(AuditEntry.action).where(AuditEntry.actor_id == actor_id).order_by(AuditEntry.id)
-        )
-        return list(rows)
-
-
 # --- a member's vouchers -----------------------------------------------------------------------------------------
 
 
@@ -312,7 +298,7 @@ async def test_a_code_looked_up_shows_its_worth_owner_and_status(sessions: Sessi
     found = await look_up(sessions, display(voucher.code).lower())
     assert (found.voucher.id, found.voucher.worth, found.usable) == (voucher.id, Worth(Kind.PERCENT, 10, 30_000), True)
     assert found.member.id == voucher.member_id
-    assert await audit_actions(sessions) == ["voucher.lookup"]
+    assert await audit_actions(sessions, CASHIER) == ["voucher.lookup"]
 
 
 async def test_used_expired_and_cancelled_vouchers_are_shown_as_such(sessions: Sessions) -> None:
@@ -329,13 +315,13 @@ async def test_a_mistyped_code_is_told_apart_from_an_unknown_one(sessions: Sessi
         await look_up(sessions, mistyped(voucher.code))
     with pytest.raises(VoucherNotFound):
         await look_up(sessions, unknown_code())
-    assert await audit_actions(sessions) == ["voucher.miss", "voucher.miss"]
+    assert await audit_actions(sessions, CASHIER) == ["voucher.miss", "voucher.miss"]
 
 
 async def test_text_that_is_no_code_is_refused_without_counting(sessions: Sessions) -> None:
     with pytest.raises(NotAVoucherCode):
         await look_up(sessions, "how much is a coffee?")
-    assert await audit_actions(sessions) == []
+    assert await audit_actions(sessions, CASHIER) == []
 
 
 async def test_five_wrong_codes_in_a_minute_make_the_account_wait(sessions: Sessions) -> None:
@@ -350,7 +336,7 @@ async def test_five_wrong_codes_in_a_minute_make_the_account_wait(sessions: Sess
     assert refused.value.retry_after == 30
     assert (await look_up(sessions, voucher.code, actor_id=CASHIER + 1, at=NOW + 30 * SECOND)).usable
     assert (await look_up(sessions, voucher.code, at=NOW + 60 * SECOND)).usable
-    assert await audit_actions(sessions) == ["voucher.miss"] * 5 + ["voucher.throttled", "voucher.lookup"]
+    assert await audit_actions(sessions, CASHIER) == ["voucher.miss"] * 5 + ["voucher.throttled", "voucher.lookup"]
 
 
 async def test_the_wait_is_counted_from_the_database_across_sessions(sessions: Sessions) -> None:

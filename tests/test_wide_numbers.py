@@ -19,7 +19,8 @@ from storage.migrate import upgrade
 from storage.models import Base, Purchase
 from tests.databases import POSTGRES_URL, _admin
 from tests.factories import NOW
-from tests.test_ledger import books, give, new_member
+from tests.lookups import books
+from tests.steps import give, new_member
 
 Sessions = async_sessionmaker[AsyncSession]
 TEN_BILLION = 10_000_000_000

@@ -419,7 +419,7 @@ MULTIPLIER = {
 async def earned_at(session: AsyncSession, member_id: int, at: datetime, receipt: str) -> purchases.Earned:
     """A purchase of 500,000 (50 points at 100%) by the member at `at`."""
     return await purchases.record_purchase(
-        session, RULES, member_id=member_id, amount=500_000, receipt=receipt, staff_id=STAFF, update_key="1", now=at
+        session, RULES, member_id=member_id, amount=500_000, receipt=receipt, stamp=Stamp(STAFF, "1", at)
     )
 
 

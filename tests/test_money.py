@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import ledger, purchases, referrals, vouchers
 from loyalty.errors import InsufficientPoints
+from loyalty.stamps import Stamp
 from storage import repositories
 from storage.database import write_transaction
 from storage.models import AuditEntry, LedgerEntry, Member
@@ -32,7 +33,7 @@ DAY = timedelta(days=1)
 
 async def undo(sessions: Sessions, receipt: str, at=NOW) -> purchases.Undone:
     async with sessions() as session:
-        return await purchases.undo_purchase(session, receipt=receipt, staff_id=CASHIER, update_id=7, now=at)
+        return await purchases.undo_purchase(session, receipt, Stamp(CASHIER, "undo", at, 7))
 
 
 async def give_back(sessions: Sessions, voucher_id: int, at=NOW) -> vouchers.Cancelled:

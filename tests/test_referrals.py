@@ -19,6 +19,7 @@ from loyalty.codes import new_member_code
 from loyalty.errors import InvalidRule
 from loyalty.referrals import Event, Opened, Reason, Refused, Status
 from loyalty.rules import Rules
+from loyalty.stamps import Stamp
 from storage.database import write_transaction
 from storage.models import AuditEntry, LedgerEntry, Member, PointLot, Referral, Reward, Voucher
 from tests.factories import NOW, imported_member, joined_member, new_reward, phone_of, profile
@@ -67,9 +68,7 @@ async def buy(
             member_id=member_id,
             amount=amount,
             receipt=receipt,
-            staff_id=CASHIER,
-            update_key="1",
-            now=at,
+            stamp=Stamp(CASHIER, "1", at),
         )
 
 
@@ -554,7 +553,7 @@ async def test_the_same_newcomer_opening_a_link_twice_at_once_makes_one_referral
 
 async def undo(sessions: Sessions, receipt: str, at: datetime = NOW) -> purchases.Undone:
     async with sessions() as session:
-        return await purchases.undo_purchase(session, receipt=receipt, staff_id=CASHIER, update_id=2, now=at)
+        return await purchases.undo_purchase(session, receipt, Stamp(CASHIER, "undo", at, 2))
 
 
 async def test_undoing_the_purchase_that_completed_a_referral_takes_its_rewards_back_and_it_never_pays_again(

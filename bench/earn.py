@@ -27,6 +27,7 @@ from bench.seed import seed
 from bench.timing import Latencies, pin_to_one_core
 from loyalty import ledger, purchases
 from loyalty.rules import Rules
+from loyalty.stamps import Stamp
 from storage.database import create_engine, session_factory
 from storage.migrate import upgrade
 from tests.factories import NOW
@@ -57,9 +58,7 @@ async def run(url: str, members: int, entries: int, earns: int) -> tuple[Latenci
                     member_id=rng.randint(1, members),
                     amount=rng.randint(1, 500) * 10_000,
                     receipt=f"B-{number}",
-                    staff_id=1,
-                    update_key=str(number),
-                    now=NOW,
+                    stamp=Stamp(1, str(number), NOW),
                 )
     latencies.stop()
     event.remove(engine.sync_engine, "before_cursor_execute", count)

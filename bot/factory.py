@@ -15,7 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.flood import PatientRequests
 from bot.i18n import AccountLocaleMiddleware, MemberLocaleMiddleware, create_i18n
 from bot.isolation import isolation_for
-from bot.middlewares import ClockMiddleware, DatabaseMiddleware, MemberMiddleware, UpdateKeyMiddleware
+from bot.middlewares import (
+    ClockMiddleware,
+    DatabaseMiddleware,
+    MemberMiddleware,
+    StampMiddleware,
+    UpdateKeyMiddleware,
+)
 from bot.settings import Settings
 from bot.updates import TolerantSession
 from handlers import create_router
@@ -65,7 +71,7 @@ def create_dispatcher(
     storage: BaseStorage | None = None,
     clock: Clock = utc_now,
 ) -> Dispatcher:
-    """The dispatcher with its middlewares (clock, update key, database, member, language), one update at a time
+    """The dispatcher with its middlewares (clock, update key, stamp, database, member, language), one update at a time
     per chat (`bot.isolation`), and the handlers."""
     storage = storage or MemoryStorage()
     i18n = create_i18n(settings.default_language)
@@ -73,6 +79,7 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(AccountLocaleMiddleware(settings.default_language))
     dispatcher.update.outer_middleware(ClockMiddleware(clock, settings.zone))
     dispatcher.update.outer_middleware(UpdateKeyMiddleware())
+    dispatcher.update.outer_middleware(StampMiddleware())
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessions))
     dispatcher.update.outer_middleware(MemberMiddleware())
     dispatcher.update.outer_middleware(MemberLocaleMiddleware(i18n))

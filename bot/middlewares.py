@@ -1,5 +1,5 @@
-"""Outer middlewares: the update's key, one database session per update, and the member (and staff role) behind the
-update."""
+"""Outer middlewares: the clock, the update's key, the update's stamp, one database session per update, and the
+member (and staff role) behind the update."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.club import Club
 from loyalty.staff import role_from
+from loyalty.stamps import Stamp
 from storage import repositories
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -82,4 +83,15 @@ class UpdateKeyMiddleware(BaseMiddleware):
         bot: Bot = data["bot"]
         if isinstance(event, Update):
             data["update_key"] = update_key(bot.id, event)
+        return await handler(event, data)
+
+
+class StampMiddleware(BaseMiddleware):
+    """Gives every handler of an update with a sender its `stamp` (`loyalty.stamps.Stamp`): the sender, the update's
+    key and id, and `now` — read from the clock and the update key, so it runs after both."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is not None and isinstance(event, Update):
+            data["stamp"] = Stamp(user.id, data["update_key"], data["now"], event.update_id)
         return await handler(event, data)

@@ -40,10 +40,7 @@ async def open_invite(
 async def welcome_back(message: Message, state: FSMContext, session: AsyncSession, member: Member) -> None:
     """/start from a member: reachable again if they had blocked the bot, resume stopped messages, show the menu."""
     await state.clear()
-    if member.unreachable:
-        await members.reachable_again(session, member)
-    if member.stopped:
-        await members.update_member(session, member, stopped=False)
+    if await members.welcome_back(session, member):
         await message.answer(_("start.resumed"), reply_markup=keyboards.main_menu())
         return
     await message.answer(_("start.welcome_back").format(name=member.first_name), reply_markup=keyboards.main_menu())

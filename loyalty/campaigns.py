@@ -5,7 +5,10 @@ A campaign's life: draft → (scheduled →) running ⇄ paused → done; anythi
   optional gift and an optional time to send.
 - `start` confirms it. A time still to come makes it scheduled (`start_due` starts it then); otherwise the outbox
   is filled by one INSERT ... SELECT from the audience — one row per recipient, unique (campaign, member) — and
-  the campaign runs. The audience is taken at that moment, in the database.
+  the campaign runs. The audience is taken at that moment, in the database. `confirm` is the wizard's Confirm:
+  both, once per update.
+- Staff steer a campaign from its view (`steer`): pause, resume, cancel, end its extra points, or finish a draft
+  whose confirmation failed.
 - The sender (`scheduler.sender`) sends the rows of running campaigns; a paused campaign's rows wait, `cancel`
   turns the rows not yet sent to cancelled, and a campaign with no row left waiting is done.
 - Each message is written for its member when it is sent (`messages_for`), not when the campaign starts:
@@ -32,7 +35,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 from sqlalchemy import Integer, String, case, exists, func, insert, literal, select, update
@@ -45,6 +48,7 @@ from loyalty.errors import InvalidReward, LoyaltyError, UnknownMember
 from loyalty.gifts import GiftDraft
 from loyalty.numerals import format_number
 from loyalty.rewards import MAX_VALIDITY_DAYS, NAME_LENGTH
+from loyalty.stamps import Stamp
 from loyalty.voucher_codes import display
 from storage import repositories
 from storage.database import rowcount, write_transaction
@@ -324,6 +328,32 @@ async def create(
         return await _info(session, seen)
 
 
+def confirm_key(update_key: str) -> str:
+    """The idempotency key of a campaign confirmed by the update known by `update_key`."""
+    return f"campaign-update:{update_key}"
+
+
+async def confirm(session: AsyncSession, draft: CampaignDraft, stamp: Stamp) -> CampaignInfo:
+    """Store a checked draft and start it (`start`: scheduled, or sent now), once per `stamp.update_key`.
+
+    Two write transactions, on purpose: the draft is stored (audited), then started, all or nothing. A start that
+    fails leaves the draft, not half a campaign: it shows as not finished, to finish or cancel from its view, so
+    the staff member's campaign is not lost with the wizard; confirmed again under the same key it is found and
+    started, never stored twice. A campaign found already started (or cancelled meanwhile) is returned as it is.
+    """
+    campaign = await create(
+        session,
+        draft,
+        actor_id=stamp.actor_id,
+        now=stamp.at,
+        update_id=stamp.update_id,
+        key=confirm_key(stamp.update_key),
+    )
+    if campaign.state != State.DRAFT:
+        return campaign
+    return await start(session, campaign.id, actor_id=stamp.actor_id, now=stamp.at)
+
+
 async def _by_key(session: AsyncSession, key: str) -> Campaign | None:
     """The campaign stored under this idempotency key, freshly read."""
     statement = select(Campaign).where(Campaign.idempotency_key == key).execution_options(populate_existing=True)
@@ -386,42 +416,55 @@ async def _campaign(session: AsyncSession, campaign_id: int, *, lock: bool = Fal
 # --- starting and steering --------------------------------------------------------------------------------------
 
 
-async def start(session: AsyncSession, campaign_id: int, *, actor_id: int | None, now: datetime) -> CampaignInfo:
-    """Confirm a draft: scheduled if its time is still to come, else its outbox is filled and it runs.
+async def start(
+    session: AsyncSession, campaign_id: int, *, actor_id: int | None, now: datetime, report: Report | None = None
+) -> CampaignInfo:
+    """Confirm a draft: scheduled if its time is still to come, else its outbox is filled and it runs; one write
+    transaction, so a start that fails leaves the campaign as it was (no outbox row, gift or multiplier).
 
     A scheduled campaign whose time has come starts the same way (`actor_id` None: the scheduler).
     A campaign that reaches nobody is done at once. Raises CampaignStateError once it has started.
+    `report`: the staff message to keep up to date with its progress, unless it has one already.
     """
-    campaign = await _campaign(session, campaign_id)
-    if campaign.state not in (State.DRAFT, State.SCHEDULED):
-        raise CampaignStateError(campaign.state, "start")
-    actor = actor_id if actor_id is not None else campaign.created_by
-    if campaign.send_at is not None and campaign.send_at > now:
-        return await _schedule(session, campaign_id, actor, now)
-    gift = info(campaign).gift
     async with write_transaction(session):
         campaign = await _campaign(session, campaign_id, lock=True)
-        if campaign.state not in (State.DRAFT, State.SCHEDULED):  # another instance started it meanwhile
+        if campaign.state not in (State.DRAFT, State.SCHEDULED):  # started, or cancelled, meanwhile
             raise CampaignStateError(campaign.state, "start")
-        if isinstance(gift, MultiplierGift):
-            campaign.multiplier_id = await _add_multiplier(session, campaign, gift, actor, now)
-        if isinstance(gift, VoucherGift):
-            campaign.gift_id = await _voucher_gift(session, campaign, gift, actor, now)
-        campaign.recipients = await _fill_outbox(session, campaign, Audience.from_json(campaign.audience), now)
-        campaign.state = State.RUNNING if campaign.recipients else State.DONE
-        campaign.started_at = now
-        campaign.finished_at = None if campaign.recipients else now
-        await audit.record(
-            session,
-            actor_id=actor_id,
-            action="campaign.start",
-            now=now,
-            campaign_id=campaign.id,
-            recipients=campaign.recipients,
-            gift_id=campaign.gift_id,
-            multiplier_id=campaign.multiplier_id,
-        )
+        actor = actor_id if actor_id is not None else campaign.created_by
+        if campaign.send_at is not None and campaign.send_at > now:
+            await _schedule(session, campaign, actor, now)
+        else:
+            await _run(session, campaign, actor_id, actor, now)
+        if report is not None and campaign.report_message_id is None:
+            campaign.report_chat_id, campaign.report_message_id = report
     return await _info(session, campaign)
+
+
+async def _run(
+    session: AsyncSession, campaign: Campaign, actor_id: int | None, actor: int | None, now: datetime
+) -> None:
+    """Give the locked campaign its gift's multiplier or voucher row (made by `actor`), fill its outbox and set it
+    running (or done, reaching nobody), audited as started by `actor_id` (None: the scheduler) — in the caller's
+    write transaction."""
+    gift = info(campaign).gift
+    if isinstance(gift, MultiplierGift):
+        campaign.multiplier_id = await _add_multiplier(session, campaign, gift, actor, now)
+    if isinstance(gift, VoucherGift):
+        campaign.gift_id = await _voucher_gift(session, campaign, gift, actor, now)
+    campaign.recipients = await _fill_outbox(session, campaign, Audience.from_json(campaign.audience), now)
+    campaign.state = State.RUNNING if campaign.recipients else State.DONE
+    campaign.started_at = now
+    campaign.finished_at = None if campaign.recipients else now
+    await audit.record(
+        session,
+        actor_id=actor_id,
+        action="campaign.start",
+        now=now,
+        campaign_id=campaign.id,
+        recipients=campaign.recipients,
+        gift_id=campaign.gift_id,
+        multiplier_id=campaign.multiplier_id,
+    )
 
 
 async def _add_multiplier(
@@ -441,23 +484,18 @@ async def _add_multiplier(
     return multiplier.id
 
 
-async def _schedule(session: AsyncSession, campaign_id: int, actor_id: int | None, now: datetime) -> CampaignInfo:
-    """A draft waits for its time (a scheduled campaign stays as it is)."""
-    async with write_transaction(session):
-        campaign = await _campaign(session, campaign_id, lock=True)
-        if campaign.state == State.DRAFT:
-            campaign.state = State.SCHEDULED
-            await audit.record(
-                session,
-                actor_id=actor_id,
-                action="campaign.schedule",
-                now=now,
-                campaign_id=campaign.id,
-                send_at=campaign.send_at,
-            )
-        elif campaign.state != State.SCHEDULED:
-            raise CampaignStateError(campaign.state, "start")
-    return await _info(session, campaign)
+async def _schedule(session: AsyncSession, campaign: Campaign, actor_id: int | None, now: datetime) -> None:
+    """A locked draft waits for its time, audited (a scheduled campaign stays as it is); in the caller's transaction."""
+    if campaign.state == State.DRAFT:
+        campaign.state = State.SCHEDULED
+        await audit.record(
+            session,
+            actor_id=actor_id,
+            action="campaign.schedule",
+            now=now,
+            campaign_id=campaign.id,
+            send_at=campaign.send_at,
+        )
 
 
 async def _voucher_gift(
@@ -586,6 +624,20 @@ async def end_extra_points(session: AsyncSession, campaign_id: int, *, actor_id:
     return await _info(session, campaign)
 
 
+async def steer(
+    session: AsyncSession, campaign_id: int, move: str, stamp: Stamp, *, report: Report | None = None
+) -> CampaignInfo:
+    """A move staff make from the campaign's view, in one audited write transaction (CampaignStateError if its state
+    no longer allows it): pause, resume or cancel it (`MOVES`), end_extra (its extra points, `end_extra_points`), or
+    finish a draft whose confirmation failed — it starts (`start`), and the view it was finished from (`report`)
+    shows its progress from then on, unless it has a progress message already."""
+    if move == "finish":
+        return await start(session, campaign_id, actor_id=stamp.actor_id, now=stamp.at, report=report)
+    if move == "end_extra":
+        return await end_extra_points(session, campaign_id, actor_id=stamp.actor_id, now=stamp.at)
+    return await _move(session, campaign_id, move, stamp.actor_id, stamp.at)
+
+
 @dataclass(frozen=True)
 class RunningMultiplier:
     """A campaign whose extra points on purchases still run: its id and name, the percent, until when."""
@@ -622,6 +674,13 @@ async def finish_drained(session: AsyncSession, campaign_ids: Collection[int], n
         .returning(Campaign.id)
     )
     return list(finished.all())
+
+
+class Report(NamedTuple):
+    """A staff message showing a campaign's progress, which the sender keeps up to date."""
+
+    chat_id: int
+    message_id: int
 
 
 async def set_report(session: AsyncSession, campaign_id: int, chat_id: int, message_id: int) -> None:

@@ -83,14 +83,15 @@ class GiftDraft:
 
 @dataclass(frozen=True)
 class Gifted:
-    """A gift given: how many vouchers it issued, the voucher itself for a one-member gift, if seen before, and
-    whether its members were told already."""
+    """A gift given: how many vouchers it issued, the voucher itself for a one-member gift, if seen before, whether
+    its members were told already, and what they are told (the staff's message; the title for a gift without one)."""
 
     gift_id: int
     issued: int
     voucher: VoucherInfo | None
     duplicate: bool
     told: bool = False
+    message: str = ""
 
 
 class GiftOver(LoyaltyError):
@@ -125,6 +126,11 @@ async def give(
     return await _issue_rest(session, gift, now, batch or BATCH, duplicate)
 
 
+async def audience_size(session: AsyncSession, audience: Audience) -> int:
+    """How many members a gift to `audience` reaches now."""
+    return int(await session.scalar(select(func.count()).select_from(Member).where(*audience.conditions())) or 0)
+
+
 async def _issue_rest(session: AsyncSession, gift: Gift, now: datetime, batch: int, duplicate: bool) -> Gifted:
     """Issue the batches the gift has not reached yet, as first asked (a repeat never gives twice)."""
     stored = Audience(member_id=gift.member_id, tier=gift.tier)
@@ -134,7 +140,10 @@ async def _issue_rest(session: AsyncSession, gift: Gift, now: datetime, batch: i
     voucher = None
     if stored.member_id is not None:
         voucher = await session.scalar(select(Voucher).where(Voucher.gift_id == gift.id))
-    return Gifted(gift.id, gift.issued, info(voucher, now) if voucher else None, duplicate, gift.told_at is not None)
+    told = gift.told_at is not None
+    return Gifted(
+        gift.id, gift.issued, info(voucher, now) if voucher else None, duplicate, told, gift.message or gift.title
+    )
 
 
 @dataclass(frozen=True)
@@ -173,8 +182,8 @@ async def get_unfinished(session: AsyncSession, gift_id: int) -> Unfinished:
 
 
 async def finish(session: AsyncSession, gift_id: int, *, now: datetime, batch: int | None = None) -> Gifted:
-    """Issue what an unfinished gift has not issued yet (GiftOver if it was finished or cancelled); its members
-    are then to be told, and the gift marked told (`mark_told`)."""
+    """Issue what an unfinished gift has not issued yet (GiftOver if it was finished or cancelled, or there is none);
+    its members are then to be told (`Gifted.message`), and the gift marked told (`mark_told`)."""
     await get_unfinished(session, gift_id)
     gift = await session.get(Gift, gift_id)
     assert gift is not None

@@ -39,6 +39,7 @@ from storage.models import LedgerEntry, LotDraw, Member, PointLot
 WELCOME = "welcome"
 EXPIRED = "expired"
 EXPIRY_CHUNK = 2_000  # members per statement batch of the expiry job
+REASON_LENGTH = 64  # what an entry keeps of its reason
 
 
 class Kind(StrEnum):

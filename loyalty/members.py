@@ -172,12 +172,20 @@ async def update_member(session: AsyncSession, member: Member, **changes: object
     return member
 
 
-async def reachable_again(session: AsyncSession, member: Member) -> None:
-    """The member wrote to the bot again after blocking it: broadcasts reach them again."""
+async def welcome_back(session: AsyncSession, member: Member) -> bool:
+    """A member back through /start, in one transaction: their messages resume if they had sent /stop, and
+    broadcasts reach them again if they had blocked the bot. Returns whether they had stopped."""
+    stopped, blocked = member.stopped, member.unreachable
+    if not (stopped or blocked):
+        return False
     assert member.telegram_id is not None  # they are writing from their account
     async with write_transaction(session):
-        await repositories.mark_reachable(session, member.telegram_id)
+        member.stopped = False
+        session.add(member)
+        if blocked:
+            await repositories.mark_reachable(session, member.telegram_id)
     member.unreachable = False
+    return stopped
 
 
 _EDITABLE = frozenset({"first_name", "birthday", "birthday_calendar", "gender", "news_consent", "language", "stopped"})

@@ -1,4 +1,5 @@
-"""Purchases at the counter: earn points by the owner's rules, exactly once; undo by receipt.
+"""Purchases at the counter: earn points by the owner's rules, exactly once; undo by receipt; and staff corrections
+of a member's points (`adjust`), once per update.
 
 A purchase's key is its receipt number when the cashier gives one, else the messenger update that
 recorded it: a re-delivered update or a second tap finds the first purchase instead of a new one.
@@ -21,6 +22,7 @@ from loyalty import audit, ledger, referrals, rules, staff, tiers
 from loyalty.audiences import CATEGORY_LENGTH
 from loyalty.errors import AlreadyReversed, InvalidAmount, PurchaseNotFound, ReceiptTaken
 from loyalty.rules import MAX_AMOUNT, Rules
+from loyalty.stamps import Stamp
 from loyalty.text_keys import text_key
 from storage import repositories
 from storage.database import write_transaction
@@ -171,17 +173,15 @@ async def record_purchase(
     member_id: int,
     amount: int,
     receipt: str | None,
-    staff_id: int,
-    update_key: str,
-    now: datetime,
+    stamp: Stamp,
     category: str | None = None,
-    update_id: int | None = None,
 ) -> Earned:
-    """Record a purchase and its points in one transaction; the same key twice answers the first purchase.
+    """Record a purchase by the cashier `stamp.actor_id` at `stamp.at` and its points in one transaction; the same
+    key twice answers the first purchase.
 
-    The key is the receipt's, else `update_key` (see `bot.middlewares.update_key`); `update_id` is only audited.
-    The receipt and the category are recorded as their keys (`text_key`); an empty category is none.
-    Raises OwnAccount when `staff_id` is the member's own messenger account, having written nothing.
+    The key is the receipt's, else the stamp's update key (see `bot.middlewares.update_key`); its update id is only
+    audited. The receipt and the category are recorded as their keys (`text_key`); an empty category is none.
+    Raises OwnAccount when the cashier is the member's own messenger account, having written nothing.
     """
     receipt = text_key(receipt) if receipt is not None else None
     if receipt is not None and not 0 < len(receipt) <= RECEIPT_LENGTH:
@@ -189,11 +189,11 @@ async def record_purchase(
     category = text_key(category) if category else None
     if category is not None and len(category) > CATEGORY_LENGTH:
         raise ValueError("a category is at most 32 characters")
-    key = purchase_key(receipt, update_key)
+    key = purchase_key(receipt, stamp.update_key)
     try:
         async with write_transaction(session):
-            locked = await _lock(session, defaults, member_id, amount, key, now)
-            staff.refuse_own_account(locked.member, staff_id, "purchase")
+            locked = await _lock(session, defaults, member_id, amount, key, stamp.at)
+            staff.refuse_own_account(locked.member, stamp.actor_id, "purchase")
             if locked.seen_id is not None:
                 return await _already(session, locked)
             purchase = Purchase(
@@ -202,11 +202,11 @@ async def record_purchase(
                 idempotency_key=key,
                 receipt=receipt,
                 category=category,
-                staff_id=staff_id,
-                created_at=now,
+                staff_id=stamp.actor_id,
+                created_at=stamp.at,
                 reversed_at=None,
             )
-            return await _earn(session, locked, purchase, update_id)
+            return await _earn(session, locked, purchase, stamp.update_id)
     except IntegrityError:
         if receipt is None or await repositories.purchase_by_receipt(session, receipt) is None:
             raise
@@ -342,11 +342,13 @@ async def new_multiplier(
     return campaign
 
 
-async def undo_purchase(session: AsyncSession, *, receipt: str, staff_id: int, update_id: int, now: datetime) -> Undone:
-    """Reverse a purchase: take its points back (its own lots first), as far as the member still has them.
+async def undo_purchase(session: AsyncSession, receipt: str, stamp: Stamp) -> Undone:
+    """Reverse a purchase for the staff member `stamp.actor_id`, in one transaction: take its points back (its own
+    lots first), as far as the member still has them, and revoke the referral it completed.
 
     The purchase is found by the key of `receipt` (`text_key`), however it was typed.
     """
+    staff_id, update_id, now = stamp.actor_id, stamp.update_id, stamp.at
     async with write_transaction(session):
         purchase = await repositories.purchase_by_receipt(session, text_key(receipt))
         if purchase is None:
@@ -382,6 +384,26 @@ async def undo_purchase(session: AsyncSession, *, receipt: str, staff_id: int, u
             shortfall=purchase.points - taken,
         )
     return Undone(purchase, member, taken, purchase.points - taken, member.balance, revoked)
+
+
+async def adjust(
+    session: AsyncSession, defaults: Rules, member: Member, points: int, reason: str, stamp: Stamp
+) -> ledger.Posted:
+    """A staff correction of the member's points, up or down, with a reason (`ledger.adjust`: one transaction, once
+    per update); points added last as long as the rules say, and the reason is kept to what an entry holds.
+    Raises OwnAccount when the staff member is the member's own messenger account, having written nothing."""
+    staff.refuse_own_account(member, stamp.actor_id, "adjust")
+    club_rules = await rules.current(session, defaults)
+    return await ledger.adjust(
+        session,
+        member.id,
+        points,
+        reason=reason[: ledger.REASON_LENGTH],
+        key=f"adjust:{stamp.update_key}",
+        now=stamp.at,
+        actor_id=stamp.actor_id,
+        expiry_days=club_rules.expiry_days,
+    )
 
 
 async def _entries_of(session: AsyncSession, purchase: Purchase) -> list[int]:

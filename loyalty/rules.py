@@ -7,6 +7,7 @@ Defaults come from the settings; what the owner changes in /settings is stored i
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
@@ -17,9 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit
 from loyalty.errors import InvalidRule
+from loyalty.stamps import Stamp
+from storage.database import write_transaction
 from storage.models import ClubSetting
 
 RULES_KEY = "rules"
+TIER_PARTS = ("threshold", "percent")  # what the owner changes of a tier
 MAX_AMOUNT = 10**13  # money units; a purchase above this is a typing mistake, not a sale
 
 Points = Annotated[int, Field(ge=0, le=1_000_000)]
@@ -140,8 +144,7 @@ async def change(
     update_id: int | None,
 ) -> Rules:
     """Validate and store one change, with an audit entry; adds to the caller's write transaction."""
-    await session.get(ClubSetting, RULES_KEY, with_for_update=True, populate_existing=True)  # owners take turns
-    before = await current(session, defaults)
+    before = await _locked(session, defaults)
     if field not in Rules.model_fields:
         raise InvalidRule(field, "unknown")
     try:
@@ -163,3 +166,47 @@ async def change(
         after=after.model_dump(mode="json")[field],
     )
     return after
+
+
+async def _locked(session: AsyncSession, defaults: Rules) -> Rules:
+    """The rules in force, their row locked for the rest of the write transaction: owners take turns."""
+    await session.get(ClubSetting, RULES_KEY, with_for_update=True, populate_existing=True)
+    return await current(session, defaults)
+
+
+@dataclass(frozen=True)
+class Changed:
+    """One rule changed: the rules in force before and after."""
+
+    before: Rules
+    after: Rules
+
+
+async def set_rule(
+    session: AsyncSession, defaults: Rules, field: str, value: Any, stamp: Stamp, *, tier: str = ""
+) -> Changed:
+    """Change one rule — or, for a tier's part (`TIER_PARTS`), that part of the tier called `tier` — in one write
+    transaction, validated and audited (`change`); InvalidRule if refused or the tier is gone, nothing written."""
+    async with write_transaction(session):
+        before = await _locked(session, defaults)
+        stored_field, stored_value = _with_value(before, field, value, tier)
+        after = await change(
+            session,
+            defaults,
+            stored_field,
+            stored_value,
+            actor_id=stamp.actor_id,
+            now=stamp.at,
+            update_id=stamp.update_id,
+        )
+    return Changed(before, after)
+
+
+def _with_value(club_rules: Rules, field: str, value: Any, tier: str) -> tuple[str, Any]:
+    """The stored field and its new value: a tier's part changes the whole list of tiers (if it still has the tier)."""
+    if field not in TIER_PARTS:
+        return field, value
+    if all(entry.name != tier for entry in club_rules.tiers):
+        raise InvalidRule("tiers", "unknown")
+    tiers = [entry.model_copy(update={field: value}) if entry.name == tier else entry for entry in club_rules.tiers]
+    return "tiers", [entry.model_dump() for entry in tiers]

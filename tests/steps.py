@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from loyalty import ledger, members, purchases, referrals, rewards
 from loyalty.referrals import Opened, Refused
 from loyalty.rules import Rules
+from loyalty.stamps import Stamp
 from storage.models import Member, Reward
 from tests.factories import NOW, imported_member, joined_member, new_reward, phone_of, profile
 
@@ -73,17 +74,14 @@ async def buy(
             member_id=member_id,
             amount=amount,
             receipt=receipt,
-            staff_id=CASHIER,
-            update_key=str(update_id),
-            update_id=update_id,
-            now=at,
+            stamp=Stamp(CASHIER, str(update_id), at, update_id),
         )
 
 
 async def undo(sessions: Sessions, receipt: str, at: datetime = NOW) -> purchases.Undone:
     """The cashier undoes the purchase of `receipt`."""
     async with sessions() as session:
-        return await purchases.undo_purchase(session, receipt=receipt, staff_id=CASHIER, update_id=7, now=at)
+        return await purchases.undo_purchase(session, receipt, Stamp(CASHIER, "undo", at, 7))
 
 
 async def add(sessions: Sessions, **fields: object) -> Reward:

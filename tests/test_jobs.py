@@ -24,6 +24,7 @@ from loyalty.audiences import Audience
 from loyalty.calendar import format_date
 from loyalty.campaigns import CampaignDraft, Message, State
 from loyalty.rules import Rules
+from loyalty.stamps import Stamp
 from scheduler import outbox, runs
 from scheduler.jobs import (
     DAILY,
@@ -67,9 +68,7 @@ async def member_with_big_purchase(sessions: Sessions, telegram_id: int, languag
             member_id=member.id,
             amount=30_000_000,
             receipt=f"R{telegram_id}",
-            staff_id=1,
-            update_key=str(telegram_id),
-            now=NOW,
+            stamp=Stamp(1, str(telegram_id), NOW),
         )
         return member.id
 

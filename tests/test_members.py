@@ -6,16 +6,18 @@ import asyncio
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import ledger, members
 from loyalty.errors import InvalidName, PhoneTaken
 from loyalty.rules import Rules
+from storage import repositories
 from storage.models import LedgerEntry, Member, PointLot
 from tests.factories import NOW, RULES, imported_member, profile
 
 PHONE = "+989121234567"
+Sessions = async_sessionmaker[AsyncSession]
 
 
 async def count(session: AsyncSession, model: type) -> int:
@@ -102,6 +104,45 @@ async def test_profile_edits_are_saved_and_unknown_fields_refused(session: Async
 
     await session.refresh(member)
     assert (member.first_name, member.news_consent, member.balance) == ("Sima", True, 100)
+
+
+async def stopped_and_blocked(sessions: Sessions) -> int:
+    """A member who sent /stop and then blocked the bot; their id."""
+    async with sessions() as session:
+        member = (await members.join(session, 42, PHONE, profile(), RULES, NOW)).member
+        await session.execute(update(Member).values(stopped=True, unreachable=True))
+        await session.commit()
+        return member.id
+
+
+async def flags(sessions: Sessions, member_id: int) -> tuple[bool, bool]:
+    async with sessions() as session:
+        member = await session.get_one(Member, member_id)
+        return member.stopped, member.unreachable
+
+
+async def test_a_member_back_on_start_is_resumed_and_reachable_again(sessions: Sessions) -> None:
+    member_id = await stopped_and_blocked(sessions)
+    async with sessions() as session:
+        member = await session.get_one(Member, member_id)
+        assert await members.welcome_back(session, member) is True
+        assert await members.welcome_back(session, member) is False  # nothing left to undo
+    assert await flags(sessions, member_id) == (False, False)
+
+
+async def test_a_welcome_back_that_fails_leaves_the_member_as_they_were(
+    sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    member_id = await stopped_and_blocked(sessions)
+
+    async def broken(*args: object) -> bool:
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(repositories, "mark_reachable", broken)
+    async with sessions() as session:
+        with pytest.raises(ConnectionError):
+            await members.welcome_back(session, await session.get_one(Member, member_id))
+    assert await flags(sessions, member_id) == (True, True)  # not resumed without being reachable
 
 
 @pytest.mark.parametrize(("typed", "reason"), [("   ", "empty"), ("x" * 65, "too_long"), ("1234", "not_a_name")])

@@ -22,6 +22,7 @@ from loyalty.errors import (
     UnknownMember,
 )
 from loyalty.money import parse_amount
+from loyalty.stamps import Stamp
 from storage.database import write_transaction
 from storage.models import AuditEntry, LedgerEntry, Member, PointLot, Purchase
 from tests.factories import NOW, imported_member, joined_member
@@ -103,9 +104,7 @@ async def test_the_minimum_purchase_is_enforced(sessions: Sessions) -> None:
                 member_id=member_id,
                 amount=49_999,
                 receipt=None,
-                staff_id=CASHIER,
-                update_key="1",
-                now=NOW,
+                stamp=Stamp(CASHIER, "1", NOW),
             )
     assert (refused.value.reason, refused.value.minimum) == ("below_minimum", 50_000)
     async with sessions() as session:
@@ -150,13 +149,13 @@ async def test_undo_takes_back_the_points_as_far_as_they_are_left(sessions: Sess
     await buy(sessions, member_id, 1_000_000, receipt="U1")
     await take(sessions, member_id, 80, "spent", NOW)
     async with sessions() as session:
-        undone = await purchases.undo_purchase(session, receipt="U1", staff_id=CASHIER, update_id=5, now=NOW)
+        undone = await purchases.undo_purchase(session, "U1", Stamp(CASHIER, "undo", NOW, 5))
     assert (undone.taken, undone.shortfall, undone.balance) == (20, 80, 0)
     async with sessions() as session:
         with pytest.raises(AlreadyReversed):
-            await purchases.undo_purchase(session, receipt="U1", staff_id=CASHIER, update_id=6, now=NOW)
+            await purchases.undo_purchase(session, "U1", Stamp(CASHIER, "undo", NOW, 6))
         with pytest.raises(PurchaseNotFound):
-            await purchases.undo_purchase(session, receipt="nope", staff_id=CASHIER, update_id=7, now=NOW)
+            await purchases.undo_purchase(session, "nope", Stamp(CASHIER, "undo", NOW, 7))
         assert await tiers.qualifying_spend(session, member_id, RULES, NOW) == 0
     assert await books(sessions, member_id) == (0, 0, 0)
 
@@ -173,7 +172,7 @@ async def test_a_receipt_in_other_digits_case_or_invisible_marks_is_the_same_rec
         await buy(sessions, other_id, 1_000_000, receipt="\u200fR-١٢٣", update_id=3)
     # and /undo finds it however it is typed
     async with sessions() as session:
-        undone = await purchases.undo_purchase(session, receipt="R-\u200b123", staff_id=CASHIER, update_id=4, now=NOW)
+        undone = await purchases.undo_purchase(session, "R-\u200b123", Stamp(CASHIER, "undo", NOW, 4))
     assert undone.purchase.id == first.purchase.id and undone.taken == 100
     assert await books(sessions, member_id) == (0, 0, 0)
 
@@ -187,9 +186,7 @@ async def test_a_category_is_stored_as_its_key(sessions: Sessions) -> None:
             member_id=member_id,
             amount=10_000,
             receipt=None,
-            staff_id=CASHIER,
-            update_key="9",
-            now=NOW,
+            stamp=Stamp(CASHIER, "9", NOW),
             category="Cake-۲\u200c ك",
         )
     assert earned.purchase.category == "cake-2ک"
@@ -295,9 +292,7 @@ async def test_an_ordinary_earn_is_seven_statements_after_begin(engine: AsyncEng
                 member_id=member_id,
                 amount=100_000,
                 receipt="R",
-                staff_id=CASHIER,
-                update_key="2",
-                now=NOW,
+                stamp=Stamp(CASHIER, "2", NOW),
             )
             assert inspect(earned.purchase).detached and not session.new and not session.dirty
         assert len(statements) == 7, statements
@@ -320,11 +315,34 @@ async def test_a_purchase_recorded_by_the_members_own_staff_account_is_refused(s
                 member_id=member.id,
                 amount=500_000,
                 receipt="R-1",
-                staff_id=700,
-                update_key="1",
-                now=NOW,
+                stamp=Stamp(700, "1", NOW),
             )
     assert refused.value.action == "purchase"
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Purchase)) == 0
+    assert await books(sessions, member.id) == (100, 100, 100)  # the welcome bonus only
+
+
+# --- corrections -------------------------------------------------------------------------------------------------
+
+
+async def test_a_correction_is_made_once_per_update_lasting_as_the_rules_say(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    stamp, club_rules = Stamp(CASHIER, "1000:5:9", NOW), RULES.model_copy(update={"expiry_days": 30})
+    async with sessions() as session:
+        member = await session.get_one(Member, member_id)
+        first = await purchases.adjust(session, club_rules, member, 25, "x" * 100, stamp)
+        again = await purchases.adjust(session, club_rules, member, 25, "x" * 100, stamp)  # the update again
+    assert (first.duplicate, again.duplicate, again.balance) == (False, True, 25)
+    assert (first.entry.reason, first.entry.actor_id, first.entry.created_at) == ("x" * 64, CASHIER, NOW)
+    async with sessions() as session:
+        assert await session.scalar(select(PointLot.expires_at)) == NOW + 30 * DAY
+
+
+async def test_a_correction_of_the_staff_members_own_membership_is_refused(sessions: Sessions) -> None:
+    async with sessions() as session:
+        member = (await joined_member(session, 700, "Ali")).member
+        with pytest.raises(OwnAccount) as refused:
+            await purchases.adjust(session, RULES, member, 50, "thanks", Stamp(700, "1", NOW))
+    assert refused.value.action == "adjust"
     assert await books(sessions, member.id) == (100, 100, 100)  # the welcome bonus only

@@ -387,6 +387,29 @@ async def test_a_gift_interrupted_midway_finishes_when_run_again(
     assert done == NOW
 
 
+async def test_a_gift_not_yet_told_is_finished_with_what_its_members_are_told(sessions: Sessions) -> None:
+    await new_member(sessions)
+    untitled = await give_gift(sessions, gifts.Audience(), update_id=7)
+    async with sessions() as session:
+        said = await gifts.give(session, GIFT, gifts.Audience(), actor_id=1, update_key="8", now=NOW, message="Cake!")
+        finished = [await gifts.finish(session, gift.gift_id, now=NOW) for gift in (untitled, said)]
+        assert [(gift.issued, gift.message) for gift in finished] == [(1, GIFT.title), (1, "Cake!")]
+        await gifts.mark_told(session, said.gift_id, NOW)
+        with pytest.raises(gifts.GiftOver):
+            await gifts.finish(session, said.gift_id, now=NOW)
+
+
+async def test_a_gifts_audience_is_counted_as_it_would_be_given(sessions: Sessions) -> None:
+    members = [await new_member(sessions) for _ in range(3)]
+    await set_tier(sessions, members[0], "gold")
+    async with sessions() as session:
+        sizes = [
+            await gifts.audience_size(session, audience)
+            for audience in (gifts.Audience(), gifts.Audience(tier="gold"), gifts.Audience(member_id=members[1]))
+        ]
+    assert sizes == [3, 1, 1]
+
+
 async def test_a_gift_to_an_unknown_member_is_refused(sessions: Sessions) -> None:
     with pytest.raises(UnknownMember):
         await give_gift(sessions, gifts.Audience(member_id=4242))

@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.factory import club_of
 from bot.settings import Settings
 from loyalty import rules
+from loyalty.errors import InvalidRule
 from loyalty.rules import Rules
 from loyalty.staff import Role
+from loyalty.stamps import Stamp
 from storage.database import write_transaction
-from storage.models import ClubSetting, PointLot, Reward
+from storage.models import AuditEntry, ClubSetting, PointLot, Reward
 from tests.chat import Chat, Reply, texts, to
 from tests.factories import NOW, new_reward
 from tests.lookups import audit_log, referral_points
@@ -750,4 +752,39 @@ async def test_customers_and_other_staff_cannot_open_or_change_the_birthday_rule
     stale = texts(await chat.press("nothing"))
     for button in ("set:birthdays::", "set:ask:birthday_hour:", "setc:birthday_greetings:off"):
         assert texts(await chat.press(button)) == stale
+    assert await stored_setting(sessions) is None and await audit_log(sessions) == []
+
+
+# --- rules.set_rule: what every change above is, in one call --------------------------------------------------
+
+
+async def test_a_tiers_part_changes_that_tier_alone_under_the_stamp(sessions: Sessions) -> None:
+    async with sessions() as session:
+        changed = await rules.set_rule(
+            session, Rules(), "threshold", 10_000_000, Stamp(OWNER, "k", NOW, 5), tier="silver"
+        )
+    assert [tier.threshold for tier in changed.before.tiers] == [0, 20_000_000, 100_000_000]
+    assert [tier.threshold for tier in changed.after.tiers] == [0, 10_000_000, 100_000_000]
+    async with sessions() as session:
+        audited = (
+            await session.execute(select(AuditEntry.actor_id, AuditEntry.update_id, AuditEntry.created_at))
+        ).all()
+    assert audited == [(OWNER, 5, NOW)]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "tier", "reason"),
+    [
+        ("threshold", 200_000_000, "silver", "value_error"),
+        ("percent", 120, "platinum", "unknown"),
+        ("cake", 1, "", "unknown"),
+    ],
+)
+async def test_a_refused_change_writes_nothing(
+    sessions: Sessions, field: str, value: int, tier: str, reason: str
+) -> None:
+    async with sessions() as session:
+        with pytest.raises(InvalidRule) as refused:
+            await rules.set_rule(session, Rules(), field, value, Stamp(OWNER, "k", NOW), tier=tier)
+    assert refused.value.reason == reason
     assert await stored_setting(sessions) is None and await audit_log(sessions) == []

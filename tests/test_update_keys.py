@@ -10,10 +10,12 @@ from aiogram.types import Update
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.middlewares import update_key
+from bot.middlewares import StampMiddleware, update_key
+from loyalty.stamps import Stamp
 from storage.models import LedgerEntry, Member, Purchase
 from tests import updates
 from tests.chat import Chat
+from tests.factories import NOW
 from tests.lookups import count
 from tests.people import OWNER, customer
 from tests.stub_bot import RecordingSession
@@ -41,6 +43,21 @@ def test_an_update_of_another_kind_is_known_by_its_bot_its_id_and_when_it_came()
     other = as_update({"update_id": RESTARTED})  # e.g. a poll answer: it writes nothing keyed
     first, second = update_key(1000, other), update_key(1000, other)
     assert first.startswith(f"1000:u:{RESTARTED}:") and first != second
+
+
+async def test_an_update_is_stamped_with_its_sender_key_id_and_moment_and_one_without_a_sender_is_not() -> None:
+    owner = updates.user_json(OWNER, "Owner", "en")
+    message = as_update(updates.message_update(owner, text="/earn 1 2") | {"update_id": RESTARTED})
+    assert message.message is not None
+    seen: list[object] = []
+
+    async def handler(_event: object, data: dict[str, object]) -> None:
+        seen.append(data.get("stamp"))
+
+    sender = {"event_from_user": message.message.from_user, "update_key": "1000:1:2", "now": NOW}
+    await StampMiddleware()(handler, message, sender)
+    await StampMiddleware()(handler, message, {"update_key": "1000:1:2", "now": NOW})
+    assert seen == [Stamp(OWNER, "1000:1:2", NOW, RESTARTED), None]
 
 
 async def member_code(chat_with: MakeChat, sessions: Sessions) -> str:

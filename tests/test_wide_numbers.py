@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from loyalty import purchases
 from loyalty.rules import Rules
+from loyalty.stamps import Stamp
 from storage.database import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Base, Purchase
@@ -64,9 +65,7 @@ async def test_a_ten_billion_rial_purchase_earning_ten_billion_points_is_stored_
             member_id=member_id,
             amount=TEN_BILLION,
             receipt="R-10B",
-            staff_id=8_000_000_000,
-            update_key="1",
-            now=NOW,
+            stamp=Stamp(8_000_000_000, "1", NOW),
         )
     assert (earned.points, earned.balance) == (TEN_BILLION, TEN_BILLION)
     async with sessions() as session:

@@ -13,7 +13,7 @@ from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -23,7 +23,7 @@ from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts, staff_only
 from handlers.messages import CARD_PAYLOAD_PREFIX, problem, tell_member, tell_referrer
 from handlers.replies import counter_card, earned_for_member, earned_for_staff, number
-from loyalty import ledger, members, purchases, rules, staff
+from loyalty import members, purchases, rules, staff
 from loyalty.audiences import CATEGORY_LENGTH
 from loyalty.errors import (
     InsufficientPoints,
@@ -34,6 +34,7 @@ from loyalty.errors import (
 from loyalty.money import parse_amount
 from loyalty.numerals import parse_bounded
 from loyalty.staff import Role
+from loyalty.stamps import Stamp
 from loyalty.text_keys import text_key
 from storage.models import Member
 
@@ -85,15 +86,13 @@ async def record(
     message: Message,
     session: AsyncSession,
     club: Club,
-    now: datetime,
-    update: Update,
+    stamp: Stamp,
     bot: Bot,
     i18n: I18n,
     member: Member,
     amount_text: str,
     receipt: str | None,
     category: str | None,
-    update_key: str,
 ) -> None:
     """Record a purchase and answer the cashier and the member."""
     earned = await purchases.record_purchase(
@@ -102,11 +101,8 @@ async def record(
         member_id=member.id,
         amount=parse_amount(amount_text),
         receipt=receipt,
-        staff_id=message.from_user.id,
-        update_key=update_key,
-        now=now,
+        stamp=stamp,
         category=category,
-        update_id=update.update_id,
     )
     await message.answer(staff_confirmation(earned))
     if not earned.duplicate:
@@ -124,15 +120,7 @@ def staff_confirmation(earned: purchases.Earned) -> str:
 
 
 async def earn_command(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    club: Club,
-    now: datetime,
-    event_update: Update,
-    bot: Bot,
-    i18n: I18n,
-    update_key: str,
+    message: Message, command: CommandObject, session: AsyncSession, club: Club, stamp: Stamp, bot: Bot, i18n: I18n
 ) -> None:
     """/earn <member code or phone> <amount> [receipt] [#category]."""
     typed = await read_words(message, command.args or "")
@@ -145,18 +133,7 @@ async def earn_command(
     try:
         member = await members.find(session, parts[0])
         await record(
-            message,
-            session,
-            club,
-            now,
-            event_update,
-            bot,
-            i18n,
-            member,
-            parts[1],
-            parts[2] if len(parts) == 3 else None,
-            category,
-            update_key,
+            message, session, club, stamp, bot, i18n, member, parts[1], parts[2] if len(parts) == 3 else None, category
         )
     except LoyaltyError as error:
         await message.answer(problem(error))
@@ -223,15 +200,7 @@ async def ask_amount(
 
 
 async def got_amount(
-    message: Message,
-    state: FSMContext,
-    session: AsyncSession,
-    club: Club,
-    now: datetime,
-    event_update: Update,
-    bot: Bot,
-    i18n: I18n,
-    update_key: str,
+    message: Message, state: FSMContext, session: AsyncSession, club: Club, stamp: Stamp, bot: Bot, i18n: I18n
 ) -> None:
     """The amount (and maybe a receipt number and a `#category`) for the member opened from the card."""
     typed = await read_words(message, message.text or "")
@@ -244,18 +213,7 @@ async def got_amount(
         return
     try:
         await record(
-            message,
-            session,
-            club,
-            now,
-            event_update,
-            bot,
-            i18n,
-            member,
-            parts[0],
-            parts[1] if len(parts) == 2 else None,
-            category,
-            update_key,
+            message, session, club, stamp, bot, i18n, member, parts[0], parts[1] if len(parts) == 2 else None, category
         )
     except LoyaltyError as error:
         await message.answer(problem(error))
@@ -272,14 +230,7 @@ async def cancel(query: CallbackQuery, state: FSMContext) -> None:
 
 
 async def adjust_command(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    club: Club,
-    now: datetime,
-    bot: Bot,
-    i18n: I18n,
-    update_key: str,
+    message: Message, command: CommandObject, session: AsyncSession, club: Club, stamp: Stamp, bot: Bot, i18n: I18n
 ) -> None:
     """/adjust <member> <+/-points> <reason>: a correction with a mandatory reason."""
     parts = (command.args or "").split(maxsplit=2)
@@ -298,18 +249,7 @@ async def adjust_command(
         return
     try:
         member = await members.find(session, reference)
-        staff.refuse_own_account(member, message.from_user.id, "adjust")
-        club_rules = await rules.current(session, club.rules)
-        posted = await ledger.adjust(
-            session,
-            member.id,
-            points,
-            reason=reason[:64],
-            key=f"adjust:{update_key}",
-            now=now,
-            actor_id=message.from_user.id,
-            expiry_days=club_rules.expiry_days,
-        )
+        posted = await purchases.adjust(session, club.rules, member, points, reason, stamp)
     except InsufficientPoints as error:
         await message.answer(_("counter.insufficient").format(available=number(error.available)))
         return
@@ -333,13 +273,7 @@ async def adjust_command(
 
 
 async def undo_command(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    now: datetime,
-    event_update: Update,
-    bot: Bot,
-    i18n: I18n,
+    message: Message, command: CommandObject, session: AsyncSession, stamp: Stamp, bot: Bot, i18n: I18n
 ) -> None:
     """/undo <receipt>: reverse a purchase."""
     receipt = (command.args or "").strip()
@@ -347,9 +281,7 @@ async def undo_command(
         await message.answer(_("counter.undo_usage"))
         return
     try:
-        undone = await purchases.undo_purchase(
-            session, receipt=receipt, staff_id=message.from_user.id, update_id=event_update.update_id, now=now
-        )
+        undone = await purchases.undo_purchase(session, receipt, stamp)
     except LoyaltyError as error:
         await message.answer(problem(error))
         return

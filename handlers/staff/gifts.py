@@ -42,7 +42,6 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
@@ -125,11 +124,6 @@ def draft_of(data: Data) -> GiftDraft:
     return GiftDraft(title=title_of(data["message"]), worth=worth_from(data), validity_days=data["validity"])
 
 
-async def audience_size(session: AsyncSession, audience: Audience) -> int:
-    """How many members the gift reaches now."""
-    return int(await session.scalar(select(func.count()).select_from(Member).where(*audience.conditions())) or 0)
-
-
 async def gift_summary(data: Data, session: AsyncSession) -> str:
     """The gift as it will be given, with how many members it reaches."""
     audience = audience_of(data)
@@ -140,7 +134,7 @@ async def gift_summary(data: Data, session: AsyncSession) -> str:
     }[audience.kind]()
     return _("gifts.summary").format(
         audience=who,
-        count=number(await audience_size(session, audience)),
+        count=number(await gifts.audience_size(session, audience)),
         worth=worth_text(worth_from(data)),
         days=number(data["validity"]),
         message=data["message"],
@@ -383,13 +377,12 @@ async def finish_gift(
 ) -> None:
     """Finish a gift cut short: the vouchers not issued yet, then the members' messages not sent yet."""
     try:
-        gift = await gifts.get_unfinished(session, callback_data.gift)
-        gifted = await gifts.finish(session, gift.id, now=now)
+        gifted = await gifts.finish(session, callback_data.gift, now=now)
     except gifts.GiftOver:
         await query.answer(_("fallback.stale_button"), show_alert=True)
         return
     headline = _("gifts.finished").format(count=number(gifted.issued))
-    report = await tell_members(gifted, headline, gift.message or gift.title, session, bot, i18n, club.zone, now)
+    report = await tell_members(gifted, headline, gifted.message, session, bot, i18n, club.zone, now)
     await show(query, bot, report, InlineKeyboardMarkup(inline_keyboard=[]))
     await query.answer()
 

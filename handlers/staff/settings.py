@@ -16,7 +16,6 @@ reminded. Any command ends the prompt (see `handlers.create_router`).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import NamedTuple
 
 from aiogram import Bot, F, Router
@@ -24,7 +23,7 @@ from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n.lazy_proxy import LazyProxy
@@ -40,9 +39,9 @@ from handlers.wizard import typed_number
 from loyalty import rewards, rules
 from loyalty.errors import InvalidNumber, InvalidRule
 from loyalty.numerals import MAX_BIGINT, local_digits
-from loyalty.rules import Rules, Tier
+from loyalty.rules import TIER_PARTS, Rules, Tier
 from loyalty.staff import Role
-from storage.database import write_transaction
+from loyalty.stamps import Stamp
 from storage.models import Reward
 
 RULE_BUTTONS = {
@@ -174,7 +173,6 @@ ZERO_TEXTS = {"birthday_points": __("settings.no_points"), "expiry_reminder_days
 UNIT_TEXTS = {"expiry_reminder_days": __("settings.days_before")}  # a number read with its unit
 HOURS = ("birthday_hour",)  # an hour of the day, shown as 10:00
 UNSET_ALLOWED = ("referral_expiry_days",)  # Skip leaves it unset: referral points expire like all points
-TIER_PARTS = tuple(TIER_BUTTONS)
 FIELD_KEY, TIER_KEY = "settings_field", "settings_tier"
 NO_REWARD = "none"
 View = tuple[str, InlineKeyboardMarkup]
@@ -263,16 +261,6 @@ def reward_text(reward_id: object, catalog: Mapping[int, Reward]) -> str:
 def rule_name(field: str, tier: str) -> str:
     """A rule's name for confirmations and refusals, with the tier's name for tier rules."""
     return str(RULE_NAMES[field]).format(tier=tier_name(tier))
-
-
-def with_value(club_rules: Rules, field: str, tier: str, value: object) -> tuple[str, object]:
-    """The stored field and its new value: a tier's part changes the whole list of tiers (if it still has the tier)."""
-    if field not in TIER_PARTS:
-        return field, value
-    if known_tier(club_rules, tier) is None:
-        raise InvalidRule("tiers", "unknown")
-    tiers = [entry.model_copy(update={field: value}) if entry.name == tier else entry for entry in club_rules.tiers]
-    return "tiers", [entry.model_dump() for entry in tiers]
 
 
 def refusal(error: InvalidRule, field: str, tier: str) -> str:
@@ -482,41 +470,20 @@ async def ask_choice(
     await query.answer()
 
 
-async def save(
-    session: AsyncSession,
-    club: Club,
-    field: str,
-    tier: str,
-    value: object,
-    *,
-    actor_id: int,
-    now: datetime,
-    update_id: int,
-) -> View:
-    """Store one change (validated and audited by `rules.change`, or InvalidRule): the confirmation above its menu."""
-    async with write_transaction(session):
-        before = await rules.current(session, club.rules)
-        after = await rules.change(
-            session,
-            club.rules,
-            *with_value(before, field, tier, value),
-            actor_id=actor_id,
-            now=now,
-            update_id=update_id,
-        )
+async def save(session: AsyncSession, club: Club, field: str, tier: str, value: object, stamp: Stamp) -> View:
+    """Store one change (`rules.set_rule`: validated and audited, or InvalidRule): the confirmation above its menu."""
+    changed = await rules.set_rule(session, club.rules, field, value, stamp, tier=tier)
     catalog = await catalog_for(session, field)
-    text, markup = home_view(after, field, catalog)
-    changed = _("settings.changed").format(
+    text, markup = home_view(changed.after, field, catalog)
+    confirmation = _("settings.changed").format(
         rule=rule_name(field, tier),
-        before=value_text(before, field, tier, catalog),
-        after=value_text(after, field, tier, catalog),
+        before=value_text(changed.before, field, tier, catalog),
+        after=value_text(changed.after, field, tier, catalog),
     )
-    return changed + "\n\n" + text, markup
+    return confirmation + "\n\n" + text, markup
 
 
-async def got_value(
-    message: Message, state: FSMContext, session: AsyncSession, club: Club, now: datetime, event_update: Update
-) -> None:
+async def got_value(message: Message, state: FSMContext, session: AsyncSession, club: Club, stamp: Stamp) -> None:
     """The new value: stored and confirmed with the menu, or refused (nothing stored) and asked for again."""
     data = await state.get_data()
     field, tier = data.get(FIELD_KEY, ""), data.get(TIER_KEY, "")
@@ -526,9 +493,7 @@ async def got_value(
         await message.answer(refusal(InvalidRule(field, error.reason), field, tier))
         return
     try:
-        text, markup = await save(
-            session, club, field, tier, value, actor_id=message.from_user.id, now=now, update_id=event_update.update_id
-        )
+        text, markup = await save(session, club, field, tier, value, stamp)
     except InvalidRule as error:
         await message.answer(refusal(error, field, tier))
         return
@@ -537,35 +502,21 @@ async def got_value(
 
 
 async def unset_value(
-    query: CallbackQuery,
-    state: FSMContext,
-    session: AsyncSession,
-    club: Club,
-    now: datetime,
-    event_update: Update,
-    bot: Bot,
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, club: Club, stamp: Stamp, bot: Bot
 ) -> None:
     """Skip at the prompt of a rule that may be unset: it is unset, and confirmed with its menu."""
     field = (await state.get_data()).get(FIELD_KEY, "")
     if field not in UNSET_ALLOWED:
         await query.answer(_("fallback.stale_button"), show_alert=True)
         return
-    view = await save(
-        session, club, field, "", None, actor_id=query.from_user.id, now=now, update_id=event_update.update_id
-    )
+    view = await save(session, club, field, "", None, stamp)
     await state.clear()
     await show(query, bot, *view)
     await query.answer()
 
 
 async def chose(
-    query: CallbackQuery,
-    callback_data: SettingsChoice,
-    session: AsyncSession,
-    club: Club,
-    now: datetime,
-    event_update: Update,
-    bot: Bot,
+    query: CallbackQuery, callback_data: SettingsChoice, session: AsyncSession, club: Club, stamp: Stamp, bot: Bot
 ) -> None:
     """One of a rule's offered values: stored and confirmed with its section (a value gone since is stale)."""
     field = callback_data.field
@@ -573,9 +524,7 @@ async def chose(
         await query.answer(_("fallback.stale_button"), show_alert=True)
         return
     value = stored_value(field, callback_data.value)
-    view = await save(
-        session, club, field, "", value, actor_id=query.from_user.id, now=now, update_id=event_update.update_id
-    )
+    view = await save(session, club, field, "", value, stamp)
     await show(query, bot, *view)
     await query.answer()
 

@@ -16,7 +16,6 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.replies import language, number, tier_name
@@ -70,6 +69,7 @@ from loyalty.occasions import (
     YALDA,
     next_send_moment,
 )
+from storage import repositories
 from storage.models import Member
 
 AUDIENCES = {
@@ -302,7 +302,7 @@ def draft_of(data: Data, now: datetime) -> CampaignDraft:
 async def rendered_for_me(data: Data, session: AsyncSession) -> campaigns.Message:
     """The message as the staff member would get it: their own member values, else their name and no points."""
     me = data[ME_KEY]
-    member = await session.scalar(select(Member).where(Member.telegram_id == me["id"]))
+    member = await repositories.member_by_telegram_id(session, me["id"])
     if member is None:
         member = Member(first_name=me["name"], balance=0, tier=data[TIERS_KEY][0], language=language())
     values = campaigns.values_for(member, lambda tier, _language: tier_name(tier))

@@ -4,12 +4,13 @@ test send and the confirmation."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,9 +46,11 @@ from loyalty.campaigns import (
     CampaignInfo,
     CampaignNotFound,
     CampaignStateError,
+    Report,
 )
 from loyalty.errors import InvalidDate
 from loyalty.staff import Role
+from loyalty.stamps import Stamp
 
 logger = logging.getLogger(__name__)
 
@@ -94,29 +97,20 @@ async def steer(
     campaign: CampaignInfo,
     session: AsyncSession,
     club: Club,
-    now: datetime,
+    stamp: Stamp,
     bot: Bot,
 ) -> None:
-    """Pause, resume, cancel the campaign or end its extra points; a move no longer allowed shows it as it is now."""
-    move, _label, done = STEERING[callback_data.action]
+    """Pause, resume, cancel the campaign, end its extra points or finish it (its view then shows its progress); a
+    move no longer allowed shows it as it is now."""
+    _label, done = STEERING[callback_data.action]
     toast = str(done)
+    here = Report(query.message.chat.id, query.message.message_id) if isinstance(query.message, Message) else None
     try:
-        campaign = await move(session, campaign.id, actor_id=query.from_user.id, now=now)
+        campaign = await campaigns.steer(session, campaign.id, callback_data.action, stamp, report=here)
     except CampaignStateError:
         campaign, toast = await campaigns.get(session, campaign.id), _("fallback.stale_button")
-    else:
-        if callback_data.action == "finish":
-            await report_here(query, session, campaign, now)
-    await show(query, bot, *await view_of(session, campaign, now, club.zone))
+    await show(query, bot, *await view_of(session, campaign, stamp.at, club.zone))
     await query.answer(toast)
-
-
-async def report_here(query: CallbackQuery, session: AsyncSession, campaign: CampaignInfo, now: datetime) -> None:
-    """A campaign finished from its view, having no progress message yet (its confirmation failed first): this
-    view becomes the one the sender keeps up to date."""
-    progress = await campaigns.progress(session, campaign.id, now)
-    if progress.report_message_id is None and isinstance(query.message, Message):
-        await campaigns.set_report(session, campaign.id, query.message.chat.id, query.message.message_id)
 
 
 async def new_campaign(
@@ -183,14 +177,7 @@ async def send_test(query: CallbackQuery, state: FSMContext, session: AsyncSessi
 
 
 async def confirm(
-    query: CallbackQuery,
-    state: FSMContext,
-    session: AsyncSession,
-    club: Club,
-    now: datetime,
-    event_update: Update,
-    bot: Bot,
-    update_key: str,
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, club: Club, stamp: Stamp, bot: Bot
 ) -> None:
     """Confirm: the campaign is stored and started (or scheduled), and its progress message sent and registered.
 
@@ -202,7 +189,7 @@ async def confirm(
     if data is None:  # pressed twice: the first press confirmed
         return
     try:
-        await confirmed(query, data, session, club, now, first_press(data, update_key), event_update.update_id, bot)
+        await confirmed(query, data, session, club, replace(stamp, update_key=first_press(data, stamp.update_key)), bot)
     except Exception:  # cut short: the summary waits again, and /campaign shows the campaign as not finished
         logger.exception("confirming a campaign failed midway")
         await CAMPAIGN_FLOW.restore(state, data)
@@ -212,23 +199,12 @@ async def confirm(
 
 
 async def confirmed(
-    query: CallbackQuery,
-    data: Data,
-    session: AsyncSession,
-    club: Club,
-    now: datetime,
-    key: str,
-    update_id: int,
-    bot: Bot,
+    query: CallbackQuery, data: Data, session: AsyncSession, club: Club, stamp: Stamp, bot: Bot
 ) -> None:
-    """Store the campaign (once per confirmation), start it unless it was, show the outcome, send its progress
+    """Store and start the campaign (`campaigns.confirm`, once per first press), show the outcome, send its progress
     message unless it has one."""
-    actor = query.from_user.id
-    campaign = await campaigns.create(
-        session, draft_of(data, now), actor_id=actor, now=now, update_id=update_id, key=f"campaign-update:{key}"
-    )
-    if campaign.state == campaigns.State.DRAFT:
-        campaign = await campaigns.start(session, campaign.id, actor_id=actor, now=now)
+    now = stamp.at
+    campaign = await campaigns.confirm(session, draft_of(data, now), stamp)
     if campaign.state == campaigns.State.CANCELLED:  # cancelled from /campaign after a failed confirmation
         await show(query, bot, *await view_of(session, campaign, now, club.zone))
         return
@@ -242,7 +218,7 @@ async def confirmed(
     progress = await campaigns.progress(session, campaign.id, now)
     if progress.report_message_id is None:
         text, markup = campaign_view(campaign, progress, now, club.zone)  # as the sender does
-        report = await bot.send_message(actor, text, reply_markup=markup)
+        report = await bot.send_message(stamp.actor_id, text, reply_markup=markup)
         await campaigns.set_report(session, campaign.id, report.chat.id, report.message_id)
 
 

@@ -33,12 +33,12 @@ STATES = {
     campaigns.State.DONE: __("campaign.state_done"),
     campaigns.State.CANCELLED: __("campaign.state_cancelled"),
 }
-STEERING = {  # a campaign's button: the domain's move, its label, and the toast once done
-    "finish": (campaigns.start, __("button.campaign_finish"), __("campaign.finished")),
-    "pause": (campaigns.pause, __("button.campaign_pause"), __("campaign.paused")),
-    "resume": (campaigns.resume, __("button.campaign_resume"), __("campaign.resumed")),
-    "cancel": (campaigns.cancel, __("button.campaign_cancel"), __("campaign.cancelled_campaign")),
-    "end_extra": (campaigns.end_extra_points, __("button.campaign_end_extra"), __("campaign.extra_ended")),
+STEERING = {  # a campaign's button: its move (`campaigns.steer`), its label, and the toast once done
+    "finish": (__("button.campaign_finish"), __("campaign.finished")),
+    "pause": (__("button.campaign_pause"), __("campaign.paused")),
+    "resume": (__("button.campaign_resume"), __("campaign.resumed")),
+    "cancel": (__("button.campaign_cancel"), __("campaign.cancelled_campaign")),
+    "end_extra": (__("button.campaign_end_extra"), __("campaign.extra_ended")),
 }
 FINISHED = (campaigns.State.DONE, campaigns.State.CANCELLED)  # their progress is the final report
 BAR_CELLS = 10
@@ -140,7 +140,7 @@ def campaign_view(campaign: CampaignInfo, progress: Progress, now: datetime, zon
     """One campaign: its progress, its extra points and gift vouchers used, with the buttons its state allows,
     Refresh and Back."""
     builder = InlineKeyboardBuilder()
-    for action, (_move, label, _done) in STEERING.items():
+    for action, (label, _done) in STEERING.items():
         if offered(action, campaign, now):
             builder.button(text=str(label), callback_data=CampaignAction(action=action, campaign=campaign.id))
     builder.button(text=_("button.campaign_refresh"), callback_data=CampaignAction(action="open", campaign=campaign.id))

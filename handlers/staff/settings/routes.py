@@ -1,0 +1,247 @@
+"""The /settings routes: the menus, a rule's prompt and its answer, a choice pressed, Skip and Cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message, Update
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.club import Club
+from handlers.filters import HAS_TEXT, NOT_COMMAND, staff_only
+from handlers.messages import show
+from handlers.staff.settings.fields import (
+    CHOICES,
+    PROMPTS,
+    REWARD_FIELDS,
+    SECTIONS,
+    TIER_PARTS,
+    UNSET_ALLOWED,
+    bounds,
+    known_tier,
+    options_of,
+    refusal,
+    rule_name,
+    stored_value,
+    value_text,
+    with_value,
+)
+from handlers.staff.settings.views import (
+    SettingsAction,
+    SettingsChoice,
+    catalog_for,
+    choice_view,
+    home_view,
+    menu_view,
+    prompt_view,
+    rewards_by_id,
+    section_view,
+    tier_view,
+)
+from handlers.wizard import View, typed_number
+from loyalty import rules
+from loyalty.errors import InvalidNumber, InvalidRule
+from loyalty.staff import Role
+from storage.database import write_transaction
+
+FIELD_KEY, TIER_KEY = "settings_field", "settings_tier"
+
+
+class RuleEdit(StatesGroup):
+    """Waiting for the new value of the rule the owner picked."""
+
+    value = State()
+
+
+async def settings_menu(message: Message, state: FSMContext, session: AsyncSession, club: Club) -> None:
+    """/settings: the rules in force and what can be changed (ending any unanswered prompt)."""
+    await state.clear()
+    text, markup = menu_view(await rules.current(session, club.rules))
+    await message.answer(text, reply_markup=markup)
+
+
+async def show_menu(query: CallbackQuery, session: AsyncSession, club: Club, bot: Bot) -> None:
+    """Back to the rules from a tier or a section."""
+    await show(query, bot, *menu_view(await rules.current(session, club.rules)))
+    await query.answer()
+
+
+async def show_section(
+    query: CallbackQuery, callback_data: SettingsAction, session: AsyncSession, club: Club, bot: Bot
+) -> None:
+    """A section (referrals, birthdays & reminders), with a button for each of its rules."""
+    club_rules = await rules.current(session, club.rules)
+    await show(query, bot, *section_view(callback_data.action, club_rules, await rewards_by_id(session)))
+    await query.answer()
+
+
+async def show_tier(
+    query: CallbackQuery, callback_data: SettingsAction, session: AsyncSession, club: Club, bot: Bot
+) -> None:
+    """One tier, with its threshold and multiplier buttons."""
+    club_rules = await rules.current(session, club.rules)
+    tier = known_tier(club_rules, callback_data.tier)
+    if tier is None:
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return
+    await show(query, bot, *tier_view(club_rules, tier))
+    await query.answer()
+
+
+async def ask_value(
+    query: CallbackQuery, callback_data: SettingsAction, state: FSMContext, session: AsyncSession, club: Club, bot: Bot
+) -> None:
+    """A rule's button: ask for its new value in place of the menu."""
+    club_rules = await rules.current(session, club.rules)
+    field, tier = callback_data.field, callback_data.tier
+    if field in TIER_PARTS and known_tier(club_rules, tier) is None:
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return
+    await state.set_state(RuleEdit.value)
+    await state.update_data({FIELD_KEY: field, TIER_KEY: tier})
+    await show(query, bot, *prompt_view(club_rules, field, tier))
+    await query.answer()
+
+
+async def ask_choice(
+    query: CallbackQuery, callback_data: SettingsAction, session: AsyncSession, club: Club, bot: Bot
+) -> None:
+    """A button of a rule with a few possible values: offer them in place of the menu."""
+    club_rules, catalog = await rules.current(session, club.rules), await rewards_by_id(session)
+    options = options_of(callback_data.field, catalog)
+    await show(query, bot, *choice_view(club_rules, callback_data.field, options, catalog))
+    await query.answer()
+
+
+async def save(
+    session: AsyncSession,
+    club: Club,
+    field: str,
+    tier: str,
+    value: object,
+    *,
+    actor_id: int,
+    now: datetime,
+    update_id: int,
+) -> View:
+    """Store one change (validated and audited by `rules.change`, or InvalidRule): the confirmation above its menu."""
+    async with write_transaction(session):
+        before = await rules.current(session, club.rules)
+        after = await rules.change(
+            session,
+            club.rules,
+            *with_value(before, field, tier, value),
+            actor_id=actor_id,
+            now=now,
+            update_id=update_id,
+        )
+    catalog = await catalog_for(session, field)
+    text, markup = home_view(after, field, catalog)
+    changed = _("settings.changed").format(
+        rule=rule_name(field, tier),
+        before=value_text(before, field, tier, catalog),
+        after=value_text(after, field, tier, catalog),
+    )
+    return changed + "\n\n" + text, markup
+
+
+async def got_value(
+    message: Message, state: FSMContext, session: AsyncSession, club: Club, now: datetime, event_update: Update
+) -> None:
+    """The new value: stored and confirmed with the menu, or refused (nothing stored) and asked for again."""
+    data = await state.get_data()
+    field, tier = data.get(FIELD_KEY, ""), data.get(TIER_KEY, "")
+    try:
+        value = typed_number(message.text or "", field, *bounds(field))
+    except InvalidNumber as error:
+        await message.answer(refusal(InvalidRule(field, error.reason), field, tier))
+        return
+    try:
+        text, markup = await save(
+            session, club, field, tier, value, actor_id=message.from_user.id, now=now, update_id=event_update.update_id
+        )
+    except InvalidRule as error:
+        await message.answer(refusal(error, field, tier))
+        return
+    await state.clear()
+    await message.answer(text, reply_markup=markup)
+
+
+async def unset_value(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+) -> None:
+    """Skip at the prompt of a rule that may be unset: it is unset, and confirmed with its menu."""
+    field = (await state.get_data()).get(FIELD_KEY, "")
+    if field not in UNSET_ALLOWED:
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return
+    view = await save(
+        session, club, field, "", None, actor_id=query.from_user.id, now=now, update_id=event_update.update_id
+    )
+    await state.clear()
+    await show(query, bot, *view)
+    await query.answer()
+
+
+async def chose(
+    query: CallbackQuery,
+    callback_data: SettingsChoice,
+    session: AsyncSession,
+    club: Club,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+) -> None:
+    """One of a rule's offered values: stored and confirmed with its section (a value gone since is stale)."""
+    field = callback_data.field
+    if callback_data.value not in options_of(field, await rewards_by_id(session)):
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return
+    value = stored_value(field, callback_data.value)
+    view = await save(
+        session, club, field, "", value, actor_id=query.from_user.id, now=now, update_id=event_update.update_id
+    )
+    await show(query, bot, *view)
+    await query.answer()
+
+
+async def cancel(query: CallbackQuery, state: FSMContext, session: AsyncSession, club: Club, bot: Bot) -> None:
+    """Leave the prompt: its menu comes back unchanged (a prompt already answered or left is stale)."""
+    if await state.get_state() != RuleEdit.value.state:
+        await query.answer(_("fallback.stale_button"), show_alert=True)
+        return
+    field = (await state.get_data()).get(FIELD_KEY, "")
+    await state.clear()
+    club_rules = await rules.current(session, club.rules)
+    await show(query, bot, *home_view(club_rules, field, await catalog_for(session, field)))
+    await query.answer(_("settings.cancelled"))
+
+
+def create_router() -> Router:
+    """Routes for owners' /settings."""
+    router = staff_only(Router(name="settings"), Role.OWNER)
+    choice_rules = [*CHOICES, *REWARD_FIELDS]
+    router.message.register(settings_menu, Command("settings"))
+    router.message.register(got_value, StateFilter(RuleEdit.value), HAS_TEXT, NOT_COMMAND)
+    router.callback_query.register(show_menu, SettingsAction.filter(F.action == "menu"))
+    router.callback_query.register(show_section, SettingsAction.filter(F.action.in_(list(SECTIONS))))
+    router.callback_query.register(show_tier, SettingsAction.filter(F.action == "tier"))
+    router.callback_query.register(ask_value, SettingsAction.filter((F.action == "ask") & F.field.in_(list(PROMPTS))))
+    router.callback_query.register(
+        ask_choice, SettingsAction.filter((F.action == "choose") & F.field.in_(choice_rules))
+    )
+    router.callback_query.register(chose, SettingsChoice.filter(F.field.in_(choice_rules)))
+    router.callback_query.register(unset_value, SettingsAction.filter(F.action == "unset"), StateFilter(RuleEdit.value))
+    router.callback_query.register(cancel, SettingsAction.filter(F.action == "cancel"))
+    return router

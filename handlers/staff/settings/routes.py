@@ -10,6 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, Update
 from aiogram.utils.i18n import gettext as _
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
@@ -43,19 +44,24 @@ from handlers.staff.settings.views import (
     section_view,
     tier_view,
 )
-from handlers.wizard import View, typed_number
+from handlers.wizard import View, keep, kept, typed_number
 from loyalty import rules
 from loyalty.errors import InvalidNumber, InvalidRule
 from loyalty.staff import Role
 from storage.database import write_transaction
-
-FIELD_KEY, TIER_KEY = "settings_field", "settings_tier"
 
 
 class RuleEdit(StatesGroup):
     """Waiting for the new value of the rule the owner picked."""
 
     value = State()
+
+
+class RuleEditing(BaseModel):
+    """What the prompt keeps: the rule whose new value it waits for, and its tier for a tier's rule."""
+
+    field: str
+    tier: str = ""
 
 
 async def settings_menu(message: Message, state: FSMContext, session: AsyncSession, club: Club) -> None:
@@ -102,8 +108,7 @@ async def ask_value(
     if field in TIER_PARTS and known_tier(club_rules, tier) is None:
         await query.answer(_("fallback.stale_button"), show_alert=True)
         return
-    await state.set_state(RuleEdit.value)
-    await state.update_data({FIELD_KEY: field, TIER_KEY: tier})
+    await keep(state, RuleEdit.value, RuleEditing(field=field, tier=tier))
     await show(query, bot, *prompt_view(club_rules, field, tier))
     await query.answer()
 
@@ -154,8 +159,8 @@ async def got_value(
     message: Message, state: FSMContext, session: AsyncSession, club: Club, now: datetime, event_update: Update
 ) -> None:
     """The new value: stored and confirmed with the menu, or refused (nothing stored) and asked for again."""
-    data = await state.get_data()
-    field, tier = data.get(FIELD_KEY, ""), data.get(TIER_KEY, "")
+    editing = await kept(state, RuleEditing)
+    field, tier = editing.field, editing.tier
     try:
         value = typed_number(message.text or "", field, *bounds(field))
     except InvalidNumber as error:
@@ -182,7 +187,7 @@ async def unset_value(
     bot: Bot,
 ) -> None:
     """Skip at the prompt of a rule that may be unset: it is unset, and confirmed with its menu."""
-    field = (await state.get_data()).get(FIELD_KEY, "")
+    field = (await kept(state, RuleEditing)).field
     if field not in UNSET_ALLOWED:
         await query.answer(_("fallback.stale_button"), show_alert=True)
         return
@@ -221,7 +226,7 @@ async def cancel(query: CallbackQuery, state: FSMContext, session: AsyncSession,
     if await state.get_state() != RuleEdit.value.state:
         await query.answer(_("fallback.stale_button"), show_alert=True)
         return
-    field = (await state.get_data()).get(FIELD_KEY, "")
+    field = (await kept(state, RuleEditing)).field
     await state.clear()
     club_rules = await rules.current(session, club.rules)
     await show(query, bot, *home_view(club_rules, field, await catalog_for(session, field)))

@@ -1,6 +1,6 @@
 """The wizard engine (shared floor of the chat layer): a flow of steps asked one at a time, read, refused with a
-reason and asked again, skipped, cancelled and confirmed at a summary; the answers each flow keeps, typed; the
-readers of typed answers the wizards share, and the voucher-worth steps of /catalog, /gift and /campaign.
+reason and asked again, skipped, gone back over, cancelled and confirmed at a summary; the answers each flow keeps,
+typed; the readers of typed answers the wizards share, and the voucher-worth steps of /catalog, /gift and /campaign.
 
 A flow's answers are a pydantic model it declares next to its steps (`Answers`), a field per step named as the
 step's state: the engine alone reads them from the conversation state and writes them back, as JSON (Redis keeps it
@@ -59,16 +59,31 @@ class Answers(BaseModel):
     there, validated: a number's button gives a number, a kind's its Kind), beside what it knew beforehand.
 
     A field is at its default until its step is answered: "" or 0 for a step that must be answered, None for one
-    that may be skipped. `confirmed_by` is the update of the summary's first confirmation (`first_press`).
+    that may be skipped. `asked` is the steps answered, in order, which Back walks back over; `confirmed_by` the
+    update of the summary's first confirmation (`first_press`).
     """
 
     model_config = ConfigDict(validate_assignment=True)
 
+    asked: list[str] = []
     confirmed_by: str | None = None
 
     def give(self, key: str, value: object) -> None:
         """Keep `value` as the answer to the step `key`."""
         setattr(self, key, value)
+        self.asked.append(key)
+
+    def take_back(self) -> str:
+        """Forget the last answer (its field back to its default); the key of its step, to be asked again."""
+        key = self.asked.pop()
+        setattr(self, key, type(self).model_fields[key].get_default(call_default_factory=True))
+        return key
+
+    @property
+    def can_go_back(self) -> bool:
+        """Back is offered after a first answer, but not at a summary whose confirmation failed midway: pressed
+        again, Confirm finishes what the first press began, which changed answers would no longer describe."""
+        return bool(self.asked) and self.confirmed_by is None
 
 
 A = TypeVar("A", bound=Answers)
@@ -140,7 +155,8 @@ class Step(Generic[A]):
 
 
 class WizardAction(CallbackData, prefix="wiz"):
-    """A wizard's button: `action` (choose, skip, cancel, confirm) in the wizard `flow`, at `step`, with `value`."""
+    """A wizard's button: `action` (choose, skip, back, cancel, confirm) in the wizard `flow`, at `step` (Back: the
+    step or summary it was shown under), with `value`."""
 
     flow: str
     action: str
@@ -172,30 +188,42 @@ class Flow(Generic[A]):
         """The step waiting in `raw_state`, if it is one of this flow's."""
         return next((step for step in self.steps if step.state.state == raw_state), None)
 
+    def step_named(self, key: str) -> Step[A]:
+        """The step whose answer is kept under `key`."""
+        return next(step for step in self.steps if step.key == key)
+
     async def read(self, state: FSMContext) -> A:
-        """The answers so far, or UnreadableAnswers (kept by another version)."""
-        return await kept(state, self.answers)
+        """The answers so far, or UnreadableAnswers (kept by another version, or naming a step this flow lacks)."""
+        answers = await kept(state, self.answers)
+        if not {step.key for step in self.steps}.issuperset(answers.asked):
+            raise UnreadableAnswers(self.name)
+        return answers
 
     def action(self, action: str, step: str = "", value: str = "") -> str:
         """A button's data in this wizard."""
         return WizardAction(flow=self.name, action=action, step=step, value=value).pack()
 
+    def leaving(self, at: str, answers: A) -> list[InlineKeyboardButton]:
+        """Back (when it may go back) and Cancel, under the question or summary `at`."""
+        back = InlineKeyboardButton(text=_("button.back"), callback_data=self.action("back", at))
+        cancel = InlineKeyboardButton(text=_("button.cancel"), callback_data=self.action("cancel"))
+        return [back, cancel] if answers.can_go_back else [cancel]
+
     def keyboard(self, step: Step[A], answers: A) -> InlineKeyboardMarkup:
-        """The step's choices, Skip when it is optional, and Cancel."""
+        """The step's choices, Skip when it is optional, then Back and Cancel."""
         builder = InlineKeyboardBuilder()
         for value, label in step.choices(answers) if step.choices else []:
             builder.button(text=label, callback_data=self.action("choose", step.key, value))
         if step.optional:
             builder.button(text=_("button.skip"), callback_data=self.action("skip", step.key))
-        builder.button(text=_("button.cancel"), callback_data=self.action("cancel"))
         builder.adjust(1)
+        builder.row(*self.leaving(step.key, answers))
         return builder.as_markup()
 
     def confirm_keyboard(self, answers: A) -> InlineKeyboardMarkup:
-        """Confirm and Cancel under the summary."""
+        """Confirm above Back and Cancel, under the summary."""
         confirm = InlineKeyboardButton(text=str(self.confirm_label), callback_data=self.action("confirm"))
-        cancel = InlineKeyboardButton(text=_("button.cancel"), callback_data=self.action("cancel"))
-        return InlineKeyboardMarkup(inline_keyboard=[[confirm, cancel]])
+        return InlineKeyboardMarkup(inline_keyboard=[[confirm], self.leaving(key_of(self.confirm), answers)])
 
     async def question(self, step: Step[A], answers: A, session: AsyncSession) -> View:
         """A step's question and its buttons."""
@@ -257,6 +285,14 @@ class Flow(Generic[A]):
         await show(query, bot, *await self.answer(step, state, session, value))
         await query.answer()
 
+    async def back(self, query: CallbackQuery, answers: A, state: FSMContext, session: AsyncSession, bot: Bot) -> None:
+        """Back: the step answered last is asked again (its answer forgotten) in place of this question or summary;
+        a step left out by its `when` was never answered, so Back passes over it."""
+        step = self.step_named(answers.take_back())
+        await keep(state, step.state, answers)
+        await show(query, bot, *await self.question(step, answers, session))
+        await query.answer()
+
     async def claim(self, state: FSMContext, query: CallbackQuery) -> A | None:
         """The answers of the wizard waiting at its summary, ending it; None if it is not waiting (a second press,
         answered as a stale button)."""
@@ -278,15 +314,17 @@ class Flow(Generic[A]):
         await query.answer()
 
     def register(self, router: Router, confirmed: Callable[..., Awaitable[None]], *allowed: Filter) -> None:
-        """Route the flow's typed answers, choices, Skip, Cancel and the summary's `confirmed` handler.
+        """Route the flow's typed answers, choices, Skip, Back, Cancel and the summary's `confirmed` handler.
 
         Steps read in a handler of their own (a photo, a member looked up) register it before this.
         """
         buttons = WizardAction.filter((F.flow == self.name) & F.action.in_({"choose", "skip"}))
+        back = WizardAction.filter((F.flow == self.name) & (F.action == "back"))
         cancel = WizardAction.filter((F.flow == self.name) & (F.action == "cancel"))
         confirm = WizardAction.filter((F.flow == self.name) & (F.action == "confirm"))
         router.message.register(self.typed, StateFilter(self.group), HAS_TEXT, NOT_COMMAND, *allowed)
         router.callback_query.register(self.pressed, buttons, AtStep(self), *allowed)
+        router.callback_query.register(self.back, back, Waiting(self), *allowed)
         router.callback_query.register(self.cancel, cancel, StateFilter(self.group), *allowed)
         router.callback_query.register(confirmed, confirm, StateFilter(self.confirm), *allowed)
 
@@ -316,6 +354,23 @@ class AtStep(Filter):
             return {"step": step} if step.optional else False
         choices = step.choices(await self.flow.read(state)) if step.choices else []
         return {"step": step} if callback_data.value in dict(choices) else False
+
+
+class Waiting(Filter):
+    """Passes a wizard's Back only under the question or summary waiting now, when it may go back, handing on the
+    answers (Back on an older message is stale)."""
+
+    def __init__(self, flow: Flow[A]) -> None:
+        self.flow = flow
+
+    async def __call__(
+        self, query: CallbackQuery, callback_data: WizardAction, state: FSMContext, raw_state: str | None
+    ) -> bool | dict[str, Answers]:
+        waiting = self.flow.step_at(raw_state) is not None or raw_state == self.flow.confirm.state
+        if not waiting or key_of(raw_state) != callback_data.step:
+            return False
+        answers = await self.flow.read(state)
+        return {"answers": answers} if answers.can_go_back else False
 
 
 # Reading typed answers.

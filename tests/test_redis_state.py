@@ -85,9 +85,11 @@ async def test_a_campaign_wizard_goes_on_on_a_second_instance(
     await first.say("/campaign")
     await first.press("cmp:new:0")
     await walk(first, "wiz:campaign:choose:audience:all", "Hello {name}", "wiz:campaign:choose:gift:points", "50")
-    await walk(first, "30", "wiz:campaign:choose:when:later")
+    await walk(first, "30", "wiz:campaign:choose:when:later", "2026-12-01 18:00")
 
-    [summary] = await second.say("2026-12-02 18:00")
+    [when, _] = await walk(second, "wiz:campaign:back:confirm:", "wiz:campaign:back:send_at:")
+    assert "When should it be sent?" in when.text
+    [summary] = await walk(second, "wiz:campaign:choose:when:later", "2026-12-02 18:00")
     assert "50 points lasting 30 days" in summary.text and "Hello Sara" in summary.text
     await second.press("wiz:campaign:confirm::")
     async with sessions() as session:

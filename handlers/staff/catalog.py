@@ -7,9 +7,9 @@ stale one. Every change is saved by `loyalty.rewards`, which audits it.
 The new-reward wizard is declared in one place: its states (`RewardWizard`) and its steps in order
 (`REWARD_FLOW`): name → description (or Skip) → kind → amount or percent (not for a free item) → cap (percent
 only, or Skip) → cost → validity → stock (or Skip) → per-member limit (or Skip) → photo (or Skip) → summary with
-Save / Cancel. The answers are kept as `RewardAnswers`. A refused answer is explained and the same question asked
-again; nothing is stored before Save. The wizard engine and the voucher-worth steps are the shared floor's
-(`handlers.wizard`).
+Save / Cancel, with Back on every question after the first and on the summary. The answers are kept as
+`RewardAnswers`. A refused answer is explained and the same question asked again; nothing is stored before Save.
+The wizard engine and the voucher-worth steps are the shared floor's (`handlers.wizard`).
 """
 
 from __future__ import annotations

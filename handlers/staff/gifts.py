@@ -6,9 +6,10 @@ through, so a customer or a cashier typing /gift gets the unknown-command answer
 The wizard is declared in one place, `GiftWizard` (its states) and `GIFT_FLOW` (its steps in order): audience
 (one member → their code or phone; a tier → the club's tiers; all members) → kind → amount or percent → cap
 (percent only, or Skip) → validity in days → the message to the members → summary with the audience's size →
-Give / Cancel; the answers are kept as `GiftAnswers`. The worth steps are the wizard engine's
-(`handlers.wizard.worth_steps`); the vouchers' title is the message's first line. Give issues the vouchers through
-`loyalty.gifts.give` under the press's `update_key`; a second press finds nothing waiting.
+Give / Cancel, with Back on every question after the first and on the summary; the answers are kept as
+`GiftAnswers`. The worth steps are the wizard engine's (`handlers.wizard.worth_steps`); the vouchers' title is the
+message's first line. Give issues the vouchers through `loyalty.gifts.give` under the press's `update_key`; a second
+press finds nothing waiting.
 
 Members are then told: one member at once; an audience through the broadcast outbox (`enqueue_messages`): one
 message per reachable member (the rule of campaign audiences), in the member's language, enqueued a page of

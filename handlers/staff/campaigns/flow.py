@@ -158,7 +158,7 @@ class CampaignFlow(Flow[CampaignAnswers]):
         return text, markup
 
     def confirm_keyboard(self, answers: CampaignAnswers) -> InlineKeyboardMarkup:
-        """Send a test to me above Confirm and Cancel."""
+        """Send a test to me above Confirm, Back and Cancel."""
         test = InlineKeyboardButton(text=_("button.campaign_test"), callback_data=self.action("test"))
         return InlineKeyboardMarkup(inline_keyboard=[[test], *super().confirm_keyboard(answers).inline_keyboard])
 

@@ -13,7 +13,7 @@ from aiogram.fsm.state import State
 
 from handlers.staff.catalog import RewardWizard
 from handlers.staff.gifts import GiftWizard
-from handlers.staff.settings.routes import RuleEdit
+from handlers.staff.settings import RuleEdit
 from loyalty.staff import Role
 from loyalty.vouchers import Kind
 from tests.chat import Chat

@@ -155,7 +155,7 @@ async def test_a_manager_sends_a_campaign_to_all_members_after_a_preview_and_a_t
     [summary, _] = await walk(manager, choose("gift", "points"), "50", "30", choose("when", "now"))
     assert "Audience: all members — 3 members" in summary.text and "50 points lasting 30 days" in summary.text
     assert "Hello Mina, you have 0 points at Bronze level" in summary.text
-    assert summary.buttons() == ["🧪 Send a test to me", "✅ Confirm and send", "✖️ Cancel"]
+    assert summary.buttons() == ["🧪 Send a test to me", "✅ Confirm and send", "↩️ Back", "✖️ Cancel"]
     test = await manager.press(TEST)
     [sent] = [reply for reply in to(test, MANAGER) if reply.name == "SendMessage"]
     assert sent.text == "Hello Mina, you have 0 points at Bronze level"
@@ -178,7 +178,7 @@ async def test_a_tier_audience_shows_its_size_in_persian_digits(chat_with: MakeC
     manager = await manager_chat(chat_with, sessions, language="fa")
     await new_campaign(manager)
     [tiers, _] = await manager.press(choose("audience", "tier"))
-    assert len(tiers.buttons()) == 4  # three tiers and Cancel
+    assert len(tiers.buttons()) == 5  # three tiers, Back and Cancel
     [ask_message, _] = await manager.press(choose("tier", "silver"))
     assert "۲ عضو" in ask_message.text
 
@@ -199,7 +199,7 @@ async def test_a_birthday_audience_offers_the_months_of_the_staff_calendar(
 ) -> None:
     manager = await manager_chat(chat_with, sessions, language="fa")
     [months, _] = await walk(await new_campaign(manager), choose("audience", "birthday"))
-    assert months.buttons()[0] == "فروردین" and len(months.buttons()) == 13
+    assert months.buttons()[0] == "فروردین" and len(months.buttons()) == 14
     [ask_message, _] = await manager.press(choose("month", "9"))
     assert "متولدین آذر" in ask_message.text
 
@@ -244,7 +244,7 @@ async def test_the_longest_text_the_wizard_accepts_can_be_previewed_and_confirme
     await walk(manager, choose("gift", "voucher"), "Free coffee", choose("kind", "item"), "30")
     [summary] = await walk(manager, choose("when", "later"), "۱۴۰۵-۰۹-۱۰ ۱۸:۰۰")
     assert len(summary.text) <= 4096 and "x" * 3000 in summary.text and "کوتاه شده" in summary.text
-    assert summary.buttons()[-2:] == ["✅ تأیید و ارسال", "✖️ انصراف"]
+    assert summary.buttons()[-3:] == ["✅ تأیید و ارسال", "↩️ بازگشت", "✖️ انصراف"]
     again = await manager.say("yes please")  # typed at the summary: the refusal above the summary, still fitting
     assert fits(again) and len(again) == 1
     test = await manager.press(TEST)
@@ -323,7 +323,8 @@ async def test_a_nowruz_campaign_is_scheduled_for_1_farvardin_at_the_send_hour_s
     manager = await manager_chat(chat_with, sessions, language="fa")
     occasions = await to_occasions(manager)
     assert "کدام مناسبت" in occasions.text
-    assert occasions.buttons() == ["نوروز", "شب یلدا", "روز زن", "روز مادر", "روز پدر", "سالگرد فروشگاه", "✖️ انصراف"]
+    assert occasions.buttons()[:6] == ["نوروز", "شب یلدا", "روز زن", "روز مادر", "روز پدر", "سالگرد فروشگاه"]
+    assert occasions.buttons()[6:] == ["↩️ بازگشت", "✖️ انصراف"]
     [summary, _] = await manager.press(choose("occasion", "nowruz"))
     assert "زمان ارسال: به مناسبت نوروز، ۱ فروردین ۱۴۰۶، ۱۰:۰۰" in summary.text
     replies = await manager.press(CONFIRM)
@@ -337,7 +338,7 @@ async def test_a_yalda_campaign_is_scheduled_for_30_azar_this_year(chat_with: Ma
     manager = await manager_chat(chat_with, sessions)
     await walk(await new_campaign(manager), choose("audience", "all"), "Happy {name}!")
     [when, _] = await manager.press(choose("gift", "none"))
-    assert when.buttons() == ["🚀 Now", "🕒 Later", "🎉 On an occasion", "✖️ Cancel"]
+    assert when.buttons() == ["🚀 Now", "🕒 Later", "🎉 On an occasion", "↩️ Back", "✖️ Cancel"]
     await manager.press(choose("when", "occasion"))
     [summary, _] = await manager.press(choose("occasion", "yalda"))
     assert "Sending: Yalda night — 21 Dec 2026, 10:00" in summary.text

@@ -25,6 +25,10 @@ SAVE = "wiz:reward:confirm::"
 CANCEL = "wiz:reward:cancel::"
 
 
+def back(at: str) -> str:
+    return f"wiz:reward:back:{at}:"
+
+
 def choose(step: str, value: str) -> str:
     return f"wiz:reward:choose:{step}:{value}"
 
@@ -74,7 +78,7 @@ async def test_a_manager_adds_a_reward_with_every_field_in_persian_digits(
     assert "Please check the new reward" in summary.text
     assert "20% off, up to 50,000" in summary.text and "Cost: 300 points" in summary.text
     assert "Stock: 12 left" in summary.text and "Per member: 2" in summary.text and "Photo: yes" in summary.text
-    assert summary.callback_data() == [SAVE, CANCEL]
+    assert summary.callback_data() == [SAVE, back("confirm"), CANCEL]
     [saved, _] = await manager.press(SAVE)
     assert saved.text.startswith("✅ Saved: Weekend coffee is in the catalog.")
     [reward] = await stored_rewards(sessions)
@@ -127,9 +131,9 @@ async def test_a_persian_manager_is_asked_in_persian(chat_with: MakeChat, sessio
     [name, _] = await manager.press(NEW)
     assert "نامش چیست؟" in name.text and name.buttons() == ["✖️ انصراف"]
     [description] = await manager.say("قهوه")
-    assert description.buttons() == ["رد شدن", "✖️ انصراف"]
+    assert description.buttons() == ["رد شدن", "↩️ بازگشت", "✖️ انصراف"]
     [kind, _] = await manager.press(skip("description"))
-    assert kind.buttons() == ["💵 مبلغ ثابت تخفیف", "📉 درصد تخفیف", "🎁 کالای رایگان", "✖️ انصراف"]
+    assert kind.buttons() == ["💵 مبلغ ثابت تخفیف", "📉 درصد تخفیف", "🎁 کالای رایگان", "↩️ بازگشت", "✖️ انصراف"]
     await walk(manager, choose("kind", "percent"), "۱۰", skip("cap"), "۱٬۵۰۰", "۳۰", "۵", skip("limit"))
     [summary, _] = await manager.press(skip("photo"))
     assert "۱۰٪ تخفیف" in summary.text and "امتیاز لازم: ۱٬۵۰۰" in summary.text and "۵ عدد مانده" in summary.text

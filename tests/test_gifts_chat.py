@@ -199,7 +199,7 @@ async def test_a_gift_to_a_tier_is_queued_for_its_reachable_members_and_sent_onc
     manager = await manager_chat(chat_with, sessions)
     await manager.say("/gift")
     [tiers, _] = await manager.press(choose("audience", "tier"))
-    assert tiers.buttons() == ["Bronze", "Silver", "Gold", "✖️ Cancel"]
+    assert tiers.buttons() == ["Bronze", "Silver", "Gold", "↩️ Back", "✖️ Cancel"]
     await walk(manager, choose("tier", "bronze"), choose("kind", "percent"), "10", "20000", "14")
     [summary] = await manager.say("Thank you, Bronze members")
     assert "To: members of Bronze" in summary.text and "Members reached: 6" in summary.text

@@ -18,11 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.factory import create_dispatcher, create_storage
 from bot.isolation import ChatIsolation
 from bot.settings import Settings
-from storage.models import Member
+from loyalty.staff import Role
+from storage.models import Campaign, Member
 from tests.chat import Chat
 from tests.databases import REDIS_URL, unavailable
 from tests.factories import NOW
 from tests.stub_bot import stub_bot
+from tests.test_catalog_chat import walk
+from tests.test_counter import hire
 
 
 @pytest.fixture
@@ -68,6 +71,30 @@ async def test_joining_continues_on_a_second_instance(
     async with sessions() as session:
         member = await session.scalar(select(Member))
     assert (member.phone, member.first_name, member.referral_payload) == ("+989121234567", "Sara", "ref_abc")
+
+
+async def test_a_campaign_wizard_goes_on_on_a_second_instance(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], redis_storage: RedisStorage
+) -> None:
+    await hire(sessions, 3, Role.MANAGER)
+    bot, recording = stub_bot()
+    first, second = (
+        Chat(create_dispatcher(settings, sessions, redis_storage, lambda: NOW), bot, recording, 3, language_code="en")
+        for _ in range(2)
+    )
+    await first.say("/campaign")
+    await first.press("cmp:new:0")
+    await walk(first, "wiz:campaign:choose:audience:all", "Hello {name}", "wiz:campaign:choose:gift:points", "50")
+    await walk(first, "30", "wiz:campaign:choose:when:later", "2026-12-01 18:00")
+
+    [when, _] = await walk(second, "wiz:campaign:back:confirm:", "wiz:campaign:back:send_at:")
+    assert "When should it be sent?" in when.text
+    [summary] = await walk(second, "wiz:campaign:choose:when:later", "2026-12-02 18:00")
+    assert "50 points lasting 30 days" in summary.text and "Hello Sara" in summary.text
+    await second.press("wiz:campaign:confirm::")
+    async with sessions() as session:
+        campaign = await session.scalar(select(Campaign))
+    assert (campaign.text, campaign.state, campaign.send_at.day) == ("Hello {name}", "scheduled", 2)
 
 
 async def test_updates_of_one_chat_take_turns_on_every_instance(

@@ -7,7 +7,8 @@ stale one. Every change is saved by `loyalty.rewards`, which audits it.
 The new-reward wizard is declared in one place: its states (`RewardWizard`) and its steps in order
 (`REWARD_FLOW`): name → description (or Skip) → kind → amount or percent (not for a free item) → cap (percent
 only, or Skip) → cost → validity → stock (or Skip) → per-member limit (or Skip) → photo (or Skip) → summary with
-Save / Cancel. A refused answer is explained and the same question asked again; nothing is stored before Save.
+Save / Cancel, with Back on every question after the first and on the summary. The answers are kept as
+`RewardAnswers`. A refused answer is explained and the same question asked again; nothing is stored before Save.
 The wizard engine and the voucher-worth steps are the shared floor's (`handlers.wizard`).
 """
 
@@ -28,17 +29,20 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n.lazy_proxy import LazyProxy
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, Magic, staff_only
 from handlers.messages import show
 from handlers.replies import number
 from handlers.wizard import (
-    Data,
     Flow,
     Refused,
     Step,
     View,
+    WorthAnswers,
+    keep,
+    kept,
     read_days,
     read_name,
     said,
@@ -54,7 +58,6 @@ from loyalty.staff import Role
 from storage.models import Reward
 
 MAX_COUNT = 1_000_000  # stock and per-member limit: more is a typing mistake
-REWARD_KEY, FIELD_KEY = "catalog_reward", "catalog_field"
 
 
 # Reading a reward's typed answers.
@@ -97,28 +100,41 @@ class RewardWizard(StatesGroup):
     confirm = State()
 
 
-def draft_from(data: Data) -> RewardDraft:
+class RewardAnswers(WorthAnswers):
+    """The new reward's answers (see `handlers.wizard.Answers`); the worth's are `WorthAnswers`."""
+
+    name: str = ""
+    description: str | None = None
+    cost: int = 0
+    validity: int = 0
+    stock: int | None = None
+    limit: int | None = None
+    photo: str | None = None
+
+
+def draft_from(answers: RewardAnswers) -> RewardDraft:
     """The reward the wizard's answers describe."""
     return RewardDraft(
-        name=data["name"],
-        description=data.get("description") or "",
-        worth=worth_from(data),
-        cost=data["cost"],
-        validity_days=data["validity"],
-        stock=data.get("stock"),
-        per_member_limit=data.get("limit"),
-        photo_file_id=data.get("photo"),
+        name=answers.name,
+        description=answers.description or "",
+        worth=worth_from(answers),
+        cost=answers.cost,
+        validity_days=answers.validity,
+        stock=answers.stock,
+        per_member_limit=answers.limit,
+        photo_file_id=answers.photo,
     )
 
 
-async def reward_summary(data: Data, session: AsyncSession) -> str:
+async def reward_summary(answers: RewardAnswers, session: AsyncSession) -> str:
     """The new reward as it will be saved."""
-    return _("catalog.summary").format(details=details(draft_from(data)))
+    return _("catalog.summary").format(details=details(draft_from(answers)))
 
 
 REWARD_FLOW = Flow(
     name="reward",
     group=RewardWizard,
+    answers=RewardAnswers,
     steps=(
         Step(RewardWizard.name, said(__("catalog.ask_name")), read=read_name),
         Step(RewardWizard.description, said(__("catalog.ask_description")), read=read_description, optional=True),
@@ -144,6 +160,13 @@ class RewardEdit(StatesGroup):
     """Waiting for a reward's new stock or cost."""
 
     value = State()
+
+
+class RewardEditing(BaseModel):
+    """What the stock or cost prompt keeps: the reward and the field whose new value it waits for."""
+
+    reward: int
+    field: str
 
 
 class CatalogAction(CallbackData, prefix="cat"):
@@ -289,7 +312,7 @@ async def open_reward(query: CallbackQuery, reward: Reward, state: FSMContext, b
 
 async def new_reward(query: CallbackQuery, state: FSMContext, session: AsyncSession, bot: Bot) -> None:
     """New reward: the wizard's first question in place of the list."""
-    await show(query, bot, *await REWARD_FLOW.begin(state, session, {}))
+    await show(query, bot, *await REWARD_FLOW.begin(state, session, RewardAnswers()))
     await query.answer()
 
 
@@ -332,20 +355,19 @@ async def ask_edit(
     query: CallbackQuery, callback_data: CatalogAction, reward: Reward, state: FSMContext, bot: Bot
 ) -> None:
     """Change stock or cost: ask for the new value in place of the reward."""
-    await state.set_state(RewardEdit.value)
-    await state.update_data({REWARD_KEY: reward.id, FIELD_KEY: callback_data.field})
+    await keep(state, RewardEdit.value, RewardEditing(reward=reward.id, field=callback_data.field))
     await show(query, bot, *edit_view(reward, callback_data.field))
     await query.answer()
 
 
 async def editing(state: FSMContext, session: AsyncSession) -> tuple[Reward, str] | None:
     """The reward and the field whose new value is awaited (None, the prompt ended, if the reward is gone)."""
-    data = await state.get_data()
-    reward, field = await stored(session, data.get(REWARD_KEY, 0)), data.get(FIELD_KEY, "")
-    if reward is None or field not in EDITS:
+    awaited = await kept(state, RewardEditing)
+    reward = await stored(session, awaited.reward)
+    if reward is None or awaited.field not in EDITS:
         await state.clear()
         return None
-    return reward, field
+    return reward, awaited.field
 
 
 async def save_edit(

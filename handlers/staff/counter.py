@@ -17,12 +17,14 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts, staff_only
 from handlers.messages import CARD_PAYLOAD_PREFIX, problem, tell_member, tell_referrer
 from handlers.replies import counter_card, earned_for_member, earned_for_staff, number
+from handlers.wizard import keep, kept
 from loyalty import members, purchases, rules, staff
 from loyalty.audiences import CATEGORY_LENGTH
 from loyalty.errors import (
@@ -52,7 +54,12 @@ class CounterAction(CallbackData, prefix="ctr"):
     member_id: ButtonId = 0
 
 
-MEMBER_KEY = "counter_member"
+class AmountFor(BaseModel):
+    """What the amount prompt keeps: the member whose purchase it records."""
+
+    member: int
+
+
 MAX_ADJUST = 1_000_000  # points one correction may add or take
 CATEGORY_MARK = "#"
 
@@ -191,8 +198,7 @@ async def ask_amount(
     except OwnAccount as error:
         await query.answer(problem(error), show_alert=True)
         return
-    await state.set_state(Counter.amount)
-    await state.update_data({MEMBER_KEY: member.id})
+    await keep(state, Counter.amount, AmountFor(member=member.id))
     builder = InlineKeyboardBuilder()
     builder.button(text=_("button.cancel"), callback_data=CounterAction(action="cancel"))
     await query.message.answer(_("counter.ask_amount").format(name=member.first_name), reply_markup=builder.as_markup())
@@ -207,7 +213,7 @@ async def got_amount(
     if typed is None:
         return
     parts, category = typed
-    member = await session.get(Member, (await state.get_data()).get(MEMBER_KEY, 0))
+    member = await session.get(Member, (await kept(state, AmountFor)).member)
     if member is None or len(parts) not in (1, 2):
         await message.answer(_("counter.ask_amount_again"))
         return

@@ -6,9 +6,10 @@ through, so a customer or a cashier typing /gift gets the unknown-command answer
 The wizard is declared in one place, `GiftWizard` (its states) and `GIFT_FLOW` (its steps in order): audience
 (one member → their code or phone; a tier → the club's tiers; all members) → kind → amount or percent → cap
 (percent only, or Skip) → validity in days → the message to the members → summary with the audience's size →
-Give / Cancel. The worth steps are the catalog's (`handlers.staff.catalog.worth_steps`); the vouchers' title is the
-message's first line. Give issues the vouchers through `loyalty.gifts.give` under the press's `update_key`; a
-second press finds nothing waiting.
+Give / Cancel, with Back on every question after the first and on the summary; the answers are kept as
+`GiftAnswers`. The worth steps are the wizard engine's (`handlers.wizard.worth_steps`); the vouchers' title is the
+message's first line. Give issues the vouchers through `loyalty.gifts.give` under the press's `update_key`; a second
+press finds nothing waiting.
 
 Members are then told: one member at once; an audience through the broadcast outbox (`enqueue_messages`): one
 message per reachable member (the rule of campaign audiences), in the member's language, enqueued a page of
@@ -42,6 +43,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
@@ -49,12 +51,12 @@ from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, staff_only
 from handlers.messages import problem, show
 from handlers.replies import language, number, tier_name
 from handlers.wizard import (
-    Data,
     Flow,
     Refused,
     Step,
     View,
     WizardAction,
+    WorthAnswers,
     answered,
     first_press,
     read_days,
@@ -79,7 +81,6 @@ from storage.models import Member
 logger = logging.getLogger(__name__)
 
 AUDIENCES = {"member": __("button.gift_member"), "tier": __("button.gift_tier"), "all": __("button.gift_all")}
-TIERS_KEY, MEMBER_NAME_KEY = "tiers", "member_name"
 
 
 class GiftAction(CallbackData, prefix="gft"):
@@ -112,43 +113,63 @@ def read_message(text: str) -> str:
     return message
 
 
-def audience_of(data: Data) -> Audience:
+class Recipient(BaseModel):
+    """The one member a gift is for: their id, and how the summary names them (first name and code)."""
+
+    id: int
+    name: str
+
+
+class GiftAnswers(WorthAnswers):
+    """The gift's answers (see `handlers.wizard.Answers`), after the club's tiers known beforehand; the worth's are
+    `WorthAnswers`."""
+
+    tiers: list[str]
+    audience: str = ""
+    member: Recipient | None = None
+    tier: str = ""
+    validity: int = 0
+    message: str = ""
+
+
+def audience_of(answers: GiftAnswers) -> Audience:
     """Who the wizard's answers give to."""
-    if data.get("audience") == "member":
-        return Audience(member_id=data["member"])
-    return Audience(tier=data["tier"]) if data.get("audience") == "tier" else Audience()
+    if answers.audience == "member" and answers.member is not None:
+        return Audience(member_id=answers.member.id)
+    return Audience(tier=answers.tier) if answers.audience == "tier" else Audience()
 
 
-def draft_of(data: Data) -> GiftDraft:
+def draft_of(answers: GiftAnswers) -> GiftDraft:
     """The gift the wizard's answers describe."""
-    return GiftDraft(title=title_of(data["message"]), worth=worth_from(data), validity_days=data["validity"])
+    return GiftDraft(title=title_of(answers.message), worth=worth_from(answers), validity_days=answers.validity)
 
 
-async def gift_summary(data: Data, session: AsyncSession) -> str:
+async def gift_summary(answers: GiftAnswers, session: AsyncSession) -> str:
     """The gift as it will be given, with how many members it reaches."""
-    audience = audience_of(data)
+    audience = audience_of(answers)
     who = {
-        "member": lambda: data.get(MEMBER_NAME_KEY, ""),
-        "tier": lambda: _("gifts.to_tier").format(tier=tier_name(data["tier"])),
+        "member": lambda: answers.member.name if answers.member else "",
+        "tier": lambda: _("gifts.to_tier").format(tier=tier_name(answers.tier)),
         "all": lambda: _("gifts.to_all"),
     }[audience.kind]()
     return _("gifts.summary").format(
         audience=who,
         count=number(await gifts.audience_size(session, audience)),
-        worth=worth_text(worth_from(data)),
-        days=number(data["validity"]),
-        message=data["message"],
+        worth=worth_text(worth_from(answers)),
+        days=number(answers.validity),
+        message=answers.message,
     )
 
 
 GIFT_FLOW = Flow(
     name="gift",
     group=GiftWizard,
+    answers=GiftAnswers,
     steps=(
         Step(
             GiftWizard.audience,
             said(__("gifts.ask_audience")),
-            choices=lambda data: [(kind, str(label)) for kind, label in AUDIENCES.items()],
+            choices=lambda answers: [(kind, str(label)) for kind, label in AUDIENCES.items()],
         ),
         Step(
             GiftWizard.member, said(__("gifts.ask_member")), when=answered("audience", "member")
@@ -156,7 +177,7 @@ GIFT_FLOW = Flow(
         Step(
             GiftWizard.tier,
             said(__("gifts.ask_tier")),
-            choices=lambda data: [(tier, tier_name(tier)) for tier in data[TIERS_KEY]],
+            choices=lambda answers: [(tier, tier_name(tier)) for tier in answers.tiers],
             when=answered("audience", "tier"),
         ),
         *worth_steps(GiftWizard.kind, GiftWizard.amount, GiftWizard.percent, GiftWizard.cap),
@@ -266,7 +287,8 @@ async def gift_menu(message: Message, state: FSMContext, session: AsyncSession, 
         text, markup = unfinished_view(found)
         await message.answer(text, reply_markup=markup)
     club_rules = await rules.current(session, club.rules)
-    text, markup = await GIFT_FLOW.begin(state, session, {TIERS_KEY: [tier.name for tier in club_rules.tiers]})
+    tiers = [tier.name for tier in club_rules.tiers]
+    text, markup = await GIFT_FLOW.begin(state, session, GiftAnswers(tiers=tiers))
     await message.answer(text, reply_markup=markup)
 
 
@@ -280,8 +302,8 @@ async def got_member(message: Message, state: FSMContext, session: AsyncSession,
         await message.answer(text, reply_markup=markup)
         return
     code = local_digits(grouped(member.code), language())
-    await state.update_data({MEMBER_NAME_KEY: f"{member.first_name} · {code}"})
-    text, markup = await GIFT_FLOW.answer(MEMBER_STEP, state, session, member.id)
+    recipient = Recipient(id=member.id, name=f"{member.first_name} · {code}")
+    text, markup = await GIFT_FLOW.answer(MEMBER_STEP, state, session, recipient)
     await message.answer(text, reply_markup=markup)
 
 
@@ -313,12 +335,12 @@ async def give(
             update_key=first_press(data, update_key),
             update_id=event_update.update_id,
             now=now,
-            message=data["message"],
+            message=data.message,
         )
         headline = (_("gifts.given_before") if gifted.duplicate else _("gifts.given")).format(
             count=number(gifted.issued)
         )
-        report = await tell_members(gifted, headline, data["message"], session, bot, i18n, club.zone, now)
+        report = await tell_members(gifted, headline, data.message, session, bot, i18n, club.zone, now)
     except (UnknownMember, InvalidReward, OwnAccount):  # the member left meanwhile (or is the giver; asked before)
         await query.answer(_("fallback.stale_button"), show_alert=True)
         return

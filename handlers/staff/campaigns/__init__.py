@@ -25,8 +25,9 @@ campaign (`loyalty.campaigns`), then sends the progress message the sender keeps
 (`campaigns.set_report`; its text is `progress_text`: a bar, sent of all, rate and time left while it runs; once
 done, delivered, blocked and failed).
 
-The feature in four modules: `flow` (the wizard's states and steps), `dates` (typed dates), `view` (the list and
-the progress message) and `routes`.
+The feature in five modules: `flow` (the wizard's states and steps), `answers` (the wizard's answers, typed, and
+what they describe: the audience, the gift, when, the summary), `dates` (typed dates), `view` (the list and the
+progress message) and `routes`.
 """
 
 from handlers.staff.campaigns.routes import create_router

@@ -18,27 +18,11 @@ from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, Magic, staff_only
 from handlers.messages import show
 from handlers.replies import language, number
+from handlers.staff.campaigns.answers import CampaignAnswers, Me, Written, draft_of, rendered_for_me
 from handlers.staff.campaigns.dates import DATE_READERS, date_refusal
-from handlers.staff.campaigns.flow import (
-    AT_KEY,
-    CALENDAR_KEY,
-    CAMPAIGN_FLOW,
-    DATE_STEPS,
-    ME_KEY,
-    MESSAGE_STEP,
-    TIERS_KEY,
-    ZONE_KEY,
-    CampaignWizard,
-    draft_of,
-    rendered_for_me,
-)
+from handlers.staff.campaigns.flow import CAMPAIGN_FLOW, DATE_STEPS, MESSAGE_STEP, CampaignWizard
 from handlers.staff.campaigns.view import STEERING, CampaignAction, campaign_view, list_view, view_of
-from handlers.wizard import (
-    Data,
-    Refused,
-    WizardAction,
-    first_press,
-)
+from handlers.wizard import Refused, WizardAction, first_press
 from loyalty import campaigns, rules
 from loyalty.calendar import calendar_for, format_moment
 from loyalty.campaigns import (
@@ -118,14 +102,14 @@ async def new_campaign(
 ) -> None:
     """New campaign: the wizard's first question in place of the list."""
     club_rules = await rules.current(session, club.rules)
-    data = {
-        TIERS_KEY: [tier.name for tier in club_rules.tiers],
-        AT_KEY: now.astimezone(club.zone).isoformat(),
-        ZONE_KEY: club.zone.key,
-        CALENDAR_KEY: calendar_for(language()),
-        ME_KEY: {"id": query.from_user.id, "name": query.from_user.first_name},
-    }
-    await show(query, bot, *await CAMPAIGN_FLOW.begin(state, session, data))
+    answers = CampaignAnswers(
+        tiers=[tier.name for tier in club_rules.tiers],
+        at=now.astimezone(club.zone),
+        zone=club.zone.key,
+        calendar=calendar_for(language()),
+        me=Me(id=query.from_user.id, name=query.from_user.first_name),
+    )
+    await show(query, bot, *await CAMPAIGN_FLOW.begin(state, session, answers))
     await query.answer()
 
 
@@ -137,8 +121,8 @@ async def got_photo(message: Message, state: FSMContext, session: AsyncSession) 
         text, markup = await CAMPAIGN_FLOW.again(refusal, state, session, CampaignWizard.message.state)
     else:
         largest = max(message.photo or [], key=lambda size: size.width * size.height)
-        value = {"text": caption, "photo": largest.file_id}
-        text, markup = await CAMPAIGN_FLOW.answer(MESSAGE_STEP, state, session, value)
+        written = Written(text=caption, photo=largest.file_id)
+        text, markup = await CAMPAIGN_FLOW.answer(MESSAGE_STEP, state, session, written)
     await message.answer(text, reply_markup=markup)
 
 
@@ -155,7 +139,7 @@ async def got_date(
     except Refused as error:
         refusal = str(error)
     else:
-        text, markup = await CAMPAIGN_FLOW.answer(step, state, session, moment.isoformat())
+        text, markup = await CAMPAIGN_FLOW.answer(step, state, session, moment)
         await message.answer(text, reply_markup=markup)
         return
     text, markup = await CAMPAIGN_FLOW.again(refusal, state, session, raw_state)
@@ -172,7 +156,7 @@ async def send_message(bot: Bot, chat_id: int, message: campaigns.Message) -> No
 
 async def send_test(query: CallbackQuery, state: FSMContext, session: AsyncSession, bot: Bot) -> None:
     """Send a test to me: the message as the staff member would get it, in their own chat."""
-    await send_message(bot, query.from_user.id, await rendered_for_me(await state.get_data(), session))
+    await send_message(bot, query.from_user.id, await rendered_for_me(await CAMPAIGN_FLOW.read(state), session))
     await query.answer(_("campaign.test_sent"))
 
 
@@ -199,7 +183,7 @@ async def confirm(
 
 
 async def confirmed(
-    query: CallbackQuery, data: Data, session: AsyncSession, club: Club, stamp: Stamp, bot: Bot
+    query: CallbackQuery, data: CampaignAnswers, session: AsyncSession, club: Club, stamp: Stamp, bot: Bot
 ) -> None:
     """Store and start the campaign (`campaigns.confirm`, once per first press), show the outcome, send its progress
     message unless it has one."""

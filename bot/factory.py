@@ -10,6 +10,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.flood import PatientRequests
@@ -71,8 +72,9 @@ def create_dispatcher(
     storage: BaseStorage | None = None,
     clock: Clock = utc_now,
 ) -> Dispatcher:
-    """The dispatcher with its middlewares (clock, update key, stamp, database, member, language), one update at a time
-    per chat (`bot.isolation`), and the handlers."""
+    """The dispatcher with its middlewares (clock, update key, stamp, database, member, language; every button press
+    answered once, after its handler, by aiogram's CallbackAnswerMiddleware), one update at a time per chat
+    (`bot.isolation`), and the handlers."""
     storage = storage or MemoryStorage()
     i18n = create_i18n(settings.default_language)
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation_for(storage), club=club_of(settings), i18n=i18n)
@@ -83,5 +85,6 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessions))
     dispatcher.update.outer_middleware(MemberMiddleware())
     dispatcher.update.outer_middleware(MemberLocaleMiddleware(i18n))
+    dispatcher.callback_query.middleware(CallbackAnswerMiddleware())
     dispatcher.include_router(create_router())
     return dispatcher

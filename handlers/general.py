@@ -9,6 +9,7 @@ from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,7 @@ from handlers import keyboards
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, IS_COMMAND, IsMember, PayloadStarts, TextIs
 from handlers.menus import role_help
+from handlers.messages import stale, toast
 from loyalty import members, referrals, rules
 from loyalty.staff import Role
 from storage.models import Member
@@ -75,6 +77,7 @@ async def set_language(
     session: AsyncSession,
     member: Member | None,
     i18n: I18n,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Save the chosen language (on the member, or until joining) and answer in it."""
     code = callback_data.code if callback_data.code in keyboards.LANGUAGE_NAMES else i18n.default_locale
@@ -83,7 +86,7 @@ async def set_language(
     else:
         await state.update_data({LANGUAGE_KEY: code})
     with i18n.use_locale(code):
-        await query.answer(_("language.saved"))
+        toast(callback_answer, _("language.saved"))
         if query.message is not None:
             markup = keyboards.main_menu() if member else None
             await query.message.answer(_("language.saved"), reply_markup=markup)
@@ -110,9 +113,9 @@ async def leave_prompt(message: Message, state: FSMContext) -> None:
     raise SkipHandler
 
 
-async def stale_button(query: CallbackQuery) -> None:
+async def stale_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
     """A button from an old message that no longer applies."""
-    await query.answer(_("fallback.stale_button"), show_alert=True)
+    stale(callback_answer)
 
 
 def create_router() -> Router:

@@ -11,6 +11,7 @@ import segno
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -34,6 +35,22 @@ CARD_PAYLOAD_PREFIX = "card_"
 VOUCHER_PAYLOAD_PREFIX = "voucher_"
 
 logger = logging.getLogger(__name__)
+
+
+def toast(answer: CallbackAnswer, text: str) -> None:
+    """The pressed button's answer: `text` in a toast that fades (sent by aiogram's CallbackAnswerMiddleware once the
+    handler is done; a button a handler says nothing of is answered silently)."""
+    answer.text = text
+
+
+def alert(answer: CallbackAnswer, text: str) -> None:
+    """The pressed button's answer: `text` in an alert the user dismisses."""
+    answer.text, answer.show_alert = text, True
+
+
+def stale(answer: CallbackAnswer) -> None:
+    """The pressed button's answer: it is no longer active (a forged, old or second press)."""
+    alert(answer, _("fallback.stale_button"))
 
 
 async def show(query: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboardMarkup | None) -> None:

@@ -21,6 +21,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n.lazy_proxy import LazyProxy
@@ -29,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import HAS_TEXT, NOT_COMMAND
-from handlers.messages import problem, show
+from handlers.messages import problem, show, stale
 from handlers.replies import number
 from loyalty.errors import InvalidAmount, InvalidNumber
 from loyalty.money import parse_amount
@@ -283,7 +284,6 @@ class Flow(Generic[A]):
         """A choice or Skip of the waiting step: kept, and the next question in place of this one."""
         value = callback_data.value if callback_data.action == "choose" else None
         await show(query, bot, *await self.answer(step, state, session, value))
-        await query.answer()
 
     async def back(self, query: CallbackQuery, answers: A, state: FSMContext, session: AsyncSession, bot: Bot) -> None:
         """Back: the step answered last is asked again (its answer forgotten) in place of this question or summary;
@@ -291,13 +291,12 @@ class Flow(Generic[A]):
         step = self.step_named(answers.take_back())
         await keep(state, step.state, answers)
         await show(query, bot, *await self.question(step, answers, session))
-        await query.answer()
 
-    async def claim(self, state: FSMContext, query: CallbackQuery) -> A | None:
+    async def claim(self, state: FSMContext, callback_answer: CallbackAnswer) -> A | None:
         """The answers of the wizard waiting at its summary, ending it; None if it is not waiting (a second press,
         answered as a stale button)."""
         if await state.get_state() != self.confirm.state:
-            await query.answer(_("fallback.stale_button"), show_alert=True)
+            stale(callback_answer)
             return None
         answers = await self.read(state)
         await state.clear()
@@ -311,7 +310,6 @@ class Flow(Generic[A]):
         """Leave the wizard; nothing was stored."""
         await state.clear()
         await show(query, bot, str(self.cancelled), InlineKeyboardMarkup(inline_keyboard=[]))
-        await query.answer()
 
     def register(self, router: Router, confirmed: Callable[..., Awaitable[None]], *allowed: Filter) -> None:
         """Route the flow's typed answers, choices, Skip, Back, Cancel and the summary's `confirmed` handler.

@@ -56,7 +56,6 @@ async def turn_history_page(
     text, markup = await _history_page(session, member, max(0, callback_data.page), club)
     if query.message is not None:
         await query.message.edit_text(text, reply_markup=markup)
-    await query.answer()
 
 
 async def show_card(message: Message, bot: Bot, member: Member, club: Club) -> None:

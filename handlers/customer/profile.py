@@ -62,7 +62,6 @@ async def edit_field(
         await _saved(message, member)
     elif field == "language":
         await message.answer(_("language.choose"), reply_markup=keyboards.language_actions())
-    await query.answer()
 
 
 async def _saved(message: Message, member: Member) -> None:

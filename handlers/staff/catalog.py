@@ -25,6 +25,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, Update
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n.lazy_proxy import LazyProxy
@@ -33,7 +34,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, Magic, staff_only
-from handlers.messages import show
+from handlers.messages import show, stale, toast
 from handlers.replies import number
 from handlers.wizard import (
     Flow,
@@ -300,20 +301,17 @@ async def show_catalog(message: Message, state: FSMContext, session: AsyncSessio
 async def back_to_catalog(query: CallbackQuery, session: AsyncSession, bot: Bot) -> None:
     """Back to the list from a reward."""
     await show(query, bot, *catalog_view(await rewards.catalog(session)))
-    await query.answer()
 
 
 async def open_reward(query: CallbackQuery, reward: Reward, state: FSMContext, bot: Bot) -> None:
     """One reward's details and buttons (Cancel at a prompt comes back here)."""
     await state.clear()
     await show(query, bot, *reward_view(reward))
-    await query.answer()
 
 
 async def new_reward(query: CallbackQuery, state: FSMContext, session: AsyncSession, bot: Bot) -> None:
     """New reward: the wizard's first question in place of the list."""
     await show(query, bot, *await REWARD_FLOW.begin(state, session, RewardAnswers()))
-    await query.answer()
 
 
 async def got_photo(message: Message, state: FSMContext, session: AsyncSession) -> None:
@@ -324,10 +322,16 @@ async def got_photo(message: Message, state: FSMContext, session: AsyncSession) 
 
 
 async def save_reward(
-    query: CallbackQuery, state: FSMContext, session: AsyncSession, now: datetime, event_update: Update, bot: Bot
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Save: the reward goes into the catalog and is shown with its buttons."""
-    data = await REWARD_FLOW.claim(state, query)
+    data = await REWARD_FLOW.claim(state, callback_answer)
     if data is None:
         return
     try:
@@ -335,20 +339,25 @@ async def save_reward(
             session, draft_from(data), actor_id=query.from_user.id, update_id=event_update.update_id, now=now
         )
     except InvalidReward:  # the steps check every value; only a changed limit in the domain gets here
-        await query.answer(_("fallback.stale_button"), show_alert=True)
+        stale(callback_answer)
         return
     text, markup = reward_view(reward)
     await show(query, bot, _("catalog.saved").format(name=reward.name) + "\n\n" + text, markup)
-    await query.answer()
 
 
 async def switch(
-    query: CallbackQuery, reward: Reward, session: AsyncSession, now: datetime, event_update: Update, bot: Bot
+    query: CallbackQuery,
+    reward: Reward,
+    session: AsyncSession,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Switch the reward on or off: members see (and redeem) only rewards that are on."""
     reward = await change(session, reward, query.from_user.id, event_update.update_id, now, active=not reward.active)
     await show(query, bot, *reward_view(reward))
-    await query.answer(_("catalog.switched_on") if reward.active else _("catalog.switched_off"))
+    toast(callback_answer, _("catalog.switched_on") if reward.active else _("catalog.switched_off"))
 
 
 async def ask_edit(
@@ -357,7 +366,6 @@ async def ask_edit(
     """Change stock or cost: ask for the new value in place of the reward."""
     await keep(state, RewardEdit.value, RewardEditing(reward=reward.id, field=callback_data.field))
     await show(query, bot, *edit_view(reward, callback_data.field))
-    await query.answer()
 
 
 async def editing(state: FSMContext, session: AsyncSession) -> tuple[Reward, str] | None:
@@ -401,16 +409,21 @@ async def got_edit(
 
 
 async def unlimited(
-    query: CallbackQuery, state: FSMContext, session: AsyncSession, now: datetime, event_update: Update, bot: Bot
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    now: datetime,
+    event_update: Update,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Unlimited stock, from the stock prompt."""
     awaited = await editing(state, session)
     if awaited is None or awaited[1] != "stock":
-        await query.answer(_("fallback.stale_button"), show_alert=True)
+        stale(callback_answer)
         return
     await state.clear()
     await show(query, bot, *await save_edit(*awaited, None, session, query.from_user.id, event_update.update_id, now))
-    await query.answer()
 
 
 def create_router() -> Router:

@@ -14,6 +14,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts, staff_only
-from handlers.messages import CARD_PAYLOAD_PREFIX, problem, tell_member, tell_referrer
+from handlers.messages import CARD_PAYLOAD_PREFIX, alert, problem, stale, tell_member, tell_referrer
 from handlers.replies import counter_card, earned_for_member, earned_for_staff, number
 from handlers.wizard import keep, kept
 from loyalty import members, purchases, rules, staff
@@ -186,23 +187,26 @@ async def open_card(message: Message, command: CommandObject, session: AsyncSess
 
 
 async def ask_amount(
-    query: CallbackQuery, callback_data: CounterAction, session: AsyncSession, state: FSMContext
+    query: CallbackQuery,
+    callback_data: CounterAction,
+    session: AsyncSession,
+    state: FSMContext,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """The cashier pressed "record purchase": ask for the amount."""
     member = await session.get(Member, callback_data.member_id)
     if member is None or query.message is None:
-        await query.answer(_("fallback.stale_button"), show_alert=True)
+        stale(callback_answer)
         return
     try:
         staff.refuse_own_account(member, query.from_user.id, "purchase")
     except OwnAccount as error:
-        await query.answer(problem(error), show_alert=True)
+        alert(callback_answer, problem(error))
         return
     await keep(state, Counter.amount, AmountFor(member=member.id))
     builder = InlineKeyboardBuilder()
     builder.button(text=_("button.cancel"), callback_data=CounterAction(action="cancel"))
     await query.message.answer(_("counter.ask_amount").format(name=member.first_name), reply_markup=builder.as_markup())
-    await query.answer()
 
 
 async def got_amount(
@@ -232,7 +236,6 @@ async def cancel(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     if query.message is not None:
         await query.message.answer(_("counter.cancelled"))
-    await query.answer()
 
 
 async def adjust_command(

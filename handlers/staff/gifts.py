@@ -39,6 +39,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -48,7 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, staff_only
-from handlers.messages import problem, show
+from handlers.messages import alert, problem, show, stale
 from handlers.replies import language, number, tier_name
 from handlers.wizard import (
     Flow,
@@ -317,13 +318,14 @@ async def give(
     bot: Bot,
     i18n: I18n,
     update_key: str,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Give: the vouchers are issued, the staff member hears how many, and the members are told.
 
     Should it fail midway, the summary waits again: Give pressed once more finishes the same gift (the batches
     issued are not issued again), and /gift lists it as not finished meanwhile.
     """
-    data = await GIFT_FLOW.claim(state, query)
+    data = await GIFT_FLOW.claim(state, callback_answer)
     if data is None:  # pressed twice: the first press gave
         return
     try:
@@ -342,15 +344,14 @@ async def give(
         )
         report = await tell_members(gifted, headline, data.message, session, bot, i18n, club.zone, now)
     except (UnknownMember, InvalidReward, OwnAccount):  # the member left meanwhile (or is the giver; asked before)
-        await query.answer(_("fallback.stale_button"), show_alert=True)
+        stale(callback_answer)
         return
     except Exception:  # cut short: the summary waits again, and /gift lists the gift as not finished
         logger.exception("giving gift %s failed midway", first_press(data, update_key))
         await GIFT_FLOW.restore(state, data)
-        await query.answer(_("gifts.not_finished"), show_alert=True)
+        alert(callback_answer, _("gifts.not_finished"))
         return
     await show(query, bot, report, InlineKeyboardMarkup(inline_keyboard=[]))
-    await query.answer()
 
 
 async def tell_members(
@@ -396,37 +397,41 @@ async def finish_gift(
     now: datetime,
     bot: Bot,
     i18n: I18n,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Finish a gift cut short: the vouchers not issued yet, then the members' messages not sent yet."""
     try:
         gifted = await gifts.finish(session, callback_data.gift, now=now)
     except gifts.GiftOver:
-        await query.answer(_("fallback.stale_button"), show_alert=True)
+        stale(callback_answer)
         return
     headline = _("gifts.finished").format(count=number(gifted.issued))
     report = await tell_members(gifted, headline, gifted.message, session, bot, i18n, club.zone, now)
     await show(query, bot, report, InlineKeyboardMarkup(inline_keyboard=[]))
-    await query.answer()
 
 
 async def withdraw_gift(
-    query: CallbackQuery, callback_data: GiftAction, session: AsyncSession, now: datetime, bot: Bot
+    query: CallbackQuery,
+    callback_data: GiftAction,
+    session: AsyncSession,
+    now: datetime,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Cancel a gift cut short: its vouchers whose message never went out are cancelled, its messages not sent."""
     try:
         cancelled = await gifts.withdraw(session, callback_data.gift, actor_id=query.from_user.id, now=now)
     except gifts.GiftOver:
-        await query.answer(_("fallback.stale_button"), show_alert=True)
+        stale(callback_answer)
         return
     await show(
         query, bot, _("gifts.withdrawn").format(count=number(cancelled)), InlineKeyboardMarkup(inline_keyboard=[])
     )
-    await query.answer()
 
 
-async def confirm_gone(query: CallbackQuery) -> None:
+async def confirm_gone(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
     """Give pressed on a summary no longer waiting (given, cancelled, or its answers lost): what to do instead."""
-    await query.answer(_("gifts.confirm_gone"), show_alert=True)
+    alert(callback_answer, _("gifts.confirm_gone"))
 
 
 def create_router() -> Router:

@@ -21,6 +21,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -28,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, PayloadStarts, staff_only
-from handlers.messages import VOUCHER_PAYLOAD_PREFIX, show, tell_member
+from handlers.messages import VOUCHER_PAYLOAD_PREFIX, alert, show, stale, tell_member, toast
 from handlers.replies import language, number, shown_name
 from handlers.wizard import worth_text
 from loyalty import staff, voucher_use, vouchers
@@ -167,6 +168,7 @@ async def mark_used(
     event_update: Update,
     bot: Bot,
     i18n: I18n,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Mark as used: once; a voucher used (or gone out of date) meanwhile is shown as it is, with the reason."""
     try:
@@ -174,18 +176,18 @@ async def mark_used(
             session, callback_data.voucher_id, actor_id=query.from_user.id, update_id=event_update.update_id, now=now
         )
     except VoucherNotFound:
-        await query.answer(_("fallback.stale_button"), show_alert=True)
+        stale(callback_answer)
         return
     except VoucherNotUsable:
         voucher = await vouchers.find(session, callback_data.voucher_id, now)
         current = Found(voucher, await session.get_one(Member, voucher.member_id))
         status = await status_line(session, club, voucher)
         await show(query, bot, *voucher_view(club, current, status))
-        await query.answer(status, show_alert=True)
+        alert(callback_answer, status)
         return
     used = _("redeem.used_now").format(moment=moment(found.voucher.used_at, club))
     await show(query, bot, *voucher_view(club, found, used))
-    await query.answer(_("redeem.used_toast"))
+    toast(callback_answer, _("redeem.used_toast"))
     await tell_member(bot, i18n, found.member, lambda: member_notice(found.voucher, club))
 
 
@@ -195,13 +197,13 @@ def member_notice(voucher: VoucherInfo, club: Club) -> str:
     return _("redeem.member_used").format(title=voucher.title, code=voucher.shown_code, moment=when)
 
 
-async def close(query: CallbackQuery, state: FSMContext) -> None:
+async def close(query: CallbackQuery, state: FSMContext, callback_answer: CallbackAnswer) -> None:
     """Close the voucher (or the code prompt) without using it: the buttons go, nothing changes."""
     if await state.get_state() == Redeem.code.state:  # another flow's prompt is left as it is
         await state.clear()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
-    await query.answer(_("redeem.closed"))
+    toast(callback_answer, _("redeem.closed"))
 
 
 def create_router() -> Router:

@@ -19,6 +19,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart, Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -29,7 +30,7 @@ from handlers import menus
 from handlers.club import Club
 from handlers.filters import ButtonId, ButtonUser, PayloadStarts, staff_only
 from handlers.menus import role_help
-from handlers.messages import deep_link, show
+from handlers.messages import alert, deep_link, show, stale, toast
 from handlers.replies import language, name_or_id, number, shown_name
 from loyalty import staff
 from loyalty.calendar import format_moment
@@ -172,6 +173,7 @@ async def invite(
     now: datetime,
     event_update: Update,
     bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Make a one-time invite for the chosen role and send its link, to forward to the new person."""
     role = Role(callback_data.role)
@@ -185,25 +187,22 @@ async def invite(
             update_id=event_update.update_id,
         )
     except staff.StaffError as error:
-        await query.answer(refusal(error), show_alert=True)
+        alert(callback_answer, refusal(error))
         return
     link = await deep_link(bot, club, STAFF_PAYLOAD_PREFIX + token)
     hours = number(int(staff.INVITE_LIFETIME.total_seconds()) // 3600)
     text = _("staff.invite_link").format(role=role_name(role), hours=hours, link=link)
     await bot.send_message(query.from_user.id, text, disable_web_page_preview=True)
-    await query.answer()
 
 
 async def show_list(query: CallbackQuery, session: AsyncSession, club: Club, bot: Bot) -> None:
     """The staff list with a button per person."""
     await show(query, bot, *list_view(await staff.list_staff(session, club.owner_ids)))
-    await query.answer()
 
 
 async def show_invites(query: CallbackQuery, session: AsyncSession, club: Club, now: datetime, bot: Bot) -> None:
     """The pending invites, each with a button to withdraw it."""
     await show(query, bot, *invites_view(await staff.pending_invites(session, club.owner_ids, now), club.zone))
-    await query.answer()
 
 
 async def revoke_invite(
@@ -214,6 +213,7 @@ async def revoke_invite(
     now: datetime,
     event_update: Update,
     bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Withdraw a pending invite (its link stops working) and show the pending invites left."""
     try:
@@ -226,13 +226,13 @@ async def revoke_invite(
             update_id=event_update.update_id,
         )
     except staff.InviteNotPending:
-        await query.answer(_("staff.invite_not_pending"), show_alert=True)
+        alert(callback_answer, _("staff.invite_not_pending"))
         return
     except staff.StaffError as error:
-        await query.answer(refusal(error), show_alert=True)
+        alert(callback_answer, refusal(error))
         return
     await show(query, bot, *invites_view(await staff.pending_invites(session, club.owner_ids, now), club.zone))
-    await query.answer(_("staff.invite_withdrawn"))
+    toast(callback_answer, _("staff.invite_withdrawn"))
 
 
 async def open_person(
@@ -242,28 +242,38 @@ async def open_person(
     club: Club,
     bot: Bot,
     view: Callable[[StaffEntry], tuple[str, InlineKeyboardMarkup]],
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Show `view` of the person a button names, unless they left the staff (or are an OWNER_IDS owner)."""
     entry = await staff.find_staff(session, callback_data.user, club.owner_ids)
     if entry is None or entry.configured:
-        await query.answer(_("fallback.stale_button"), show_alert=True)
+        stale(callback_answer)
         return
     await show(query, bot, *view(entry))
-    await query.answer()
 
 
 async def show_person(
-    query: CallbackQuery, callback_data: StaffAction, session: AsyncSession, club: Club, bot: Bot
+    query: CallbackQuery,
+    callback_data: StaffAction,
+    session: AsyncSession,
+    club: Club,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """One person, with role and remove buttons."""
-    await open_person(query, callback_data, session, club, bot, person_view)
+    await open_person(query, callback_data, session, club, bot, person_view, callback_answer)
 
 
 async def ask_remove(
-    query: CallbackQuery, callback_data: StaffAction, session: AsyncSession, club: Club, bot: Bot
+    query: CallbackQuery,
+    callback_data: StaffAction,
+    session: AsyncSession,
+    club: Club,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Ask the owner to confirm a removal."""
-    await open_person(query, callback_data, session, club, bot, confirm_view)
+    await open_person(query, callback_data, session, club, bot, confirm_view, callback_answer)
 
 
 async def change_role(
@@ -275,6 +285,7 @@ async def change_role(
     event_update: Update,
     bot: Bot,
     i18n: I18n,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Give the person the chosen role, show them again, and give them that role's command menu."""
     try:
@@ -288,10 +299,10 @@ async def change_role(
             update_id=event_update.update_id,
         )
     except staff.StaffError as error:
-        await query.answer(refusal(error), show_alert=True)
+        alert(callback_answer, refusal(error))
         return
     await show(query, bot, *person_view(entry))
-    await query.answer(_("staff.role_changed").format(name=shown_name(entry), role=role_name(entry.role)))
+    toast(callback_answer, _("staff.role_changed").format(name=shown_name(entry), role=role_name(entry.role)))
     await menus.show_staff_menu(bot, i18n, entry.telegram_id, entry.role)
 
 
@@ -304,6 +315,7 @@ async def remove(
     event_update: Update,
     bot: Bot,
     i18n: I18n,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Remove the confirmed person from the staff, show the list, and give them back the customer menu."""
     try:
@@ -316,10 +328,10 @@ async def remove(
             update_id=event_update.update_id,
         )
     except staff.StaffError as error:
-        await query.answer(refusal(error), show_alert=True)
+        alert(callback_answer, refusal(error))
         return
     await show(query, bot, *list_view(await staff.list_staff(session, club.owner_ids)))
-    await query.answer(_("staff.removed").format(name=shown_name(entry)))
+    toast(callback_answer, _("staff.removed").format(name=shown_name(entry)))
     await menus.hide_staff_menu(bot, i18n, entry.telegram_id)
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +34,7 @@ from handlers.customer.rewards.views import (
     vouchers_view,
 )
 from handlers.filters import IsMember, TextIs
-from handlers.messages import show
+from handlers.messages import alert, show, stale
 from handlers.replies import number
 from loyalty import rewards, vouchers
 from loyalty.errors import (
@@ -83,27 +84,40 @@ async def list_rewards(message: Message, session: AsyncSession, member: Member, 
 async def back_to_list(query: CallbackQuery, session: AsyncSession, member: Member, now: datetime, bot: Bot) -> None:
     """The rewards list, in place."""
     await show(query, bot, *rewards_view(await rewards.offers(session, member.id, now)))
-    await query.answer()
 
 
 async def offer_or_list(
-    query: CallbackQuery, bot: Bot, session: AsyncSession, member_id: int, reward_id: int, now: datetime
+    query: CallbackQuery,
+    bot: Bot,
+    session: AsyncSession,
+    member_id: int,
+    reward_id: int,
+    now: datetime,
+    callback_answer: CallbackAnswer,
 ) -> tuple[Offers, Offer] | None:
     """The member's offers and the one for this reward; if they may no longer redeem it, the list and an alert."""
     offers = await rewards.offers(session, member_id, now)
     found = [offer for offer in offers.affordable + offers.close if offer.reward.id == reward_id]
     if not found:
         await show(query, bot, *rewards_view(offers))
-        await query.answer(_("rewards.unavailable"), show_alert=True)
+        alert(callback_answer, _("rewards.unavailable"))
         return None
     return offers, found[0]
 
 
 async def show_reward(
-    query: CallbackQuery, callback_data: RewardAction, session: AsyncSession, member: Member, now: datetime, bot: Bot
+    query: CallbackQuery,
+    callback_data: RewardAction,
+    session: AsyncSession,
+    member: Member,
+    now: datetime,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """One reward, its photo first when it has one."""
-    found = await offer_or_list(query, bot, session, member.id, callback_data.reward, now)
+    found = await offer_or_list(
+        query, bot, session, member.id, callback_data.reward, now, callback_answer=callback_answer
+    )
     if found is None:
         return
     text, markup = reward_view(found[1])
@@ -113,19 +127,25 @@ async def show_reward(
         await bot.send_message(query.from_user.id, text, reply_markup=markup)
     else:
         await show(query, bot, text, markup)
-    await query.answer()
 
 
 async def ask_redeem(
-    query: CallbackQuery, callback_data: RewardAction, session: AsyncSession, member: Member, now: datetime, bot: Bot
+    query: CallbackQuery,
+    callback_data: RewardAction,
+    session: AsyncSession,
+    member: Member,
+    now: datetime,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Ask before spending points on the reward (its detail again when points are missing)."""
-    found = await offer_or_list(query, bot, session, member.id, callback_data.reward, now)
+    found = await offer_or_list(
+        query, bot, session, member.id, callback_data.reward, now, callback_answer=callback_answer
+    )
     if found is None:
         return
     offers, offer = found
     await show(query, bot, *await question_view(session, member.id, offers, offer))
-    await query.answer()
 
 
 async def question_view(
@@ -138,10 +158,16 @@ async def question_view(
 
 
 async def ask_again(
-    query: CallbackQuery, bot: Bot, session: AsyncSession, member_id: int, reward_id: int, now: datetime
+    query: CallbackQuery,
+    bot: Bot,
+    session: AsyncSession,
+    member_id: int,
+    reward_id: int,
+    now: datetime,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """The reward changed after the question: say so, show its terms now and ask again (or say what is missing)."""
-    found = await offer_or_list(query, bot, session, member_id, reward_id, now)
+    found = await offer_or_list(query, bot, session, member_id, reward_id, now, callback_answer=callback_answer)
     if found is None:
         return
     offers, offer = found
@@ -149,7 +175,6 @@ async def ask_again(
     if not offer.missing:
         text = facts_text(offer.reward) + "\n\n" + text
     await show(query, bot, _("rewards.terms_changed") + "\n\n" + text, markup)
-    await query.answer()
 
 
 async def redeem(
@@ -161,6 +186,7 @@ async def redeem(
     now: datetime,
     event_update: Update,
     bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Yes: spend the points and send the voucher; a second press of the same Yes sends nothing new."""
     member_id = member.id  # after a refusal the session's objects are expired
@@ -176,19 +202,17 @@ async def redeem(
             quoted=callback_data.terms,
         )
     except RewardTermsChanged:
-        await ask_again(query, bot, session, member_id, callback_data.reward, now)
+        await ask_again(query, bot, session, member_id, callback_data.reward, now, callback_answer=callback_answer)
         return
     except (InsufficientPoints, RewardUnavailable) as error:
         await show(query, bot, redeem_refusal(error), back_to_rewards())
-        await query.answer()
         return
     if redeemed.duplicate:
-        await query.answer(_("rewards.already_redeemed"), show_alert=True)
+        alert(callback_answer, _("rewards.already_redeemed"))
         return
     await show(query, bot, _("rewards.redeemed").format(title=redeemed.voucher.title), None)
     balance = _("rewards.balance").format(points=number(redeemed.balance))
     await send_voucher(bot, query.from_user.id, club, redeemed.voucher, balance)
-    await query.answer()
 
 
 async def list_vouchers(message: Message, session: AsyncSession, member: Member, club: Club, now: datetime) -> None:
@@ -202,17 +226,21 @@ async def vouchers_in_place(
 ) -> None:
     """The vouchers list, in place (from the rewards list, or No to a cancel)."""
     await show(query, bot, *vouchers_view(await vouchers.vouchers_of(session, member.id, now), club.zone))
-    await query.answer()
 
 
 async def members_voucher(
-    query: CallbackQuery, session: AsyncSession, member_id: int, voucher_id: int, now: datetime
+    query: CallbackQuery,
+    session: AsyncSession,
+    member_id: int,
+    voucher_id: int,
+    now: datetime,
+    callback_answer: CallbackAnswer,
 ) -> VoucherInfo | None:
     """The member's voucher, or None after telling them the button is stale."""
     try:
         return await vouchers.find(session, voucher_id, now, member_id=member_id)
     except VoucherNotFound:
-        await query.answer(_("fallback.stale_button"), show_alert=True)
+        stale(callback_answer)
         return None
 
 
@@ -224,26 +252,34 @@ async def show_voucher(
     club: Club,
     now: datetime,
     bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """An active voucher again: its QR and caption; for one no longer active, since when."""
-    voucher = await members_voucher(query, session, member.id, callback_data.voucher, now)
+    voucher = await members_voucher(
+        query, session, member.id, callback_data.voucher, now, callback_answer=callback_answer
+    )
     if voucher is None:
         return
     if voucher.status is not Status.ACTIVE:
-        await query.answer(status_text(voucher, club.zone), show_alert=True)
+        alert(callback_answer, status_text(voucher, club.zone))
         return
     await send_voucher(bot, query.from_user.id, club, voucher)
-    await query.answer()
 
 
 async def cancellable_voucher(
-    query: CallbackQuery, session: AsyncSession, member_id: int, voucher_id: int, now: datetime, zone: ZoneInfo
+    query: CallbackQuery,
+    session: AsyncSession,
+    member_id: int,
+    voucher_id: int,
+    now: datetime,
+    zone: ZoneInfo,
+    callback_answer: CallbackAnswer,
 ) -> VoucherInfo | None:
     """The member's voucher if they can cancel it; otherwise None, having told them why not."""
-    voucher = await members_voucher(query, session, member_id, voucher_id, now)
+    voucher = await members_voucher(query, session, member_id, voucher_id, now, callback_answer=callback_answer)
     refusal = cancel_refusal(voucher, zone) if voucher is not None else None
     if refusal is not None:
-        await query.answer(refusal, show_alert=True)
+        alert(callback_answer, refusal)
         return None
     return voucher
 
@@ -256,13 +292,15 @@ async def ask_cancel(
     club: Club,
     now: datetime,
     bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Ask before cancelling a bought voucher."""
-    voucher = await cancellable_voucher(query, session, member.id, callback_data.voucher, now, club.zone)
+    voucher = await cancellable_voucher(
+        query, session, member.id, callback_data.voucher, now, club.zone, callback_answer=callback_answer
+    )
     if voucher is None:
         return
     await show(query, bot, *cancel_confirm_view(voucher, vouchers.points_back(voucher, member.points_owed)))
-    await query.answer()
 
 
 async def cancel_voucher(
@@ -274,10 +312,13 @@ async def cancel_voucher(
     now: datetime,
     event_update: Update,
     bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Yes: cancel the voucher and give its points back; say how many, and the new balance."""
     member_id = member.id  # after a refusal the session's objects are expired
-    voucher = await cancellable_voucher(query, session, member_id, callback_data.voucher, now, club.zone)
+    voucher = await cancellable_voucher(
+        query, session, member_id, callback_data.voucher, now, club.zone, callback_answer=callback_answer
+    )
     if voucher is None:
         return
     try:
@@ -290,7 +331,9 @@ async def cancel_voucher(
             now=now,
         )
     except VoucherNotUsable:  # used at the counter since the question was asked
-        await cancellable_voucher(query, session, member_id, voucher.id, now, club.zone)
+        await cancellable_voucher(
+            query, session, member_id, voucher.id, now, club.zone, callback_answer=callback_answer
+        )
         return
     text = _("rewards.cancelled").format(
         title=cancelled.voucher.title, points=number(cancelled.refunded), balance=number(cancelled.balance)
@@ -298,7 +341,6 @@ async def cancel_voucher(
     builder = InlineKeyboardBuilder()
     builder.button(text=_("button.rewards_vouchers"), callback_data=VoucherAction(action="list"))
     await show(query, bot, text, builder.as_markup())
-    await query.answer()
 
 
 def create_router() -> Router:

@@ -11,12 +11,13 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, Magic, staff_only
-from handlers.messages import show
+from handlers.messages import alert, show, toast
 from handlers.replies import language, number
 from handlers.staff.campaigns.answers import CampaignAnswers, Me, Written, draft_of, rendered_for_me
 from handlers.staff.campaigns.dates import DATE_READERS, date_refusal
@@ -64,7 +65,6 @@ async def campaign_menu(message: Message, state: FSMContext, session: AsyncSessi
 async def back_to_list(query: CallbackQuery, session: AsyncSession, club: Club, now: datetime, bot: Bot) -> None:
     """Back to the list from a campaign."""
     await show(query, bot, *await list_view(session, now, club.zone))
-    await query.answer()
 
 
 async def open_campaign(
@@ -72,7 +72,6 @@ async def open_campaign(
 ) -> None:
     """One campaign's progress and buttons."""
     await show(query, bot, *await view_of(session, campaign, now, club.zone))
-    await query.answer()
 
 
 async def steer(
@@ -83,18 +82,19 @@ async def steer(
     club: Club,
     stamp: Stamp,
     bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Pause, resume, cancel the campaign, end its extra points or finish it (its view then shows its progress); a
     move no longer allowed shows it as it is now."""
     _label, done = STEERING[callback_data.action]
-    toast = str(done)
+    said = str(done)
     here = Report(query.message.chat.id, query.message.message_id) if isinstance(query.message, Message) else None
     try:
         campaign = await campaigns.steer(session, campaign.id, callback_data.action, stamp, report=here)
     except CampaignStateError:
-        campaign, toast = await campaigns.get(session, campaign.id), _("fallback.stale_button")
+        campaign, said = await campaigns.get(session, campaign.id), _("fallback.stale_button")
     await show(query, bot, *await view_of(session, campaign, stamp.at, club.zone))
-    await query.answer(toast)
+    toast(callback_answer, said)
 
 
 async def new_campaign(
@@ -110,7 +110,6 @@ async def new_campaign(
         me=Me(id=query.from_user.id, name=query.from_user.first_name),
     )
     await show(query, bot, *await CAMPAIGN_FLOW.begin(state, session, answers))
-    await query.answer()
 
 
 async def got_photo(message: Message, state: FSMContext, session: AsyncSession) -> None:
@@ -154,14 +153,22 @@ async def send_message(bot: Bot, chat_id: int, message: campaigns.Message) -> No
         await bot.send_photo(chat_id, message.photo, caption=message.text or None)
 
 
-async def send_test(query: CallbackQuery, state: FSMContext, session: AsyncSession, bot: Bot) -> None:
+async def send_test(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, bot: Bot, callback_answer: CallbackAnswer
+) -> None:
     """Send a test to me: the message as the staff member would get it, in their own chat."""
     await send_message(bot, query.from_user.id, await rendered_for_me(await CAMPAIGN_FLOW.read(state), session))
-    await query.answer(_("campaign.test_sent"))
+    toast(callback_answer, _("campaign.test_sent"))
 
 
 async def confirm(
-    query: CallbackQuery, state: FSMContext, session: AsyncSession, club: Club, stamp: Stamp, bot: Bot
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    club: Club,
+    stamp: Stamp,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Confirm: the campaign is stored and started (or scheduled), and its progress message sent and registered.
 
@@ -169,7 +176,7 @@ async def confirm(
     stored (its key is the first press's update) and finishes what is left; /campaign shows it as not finished
     meanwhile, with Finish and Cancel.
     """
-    data = await CAMPAIGN_FLOW.claim(state, query)
+    data = await CAMPAIGN_FLOW.claim(state, callback_answer)
     if data is None:  # pressed twice: the first press confirmed
         return
     try:
@@ -177,9 +184,8 @@ async def confirm(
     except Exception:  # cut short: the summary waits again, and /campaign shows the campaign as not finished
         logger.exception("confirming a campaign failed midway")
         await CAMPAIGN_FLOW.restore(state, data)
-        await query.answer(_("campaign.not_finished"), show_alert=True)
+        alert(callback_answer, _("campaign.not_finished"))
         return
-    await query.answer()
 
 
 async def confirmed(
@@ -206,9 +212,9 @@ async def confirmed(
         await campaigns.set_report(session, campaign.id, report.chat.id, report.message_id)
 
 
-async def confirm_gone(query: CallbackQuery) -> None:
+async def confirm_gone(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
     """Confirm pressed on a summary no longer waiting (confirmed, discarded, or its answers lost): what to do."""
-    await query.answer(_("campaign.confirm_gone"), show_alert=True)
+    alert(callback_answer, _("campaign.confirm_gone"))
 
 
 def create_router() -> Router:

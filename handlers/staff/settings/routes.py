@@ -7,13 +7,14 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, staff_only
-from handlers.messages import show
+from handlers.messages import show, stale, toast
 from handlers.staff.settings.fields import (
     CHOICES,
     PROMPTS,
@@ -71,7 +72,6 @@ async def settings_menu(message: Message, state: FSMContext, session: AsyncSessi
 async def show_menu(query: CallbackQuery, session: AsyncSession, club: Club, bot: Bot) -> None:
     """Back to the rules from a tier or a section."""
     await show(query, bot, *menu_view(await rules.current(session, club.rules)))
-    await query.answer()
 
 
 async def show_section(
@@ -80,34 +80,42 @@ async def show_section(
     """A section (referrals, birthdays & reminders), with a button for each of its rules."""
     club_rules = await rules.current(session, club.rules)
     await show(query, bot, *section_view(callback_data.action, club_rules, await rewards_by_id(session)))
-    await query.answer()
 
 
 async def show_tier(
-    query: CallbackQuery, callback_data: SettingsAction, session: AsyncSession, club: Club, bot: Bot
+    query: CallbackQuery,
+    callback_data: SettingsAction,
+    session: AsyncSession,
+    club: Club,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """One tier, with its threshold and multiplier buttons."""
     club_rules = await rules.current(session, club.rules)
     tier = known_tier(club_rules, callback_data.tier)
     if tier is None:
-        await query.answer(_("fallback.stale_button"), show_alert=True)
+        stale(callback_answer)
         return
     await show(query, bot, *tier_view(club_rules, tier))
-    await query.answer()
 
 
 async def ask_value(
-    query: CallbackQuery, callback_data: SettingsAction, state: FSMContext, session: AsyncSession, club: Club, bot: Bot
+    query: CallbackQuery,
+    callback_data: SettingsAction,
+    state: FSMContext,
+    session: AsyncSession,
+    club: Club,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """A rule's button: ask for its new value in place of the menu."""
     club_rules = await rules.current(session, club.rules)
     field, tier = callback_data.field, callback_data.tier
     if field in TIER_PARTS and known_tier(club_rules, tier) is None:
-        await query.answer(_("fallback.stale_button"), show_alert=True)
+        stale(callback_answer)
         return
     await keep(state, RuleEdit.value, RuleEditing(field=field, tier=tier))
     await show(query, bot, *prompt_view(club_rules, field, tier))
-    await query.answer()
 
 
 async def ask_choice(
@@ -117,7 +125,6 @@ async def ask_choice(
     club_rules, catalog = await rules.current(session, club.rules), await rewards_by_id(session)
     options = options_of(callback_data.field, catalog)
     await show(query, bot, *choice_view(club_rules, callback_data.field, options, catalog))
-    await query.answer()
 
 
 async def save(session: AsyncSession, club: Club, field: str, tier: str, value: object, stamp: Stamp) -> View:
@@ -152,43 +159,60 @@ async def got_value(message: Message, state: FSMContext, session: AsyncSession, 
 
 
 async def unset_value(
-    query: CallbackQuery, state: FSMContext, session: AsyncSession, club: Club, stamp: Stamp, bot: Bot
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    club: Club,
+    stamp: Stamp,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """Skip at the prompt of a rule that may be unset: it is unset, and confirmed with its menu."""
     field = (await kept(state, RuleEditing)).field
     if field not in UNSET_ALLOWED:
-        await query.answer(_("fallback.stale_button"), show_alert=True)
+        stale(callback_answer)
         return
     view = await save(session, club, field, "", None, stamp)
     await state.clear()
     await show(query, bot, *view)
-    await query.answer()
 
 
 async def chose(
-    query: CallbackQuery, callback_data: SettingsChoice, session: AsyncSession, club: Club, stamp: Stamp, bot: Bot
+    query: CallbackQuery,
+    callback_data: SettingsChoice,
+    session: AsyncSession,
+    club: Club,
+    stamp: Stamp,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
 ) -> None:
     """One of a rule's offered values: stored and confirmed with its section (a value gone since is stale)."""
     field = callback_data.field
     if callback_data.value not in options_of(field, await rewards_by_id(session)):
-        await query.answer(_("fallback.stale_button"), show_alert=True)
+        stale(callback_answer)
         return
     value = stored_value(field, callback_data.value)
     view = await save(session, club, field, "", value, stamp)
     await show(query, bot, *view)
-    await query.answer()
 
 
-async def cancel(query: CallbackQuery, state: FSMContext, session: AsyncSession, club: Club, bot: Bot) -> None:
+async def cancel(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    club: Club,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
+) -> None:
     """Leave the prompt: its menu comes back unchanged (a prompt already answered or left is stale)."""
     if await state.get_state() != RuleEdit.value.state:
-        await query.answer(_("fallback.stale_button"), show_alert=True)
+        stale(callback_answer)
         return
     field = (await kept(state, RuleEditing)).field
     await state.clear()
     club_rules = await rules.current(session, club.rules)
     await show(query, bot, *home_view(club_rules, field, await catalog_for(session, field)))
-    await query.answer(_("settings.cancelled"))
+    toast(callback_answer, _("settings.cancelled"))
 
 
 def create_router() -> Router:

@@ -1,4 +1,5 @@
-"""What the tests read back from the database, each look in its own session: counts, members, books and audit log."""
+"""What the tests read back from the database, each look in its own session: counts, members, books, rewards,
+campaigns and the audit log."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import AuditEntry, LedgerEntry, Member, PointLot, Reward
+from storage.models import AuditEntry, Campaign, LedgerEntry, Member, PointLot, Reward
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -54,6 +55,18 @@ async def stock_of(sessions: Sessions, reward_id: int) -> int | None:
     """The reward's stock (None: unlimited)."""
     async with sessions() as session:
         return await session.scalar(select(Reward.stock).where(Reward.id == reward_id))
+
+
+async def stored_rewards(sessions: Sessions) -> list[Reward]:
+    """The rewards of the catalog, oldest first."""
+    async with sessions() as session:
+        return list((await session.scalars(select(Reward).order_by(Reward.id))).all())
+
+
+async def stored_campaigns(sessions: Sessions) -> list[Campaign]:
+    """The campaigns, oldest first."""
+    async with sessions() as session:
+        return list((await session.scalars(select(Campaign).order_by(Campaign.id))).all())
 
 
 async def audit_log(sessions: Sessions) -> list[tuple[str, int | None, dict[str, object]]]:

@@ -15,6 +15,7 @@ from tests.factories import NOW
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
 OWNER, MANAGER, CASHIER, CUSTOMER = 1, 3, 7, 42
+SARA, REZA, NIMA, STOPPED = 42, 43, 44, 45  # the members of `four_members`
 
 
 async def customer(
@@ -46,6 +47,22 @@ async def members_of(chat_with: MakeChat, sessions: Sessions, *people: tuple[int
             await session.commit()
         found[user_id] = member
     return found
+
+
+async def four_members(chat_with: MakeChat, sessions: Sessions) -> dict[int, Member]:
+    """Sara (bronze), Reza and Nima (silver) take news; a fourth member sent /stop."""
+    people = await members_of(
+        chat_with,
+        sessions,
+        (SARA, "09121234567", "bronze", True),
+        (REZA, "09121234568", "silver", True),
+        (NIMA, "09121234569", "silver", True),
+        (STOPPED, "09121234570", "bronze", True),
+    )
+    async with sessions() as session:
+        await session.execute(update(Member).where(Member.telegram_id == STOPPED).values(stopped=True))
+        await session.commit()
+    return people
 
 
 async def hire(sessions: Sessions, telegram_id: int, role: Role, name: str = "Staff") -> None:

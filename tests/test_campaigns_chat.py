@@ -35,30 +35,16 @@ from storage.models import (
 from tests import updates
 from tests.chat import Chat, Reply, texts, to, walk
 from tests.factories import NOW, add_members, member_row, purchase, referral
-from tests.faults import fail_once
-from tests.lookups import count
-from tests.people import customer, hire, manager_chat, members_of
+from tests.lookups import count, stored_campaigns
+from tests.people import NIMA, REZA, SARA, customer, four_members, hire, manager_chat
 from tests.stub_bot import stub_bot
+from tests.wizards import CAMPAIGN, NEW_CAMPAIGN, confirm_failing_at, new_campaign
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
 MANAGER, CASHIER = 3, 7
-SARA, REZA, NIMA, STOPPED = 42, 43, 44, 45
-NEW = "cmp:new:0"
-CONFIRM = "wiz:campaign:confirm::"
-TEST = "wiz:campaign:test::"
-CANCEL = "wiz:campaign:cancel::"
-
-
-def choose(step: str, value: str) -> str:
-    return f"wiz:campaign:choose:{step}:{value}"
-
-
-async def new_campaign(manager: Chat) -> Chat:
-    """/campaign, then New campaign: the wizard waits for the audience."""
-    await manager.say("/campaign")
-    await manager.press(NEW)
-    return manager
+NEW, CONFIRM, CANCEL, TEST = NEW_CAMPAIGN, CAMPAIGN.confirm, CAMPAIGN.cancel, CAMPAIGN.button("test")
+choose = CAMPAIGN.choose
 
 
 async def to_occasions(manager: Chat) -> Reply:
@@ -66,27 +52,6 @@ async def to_occasions(manager: Chat) -> Reply:
     await walk(await new_campaign(manager), choose("audience", "all"), "Happy {name}!", choose("gift", "none"))
     [occasions, _] = await manager.press(choose("when", "occasion"))
     return occasions
-
-
-async def four_members(chat_with: MakeChat, sessions: Sessions) -> dict[int, Member]:
-    """Sara (bronze), Reza and Nima (silver) take news; a fourth member sent /stop."""
-    people = await members_of(
-        chat_with,
-        sessions,
-        (SARA, "09121234567", "bronze", True),
-        (REZA, "09121234568", "silver", True),
-        (NIMA, "09121234569", "silver", True),
-        (STOPPED, "09121234570", "bronze", True),
-    )
-    async with sessions() as session:
-        await session.execute(update(Member).where(Member.telegram_id == STOPPED).values(stopped=True))
-        await session.commit()
-    return people
-
-
-async def stored_campaigns(sessions: Sessions) -> list[Campaign]:
-    async with sessions() as session:
-        return list((await session.scalars(select(Campaign).order_by(Campaign.id))).all())
 
 
 async def outbox_members(sessions: Sessions, campaign_id: int) -> list[int]:
@@ -592,24 +557,6 @@ async def test_a_manager_sees_the_running_extra_points_and_ends_them_from_the_ca
     assert "no longer active" in stale.text
     [menu] = await manager.say("/campaign")
     assert "Extra points running:" not in menu.text
-
-
-async def to_confirm(manager: Chat) -> None:
-    """A campaign to all members with a points gift, sent now, up to its summary."""
-    await walk(await new_campaign(manager), choose("audience", "all"), "Hello {name}")
-    await walk(manager, choose("gift", "points"), "50", "30", choose("when", "now"))
-
-
-async def confirm_failing_at(
-    chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch, step: str
-) -> tuple[Chat, list[Reply]]:
-    """A manager walks a campaign for four members to its summary and confirms it, `campaigns.<step>` failing once;
-    the manager and the replies to that Confirm."""
-    await four_members(chat_with, sessions)
-    manager = await manager_chat(chat_with, sessions)
-    await to_confirm(manager)
-    fail_once(monkeypatch, campaigns, step)
-    return manager, await manager.press(CONFIRM)
 
 
 async def test_a_campaign_whose_start_failed_is_finished_from_its_view_once(

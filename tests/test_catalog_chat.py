@@ -5,42 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty.staff import Role
 from loyalty.vouchers import Kind
-from storage.models import Reward
 from tests import updates
 from tests.chat import Chat, Reply, texts, walk
-from tests.lookups import audit_log
+from tests.lookups import audit_log, stored_rewards
 from tests.people import customer, hire, manager_chat
 from tests.steps import add
+from tests.wizards import NEW_REWARD, REWARD, reward_to_summary
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
 OWNER, MANAGER, CASHIER, CUSTOMER = 1, 3, 7, 42
-NEW = "cat:new:0:"
-SAVE = "wiz:reward:confirm::"
-CANCEL = "wiz:reward:cancel::"
-
-
-def back(at: str) -> str:
-    return f"wiz:reward:back:{at}:"
-
-
-def choose(step: str, value: str) -> str:
-    return f"wiz:reward:choose:{step}:{value}"
-
-
-def skip(step: str) -> str:
-    return f"wiz:reward:skip:{step}:"
-
-
-async def to_summary(chat: Chat) -> list[Reply]:
-    """Answer the wizard for a free cake, skipping what may be skipped, up to the summary."""
-    await walk(chat, NEW, "Cake", skip("description"), choose("kind", "item"), "100", "30", skip("stock"))
-    return await walk(chat, skip("limit"), skip("photo"))
+NEW, SAVE, CANCEL = NEW_REWARD, REWARD.confirm, REWARD.cancel
+back, choose, skip = REWARD.back, REWARD.choose, REWARD.skip
 
 
 async def photo(chat: Chat) -> list[Reply]:
@@ -50,11 +30,6 @@ async def photo(chat: Chat) -> list[Reply]:
         {"file_id": "large-photo", "file_unique_id": "l", "width": 1280, "height": 960},
     ]
     return await chat.feed(updates.message_update(chat.user, photo=sizes))
-
-
-async def stored_rewards(sessions: Sessions) -> list[Reward]:
-    async with sessions() as session:
-        return list((await session.scalars(select(Reward).order_by(Reward.id))).all())
 
 
 async def test_an_empty_catalog_offers_a_new_reward(chat_with: MakeChat, sessions: Sessions) -> None:
@@ -193,7 +168,7 @@ async def test_save_after_cancel_or_save_is_stale(
     chat_with: MakeChat, sessions: Sessions, pressed: str, stored: int
 ) -> None:
     manager = await manager_chat(chat_with, sessions)
-    await to_summary(manager)
+    await reward_to_summary(manager)
     await manager.press(pressed)
     [stale] = await manager.press(SAVE)
     assert stale.text == "This button is no longer active. Please use the menu."

@@ -34,13 +34,14 @@ from tests.faults import fail_once
 from tests.lookups import audit_log, count
 from tests.people import customer, hire, manager_chat, members_of
 from tests.stub_bot import TOKEN, RecordingSession
+from tests.wizards import GIFT
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
 Stubbed = tuple[Bot, "UnreachableSession"]
 OWNER, MANAGER, CASHIER = 1, 3, 7
 SARA, REZA, NIMA, BLOCKED, GONE, STOPPED, LOST = 42, 43, 44, 45, 46, 47, 48
-CONFIRM = "wiz:gift:confirm::"
+CONFIRM, choose = GIFT.confirm, GIFT.choose
 ZONE = ZoneInfo("Asia/Tehran")
 STALE = "This button is no longer active. Please use the menu."
 CONFIRM_GONE = (
@@ -68,10 +69,6 @@ def stubbed() -> tuple[Bot, UnreachableSession]:
     """The bot of these tests: one member has blocked it, another's chat is gone."""
     session = UnreachableSession()
     return Bot(TOKEN, session=session), session
-
-
-def choose(step: str, value: str) -> str:
-    return f"wiz:gift:choose:{step}:{value}"
 
 
 async def gift_to_all(chat_with: MakeChat, sessions: Sessions, stubbed: Stubbed) -> dict[int, Member]:
@@ -333,7 +330,7 @@ async def test_cancel_gives_nothing(chat_with: MakeChat, sessions: Sessions, stu
     await gift_to_all(chat_with, sessions, stubbed)
     manager = await manager_chat(chat_with, sessions)
     await walk(manager, "/gift", choose("audience", "all"), choose("kind", "item"), "7", "Cake!")
-    [cancelled, _] = await manager.press("wiz:gift:cancel::")
+    [cancelled, _] = await manager.press(GIFT.cancel)
     assert cancelled.text == "Cancelled. No gift was given."
     [stale] = await manager.press(CONFIRM)
     assert stale.text == CONFIRM_GONE

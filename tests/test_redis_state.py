@@ -20,12 +20,12 @@ from bot.isolation import ChatIsolation
 from bot.settings import Settings
 from loyalty.staff import Role
 from storage.models import Campaign, Member
-from tests.chat import Chat
+from tests.chat import Chat, walk
 from tests.databases import REDIS_URL, unavailable
 from tests.factories import NOW
+from tests.people import hire
 from tests.stub_bot import stub_bot
-from tests.test_catalog_chat import walk
-from tests.test_counter import hire
+from tests.wizards import CAMPAIGN, new_campaign
 
 
 @pytest.fixture
@@ -82,16 +82,15 @@ async def test_a_campaign_wizard_goes_on_on_a_second_instance(
         Chat(create_dispatcher(settings, sessions, redis_storage, lambda: NOW), bot, recording, 3, language_code="en")
         for _ in range(2)
     )
-    await first.say("/campaign")
-    await first.press("cmp:new:0")
-    await walk(first, "wiz:campaign:choose:audience:all", "Hello {name}", "wiz:campaign:choose:gift:points", "50")
-    await walk(first, "30", "wiz:campaign:choose:when:later", "2026-12-01 18:00")
+    await walk(await new_campaign(first), CAMPAIGN.choose("audience", "all"), "Hello {name}")
+    await walk(first, CAMPAIGN.choose("gift", "points"), "50", "30")
+    await walk(first, CAMPAIGN.choose("when", "later"), "2026-12-01 18:00")
 
-    [when, _] = await walk(second, "wiz:campaign:back:confirm:", "wiz:campaign:back:send_at:")
+    [when, _] = await walk(second, CAMPAIGN.back("confirm"), CAMPAIGN.back("send_at"))
     assert "When should it be sent?" in when.text
-    [summary] = await walk(second, "wiz:campaign:choose:when:later", "2026-12-02 18:00")
+    [summary] = await walk(second, CAMPAIGN.choose("when", "later"), "2026-12-02 18:00")
     assert "50 points lasting 30 days" in summary.text and "Hello Sara" in summary.text
-    await second.press("wiz:campaign:confirm::")
+    await second.press(CAMPAIGN.confirm)
     async with sessions() as session:
         campaign = await session.scalar(select(Campaign))
     assert (campaign.text, campaign.state, campaign.send_at.day) == ("Hello {name}", "scheduled", 2)

@@ -3,7 +3,6 @@ answers kept by the version before an upgrade (read as far as they go, or the wi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,41 +15,24 @@ from handlers.staff.gifts import GiftWizard
 from handlers.staff.settings import RuleEdit
 from loyalty.staff import Role
 from loyalty.vouchers import Kind
-from tests.chat import Chat
+from tests.chat import walk
+from tests.lookups import stored_campaigns, stored_rewards
+from tests.people import MANAGER, MakeChat, Sessions, four_members, hire, manager_chat
 from tests.stub_bot import RecordingSession
-from tests.test_campaigns_chat import CONFIRM as CONFIRM_CAMPAIGN
-from tests.test_campaigns_chat import choose as choose_campaign
-from tests.test_campaigns_chat import confirm_failing_at, four_members, new_campaign, stored_campaigns
-from tests.test_catalog_chat import (
-    CANCEL,
-    MANAGER,
-    NEW,
-    SAVE,
-    Sessions,
-    back,
-    choose,
-    manager_chat,
-    skip,
-    stored_rewards,
-    to_summary,
-    walk,
-)
-from tests.test_counter import hire
-from tests.test_gifts_chat import choose as choose_gift
+from tests.wizards import CAMPAIGN, GIFT, NEW_REWARD, REWARD, confirm_failing_at, new_campaign, reward_to_summary
 
-MakeChat = Callable[..., Chat]
 STALE = "This button is no longer active. Please use the menu."
 LOST = "This question has ended: the bot was updated meanwhile. Please start again."
 
 
 async def test_back_from_the_second_question_shows_the_first_in_place(chat_with: MakeChat, sessions: Sessions) -> None:
     manager = await manager_chat(chat_with, sessions)
-    [name, _] = await manager.press(NEW)
+    [name, _] = await manager.press(NEW_REWARD)
     assert name.buttons() == ["✖️ Cancel"]  # the first question has nothing to go back to
     [description] = await manager.say("Cake")
     assert description.buttons() == ["Skip", "↩️ Back", "✖️ Cancel"]
-    assert description.callback_data()[1] == back("description")
-    [again, answered] = await manager.press(back("description"))
+    assert description.callback_data()[1] == REWARD.back("description")
+    [again, answered] = await manager.press(REWARD.back("description"))
     assert again.name == "EditMessageText" and "What is it called?" in again.text
     assert again.buttons() == ["✖️ Cancel"] and answered.name == "AnswerCallbackQuery"
     [description] = await manager.say("Tea")
@@ -61,11 +43,11 @@ async def test_back_passes_over_the_steps_left_out_and_works_on_a_typed_question
     chat_with: MakeChat, sessions: Sessions
 ) -> None:
     manager = await manager_chat(chat_with, sessions)
-    [cost, _] = await walk(manager, NEW, "Cake", skip("description"), choose("kind", "item"))
-    assert "How many points" in cost.text and back("cost") in cost.callback_data()
-    [kind, _] = await manager.press(back("cost"))  # a free item was never asked its amount, percent or cap
-    assert "What does the voucher give?" in kind.text and back("kind") in kind.callback_data()
-    [percent, _] = await manager.press(choose("kind", "percent"))
+    [cost, _] = await walk(manager, NEW_REWARD, "Cake", REWARD.skip("description"), REWARD.choose("kind", "item"))
+    assert "How many points" in cost.text and REWARD.back("cost") in cost.callback_data()
+    [kind, _] = await manager.press(REWARD.back("cost"))  # a free item was never asked its amount, percent or cap
+    assert "What does the voucher give?" in kind.text and REWARD.back("kind") in kind.callback_data()
+    [percent, _] = await manager.press(REWARD.choose("kind", "percent"))
     assert "What percentage off?" in percent.text
 
 
@@ -73,17 +55,17 @@ async def test_back_at_the_summary_returns_to_the_last_question_and_keeps_the_an
     chat_with: MakeChat, sessions: Sessions
 ) -> None:
     manager = await manager_chat(chat_with, sessions)
-    [summary, _] = await to_summary(manager)
-    assert summary.callback_data() == [SAVE, back("confirm"), CANCEL]
-    [photo, _] = await manager.press(back("confirm"))
+    [summary, _] = await reward_to_summary(manager)
+    assert summary.callback_data() == [REWARD.confirm, REWARD.back("confirm"), REWARD.cancel]
+    [photo, _] = await manager.press(REWARD.back("confirm"))
     assert "Send a photo of the reward" in photo.text
-    assert photo.callback_data() == [skip("photo"), back("photo"), CANCEL]
-    [limit, _] = await manager.press(back("photo"))
+    assert photo.callback_data() == [REWARD.skip("photo"), REWARD.back("photo"), REWARD.cancel]
+    [limit, _] = await manager.press(REWARD.back("photo"))
     assert "How many times may one member" in limit.text
     [photo] = await manager.say("2")
-    [summary, _] = await manager.press(skip("photo"))
+    [summary, _] = await manager.press(REWARD.skip("photo"))
     assert "Per member: 2" in summary.text and "Cost: 100 points" in summary.text
-    await manager.press(SAVE)
+    await manager.press(REWARD.confirm)
     [reward] = await stored_rewards(sessions)
     assert (reward.name, reward.kind, reward.cost, reward.validity_days) == ("Cake", Kind.ITEM, 100, 30)
     assert (reward.stock, reward.per_member_limit, reward.photo_file_id) == (None, 2, None)
@@ -91,23 +73,23 @@ async def test_back_at_the_summary_returns_to_the_last_question_and_keeps_the_an
 
 async def test_back_forgets_the_answers_it_goes_back_over(chat_with: MakeChat, sessions: Sessions) -> None:
     manager = await manager_chat(chat_with, sessions)
-    await walk(await new_campaign(manager), choose_campaign("audience", "all"), "Hello {name}")
-    await walk(manager, choose_campaign("gift", "none"), choose_campaign("when", "later"))
+    await walk(await new_campaign(manager), CAMPAIGN.choose("audience", "all"), "Hello {name}")
+    await walk(manager, CAMPAIGN.choose("gift", "none"), CAMPAIGN.choose("when", "later"))
     [summary] = await manager.say("2026-12-01 18:00")
     assert "Sending: at " in summary.text
-    [when, _] = await walk(manager, "wiz:campaign:back:confirm:", "wiz:campaign:back:send_at:")
+    [when, _] = await walk(manager, CAMPAIGN.back("confirm"), CAMPAIGN.back("send_at"))
     assert "When should it be sent?" in when.text
-    [summary, _] = await manager.press(choose_campaign("when", "now"))  # the date typed before is gone with it
+    [summary, _] = await manager.press(CAMPAIGN.choose("when", "now"))  # the date typed before is gone with it
     assert "Sending: now" in summary.text
-    await manager.press(CONFIRM_CAMPAIGN)
+    await manager.press(CAMPAIGN.confirm)
     [campaign] = await stored_campaigns(sessions)
     assert campaign.send_at is None and campaign.state != "scheduled"
 
 
 async def test_a_back_on_an_older_question_is_a_stale_button(chat_with: MakeChat, sessions: Sessions) -> None:
     manager = await manager_chat(chat_with, sessions)
-    await walk(manager, NEW, "Cake", skip("description"), choose("kind", "item"), "100")
-    [stale] = await manager.press(back("cost"))  # the cost question was answered: its message is an old one
+    await walk(manager, NEW_REWARD, "Cake", REWARD.skip("description"), REWARD.choose("kind", "item"), "100")
+    [stale] = await manager.press(REWARD.back("cost"))  # the cost question was answered: its message is an old one
     assert stale.text == STALE and stale.method.show_alert
     [stock] = await manager.say("30")  # the wizard still waits for the validity
     assert "How many are available?" in stock.text
@@ -118,10 +100,10 @@ async def test_back_to_the_campaign_message_tells_the_audience_size_again(
 ) -> None:
     await four_members(chat_with, sessions)
     manager = await manager_chat(chat_with, sessions)
-    await walk(await new_campaign(manager), choose_campaign("audience", "all"))
+    await walk(await new_campaign(manager), CAMPAIGN.choose("audience", "all"))
     [gift] = await manager.say("Hello {name}")
     assert "A gift with the message?" in gift.text
-    [message, _] = await manager.press("wiz:campaign:back:gift:")
+    [message, _] = await manager.press(CAMPAIGN.back("gift"))
     assert "Audience: all members — 3 members" in message.text and "{name}" in message.text
 
 
@@ -129,9 +111,9 @@ async def test_a_summary_whose_confirmation_failed_has_no_back(
     chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     manager, _ = await confirm_failing_at(chat_with, sessions, monkeypatch, "_fill_outbox")
-    [stale] = await manager.press("wiz:campaign:back:confirm:")  # pressed again, Confirm finishes what it began
+    [stale] = await manager.press(CAMPAIGN.back("confirm"))  # pressed again, Confirm finishes what it began
     assert stale.text == STALE
-    await manager.press(CONFIRM_CAMPAIGN)
+    await manager.press(CAMPAIGN.confirm)
     [campaign] = await stored_campaigns(sessions)
     assert campaign.state == "running"
 
@@ -156,11 +138,11 @@ async def test_a_reward_wizard_kept_by_the_version_before_goes_on(
     old = {"name": "Cake", "description": None, "kind": "percent", "percent": 20, "cap": None}
     await kept_before(dispatcher, stubbed, MANAGER, RewardWizard.cost, old)
     [validity] = await manager.say("100")
-    assert "For how many days" in validity.text and back("validity") in validity.callback_data()
-    await walk(manager, "30", skip("stock"), skip("limit"))
-    [summary, _] = await manager.press(skip("photo"))
+    assert "For how many days" in validity.text and REWARD.back("validity") in validity.callback_data()
+    await walk(manager, "30", REWARD.skip("stock"), REWARD.skip("limit"))
+    [summary, _] = await manager.press(REWARD.skip("photo"))
     assert "Cake" in summary.text and "20% off" in summary.text
-    await manager.press(SAVE)
+    await manager.press(REWARD.confirm)
     [reward] = await stored_rewards(sessions)
     assert (reward.name, reward.kind, reward.value, reward.cost) == ("Cake", Kind.PERCENT, 20, 100)
 
@@ -169,7 +151,7 @@ async def test_a_reward_wizard_kept_by_the_version_before_goes_on(
     ("at", "old", "act"),
     [
         (RewardWizard.cost, {"name": "Cake", "kind": "coupon"}, "say:100"),  # a kind this version does not know
-        (GiftWizard.tier, {"audience": "tier"}, "press:" + choose_gift("tier", "gold")),  # no tiers kept
+        (GiftWizard.tier, {"audience": "tier"}, "press:" + GIFT.choose("tier", "gold")),  # no tiers kept
         (RuleEdit.value, {"settings_field": "min_purchase", "settings_tier": ""}, "say:5000"),
     ],
 )

@@ -18,8 +18,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot.settings import SUPPORTED_LANGUAGES
-from handlers.errors import LOCALE_KEY
-from handlers.general import LANGUAGE_KEY
+from texts.languages import LANGUAGE_KEY, LOCALE_KEY
 
 LOCALES = Path(__file__).parent / "locales"
 DOMAIN = "messages"

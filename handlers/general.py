@@ -20,8 +20,7 @@ from handlers.menus import role_help
 from loyalty import members, referrals, rules
 from loyalty.staff import Role
 from storage.models import Member
-
-LANGUAGE_KEY = "language"
+from texts.languages import LANGUAGE_KEY
 
 
 async def open_invite(

@@ -1,20 +1,19 @@
-"""Texts built from the club's data, in the member's language, digits and calendar."""
+"""The chat's replies built from the club's data, in the member's language, digits and calendar (texts the
+scheduler writes too live in `texts`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from babel.numbers import format_decimal
 
 from handlers.keyboards import LANGUAGE_NAMES
 from loyalty.calendar import birthday_example, format_date, format_moment
 from loyalty.codes import grouped
 from loyalty.ledger import Balance
-from loyalty.numerals import format_number, local_digits
+from loyalty.numerals import local_digits
 from loyalty.phones import display_phone
 from loyalty.purchases import Earned, Summary
 from loyalty.referrals import Event, MyResults, ReferralEvent
@@ -22,8 +21,10 @@ from loyalty.rules import Rules
 from loyalty.staff import StaffEntry
 from loyalty.tiers import Progress
 from storage.models import LedgerEntry, Member
+from texts.languages import language
+from texts.numbers import number
+from texts.tiers import tier_name
 
-TIERS = {"bronze": __("tier.bronze"), "silver": __("tier.silver"), "gold": __("tier.gold")}
 REASONS = {
     "welcome": __("reason.welcome"),
     "purchase": __("reason.purchase"),
@@ -37,23 +38,6 @@ REASONS = {
     "referral_friend": __("reason.referral_friend"),
 }
 GENDERS = {"female": __("button.female"), "male": __("button.male")}
-
-
-def language() -> str:
-    """The language of the reply being written."""
-    return get_i18n().current_locale
-
-
-def number(value: int) -> str:
-    """A number in the reply's language."""
-    return format_number(value, language())
-
-
-def decimal(value: float, pattern: str) -> str:
-    """A fraction in the reply's language and digits, by a CLDR pattern: 37.5 or ۳۷٫۵ for "#,##0.#"."""
-    code = language()
-    written = format_decimal(value, format=pattern, locale=code, numbering_system="arabext" if code == "fa" else "latn")
-    return local_digits(written, code)  # Babel gives Persian separators, not Persian digits
 
 
 def name_problem(reason: str) -> str:
@@ -148,11 +132,6 @@ def entry_label(entry: LedgerEntry) -> str:
     if entry.kind == "adjust":
         return _("reason.adjust").format(reason=entry.reason)
     return str(REASONS.get(entry.reason, entry.reason))
-
-
-def tier_name(tier: str) -> str:
-    """A tier's name in the reply's language (an owner's own tier keeps its own name)."""
-    return str(TIERS[tier]) if tier in TIERS else tier.replace("_", " ").title()
 
 
 def card_caption(member: Member) -> str:

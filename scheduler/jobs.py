@@ -36,6 +36,8 @@ from scheduler import outbox, runs
 from scheduler.outbox import Outgoing
 from storage.database import write_transaction
 from storage.models import Member
+from texts.languages import speaking
+from texts.tiers import tier_name
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -56,7 +58,6 @@ class Jobs:
     sessions: async_sessionmaker[AsyncSession]
     defaults: Rules
     clock: Clock
-    tier_names: Callable[[str], str]
     zone: tzinfo
     holder: str = field(default_factory=lambda: secrets.token_hex(8))
 
@@ -66,7 +67,7 @@ class Jobs:
 
     def text(self, language: str, key: str, **values: object) -> str:
         """A catalog text in a member's language, filled in."""
-        with self.i18n.context(), self.i18n.use_locale(language):
+        with speaking(self.i18n, language):
             return self.i18n.gettext(key).format(**values)
 
 
@@ -85,8 +86,8 @@ async def review_tiers(jobs: Jobs, now: datetime) -> list[tiers.TierChange]:
     for change in changes:
         if change.telegram_id is None:
             continue
-        with jobs.i18n.context(), jobs.i18n.use_locale(change.language):
-            tier = jobs.tier_names(change.new)
+        with speaking(jobs.i18n, change.language):
+            tier = tier_name(change.new)
         text = jobs.text(change.language, "member.tier_up" if change.upgrade else "member.tier_down", tier=tier)
         try:
             await jobs.bot.send_message(change.telegram_id, text)

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.broadcasts import progress_reporter
 from bot.i18n import create_i18n
-from handlers.staff.campaigns.view import bar, progress_text, time_left
 from loyalty import campaigns, voucher_use
 from loyalty.audiences import Audience
 from loyalty.campaigns import CampaignDraft, Message, MultiplierGift, Progress, Recipient, State, VoucherGift
@@ -39,6 +38,7 @@ from tests.faults import fail_once
 from tests.lookups import count
 from tests.people import customer, hire, manager_chat, members_of
 from tests.stub_bot import stub_bot
+from texts.progress import bar, progress_text, time_left
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]

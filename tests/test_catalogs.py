@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 from bot.i18n import LOCALES, read_catalog
 
 ROOT = Path(__file__).parent.parent
-CODE_FOLDERS = ("bot", "handlers", "loyalty", "scheduler")
+CODE_FOLDERS = ("bot", "handlers", "loyalty", "scheduler", "texts")
 GETTEXT_NAMES = {"_", "__", "gettext", "lazy_gettext"}
 
 

@@ -34,7 +34,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, Magic, staff_only
 from handlers.messages import show
-from handlers.replies import number
 from handlers.wizard import (
     Flow,
     Refused,
@@ -49,13 +48,14 @@ from handlers.wizard import (
     whole,
     worth_from,
     worth_steps,
-    worth_text,
 )
 from loyalty import rewards
 from loyalty.errors import InvalidReward
 from loyalty.rewards import DESCRIPTION_LENGTH, MAX_COST, RewardDraft
 from loyalty.staff import Role
 from storage.models import Reward
+from texts.numbers import number
+from texts.worth import worth_text
 
 MAX_COUNT = 1_000_000  # stock and per-member limit: more is a typing mistake
 

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts, staff_only
 from handlers.messages import CARD_PAYLOAD_PREFIX, problem, tell_member, tell_referrer
-from handlers.replies import counter_card, earned_for_member, earned_for_staff, number
+from handlers.replies import counter_card, earned_for_member, earned_for_staff
 from handlers.wizard import keep, kept
 from loyalty import members, purchases, rules, staff
 from loyalty.audiences import CATEGORY_LENGTH
@@ -39,6 +39,7 @@ from loyalty.staff import Role
 from loyalty.stamps import Stamp
 from loyalty.text_keys import text_key
 from storage.models import Member
+from texts.numbers import number
 
 
 class Counter(StatesGroup):

@@ -49,7 +49,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, staff_only
 from handlers.messages import problem, show
-from handlers.replies import language, number, tier_name
 from handlers.wizard import (
     Flow,
     Refused,
@@ -63,7 +62,6 @@ from handlers.wizard import (
     said,
     worth_from,
     worth_steps,
-    worth_text,
 )
 from loyalty import campaigns, gifts, members, rules, staff
 from loyalty.calendar import format_date
@@ -77,6 +75,10 @@ from loyalty.vouchers import VoucherInfo
 from scheduler.outbox import Outgoing, enqueue
 from storage.database import write_transaction
 from storage.models import Member
+from texts.languages import language
+from texts.numbers import number
+from texts.tiers import tier_name
+from texts.worth import worth_text
 
 logger = logging.getLogger(__name__)
 

@@ -29,8 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, PayloadStarts, staff_only
 from handlers.messages import VOUCHER_PAYLOAD_PREFIX, show, tell_member
-from handlers.replies import language, number, shown_name
-from handlers.wizard import worth_text
+from handlers.replies import shown_name
 from loyalty import staff, voucher_use, vouchers
 from loyalty.calendar import format_date, format_moment
 from loyalty.codes import grouped
@@ -48,6 +47,9 @@ from loyalty.voucher_codes import display
 from loyalty.voucher_use import Found
 from loyalty.vouchers import Status, VoucherInfo
 from storage.models import Member
+from texts.languages import language
+from texts.numbers import number
+from texts.worth import worth_text
 
 
 class Redeem(StatesGroup):

@@ -17,9 +17,9 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import staff_only
-from handlers.replies import decimal, number
 from loyalty import referrals
 from loyalty.staff import Role
+from texts.numbers import decimal, number
 
 Section = Callable[[AsyncSession, datetime], Awaitable[str]]
 TOP_REFERRERS = 5

@@ -34,7 +34,6 @@ from handlers.customer.rewards.views import (
 )
 from handlers.filters import IsMember, TextIs
 from handlers.messages import show
-from handlers.replies import number
 from loyalty import rewards, vouchers
 from loyalty.errors import (
     InsufficientPoints,
@@ -47,6 +46,7 @@ from loyalty.rewards import Offer, Offers
 from loyalty.vouchers import Status, VoucherInfo
 from storage import repositories
 from storage.models import Member
+from texts.numbers import number
 
 
 async def send_voucher(bot: Bot, chat_id: int, club: Club, voucher: VoucherInfo, *lines: str) -> None:

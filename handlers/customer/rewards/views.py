@@ -16,8 +16,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from handlers.club import Club
 from handlers.filters import ButtonId
 from handlers.messages import VOUCHER_PAYLOAD_PREFIX, deep_link, qr_png
-from handlers.replies import language, number
-from handlers.wizard import worth_text
 from loyalty import rewards, vouchers
 from loyalty.calendar import format_date
 from loyalty.errors import (
@@ -27,6 +25,9 @@ from loyalty.errors import (
 from loyalty.rewards import Offer, Offers
 from loyalty.vouchers import Status, VoucherInfo
 from storage.models import Reward
+from texts.languages import language
+from texts.numbers import number
+from texts.worth import worth_text
 
 UNAVAILABLE = {
     "out_of_stock": __("rewards.out_of_stock"),

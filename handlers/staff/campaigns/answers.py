@@ -14,9 +14,8 @@ from aiogram.utils.i18n import lazy_gettext as __
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.replies import language, number, tier_name
 from handlers.staff.campaigns.dates import DATED, month_names
-from handlers.wizard import WorthAnswers, worth_from, worth_text
+from handlers.wizard import WorthAnswers, worth_from
 from loyalty import audiences, campaigns
 from loyalty.audiences import Audience
 from loyalty.calendar import format_moment
@@ -40,6 +39,10 @@ from loyalty.occasions import (
 )
 from storage import repositories
 from storage.models import Member
+from texts.languages import language
+from texts.numbers import number
+from texts.tiers import tier_name
+from texts.worth import worth_text
 
 OCCASIONS = {  # an occasion's name, on its button and in the summary
     NOWRUZ.key: __("campaign.occasion_nowruz"),

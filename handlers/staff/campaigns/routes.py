@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, Magic, staff_only
 from handlers.messages import show
-from handlers.replies import language, number
 from handlers.staff.campaigns.answers import CampaignAnswers, Me, Written, draft_of, rendered_for_me
 from handlers.staff.campaigns.dates import DATE_READERS, date_refusal
 from handlers.staff.campaigns.flow import CAMPAIGN_FLOW, DATE_STEPS, MESSAGE_STEP, CampaignWizard
@@ -35,6 +34,8 @@ from loyalty.campaigns import (
 from loyalty.errors import InvalidDate
 from loyalty.staff import Role
 from loyalty.stamps import Stamp
+from texts.languages import language
+from texts.numbers import number
 
 logger = logging.getLogger(__name__)
 

@@ -11,11 +11,13 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n.lazy_proxy import LazyProxy
 from pydantic import BaseModel
 
-from handlers.replies import language, number, tier_name
 from loyalty.errors import InvalidRule
 from loyalty.numerals import MAX_BIGINT, local_digits
 from loyalty.rules import TIER_PARTS, Rules, Tier
 from storage.models import Reward
+from texts.languages import language
+from texts.numbers import number
+from texts.tiers import tier_name
 
 RULE_BUTTONS = {
     "amount_per_point": __("button.settings_amount_per_point"),

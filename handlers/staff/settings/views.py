@@ -9,7 +9,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.replies import number, tier_name
 from handlers.staff.settings.fields import (
     PROMPTS,
     QUESTIONS,
@@ -28,6 +27,8 @@ from handlers.wizard import View
 from loyalty import rewards
 from loyalty.rules import Rules, Tier
 from storage.models import Reward
+from texts.numbers import number
+from texts.tiers import tier_name
 
 
 class SettingsAction(CallbackData, prefix="set"):

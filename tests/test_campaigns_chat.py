@@ -467,9 +467,10 @@ async def test_each_audience_button_stores_its_filter_and_reaches_the_members_it
         [again] = await manager.say(wrong)
         assert again.text.endswith(question.text) and len(again.text) > len(question.text) + 10
     ask_message = (await walk(manager, answer))[0]
-    assert f"Audience: {described} — {len(who)} members" in ask_message.text
+    reached = f"{len(who)} member" if len(who) == 1 else f"{len(who)} members"  # the noun agrees: 1 member
+    assert f"Audience: {described} — {reached}" in ask_message.text
     [summary, _] = await walk(manager, "Hello {name}", choose("gift", "none"), choose("when", "now"))
-    assert f"Audience: {described} — {len(who)} members" in summary.text
+    assert f"Audience: {described} — {reached}" in summary.text
     await manager.press(CONFIRM)
     [campaign] = await stored_campaigns(sessions)
     assert Audience.from_json(campaign.audience) == Audience(**filters)

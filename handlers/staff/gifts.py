@@ -77,6 +77,7 @@ from storage.database import write_transaction
 from storage.models import Member
 from texts.languages import language
 from texts.numbers import number
+from texts.plurals import counted
 from texts.tiers import tier_name
 from texts.worth import worth_text
 
@@ -154,7 +155,7 @@ async def gift_summary(answers: GiftAnswers, session: AsyncSession) -> str:
         "tier": lambda: _("gifts.to_tier").format(tier=tier_name(answers.tier)),
         "all": lambda: _("gifts.to_all"),
     }[audience.kind]()
-    return _("gifts.summary").format(
+    return counted("gifts.summary", answers.validity).format(
         audience=who,
         count=number(await gifts.audience_size(session, audience)),
         worth=worth_text(worth_from(answers)),

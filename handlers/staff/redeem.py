@@ -49,6 +49,7 @@ from loyalty.vouchers import Status, VoucherInfo
 from storage.models import Member
 from texts.languages import language
 from texts.numbers import number
+from texts.plurals import counted
 from texts.worth import worth_text
 
 
@@ -112,7 +113,7 @@ def voucher_view(club: Club, found: Found, status: str) -> tuple[str, InlineKeyb
 def refusal(error: LoyaltyError) -> str:
     """Why a typed code shows no voucher: mistyped, unknown, not a code at all, or too many wrong ones."""
     if isinstance(error, TooManyAttempts):
-        return _("redeem.wait").format(seconds=number(error.retry_after))
+        return counted("redeem.wait", error.retry_after).format(seconds=number(error.retry_after))
     if isinstance(error, VoucherNotFound):
         return _("redeem.unknown").format(code=display(str(error.args[0])))
     texts = {VoucherMistyped: _("redeem.mistyped"), NotAVoucherCode: _("redeem.not_a_code")}

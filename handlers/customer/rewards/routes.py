@@ -47,6 +47,7 @@ from loyalty.vouchers import Status, VoucherInfo
 from storage import repositories
 from storage.models import Member
 from texts.numbers import number
+from texts.plurals import counted, points_text
 
 
 async def send_voucher(bot: Bot, chat_id: int, club: Club, voucher: VoucherInfo, *lines: str) -> None:
@@ -186,7 +187,7 @@ async def redeem(
         await query.answer(_("rewards.already_redeemed"), show_alert=True)
         return
     await show(query, bot, _("rewards.redeemed").format(title=redeemed.voucher.title), None)
-    balance = _("rewards.balance").format(points=number(redeemed.balance))
+    balance = counted("rewards.balance", redeemed.balance).format(points=number(redeemed.balance))
     await send_voucher(bot, query.from_user.id, club, redeemed.voucher, balance)
     await query.answer()
 
@@ -292,8 +293,8 @@ async def cancel_voucher(
     except VoucherNotUsable:  # used at the counter since the question was asked
         await cancellable_voucher(query, session, member_id, voucher.id, now, club.zone)
         return
-    text = _("rewards.cancelled").format(
-        title=cancelled.voucher.title, points=number(cancelled.refunded), balance=number(cancelled.balance)
+    text = counted("rewards.cancelled", cancelled.refunded).format(
+        title=cancelled.voucher.title, points=number(cancelled.refunded), balance=points_text(cancelled.balance)
     )
     builder = InlineKeyboardBuilder()
     builder.button(text=_("button.rewards_vouchers"), callback_data=VoucherAction(action="list"))

@@ -51,6 +51,7 @@ from loyalty.numerals import ascii_digits, local_digits
 from loyalty.occasions import ANNIVERSARY
 from texts.languages import language
 from texts.numbers import number
+from texts.plurals import counted
 from texts.tiers import tier_name
 
 AUDIENCES = {
@@ -154,9 +155,10 @@ class CampaignFlow(Flow[CampaignAnswers]):
         text, markup = await super().question(step, answers, session)
         if step.state == CampaignWizard.message:
             size = await audiences.count(session, audience_of(answers), answers.at)
-            text = (
-                _("campaign.audience_size").format(audience=audience_text(answers), count=number(size)) + "\n\n" + text
+            audience = counted("campaign.audience_size", size).format(
+                audience=audience_text(answers), count=number(size)
             )
+            text = audience + "\n\n" + text
         return text, markup
 
     def confirm_keyboard(self, answers: CampaignAnswers) -> InlineKeyboardMarkup:

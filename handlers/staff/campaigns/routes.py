@@ -36,6 +36,7 @@ from loyalty.staff import Role
 from loyalty.stamps import Stamp
 from texts.languages import language
 from texts.numbers import number
+from texts.plurals import counted
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +199,9 @@ async def confirmed(
             name=campaign.name, moment=format_moment(campaign.send_at, language(), club.zone)
         )
     else:
-        done = _("campaign.started").format(name=campaign.name, count=number(campaign.recipients))
+        done = counted("campaign.started", campaign.recipients).format(
+            name=campaign.name, count=number(campaign.recipients)
+        )
     await show(query, bot, done, InlineKeyboardMarkup(inline_keyboard=[]))
     progress = await campaigns.progress(session, campaign.id, now)
     if progress.report_message_id is None:

@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.seed import CHUNK, seed
 from bench.timing import pin_to_one_core
 from bot.i18n import create_i18n
-from handlers.replies import tier_name
 from loyalty.birthdays import birthday_md
 from loyalty.rules import Rules
 from scheduler.jobs import Jobs, greet_birthdays, remind_expiring
@@ -83,7 +82,7 @@ async def run(url: str, members: int) -> list[str]:
     await birthdays(engine)
     lines = [f"seeded {members:,} members in {time.perf_counter() - began:.0f} s"]
     bot = stub_bot(record=False)[0]
-    jobs = Jobs(bot, create_i18n("fa"), session_factory(engine), Rules(), lambda: NOW, tier_name, TEHRAN)
+    jobs = Jobs(bot, create_i18n("fa"), session_factory(engine), Rules(), lambda: NOW, TEHRAN)
     lines.append(await timed("birthdays greeted (points given, greeting enqueued)", greet_birthdays(jobs, NOW)))
     lines.append(await timed("birthdays, second run the same day", greet_birthdays(jobs, NOW)))
     lines.append(await timed("reminders enqueued (points expiring within 7 days)", remind_expiring(jobs, NOW)))

@@ -26,7 +26,6 @@ from bot.factory import club_of, create_bot, create_dispatcher, create_storage, 
 from bot.i18n import create_i18n
 from bot.settings import Settings, SettingsError
 from handlers.menus import register_commands, register_staff_commands
-from handlers.replies import tier_name
 from scheduler.jobs import Jobs, create_scheduler
 from storage.database import create_engine, session_factory
 from storage.migrate import upgrade
@@ -99,7 +98,7 @@ async def background(
     bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSession], settings: Settings
 ) -> AsyncIterator[None]:
     """The daily jobs and the broadcast sender, running while the block runs."""
-    jobs = create_scheduler(Jobs(bot, i18n, sessions, club_of(settings).rules, utc_now, tier_name, settings.zone))
+    jobs = create_scheduler(Jobs(bot, i18n, sessions, club_of(settings).rules, utc_now, settings.zone))
     jobs.start()
     stop = asyncio.Event()
     sending = asyncio.create_task(create_sender(bot, i18n, sessions, settings).run(stop))

@@ -12,11 +12,12 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
-from handlers.replies import tier_name
-from handlers.staff.campaigns.view import FINISHED, campaign_view
+from handlers.staff.campaigns.view import campaign_view
 from loyalty import campaigns
 from loyalty.campaigns import Progress
 from scheduler.sender import TEHRAN, Clock, ProgressHook, QuietHours, Sender, SenderConfig, telegram_send, utc_now
+from texts.progress import FINISHED
+from texts.tiers import tier_names
 
 logger = logging.getLogger(__name__)
 
@@ -25,17 +26,12 @@ FINAL_TRIES = 3  # tries of a campaign's final report that meets flood answers (
 
 def create_sender(bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Sender:
     """A sender at the configured rate, quiet at night in the shop's time zone, with tier names translated."""
-
-    def tier_names(tier: str, language: str) -> str:
-        with i18n.context(), i18n.use_locale(language):
-            return tier_name(tier)
-
     config = SenderConfig(rate=settings.broadcast_rate, quiet=QuietHours(zone=settings.zone))
     return Sender(
         sessions,
         telegram_send(bot),
         config,
-        tier_names=tier_names,
+        tier_names=tier_names(i18n),
         on_progress=progress_reporter(bot, i18n, sessions, zone=settings.zone),
     )
 

@@ -18,8 +18,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from bot.settings import SUPPORTED_LANGUAGES
-from handlers.errors import LOCALE_KEY
-from handlers.general import LANGUAGE_KEY
+from texts.languages import LANGUAGE_KEY, LOCALE_KEY
 
 LOCALES = Path(__file__).parent / "locales"
 DOMAIN = "messages"
@@ -31,7 +30,8 @@ class CatalogI18n(I18n):
     """aiogram's I18n reading `.po` catalogs directly, so no compiled `.mo` files live in the repository.
 
     Each language may split its texts over several files, one per feature (`messages.po`, `staff.po`…);
-    they are merged into one catalog.
+    they are merged into one catalog. A text that names a count has a form per plural form of its language
+    (`msgid_plural`, read with `ngettext`), chosen by the rule in the files' `Plural-Forms` header.
     """
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
@@ -49,13 +49,16 @@ class CatalogI18n(I18n):
 
 
 def read_catalog(language_folder: Path) -> Catalog:
-    """All `.po` files of one language merged into one catalog."""
+    """All `.po` files of one language merged into one catalog, under their headers: the plural rule is the files'
+    (`Plural-Forms`: Persian's one form), not Babel's default for the language (two forms for Persian)."""
     merged = Catalog(locale=language_folder.name)
     for po_path in sorted((language_folder / "LC_MESSAGES").glob("*.po")):
         with po_path.open("rb") as po_file:
-            for message in read_po(po_file, locale=language_folder.name):
-                if message.id:
-                    merged[message.id] = message
+            catalog = read_po(po_file, locale=language_folder.name)
+        merged.mime_headers = catalog.mime_headers
+        for message in catalog:
+            if message.id:
+                merged[message.id] = message
     return merged
 
 

@@ -20,10 +20,10 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from handlers.wizard import UnreadableAnswers
+from texts.languages import speaking
 
 logger = logging.getLogger(__name__)
 
-LOCALE_KEY = "locale"
 TEMPORARY = (OperationalError, InterfaceError, RedisError, OSError, TimeoutError)
 
 
@@ -49,7 +49,7 @@ async def end_wizard(event: ErrorEvent, i18n: I18n, state: FSMContext | None = N
 
 async def tell_user(update: Update, i18n: I18n, locale: str | None, key: str) -> None:
     """Tell the user the text `key` in their language: an alert on a button, else a message in a private chat."""
-    with i18n.context(), i18n.use_locale(locale or i18n.default_locale):
+    with speaking(i18n, locale or i18n.default_locale):
         text = _(key)
     try:
         if update.callback_query is not None:

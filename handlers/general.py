@@ -22,8 +22,7 @@ from handlers.messages import stale, toast
 from loyalty import members, referrals, rules
 from loyalty.staff import Role
 from storage.models import Member
-
-LANGUAGE_KEY = "language"
+from texts.languages import LANGUAGE_KEY
 
 
 async def open_invite(

@@ -16,7 +16,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from handlers.club import Club
-from handlers.replies import number, referral_for_referrer
+from handlers.replies import referral_for_referrer
 from loyalty.errors import (
     AlreadyReversed,
     InvalidAmount,
@@ -30,6 +30,7 @@ from loyalty.errors import (
 )
 from loyalty.referrals import ReferralEvent
 from storage.models import Member
+from texts.numbers import number
 
 CARD_PAYLOAD_PREFIX = "card_"
 VOUCHER_PAYLOAD_PREFIX = "voucher_"

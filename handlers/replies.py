@@ -1,20 +1,19 @@
-"""Texts built from the club's data, in the member's language, digits and calendar."""
+"""The chat's replies built from the club's data, in the member's language, digits and calendar (texts the
+scheduler writes too live in `texts`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
-from babel.numbers import format_decimal
 
 from handlers.keyboards import LANGUAGE_NAMES
 from loyalty.calendar import birthday_example, format_date, format_moment
 from loyalty.codes import grouped
 from loyalty.ledger import Balance
-from loyalty.numerals import format_number, local_digits
+from loyalty.numerals import local_digits
 from loyalty.phones import display_phone
 from loyalty.purchases import Earned, Summary
 from loyalty.referrals import Event, MyResults, ReferralEvent
@@ -22,8 +21,11 @@ from loyalty.rules import Rules
 from loyalty.staff import StaffEntry
 from loyalty.tiers import Progress
 from storage.models import LedgerEntry, Member
+from texts.languages import language
+from texts.numbers import number
+from texts.plurals import counted, points_text
+from texts.tiers import tier_name
 
-TIERS = {"bronze": __("tier.bronze"), "silver": __("tier.silver"), "gold": __("tier.gold")}
 REASONS = {
     "welcome": __("reason.welcome"),
     "purchase": __("reason.purchase"),
@@ -37,23 +39,6 @@ REASONS = {
     "referral_friend": __("reason.referral_friend"),
 }
 GENDERS = {"female": __("button.female"), "male": __("button.male")}
-
-
-def language() -> str:
-    """The language of the reply being written."""
-    return get_i18n().current_locale
-
-
-def number(value: int) -> str:
-    """A number in the reply's language."""
-    return format_number(value, language())
-
-
-def decimal(value: float, pattern: str) -> str:
-    """A fraction in the reply's language and digits, by a CLDR pattern: 37.5 or ۳۷٫۵ for "#,##0.#"."""
-    code = language()
-    written = format_decimal(value, format=pattern, locale=code, numbering_system="arabext" if code == "fa" else "latn")
-    return local_digits(written, code)  # Babel gives Persian separators, not Persian digits
 
 
 def name_problem(reason: str) -> str:
@@ -78,7 +63,7 @@ def joined_text(member: Member, bonus: int, referral: ReferralEvent | None = Non
     """The welcome a new member gets, with the bonus and a referral reward paid on joining, when there are any."""
     paragraphs = [_("join.done").format(name=member.first_name)]
     if bonus:
-        paragraphs.append(_("join.bonus").format(points=number(bonus)))
+        paragraphs.append(counted("join.bonus", bonus).format(points=number(bonus)))
     if friend_lines := referral_for_friend(referral):
         paragraphs.append("\n".join(friend_lines))
     return "\n\n".join(paragraphs)
@@ -92,14 +77,16 @@ def invite_text(link: str, results: MyResults) -> str:
 
 
 def _reward_lines(points_template: str, points: int, voucher_id: int | None) -> list[str]:
-    """A referral reward in words: the points (in `points_template`) and a voucher waiting, each if there is one."""
+    """A referral reward in words: the points (in `points_template`, the form for them) and a voucher waiting, each if
+    there is one."""
     lines = [points_template.format(points=number(points))] if points else []
     return lines + ([_("referral.voucher_waiting")] if voucher_id else [])
 
 
 def referral_for_referrer(event: ReferralEvent) -> str:
     """The referrer's news: a friend joined (always told), or bought first and paid them; "" when there is none."""
-    rewards = _reward_lines(_("referral.referrer_points"), event.referrer_points, event.referrer_voucher_id)
+    template = counted("referral.referrer_points", event.referrer_points)
+    rewards = _reward_lines(template, event.referrer_points, event.referrer_voucher_id)
     if event.event == Event.JOINED:
         headline = _("referral.friend_joined").format(name=event.friend_first_name)
     elif rewards:
@@ -113,7 +100,9 @@ def referral_for_friend(event: ReferralEvent | None) -> list[str]:
     """The friend's lines about their own referral reward paid by this joining or purchase (none if nothing)."""
     if event is None:
         return []
-    return _reward_lines(_("referral.friend_points"), event.friend_points, event.friend_voucher_id)
+    return _reward_lines(
+        counted("referral.friend_points", event.friend_points), event.friend_points, event.friend_voucher_id
+    )
 
 
 def balance_text(member: Member, balance: Balance, zone: ZoneInfo) -> str:
@@ -122,7 +111,7 @@ def balance_text(member: Member, balance: Balance, zone: ZoneInfo) -> str:
         name=member.first_name, points=number(balance.points), tier=tier_name(balance.tier)
     )
     if balance.expires_at is not None:
-        text += "\n" + _("balance.expiry").format(
+        text += "\n" + counted("balance.expiry", balance.expiring_points).format(
             points=number(balance.expiring_points),
             date=format_date(balance.expires_at.astimezone(zone).date(), language()),
         )
@@ -148,11 +137,6 @@ def entry_label(entry: LedgerEntry) -> str:
     if entry.kind == "adjust":
         return _("reason.adjust").format(reason=entry.reason)
     return str(REASONS.get(entry.reason, entry.reason))
-
-
-def tier_name(tier: str) -> str:
-    """A tier's name in the reply's language (an owner's own tier keeps its own name)."""
-    return str(TIERS[tier]) if tier in TIERS else tier.replace("_", " ").title()
 
 
 def card_caption(member: Member) -> str:
@@ -196,18 +180,20 @@ def earned_for_staff(earned: Earned) -> str:
         "balance": number(earned.balance),
     }
     key = "counter.already_recorded" if earned.duplicate else "counter.earned"
-    return _(key).format(**values)
+    return counted(key, earned.points).format(**values)
 
 
 def earned_for_member(earned: Earned) -> str:
     """The member's message after a purchase: points, balance, tier news and progress."""
     lines = [
-        _("member.earned").format(
-            points=number(earned.points), amount=number(earned.purchase.amount), balance=number(earned.balance)
+        counted("member.earned", earned.points).format(
+            points=number(earned.points), amount=number(earned.purchase.amount), balance=points_text(earned.balance)
         )
     ]
     if earned.campaign_points:
-        lines.append(_("member.campaign_points").format(points=number(earned.campaign_points)))
+        lines.append(
+            counted("member.campaign_points", earned.campaign_points).format(points=number(earned.campaign_points))
+        )
     lines.extend(referral_for_friend(earned.referral))
     if earned.upgraded_from:
         lines.append(_("member.tier_up").format(tier=tier_name(earned.member.tier)))
@@ -218,7 +204,7 @@ def earned_for_member(earned: Earned) -> str:
 def counter_card(member: Member, summary: Summary, club_rules: Rules, zone: ZoneInfo) -> str:
     """A member as staff see them: points, tier, spend, last visits."""
     visits = ", ".join(format_moment(moment, language(), zone) for moment in summary.last_visits)
-    return _("counter.member_card").format(
+    return counted("counter.member_card", club_rules.tier_window_days).format(
         name=member.first_name,
         code=local_digits(grouped(member.code), language()),
         phone=local_digits(display_phone(member.phone), language()),

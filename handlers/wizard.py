@@ -31,12 +31,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import HAS_TEXT, NOT_COMMAND
 from handlers.messages import problem, show, stale
-from handlers.replies import number
 from loyalty.errors import InvalidAmount, InvalidNumber
 from loyalty.money import parse_amount
 from loyalty.numerals import parse_bounded
 from loyalty.rewards import MAX_VALIDITY_DAYS, NAME_LENGTH
 from loyalty.vouchers import Kind, Worth
+from texts.numbers import number
 
 View = tuple[str, InlineKeyboardMarkup]
 PERCENT_SIGNS = "%٪"
@@ -454,14 +454,3 @@ def worth_from(answers: WorthAnswers) -> Worth:
     if answers.kind is Kind.PERCENT:
         return Worth(Kind.PERCENT, answers.percent, answers.cap)
     return Worth(Kind.ITEM)
-
-
-def worth_text(worth: Worth) -> str:
-    """What a voucher gives, in the reply's language."""
-    if worth.kind is Kind.FIXED:
-        return _("worth.fixed").format(amount=number(worth.value or 0))
-    if worth.kind is Kind.PERCENT and worth.cap is not None:
-        return _("worth.percent_capped").format(percent=number(worth.value or 0), cap=number(worth.cap))
-    if worth.kind is Kind.PERCENT:
-        return _("worth.percent").format(percent=number(worth.value or 0))
-    return _("worth.item")

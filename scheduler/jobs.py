@@ -30,12 +30,15 @@ from loyalty import birthdays, campaigns, ledger, reminders, rules, tiers, vouch
 from loyalty.birthdays import BirthdayGift
 from loyalty.calendar import format_date
 from loyalty.campaigns import Message
-from loyalty.numerals import format_number
 from loyalty.rules import Rules
 from scheduler import outbox, runs
 from scheduler.outbox import Outgoing
 from storage.database import write_transaction
 from storage.models import Member
+from texts.languages import speaking
+from texts.numbers import number
+from texts.plurals import counted
+from texts.tiers import tier_name
 
 logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -56,7 +59,6 @@ class Jobs:
     sessions: async_sessionmaker[AsyncSession]
     defaults: Rules
     clock: Clock
-    tier_names: Callable[[str], str]
     zone: tzinfo
     holder: str = field(default_factory=lambda: secrets.token_hex(8))
 
@@ -66,7 +68,7 @@ class Jobs:
 
     def text(self, language: str, key: str, **values: object) -> str:
         """A catalog text in a member's language, filled in."""
-        with self.i18n.context(), self.i18n.use_locale(language):
+        with speaking(self.i18n, language):
             return self.i18n.gettext(key).format(**values)
 
 
@@ -85,8 +87,8 @@ async def review_tiers(jobs: Jobs, now: datetime) -> list[tiers.TierChange]:
     for change in changes:
         if change.telegram_id is None:
             continue
-        with jobs.i18n.context(), jobs.i18n.use_locale(change.language):
-            tier = jobs.tier_names(change.new)
+        with speaking(jobs.i18n, change.language):
+            tier = tier_name(change.new)
         text = jobs.text(change.language, "member.tier_up" if change.upgrade else "member.tier_down", tier=tier)
         try:
             await jobs.bot.send_message(change.telegram_id, text)
@@ -126,7 +128,8 @@ def greeting_text(jobs: Jobs, member: Member, gift: BirthdayGift, now: datetime)
     lines = [jobs.text(language, "birthday.greeting", name=member.first_name)]
     if gift.points and gift.points_expire_at is not None:
         until = format_date(gift.points_expire_at.astimezone(jobs.zone).date(), language)
-        lines.append(jobs.text(language, "birthday.points", points=format_number(gift.points, language), date=until))
+        with speaking(jobs.i18n, language):
+            lines.append(counted("birthday.points", gift.points).format(points=number(gift.points), date=until))
     if gift.voucher is not None:
         voucher = vouchers.info(gift.voucher, now)
         until = format_date(voucher.expires_at.astimezone(jobs.zone).date(), language)
@@ -166,8 +169,10 @@ async def remind_expiring(jobs: Jobs, now: datetime) -> int:
 def reminder_text(jobs: Jobs, item: reminders.Expiring) -> str:
     """The reminder in the member's language: how many points expire, and on which day."""
     language = item.member.language
-    points, day = format_number(item.points, language), format_date(item.day, language)
-    return jobs.text(language, "reminder.expiring", name=item.member.first_name, points=points, date=day)
+    with speaking(jobs.i18n, language):
+        return counted("reminder.expiring", item.points).format(
+            name=item.member.first_name, points=number(item.points), date=format_date(item.day, language)
+        )
 
 
 async def prune_outbox(jobs: Jobs, now: datetime) -> int:

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.broadcasts import progress_reporter
 from bot.i18n import create_i18n
-from handlers.staff.campaigns.view import bar, progress_text, time_left
 from loyalty import campaigns, voucher_use
 from loyalty.audiences import Audience
 from loyalty.campaigns import CampaignDraft, Message, MultiplierGift, Progress, Recipient, State, VoucherGift
@@ -39,6 +38,7 @@ from tests.lookups import count, stored_campaigns
 from tests.people import NIMA, REZA, SARA, customer, four_members, hire, manager_chat
 from tests.stub_bot import stub_bot
 from tests.wizards import CAMPAIGN, NEW_CAMPAIGN, confirm_failing_at, new_campaign
+from texts.progress import bar, progress_text, time_left
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
@@ -432,9 +432,10 @@ async def test_each_audience_button_stores_its_filter_and_reaches_the_members_it
         [again] = await manager.say(wrong)
         assert again.text.endswith(question.text) and len(again.text) > len(question.text) + 10
     ask_message = (await walk(manager, answer))[0]
-    assert f"Audience: {described} — {len(who)} members" in ask_message.text
+    reached = f"{len(who)} member" if len(who) == 1 else f"{len(who)} members"  # the noun agrees: 1 member
+    assert f"Audience: {described} — {reached}" in ask_message.text
     [summary, _] = await walk(manager, "Hello {name}", choose("gift", "none"), choose("when", "now"))
-    assert f"Audience: {described} — {len(who)} members" in summary.text
+    assert f"Audience: {described} — {reached}" in summary.text
     await manager.press(CONFIRM)
     [campaign] = await stored_campaigns(sessions)
     assert Audience.from_json(campaign.audience) == Audience(**filters)

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import create_i18n
-from handlers.replies import tier_name
 from loyalty import birthdays, campaigns, members, purchases, vouchers
 from loyalty.audiences import Audience
 from loyalty.calendar import format_date
@@ -54,7 +53,7 @@ def jobs_on(
     sessions: Sessions, bot: Bot | None = None, clock: Callable[[], datetime] = lambda: NOW, **rules: object
 ) -> Jobs:
     """The daily jobs on the test database, the shop in Tehran, with these rules over the defaults."""
-    return Jobs(bot or stub_bot()[0], I18N, sessions, Rules(**rules), clock, tier_name, TEHRAN)  # type: ignore[arg-type]
+    return Jobs(bot or stub_bot()[0], I18N, sessions, Rules(**rules), clock, TEHRAN)  # type: ignore[arg-type]
 
 
 async def member_with_big_purchase(sessions: Sessions, telegram_id: int, language: str) -> int:

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import create_i18n
-from handlers.wizard import worth_text
 from loyalty import gifts, rewards, voucher_use, vouchers
 from loyalty.staff import Role
 from loyalty.voucher_codes import display, new_voucher_code
@@ -21,6 +20,7 @@ from tests.chat import Chat, Reply, to
 from tests.factories import NOW, mistyped, new_reward
 from tests.lookups import audit_actions
 from tests.people import CASHIER, CUSTOMER, OWNER, customer, hire
+from texts.worth import worth_text
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]

@@ -19,12 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import staff_only
 from handlers.messages import problem
-from handlers.replies import language
 from loyalty import blocking, members
 from loyalty.codes import grouped
 from loyalty.errors import LoyaltyError
 from loyalty.numerals import local_digits
 from loyalty.staff import Role
+from texts.languages import language
 
 REPLIES = {  # (a block was asked for, the member's state changed): the answer
     (True, True): __("blocking.blocked"),

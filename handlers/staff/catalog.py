@@ -35,7 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, Magic, staff_only
 from handlers.messages import show, stale, toast
-from handlers.replies import number
 from handlers.wizard import (
     Flow,
     Refused,
@@ -50,13 +49,15 @@ from handlers.wizard import (
     whole,
     worth_from,
     worth_steps,
-    worth_text,
 )
 from loyalty import rewards
 from loyalty.errors import InvalidReward
 from loyalty.rewards import DESCRIPTION_LENGTH, MAX_COST, RewardDraft
 from loyalty.staff import Role
 from storage.models import Reward
+from texts.numbers import number
+from texts.plurals import counted, days_text, points_text
+from texts.worth import worth_text
 
 MAX_COUNT = 1_000_000  # stock and per-member limit: more is a typing mistake
 
@@ -206,12 +207,12 @@ def status_text(active: bool) -> str:
 
 def details(draft: RewardDraft) -> str:
     """Everything set on a reward."""
-    return _("catalog.details").format(
+    return counted("catalog.details", draft.cost).format(
         name=draft.name,
         description=draft.description or _("catalog.no_description"),
         worth=worth_text(draft.worth),
         cost=number(draft.cost),
-        days=number(draft.validity_days),
+        days=days_text(draft.validity_days),
         stock=stock_text(draft.stock),
         limit=_("catalog.no_limit") if draft.per_member_limit is None else number(draft.per_member_limit),
         photo=_("catalog.photo_yes") if draft.photo_file_id else _("catalog.photo_no"),
@@ -223,7 +224,7 @@ def catalog_view(found: list[Reward]) -> View:
     lines = [_("catalog.title").format(count=number(len(found)))] if found else [_("catalog.empty")]
     builder = InlineKeyboardBuilder()
     for reward in found:
-        line = _("catalog.line").format(
+        line = counted("catalog.line", reward.cost).format(
             name=reward.name,
             cost=number(reward.cost),
             stock=stock_text(reward.stock),
@@ -383,7 +384,7 @@ async def save_edit(
 ) -> View:
     """Store the new stock or cost: the confirmation above the reward."""
     reward = await change(session, reward, actor_id, update_id, now, **{field: value})
-    value_text = stock_text(reward.stock) if field == "stock" else number(reward.cost)
+    value_text = stock_text(reward.stock) if field == "stock" else points_text(reward.cost)
     text, markup = reward_view(reward)
     return str(EDITS[field].changed).format(name=reward.name, value=value_text) + "\n\n" + text, markup
 

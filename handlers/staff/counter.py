@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts, staff_only
 from handlers.messages import CARD_PAYLOAD_PREFIX, alert, problem, stale, tell_member, tell_referrer
-from handlers.replies import counter_card, earned_for_member, earned_for_staff, number
+from handlers.replies import counter_card, earned_for_member, earned_for_staff
 from handlers.wizard import keep, kept
 from loyalty import members, purchases, rules, staff
 from loyalty.audiences import CATEGORY_LENGTH
@@ -40,6 +40,8 @@ from loyalty.staff import Role
 from loyalty.stamps import Stamp
 from loyalty.text_keys import text_key
 from storage.models import Member
+from texts.numbers import number
+from texts.plurals import counted, points_text
 
 
 class Counter(StatesGroup):
@@ -260,14 +262,14 @@ async def adjust_command(
         member = await members.find(session, reference)
         posted = await purchases.adjust(session, club.rules, member, points, reason, stamp)
     except InsufficientPoints as error:
-        await message.answer(_("counter.insufficient").format(available=number(error.available)))
+        await message.answer(counted("counter.insufficient", error.available).format(available=number(error.available)))
         return
     except LoyaltyError as error:
         await message.answer(problem(error))
         return
     shown = number(points) if points < 0 else "+" + number(points)
     await message.answer(
-        _("counter.adjusted").format(
+        counted("counter.adjusted", points).format(
             points=shown, name=member.first_name, reason=reason, balance=number(posted.balance)
         )
     )
@@ -275,7 +277,7 @@ async def adjust_command(
         bot,
         i18n,
         member,
-        lambda: _("member.adjusted").format(
+        lambda: counted("member.adjusted", posted.balance).format(
             points=number(points) if points < 0 else "+" + number(points), reason=reason, balance=number(posted.balance)
         ),
     )
@@ -294,21 +296,21 @@ async def undo_command(
     except LoyaltyError as error:
         await message.answer(problem(error))
         return
-    text = _("counter.undone").format(
+    text = counted("counter.undone", undone.taken).format(
         receipt=receipt, points=number(undone.taken), name=undone.member.first_name, balance=number(undone.balance)
     )
     if undone.shortfall:
         text += "\n" + _("counter.undone_shortfall").format(points=number(undone.shortfall))
     if undone.referral is not None:
         taken = undone.referral.referrer_taken + undone.referral.friend_taken
-        text += "\n" + _("counter.undone_referral").format(points=number(taken))
+        text += "\n" + counted("counter.undone_referral", taken).format(points=number(taken))
     await message.answer(text)
     await tell_member(
         bot,
         i18n,
         undone.member,
-        lambda: _("member.undone").format(
-            amount=number(undone.purchase.amount), points=number(undone.taken), balance=number(undone.balance)
+        lambda: counted("member.undone", undone.taken).format(
+            amount=number(undone.purchase.amount), points=number(undone.taken), balance=points_text(undone.balance)
         ),
     )
 

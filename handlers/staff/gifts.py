@@ -50,7 +50,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, staff_only
 from handlers.messages import alert, problem, show, stale
-from handlers.replies import language, number, tier_name
 from handlers.wizard import (
     Flow,
     Refused,
@@ -64,7 +63,6 @@ from handlers.wizard import (
     said,
     worth_from,
     worth_steps,
-    worth_text,
 )
 from loyalty import campaigns, gifts, members, rules, staff
 from loyalty.calendar import format_date
@@ -78,6 +76,11 @@ from loyalty.vouchers import VoucherInfo
 from scheduler.outbox import Outgoing, enqueue
 from storage.database import write_transaction
 from storage.models import Member
+from texts.languages import language
+from texts.numbers import number
+from texts.plurals import counted
+from texts.tiers import tier_name
+from texts.worth import worth_text
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +156,7 @@ async def gift_summary(answers: GiftAnswers, session: AsyncSession) -> str:
         "tier": lambda: _("gifts.to_tier").format(tier=tier_name(answers.tier)),
         "all": lambda: _("gifts.to_all"),
     }[audience.kind]()
-    return _("gifts.summary").format(
+    return counted("gifts.summary", answers.validity).format(
         audience=who,
         count=number(await gifts.audience_size(session, audience)),
         worth=worth_text(worth_from(answers)),

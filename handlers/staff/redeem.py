@@ -30,8 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, PayloadStarts, staff_only
 from handlers.messages import VOUCHER_PAYLOAD_PREFIX, alert, show, stale, tell_member, toast
-from handlers.replies import language, number, shown_name
-from handlers.wizard import worth_text
+from handlers.replies import shown_name
 from loyalty import staff, voucher_use, vouchers
 from loyalty.calendar import format_date, format_moment
 from loyalty.codes import grouped
@@ -49,6 +48,10 @@ from loyalty.voucher_codes import display
 from loyalty.voucher_use import Found
 from loyalty.vouchers import Status, VoucherInfo
 from storage.models import Member
+from texts.languages import language
+from texts.numbers import number
+from texts.plurals import counted
+from texts.worth import worth_text
 
 
 class Redeem(StatesGroup):
@@ -111,7 +114,7 @@ def voucher_view(club: Club, found: Found, status: str) -> tuple[str, InlineKeyb
 def refusal(error: LoyaltyError) -> str:
     """Why a typed code shows no voucher: mistyped, unknown, not a code at all, or too many wrong ones."""
     if isinstance(error, TooManyAttempts):
-        return _("redeem.wait").format(seconds=number(error.retry_after))
+        return counted("redeem.wait", error.retry_after).format(seconds=number(error.retry_after))
     if isinstance(error, VoucherNotFound):
         return _("redeem.unknown").format(code=display(str(error.args[0])))
     texts = {VoucherMistyped: _("redeem.mistyped"), NotAVoucherCode: _("redeem.not_a_code")}

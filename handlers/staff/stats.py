@@ -17,9 +17,10 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import staff_only
-from handlers.replies import decimal, number
 from loyalty import referrals
 from loyalty.staff import Role
+from texts.numbers import decimal, number
+from texts.plurals import counted
 
 Section = Callable[[AsyncSession, datetime], Awaitable[str]]
 TOP_REFERRERS = 5
@@ -37,7 +38,7 @@ async def referral_section(session: AsyncSession, now: datetime) -> str:
         k_factor=decimal(figures.k_factor, "#,##0.00"),
     )
     leaders = [
-        _("stats.top_line").format(
+        counted("stats.top_line", leader.points).format(
             rank=number(rank),
             name=leader.first_name,
             joined=number(leader.joined),

@@ -31,11 +31,13 @@ from handlers.club import Club
 from handlers.filters import ButtonId, ButtonUser, PayloadStarts, staff_only
 from handlers.menus import role_help
 from handlers.messages import alert, deep_link, show, stale, toast
-from handlers.replies import language, name_or_id, number, shown_name
+from handlers.replies import name_or_id, shown_name
 from loyalty import staff
 from loyalty.calendar import format_moment
 from loyalty.numerals import local_digits
 from loyalty.staff import PendingInvite, Role, StaffEntry
+from texts.languages import language
+from texts.numbers import number
 
 STAFF_PAYLOAD_PREFIX = "staff_"
 ROLE_NAMES = {

@@ -35,7 +35,6 @@ from handlers.customer.rewards.views import (
 )
 from handlers.filters import IsMember, TextIs
 from handlers.messages import alert, show, stale
-from handlers.replies import number
 from loyalty import rewards, vouchers
 from loyalty.errors import (
     InsufficientPoints,
@@ -48,6 +47,8 @@ from loyalty.rewards import Offer, Offers
 from loyalty.vouchers import Status, VoucherInfo
 from storage import repositories
 from storage.models import Member
+from texts.numbers import number
+from texts.plurals import counted, points_text
 
 
 async def send_voucher(bot: Bot, chat_id: int, club: Club, voucher: VoucherInfo, *lines: str) -> None:
@@ -211,7 +212,7 @@ async def redeem(
         alert(callback_answer, _("rewards.already_redeemed"))
         return
     await show(query, bot, _("rewards.redeemed").format(title=redeemed.voucher.title), None)
-    balance = _("rewards.balance").format(points=number(redeemed.balance))
+    balance = counted("rewards.balance", redeemed.balance).format(points=number(redeemed.balance))
     await send_voucher(bot, query.from_user.id, club, redeemed.voucher, balance)
 
 
@@ -335,8 +336,8 @@ async def cancel_voucher(
             query, session, member_id, voucher.id, now, club.zone, callback_answer=callback_answer
         )
         return
-    text = _("rewards.cancelled").format(
-        title=cancelled.voucher.title, points=number(cancelled.refunded), balance=number(cancelled.balance)
+    text = counted("rewards.cancelled", cancelled.refunded).format(
+        title=cancelled.voucher.title, points=number(cancelled.refunded), balance=points_text(cancelled.balance)
     )
     builder = InlineKeyboardBuilder()
     builder.button(text=_("button.rewards_vouchers"), callback_data=VoucherAction(action="list"))

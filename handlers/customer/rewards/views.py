@@ -16,8 +16,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from handlers.club import Club
 from handlers.filters import ButtonId
 from handlers.messages import VOUCHER_PAYLOAD_PREFIX, deep_link, qr_png
-from handlers.replies import language, number
-from handlers.wizard import worth_text
 from loyalty import rewards, vouchers
 from loyalty.calendar import format_date
 from loyalty.errors import (
@@ -27,6 +25,10 @@ from loyalty.errors import (
 from loyalty.rewards import Offer, Offers
 from loyalty.vouchers import Status, VoucherInfo
 from storage.models import Reward
+from texts.languages import language
+from texts.numbers import number
+from texts.plurals import counted, days_text, points_text
+from texts.worth import worth_text
 
 UNAVAILABLE = {
     "out_of_stock": __("rewards.out_of_stock"),
@@ -94,22 +96,22 @@ def voucher_text(voucher: VoucherInfo, zone: ZoneInfo) -> str:
 def rewards_view(offers: Offers) -> tuple[str, InlineKeyboardMarkup]:
     """The member's points, the rewards they can afford (a button each), then those they are close to."""
     builder = InlineKeyboardBuilder()
-    lines = [_("rewards.title").format(points=number(offers.points))]
+    lines = [counted("rewards.title", offers.points).format(points=number(offers.points))]
     if not offers.affordable and not offers.close:
         lines.append(_("rewards.empty"))
     if offers.affordable:
         lines.append("\n" + _("rewards.affordable"))
     for offer in offers.affordable:
         cost = number(offer.reward.cost)
-        lines.append(_("rewards.line_affordable").format(name=offer.reward.name, cost=cost))
-        label = _("button.rewards_affordable").format(name=offer.reward.name, cost=cost)
+        lines.append(counted("rewards.line_affordable", offer.reward.cost).format(name=offer.reward.name, cost=cost))
+        label = counted("button.rewards_affordable", offer.reward.cost).format(name=offer.reward.name, cost=cost)
         builder.button(text=label, callback_data=RewardAction(action="show", reward=offer.reward.id))
     if offers.close:
         lines.append("\n" + _("rewards.close"))
     for offer in offers.close:
         missing = number(offer.missing)
-        lines.append(_("rewards.line_close").format(name=offer.reward.name, missing=missing))
-        label = _("button.rewards_close").format(name=offer.reward.name, missing=missing)
+        lines.append(counted("rewards.line_close", offer.missing).format(name=offer.reward.name, missing=missing))
+        label = counted("button.rewards_close", offer.missing).format(name=offer.reward.name, missing=missing)
         builder.button(text=label, callback_data=RewardAction(action="show", reward=offer.reward.id))
     builder.button(text=_("button.rewards_vouchers"), callback_data=VoucherAction(action="list"))
     builder.adjust(1)
@@ -118,8 +120,8 @@ def rewards_view(offers: Offers) -> tuple[str, InlineKeyboardMarkup]:
 
 def facts_text(reward: Reward) -> str:
     """What a reward's voucher is worth, its cost and its validity."""
-    return _("rewards.facts").format(
-        worth=worth_text(rewards.worth_of(reward)), cost=number(reward.cost), days=number(reward.validity_days)
+    return counted("rewards.facts", reward.cost).format(
+        worth=worth_text(rewards.worth_of(reward)), cost=number(reward.cost), days=days_text(reward.validity_days)
     )
 
 
@@ -131,11 +133,11 @@ def reward_view(offer: Offer) -> tuple[str, InlineKeyboardMarkup]:
         facts += "\n" + _("rewards.stock").format(stock=number(reward.stock))
     parts = [_("rewards.detail_title").format(name=reward.name), reward.description, facts]
     if offer.missing:
-        parts.append(_("rewards.missing").format(missing=number(offer.missing)))
+        parts.append(counted("rewards.missing", offer.missing).format(missing=number(offer.missing)))
     text = "\n\n".join(part for part in parts if part)
     builder = InlineKeyboardBuilder()
     if not offer.missing:
-        redeem = _("button.rewards_redeem").format(cost=number(reward.cost))
+        redeem = counted("button.rewards_redeem", reward.cost).format(cost=number(reward.cost))
         builder.button(text=redeem, callback_data=RewardAction(action="ask", reward=reward.id))
     builder.button(text=_("button.rewards_back"), callback_data=RewardAction(action="list"))
     builder.adjust(1)
@@ -145,7 +147,9 @@ def reward_view(offer: Offer) -> tuple[str, InlineKeyboardMarkup]:
 def confirm_view(offer: Offer, points: int, seen: int) -> tuple[str, InlineKeyboardMarkup]:
     """Ask before spending the points; Yes carries the ledger entry the question was asked at and the terms quoted."""
     reward = offer.reward
-    text = _("rewards.confirm").format(name=reward.name, cost=number(reward.cost), balance=number(points - reward.cost))
+    text = counted("rewards.confirm", reward.cost).format(
+        name=reward.name, cost=number(reward.cost), balance=points_text(points - reward.cost)
+    )
     builder = InlineKeyboardBuilder()
     yes = RedeemYes(reward=reward.id, seen=seen, terms=rewards.terms_of(reward).fingerprint)
     builder.button(text=_("button.rewards_yes"), callback_data=yes)
@@ -156,8 +160,10 @@ def confirm_view(offer: Offer, points: int, seen: int) -> tuple[str, InlineKeybo
 def redeem_refusal(error: InsufficientPoints | RewardUnavailable) -> str:
     """Why the redeem was refused (how many points are missing, out of stock…), and that no point was spent."""
     if isinstance(error, InsufficientPoints):
-        missing, available = number(error.needed - error.available), number(error.available)
-        why = _("rewards.insufficient").format(missing=missing, available=available)
+        missing = error.needed - error.available
+        why = counted("rewards.insufficient", missing).format(
+            missing=number(missing), available=number(error.available)
+        )
     else:
         why = str(UNAVAILABLE[error.reason])
     return why + "\n" + _("rewards.nothing_taken")
@@ -215,7 +221,9 @@ def voucher_markup(voucher: VoucherInfo, zone: ZoneInfo) -> InlineKeyboardMarkup
 
 def cancel_confirm_view(voucher: VoucherInfo, points_back: int) -> tuple[str, InlineKeyboardMarkup]:
     """Ask before cancelling a voucher, saying how many points come back."""
-    text = _("rewards.cancel_confirm").format(title=voucher.title, code=voucher.shown_code, points=number(points_back))
+    text = counted("rewards.cancel_confirm", points_back).format(
+        title=voucher.title, code=voucher.shown_code, points=number(points_back)
+    )
     builder = InlineKeyboardBuilder()
     yes = VoucherAction(action="cancel", voucher=voucher.id)
     builder.button(text=_("button.rewards_cancel_yes"), callback_data=yes)

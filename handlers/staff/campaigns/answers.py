@@ -14,9 +14,8 @@ from aiogram.utils.i18n import lazy_gettext as __
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.replies import language, number, tier_name
 from handlers.staff.campaigns.dates import DATED, month_names
-from handlers.wizard import WorthAnswers, worth_from, worth_text
+from handlers.wizard import WorthAnswers, worth_from
 from loyalty import audiences, campaigns
 from loyalty.audiences import Audience
 from loyalty.calendar import format_moment
@@ -40,6 +39,11 @@ from loyalty.occasions import (
 )
 from storage import repositories
 from storage.models import Member
+from texts.languages import language
+from texts.numbers import number
+from texts.plurals import counted, days_text, points_text
+from texts.tiers import tier_name
+from texts.worth import worth_text
 
 OCCASIONS = {  # an occasion's name, on its button and in the summary
     NOWRUZ.key: __("campaign.occasion_nowruz"),
@@ -127,12 +131,14 @@ DESCRIBED: dict[str, Callable[[CampaignAnswers], str]] = {
     "birthday": lambda answers: _("campaign.to_birthday").format(
         month=month_names(answers.calendar)[answers.month - 1]
     ),
-    "inactive": lambda answers: _("campaign.to_inactive").format(days=number(answers.inactive)),
+    "inactive": lambda answers: counted("campaign.to_inactive", answers.inactive).format(days=number(answers.inactive)),
     "spent": lambda answers: _("campaign.to_spent").format(amount=number(answers.spent)),
     "bought": lambda answers: _("campaign.to_bought").format(category=answers.category),
     "never_bought": lambda answers: _("campaign.to_never_bought").format(category=answers.category),
-    "referred": lambda answers: _("campaign.to_referred").format(count=number(answers.referred)),
-    "balance": lambda answers: _("campaign.to_balance").format(points=number(answers.balance)),
+    "referred": lambda answers: counted("campaign.to_referred", answers.referred).format(
+        count=number(answers.referred)
+    ),
+    "balance": lambda answers: counted("campaign.to_balance", answers.balance).format(points=number(answers.balance)),
 }
 
 
@@ -171,15 +177,17 @@ def gift_of(answers: CampaignAnswers, now: datetime) -> CampaignGift | None:
 def gift_text(gift: CampaignGift | None) -> str:
     """The gift in words."""
     if isinstance(gift, PointsGift):
-        return _("campaign.points_gift").format(points=number(gift.points), days=number(gift.expiry_days))
+        return _("campaign.points_gift").format(points=points_text(gift.points), days=days_text(gift.expiry_days))
     if isinstance(gift, VoucherGift):
         worth = worth_text(gift.draft().worth)
-        return _("campaign.voucher_gift").format(title=gift.title, worth=worth, days=number(gift.validity_days))
+        return counted("campaign.voucher_gift", gift.validity_days).format(
+            title=gift.title, worth=worth, days=number(gift.validity_days)
+        )
     if isinstance(gift, MultiplierGift):
         return _("campaign.multiplier_gift").format(
             percent=number(gift.percent),
-            days=number((gift.ends_at - gift.starts_at).days),
-            expiry=number(gift.bonus_expiry_days),
+            days=days_text((gift.ends_at - gift.starts_at).days),
+            expiry=days_text(gift.bonus_expiry_days),
         )
     return _("campaign.no_gift")
 
@@ -242,10 +250,11 @@ async def campaign_summary(answers: CampaignAnswers, session: AsyncSession) -> s
     the message shortened if need be so that the whole summary fits in one message (`fit_preview`)."""
     preview = await rendered_for_me(answers, session)
     gift = gift_of(answers, answers.at)
+    size = await audiences.count(session, audience_of(answers), answers.at)
     summary = partial(
-        _("campaign.summary").format,
+        counted("campaign.summary", size).format,
         audience=audience_text(answers),
-        count=number(await audiences.count(session, audience_of(answers), answers.at)),
+        count=number(size),
         gift=gift_text(gift) + voucher_hint(gift, message_of(answers)),
         when=when_text(answers),
         photo=_("campaign.with_photo") if preview.photo else "",

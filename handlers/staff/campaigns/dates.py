@@ -12,7 +12,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from babel.dates import get_month_names
 
-from handlers.replies import language
 from handlers.wizard import (
     Refused,
 )
@@ -26,6 +25,7 @@ from loyalty.occasions import (
     next_send_moment,
     on_date,
 )
+from texts.languages import language
 
 DATED = {preset.key: preset for preset in PRESETS if not preset.owner_dated}  # Nowruz, Yalda: no date asked
 LUNAR = tuple(preset.key for preset in PRESETS if preset.owner_dated)  # the owner types this year's date

@@ -14,7 +14,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.replies import language, number, tier_name
 from handlers.staff.campaigns.answers import (
     OCCASIONS,
     CampaignAnswers,
@@ -50,6 +49,10 @@ from loyalty.audiences import CATEGORY_LENGTH, MAX_AGE, MAX_INACTIVE_DAYS, MAX_P
 from loyalty.campaigns import CAPTION_LENGTH, TEXT_LENGTH
 from loyalty.numerals import ascii_digits, local_digits
 from loyalty.occasions import ANNIVERSARY
+from texts.languages import language
+from texts.numbers import number
+from texts.plurals import counted
+from texts.tiers import tier_name
 
 AUDIENCES = {
     "all": __("button.campaign_all"),
@@ -152,9 +155,10 @@ class CampaignFlow(Flow[CampaignAnswers]):
         text, markup = await super().question(step, answers, session)
         if step.state == CampaignWizard.message:
             size = await audiences.count(session, audience_of(answers), answers.at)
-            text = (
-                _("campaign.audience_size").format(audience=audience_text(answers), count=number(size)) + "\n\n" + text
+            audience = counted("campaign.audience_size", size).format(
+                audience=audience_text(answers), count=number(size)
             )
+            text = audience + "\n\n" + text
         return text, markup
 
     def confirm_keyboard(self, answers: CampaignAnswers) -> InlineKeyboardMarkup:

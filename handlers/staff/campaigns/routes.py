@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, Magic, staff_only
 from handlers.messages import alert, show, toast
-from handlers.replies import language, number
 from handlers.staff.campaigns.answers import CampaignAnswers, Me, Written, draft_of, rendered_for_me
 from handlers.staff.campaigns.dates import DATE_READERS, date_refusal
 from handlers.staff.campaigns.flow import CAMPAIGN_FLOW, DATE_STEPS, MESSAGE_STEP, CampaignWizard
@@ -36,6 +35,9 @@ from loyalty.campaigns import (
 from loyalty.errors import InvalidDate
 from loyalty.staff import Role
 from loyalty.stamps import Stamp
+from texts.languages import language
+from texts.numbers import number
+from texts.plurals import counted
 
 logger = logging.getLogger(__name__)
 
@@ -203,7 +205,9 @@ async def confirmed(
             name=campaign.name, moment=format_moment(campaign.send_at, language(), club.zone)
         )
     else:
-        done = _("campaign.started").format(name=campaign.name, count=number(campaign.recipients))
+        done = counted("campaign.started", campaign.recipients).format(
+            name=campaign.name, count=number(campaign.recipients)
+        )
     await show(query, bot, done, InlineKeyboardMarkup(inline_keyboard=[]))
     progress = await campaigns.progress(session, campaign.id, now)
     if progress.report_message_id is None:

@@ -11,11 +11,14 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n.lazy_proxy import LazyProxy
 from pydantic import BaseModel
 
-from handlers.replies import language, number, tier_name
 from loyalty.errors import InvalidRule
 from loyalty.numerals import MAX_BIGINT, local_digits
 from loyalty.rules import TIER_PARTS, Rules, Tier
 from storage.models import Reward
+from texts.languages import language
+from texts.numbers import number
+from texts.plurals import counted, days_text, points_text
+from texts.tiers import tier_name
 
 RULE_BUTTONS = {
     "amount_per_point": __("button.settings_amount_per_point"),
@@ -143,7 +146,9 @@ PROMPTS = {
     "expiry_reminder_days": __("settings.ask_expiry_reminder_days"),
 }
 ZERO_TEXTS = {"birthday_points": __("settings.no_points"), "expiry_reminder_days": __("settings.off")}  # 0: none
-UNIT_TEXTS = {"expiry_reminder_days": __("settings.days_before")}  # a number read with its unit
+DAYS_BEFORE = ("expiry_reminder_days",)  # a number of days before, shown with its unit
+DAYS = ("expiry_days", "tier_window_days", "referral_window_days", "birthday_expiry_days")  # "30 days" everywhere
+POINTS = ("welcome_bonus", "referral_referrer_points", "referral_friend_points")  # "100 points" in the menus
 HOURS = ("birthday_hour",)  # an hour of the day, shown as 10:00
 UNSET_ALLOWED = ("referral_expiry_days",)  # Skip leaves it unset: referral points expire like all points
 NO_REWARD = "none"
@@ -193,11 +198,24 @@ def value_text(club_rules: Rules, field: str, tier: str = "", catalog: Mapping[i
         return local_digits(f"{value:02d}:00", language())
     if field in ZERO_TEXTS and value == 0:
         return str(ZERO_TEXTS[field])
-    if field in UNIT_TEXTS:
-        return str(UNIT_TEXTS[field]).format(days=number(value))
+    if field in DAYS_BEFORE:
+        return counted("settings.days_before", value).format(days=number(value))
     if isinstance(value, int):
         return shown(field, value)
     return _("settings.like_all_points").format(days=number(club_rules.expiry_days))  # unset
+
+
+def counted_value(club_rules: Rules, field: str, catalog: Mapping[int, Reward] | None = None) -> str:
+    """A rule's value now as the menu and its sections show it: a count of days, points or friends with its noun
+    (30 days), anything else as `value_text`."""
+    value = value_of(club_rules, field, "")
+    if field in DAYS:
+        return days_text(value)
+    if field in POINTS:
+        return points_text(value)
+    if field == "referral_monthly_cap":
+        return counted("settings.rewarded_friends", value).format(count=number(value))
+    return value_text(club_rules, field, catalog=catalog)
 
 
 def reward_text(reward_id: object, catalog: Mapping[int, Reward]) -> str:

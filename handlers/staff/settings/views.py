@@ -9,14 +9,15 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.replies import number, tier_name
 from handlers.staff.settings.fields import (
+    DAYS,
     PROMPTS,
     QUESTIONS,
     RULE_BUTTONS,
     SECTIONS,
     TIER_BUTTONS,
     UNSET_ALLOWED,
+    counted_value,
     limits,
     option_of,
     section_of,
@@ -28,6 +29,9 @@ from handlers.wizard import View
 from loyalty import rewards
 from loyalty.rules import Rules, Tier
 from storage.models import Reward
+from texts.numbers import number
+from texts.plurals import counted
+from texts.tiers import tier_name
 
 
 class SettingsAction(CallbackData, prefix="set"):
@@ -56,9 +60,9 @@ def menu_view(club_rules: Rules) -> View:
     text = _("settings.menu").format(
         amount_per_point=number(club_rules.amount_per_point),
         min_purchase=number(club_rules.min_purchase),
-        expiry_days=number(club_rules.expiry_days),
-        welcome_bonus=number(club_rules.welcome_bonus),
-        tier_window_days=number(club_rules.tier_window_days),
+        expiry_days=counted_value(club_rules, "expiry_days"),
+        welcome_bonus=counted_value(club_rules, "welcome_bonus"),
+        tier_window_days=counted_value(club_rules, "tier_window_days"),
         tiers="\n".join(tiers),
     )
     builder = InlineKeyboardBuilder()
@@ -76,7 +80,7 @@ def menu_view(club_rules: Rules) -> View:
 def section_view(name: str, club_rules: Rules, catalog: Mapping[int, Reward]) -> View:
     """A section's rules in force, with a button for each and one back to the rules."""
     section = SECTIONS[name]
-    values = {field: value_text(club_rules, field, catalog=catalog) for field in section.fields}
+    values = {field: counted_value(club_rules, field, catalog) for field in section.fields}
     text = str(section.text).format(**values)
     builder = InlineKeyboardBuilder()
     for field, label in section.fields.items():
@@ -119,7 +123,7 @@ def home_view(club_rules: Rules, field: str, catalog: Mapping[int, Reward]) -> V
 
 def tier_view(club_rules: Rules, tier: Tier) -> View:
     """One tier: where it starts and its multiplier, with a button for each (the first tier starts at 0)."""
-    text = _("settings.tier").format(
+    text = counted("settings.tier", club_rules.tier_window_days).format(
         tier=tier_name(tier.name),
         threshold=number(tier.threshold),
         days=number(club_rules.tier_window_days),
@@ -137,7 +141,7 @@ def tier_view(club_rules: Rules, tier: Tier) -> View:
 
 def prompt_view(club_rules: Rules, field: str, tier: str) -> View:
     """Ask for a rule's new value, showing the one in force and the range accepted (and Skip if it may be unset)."""
-    current = value_text(club_rules, field, tier)
+    current = counted_value(club_rules, field) if field in DAYS else value_text(club_rules, field, tier)
     text = str(PROMPTS[field]).format(tier=tier_name(tier), current=current, **limits(field))
     builder = InlineKeyboardBuilder()
     if field in UNSET_ALLOWED:

@@ -1,0 +1,19 @@
+"""What a voucher gives, in words: an amount off, a percentage off (up to a cap), or a free item."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+
+from loyalty.vouchers import Kind, Worth
+from texts.numbers import number
+
+
+def worth_text(worth: Worth) -> str:
+    """What a voucher gives, in the reply's language."""
+    if worth.kind is Kind.FIXED:
+        return _("worth.fixed").format(amount=number(worth.value or 0))
+    if worth.kind is Kind.PERCENT and worth.cap is not None:
+        return _("worth.percent_capped").format(percent=number(worth.value or 0), cap=number(worth.cap))
+    if worth.kind is Kind.PERCENT:
+        return _("worth.percent").format(percent=number(worth.value or 0))
+    return _("worth.item")

@@ -22,7 +22,7 @@ from handlers.messages import stale, toast
 from loyalty import members, referrals, rules
 from loyalty.staff import Role
 from storage.models import Member
-from texts.languages import LANGUAGE_KEY
+from texts.languages import LANGUAGE_KEY, LANGUAGE_NAMES
 
 
 async def open_invite(
@@ -79,7 +79,7 @@ async def set_language(
     callback_answer: CallbackAnswer,
 ) -> None:
     """Save the chosen language (on the member, or until joining) and answer in it."""
-    code = callback_data.code if callback_data.code in keyboards.LANGUAGE_NAMES else i18n.default_locale
+    code = callback_data.code if callback_data.code in LANGUAGE_NAMES else i18n.default_locale
     if member is not None:
         await members.update_member(session, member, language=code)
     else:

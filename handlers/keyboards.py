@@ -10,6 +10,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
 from handlers.filters import ButtonId
+from texts.languages import LANGUAGE_NAMES
 
 SKIP = __("button.skip")
 FEMALE = __("button.female")
@@ -22,7 +23,6 @@ MENU_INVITE = __("menu.invite")
 MENU_REWARDS = __("menu.rewards")
 MENU_PROFILE = __("menu.profile")
 MENU_HELP = __("menu.help")
-LANGUAGE_NAMES = {"fa": "فارسی", "en": "English"}
 
 
 class HistoryPage(CallbackData, prefix="hist"):

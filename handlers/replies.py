@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from handlers.keyboards import LANGUAGE_NAMES
 from loyalty.calendar import birthday_example, format_date, format_moment
 from loyalty.codes import grouped
 from loyalty.ledger import Balance
@@ -21,7 +20,7 @@ from loyalty.rules import Rules
 from loyalty.staff import StaffEntry
 from loyalty.tiers import Progress
 from storage.models import LedgerEntry, Member
-from texts.languages import language
+from texts.languages import LANGUAGE_NAMES, language
 from texts.numbers import number
 from texts.plurals import counted, points_text
 from texts.tiers import tier_name

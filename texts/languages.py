@@ -10,6 +10,7 @@ from aiogram.utils.i18n import I18n, get_i18n
 
 LOCALE_KEY = "locale"  # the update's data key of the language its texts are in (the error handler reads it)
 LANGUAGE_KEY = "language"  # the conversation's key of a language chosen before joining
+LANGUAGE_NAMES = {"fa": "فارسی", "en": "English"}  # each language by its own name, whatever the reply's language
 
 
 def language() -> str:

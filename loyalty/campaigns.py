@@ -47,6 +47,7 @@ from loyalty.audiences import Audience, invalid
 from loyalty.errors import InvalidReward, LoyaltyError, UnknownMember
 from loyalty.gifts import GiftDraft
 from loyalty.numerals import format_number
+from loyalty.outbox import CAPTION_LENGTH, TEXT_LENGTH, Message
 from loyalty.rewards import MAX_VALIDITY_DAYS, NAME_LENGTH
 from loyalty.stamps import Stamp
 from loyalty.voucher_codes import display
@@ -55,8 +56,6 @@ from storage.database import rowcount, write_transaction
 from storage.models import WAITING, Campaign, Gift, Member, Multiplier, OutboxMessage, OutboxState, Voucher
 
 KIND = "campaign"  # the outbox kind of a campaign's rows
-TEXT_LENGTH = 4096  # the messenger's limits for a message and a photo's caption
-CAPTION_LENGTH = 1024
 FILE_ID_LENGTH = 255
 PLACEHOLDERS = re.compile(r"\{(name|points|tier|voucher)\}")
 RATE_WINDOW = 60.0  # seconds over which `progress` measures the sending rate
@@ -104,39 +103,13 @@ class CampaignStateError(LoyaltyError):
         self.action = action
 
 
-@dataclass(frozen=True)
-class Message:
-    """A message as the messenger gets it: text, or a photo (`photo`, a file_id) with `text` as its caption.
-
-    Also the outbox's payload (`to_json`), and a campaign's message before its placeholders are filled in.
-    """
-
-    text: str
-    photo: str | None = None
-
-    def to_json(self) -> str:
-        """The message as stored in the outbox."""
-        data = {"text": self.text} if self.photo is None else {"text": self.text, "photo": self.photo}
-        return json.dumps(data, ensure_ascii=False)
-
-    @classmethod
-    def from_json(cls, raw: str) -> Message:
-        """A message stored in the outbox."""
-        data = json.loads(raw)
-        return cls(text=str(data.get("text", "")), photo=data.get("photo"))
-
-    def check(self) -> None:
-        """Refuse a message the messenger would refuse (InvalidCampaign naming text or photo)."""
-        if self.photo is not None and not 0 < len(self.photo) <= FILE_ID_LENGTH:
-            raise InvalidCampaign("photo", "length")
-        limit = TEXT_LENGTH if self.photo is None else CAPTION_LENGTH
-        if len(self.text) > limit or (self.photo is None and not self.text.strip()):
-            raise InvalidCampaign("text", "length")
-
-    def limited(self) -> Message:
-        """The message cut to the messenger's limit (filled-in names can make it longer than typed)."""
-        limit = TEXT_LENGTH if self.photo is None else CAPTION_LENGTH
-        return self if len(self.text) <= limit else Message(self.text[: limit - 1] + "…", self.photo)
+def check_message(message: Message) -> None:
+    """Refuse a message the messenger would refuse (InvalidCampaign naming text or photo)."""
+    if message.photo is not None and not 0 < len(message.photo) <= FILE_ID_LENGTH:
+        raise InvalidCampaign("photo", "length")
+    limit = TEXT_LENGTH if message.photo is None else CAPTION_LENGTH
+    if len(message.text) > limit or (message.photo is None and not message.text.strip()):
+        raise InvalidCampaign("text", "length")
 
 
 def render(template: str, values: Mapping[str, str]) -> str:
@@ -232,7 +205,7 @@ class CampaignDraft:
         """Refuse a campaign that cannot be sent (InvalidCampaign naming the field)."""
         if not 0 < len(self.name.strip()) <= NAME_LENGTH:
             raise InvalidCampaign("name", "length")
-        self.message.check()
+        check_message(self.message)
         if self.gift is not None:
             _check_gift(self.gift)
         if self.send_at is not None and self.send_at.tzinfo is None:

@@ -7,8 +7,9 @@ that no instance has run today (`scheduler.runs`: the schedule and the lock live
 that was down at 03:00 expires points when it is back, the same day; several instances run each job once.
 A job that fails is tried again after its lease (`runs.LEASE`); every job may run twice without harm.
 
-Greetings and reminders are enqueued in the broadcast outbox under once-only keys, written in each member's
-language, and sent by the broadcast sender (not held by quiet hours: they are enqueued in the daytime).
+Greetings and reminders are enqueued in the broadcast outbox (`loyalty.outbox`) under once-only keys, written in
+each member's language, and sent by the broadcast sender (not held by quiet hours: they are enqueued in the
+daytime).
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import birthdays, campaigns, ledger, reminders, rules, tiers, vouchers
+from loyalty import birthdays, campaigns, ledger, outbox, reminders, rules, tiers, vouchers
 from loyalty.birthdays import BirthdayGift
 from loyalty.calendar import format_date
-from loyalty.campaigns import Message
+from loyalty.outbox import Message, Outgoing
 from loyalty.rules import Rules
-from scheduler import outbox, runs
-from scheduler.outbox import Outgoing
+from scheduler import runs
+from scheduler.outbox import prune
 from storage.database import write_transaction
 from storage.models import Member
 from texts.languages import speaking
@@ -179,7 +180,7 @@ async def prune_outbox(jobs: Jobs, now: datetime) -> int:
     """Archive campaigns over for 90 days and delete greetings, reminders and gift messages over a year old."""
     async with jobs.sessions() as session:
         deleted = await campaigns.archive_finished(session, now - KEEP_CAMPAIGN_ROWS)
-        deleted += await outbox.prune(session, now - KEEP_KEYED_ROWS)
+        deleted += await prune(session, now - KEEP_KEYED_ROWS)
     logger.info("deleted %s old outbox rows", deleted)
     return deleted
 

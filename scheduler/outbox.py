@@ -10,113 +10,37 @@ The claim reads the partial index `ix_outbox_waiting` (campaign, id) of the wait
 that belong to no campaign (birthday greetings and the like go first), then those of running campaigns, one
 campaign after the other, in id order; rows of a paused campaign are not read.
 
-`enqueue` adds rows for any producer, each under a unique key; a key seen before is skipped (INSERT ... ON
-CONFLICT DO NOTHING). Campaign rows come from `loyalty.campaigns.start`, unique by (campaign, member), without
-key or payload: their text is written when they are sent.
+This is the sender's side of the outbox (claim, extend, settle) and its clean-up (`prune`). Producers add rows
+with `loyalty.outbox.enqueue`, below both the chat and the scheduler, so any layer can enqueue without this one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import campaigns
-from loyalty.campaigns import Message
 from loyalty.campaigns import State as CampaignState
+from loyalty.outbox import RETURNED, Claimed, batched, claimed_row
 from storage import repositories
 from storage.database import write_transaction
 from storage.models import WAITING, Campaign, OutboxMessage, OutboxState
 
-T = TypeVar("T")
-CHUNK = 500  # rows per statement (SQLite allows a few thousand parameters in one)
 ERROR_LENGTH = 200
 
 
-def batched(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
-    """The items in slices of at most `size`."""
-    for first in range(0, len(items), size):
-        yield items[first : first + size]
-
-
-RETURNED = (
-    OutboxMessage.id,
-    OutboxMessage.kind,
-    OutboxMessage.campaign_id,
-    OutboxMessage.member_id,
-    OutboxMessage.chat_id,
-    OutboxMessage.payload,
-    OutboxMessage.attempts,
-)
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """A message to enqueue: its unique `key` (e.g. birthday:2026:17), `kind`, chat and rendered message."""
-
-    key: str
-    kind: str
-    chat_id: int
-    message: Message
-    member_id: int | None = None
-    not_before: datetime | None = None  # None: as soon as possible
-
-
-@dataclass(frozen=True)
-class Claimed:
-    """A row a sender holds: whom to send to, and the message (None: a campaign row, written when sent)."""
-
-    id: int
-    kind: str
-    campaign_id: int | None
-    member_id: int | None
-    chat_id: int
-    message: Message | None
-    attempts: int
-
-
-async def enqueue(session: AsyncSession, messages: Sequence[Outgoing], now: datetime) -> int:
-    """Add the messages to the caller's transaction; a key already in the outbox is skipped. Returns rows added."""
-    added = 0
-    for chunk in batched(messages):
-        rows = [
-            {
-                "key": outgoing.key,
-                "kind": outgoing.kind,
-                "member_id": outgoing.member_id,
-                "chat_id": outgoing.chat_id,
-                "payload": outgoing.message.to_json(),
-                "state": OutboxState.PENDING.value,
-                "attempts": 0,
-                "next_attempt_at": outgoing.not_before or now,
-            }
-            for outgoing in chunk
-        ]
-        result = await session.execute(repositories.insert_or_ignore(session, OutboxMessage).values(rows))
-        added += int(result.rowcount)  # type: ignore[attr-defined]
-    return added
-
-
 async def prune(session: AsyncSession, before: datetime, *, chunk: int = 50_000) -> int:
-    """Delete the finished rows of no campaign (greetings, reminders, gift messages) last tried before `before`,
-    `chunk` at a time; returns how many. Keep them as long as their keys can come again (a year and more)."""
+    """Delete the finished rows of no campaign (greetings, reminders, notices, gift messages) last tried before
+    `before`, `chunk` at a time; returns how many. Keep them as long as their keys can come again (a year and more)."""
     finished = OutboxMessage.state.in_([OutboxState.SENT, OutboxState.BLOCKED, OutboxState.FAILED])
     last_tried = func.coalesce(OutboxMessage.sent_at, OutboxMessage.next_attempt_at)
     return await repositories.delete_outbox_rows(
         session, OutboxMessage.campaign_id.is_(None), finished, last_tried < before, chunk=chunk
     )
-
-
-async def known_keys(session: AsyncSession, keys: Iterable[str]) -> set[str]:
-    """Which of these keys are in the outbox already (whatever their state)."""
-    known: set[str] = set()
-    for chunk in batched(sorted(set(keys))):
-        known.update(await session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk))))
-    return known
 
 
 async def claim(
@@ -174,12 +98,7 @@ async def _claim_lane(
         .values(state=OutboxState.SENDING, claim=token, next_attempt_at=lease_until, attempts=table.attempts + 1)
         .returning(*RETURNED)
     )
-    rows = await session.execute(statement)
-    claimed = [
-        Claimed(row_id, kind, campaign, member, chat, Message.from_json(payload) if payload else None, attempts)
-        for row_id, kind, campaign, member, chat, payload, attempts in rows
-    ]
-    return sorted(claimed, key=lambda row: row.id)
+    return sorted((claimed_row(row) for row in await session.execute(statement)), key=lambda row: row.id)
 
 
 async def extend(session: AsyncSession, ids: Collection[int], token: str, lease_until: datetime) -> None:

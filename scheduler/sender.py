@@ -40,9 +40,10 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramFor
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import campaigns, gifts
-from loyalty.campaigns import Message, Progress, Recipient, TierNames, plain_tier
+from loyalty.campaigns import Progress, Recipient, TierNames, plain_tier
+from loyalty.outbox import Claimed, Message
 from scheduler import outbox, runs
-from scheduler.outbox import Claimed, Outcome
+from scheduler.outbox import Outcome
 from storage.database import write_transaction
 from storage.models import OutboxState
 

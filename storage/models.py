@@ -478,7 +478,7 @@ class OutboxMessage(Base):
     carry no key, and the table no foreign keys: a campaign inserts a million rows at once, and a text key or
     two foreign-key look-ups per row would make that half again as slow (rows come from members and campaigns,
     which are never deleted).
-    `payload` is the message as sent (JSON, see `loyalty.campaigns.Message`), or empty for a campaign's row:
+    `payload` is the message as sent (JSON, see `loyalty.outbox.Message`), or empty for a campaign's row:
     that one is written from the campaign when it is sent, for the member as they are then. While pending,
     `next_attempt_at` is when it may be sent; while sending, it is when the sender's lease (`claim`) runs out
     and another sender may take the row over.

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loyalty import campaigns
 from loyalty.audiences import Audience
 from loyalty.campaigns import CampaignDraft, CampaignInfo, Message
-from scheduler.outbox import Outgoing
+from loyalty.outbox import Outgoing
 from storage.models import OutboxMessage
 from tests.emulator import BotAPIEmulator
 from tests.factories import FIRST_CHAT, NOW, add_members, member_row

@@ -22,9 +22,10 @@ from loyalty import birthdays, campaigns, members, purchases, vouchers
 from loyalty.audiences import Audience
 from loyalty.calendar import format_date
 from loyalty.campaigns import CampaignDraft, Message, State
+from loyalty.outbox import Outgoing, enqueue
 from loyalty.rules import Rules
 from loyalty.stamps import Stamp
-from scheduler import outbox, runs
+from scheduler import runs
 from scheduler.jobs import (
     DAILY,
     Jobs,
@@ -35,7 +36,6 @@ from scheduler.jobs import (
     review_tiers,
     run_due,
 )
-from scheduler.outbox import Outgoing
 from scheduler.sender import Sender, SenderConfig
 from storage.database import write_transaction
 from storage.models import LedgerEntry, Member, OutboxMessage, PointLot, Reward, Voucher
@@ -338,7 +338,7 @@ async def test_the_outbox_keeps_what_is_recent_or_on_its_way_and_archives_the_re
                 draft = CampaignDraft(name, Audience(), Message("Hi"))
                 campaign_id = (await campaigns.create(session, draft, actor_id=1, now=moment)).id
                 await campaigns.start(session, campaign_id, actor_id=1, now=moment)
-            await outbox.enqueue(session, list(greetings), moment)
+            await enqueue(session, list(greetings), moment)
             await session.commit()
         config = SenderConfig(rate=1000, chat_interval=0, quiet=None)
         await Sender(sessions, Recorder(), config, clock=lambda: moment).drain()
@@ -349,7 +349,7 @@ async def test_the_outbox_keeps_what_is_recent_or_on_its_way_and_archives_the_re
     old = await sent_at(NOW, "Old", (greeting(1), greeting(2)))
     new = await sent_at(NOW + 350 * DAY, "New")
     async with sessions() as session:
-        await outbox.enqueue(session, [greeting(3)], NOW + 500 * DAY)  # waiting to be sent
+        await enqueue(session, [greeting(3)], NOW + 500 * DAY)  # waiting to be sent
         await session.commit()
         before = await campaigns.progress(session, old, NOW)
     assert await prune_outbox(jobs_on(sessions), NOW + 401 * DAY) == 4 + 2  # the old campaign's rows, two greetings

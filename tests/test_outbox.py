@@ -31,6 +31,7 @@ from bot.settings import Settings
 from loyalty import audiences, campaigns
 from loyalty.audiences import Audience
 from loyalty.campaigns import CampaignDraft, Message, Progress, State
+from loyalty.outbox import enqueue
 from scheduler import outbox
 from scheduler.sender import PROGRESS_EVERY, Pacer, QuietHours, Report, Sender, SenderConfig, telegram_send
 from storage.database import create_engine, session_factory
@@ -50,9 +51,9 @@ METHOD = SendMessage(chat_id=1, text="x")
 
 async def test_a_key_is_enqueued_once(session: AsyncSession) -> None:
     await add_members(session, [member_row(1), member_row(2)])
-    assert await outbox.enqueue(session, [greeting(1), greeting(2)], NOW) == 2
+    assert await enqueue(session, [greeting(1), greeting(2)], NOW) == 2
     await session.commit()
-    assert await outbox.enqueue(session, [greeting(1), greeting(2, "birthday:2027:2")], NOW) == 1
+    assert await enqueue(session, [greeting(1), greeting(2, "birthday:2027:2")], NOW) == 1
     await session.commit()
     rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
     assert [(row.key, row.state, row.campaign_id) for row in rows] == [
@@ -65,7 +66,7 @@ async def test_a_key_is_enqueued_once(session: AsyncSession) -> None:
 
 async def test_claimed_rows_are_nobody_elses_until_their_lease_runs_out(session: AsyncSession) -> None:
     await add_members(session, [member_row(number) for number in range(1, 6)])
-    await outbox.enqueue(session, [greeting(number) for number in range(1, 6)], NOW)
+    await enqueue(session, [greeting(number) for number in range(1, 6)], NOW)
     await session.commit()
     lease = NOW + timedelta(seconds=60)
     first = await outbox.claim(session, token="a", limit=3, now=NOW, lease_until=lease)
@@ -79,7 +80,7 @@ async def test_claimed_rows_are_nobody_elses_until_their_lease_runs_out(session:
 
 async def test_greetings_go_before_campaigns_and_a_paused_campaign_waits(session: AsyncSession) -> None:
     campaign = await campaign_to(session, [1, 2])
-    await outbox.enqueue(session, [greeting(2)], NOW + timedelta(seconds=1))
+    await enqueue(session, [greeting(2)], NOW + timedelta(seconds=1))
     await session.commit()
     later, lease = NOW + timedelta(seconds=2), NOW + timedelta(seconds=60)
     claimed = await outbox.claim(session, token="a", limit=2, now=later, lease_until=lease)
@@ -171,7 +172,7 @@ async def test_a_flood_answer_pauses_every_send_and_the_message_goes_later(
 async def test_quiet_hours_hold_campaigns_but_not_greetings(session: AsyncSession, sessions: Sessions) -> None:
     await campaign_to(session, [1, 2])
     late_evening = datetime(2026, 11, 22, 19, 30, tzinfo=NOW.tzinfo)  # 23:00 in Tehran
-    await outbox.enqueue(session, [greeting(1)], late_evening)
+    await enqueue(session, [greeting(1)], late_evening)
     await session.commit()
     clock = Clock(late_evening)
     send = Recorder()
@@ -197,7 +198,7 @@ async def test_two_senders_side_by_side_send_each_row_once(
     session: AsyncSession, sessions: Sessions, database_url: str
 ) -> None:
     await campaign_to(session, range(1, 251))
-    await outbox.enqueue(session, [greeting(number) for number in range(1, 251)], NOW)
+    await enqueue(session, [greeting(number) for number in range(1, 251)], NOW)
     await session.commit()
     other_engine = create_engine(database_url)
     async with other_engine.connect():  # both senders ready to claim at the same moment
@@ -284,7 +285,7 @@ async def test_one_running_sender_sends_for_the_bot_and_another_takes_over_when_
     leader, standby = (first, second) if first.sent else (second, first)
     (stop_first if leader is first else stop_second).set()
     await asyncio.wait_for(running[0 if leader is first else 1], timeout=10)  # stopped cleanly, lease released
-    await outbox.enqueue(session, [greeting(1)], NOW)
+    await enqueue(session, [greeting(1)], NOW)
     await session.commit()
     await asyncio.wait_for(wait_until(lambda: len(standby.sent) == 1), timeout=30)  # a clean stop hands over at once
     stop_first.set()

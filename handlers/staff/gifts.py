@@ -70,10 +70,10 @@ from loyalty.codes import grouped
 from loyalty.errors import InvalidReward, LoyaltyError, OwnAccount, UnknownMember
 from loyalty.gifts import Audience, GiftDraft, title_of
 from loyalty.numerals import local_digits
+from loyalty.outbox import Outgoing, enqueue
 from loyalty.rewards import DESCRIPTION_LENGTH
 from loyalty.staff import Role
 from loyalty.vouchers import VoucherInfo
-from scheduler.outbox import Outgoing, enqueue
 from storage.database import write_transaction
 from storage.models import Member
 from texts.languages import language

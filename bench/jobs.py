@@ -33,7 +33,6 @@ from storage.database import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Member
 from tests.factories import NOW
-from tests.stub_bot import stub_bot
 
 
 async def birthdays(engine: AsyncEngine) -> None:
@@ -81,8 +80,7 @@ async def run(url: str, members: int) -> list[str]:
     await seed(engine, members, entries_per_member=1, now=NOW)
     await birthdays(engine)
     lines = [f"seeded {members:,} members in {time.perf_counter() - began:.0f} s"]
-    bot = stub_bot(record=False)[0]
-    jobs = Jobs(bot, create_i18n("fa"), session_factory(engine), Rules(), lambda: NOW, TEHRAN)
+    jobs = Jobs(create_i18n("fa"), session_factory(engine), Rules(), lambda: NOW, TEHRAN)
     lines.append(await timed("birthdays greeted (points given, greeting enqueued)", greet_birthdays(jobs, NOW)))
     lines.append(await timed("birthdays, second run the same day", greet_birthdays(jobs, NOW)))
     lines.append(await timed("reminders enqueued (points expiring within 7 days)", remind_expiring(jobs, NOW)))

@@ -27,6 +27,7 @@ from bot.i18n import create_i18n
 from bot.settings import Settings, SettingsError
 from handlers.menus import register_commands, register_staff_commands
 from scheduler.jobs import Jobs, create_scheduler
+from scheduler.sender import Sender
 from storage.database import create_engine, session_factory
 from storage.migrate import upgrade
 
@@ -96,14 +97,15 @@ async def poll(dispatcher: Dispatcher, bot: Bot, *, handle_signals: bool, pollin
 @contextlib.asynccontextmanager
 async def background(
     bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSession], settings: Settings
-) -> AsyncIterator[None]:
-    """The daily jobs and the broadcast sender, running while the block runs."""
-    jobs = create_scheduler(Jobs(bot, i18n, sessions, club_of(settings).rules, utc_now, settings.zone))
+) -> AsyncIterator[Sender]:
+    """The daily jobs and the broadcast sender, running while the block runs (which gets the sender)."""
+    jobs = create_scheduler(Jobs(i18n, sessions, club_of(settings).rules, utc_now, settings.zone))
     jobs.start()
     stop = asyncio.Event()
-    sending = asyncio.create_task(create_sender(bot, i18n, sessions, settings).run(stop))
+    sender = create_sender(bot, i18n, sessions, settings)
+    sending = asyncio.create_task(sender.run(stop))
     try:
-        yield
+        yield sender
     finally:
         stop.set()
         sending.cancel()  # rows on their way stay leased and are sent again after the lease, never lost
@@ -114,13 +116,14 @@ async def background(
 
 @dataclass(frozen=True)
 class Running:
-    """A started bot: its Bot API client, name, texts, database sessions and conversation state."""
+    """A started bot: its Bot API client, name, texts, database sessions, conversation state and broadcast sender."""
 
     bot: Bot
     username: str
     i18n: I18n
     sessions: async_sessionmaker[AsyncSession]
     storage: BaseStorage
+    sender: Sender
 
 
 @contextlib.asynccontextmanager
@@ -136,9 +139,9 @@ async def started(settings: Settings) -> AsyncIterator[Running]:
         await check_storage(storage, settings.redis_url)
         await upgrade(engine)
         i18n = create_i18n(settings.default_language)
-        running = Running(bot, username, i18n, session_factory(engine), storage)
-        async with background(bot, running.i18n, running.sessions, settings):
-            yield running
+        sessions = session_factory(engine)
+        async with background(bot, i18n, sessions, settings) as sender:
+            yield Running(bot, username, i18n, sessions, storage, sender)
     finally:
         await bot.session.close()
         await storage.close()
@@ -149,7 +152,7 @@ async def run_polling(settings: Settings, *, handle_signals: bool = True, pollin
     """Run the bot with long polling, the daily jobs and the broadcast sender, until interrupted (or cancelled,
     when signals are left to the caller)."""
     async with started(settings) as running:
-        dispatcher = create_dispatcher(settings, running.sessions, running.storage)
+        dispatcher = create_dispatcher(settings, running.sessions, running.storage, sender=running.sender)
         answering = create_bot(settings, patient=True)  # the sender paces itself; replies wait out flood control
         try:
             await register_commands(answering, running.i18n)

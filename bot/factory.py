@@ -19,6 +19,7 @@ from bot.isolation import isolation_for
 from bot.middlewares import (
     ClockMiddleware,
     DatabaseMiddleware,
+    HandOverMiddleware,
     MemberMiddleware,
     StampMiddleware,
     UpdateKeyMiddleware,
@@ -28,6 +29,7 @@ from bot.updates import TolerantSession
 from handlers import create_router
 from handlers.club import Club
 from loyalty.rules import Rules
+from scheduler.sender import Sender
 
 Clock = Callable[[], datetime]
 REDIS_TIMEOUTS = {"socket_connect_timeout": 5, "socket_timeout": 5}  # a Redis gone away fails fast, never hangs
@@ -71,10 +73,11 @@ def create_dispatcher(
     sessions: async_sessionmaker[AsyncSession],
     storage: BaseStorage | None = None,
     clock: Clock = utc_now,
+    sender: Sender | None = None,
 ) -> Dispatcher:
-    """The dispatcher with its middlewares (clock, update key, stamp, database, member, language; every button press
-    answered once, after its handler, by aiogram's CallbackAnswerMiddleware), one update at a time per chat
-    (`bot.isolation`), and the handlers."""
+    """The dispatcher with its middlewares (clock, update key, stamp, database, the notices an update enqueues handed
+    to the bot's `sender`, member, language; every button press answered once, after its handler, by aiogram's
+    CallbackAnswerMiddleware), one update at a time per chat (`bot.isolation`), and the handlers."""
     storage = storage or MemoryStorage()
     i18n = create_i18n(settings.default_language)
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation_for(storage), club=club_of(settings), i18n=i18n)
@@ -83,6 +86,8 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(UpdateKeyMiddleware())
     dispatcher.update.outer_middleware(StampMiddleware())
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessions))
+    if sender is not None:
+        dispatcher.update.outer_middleware(HandOverMiddleware(sender))
     dispatcher.update.outer_middleware(MemberMiddleware())
     dispatcher.update.outer_middleware(MemberLocaleMiddleware(i18n))
     dispatcher.callback_query.middleware(CallbackAnswerMiddleware())

@@ -1,5 +1,5 @@
-"""Outer middlewares: the clock, the update's key, the update's stamp, one database session per update, and the
-member (and staff role) behind the update."""
+"""Outer middlewares: the clock, the update's key, the update's stamp, one database session per update, the member
+(and staff role) behind the update, and the notices the update enqueued handed to the broadcast sender."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ from zoneinfo import ZoneInfo
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.types import TelegramObject, Update, User
+from sqlalchemy.event import listen, remove
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from handlers.club import Club
+from loyalty import outbox
 from loyalty.staff import role_from
 from loyalty.stamps import Stamp
+from scheduler.sender import Sender
 from storage import repositories
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -31,6 +35,37 @@ class DatabaseMiddleware(BaseMiddleware):
         async with self.sessions() as session:
             data["session"] = session
             return await handler(event, data)
+
+
+class HandOverMiddleware(BaseMiddleware):
+    """Gives the bot's broadcast sender the notices an update enqueues the moment they commit (see
+    `scheduler.sender`): while it holds the sender lease, its `courier` goes on the update's session, so they are
+    written claimed by it, and `take` gets them after the commit; rows of a transaction rolled back are dropped."""
+
+    def __init__(self, sender: Sender) -> None:
+        self.sender = sender
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        courier = self.sender.courier()
+        if courier is None:
+            return await handler(event, data)
+        session: Session = data["session"].sync_session
+        session.info[outbox.COURIER] = courier
+        listen(session, "after_commit", self._committed)
+        listen(session, "after_rollback", self._rolled_back)
+        try:
+            return await handler(event, data)
+        finally:
+            remove(session, "after_commit", self._committed)
+            remove(session, "after_rollback", self._rolled_back)
+
+    def _committed(self, session: Session) -> None:
+        if rows := outbox.handed(session.info):
+            self.sender.take(rows)
+
+    @staticmethod
+    def _rolled_back(session: Session) -> None:
+        outbox.handed(session.info)  # never written
 
 
 class MemberMiddleware(BaseMiddleware):

@@ -1,15 +1,18 @@
 """Message helpers of the chat layer (shared floor): a view put in place of the pressed message, the staff-facing
-explanation of a refusal, a message to a member in their own language, a link that opens the bot and its QR code."""
+explanation of a refusal, a notice to a member in their own language, a link that opens the bot and its QR code.
+
+A notice tells another person than the one the update answers (a member of a purchase, a referrer of a friend's
+join): it is never sent from here but written, in the recipient's language, for the outbox (`loyalty.outbox`),
+and handed to the change that it reports, which enqueues it in its own transaction (`notices=`)."""
 
 from __future__ import annotations
 
 import io
-import logging
 from collections.abc import Callable
 
 import segno
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
@@ -17,6 +20,7 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.club import Club
 from handlers.replies import referral_for_referrer
+from loyalty import outbox
 from loyalty.errors import (
     AlreadyReversed,
     InvalidAmount,
@@ -28,14 +32,13 @@ from loyalty.errors import (
     ReceiptTaken,
     UnknownMember,
 )
+from loyalty.outbox import Outgoing, notice_key
 from loyalty.referrals import ReferralEvent
 from storage.models import Member
 from texts.numbers import number
 
 CARD_PAYLOAD_PREFIX = "card_"
 VOUCHER_PAYLOAD_PREFIX = "voucher_"
-
-logger = logging.getLogger(__name__)
 
 
 def toast(answer: CallbackAnswer, text: str) -> None:
@@ -96,28 +99,29 @@ def problem(error: LoyaltyError) -> str:
     return texts.get(type(error), _("errors.unexpected")).format(reference=reference)
 
 
-async def tell_member(bot: Bot, i18n: I18n, member: Member, text_of: Callable[[], str]) -> None:
-    """Send the member a message in their own language; a member who blocked the bot is skipped."""
-    await tell(bot, i18n, member.telegram_id, member.language, text_of)
+def notice_to_member(i18n: I18n, member: Member, key: str, text_of: Callable[[], str]) -> list[Outgoing]:
+    """The notice (under `key`, see `loyalty.outbox.notice_key`) telling a member something in their own language."""
+    return notice_to(i18n, member.telegram_id, member.id, member.language, key, text_of)
 
 
-async def tell(bot: Bot, i18n: I18n, chat_id: int | None, language: str, text_of: Callable[[], str]) -> None:
-    """Send a member's chat the text `text_of` writes in `language`, if it writes one; a blocked bot is skipped."""
+def notice_to(
+    i18n: I18n, chat_id: int | None, member_id: int, language: str, key: str, text_of: Callable[[], str]
+) -> list[Outgoing]:
+    """The notice to a member's chat with the text `text_of` writes in `language`; none if it writes none, or the
+    member is not on the bot."""
     if chat_id is None:
-        return
+        return []
     with i18n.use_locale(language):
         text = text_of()
-    if not text:
-        return
-    try:
-        await bot.send_message(chat_id, text)
-    except TelegramAPIError as error:
-        logger.info("could not tell chat %s: %s", chat_id, error)
+    return [Outgoing(key, outbox.NOTICE, chat_id, outbox.Message(text), member_id)] if text else []
 
 
-async def tell_referrer(bot: Bot, i18n: I18n, event: ReferralEvent) -> None:
-    """Tell the member whose link brought a friend what just happened, in the referrer's own language."""
-    await tell(bot, i18n, event.referrer_telegram_id, event.referrer_language, lambda: referral_for_referrer(event))
+def notice_to_referrer(i18n: I18n, event: ReferralEvent) -> list[Outgoing]:
+    """The notice telling the member whose link brought a friend what just happened, in the referrer's language;
+    one per referral and event."""
+    key = notice_key("referral", event.referral_id, event.event)
+    chat_id, language = event.referrer_telegram_id, event.referrer_language
+    return notice_to(i18n, chat_id, event.referrer_id, language, key, lambda: referral_for_referrer(event))
 
 
 async def deep_link(bot: Bot, club: Club, payload: str) -> str:

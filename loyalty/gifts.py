@@ -8,11 +8,13 @@ update, a restart after a crash) finishes it instead of giving twice; a unique (
 guarantees one voucher per member per gift. Members who join a tier or the club meanwhile are included
 if the batches have not passed their id.
 
-Members are told of a gift to a tier or to everyone through the broadcast outbox (`scheduler.outbox`): one
+Members are told of a gift to a tier or to everyone through the broadcast outbox (`loyalty.outbox`): one
 message of kind `KIND` per reachable member (`reachable`, the rule of campaign audiences), under the key
-`message_key`, so enqueueing a gift's messages again adds nothing.
+`message_key`, so enqueueing a gift's messages again adds nothing. The one member of a one-member gift is told
+through the outbox too, under the same key, as a notice (`outbox.NOTICE`: at once, whatever the hour).
 
-A gift is finished once its members are told (`mark_told`); the staff's message is kept on the gift for that.
+A gift is finished once its members are told (`mark_told`, which enqueues a one-member gift's message in the same
+transaction); the staff's message is kept on the gift for that.
 A gift cut short (a batch or the telling failed) is listed by `unfinished`: `finish` issues the batches left
 (never one twice), after which its members are told; or `withdraw` cancels it, cancelling the vouchers whose
 message never went out, so no voucher is left issued without its member being told.
@@ -20,16 +22,17 @@ message never went out, so no voucher is left issued without its member being to
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import audit, staff
+from loyalty import audit, outbox, staff
 from loyalty.audiences import REACHABLE
 from loyalty.errors import InvalidReward, LoyaltyError, UnknownMember
+from loyalty.outbox import Outgoing
 from loyalty.rewards import MAX_VALIDITY_DAYS, NAME_LENGTH
 from loyalty.vouchers import Status, VoucherInfo, Worth, info, unused_codes
 from storage.database import rowcount, write_transaction
@@ -190,9 +193,10 @@ async def finish(session: AsyncSession, gift_id: int, *, now: datetime, batch: i
     return await _issue_rest(session, gift, now, batch or BATCH, True)
 
 
-async def mark_told(session: AsyncSession, gift_id: int, now: datetime) -> None:
-    """The gift's members were told (their messages sent or in the outbox): the gift is finished."""
+async def mark_told(session: AsyncSession, gift_id: int, now: datetime, messages: Sequence[Outgoing] = ()) -> None:
+    """The gift's members were told (their messages in the outbox, `messages` enqueued now): the gift is finished."""
     async with write_transaction(session):
+        await outbox.enqueue(session, messages, now)
         await session.execute(update(Gift).where(Gift.id == gift_id, Gift.told_at.is_(None)).values(told_at=now))
 
 

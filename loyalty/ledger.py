@@ -31,7 +31,9 @@ from sqlalchemy import String, Update, bindparam, cast, exists, func, insert, li
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from loyalty import outbox
 from loyalty.errors import InsufficientPoints
+from loyalty.outbox import Notices
 from storage import repositories
 from storage.database import write_transaction
 from storage.models import LedgerEntry, LotDraw, Member, PointLot
@@ -352,8 +354,10 @@ async def adjust(
     now: datetime,
     actor_id: int,
     expiry_days: int,
+    notices: Notices[Posted] | None = None,
 ) -> Posted:
-    """A manual correction by staff, up or down, with a mandatory reason; one transaction, once per key."""
+    """A manual correction by staff, up or down, with a mandatory reason; one transaction, once per key, with its
+    `notices` (`loyalty.outbox`)."""
     if points == 0 or not reason.strip():
         raise ValueError("an adjustment needs points and a reason")
     async with write_transaction(session):
@@ -378,7 +382,9 @@ async def adjust(
             entry = await post_debit(
                 session, member, points=-points, kind=Kind.ADJUST, reason=reason, key=key, now=now, actor_id=actor_id
             )
-    return Posted(entry, member.balance, duplicate=False)
+        posted = Posted(entry, member.balance, duplicate=False)
+        await outbox.notify(session, notices, posted, now=now)
+    return posted
 
 
 async def reverse_debit(

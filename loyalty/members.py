@@ -8,10 +8,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import ledger, referrals, rules
+from loyalty import ledger, outbox, referrals, rules
 from loyalty.birthdays import birthday_md
 from loyalty.codes import looks_like_member_code, new_member_code, read_member_code
 from loyalty.errors import InvalidName, InvalidPhone, MistypedCode, NotAMemberReference, PhoneTaken, UnknownMember
+from loyalty.outbox import Notices
 from loyalty.phones import normalise_phone
 from loyalty.rules import Rules
 from storage import repositories
@@ -74,10 +75,12 @@ async def join(
     now: datetime,
     *,
     update_id: int | None = None,
+    notices: Notices[Joined] | None = None,
 ) -> Joined:
     """Make the account a member in one transaction (linking an imported phone); welcome bonus once.
 
-    A pending referral of the account is attributed in the same transaction (`referrals.on_joined`).
+    A pending referral of the account is attributed in the same transaction (`referrals.on_joined`), and the
+    `notices` of the joining (to the referrer) are enqueued in it (`loyalty.outbox`).
     """
     existing = await repositories.member_by_telegram_id(session, telegram_id)
     if existing is not None:
@@ -93,12 +96,14 @@ async def join(
             referral = await referrals.on_joined(
                 session, member, now=now, rules=club_rules, update_id=update_id, phone_in_club=phone_in_club
             )
+            joined = Joined(member, bonus=bonus, already_member=False, referral=referral)
+            await outbox.notify(session, notices, joined, now=now)
     except IntegrityError:
         raced = await repositories.member_by_telegram_id(session, telegram_id)
         if raced is None:
             raise PhoneTaken(phone) from None
         return Joined(raced, bonus=0, already_member=True)
-    return Joined(member, bonus=bonus, already_member=False, referral=referral)
+    return joined
 
 
 async def _member_for_phone(session: AsyncSession, telegram_id: int, phone: str) -> Member:

@@ -18,9 +18,10 @@ from sqlalchemy import Select, bindparam, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import audit, ledger, referrals, rules, staff, tiers
+from loyalty import audit, ledger, outbox, referrals, rules, staff, tiers
 from loyalty.audiences import CATEGORY_LENGTH
 from loyalty.errors import AlreadyReversed, InvalidAmount, PurchaseNotFound, ReceiptTaken
+from loyalty.outbox import Notices
 from loyalty.rules import MAX_AMOUNT, Rules
 from loyalty.stamps import Stamp
 from loyalty.text_keys import text_key
@@ -175,12 +176,14 @@ async def record_purchase(
     receipt: str | None,
     stamp: Stamp,
     category: str | None = None,
+    notices: Notices[Earned] | None = None,
 ) -> Earned:
     """Record a purchase by the cashier `stamp.actor_id` at `stamp.at` and its points in one transaction; the same
     key twice answers the first purchase.
 
     The key is the receipt's, else the stamp's update key (see `bot.middlewares.update_key`); its update id is only
     audited. The receipt and the category are recorded as their keys (`text_key`); an empty category is none.
+    A new purchase's `notices` (to the member, a referrer) are enqueued in its transaction (`loyalty.outbox`).
     Raises OwnAccount when the cashier is the member's own messenger account, having written nothing.
     """
     receipt = text_key(receipt) if receipt is not None else None
@@ -206,7 +209,9 @@ async def record_purchase(
                 created_at=stamp.at,
                 reversed_at=None,
             )
-            return await _earn(session, locked, purchase, stamp.update_id)
+            earned = await _earn(session, locked, purchase, stamp.update_id)
+            await outbox.notify(session, notices, earned, now=stamp.at)
+            return earned
     except IntegrityError:
         if receipt is None or await repositories.purchase_by_receipt(session, receipt) is None:
             raise
@@ -342,11 +347,14 @@ async def new_multiplier(
     return campaign
 
 
-async def undo_purchase(session: AsyncSession, receipt: str, stamp: Stamp) -> Undone:
+async def undo_purchase(
+    session: AsyncSession, receipt: str, stamp: Stamp, *, notices: Notices[Undone] | None = None
+) -> Undone:
     """Reverse a purchase for the staff member `stamp.actor_id`, in one transaction: take its points back (its own
     lots first), as far as the member still has them, and revoke the referral it completed.
 
-    The purchase is found by the key of `receipt` (`text_key`), however it was typed.
+    The purchase is found by the key of `receipt` (`text_key`), however it was typed. Its `notices` are enqueued
+    in the same transaction (`loyalty.outbox`).
     """
     staff_id, update_id, now = stamp.actor_id, stamp.update_id, stamp.at
     async with write_transaction(session):
@@ -383,15 +391,25 @@ async def undo_purchase(session: AsyncSession, receipt: str, stamp: Stamp) -> Un
             taken=taken,
             shortfall=purchase.points - taken,
         )
-    return Undone(purchase, member, taken, purchase.points - taken, member.balance, revoked)
+        undone = Undone(purchase, member, taken, purchase.points - taken, member.balance, revoked)
+        await outbox.notify(session, notices, undone, now=now)
+    return undone
 
 
 async def adjust(
-    session: AsyncSession, defaults: Rules, member: Member, points: int, reason: str, stamp: Stamp
+    session: AsyncSession,
+    defaults: Rules,
+    member: Member,
+    points: int,
+    reason: str,
+    stamp: Stamp,
+    *,
+    notices: Notices[ledger.Posted] | None = None,
 ) -> ledger.Posted:
     """A staff correction of the member's points, up or down, with a reason (`ledger.adjust`: one transaction, once
-    per update); points added last as long as the rules say, and the reason is kept to what an entry holds.
-    Raises OwnAccount when the staff member is the member's own messenger account, having written nothing."""
+    per update, with its `notices`); points added last as long as the rules say, and the reason is kept to what an
+    entry holds. Raises OwnAccount when the staff member is the member's own messenger account, having written
+    nothing."""
     staff.refuse_own_account(member, stamp.actor_id, "adjust")
     club_rules = await rules.current(session, defaults)
     return await ledger.adjust(
@@ -403,6 +421,7 @@ async def adjust(
         now=stamp.at,
         actor_id=stamp.actor_id,
         expiry_days=club_rules.expiry_days,
+        notices=notices,
     )
 
 

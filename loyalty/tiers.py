@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import audit
+from loyalty import audit, outbox
+from loyalty.outbox import Notices
 from loyalty.rules import Rules
 from storage.database import write_transaction
 from storage.models import Member, Purchase
@@ -99,8 +100,11 @@ async def settle_after_purchase(
     return old
 
 
-async def review(session: AsyncSession, club_rules: Rules, now: datetime) -> list[TierChange]:
-    """The daily review: every member's tier set from the window's spend, up or down, in one transaction."""
+async def review(
+    session: AsyncSession, club_rules: Rules, now: datetime, *, notices: Notices[TierChange] | None = None
+) -> list[TierChange]:
+    """The daily review: every member's tier set from the window's spend, up or down, in one transaction, with the
+    messages `notices` writes of each change (`loyalty.outbox`)."""
     since = window_start(club_rules, now)
     changes = [
         TierChange(member_id, telegram_id, language, old, new, rank(club_rules, new) > rank(club_rules, old))
@@ -122,4 +126,5 @@ async def review(session: AsyncSession, club_rules: Rules, now: datetime) -> lis
                 old=change.old,
                 new=change.new,
             )
+        await outbox.notify(session, notices, *changes, now=now)
     return changes

@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import audit
+from loyalty import audit, outbox
 from loyalty.errors import LoyaltyError, NotAVoucherCode, TooManyAttempts, VoucherMistyped, VoucherNotFound
+from loyalty.outbox import Notices
 from loyalty.voucher_codes import looks_like_voucher_code, read_voucher_code
 from loyalty.vouchers import Status, VoucherInfo, claim, info
 from storage import repositories
@@ -93,8 +94,17 @@ async def look_up(session: AsyncSession, text: str, *, actor_id: int, update_id:
     return await _found(session, found, now)
 
 
-async def use(session: AsyncSession, voucher_id: int, *, actor_id: int, update_id: int | None, now: datetime) -> Found:
-    """Mark the voucher used by staff `actor_id`: exactly once, however many try at the same moment.
+async def use(
+    session: AsyncSession,
+    voucher_id: int,
+    *,
+    actor_id: int,
+    update_id: int | None,
+    now: datetime,
+    notices: Notices[Found] | None = None,
+) -> Found:
+    """Mark the voucher used by staff `actor_id`: exactly once, however many try at the same moment; its `notices`
+    (to the member) are enqueued in the same transaction (`loyalty.outbox`).
 
     Raises VoucherNotFound, or VoucherUsed / VoucherExpired / VoucherCancelled saying when.
     """
@@ -114,7 +124,9 @@ async def use(session: AsyncSession, voucher_id: int, *, actor_id: int, update_i
             voucher_id=voucher.id,
             title=voucher.title,
         )
-    return await _found(session, voucher, now)
+        found = await _found(session, voucher, now)
+        await outbox.notify(session, notices, found, now=now)
+    return found
 
 
 async def _found(session: AsyncSession, voucher: Voucher, now: datetime) -> Found:

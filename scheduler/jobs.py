@@ -7,9 +7,10 @@ that no instance has run today (`scheduler.runs`: the schedule and the lock live
 that was down at 03:00 expires points when it is back, the same day; several instances run each job once.
 A job that fails is tried again after its lease (`runs.LEASE`); every job may run twice without harm.
 
-Greetings and reminders are enqueued in the broadcast outbox (`loyalty.outbox`) under once-only keys, written in
-each member's language, and sent by the broadcast sender (not held by quiet hours: they are enqueued in the
-daytime).
+Greetings, reminders and tier changes are enqueued in the broadcast outbox (`loyalty.outbox`) under once-only
+keys, written in each member's language, and sent by the broadcast sender, paced. None waits for quiet hours:
+greetings and reminders are enqueued in the daytime, and tier changes are told at the review, as they always were.
+A tier change and its message are one transaction: members are told of exactly the changes that were made.
 """
 
 from __future__ import annotations
@@ -19,9 +20,8 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
+from functools import partial
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -45,6 +45,7 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 BIRTHDAY = "birthday"  # outbox kinds
 REMINDER = "reminder"
+TIER = "tier"
 REMINDER_TIME = time(12)
 BATCH = 100  # members per transaction: a few tenths of a second of SQLite's write lock, so a purchase never waits long
 KEEP_CAMPAIGN_ROWS = timedelta(days=90)  # a campaign's outbox rows, after it is over (its counts stay)
@@ -55,7 +56,6 @@ KEEP_KEYED_ROWS = timedelta(days=400)  # other rows: their keys (a birthday's ye
 class Jobs:
     """What the jobs work with; `holder` names this instance in the job runs it claims."""
 
-    bot: Bot
     i18n: I18n
     sessions: async_sessionmaker[AsyncSession]
     defaults: Rules
@@ -82,20 +82,22 @@ async def expire_points(jobs: Jobs, now: datetime) -> int:
 
 
 async def review_tiers(jobs: Jobs, now: datetime) -> list[tiers.TierChange]:
-    """Move members between tiers by their spend in the window, and tell each one in their language."""
+    """Move members between tiers by their spend in the window; each is told in their language, through the outbox
+    (in the review's transaction)."""
     async with jobs.sessions() as session:
-        changes = await tiers.review(session, await rules.current(session, jobs.defaults), now)
-    for change in changes:
-        if change.telegram_id is None:
-            continue
-        with speaking(jobs.i18n, change.language):
-            tier = tier_name(change.new)
-        text = jobs.text(change.language, "member.tier_up" if change.upgrade else "member.tier_down", tier=tier)
-        try:
-            await jobs.bot.send_message(change.telegram_id, text)
-        except TelegramAPIError as error:
-            logger.info("could not announce a tier change to member %s: %s", change.member_id, error)
-    return changes
+        club = await rules.current(session, jobs.defaults)
+        return await tiers.review(session, club, now, notices=partial(tier_notice, jobs, jobs.today(now)))
+
+
+def tier_notice(jobs: Jobs, today: date, change: tiers.TierChange) -> list[Outgoing]:
+    """The message telling a member on the bot of their new tier, once per member, day and tier."""
+    if change.telegram_id is None:
+        return []
+    with speaking(jobs.i18n, change.language):
+        tier = tier_name(change.new)
+    text = jobs.text(change.language, "member.tier_up" if change.upgrade else "member.tier_down", tier=tier)
+    key = f"{TIER}:{change.member_id}:{today.isoformat()}:{change.new}"
+    return [Outgoing(key, TIER, change.telegram_id, Message(text), change.member_id)]
 
 
 async def greet_birthdays(jobs: Jobs, now: datetime) -> int:
@@ -177,7 +179,8 @@ def reminder_text(jobs: Jobs, item: reminders.Expiring) -> str:
 
 
 async def prune_outbox(jobs: Jobs, now: datetime) -> int:
-    """Archive campaigns over for 90 days and delete greetings, reminders and gift messages over a year old."""
+    """Archive campaigns over for 90 days and delete greetings, reminders, notices and gift messages over a year
+    old."""
     async with jobs.sessions() as session:
         deleted = await campaigns.archive_finished(session, now - KEEP_CAMPAIGN_ROWS)
         deleted += await prune(session, now - KEEP_KEYED_ROWS)

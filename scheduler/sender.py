@@ -3,6 +3,10 @@
 - Pace: a global rate (default 25 messages a second, at most 1,000) spaced evenly over all chats, and at most one
   message a second to any one chat (Telegram allows about 30 a second, and one a second in a chat); a guard keeps
   any one second of the messenger's under 30 requests however they bunch on the way (see `Pacer`).
+- Express rows (`SenderConfig.express`, the chat's notices: a member told of what staff just did) are not spaced
+  and not held to a chat's one second, as the chat's own replies are not: they come one or two per staff action,
+  and a member hears at once, as when the chat sent them itself. The one-second guard and 429 pauses hold them as
+  any other row, and they use up their share of the pace (bulk rows after them wait their turn).
 - 429 (TelegramRetryAfter): every send pauses for `retry_after` seconds, then the same message is tried again;
   a flood answer is never counted as a failure.
 - 403 (the member blocked the bot) or 400 "chat not found": the row is blocked and the member unreachable.
@@ -15,6 +19,14 @@
   greetings, go.
 - One sender at a time: `run` holds the bot's sender lease (`scheduler.runs`), as the messenger's rate limit
   is the bot's; the senders of other instances wait, and take over a minute after the holder stops.
+- Latency: `run` looks at the outbox every `poll` seconds (1 s), claiming what is due. The chat's notices do not
+  wait for that, nor for a claim's write transaction: while this sender holds the sender lease, an update writes
+  its notices already claimed by it (`courier`, see `loyalty.outbox`), and the bot hands them over as soon as the
+  update's transaction commits (`take`, from `bot.middlewares.HandOverMiddleware`), so a member hears of a
+  purchase while the cashier's reply is still on its way, as when the chat sent notices itself. A plain wake-up
+  was tried first and is not enough: a claim takes several database round trips, tens of milliseconds on a busy
+  machine. Rows enqueued elsewhere (the daily jobs; an instance whose sender does not hold the lease) are found at
+  the next look, a second later at most.
 - Progress: `on_progress(Progress)` for each campaign being sent, at most every `progress_every` seconds, and
   once more when it is done, so the chat side can edit one staff message in place.
 
@@ -41,7 +53,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import campaigns, gifts
 from loyalty.campaigns import Progress, Recipient, TierNames, plain_tier
-from loyalty.outbox import Claimed, Message
+from loyalty.outbox import NOTICE, Claimed, Courier, Message
 from scheduler import outbox, runs
 from scheduler.outbox import Outcome
 from storage.database import write_transaction
@@ -118,7 +130,8 @@ class SenderConfig:
     backoff: float = 30.0  # seconds before the second try; doubled for each further one
     max_backoff: float = 3600.0
     quiet: QuietHours | None = field(default_factory=QuietHours)
-    poll: float = 1.0  # seconds between looks at the outbox when it is empty (`run`)
+    express: frozenset[str] = frozenset({NOTICE})  # kinds sent at once, unspaced (see `Pacer.turn`)
+    poll: float = 1.0  # seconds between looks at the outbox when it is empty and nothing is handed over (`run`)
     progress_every: float = PROGRESS_EVERY  # seconds between two progress reports of a campaign
 
     def __post_init__(self) -> None:
@@ -178,17 +191,20 @@ class Pacer:
     def _now() -> float:
         return asyncio.get_running_loop().time()
 
-    async def turn(self, chat_id: int) -> Sending:
-        """Wait until a message may go to `chat_id`; the caller sends at once, then calls `done()` on the result."""
+    async def turn(self, chat_id: int, *, express: bool = False) -> Sending:
+        """Wait until a message may go to `chat_id`; the caller sends at once, then calls `done()` on the result.
+
+        An express turn waits only for a pause and the one-second window, not for the spacing or the chat's interval.
+        """
         while True:
-            wait = self._last.get(chat_id, -math.inf) + self.chat_interval - self._now()
+            wait = 0.0 if express else self._last.get(chat_id, -math.inf) + self.chat_interval - self._now()
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue
             async with self._gate:
-                await self._wait_for_the_window()
+                await self._wait_for_the_window(express)
                 now = self._now()
-                if self._last.get(chat_id, -math.inf) + self.chat_interval <= now:  # nobody sent there meanwhile
+                if express or self._last.get(chat_id, -math.inf) + self.chat_interval <= now:  # nobody sent meanwhile
                     self._next = max(self._next, now) + self.spacing
                     self._last[chat_id] = now
                     self._forget_old(now)
@@ -196,10 +212,10 @@ class Pacer:
                     self._recent.append(sending)
                     return sending
 
-    async def _wait_for_the_window(self) -> None:
-        """Sleep until the pace, a pause and the one-second window all allow the next send."""
+    async def _wait_for_the_window(self, express: bool) -> None:
+        """Sleep until the pace (unless `express`), a pause and the one-second window all allow the next send."""
         while True:
-            wait = max(self._next - SLACK, self._paused_until) - self._now()
+            wait = (self._paused_until if express else max(self._next - SLACK, self._paused_until)) - self._now()
             if len(self._recent) == self.window:
                 oldest = self._recent[0]
                 with contextlib.suppress(TimeoutError):  # long unanswered: handled by now, or lost
@@ -279,23 +295,53 @@ class Sender:
         self._database_work: set[asyncio.Future[object]] = set()
         self._lease: bool | None = None  # the sender lease in `run`: held, lost, or None (`drain` called alone)
         self._lease_until = datetime.min.replace(tzinfo=UTC)
+        self._bell = asyncio.Event()  # rung by `take`
+        self._handed: list[Claimed] = []  # rows claimed for this sender as they were enqueued (`take`)
+
+    def courier(self) -> Courier | None:
+        """How an update in this process writes its notices already claimed by this sender (`loyalty.outbox`), to
+        hand them over at once (`take`); None while another instance's sender holds the sender lease."""
+        if not self._lease:
+            return None
+        return Courier(self.token, timedelta(seconds=self.config.lease), self.config.express)
+
+    def take(self, rows: Collection[Claimed]) -> None:
+        """Send these rows, written claimed by this sender (`courier`) and now committed, at once: `run` does not wait
+        for its next look, and needs no claim."""
+        self._handed.extend(rows)
+        self._bell.set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Send for as long as the bot runs: start campaigns whose time came, drain, look again every `poll` s."""
+        """Send for as long as the bot runs: start campaigns whose time came (every `poll` s), drain, look again
+        every `poll` s or as soon as rows are handed over."""
+        started_due = -math.inf
         try:
             while not stop.is_set():
+                self._bell.clear()  # rows handed over from now on may come after this round's claims: another round
                 try:
                     if await self._shielded(self._hold()):
-                        await self._shielded(self._start_due())
+                        if self._now() - started_due >= self.config.poll:  # not for every handed row: they go first
+                            await self._shielded(self._start_due())
+                            started_due = self._now()
                         await self.drain()
+                    else:  # another sender took over: it takes these rows too, when their lease runs out
+                        self._handed.clear()
                 except Exception:
                     logger.exception("the broadcast sender failed; trying again")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.config.poll)
+                await self._pause(stop)
         finally:
             await self._database_done()
             if self._lease:
                 await self._shielded(self._release())
+
+    async def _pause(self, stop: asyncio.Event) -> None:
+        """Wait `poll` seconds, or until rows are handed over (`take`) or the sender is stopped."""
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self._bell.wait())]
+        try:
+            await asyncio.wait(waits, timeout=self.config.poll, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
     async def _release(self) -> None:
         async with self.sessions() as session:
@@ -344,6 +390,11 @@ class Sender:
         return self.report
 
     async def _claim(self) -> list[Claimed]:
+        """The rows handed over, if any (claimed already), else a batch of due rows claimed now."""
+        if self._handed:
+            batch, self._handed = self._handed, []
+            self._held.update(row.id for row in batch)
+            return batch
         now = self.clock()
         quiet = self.config.quiet.held(now) if self.config.quiet else frozenset[str]()
         async with self.sessions() as session:
@@ -379,7 +430,7 @@ class Sender:
     async def _deliver(self, row: Claimed, message: Message) -> None:
         """Send one row when its turn comes, waiting out flood answers; then have its outcome written."""
         while True:
-            sending = await self.pacer.turn(row.chat_id)
+            sending = await self.pacer.turn(row.chat_id, express=row.kind in self.config.express)
             try:
                 await self.send(row.chat_id, message)
             except TelegramRetryAfter as error:

@@ -1,14 +1,23 @@
-"""Playing a user against the Dispatcher directly (feed_update), the Bot API stubbed in-process; what they got back."""
+"""Playing a user against the Dispatcher directly (feed_update), the Bot API stubbed in-process; what they got back.
+
+What the bot tells members on its own (a notice of a purchase, a gift's message…) goes through the outbox, which
+the bot's sender drains; here `drain` does it (and the `delivered` fixture over it), when a test wants to see those.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.methods import TelegramMethod
+from aiogram.methods import SendMessage, TelegramMethod
 from aiogram.types import Update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from scheduler.sender import Report, Sender, SenderConfig, telegram_send
 from tests import updates
+from tests.factories import NOW
 from tests.stub_bot import RecordingSession
 
 
@@ -103,3 +112,20 @@ async def walk(chat: Chat, *answers: str) -> list[Reply]:
     for answer in answers:
         replies = await (chat.press(answer) if answer.startswith(("wiz:", "cat:")) else chat.say(answer))
     return replies
+
+
+Delivered = Callable[..., Awaitable[list[Reply]]]
+"""The `delivered` fixture: `await delivered()` (or `delivered(now)`), what the outbox sends now (`drain`)."""
+
+
+async def drain(
+    sessions: async_sessionmaker[AsyncSession], stubbed: tuple[Bot, RecordingSession], now: datetime = NOW
+) -> tuple[Report, list[Reply]]:
+    """Send what the outbox holds at `now` with a real sender through the stubbed bot, unpaced and with no quiet
+    hours: its report and the messages sent."""
+    bot, recorder = stubbed
+    start = len(recorder.requests)
+    unpaced = SenderConfig(rate=1000, chat_interval=0, quiet=None)
+    sender = Sender(sessions, telegram_send(bot), unpaced, clock=lambda: now)
+    report = await sender.drain()
+    return report, [Reply(method) for method in recorder.requests[start:] if isinstance(method, SendMessage)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.factory import create_dispatcher
 from bot.settings import Settings
 from storage.database import create_engine, session_factory
-from tests.chat import Chat
+from tests.chat import Chat, Delivered, Reply, drain
 from tests.databases import PostgresRun, empty_tables, migrated_sqlite_template, sqlite_copy, unavailable
 from tests.emulator import BotAPIEmulator
 from tests.factories import NOW
@@ -97,6 +98,17 @@ def chat_with(dispatcher: Dispatcher, stubbed: tuple[Bot, RecordingSession]) -> 
         return Chat(dispatcher, bot, session, user_id, **user)
 
     return make
+
+
+@pytest.fixture
+def delivered(sessions: async_sessionmaker[AsyncSession], stubbed: tuple[Bot, RecordingSession]) -> Delivered:
+    """`await delivered()`: what the bot's sender sends from the outbox at NOW (or at `now`), such as the notices
+    telling members of what staff did (`tests.chat.drain`)."""
+
+    async def deliver(now: datetime = NOW) -> list[Reply]:
+        return (await drain(sessions, stubbed, now))[1]
+
+    return deliver
 
 
 @pytest.fixture

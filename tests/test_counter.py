@@ -12,7 +12,7 @@ from loyalty import audiences
 from loyalty.audiences import Audience
 from loyalty.staff import Role
 from storage.models import LedgerEntry, Member, Purchase
-from tests.chat import Chat, to
+from tests.chat import Chat, Delivered, to
 from tests.factories import NOW
 from tests.lookups import count
 from tests.people import CASHIER, CUSTOMER, OWNER, customer, hire
@@ -22,13 +22,13 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 async def test_the_owner_records_a_purchase_by_code_and_the_member_hears_in_persian(
-    chat_with: MakeChat, sessions: Sessions
+    chat_with: MakeChat, sessions: Sessions, delivered: Delivered
 ) -> None:
     _, member = await customer(chat_with, sessions)
     owner = chat_with(OWNER, first_name="Owner", language_code="en")
     replies = await owner.say(f"/earn {member.code} 250,000 R-1")
     [confirmation] = to(replies, OWNER)
-    [notice] = to(replies, CUSTOMER)
+    [notice] = to(await delivered(), CUSTOMER)
     assert "Recorded 250,000 for Sara" in confirmation.text and "+25 points · balance 125" in confirmation.text
     assert "۲۵ امتیاز" in notice.text and "۱۲۵" in notice.text
 
@@ -37,7 +37,7 @@ async def test_a_cashier_records_by_phone_in_persian_digits(chat_with: MakeChat,
     await customer(chat_with, sessions)
     await hire(sessions, CASHIER, Role.CASHIER)
     cashier = chat_with(CASHIER, first_name="Ali", language_code="fa")
-    [confirmation, _] = await cashier.say("/earn ۰۹۱۲۱۲۳۴۵۶۷ ۲۵۰٬۰۰۰")
+    [confirmation] = await cashier.say("/earn ۰۹۱۲۱۲۳۴۵۶۷ ۲۵۰٬۰۰۰")
     assert "ثبت شد" in confirmation.text and "۱۲۵" in confirmation.text
 
 
@@ -58,12 +58,14 @@ async def test_a_receipt_typed_in_persian_digits_is_the_receipt_typed_in_ascii(
     await owner.say(f"/earn {member.code} 100000 R-۱۲۳")
     replies = await owner.say(f"/earn {member.code} 100000 r-123\u200c")
     assert len(replies) == 1 and "Already recorded" in replies[0].text
-    [undone, _] = await owner.say("/undo \u200fR-١٢٣")
+    [undone] = await owner.say("/undo \u200fR-١٢٣")
     assert "10 points taken back" in undone.text
     assert await count(sessions, Purchase) == 1
 
 
-async def test_a_cashier_scans_the_card_and_types_the_amount(chat_with: MakeChat, sessions: Sessions) -> None:
+async def test_a_cashier_scans_the_card_and_types_the_amount(
+    chat_with: MakeChat, sessions: Sessions, delivered: Delivered
+) -> None:
     _, member = await customer(chat_with, sessions)
     await hire(sessions, CASHIER, Role.CASHIER)
     cashier = chat_with(CASHIER, language_code="en")
@@ -74,7 +76,8 @@ async def test_a_cashier_scans_the_card_and_types_the_amount(chat_with: MakeChat
     assert "Amount of Sara's purchase" in prompt.text
     [problem] = await cashier.say("lots")
     assert "whole number" in problem.text
-    [done, notice] = await cashier.say("300000 R-44")
+    [done] = await cashier.say("300000 R-44")
+    [notice] = await delivered()
     assert "+30 points" in done.text and notice.method.chat_id == CUSTOMER
     after = await cashier.say("300000")
     assert not any("Recorded" in reply.text for reply in after)  # the prompt is over: no second purchase
@@ -140,7 +143,7 @@ async def test_bad_earn_input_is_explained_and_writes_nothing(
     assert await count(sessions, Purchase) == 0
 
 
-async def test_member_lookup_adjust_and_undo(chat_with: MakeChat, sessions: Sessions) -> None:
+async def test_member_lookup_adjust_and_undo(chat_with: MakeChat, sessions: Sessions, delivered: Delivered) -> None:
     _, member = await customer(chat_with, sessions)
     owner = chat_with(OWNER, language_code="en")
     await owner.say(f"/earn {member.code} 500000 R-5")
@@ -148,11 +151,12 @@ async def test_member_lookup_adjust_and_undo(chat_with: MakeChat, sessions: Sess
     assert "Points: 150" in card.text and "Spent in all: 500,000" in card.text
     [usage] = await owner.say(f"/adjust {member.code} 20")
     assert "reason is required" in usage.text
-    [adjusted, notice] = await owner.say(f"/adjust {member.code} -20 entered twice")
+    [adjusted] = await owner.say(f"/adjust {member.code} -20 entered twice")
+    [_, notice] = await delivered()  # the purchase's, then the adjustment's
     assert "-20 points for Sara: entered twice" in adjusted.text and "۱۳۰" in notice.text
     [too_much] = await owner.say(f"/adjust {member.code} -1000 oops")
     assert "only 130 points" in too_much.text
-    [undone, _] = await owner.say("/undo R-5")
+    [undone] = await owner.say("/undo R-5")
     assert "50 points taken back" in undone.text and "Balance 80" in undone.text
     [again] = await owner.say("/undo R-5")
     assert "already reversed" in again.text
@@ -170,14 +174,14 @@ async def test_earn_tags_the_purchase_with_a_category_after_the_amount(
     chat_with: MakeChat, sessions: Sessions, arguments: str
 ) -> None:
     _, member = await customer(chat_with, sessions)
-    [confirmation, _] = await chat_with(OWNER, language_code="en").say(f"/earn {member.code} {arguments}")
+    [confirmation] = await chat_with(OWNER, language_code="en").say(f"/earn {member.code} {arguments}")
     assert "Recorded 250,000 for Sara" in confirmation.text and "Category: coffee" in confirmation.text
     assert await purchases_made(sessions) == [("r-17", "coffee")]  # receipts are stored as their keys
 
 
 async def test_a_purchase_without_a_category_says_none(chat_with: MakeChat, sessions: Sessions) -> None:
     _, member = await customer(chat_with, sessions)
-    [confirmation, _] = await chat_with(OWNER, language_code="en").say(f"/earn {member.code} 250000 R-1")
+    [confirmation] = await chat_with(OWNER, language_code="en").say(f"/earn {member.code} 250000 R-1")
     assert "Category" not in confirmation.text
     assert await purchases_made(sessions) == [("r-1", None)]
 
@@ -197,7 +201,7 @@ async def test_a_persian_cashier_tags_a_persian_category(chat_with: MakeChat, se
     assert "#قهوه" in usage.text
     [refused] = await cashier.say(f"/earn {member.code} ۲۵۰٬۰۰۰ #کیک #قهوه")
     assert "حداکثر یک دستهٔ کالا" in refused.text and "مثال" in refused.text
-    [confirmation, _] = await cashier.say(f"/earn {member.code} ۲۵۰٬۰۰۰ #نان‌شیرینی")
+    [confirmation] = await cashier.say(f"/earn {member.code} ۲۵۰٬۰۰۰ #نان‌شیرینی")
     assert "ثبت شد" in confirmation.text and "دستهٔ کالا: نانشیرینی" in confirmation.text  # its key: no ZWNJ
     assert await purchases_made(sessions) == [(None, "نانشیرینی")]
 
@@ -215,7 +219,7 @@ async def test_the_amount_prompt_takes_a_category_and_refuses_a_bad_one(
         [refused] = await cashier.say(bad)
         assert "at most one product category" in refused.text and "Example: 250000 R-1024 #coffee" in refused.text
     assert await count(sessions, Purchase) == 0
-    [done, _] = await cashier.say("300000 #Cake R-44")  # still at the prompt after a refusal
+    [done] = await cashier.say("300000 #Cake R-44")  # still at the prompt after a refusal
     assert "+30 points" in done.text and "Category: cake" in done.text
     assert await purchases_made(sessions) == [("r-44", "cake")]
 

@@ -12,8 +12,6 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiogram import Bot
-from aiogram.methods import SendMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -39,6 +37,7 @@ from scheduler.jobs import (
 from scheduler.sender import Sender, SenderConfig
 from storage.database import write_transaction
 from storage.models import LedgerEntry, Member, OutboxMessage, PointLot, Reward, Voucher
+from tests.chat import drain
 from tests.factories import NOW, add_members, imported_member, member_row, new_reward, phone_of, profile
 from tests.sending import Clock, Recorder, greeting
 from tests.stub_bot import stub_bot
@@ -49,11 +48,9 @@ TEHRAN = ZoneInfo("Asia/Tehran")
 I18N = create_i18n("fa")
 
 
-def jobs_on(
-    sessions: Sessions, bot: Bot | None = None, clock: Callable[[], datetime] = lambda: NOW, **rules: object
-) -> Jobs:
+def jobs_on(sessions: Sessions, clock: Callable[[], datetime] = lambda: NOW, **rules: object) -> Jobs:
     """The daily jobs on the test database, the shop in Tehran, with these rules over the defaults."""
-    return Jobs(bot or stub_bot()[0], I18N, sessions, Rules(**rules), clock, TEHRAN)  # type: ignore[arg-type]
+    return Jobs(I18N, sessions, Rules(**rules), clock, TEHRAN)  # type: ignore[arg-type]
 
 
 async def member_with_big_purchase(sessions: Sessions, telegram_id: int, language: str) -> int:
@@ -75,17 +72,17 @@ async def member_with_big_purchase(sessions: Sessions, telegram_id: int, languag
 async def test_a_year_later_members_are_moved_down_and_told(sessions: Sessions) -> None:
     persian = await member_with_big_purchase(sessions, 11, "fa")
     english = await member_with_big_purchase(sessions, 12, "en")
-    bot, recording = stub_bot()
-    changes = await review_tiers(jobs_on(sessions, bot), NOW + 400 * DAY)
+    changes = await review_tiers(jobs_on(sessions), NOW + 400 * DAY)
     assert {(change.member_id, change.old, change.new) for change in changes} == {
         (persian, "silver", "bronze"),
         (english, "silver", "bronze"),
     }
-    sent = {method.chat_id: method.text for method in recording.requests if isinstance(method, SendMessage)}
+    _, told = await drain(sessions, stub_bot(), NOW + 400 * DAY)
+    sent = {reply.method.chat_id: reply.text for reply in told}
     assert "برنزی" in sent[11] and "Your tier is now Bronze" in sent[12]
     async with sessions() as session:
         assert (await session.get(Member, persian)).tier == "bronze"
-    assert await review_tiers(jobs_on(sessions, bot), NOW + 401 * DAY) == []
+    assert await review_tiers(jobs_on(sessions), NOW + 401 * DAY) == []
 
 
 async def test_the_night_job_expires_points_once(sessions: Sessions) -> None:

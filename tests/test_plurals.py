@@ -15,7 +15,6 @@ from scheduler.jobs import Jobs, reminder_text
 from storage.database import create_engine, session_factory
 from storage.models import Member
 from tests.factories import NOW
-from tests.stub_bot import stub_bot
 from texts.languages import speaking
 from texts.numbers import number
 from texts.plurals import counted, days_text, points_text
@@ -73,9 +72,7 @@ def test_points_and_days_come_with_their_noun(language: str, count: int, points:
     ],
 )
 def test_the_schedulers_reminder_agrees_with_its_points(language: str, points: int, said: list[str]) -> None:
-    jobs = Jobs(
-        stub_bot()[0], I18N, session_factory(create_engine("sqlite+aiosqlite://")), Rules(), lambda: NOW, TEHRAN
-    )
+    jobs = Jobs(I18N, session_factory(create_engine("sqlite+aiosqlite://")), Rules(), lambda: NOW, TEHRAN)
     member = Member(first_name="Sara", language=language)
 
     reminder = reminder_text(jobs, Expiring(member, date(2026, 12, 1), points))

@@ -20,7 +20,7 @@ from loyalty.referrals import payload_for
 from loyalty.staff import Role
 from storage.database import write_transaction
 from storage.models import Member, Referral
-from tests.chat import Chat, Reply, to
+from tests.chat import Chat, Delivered, Reply, drain, to
 from tests.factories import NOW, RULES, new_reward, phone_of
 from tests.lookups import audit_log, member_of
 from tests.people import CASHIER, hire
@@ -49,17 +49,23 @@ async def invite_payload(chat: Chat) -> str:
 
 
 async def friend_joins(chat_with: MakeChat, sessions: Sessions, payload: str) -> tuple[list[Reply], Member]:
-    """Bahar opens the link and joins; what the bot sent when she finished, and her member row."""
+    """Bahar opens the link and joins; what the bot sent when she finished (her welcome, then what the outbox told),
+    and her member row."""
     bahar = chat_with(BAHAR, first_name="Bahar", language_code="en")
     await bahar.say(f"/start {payload}")
     replies = await bahar.join(phone=phone_of(BAHAR))
-    return replies, await member_of(sessions, BAHAR)
+    _, told = await drain(sessions, (bahar.bot, bahar.session))
+    return replies + told, await member_of(sessions, BAHAR)
 
 
 async def friend_buys(chat_with: MakeChat, sessions: Sessions, friend: Member) -> list[Reply]:
-    """A cashier records a purchase of 100,000 (10 points) for the friend."""
+    """A cashier records a purchase of 100,000 (10 points) for the friend: the cashier's answer, then what the
+    outbox told."""
     await hire(sessions, CASHIER, Role.CASHIER)
-    return await chat_with(CASHIER, first_name="Reza", language_code="en").say(f"/earn {friend.code} 100000")
+    cashier = chat_with(CASHIER, first_name="Reza", language_code="en")
+    replies = await cashier.say(f"/earn {friend.code} 100000")
+    _, told = await drain(sessions, (cashier.bot, cashier.session))
+    return replies + told
 
 
 async def referrals_in(sessions: Sessions) -> list[Referral]:
@@ -116,7 +122,11 @@ async def test_on_another_messenger_the_invite_links_there_and_has_no_share_butt
 
 
 async def test_a_friend_who_wanders_and_comes_back_hours_later_is_attributed_and_the_referrer_hears_no_phone(
-    chat_with: MakeChat, sessions: Sessions, settings: Settings, stubbed: tuple[Bot, RecordingSession]
+    chat_with: MakeChat,
+    sessions: Sessions,
+    settings: Settings,
+    stubbed: tuple[Bot, RecordingSession],
+    delivered: Delivered,
 ) -> None:
     ali, referrer = await member_chat(chat_with, sessions, ALI, "Ali")
     payload = await invite_payload(ali)
@@ -130,7 +140,7 @@ async def test_a_friend_who_wanders_and_comes_back_hours_later_is_attributed_and
     later: Dispatcher = create_dispatcher(settings, sessions, clock=lambda: NOW + timedelta(hours=5))
     replies = await Chat(later, *stubbed, BAHAR, first_name="Bahar", language_code="en").join(phone=phone_of(BAHAR))
 
-    [notice] = to(replies, ALI)
+    [notice] = to(await delivered(NOW + timedelta(hours=5)), ALI)
     assert "Your friend Bahar joined the club with your invite link" in notice.text
     assert phone_of(BAHAR)[-7:] not in notice.text and "+98" not in notice.text
     [done] = to(replies, BAHAR)
@@ -141,7 +151,7 @@ async def test_a_friend_who_wanders_and_comes_back_hours_later_is_attributed_and
 
 
 async def test_the_friends_first_purchase_rewards_both_and_each_is_told_in_their_own_language(
-    chat_with: MakeChat, sessions: Sessions
+    chat_with: MakeChat, sessions: Sessions, delivered: Delivered
 ) -> None:
     ali, _ = await member_chat(chat_with, sessions, ALI, "علی", language="fa")
     _, friend = await friend_joins(chat_with, sessions, await invite_payload(ali))
@@ -154,7 +164,7 @@ async def test_the_friends_first_purchase_rewards_both_and_each_is_told_in_their
     [to_ali] = to(replies, ALI)
     assert "دوستتان Bahar اولین خریدش را انجام داد" in to_ali.text and "۱۰۰+ امتیاز" in to_ali.text
     assert (await balance_of(sessions, ALI), await balance_of(sessions, BAHAR)) == (200, 160)
-    again = await chat_with(CASHIER, language_code="en").say(f"/earn {friend.code} 100000")
+    again = await chat_with(CASHIER, language_code="en").say(f"/earn {friend.code} 100000") + await delivered()
     assert to(again, ALI) == [] and "invitation" not in to(again, BAHAR)[0].text
 
 

@@ -18,7 +18,7 @@ from loyalty.staff import Role
 from loyalty.stamps import Stamp
 from storage.database import write_transaction
 from storage.models import AuditEntry, ClubSetting, PointLot, Reward
-from tests.chat import Chat, Reply, texts, to
+from tests.chat import Chat, Delivered, Reply, texts, to
 from tests.factories import NOW, new_reward
 from tests.lookups import audit_log, referral_points
 from tests.people import customer, hire, owner_chat
@@ -197,11 +197,14 @@ async def test_the_first_tier_always_starts_at_zero(chat_with: MakeChat) -> None
     assert tier.callback_data() == ["set:ask:percent:bronze", "set:menu::"]
 
 
-async def test_a_lower_silver_threshold_lifts_the_next_buyer_to_silver(chat_with: MakeChat, sessions: Sessions) -> None:
+async def test_a_lower_silver_threshold_lifts_the_next_buyer_to_silver(
+    chat_with: MakeChat, sessions: Sessions, delivered: Delivered
+) -> None:
     _, member = await customer(chat_with, sessions)
     owner = owner_chat(chat_with)
     await change(owner, "set:ask:threshold:silver", "1000000")
-    [notice] = to(await owner.say(f"/earn {member.code} 1000000"), CUSTOMER)
+    await owner.say(f"/earn {member.code} 1000000")
+    [notice] = to(await delivered(), CUSTOMER)
     assert "سطح شما اکنون نقره‌ای است" in notice.text
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
+from functools import partial
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -20,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import keyboards
 from handlers.club import Club
 from handlers.filters import HAS_CONTACT, HAS_TEXT, IS_COMMAND, IsNewcomer, Magic, OwnContact, TextIs
-from handlers.messages import tell_referrer
+from handlers.messages import notice_to_referrer
 from handlers.replies import date_problem, joined_text, name_problem
 from loyalty import members, referrals
 from loyalty.calendar import birthday_example, parse_birthday
 from loyalty.errors import InvalidDate, InvalidName, InvalidPhone, PhoneTaken
+from loyalty.outbox import Outgoing
 from loyalty.phones import looks_like_phone, normalise_phone
 
 PAYLOAD_KEY = "payload"
@@ -192,12 +194,11 @@ async def got_consent(
     club: Club,
     now: datetime,
     event_update: Update,
-    bot: Bot,
     i18n: I18n,
 ) -> None:
     """Take the answer about news, make the member, credit the welcome bonus and show the menu.
 
-    A friend who came by an invite link is attributed now; the member whose link it was is told.
+    A friend who came by an invite link is attributed now; the member whose link it was is told (the outbox).
     """
     answers = {str(keyboards.CONSENT_YES): True, str(keyboards.CONSENT_NO): False, str(keyboards.SKIP): False}
     if message.text not in answers:
@@ -216,7 +217,14 @@ async def got_consent(
     )
     try:
         joined = await members.join(
-            session, message.from_user.id, data["phone"], profile, club.rules, now, update_id=event_update.update_id
+            session,
+            message.from_user.id,
+            data["phone"],
+            profile,
+            club.rules,
+            now,
+            update_id=event_update.update_id,
+            notices=partial(joining_notices, i18n),
         )
     except PhoneTaken:
         await state.clear()
@@ -226,8 +234,11 @@ async def got_consent(
     await state.clear()
     reply = joined_text(joined.member, joined.bonus, joined.referral)
     await message.answer(reply, reply_markup=keyboards.main_menu())
-    if joined.referral is not None:
-        await tell_referrer(bot, i18n, joined.referral)
+
+
+def joining_notices(i18n: I18n, joined: members.Joined) -> list[Outgoing]:
+    """The referrer's notice of a friend who joined by their link (none without a referral)."""
+    return notice_to_referrer(i18n, joined.referral) if joined.referral is not None else []
 
 
 def create_router() -> Router:

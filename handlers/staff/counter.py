@@ -7,8 +7,9 @@ falls through to the rest of the bot, so a customer typing /earn gets the unknow
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -23,10 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts, staff_only
-from handlers.messages import CARD_PAYLOAD_PREFIX, alert, problem, stale, tell_member, tell_referrer
+from handlers.messages import CARD_PAYLOAD_PREFIX, alert, notice_to_member, notice_to_referrer, problem, stale
 from handlers.replies import counter_card, earned_for_member, earned_for_staff
 from handlers.wizard import keep, kept
-from loyalty import members, purchases, rules, staff
+from loyalty import ledger, members, purchases, rules, staff
 from loyalty.audiences import CATEGORY_LENGTH
 from loyalty.errors import (
     InsufficientPoints,
@@ -36,6 +37,7 @@ from loyalty.errors import (
 )
 from loyalty.money import parse_amount
 from loyalty.numerals import parse_bounded
+from loyalty.outbox import Outgoing, notice_key
 from loyalty.staff import Role
 from loyalty.stamps import Stamp
 from loyalty.text_keys import text_key
@@ -97,14 +99,13 @@ async def record(
     session: AsyncSession,
     club: Club,
     stamp: Stamp,
-    bot: Bot,
     i18n: I18n,
     member: Member,
     amount_text: str,
     receipt: str | None,
     category: str | None,
 ) -> None:
-    """Record a purchase and answer the cashier and the member."""
+    """Record a purchase and answer the cashier; the member (and a referrer) are told through the outbox."""
     earned = await purchases.record_purchase(
         session,
         club.rules,
@@ -113,12 +114,18 @@ async def record(
         receipt=receipt,
         stamp=stamp,
         category=category,
+        notices=partial(purchase_notices, i18n),
     )
     await message.answer(staff_confirmation(earned))
-    if not earned.duplicate:
-        await tell_member(bot, i18n, earned.member, lambda: earned_for_member(earned))
+
+
+def purchase_notices(i18n: I18n, earned: purchases.Earned) -> list[Outgoing]:
+    """The member's notice of a new purchase, and the referrer's when it converted their referral."""
+    key = notice_key("purchase", earned.purchase.id)
+    notices = notice_to_member(i18n, earned.member, key, lambda: earned_for_member(earned))
     if earned.referral is not None:
-        await tell_referrer(bot, i18n, earned.referral)
+        notices += notice_to_referrer(i18n, earned.referral)
+    return notices
 
 
 def staff_confirmation(earned: purchases.Earned) -> str:
@@ -130,7 +137,7 @@ def staff_confirmation(earned: purchases.Earned) -> str:
 
 
 async def earn_command(
-    message: Message, command: CommandObject, session: AsyncSession, club: Club, stamp: Stamp, bot: Bot, i18n: I18n
+    message: Message, command: CommandObject, session: AsyncSession, club: Club, stamp: Stamp, i18n: I18n
 ) -> None:
     """/earn <member code or phone> <amount> [receipt] [#category]."""
     typed = await read_words(message, command.args or "")
@@ -143,7 +150,7 @@ async def earn_command(
     try:
         member = await members.find(session, parts[0])
         await record(
-            message, session, club, stamp, bot, i18n, member, parts[1], parts[2] if len(parts) == 3 else None, category
+            message, session, club, stamp, i18n, member, parts[1], parts[2] if len(parts) == 3 else None, category
         )
     except LoyaltyError as error:
         await message.answer(problem(error))
@@ -212,7 +219,7 @@ async def ask_amount(
 
 
 async def got_amount(
-    message: Message, state: FSMContext, session: AsyncSession, club: Club, stamp: Stamp, bot: Bot, i18n: I18n
+    message: Message, state: FSMContext, session: AsyncSession, club: Club, stamp: Stamp, i18n: I18n
 ) -> None:
     """The amount (and maybe a receipt number and a `#category`) for the member opened from the card."""
     typed = await read_words(message, message.text or "")
@@ -225,7 +232,7 @@ async def got_amount(
         return
     try:
         await record(
-            message, session, club, stamp, bot, i18n, member, parts[0], parts[1] if len(parts) == 2 else None, category
+            message, session, club, stamp, i18n, member, parts[0], parts[1] if len(parts) == 2 else None, category
         )
     except LoyaltyError as error:
         await message.answer(problem(error))
@@ -241,9 +248,9 @@ async def cancel(query: CallbackQuery, state: FSMContext) -> None:
 
 
 async def adjust_command(
-    message: Message, command: CommandObject, session: AsyncSession, club: Club, stamp: Stamp, bot: Bot, i18n: I18n
+    message: Message, command: CommandObject, session: AsyncSession, club: Club, stamp: Stamp, i18n: I18n
 ) -> None:
-    """/adjust <member> <+/-points> <reason>: a correction with a mandatory reason."""
+    """/adjust <member> <+/-points> <reason>: a correction with a mandatory reason; the member is told."""
     parts = (command.args or "").split(maxsplit=2)
     if len(parts) < 3:
         await message.answer(_("counter.adjust_usage"))
@@ -260,7 +267,8 @@ async def adjust_command(
         return
     try:
         member = await members.find(session, reference)
-        posted = await purchases.adjust(session, club.rules, member, points, reason, stamp)
+        notices = partial(adjust_notices, i18n, member, points, reason)
+        posted = await purchases.adjust(session, club.rules, member, points, reason, stamp, notices=notices)
     except InsufficientPoints as error:
         await message.answer(counted("counter.insufficient", error.available).format(available=number(error.available)))
         return
@@ -273,10 +281,14 @@ async def adjust_command(
             points=shown, name=member.first_name, reason=reason, balance=number(posted.balance)
         )
     )
-    await tell_member(
-        bot,
+
+
+def adjust_notices(i18n: I18n, member: Member, points: int, reason: str, posted: ledger.Posted) -> list[Outgoing]:
+    """The member's notice of an adjustment."""
+    return notice_to_member(
         i18n,
         member,
+        notice_key("adjust", posted.entry.id),
         lambda: counted("member.adjusted", posted.balance).format(
             points=number(points) if points < 0 else "+" + number(points), reason=reason, balance=number(posted.balance)
         ),
@@ -284,15 +296,15 @@ async def adjust_command(
 
 
 async def undo_command(
-    message: Message, command: CommandObject, session: AsyncSession, stamp: Stamp, bot: Bot, i18n: I18n
+    message: Message, command: CommandObject, session: AsyncSession, stamp: Stamp, i18n: I18n
 ) -> None:
-    """/undo <receipt>: reverse a purchase."""
+    """/undo <receipt>: reverse a purchase; the member is told."""
     receipt = (command.args or "").strip()
     if not receipt or " " in receipt:
         await message.answer(_("counter.undo_usage"))
         return
     try:
-        undone = await purchases.undo_purchase(session, receipt, stamp)
+        undone = await purchases.undo_purchase(session, receipt, stamp, notices=partial(undo_notices, i18n))
     except LoyaltyError as error:
         await message.answer(problem(error))
         return
@@ -305,10 +317,14 @@ async def undo_command(
         taken = undone.referral.referrer_taken + undone.referral.friend_taken
         text += "\n" + counted("counter.undone_referral", taken).format(points=number(taken))
     await message.answer(text)
-    await tell_member(
-        bot,
+
+
+def undo_notices(i18n: I18n, undone: purchases.Undone) -> list[Outgoing]:
+    """The member's notice of a purchase undone."""
+    return notice_to_member(
         i18n,
         undone.member,
+        notice_key("undo", undone.purchase.id),
         lambda: counted("member.undone", undone.taken).format(
             amount=number(undone.purchase.amount), points=number(undone.taken), balance=points_text(undone.balance)
         ),

@@ -11,11 +11,13 @@ Give / Cancel, with Back on every question after the first and on the summary; t
 message's first line. Give issues the vouchers through `loyalty.gifts.give` under the press's `update_key`; a second
 press finds nothing waiting.
 
-Members are then told: one member at once; an audience through the broadcast outbox (`enqueue_messages`): one
-message per reachable member (the rule of campaign audiences), in the member's language, enqueued a page of
-vouchers per short transaction under a key per gift and member, so a repeat adds nothing. The bot's broadcast
-sender (`scheduler.sender`) sends them paced, across restarts, and holds them through the night's quiet hours;
-the staff member hears how many members will be told. Members left out have their voucher all the same.
+Members are then told through the broadcast outbox (`loyalty.outbox`), in their language, under a key per gift and
+member, so a repeat adds nothing. One member: a notice, enqueued with the gift's "told" mark in one transaction
+and sent at once whatever the hour (unless they are not on the bot, or blocked it). An audience
+(`enqueue_messages`): one message per reachable member (the rule of campaign audiences), enqueued a page of
+vouchers per short transaction. The bot's broadcast sender (`scheduler.sender`) sends them paced, across restarts,
+and holds an audience's through the night's quiet hours; the staff member hears how many members will be told.
+Members left out have their voucher all the same.
 
 A gift cut short (a batch of vouchers or the telling failed) is not left half-done: the summary waits again, so
 Give pressed once more finishes the same gift (its key is the first press's update, `first_press`), and /gift lists the
@@ -27,13 +29,11 @@ summary is gone says where to look.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -49,7 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, staff_only
-from handlers.messages import alert, problem, show, stale
+from handlers.messages import alert, notice_to_member, problem, show, stale
 from handlers.wizard import (
     Flow,
     Refused,
@@ -64,7 +64,7 @@ from handlers.wizard import (
     worth_from,
     worth_steps,
 )
-from loyalty import campaigns, gifts, members, rules, staff
+from loyalty import gifts, members, outbox, rules, staff
 from loyalty.calendar import format_date
 from loyalty.codes import grouped
 from loyalty.errors import InvalidReward, LoyaltyError, OwnAccount, UnknownMember
@@ -207,20 +207,6 @@ def voucher_text(message: str, voucher: VoucherInfo, zone: ZoneInfo) -> str:
     )
 
 
-async def tell(bot: Bot, i18n: I18n, member: Member, text_of: Callable[[], str]) -> bool:
-    """Send one member a text written in their language, at once; False if they are not on the bot or unreachable."""
-    if member.telegram_id is None:
-        return False
-    with i18n.use_locale(member.language):
-        text = text_of()
-    try:
-        await bot.send_message(member.telegram_id, text)
-    except TelegramAPIError as error:  # blocked the bot, chat gone, flood limit…: the voucher is theirs all the same
-        logger.info("could not tell member %s of their gift: %s", member.id, error)
-        return False
-    return True
-
-
 async def enqueue_messages(
     session: AsyncSession,
     i18n: I18n,
@@ -250,7 +236,7 @@ async def enqueue_messages(
                 with i18n.use_locale(member.language):
                     text = voucher_text(message, voucher, zone)
                 key = gifts.message_key(gift_id, member.member_id)
-                outgoing.append(Outgoing(key, gifts.KIND, member.chat_id, campaigns.Message(text), member.member_id))
+                outgoing.append(Outgoing(key, gifts.KIND, member.chat_id, outbox.Message(text), member.member_id))
             await enqueue(session, outgoing, now)
         told += len(outgoing)
         if len(vouchers) < page:
@@ -345,7 +331,7 @@ async def give(
         headline = (_("gifts.given_before") if gifted.duplicate else _("gifts.given")).format(
             count=number(gifted.issued)
         )
-        report = await tell_members(gifted, headline, data.message, session, bot, i18n, club.zone, now)
+        report = await tell_members(gifted, headline, data.message, session, i18n, club.zone, now)
     except (UnknownMember, InvalidReward, OwnAccount):  # the member left meanwhile (or is the giver; asked before)
         stale(callback_answer)
         return
@@ -362,30 +348,39 @@ async def tell_members(
     headline: str,
     message: str,
     session: AsyncSession,
-    bot: Bot,
     i18n: I18n,
     zone: ZoneInfo,
     now: datetime,
 ) -> str:
     """Tell the members of a gift whose vouchers are all issued, and mark it told; the staff's report under
     `headline`. An audience's messages are enqueued again (a key per member: none twice); one member already told
-    is not told again."""
-    report = headline
-    if gifted.voucher is None or not gifted.told:
-        report += "\n" + await announce(gifted, message, session, bot, i18n, zone, now)
-    await gifts.mark_told(session, gifted.gift_id, now)
+    is not told again, and is told in the transaction that marks the gift told."""
+    report, notices = headline, []
+    if gifted.voucher is None:
+        report += "\n" + await announce(gifted, message, session, i18n, zone, now)
+    elif not gifted.told:
+        notices = await member_notice(gifted.gift_id, gifted.voucher, message, session, i18n, zone)
+        report += "\n" + (_("gifts.member_told") if notices else _("gifts.member_not_told"))
+    await gifts.mark_told(session, gifted.gift_id, now, notices)
     return report
 
 
+async def member_notice(
+    gift_id: int, voucher: VoucherInfo, message: str, session: AsyncSession, i18n: I18n, zone: ZoneInfo
+) -> list[Outgoing]:
+    """The notice telling the member of a one-member gift of their voucher; none if they are not on the bot, or are
+    known to have blocked it."""
+    member = await session.get(Member, voucher.member_id)
+    if member is None or member.unreachable:
+        return []
+    key = gifts.message_key(gift_id, member.id)
+    return notice_to_member(i18n, member, key, partial(voucher_text, message, voucher, zone))
+
+
 async def announce(
-    gifted: gifts.Gifted, message: str, session: AsyncSession, bot: Bot, i18n: I18n, zone: ZoneInfo, now: datetime
+    gifted: gifts.Gifted, message: str, session: AsyncSession, i18n: I18n, zone: ZoneInfo, now: datetime
 ) -> str:
-    """Tell the members of a new gift (one member at once, an audience through the outbox); the staff's line on it."""
-    if gifted.voucher is not None:
-        member = await session.get(Member, gifted.voucher.member_id)
-        text_of = partial(voucher_text, message, gifted.voucher, zone)
-        told = member is not None and await tell(bot, i18n, member, text_of)
-        return _("gifts.member_told") if told else _("gifts.member_not_told")
+    """Tell the audience of a new gift through the outbox; the staff's line on it."""
     if not gifted.issued:
         return _("gifts.nobody")
     told = await enqueue_messages(session, i18n, gifted.gift_id, message, zone, now)
@@ -409,7 +404,7 @@ async def finish_gift(
         stale(callback_answer)
         return
     headline = _("gifts.finished").format(count=number(gifted.issued))
-    report = await tell_members(gifted, headline, gifted.message, session, bot, i18n, club.zone, now)
+    report = await tell_members(gifted, headline, gifted.message, session, i18n, club.zone, now)
     await show(query, bot, report, InlineKeyboardMarkup(inline_keyboard=[]))
 
 

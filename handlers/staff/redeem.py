@@ -14,6 +14,7 @@ Look-ups are audited and wrong codes throttled by `loyalty.voucher_use`.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
@@ -29,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, PayloadStarts, staff_only
-from handlers.messages import VOUCHER_PAYLOAD_PREFIX, alert, show, stale, tell_member, toast
+from handlers.messages import VOUCHER_PAYLOAD_PREFIX, alert, notice_to_member, show, stale, toast
 from handlers.replies import shown_name
 from loyalty import staff, voucher_use, vouchers
 from loyalty.calendar import format_date, format_moment
@@ -43,6 +44,7 @@ from loyalty.errors import (
     VoucherNotUsable,
 )
 from loyalty.numerals import local_digits
+from loyalty.outbox import Outgoing, notice_key
 from loyalty.staff import Role
 from loyalty.voucher_codes import display
 from loyalty.voucher_use import Found
@@ -176,7 +178,12 @@ async def mark_used(
     """Mark as used: once; a voucher used (or gone out of date) meanwhile is shown as it is, with the reason."""
     try:
         found = await voucher_use.use(
-            session, callback_data.voucher_id, actor_id=query.from_user.id, update_id=event_update.update_id, now=now
+            session,
+            callback_data.voucher_id,
+            actor_id=query.from_user.id,
+            update_id=event_update.update_id,
+            now=now,
+            notices=partial(used_notices, i18n, club),
         )
     except VoucherNotFound:
         stale(callback_answer)
@@ -191,7 +198,12 @@ async def mark_used(
     used = _("redeem.used_now").format(moment=moment(found.voucher.used_at, club))
     await show(query, bot, *voucher_view(club, found, used))
     toast(callback_answer, _("redeem.used_toast"))
-    await tell_member(bot, i18n, found.member, lambda: member_notice(found.voucher, club))
+
+
+def used_notices(i18n: I18n, club: Club, found: Found) -> list[Outgoing]:
+    """The member's notice of their voucher used at the counter."""
+    key = notice_key("voucher", found.voucher.id)
+    return notice_to_member(i18n, found.member, key, lambda: member_notice(found.voucher, club))
 
 
 def member_notice(voucher: VoucherInfo, club: Club) -> str:

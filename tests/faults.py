@@ -18,3 +18,14 @@ def fail_once(monkeypatch: pytest.MonkeyPatch, target: Any, name: str, on_call: 
         return await real(*args, **kwargs)
 
     monkeypatch.setattr(target, name, flaky)
+
+
+def fail_after(monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> None:
+    """Make `target.name` do its work, then raise: the transaction it ran in fails afterwards, and is rolled back."""
+    real = getattr(target, name)
+
+    async def done_then_failed(*args: Any, **kwargs: Any) -> Any:
+        await real(*args, **kwargs)
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(target, name, done_then_failed)

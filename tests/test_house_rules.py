@@ -5,7 +5,10 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+
+import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")  # the command import-linter installs beside python
@@ -30,6 +33,18 @@ def test_the_import_contracts_hold() -> None:
     )
 
     assert run.returncode == 0, f"an import contract is broken:\n{run.stdout}{run.stderr}"
+
+
+def test_the_chat_never_imports_the_scheduler() -> None:
+    """handlers/ and scheduler/ are siblings: the chat enqueues through `loyalty.outbox`, below both, and the layers
+    contract excuses no import (an excused import would let the chat lean on the scheduler again)."""
+    graph = grimp.build_graph("bot", "handlers", "loyalty", "storage", "scheduler", cache_dir=None)
+    chains = graph.find_shortest_chains(importer="handlers", imported="scheduler", as_packages=True)
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    [layers] = [contract for contract in contracts if contract["id"] == "layers"]
+
+    assert chains == set(), f"the chat imports the scheduler: {chains}"
+    assert layers.get("ignore_imports", []) == []
 
 
 def test_no_module_imports_a_test_module() -> None:

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import create_i18n
-from loyalty import birthdays, campaigns, members, purchases, vouchers
+from loyalty import birthdays, campaigns, members, outbox, purchases, vouchers
 from loyalty.audiences import Audience
 from loyalty.calendar import format_date
 from loyalty.campaigns import CampaignDraft, Message, State
@@ -39,6 +40,7 @@ from storage.database import write_transaction
 from storage.models import LedgerEntry, Member, OutboxMessage, PointLot, Reward, Voucher
 from tests.chat import drain
 from tests.factories import NOW, add_members, imported_member, member_row, new_reward, phone_of, profile
+from tests.faults import fail_after
 from tests.sending import Clock, Recorder, greeting
 from tests.stub_bot import stub_bot
 
@@ -83,6 +85,30 @@ async def test_a_year_later_members_are_moved_down_and_told(sessions: Sessions) 
     async with sessions() as session:
         assert (await session.get(Member, persian)).tier == "bronze"
     assert await review_tiers(jobs_on(sessions), NOW + 401 * DAY) == []
+
+
+async def test_tier_changes_are_told_through_the_outbox_in_the_reviews_transaction_and_paced(
+    sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    members = [await member_with_big_purchase(sessions, telegram_id, "en") for telegram_id in (11, 12)]
+    later = NOW + 400 * DAY
+    fail_after(monkeypatch, outbox, "enqueue")
+    with pytest.raises(ConnectionError):
+        await review_tiers(jobs_on(sessions), later)
+    async with sessions() as session:  # the review and its messages are one transaction: neither was kept
+        assert [(await session.get_one(Member, member_id)).tier for member_id in members] == ["silver", "silver"]
+    assert await outbox_rows(sessions) == {}
+    monkeypatch.undo()
+    await review_tiers(jobs_on(sessions), later)
+    rows = await outbox_rows(sessions)
+    assert sorted((row.kind, row.chat_id, row.state) for row in rows.values()) == [
+        ("tier", 11, "pending"),
+        ("tier", 12, "pending"),
+    ]
+    assert set(rows) == {f"tier:{member_id}:2027-12-27:bronze" for member_id in members}
+    send, began = Recorder(), monotonic()
+    await Sender(sessions, send, SenderConfig(rate=4, chat_interval=0, quiet=None), clock=lambda: later).drain()
+    assert send.chats == {11: 1, 12: 1} and monotonic() - began >= 0.2  # a quarter second apart: paced
 
 
 async def test_the_night_job_expires_points_once(sessions: Sessions) -> None:

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit
 from loyalty.errors import LoyaltyError, OwnAccount
+from loyalty.stamps import Stamp
 from storage.database import rowcount, write_transaction
 from storage.models import Member, StaffInvite, StaffMember
 
@@ -161,16 +162,16 @@ def hash_token(token: str) -> str:
 
 async def create_invite(
     session: AsyncSession,
-    *,
-    actor_id: int,
     role: Role,
+    stamp: Stamp,
+    *,
     owner_ids: Collection[int],
-    now: datetime,
-    update_id: int | None = None,
     lifetime: timedelta = INVITE_LIFETIME,
 ) -> str:
-    """A new one-time invite to join as `role`, valid for `lifetime`; returns the raw token (stored hashed only)."""
+    """A new one-time invite, made by the owner `stamp.actor_id` at `stamp.at`, to join as `role`, valid for
+    `lifetime`; returns the raw token (stored hashed only)."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
+    actor_id, now = stamp.actor_id, stamp.at
     async with write_transaction(session):
         await _require_owner(session, actor_id, owner_ids)
         invite = StaffInvite(
@@ -183,7 +184,7 @@ async def create_invite(
             actor_id=actor_id,
             action="staff.invite",
             now=now,
-            update_id=update_id,
+            update_id=stamp.update_id,
             invite_id=invite.id,
             role=role,
             expires_at=invite.expires_at.isoformat(),
@@ -198,17 +199,11 @@ async def invite_known(session: AsyncSession, token: str) -> bool:
 
 
 async def accept_invite(
-    session: AsyncSession,
-    token: str,
-    *,
-    telegram_id: int,
-    name: str,
-    owner_ids: Collection[int],
-    now: datetime,
-    update_id: int | None = None,
+    session: AsyncSession, token: str, stamp: Stamp, *, name: str, owner_ids: Collection[int]
 ) -> StaffEntry:
-    """Join the staff with an invite: once per invite, before it expires; staff already on it are refused."""
-    token_hash = hash_token(token)
+    """The account `stamp.actor_id` joins the staff with an invite: once per invite, before it expires; staff
+    already on it are refused."""
+    token_hash, telegram_id = hash_token(token), stamp.actor_id
     try:
         async with write_transaction(session):
             invite = await session.scalar(select(StaffInvite).where(StaffInvite.token_hash == token_hash))
@@ -219,8 +214,8 @@ async def accept_invite(
                 raise AlreadyStaff(current)
             if invite.used_by is None and not await _maker_may_still(session, invite, owner_ids):
                 raise InviteRevoked
-            await _claim(session, invite, telegram_id, now)
-            return await _hire(session, invite, telegram_id, name, now, update_id)
+            await _claim(session, invite, telegram_id, stamp.at)
+            return await _hire(session, invite, name, stamp)
     except IntegrityError:  # the same account joined by another invite at the same moment
         current = await role_of(session, telegram_id, owner_ids)
         if current is None:
@@ -274,48 +269,39 @@ def _pending_invite(invite: StaffInvite, maker_name: str) -> PendingInvite:
 
 
 async def revoke_invite(
-    session: AsyncSession,
-    invite_id: int,
-    *,
-    actor_id: int,
-    owner_ids: Collection[int],
-    now: datetime,
-    update_id: int | None = None,
+    session: AsyncSession, invite_id: int, stamp: Stamp, *, owner_ids: Collection[int]
 ) -> PendingInvite:
-    """An owner withdraws a pending invite: its link stops working at once. InviteNotPending if it is not pending."""
+    """The owner `stamp.actor_id` withdraws a pending invite: its link stops working at once. InviteNotPending if it
+    is not pending."""
     async with write_transaction(session):
-        await _require_owner(session, actor_id, owner_ids)
-        statement = select(StaffInvite).where(StaffInvite.id == invite_id, *_pending(now)).with_for_update()
+        await _require_owner(session, stamp.actor_id, owner_ids)
+        statement = select(StaffInvite).where(StaffInvite.id == invite_id, *_pending(stamp.at)).with_for_update()
         invite = await session.scalar(statement.execution_options(populate_existing=True))
         if invite is None:
             raise InviteNotPending(invite_id)
-        await _revoke(session, invite, "revoked", actor_id=actor_id, now=now, update_id=update_id)
+        await _revoke(session, invite, "revoked", stamp)
     return _pending_invite(invite, "")
 
 
-async def _revoke_lost(
-    session: AsyncSession, maker_id: int, role: Role | None, *, actor_id: int, now: datetime, update_id: int | None
-) -> None:
+async def _revoke_lost(session: AsyncSession, maker_id: int, role: Role | None, stamp: Stamp) -> None:
     """Revoke the maker's pending invites that `role` (None: off the staff) may no longer make, with audit entries."""
-    statement = select(StaffInvite).where(StaffInvite.created_by == maker_id, *_pending(now)).with_for_update()
+    statement = select(StaffInvite).where(StaffInvite.created_by == maker_id, *_pending(stamp.at)).with_for_update()
     for invite in await session.scalars(statement.execution_options(populate_existing=True)):
         if not may_invite(role, Role(invite.role)):
             reason = "maker_removed" if role is None else "maker_demoted"
-            await _revoke(session, invite, reason, actor_id=actor_id, now=now, update_id=update_id)
+            await _revoke(session, invite, reason, stamp)
 
 
-async def _revoke(
-    session: AsyncSession, invite: StaffInvite, reason: str, *, actor_id: int, now: datetime, update_id: int | None
-) -> None:
-    """Mark one invite revoked, and audit it with why (revoked, maker_removed, maker_demoted)."""
-    invite.revoked_at, invite.revoked_by = now, actor_id
+async def _revoke(session: AsyncSession, invite: StaffInvite, reason: str, stamp: Stamp) -> None:
+    """Mark one invite revoked by `stamp.actor_id`, and audit it with why (revoked, maker_removed, maker_demoted)."""
+    invite.revoked_at, invite.revoked_by = stamp.at, stamp.actor_id
     await session.flush()
     await audit.record(
         session,
-        actor_id=actor_id,
+        actor_id=stamp.actor_id,
         action="staff.invite_revoke",
-        now=now,
-        update_id=update_id,
+        now=stamp.at,
+        update_id=stamp.update_id,
         invite_id=invite.id,
         role=invite.role,
         invited_by=invite.created_by,
@@ -323,10 +309,9 @@ async def _revoke(
     )
 
 
-async def _hire(
-    session: AsyncSession, invite: StaffInvite, telegram_id: int, name: str, now: datetime, update_id: int | None
-) -> StaffEntry:
-    """Add the account to the staff with the invite's role, and audit it."""
+async def _hire(session: AsyncSession, invite: StaffInvite, name: str, stamp: Stamp) -> StaffEntry:
+    """Add the account `stamp.actor_id` to the staff with the invite's role, and audit it."""
+    telegram_id, now = stamp.actor_id, stamp.at
     shown = name.strip()[:NAME_LENGTH] or str(telegram_id)
     role = Role(invite.role)
     session.add(StaffMember(telegram_id=telegram_id, role=role, name=shown, added_by=invite.created_by, added_at=now))
@@ -336,7 +321,7 @@ async def _hire(
         actor_id=telegram_id,
         action="staff.join",
         now=now,
-        update_id=update_id,
+        update_id=stamp.update_id,
         invite_id=invite.id,
         role=role,
         invited_by=invite.created_by,
@@ -373,18 +358,11 @@ def _entry(row: StaffMember, owner_ids: Collection[int]) -> StaffEntry:
 
 
 async def change_role(
-    session: AsyncSession,
-    *,
-    actor_id: int,
-    telegram_id: int,
-    role: Role,
-    owner_ids: Collection[int],
-    now: datetime,
-    update_id: int | None = None,
+    session: AsyncSession, telegram_id: int, role: Role, stamp: Stamp, *, owner_ids: Collection[int]
 ) -> StaffEntry:
-    """An owner gives a staff member another role; the last owner cannot step down."""
+    """The owner `stamp.actor_id` gives a staff member another role; the last owner cannot step down."""
     async with write_transaction(session):
-        row = await _changeable(session, actor_id, telegram_id, owner_ids)
+        row = await _changeable(session, stamp.actor_id, telegram_id, owner_ids)
         before = Role(row.role)
         if before is role:
             return StaffEntry(telegram_id, role, row.name)
@@ -393,45 +371,37 @@ async def change_role(
         row.role = role
         await audit.record(
             session,
-            actor_id=actor_id,
+            actor_id=stamp.actor_id,
             action="staff.role",
-            now=now,
-            update_id=update_id,
+            now=stamp.at,
+            update_id=stamp.update_id,
             staff_id=telegram_id,
             before=before,
             after=role,
         )
-        await _revoke_lost(session, telegram_id, role, actor_id=actor_id, now=now, update_id=update_id)
+        await _revoke_lost(session, telegram_id, role, stamp)
     return StaffEntry(telegram_id, role, row.name)
 
 
-async def remove(
-    session: AsyncSession,
-    *,
-    actor_id: int,
-    telegram_id: int,
-    owner_ids: Collection[int],
-    now: datetime,
-    update_id: int | None = None,
-) -> StaffEntry:
-    """An owner removes someone from the staff (themselves too, unless they are the last owner)."""
+async def remove(session: AsyncSession, telegram_id: int, stamp: Stamp, *, owner_ids: Collection[int]) -> StaffEntry:
+    """The owner `stamp.actor_id` removes someone from the staff (themselves too, unless they are the last owner)."""
     async with write_transaction(session):
-        row = await _changeable(session, actor_id, telegram_id, owner_ids)
+        row = await _changeable(session, stamp.actor_id, telegram_id, owner_ids)
         removed = StaffEntry(telegram_id, Role(row.role), row.name)
         if removed.role is Role.OWNER:
             await _keep_an_owner(session, owner_ids)
         await session.delete(row)
         await audit.record(
             session,
-            actor_id=actor_id,
+            actor_id=stamp.actor_id,
             action="staff.remove",
-            now=now,
-            update_id=update_id,
+            now=stamp.at,
+            update_id=stamp.update_id,
             staff_id=telegram_id,
             role=removed.role,
             name=removed.name,
         )
-        await _revoke_lost(session, telegram_id, None, actor_id=actor_id, now=now, update_id=update_id)
+        await _revoke_lost(session, telegram_id, None, stamp)
     return removed
 
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Collection
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,6 +26,7 @@ from handlers.filters import HasRole
 from handlers.menus import role_help
 from loyalty import staff
 from loyalty.staff import Role
+from loyalty.stamps import Stamp
 from storage.database import write_transaction
 from storage.models import StaffInvite, StaffMember
 from tests.chat import Chat, texts
@@ -46,14 +47,31 @@ async def stored_role(sessions: Sessions, telegram_id: int) -> str | None:
         return await session.scalar(select(StaffMember.role).where(StaffMember.telegram_id == telegram_id))
 
 
-async def invite(session: AsyncSession, role: Role = Role.CASHIER, **options: object) -> str:
-    arguments: dict = {"actor_id": OWNER, "role": role, "owner_ids": OWNERS, "now": NOW, **options}
-    return await staff.create_invite(session, **arguments)
+def by(actor_id: int, update_id: int | None = None, at: datetime = NOW) -> Stamp:
+    """The stamp of an update sent by `actor_id` (its key is never used by the staff's changes)."""
+    return Stamp(actor_id, "k", at, update_id)
 
 
-async def accept(session: AsyncSession, token: str, telegram_id: int, **options: object) -> staff.StaffEntry:
-    arguments: dict = {"name": "Ali", "owner_ids": OWNERS, "now": NOW, **options}
-    return await staff.accept_invite(session, token, telegram_id=telegram_id, **arguments)
+async def invite(
+    session: AsyncSession,
+    role: Role = Role.CASHIER,
+    actor_id: int = OWNER,
+    now: datetime = NOW,
+    update_id: int | None = None,
+) -> str:
+    return await staff.create_invite(session, role, by(actor_id, update_id, now), owner_ids=OWNERS)
+
+
+async def accept(
+    session: AsyncSession,
+    token: str,
+    telegram_id: int,
+    name: str = "Ali",
+    owner_ids: Collection[int] = OWNERS,
+    now: datetime = NOW,
+    update_id: int | None = None,
+) -> staff.StaffEntry:
+    return await staff.accept_invite(session, token, by(telegram_id, update_id, now), name=name, owner_ids=owner_ids)
 
 
 # The domain, on SQLite and PostgreSQL
@@ -141,8 +159,8 @@ async def test_only_owners_make_invites(session: AsyncSession, sessions: Session
     await hire(sessions, MANAGER, Role.MANAGER)
     await hire(sessions, OTHER_OWNER, Role.OWNER)
     with pytest.raises(staff.NotOwner):
-        await staff.create_invite(session, actor_id=MANAGER, role=Role.CASHIER, owner_ids=OWNERS, now=NOW)
-    await staff.create_invite(session, actor_id=OTHER_OWNER, role=Role.OWNER, owner_ids=OWNERS, now=NOW)
+        await staff.create_invite(session, Role.CASHIER, by(MANAGER), owner_ids=OWNERS)
+    await staff.create_invite(session, Role.OWNER, by(OTHER_OWNER), owner_ids=OWNERS)
     async with sessions() as check:
         assert await check.scalar(select(func.count()).select_from(StaffInvite)) == 1
 
@@ -166,12 +184,10 @@ async def test_two_accounts_opening_one_invite_at_once_only_one_joins(sessions: 
 
 async def test_an_owner_changes_roles_and_removes_with_audit(session: AsyncSession, sessions: Sessions) -> None:
     await hire(sessions, CASHIER, Role.CASHIER, name="Reza")
-    changed = await staff.change_role(
-        session, actor_id=OWNER, telegram_id=CASHIER, role=Role.MANAGER, owner_ids=OWNERS, now=NOW, update_id=5
-    )
+    changed = await staff.change_role(session, CASHIER, Role.MANAGER, by(OWNER, 5), owner_ids=OWNERS)
     assert changed == staff.StaffEntry(CASHIER, Role.MANAGER, "Reza")
     assert await staff.role_of(session, CASHIER, OWNERS) is Role.MANAGER
-    removed = await staff.remove(session, actor_id=OWNER, telegram_id=CASHIER, owner_ids=OWNERS, now=NOW, update_id=6)
+    removed = await staff.remove(session, CASHIER, by(OWNER, 6), owner_ids=OWNERS)
     assert removed == staff.StaffEntry(CASHIER, Role.MANAGER, "Reza")
     assert await staff.role_of(session, CASHIER, OWNERS) is None
     assert await audit_log(sessions) == [
@@ -179,18 +195,16 @@ async def test_an_owner_changes_roles_and_removes_with_audit(session: AsyncSessi
         ("staff.remove", OWNER, {"name": "Reza", "role": "manager", "staff_id": CASHIER}),
     ]
     with pytest.raises(staff.NotStaff):
-        await staff.remove(session, actor_id=OWNER, telegram_id=CASHIER, owner_ids=OWNERS, now=NOW)
+        await staff.remove(session, CASHIER, by(OWNER), owner_ids=OWNERS)
 
 
 async def test_managers_cannot_change_the_staff(session: AsyncSession, sessions: Sessions) -> None:
     await hire(sessions, MANAGER, Role.MANAGER)
     await hire(sessions, CASHIER, Role.CASHIER)
     with pytest.raises(staff.NotOwner):
-        await staff.change_role(
-            session, actor_id=MANAGER, telegram_id=CASHIER, role=Role.OWNER, owner_ids=OWNERS, now=NOW
-        )
+        await staff.change_role(session, CASHIER, Role.OWNER, by(MANAGER), owner_ids=OWNERS)
     with pytest.raises(staff.NotOwner):
-        await staff.remove(session, actor_id=MANAGER, telegram_id=CASHIER, owner_ids=OWNERS, now=NOW)
+        await staff.remove(session, CASHIER, by(MANAGER), owner_ids=OWNERS)
     assert await stored_role(sessions, CASHIER) == "cashier"
     assert await audit_log(sessions) == []
 
@@ -199,14 +213,12 @@ async def test_the_last_owner_can_neither_step_down_nor_leave(session: AsyncSess
     await hire(sessions, OTHER_OWNER, Role.OWNER)
     no_settings: frozenset[int] = frozenset()
     with pytest.raises(staff.LastOwner):
-        await staff.change_role(
-            session, actor_id=OTHER_OWNER, telegram_id=OTHER_OWNER, role=Role.MANAGER, owner_ids=no_settings, now=NOW
-        )
+        await staff.change_role(session, OTHER_OWNER, Role.MANAGER, by(OTHER_OWNER), owner_ids=no_settings)
     with pytest.raises(staff.LastOwner):
-        await staff.remove(session, actor_id=OTHER_OWNER, telegram_id=OTHER_OWNER, owner_ids=no_settings, now=NOW)
+        await staff.remove(session, OTHER_OWNER, by(OTHER_OWNER), owner_ids=no_settings)
     assert await stored_role(sessions, OTHER_OWNER) == "owner"
     # with an owner in OWNER_IDS the stored owner is not the last one
-    await staff.remove(session, actor_id=OTHER_OWNER, telegram_id=OTHER_OWNER, owner_ids=OWNERS, now=NOW)
+    await staff.remove(session, OTHER_OWNER, by(OTHER_OWNER), owner_ids=OWNERS)
     assert await stored_role(sessions, OTHER_OWNER) is None
 
 
@@ -215,9 +227,7 @@ async def test_two_last_owners_stepping_down_at_once_leave_one_owner(sessions: S
     await hire(sessions, MANAGER, Role.OWNER)
 
     async def step_down(session: AsyncSession, telegram_id: int) -> staff.StaffEntry:
-        return await staff.change_role(
-            session, actor_id=telegram_id, telegram_id=telegram_id, role=Role.CASHIER, owner_ids=(), now=NOW
-        )
+        return await staff.change_role(session, telegram_id, Role.CASHIER, by(telegram_id), owner_ids=())
 
     async with sessions() as first, sessions() as second:
         results = await asyncio.gather(
@@ -233,11 +243,9 @@ async def test_two_last_owners_stepping_down_at_once_leave_one_owner(sessions: S
 async def test_owners_from_the_settings_cannot_be_changed_in_chat(session: AsyncSession, sessions: Sessions) -> None:
     await hire(sessions, OTHER_OWNER, Role.OWNER)
     with pytest.raises(staff.ConfiguredOwner):
-        await staff.remove(session, actor_id=OTHER_OWNER, telegram_id=OWNER, owner_ids=OWNERS, now=NOW)
+        await staff.remove(session, OWNER, by(OTHER_OWNER), owner_ids=OWNERS)
     with pytest.raises(staff.ConfiguredOwner):
-        await staff.change_role(
-            session, actor_id=OWNER, telegram_id=OWNER, role=Role.CASHIER, owner_ids=OWNERS, now=NOW
-        )
+        await staff.change_role(session, OWNER, Role.CASHIER, by(OWNER), owner_ids=OWNERS)
 
 
 async def test_the_list_has_settings_owners_first_then_managers_then_cashiers(
@@ -274,7 +282,7 @@ async def revocations(sessions: Sessions) -> list[tuple[int | None, str]]:
 async def test_an_invite_dies_when_its_maker_is_removed(session: AsyncSession, sessions: Sessions) -> None:
     await hire(sessions, OTHER_OWNER, Role.OWNER)
     token = await invite(session, Role.MANAGER, actor_id=OTHER_OWNER)
-    await staff.remove(session, actor_id=OWNER, telegram_id=OTHER_OWNER, owner_ids=OWNERS, now=NOW, update_id=9)
+    await staff.remove(session, OTHER_OWNER, by(OWNER, 9), owner_ids=OWNERS)
 
     with pytest.raises(staff.InviteRevoked):
         await accept(session, token, NEWCOMER)
@@ -289,7 +297,7 @@ async def test_an_invite_dies_when_its_maker_steps_down_and_stays_dead_after_a_p
     await hire(sessions, OTHER_OWNER, Role.OWNER)
     token = await invite(session, Role.CASHIER, actor_id=OTHER_OWNER)
     for role in (Role.MANAGER, Role.OWNER):
-        await staff.change_role(session, actor_id=OWNER, telegram_id=OTHER_OWNER, role=role, owner_ids=OWNERS, now=NOW)
+        await staff.change_role(session, OTHER_OWNER, role, by(OWNER), owner_ids=OWNERS)
 
     with pytest.raises(staff.InviteRevoked):
         await accept(session, token, NEWCOMER)
@@ -335,13 +343,11 @@ async def test_an_owner_lists_the_pending_invites_and_revokes_one_with_audit(
     ]
     assert pending[0].expires_at == NOW + timedelta(hours=24)
     with pytest.raises(staff.NotOwner):
-        await staff.revoke_invite(session, pending[0].id, actor_id=MANAGER, owner_ids=OWNERS, now=NOW)
-    revoked = await staff.revoke_invite(
-        session, pending[0].id, actor_id=OTHER_OWNER, owner_ids=OWNERS, now=NOW, update_id=12
-    )
+        await staff.revoke_invite(session, pending[0].id, by(MANAGER), owner_ids=OWNERS)
+    revoked = await staff.revoke_invite(session, pending[0].id, by(OTHER_OWNER, 12), owner_ids=OWNERS)
     assert revoked.role is Role.CASHIER
     with pytest.raises(staff.InviteNotPending):
-        await staff.revoke_invite(session, pending[0].id, actor_id=OWNER, owner_ids=OWNERS, now=NOW)
+        await staff.revoke_invite(session, pending[0].id, by(OWNER), owner_ids=OWNERS)
     with pytest.raises(staff.InviteRevoked):
         await accept(session, cashier_link, NEWCOMER)
     await accept(session, manager_link, NEWCOMER)

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject, CommandStart, Filter
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -36,6 +36,7 @@ from loyalty import staff
 from loyalty.calendar import format_moment
 from loyalty.numerals import local_digits
 from loyalty.staff import PendingInvite, Role, StaffEntry
+from loyalty.stamps import Stamp
 from texts.languages import language
 from texts.numbers import number
 
@@ -172,22 +173,14 @@ async def invite(
     callback_data: StaffAction,
     session: AsyncSession,
     club: Club,
-    now: datetime,
-    event_update: Update,
+    stamp: Stamp,
     bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
     """Make a one-time invite for the chosen role and send its link, to forward to the new person."""
     role = Role(callback_data.role)
     try:
-        token = await staff.create_invite(
-            session,
-            actor_id=query.from_user.id,
-            role=role,
-            owner_ids=club.owner_ids,
-            now=now,
-            update_id=event_update.update_id,
-        )
+        token = await staff.create_invite(session, role, stamp, owner_ids=club.owner_ids)
     except staff.StaffError as error:
         alert(callback_answer, refusal(error))
         return
@@ -212,28 +205,20 @@ async def revoke_invite(
     callback_data: InviteAction,
     session: AsyncSession,
     club: Club,
-    now: datetime,
-    event_update: Update,
+    stamp: Stamp,
     bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
     """Withdraw a pending invite (its link stops working) and show the pending invites left."""
     try:
-        await staff.revoke_invite(
-            session,
-            callback_data.invite,
-            actor_id=query.from_user.id,
-            owner_ids=club.owner_ids,
-            now=now,
-            update_id=event_update.update_id,
-        )
+        await staff.revoke_invite(session, callback_data.invite, stamp, owner_ids=club.owner_ids)
     except staff.InviteNotPending:
         alert(callback_answer, _("staff.invite_not_pending"))
         return
     except staff.StaffError as error:
         alert(callback_answer, refusal(error))
         return
-    await show(query, bot, *invites_view(await staff.pending_invites(session, club.owner_ids, now), club.zone))
+    await show(query, bot, *invites_view(await staff.pending_invites(session, club.owner_ids, stamp.at), club.zone))
     toast(callback_answer, _("staff.invite_withdrawn"))
 
 
@@ -283,8 +268,7 @@ async def change_role(
     callback_data: StaffAction,
     session: AsyncSession,
     club: Club,
-    now: datetime,
-    event_update: Update,
+    stamp: Stamp,
     bot: Bot,
     i18n: I18n,
     callback_answer: CallbackAnswer,
@@ -292,13 +276,7 @@ async def change_role(
     """Give the person the chosen role, show them again, and give them that role's command menu."""
     try:
         entry = await staff.change_role(
-            session,
-            actor_id=query.from_user.id,
-            telegram_id=callback_data.user,
-            role=Role(callback_data.role),
-            owner_ids=club.owner_ids,
-            now=now,
-            update_id=event_update.update_id,
+            session, callback_data.user, Role(callback_data.role), stamp, owner_ids=club.owner_ids
         )
     except staff.StaffError as error:
         alert(callback_answer, refusal(error))
@@ -313,22 +291,14 @@ async def remove(
     callback_data: StaffAction,
     session: AsyncSession,
     club: Club,
-    now: datetime,
-    event_update: Update,
+    stamp: Stamp,
     bot: Bot,
     i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     """Remove the confirmed person from the staff, show the list, and give them back the customer menu."""
     try:
-        entry = await staff.remove(
-            session,
-            actor_id=query.from_user.id,
-            telegram_id=callback_data.user,
-            owner_ids=club.owner_ids,
-            now=now,
-            update_id=event_update.update_id,
-        )
+        entry = await staff.remove(session, callback_data.user, stamp, owner_ids=club.owner_ids)
     except staff.StaffError as error:
         alert(callback_answer, refusal(error))
         return
@@ -342,8 +312,7 @@ async def join_staff(
     command: CommandObject,
     session: AsyncSession,
     club: Club,
-    now: datetime,
-    event_update: Update,
+    stamp: Stamp,
     bot: Bot,
     i18n: I18n,
 ) -> None:
@@ -352,11 +321,9 @@ async def join_staff(
         entry = await staff.accept_invite(
             session,
             invite_token(command),
-            telegram_id=message.from_user.id,
+            stamp,
             name=message.from_user.full_name,
             owner_ids=club.owner_ids,
-            now=now,
-            update_id=event_update.update_id,
         )
     except staff.AlreadyStaff as error:
         await message.answer(_("staff.already").format(role=role_name(error.role)))

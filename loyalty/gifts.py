@@ -34,6 +34,7 @@ from loyalty.audiences import REACHABLE
 from loyalty.errors import InvalidReward, LoyaltyError, UnknownMember
 from loyalty.outbox import Outgoing
 from loyalty.rewards import MAX_VALIDITY_DAYS, NAME_LENGTH
+from loyalty.stamps import Stamp
 from loyalty.vouchers import Status, VoucherInfo, Worth, info, unused_codes
 from storage.database import rowcount, write_transaction
 from storage.models import Gift, Member, OutboxMessage, OutboxState, Voucher
@@ -110,23 +111,21 @@ async def give(
     session: AsyncSession,
     draft: GiftDraft,
     audience: Audience,
+    stamp: Stamp,
     *,
-    actor_id: int,
-    update_key: str,
-    now: datetime,
     batch: int | None = None,
     message: str | None = None,
-    update_id: int | None = None,
 ) -> Gifted:
-    """Issue the gift's vouchers to the whole audience, a batch per transaction; no points are spent.
+    """The staff member `stamp.actor_id` gives: the gift's vouchers are issued to the whole audience, a batch per
+    transaction; no points are spent.
 
-    The gift is recorded under the update's key, with the `message` its members are to be told.
+    The gift is recorded under the stamp's update key, with the `message` its members are to be told.
     Raises InvalidReward for a bad draft, UnknownMember for a one-member gift to nobody and OwnAccount for one
     to the giver's own membership.
     """
     draft.check()
-    gift, duplicate = await _open(session, draft, audience, actor_id, gift_key(update_key), update_id, now, message)
-    return await _issue_rest(session, gift, now, batch or BATCH, duplicate)
+    gift, duplicate = await _open(session, draft, audience, stamp, message)
+    return await _issue_rest(session, gift, stamp.at, batch or BATCH, duplicate)
 
 
 async def audience_size(session: AsyncSession, audience: Audience) -> int:
@@ -200,9 +199,10 @@ async def mark_told(session: AsyncSession, gift_id: int, now: datetime, messages
         await session.execute(update(Gift).where(Gift.id == gift_id, Gift.told_at.is_(None)).values(told_at=now))
 
 
-async def withdraw(session: AsyncSession, gift_id: int, *, actor_id: int, now: datetime) -> int:
-    """Cancel an unfinished gift (audited): its messages not yet sent, and the vouchers whose message never went
-    out; returns how many vouchers were cancelled. Vouchers already announced stay. GiftOver if it is over."""
+async def withdraw(session: AsyncSession, gift_id: int, stamp: Stamp) -> int:
+    """The staff member `stamp.actor_id` cancels an unfinished gift (audited): its messages not yet sent, and the
+    vouchers whose message never went out; returns how many vouchers were cancelled. Vouchers already announced
+    stay. GiftOver if it is over."""
     async with write_transaction(session):
         gift = await session.get(Gift, gift_id, with_for_update=True, populate_existing=True)
         if gift is None or gift.told_at is not None or gift.cancelled_at is not None or gift.audience == "campaign":
@@ -221,11 +221,16 @@ async def withdraw(session: AsyncSession, gift_id: int, *, actor_id: int, now: d
             .where(Voucher.gift_id == gift.id, Voucher.status == Status.ACTIVE, Voucher.member_id.not_in(told))
             .values(status=Status.CANCELLED)
         )
-        gift.cancelled_at = now
-        gift.finished_at = gift.finished_at or now
+        gift.cancelled_at = stamp.at
+        gift.finished_at = gift.finished_at or stamp.at
         count = rowcount(cancelled)
         await audit.record(
-            session, actor_id=actor_id, action="voucher.gift_cancel", now=now, gift_id=gift.id, cancelled=count
+            session,
+            actor_id=stamp.actor_id,
+            action="voucher.gift_cancel",
+            now=stamp.at,
+            gift_id=gift.id,
+            cancelled=count,
         )
     return count
 
@@ -234,13 +239,12 @@ async def _open(
     session: AsyncSession,
     draft: GiftDraft,
     audience: Audience,
-    actor_id: int,
-    key: str,
-    update_id: int | None,
-    now: datetime,
+    stamp: Stamp,
     message: str | None,
 ) -> tuple[Gift, bool]:
-    """The gift under `key`: found (a repeat), or recorded now with its audit entry (naming the update id)."""
+    """The gift under the stamp's key (`gift_key`): found (a repeat), or recorded now with its audit entry (naming
+    the update id)."""
+    key, actor_id, now = gift_key(stamp.update_key), stamp.actor_id, stamp.at
     async with write_transaction(session):
         seen = await session.scalar(select(Gift).where(Gift.idempotency_key == key))
         if seen is not None:
@@ -273,7 +277,7 @@ async def _open(
             action="voucher.gift",
             now=now,
             member_id=audience.member_id,
-            update_id=update_id,
+            update_id=stamp.update_id,
             gift_id=gift.id,
             audience=audience.kind,
             tier=audience.tier,

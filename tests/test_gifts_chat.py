@@ -24,6 +24,7 @@ from loyalty import gifts as loyalty_gifts
 from loyalty.campaigns import Message
 from loyalty.errors import OwnAccount
 from loyalty.staff import Role
+from loyalty.stamps import Stamp
 from loyalty.voucher_codes import display
 from loyalty.vouchers import Kind, Worth
 from storage.models import AuditEntry, Gift, LedgerEntry, Member, OutboxMessage, OutboxState, Voucher
@@ -291,9 +292,7 @@ async def test_the_messages_are_enqueued_page_by_page_and_once(
             session,
             loyalty_gifts.GiftDraft("Cake", Worth(Kind.ITEM), 7),
             loyalty_gifts.Audience(),
-            actor_id=MANAGER,
-            update_key="1",
-            now=NOW,
+            Stamp(MANAGER, "1", NOW),
             batch=2,
         )
     i18n = create_i18n("fa")
@@ -380,7 +379,7 @@ async def test_a_manager_cannot_gift_a_voucher_to_themself(chat_with: MakeChat, 
         async with sessions() as session:
             draft = loyalty_gifts.GiftDraft("Me", Worth(Kind.ITEM), 7)
             audience = loyalty_gifts.Audience(member_id=own.id)
-            await loyalty_gifts.give(session, draft, audience, actor_id=MANAGER, update_key="9", now=NOW)
+            await loyalty_gifts.give(session, draft, audience, Stamp(MANAGER, "9", NOW))
     assert await vouchers(sessions) == []
 
 

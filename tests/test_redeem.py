@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.i18n import create_i18n
 from loyalty import gifts, rewards, voucher_use, vouchers
 from loyalty.staff import Role
+from loyalty.stamps import Stamp
 from loyalty.voucher_codes import display, new_voucher_code
 from loyalty.vouchers import Kind, Status, VoucherInfo, Worth
 from storage.models import Member, Voucher
@@ -44,7 +45,7 @@ async def gifted(sessions: Sessions, member: Member, worth: Worth, at=NOW, days:
     draft = gifts.GiftDraft("Yalda gift", worth, days)
     async with sessions() as session:
         given = await gifts.give(
-            session, draft, gifts.Audience(member_id=member.id), actor_id=OWNER, update_key=str(next(_updates)), now=at
+            session, draft, gifts.Audience(member_id=member.id), Stamp(OWNER, str(next(_updates)), at)
         )
     assert given.voucher is not None
     return given.voucher

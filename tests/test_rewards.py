@@ -24,6 +24,7 @@ from loyalty.errors import (
     UnknownMember,
     VoucherNotUsable,
 )
+from loyalty.stamps import Stamp
 from loyalty.vouchers import Kind, Status, Worth
 from storage.database import create_engine, write_transaction
 from storage.migrate import alembic_config, upgrade
@@ -307,7 +308,7 @@ GIFT = gifts.GiftDraft(title="بن خرید", worth=Worth(Kind.FIXED, 100_000), 
 
 async def give_gift(sessions: Sessions, audience: gifts.Audience, update_id: int = 900, batch: int = 3) -> gifts.Gifted:
     async with sessions() as session:
-        return await gifts.give(session, GIFT, audience, actor_id=1, update_key=str(update_id), now=NOW, batch=batch)
+        return await gifts.give(session, GIFT, audience, Stamp(1, str(update_id), NOW), batch=batch)
 
 
 async def set_tier(sessions: Sessions, member_id: int, tier: str) -> None:
@@ -391,7 +392,7 @@ async def test_a_gift_not_yet_told_is_finished_with_what_its_members_are_told(se
     await new_member(sessions)
     untitled = await give_gift(sessions, gifts.Audience(), update_id=7)
     async with sessions() as session:
-        said = await gifts.give(session, GIFT, gifts.Audience(), actor_id=1, update_key="8", now=NOW, message="Cake!")
+        said = await gifts.give(session, GIFT, gifts.Audience(), Stamp(1, "8", NOW), message="Cake!")
         finished = [await gifts.finish(session, gift.gift_id, now=NOW) for gift in (untitled, said)]
         assert [(gift.issued, gift.message) for gift in finished] == [(1, GIFT.title), (1, "Cake!")]
         await gifts.mark_told(session, said.gift_id, NOW)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from handlers.customer.rewards.views import RedeemYes
 from loyalty import gifts, rewards, voucher_use, vouchers
 from loyalty.rewards import draft_of, update_reward
+from loyalty.stamps import Stamp
 from loyalty.voucher_codes import display
 from loyalty.vouchers import Kind, Status, Worth
 from storage.models import LedgerEntry, Member, Reward, Voucher
@@ -509,7 +510,7 @@ async def test_a_gift_voucher_has_no_give_back(chat_with: MakeChat, sessions: Se
     draft = gifts.GiftDraft("Birthday", Worth(Kind.PERCENT, 15), 7)
     async with sessions() as session:
         given = await gifts.give(
-            session, draft, gifts.Audience(member_id=await member_id(sessions)), actor_id=1, update_key="3", now=NOW
+            session, draft, gifts.Audience(member_id=await member_id(sessions)), Stamp(1, "3", NOW)
         )
     assert given.voucher is not None
 

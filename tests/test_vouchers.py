@@ -23,6 +23,7 @@ from loyalty.errors import (
     VoucherNotFound,
     VoucherUsed,
 )
+from loyalty.stamps import Stamp
 from loyalty.voucher_codes import ALPHABET, LENGTH, display, is_valid, new_voucher_code, read_voucher_code
 from loyalty.vouchers import Kind, Status, Worth
 from storage.models import AuditEntry, LedgerEntry, PointLot, Voucher
@@ -145,9 +146,7 @@ async def gifted(sessions: Sessions, validity_days: int = 7) -> vouchers.Voucher
     member_id = await rich_member(sessions, points=200)
     draft = gifts.GiftDraft("Gift", Worth(Kind.PERCENT, 15, cap=50_000), validity_days)
     async with sessions() as session:
-        given_ = await gifts.give(
-            session, draft, gifts.Audience(member_id=member_id), actor_id=1, update_key="3", now=NOW
-        )
+        given_ = await gifts.give(session, draft, gifts.Audience(member_id=member_id), Stamp(1, "3", NOW))
     assert given_.voucher is not None
     return given_.voucher
 

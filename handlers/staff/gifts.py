@@ -29,6 +29,7 @@ summary is gone says where to look.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -38,7 +39,7 @@ from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -73,6 +74,7 @@ from loyalty.numerals import local_digits
 from loyalty.outbox import Outgoing, enqueue
 from loyalty.rewards import DESCRIPTION_LENGTH
 from loyalty.staff import Role
+from loyalty.stamps import Stamp
 from loyalty.vouchers import VoucherInfo
 from storage.database import write_transaction
 from storage.models import Member
@@ -302,11 +304,9 @@ async def give(
     state: FSMContext,
     session: AsyncSession,
     club: Club,
-    now: datetime,
-    event_update: Update,
+    stamp: Stamp,
     bot: Bot,
     i18n: I18n,
-    update_key: str,
     callback_answer: CallbackAnswer,
 ) -> None:
     """Give: the vouchers are issued, the staff member hears how many, and the members are told.
@@ -317,26 +317,18 @@ async def give(
     data = await GIFT_FLOW.claim(state, callback_answer)
     if data is None:  # pressed twice: the first press gave
         return
+    first = replace(stamp, update_key=first_press(data, stamp.update_key))  # a retried summary gives the same gift
     try:
-        gifted = await gifts.give(
-            session,
-            draft_of(data),
-            audience_of(data),
-            actor_id=query.from_user.id,
-            update_key=first_press(data, update_key),
-            update_id=event_update.update_id,
-            now=now,
-            message=data.message,
-        )
+        gifted = await gifts.give(session, draft_of(data), audience_of(data), first, message=data.message)
         headline = (_("gifts.given_before") if gifted.duplicate else _("gifts.given")).format(
             count=number(gifted.issued)
         )
-        report = await tell_members(gifted, headline, data.message, session, i18n, club.zone, now)
+        report = await tell_members(gifted, headline, data.message, session, i18n, club.zone, stamp.at)
     except (UnknownMember, InvalidReward, OwnAccount):  # the member left meanwhile (or is the giver; asked before)
         stale(callback_answer)
         return
     except Exception:  # cut short: the summary waits again, and /gift lists the gift as not finished
-        logger.exception("giving gift %s failed midway", first_press(data, update_key))
+        logger.exception("giving gift %s failed midway", first.update_key)
         await GIFT_FLOW.restore(state, data)
         alert(callback_answer, _("gifts.not_finished"))
         return
@@ -412,13 +404,13 @@ async def withdraw_gift(
     query: CallbackQuery,
     callback_data: GiftAction,
     session: AsyncSession,
-    now: datetime,
+    stamp: Stamp,
     bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
     """Cancel a gift cut short: its vouchers whose message never went out are cancelled, its messages not sent."""
     try:
-        cancelled = await gifts.withdraw(session, callback_data.gift, actor_id=query.from_user.id, now=now)
+        cancelled = await gifts.withdraw(session, callback_data.gift, stamp)
     except gifts.GiftOver:
         stale(callback_answer)
         return

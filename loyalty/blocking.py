@@ -8,11 +8,11 @@ asking for the state a member is already in changes nothing and writes nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit
+from loyalty.stamps import Stamp
 from storage import repositories
 from storage.database import write_transaction
 from storage.models import Member
@@ -31,14 +31,13 @@ class Blocking:
 async def block(
     session: AsyncSession,
     member_id: int,
+    stamp: Stamp,
     *,
     blocked: bool,
     reason: str | None,
-    actor_id: int,
-    update_id: int | None,
-    now: datetime,
 ) -> Blocking:
-    """Block (`blocked` True) or unblock a member in one write transaction, with an audit entry when it changes."""
+    """The staff member `stamp.actor_id` blocks (`blocked` True) or unblocks a member in one write transaction, with
+    an audit entry when it changes."""
     async with write_transaction(session):
         member = await repositories.lock_member(session, member_id)
         if member.blocked == blocked:
@@ -46,11 +45,11 @@ async def block(
         member.blocked = blocked
         await audit.record(
             session,
-            actor_id=actor_id,
+            actor_id=stamp.actor_id,
             action="member.block" if blocked else "member.unblock",
-            now=now,
+            now=stamp.at,
             member_id=member.id,
-            update_id=update_id,
+            update_id=stamp.update_id,
             reason=(reason or "").strip()[:REASON_LENGTH] or None,
         )
     return Blocking(member, changed=True)

@@ -8,11 +8,9 @@ through to the unknown-command answer.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message, Update
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +22,7 @@ from loyalty.codes import grouped
 from loyalty.errors import LoyaltyError
 from loyalty.numerals import local_digits
 from loyalty.staff import Role
+from loyalty.stamps import Stamp
 from texts.languages import language
 
 REPLIES = {  # (a block was asked for, the member's state changed): the answer
@@ -34,9 +33,7 @@ REPLIES = {  # (a block was asked for, the member's state changed): the answer
 }
 
 
-async def block_command(
-    message: Message, command: CommandObject, session: AsyncSession, now: datetime, event_update: Update
-) -> None:
+async def block_command(message: Message, command: CommandObject, session: AsyncSession, stamp: Stamp) -> None:
     """/block and /unblock: change the member's block and confirm, or explain the lookup's refusal."""
     blocked = command.command == "block"
     reference, _sep, reason = (command.args or "").strip().partition(" ")
@@ -48,15 +45,7 @@ async def block_command(
     except LoyaltyError as error:
         await message.answer(problem(error))
         return
-    done = await blocking.block(
-        session,
-        member.id,
-        blocked=blocked,
-        reason=reason,
-        actor_id=message.from_user.id,
-        update_id=event_update.update_id,
-        now=now,
-    )
+    done = await blocking.block(session, member.id, stamp, blocked=blocked, reason=reason)
     text = str(REPLIES[blocked, done.changed]).format(
         name=done.member.first_name, code=local_digits(grouped(done.member.code), language())
     )

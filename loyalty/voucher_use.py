@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loyalty import audit, outbox
 from loyalty.errors import LoyaltyError, NotAVoucherCode, TooManyAttempts, VoucherMistyped, VoucherNotFound
 from loyalty.outbox import Notices
+from loyalty.stamps import Stamp
 from loyalty.voucher_codes import looks_like_voucher_code, read_voucher_code
 from loyalty.vouchers import Status, VoucherInfo, claim, info
 from storage import repositories
@@ -58,13 +59,15 @@ async def retry_after(session: AsyncSession, actor_id: int, now: datetime) -> in
     return max(1, math.ceil((misses[-1] + WINDOW - now).total_seconds()))
 
 
-async def look_up(session: AsyncSession, text: str, *, actor_id: int, update_id: int | None, now: datetime) -> Found:
-    """The voucher with the typed code, whatever its status; refusals say why (mistyped, unknown, wait).
+async def look_up(session: AsyncSession, text: str, stamp: Stamp) -> Found:
+    """The voucher with the code staff `stamp.actor_id` typed, whatever its status; refusals say why (mistyped,
+    unknown, wait).
 
     Raises NotAVoucherCode, VoucherMistyped, VoucherNotFound or TooManyAttempts; the attempt is audited
     (and the miss counted) even when it is refused.
     """
     refused: LoyaltyError | None = None
+    actor_id, now = stamp.actor_id, stamp.at
     async with write_transaction(session):
         await repositories.lock_number(session, actor_id)
         wait = await retry_after(session, actor_id, now)
@@ -84,7 +87,7 @@ async def look_up(session: AsyncSession, text: str, *, actor_id: int, update_id:
             action=action,
             now=now,
             member_id=found.member_id if found else None,
-            update_id=update_id,
+            update_id=stamp.update_id,
             typed=text[:32],
             voucher_id=found.id if found else None,
         )
@@ -97,17 +100,16 @@ async def look_up(session: AsyncSession, text: str, *, actor_id: int, update_id:
 async def use(
     session: AsyncSession,
     voucher_id: int,
+    stamp: Stamp,
     *,
-    actor_id: int,
-    update_id: int | None,
-    now: datetime,
     notices: Notices[Found] | None = None,
 ) -> Found:
-    """Mark the voucher used by staff `actor_id`: exactly once, however many try at the same moment; its `notices`
+    """Mark the voucher used by staff `stamp.actor_id`: exactly once, however many try at the same moment; its `notices`
     (to the member) are enqueued in the same transaction (`loyalty.outbox`).
 
     Raises VoucherNotFound, or VoucherUsed / VoucherExpired / VoucherCancelled saying when.
     """
+    actor_id, now = stamp.actor_id, stamp.at
     async with write_transaction(session):
         voucher = await session.get(Voucher, voucher_id)
         if voucher is None:
@@ -120,7 +122,7 @@ async def use(
             action="voucher.use",
             now=now,
             member_id=voucher.member_id,
-            update_id=update_id,
+            update_id=stamp.update_id,
             voucher_id=voucher.id,
             title=voucher.title,
         )

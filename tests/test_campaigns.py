@@ -337,7 +337,7 @@ async def test_gift_redemptions_count_the_campaigns_vouchers_used(session: Async
         gift_id = (await session.get_one(Campaign, campaign_id)).gift_id
         voucher_id = await session.scalar(select(Voucher.id).where(Voucher.gift_id == gift_id, Voucher.member_id == 1))
         assert voucher_id is not None
-        await voucher_use.use(session, voucher_id, actor_id=STAFF, update_id=None, now=NOW)
+        await voucher_use.use(session, voucher_id, Stamp(STAFF, "k", NOW))
     progress = await campaigns.progress(session, campaign.id, NOW + HOUR, redemptions=True)
     assert (progress.used, progress.issued) == (1, 2)
     assert (await campaigns.progress(session, campaign.id, NOW + HOUR)).used is None  # the sender's reports skip it

@@ -18,6 +18,7 @@ from loyalty.audiences import Audience
 from loyalty.campaigns import CampaignDraft, Message, MultiplierGift, Progress, Recipient, State, VoucherGift
 from loyalty.purchases import active_multiplier
 from loyalty.staff import Role
+from loyalty.stamps import Stamp
 from loyalty.vouchers import Kind
 from storage.models import (
     AuditEntry,
@@ -658,7 +659,7 @@ async def test_gift_redemptions_are_counted_in_the_campaigns_view(chat_with: Mak
     async with sessions() as session:
         voucher = await session.scalar(select(Voucher).where(Voucher.gift_id == campaign.gift_id).limit(1))
         assert voucher is not None
-        await voucher_use.use(session, voucher.id, actor_id=MANAGER, update_id=None, now=NOW)
+        await voucher_use.use(session, voucher.id, Stamp(MANAGER, "k", NOW))
     [after, _] = await manager.press(f"cmp:open:{campaign.id}")
     assert "Gift vouchers used so far: 1 of 3" in after.text
 

@@ -240,7 +240,7 @@ async def test_a_member_opening_a_voucher_link_gets_the_ordinary_start(chat_with
 
 async def used(sessions: Sessions, voucher: VoucherInfo) -> None:
     async with sessions() as session:
-        await voucher_use.use(session, voucher.id, actor_id=CASHIER, update_id=None, now=NOW - DAY)
+        await voucher_use.use(session, voucher.id, Stamp(CASHIER, "k", NOW - DAY))
 
 
 async def cancelled(sessions: Sessions, voucher: VoucherInfo) -> None:

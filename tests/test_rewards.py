@@ -507,7 +507,7 @@ async def play(sessions: Sessions, member_id: int, reward_list: list[Reward], st
                     if state["stock"][index] is not None:
                         state["stock"][index] += 1
                 else:
-                    await voucher_use.use(session, voucher_id, actor_id=CASHIER, update_id=None, now=now)
+                    await voucher_use.use(session, voucher_id, Stamp(CASHIER, "k", now))
             except VoucherNotUsable:
                 assert not expected
                 return

@@ -401,7 +401,7 @@ async def test_vouchers_are_listed_by_status_with_the_active_ones_codes(
     expired = await redeemed_directly(sessions, (await add(sessions, name="Cake")).id, at=NOW - 40 * DAY)
     given_back = await redeemed_directly(sessions, (await add(sessions, name="Juice")).id)
     async with sessions() as session:
-        await voucher_use.use(session, used.id, actor_id=500, update_id=None, now=NOW)
+        await voucher_use.use(session, used.id, Stamp(500, "k", NOW))
         await vouchers.cancel(
             session, given_back.id, member_id=given_back.member_id, actor_id=42, update_id=None, now=NOW
         )
@@ -479,7 +479,7 @@ async def test_a_used_voucher_cannot_be_given_back(chat_with: MakeChat, sessions
     chat = await joined(chat_with)
     voucher = await redeemed_directly(sessions, (await add(sessions)).id)
     async with sessions() as session:
-        await voucher_use.use(session, voucher.id, actor_id=500, update_id=None, now=NOW)
+        await voucher_use.use(session, voucher.id, Stamp(500, "k", NOW))
 
     [asked] = await chat.press(f"vch:ask:{voucher.id}")
     [cancelled] = await chat.press(f"vch:cancel:{voucher.id}")

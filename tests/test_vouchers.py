@@ -165,12 +165,12 @@ async def cancel(sessions: Sessions, voucher: vouchers.VoucherInfo, at=NOW, memb
 
 async def look_up(sessions: Sessions, text: str, actor_id: int = CASHIER, at=NOW) -> voucher_use.Found:
     async with sessions() as session:
-        return await voucher_use.look_up(session, text, actor_id=actor_id, update_id=61, now=at)
+        return await voucher_use.look_up(session, text, Stamp(actor_id, "k", at, 61))
 
 
 async def use(sessions: Sessions, voucher_id: int, actor_id: int = CASHIER, at=NOW) -> voucher_use.Found:
     async with sessions() as session:
-        return await voucher_use.use(session, voucher_id, actor_id=actor_id, update_id=62, now=at)
+        return await voucher_use.use(session, voucher_id, Stamp(actor_id, "k", at, 62))
 
 
 def unknown_code() -> str:

@@ -21,7 +21,7 @@ from aiogram.filters import Command, CommandObject, CommandStart, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -46,6 +46,7 @@ from loyalty.errors import (
 from loyalty.numerals import local_digits
 from loyalty.outbox import Outgoing, notice_key
 from loyalty.staff import Role
+from loyalty.stamps import Stamp
 from loyalty.voucher_codes import display
 from loyalty.voucher_use import Found
 from loyalty.vouchers import Status, VoucherInfo
@@ -124,11 +125,11 @@ def refusal(error: LoyaltyError) -> str:
 
 
 async def look_up(
-    message: Message, typed: str, state: FSMContext, session: AsyncSession, club: Club, now: datetime, update_id: int
+    message: Message, typed: str, state: FSMContext, session: AsyncSession, club: Club, stamp: Stamp
 ) -> None:
     """Show the voucher with the typed code (and end the prompt), or say why there is none (the prompt stays)."""
     try:
-        found = await voucher_use.look_up(session, typed, actor_id=message.from_user.id, update_id=update_id, now=now)
+        found = await voucher_use.look_up(session, typed, stamp)
     except LoyaltyError as error:
         await message.answer(refusal(error))
         return
@@ -143,8 +144,7 @@ async def redeem_command(
     state: FSMContext,
     session: AsyncSession,
     club: Club,
-    now: datetime,
-    event_update: Update,
+    stamp: Stamp,
 ) -> None:
     """/redeem <code>, or a scanned voucher QR (/start voucher_<code>): the voucher; without a code, ask for it."""
     typed = (command.args or "").removeprefix(VOUCHER_PAYLOAD_PREFIX).strip()
@@ -154,14 +154,12 @@ async def redeem_command(
         builder.button(text=_("button.redeem_close"), callback_data=RedeemAction(action="close"))
         await message.answer(_("redeem.ask_code"), reply_markup=builder.as_markup())
         return
-    await look_up(message, typed, state, session, club, now, event_update.update_id)
+    await look_up(message, typed, state, session, club, stamp)
 
 
-async def got_code(
-    message: Message, state: FSMContext, session: AsyncSession, club: Club, now: datetime, event_update: Update
-) -> None:
+async def got_code(message: Message, state: FSMContext, session: AsyncSession, club: Club, stamp: Stamp) -> None:
     """The code typed at the prompt."""
-    await look_up(message, message.text or "", state, session, club, now, event_update.update_id)
+    await look_up(message, message.text or "", state, session, club, stamp)
 
 
 async def mark_used(
@@ -169,8 +167,7 @@ async def mark_used(
     callback_data: RedeemAction,
     session: AsyncSession,
     club: Club,
-    now: datetime,
-    event_update: Update,
+    stamp: Stamp,
     bot: Bot,
     i18n: I18n,
     callback_answer: CallbackAnswer,
@@ -180,16 +177,14 @@ async def mark_used(
         found = await voucher_use.use(
             session,
             callback_data.voucher_id,
-            actor_id=query.from_user.id,
-            update_id=event_update.update_id,
-            now=now,
+            stamp,
             notices=partial(used_notices, i18n, club),
         )
     except VoucherNotFound:
         stale(callback_answer)
         return
     except VoucherNotUsable:
-        voucher = await vouchers.find(session, callback_data.voucher_id, now)
+        voucher = await vouchers.find(session, callback_data.voucher_id, stamp.at)
         current = Found(voucher, await session.get_one(Member, voucher.member_id))
         status = await status_line(session, club, voucher)
         await show(query, bot, *voucher_view(club, current, status))

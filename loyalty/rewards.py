@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit, ledger
 from loyalty.errors import InvalidReward, RewardTermsChanged, RewardUnavailable
+from loyalty.stamps import Stamp
 from loyalty.vouchers import Kind, VoucherInfo, Worth, info, issue
 from storage import repositories
 from storage.database import rowcount, write_transaction
@@ -123,43 +124,38 @@ def _apply(reward: Reward, draft: RewardDraft, now: datetime) -> None:
     reward.updated_at = now
 
 
-async def add_reward(
-    session: AsyncSession, draft: RewardDraft, *, actor_id: int, update_id: int | None, now: datetime
-) -> Reward:
-    """Put a new reward in the catalog, with an audit entry."""
+async def add_reward(session: AsyncSession, draft: RewardDraft, stamp: Stamp) -> Reward:
+    """Staff `stamp.actor_id` put a new reward in the catalog, with an audit entry."""
     checked = draft.checked()
     async with write_transaction(session):
-        reward = Reward(created_by=actor_id, created_at=now)
-        _apply(reward, checked, now)
+        reward = Reward(created_by=stamp.actor_id, created_at=stamp.at)
+        _apply(reward, checked, stamp.at)
         session.add(reward)
         await session.flush()
-        await _audit(session, "reward.add", reward, actor_id, update_id, now)
+        await _audit(session, "reward.add", reward, stamp)
     return reward
 
 
-async def update_reward(
-    session: AsyncSession, reward_id: int, draft: RewardDraft, *, actor_id: int, update_id: int | None, now: datetime
-) -> Reward:
-    """Replace what staff set on a reward (stock is set, not added); vouchers already out keep their worth."""
+async def update_reward(session: AsyncSession, reward_id: int, draft: RewardDraft, stamp: Stamp) -> Reward:
+    """Replace what staff (`stamp.actor_id`) set on a reward (stock is set, not added); vouchers already out keep
+    their worth."""
     checked = draft.checked()
     async with write_transaction(session):
         reward = await session.get(Reward, reward_id, with_for_update=True, populate_existing=True)
         if reward is None:
             raise RewardUnavailable("unknown")
-        _apply(reward, checked, now)
-        await _audit(session, "reward.update", reward, actor_id, update_id, now)
+        _apply(reward, checked, stamp.at)
+        await _audit(session, "reward.update", reward, stamp)
     return reward
 
 
-async def _audit(
-    session: AsyncSession, action: str, reward: Reward, actor_id: int, update_id: int | None, now: datetime
-) -> None:
+async def _audit(session: AsyncSession, action: str, reward: Reward, stamp: Stamp) -> None:
     await audit.record(
         session,
-        actor_id=actor_id,
+        actor_id=stamp.actor_id,
         action=action,
-        now=now,
-        update_id=update_id,
+        now=stamp.at,
+        update_id=stamp.update_id,
         reward_id=reward.id,
         name=reward.name,
         cost=reward.cost,
@@ -227,22 +223,22 @@ class Redeemed:
 async def redeem(
     session: AsyncSession,
     reward_id: int,
+    stamp: Stamp,
     *,
     member_id: int,
-    actor_id: int | None,
-    now: datetime,
     key: str,
-    update_id: int | None = None,
     quoted: str | None = None,
 ) -> Redeemed:
-    """Spend the reward's cost for a voucher, in one transaction; the same key twice answers the first voucher.
+    """Spend the reward's cost for a voucher, by `stamp.actor_id` (in the chat, the member), in one transaction;
+    the same key twice answers the first voucher.
 
     The idempotency key `key` is the caller's (e.g. one per confirmation button, so that two presses of it, two
-    updates, redeem once); `update_id` is only audited. `quoted` is the fingerprint of the terms the member said
-    Yes to (`Terms.fingerprint`); a member's redeem always gives it. Raises RewardUnavailable (unknown, inactive,
-    out_of_stock, limit_reached), RewardTermsChanged (the terms are no longer those quoted) or InsufficientPoints,
-    having written nothing.
+    updates, redeem once), not the stamp's; its update id is only audited. `quoted` is the fingerprint of the terms
+    the member said Yes to (`Terms.fingerprint`); a member's redeem always gives it. Raises RewardUnavailable
+    (unknown, inactive, out_of_stock, limit_reached), RewardTermsChanged (the terms are no longer those quoted) or
+    InsufficientPoints, having written nothing.
     """
+    actor_id, now = stamp.actor_id, stamp.at
     async with write_transaction(session):
         member = await repositories.lock_member(session, member_id)
         seen = await repositories.entry_by_key(session, key)
@@ -286,7 +282,7 @@ async def redeem(
             action="reward.redeem",
             now=now,
             member_id=member.id,
-            update_id=update_id,
+            update_id=stamp.update_id,
             reward_id=reward.id,
             voucher_id=voucher.id,
             points=reward.cost,

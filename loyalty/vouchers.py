@@ -30,6 +30,7 @@ from loyalty.errors import (
     VoucherUsed,
 )
 from loyalty.rules import MAX_AMOUNT
+from loyalty.stamps import Stamp
 from loyalty.voucher_codes import display, new_voucher_code
 from storage import repositories
 from storage.database import rowcount, write_transaction
@@ -258,13 +259,12 @@ def points_back(voucher: VoucherInfo, owed: int) -> int:
 async def cancel(
     session: AsyncSession,
     voucher_id: int,
+    stamp: Stamp,
     *,
     member_id: int | None,
-    actor_id: int | None,
-    update_id: int | None,
-    now: datetime,
 ) -> Cancelled:
-    """Cancel an active, unexpired voucher (the member's own when `member_id` is given), in one transaction.
+    """`stamp.actor_id` cancels an active, unexpired voucher (the member's own when `member_id` is given), in one
+    transaction.
 
     A bought voucher gives its points back as one reversal entry, lot by lot with the original expiry (points
     whose expiry has passed meanwhile cannot be spent and go with the nightly expiry, as after any reversal),
@@ -272,6 +272,7 @@ async def cancel(
     `settled`), and its reward's stock back; it stops counting towards the per-member limit. A gift gives nothing back.
     Used, expired or cancelled vouchers are refused.
     """
+    actor_id, now = stamp.actor_id, stamp.at
     async with write_transaction(session):
         found = await session.get(Voucher, voucher_id)
         if found is None or member_id not in (None, found.member_id):
@@ -300,7 +301,7 @@ async def cancel(
             action="voucher.cancel",
             now=now,
             member_id=member.id,
-            update_id=update_id,
+            update_id=stamp.update_id,
             voucher_id=found.id,
             refunded=refunded,
             settled=settled,

@@ -13,6 +13,7 @@ from loyalty.codes import new_member_code
 from loyalty.members import Profile
 from loyalty.rewards import RewardDraft, add_reward
 from loyalty.rules import Rules
+from loyalty.stamps import Stamp
 from loyalty.voucher_codes import ALPHABET
 from loyalty.vouchers import Kind, Worth
 from storage.models import Member, Reward
@@ -56,7 +57,7 @@ def reward_draft(**fields: object) -> RewardDraft:
 
 async def new_reward(session: AsyncSession, **fields: object) -> Reward:
     """A reward in the catalog, added by staff account 1."""
-    return await add_reward(session, reward_draft(**fields), actor_id=1, update_id=None, now=NOW)
+    return await add_reward(session, reward_draft(**fields), Stamp(1, "k", NOW))
 
 
 def mistyped(code: str) -> str:

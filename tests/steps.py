@@ -97,13 +97,7 @@ async def redeem(
     update = update_id if update_id is not None else next(update_ids)
     async with sessions() as session:
         return await rewards.redeem(
-            session,
-            reward_id,
-            member_id=member_id,
-            actor_id=member_id,
-            now=at,
-            key=f"redeem:{update}",
-            update_id=update,
+            session, reward_id, Stamp(member_id, "k", at, update), member_id=member_id, key=f"redeem:{update}"
         )
 
 

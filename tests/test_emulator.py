@@ -22,6 +22,7 @@ from bot.settings import Settings, SettingsError
 from loyalty import campaigns, rewards
 from loyalty.audiences import Audience
 from loyalty.rewards import RewardDraft
+from loyalty.stamps import Stamp
 from loyalty.voucher_codes import display
 from loyalty.vouchers import Kind, Worth
 from storage.database import session_factory
@@ -272,7 +273,7 @@ async def test_a_reward_redeemed_in_chat_and_used_at_the_counter(live: BotAPIEmu
         )
     async with AsyncSession(engine) as session:
         draft = RewardDraft(name="Coffee", cost=60, validity_days=30, worth=Worth(Kind.ITEM))
-        await rewards.add_reward(session, draft, actor_id=1, update_id=1, now=NOW)
+        await rewards.add_reward(session, draft, Stamp(1, "k", NOW, 1))
     sara = FakeUser(live, 520, "Sara", "en")
     await sara.join("09121234568")
     [catalog] = await sara.say("/rewards")

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import ledger, referrals, vouchers
 from loyalty.errors import InsufficientPoints
+from loyalty.stamps import Stamp
 from storage import repositories
 from storage.database import write_transaction
 from storage.models import AuditEntry, LedgerEntry, Member
@@ -31,7 +32,7 @@ DAY = timedelta(days=1)
 
 async def give_back(sessions: Sessions, voucher_id: int, at=NOW) -> vouchers.Cancelled:
     async with sessions() as session:
-        return await vouchers.cancel(session, voucher_id, member_id=None, actor_id=CASHIER, update_id=8, now=at)
+        return await vouchers.cancel(session, voucher_id, Stamp(CASHIER, "k", at, 8), member_id=None)
 
 
 async def owed(sessions: Sessions, member_id: int) -> int:

@@ -35,7 +35,7 @@ async def bought(sessions: Sessions, member: Member, **reward: object) -> Vouche
     async with sessions() as session:
         added = await new_reward(session, **({"cost": 50} | reward))
         redeemed = await rewards.redeem(
-            session, added.id, member_id=member.id, actor_id=member.telegram_id, key=f"redeem:{next(_updates)}", now=NOW
+            session, added.id, Stamp(member.telegram_id, "k", NOW), member_id=member.id, key=f"redeem:{next(_updates)}"
         )
     return redeemed.voucher
 
@@ -245,9 +245,7 @@ async def used(sessions: Sessions, voucher: VoucherInfo) -> None:
 
 async def cancelled(sessions: Sessions, voucher: VoucherInfo) -> None:
     async with sessions() as session:
-        await vouchers.cancel(
-            session, voucher.id, member_id=voucher.member_id, actor_id=None, update_id=None, now=NOW - DAY
-        )
+        await vouchers.cancel(session, voucher.id, Stamp(1, "k", NOW - DAY), member_id=voucher.member_id)
 
 
 @pytest.mark.parametrize(

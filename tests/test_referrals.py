@@ -18,6 +18,7 @@ from loyalty.codes import new_member_code
 from loyalty.errors import InvalidRule
 from loyalty.referrals import Event, Opened, Reason, Refused, Status
 from loyalty.rules import Rules
+from loyalty.stamps import Stamp
 from storage.database import write_transaction
 from storage.models import Member, PointLot, Referral, Reward, Voucher
 from tests.factories import NOW, imported_member, new_reward, phone_of
@@ -529,14 +530,12 @@ async def test_referral_points_spent_on_a_voucher_do_not_come_back_when_it_is_gi
     await buy(sessions, friend.id, BIG, "R1")
     async with sessions() as session:
         reward = await new_reward(session, cost=100)
-        bought = await rewards.redeem(session, reward.id, member_id=referrer.id, actor_id=None, key="redeem:3", now=NOW)
+        bought = await rewards.redeem(session, reward.id, Stamp(1, "k", NOW), member_id=referrer.id, key="redeem:3")
     # when the friend's purchase is undone (the referral revoked) and then the voucher is given back
     undone = await undo(sessions, "R1")
     assert undone.referral is not None and undone.referral.referrer_taken == 0
     async with sessions() as session:
-        back = await vouchers.cancel(
-            session, bought.voucher.id, member_id=referrer.id, actor_id=None, update_id=4, now=NOW
-        )
+        back = await vouchers.cancel(session, bought.voucher.id, Stamp(1, "k", NOW, 4), member_id=referrer.id)
     # then the refund settles what the revoke could not take back
     assert (back.refunded, back.balance) == (0, 0)
 

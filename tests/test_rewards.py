@@ -87,9 +87,7 @@ async def test_staff_add_and_change_a_reward_with_audit(sessions: Sessions) -> N
             session,
             added.id,
             dataclasses.replace(rewards.draft_of(added), cost=250, active=False),
-            actor_id=2,
-            update_id=77,
-            now=NOW + DAY,
+            Stamp(2, "k", NOW + DAY, 77),
         )
         actions = (await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()
         listed = await rewards.catalog(session)
@@ -101,7 +99,7 @@ async def test_staff_add_and_change_a_reward_with_audit(sessions: Sessions) -> N
 
 async def test_changing_an_unknown_reward_is_refused(session: AsyncSession) -> None:
     with pytest.raises(RewardUnavailable) as refused:
-        await rewards.update_reward(session, 999, reward_draft(), actor_id=1, update_id=None, now=NOW)
+        await rewards.update_reward(session, 999, reward_draft(), Stamp(1, "k", NOW))
     assert refused.value.reason == "unknown"
 
 
@@ -215,7 +213,7 @@ async def change(sessions: Sessions, reward_id: int, **fields: object) -> None:
     async with sessions() as session:
         stored = await session.get(Reward, reward_id)
         draft = dataclasses.replace(rewards.draft_of(stored), **fields)
-        await rewards.update_reward(session, reward_id, draft, actor_id=1, update_id=None, now=NOW)
+        await rewards.update_reward(session, reward_id, draft, Stamp(1, "k", NOW))
 
 
 async def quoted_redeem(sessions: Sessions, member_id: int, reward_id: int, quoted: str) -> rewards.Redeemed:
@@ -223,10 +221,9 @@ async def quoted_redeem(sessions: Sessions, member_id: int, reward_id: int, quot
         return await rewards.redeem(
             session,
             reward_id,
+            Stamp(member_id, "k", NOW),
             member_id=member_id,
-            actor_id=member_id,
             key=f"redeem:{next(update_ids)}",
-            now=NOW,
             quoted=quoted,
         )
 
@@ -483,7 +480,7 @@ async def play(sessions: Sessions, member_id: int, reward_list: list[Reward], st
             expected = state["stock"][number] != 0 and await spendable(sessions, member_id, now) >= reward.cost
             try:
                 got = await rewards.redeem(
-                    session, reward.id, member_id=member_id, actor_id=None, key=f"redeem:{next(update_ids)}", now=now
+                    session, reward.id, Stamp(1, "k", now), member_id=member_id, key=f"redeem:{next(update_ids)}"
                 )
             except (RewardUnavailable, InsufficientPoints):
                 assert not expected
@@ -499,9 +496,7 @@ async def play(sessions: Sessions, member_id: int, reward_list: list[Reward], st
             expected = status == "active" and expires_at > now
             try:
                 if name == "cancel":
-                    done = await vouchers.cancel(
-                        session, voucher_id, member_id=member_id, actor_id=None, update_id=None, now=now
-                    )
+                    done = await vouchers.cancel(session, voucher_id, Stamp(1, "k", now), member_id=member_id)
                     assert done.refunded == done.voucher.points
                     index = [reward.id for reward in reward_list].index(done.voucher.reward_id)
                     if state["stock"][index] is not None:

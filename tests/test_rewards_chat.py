@@ -43,7 +43,7 @@ async def redeemed_directly(sessions: Sessions, reward_id: int, at=NOW) -> vouch
     """A redeem outside this chat (another device, a test's shortcut)."""
     async with sessions() as session:
         redeemed = await rewards.redeem(
-            session, reward_id, member_id=await member_id(sessions), actor_id=42, key=f"redeem:{next(_keys)}", now=at
+            session, reward_id, Stamp(42, "k", at), member_id=await member_id(sessions), key=f"redeem:{next(_keys)}"
         )
     return redeemed.voucher
 
@@ -265,9 +265,7 @@ async def test_a_reward_that_ran_out_after_the_question_is_refused(chat_with: Ma
     question = await confirmation(chat, reward.id)
     async with sessions() as session:
         stored = await session.get(Reward, reward.id)
-        await update_reward(
-            session, reward.id, dataclasses.replace(draft_of(stored), stock=0), actor_id=1, update_id=None, now=NOW
-        )
+        await update_reward(session, reward.id, dataclasses.replace(draft_of(stored), stock=0), Stamp(1, "k", NOW))
 
     reply, _ = await chat.press(question.callback_data()[0])
 
@@ -294,9 +292,7 @@ async def test_a_reward_taken_off_the_catalog_is_no_longer_offered(chat_with: Ma
     question = await confirmation(chat, reward.id)
     async with sessions() as session:
         stored = await session.get(Reward, reward.id)
-        await update_reward(
-            session, reward.id, dataclasses.replace(draft_of(stored), active=False), actor_id=1, update_id=None, now=NOW
-        )
+        await update_reward(session, reward.id, dataclasses.replace(draft_of(stored), active=False), Stamp(1, "k", NOW))
 
     [reply, _] = await chat.press(question.callback_data()[0])
     assert "this reward is no longer on offer" in reply.text
@@ -310,7 +306,7 @@ async def change_reward(sessions: Sessions, reward_id: int, **fields: object) ->
     async with sessions() as session:
         stored = await session.get(Reward, reward_id)
         draft = dataclasses.replace(draft_of(stored), **fields)
-        await update_reward(session, reward_id, draft, actor_id=1, update_id=None, now=NOW)
+        await update_reward(session, reward_id, draft, Stamp(1, "k", NOW))
 
 
 async def test_a_cost_raised_after_the_question_spends_nothing_and_asks_again_at_the_new_cost(
@@ -402,9 +398,7 @@ async def test_vouchers_are_listed_by_status_with_the_active_ones_codes(
     given_back = await redeemed_directly(sessions, (await add(sessions, name="Juice")).id)
     async with sessions() as session:
         await voucher_use.use(session, used.id, Stamp(500, "k", NOW))
-        await vouchers.cancel(
-            session, given_back.id, member_id=given_back.member_id, actor_id=42, update_id=None, now=NOW
-        )
+        await vouchers.cancel(session, given_back.id, Stamp(42, "k", NOW), member_id=given_back.member_id)
 
     [reply] = await chat.say("/vouchers")
 
@@ -559,7 +553,7 @@ async def test_redeem_with_one_key_from_two_updates_issues_one_voucher(sessions:
         async with sessions() as session:
             answers.append(
                 await rewards.redeem(
-                    session, reward.id, member_id=member, actor_id=None, update_id=update_id, now=NOW, key="confirm:1"
+                    session, reward.id, Stamp(1, "k", NOW, update_id), member_id=member, key="confirm:1"
                 )
             )
     assert [answer.duplicate for answer in answers] == [False, True]

@@ -154,12 +154,7 @@ async def gifted(sessions: Sessions, validity_days: int = 7) -> vouchers.Voucher
 async def cancel(sessions: Sessions, voucher: vouchers.VoucherInfo, at=NOW, member_id: int | None = -1):
     async with sessions() as session:
         return await vouchers.cancel(
-            session,
-            voucher.id,
-            member_id=voucher.member_id if member_id == -1 else member_id,
-            actor_id=None,
-            update_id=None,
-            now=at,
+            session, voucher.id, Stamp(1, "k", at), member_id=voucher.member_id if member_id == -1 else member_id
         )
 
 

@@ -17,14 +17,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, Filter, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, Update
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -54,6 +53,7 @@ from loyalty import rewards
 from loyalty.errors import InvalidReward
 from loyalty.rewards import DESCRIPTION_LENGTH, MAX_COST, RewardDraft
 from loyalty.staff import Role
+from loyalty.stamps import Stamp
 from storage.models import Reward
 from texts.numbers import number
 from texts.plurals import counted, days_text, points_text
@@ -284,12 +284,10 @@ class KnownReward(Filter):
         return {"reward": reward} if reward is not None else False
 
 
-async def change(
-    session: AsyncSession, reward: Reward, actor_id: int, update_id: int, now: datetime, **changes: object
-) -> Reward:
+async def change(session: AsyncSession, reward: Reward, stamp: Stamp, **changes: object) -> Reward:
     """Save the reward with some of its settings changed (audited by the domain)."""
     draft = dataclasses.replace(rewards.draft_of(reward), **changes)  # type: ignore[arg-type]
-    return await rewards.update_reward(session, reward.id, draft, actor_id=actor_id, update_id=update_id, now=now)
+    return await rewards.update_reward(session, reward.id, draft, stamp)
 
 
 async def show_catalog(message: Message, state: FSMContext, session: AsyncSession) -> None:
@@ -326,8 +324,7 @@ async def save_reward(
     query: CallbackQuery,
     state: FSMContext,
     session: AsyncSession,
-    now: datetime,
-    event_update: Update,
+    stamp: Stamp,
     bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
@@ -336,9 +333,7 @@ async def save_reward(
     if data is None:
         return
     try:
-        reward = await rewards.add_reward(
-            session, draft_from(data), actor_id=query.from_user.id, update_id=event_update.update_id, now=now
-        )
+        reward = await rewards.add_reward(session, draft_from(data), stamp)
     except InvalidReward:  # the steps check every value; only a changed limit in the domain gets here
         stale(callback_answer)
         return
@@ -350,13 +345,12 @@ async def switch(
     query: CallbackQuery,
     reward: Reward,
     session: AsyncSession,
-    now: datetime,
-    event_update: Update,
+    stamp: Stamp,
     bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
     """Switch the reward on or off: members see (and redeem) only rewards that are on."""
-    reward = await change(session, reward, query.from_user.id, event_update.update_id, now, active=not reward.active)
+    reward = await change(session, reward, stamp, active=not reward.active)
     await show(query, bot, *reward_view(reward))
     toast(callback_answer, _("catalog.switched_on") if reward.active else _("catalog.switched_off"))
 
@@ -379,19 +373,15 @@ async def editing(state: FSMContext, session: AsyncSession) -> tuple[Reward, str
     return reward, awaited.field
 
 
-async def save_edit(
-    reward: Reward, field: str, value: int | None, session: AsyncSession, actor_id: int, update_id: int, now: datetime
-) -> View:
+async def save_edit(reward: Reward, field: str, value: int | None, session: AsyncSession, stamp: Stamp) -> View:
     """Store the new stock or cost: the confirmation above the reward."""
-    reward = await change(session, reward, actor_id, update_id, now, **{field: value})
+    reward = await change(session, reward, stamp, **{field: value})
     value_text = stock_text(reward.stock) if field == "stock" else points_text(reward.cost)
     text, markup = reward_view(reward)
     return str(EDITS[field].changed).format(name=reward.name, value=value_text) + "\n\n" + text, markup
 
 
-async def got_edit(
-    message: Message, state: FSMContext, session: AsyncSession, now: datetime, event_update: Update
-) -> None:
+async def got_edit(message: Message, state: FSMContext, session: AsyncSession, stamp: Stamp) -> None:
     """The typed stock or cost: saved and confirmed, or refused and asked for again."""
     awaited = await editing(state, session)
     if awaited is None:
@@ -405,7 +395,7 @@ async def got_edit(
         await message.answer(f"{refusal}\n\n{text}", reply_markup=markup)
         return
     await state.clear()
-    text, markup = await save_edit(reward, field, value, session, message.from_user.id, event_update.update_id, now)
+    text, markup = await save_edit(reward, field, value, session, stamp)
     await message.answer(text, reply_markup=markup)
 
 
@@ -413,8 +403,7 @@ async def unlimited(
     query: CallbackQuery,
     state: FSMContext,
     session: AsyncSession,
-    now: datetime,
-    event_update: Update,
+    stamp: Stamp,
     bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
@@ -424,7 +413,7 @@ async def unlimited(
         stale(callback_answer)
         return
     await state.clear()
-    await show(query, bot, *await save_edit(*awaited, None, session, query.from_user.id, event_update.update_id, now))
+    await show(query, bot, *await save_edit(*awaited, None, session, stamp))
 
 
 def create_router() -> Router:

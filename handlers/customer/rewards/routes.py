@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -44,6 +44,7 @@ from loyalty.errors import (
     VoucherNotUsable,
 )
 from loyalty.rewards import Offer, Offers
+from loyalty.stamps import Stamp
 from loyalty.vouchers import Status, VoucherInfo
 from storage import repositories
 from storage.models import Member
@@ -184,8 +185,7 @@ async def redeem(
     session: AsyncSession,
     member: Member,
     club: Club,
-    now: datetime,
-    event_update: Update,
+    stamp: Stamp,
     bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
@@ -195,15 +195,13 @@ async def redeem(
         redeemed = await rewards.redeem(
             session,
             callback_data.reward,
+            stamp,
             member_id=member_id,
-            actor_id=query.from_user.id,
-            update_id=event_update.update_id,
-            now=now,
             key=confirmation_key(member_id, callback_data.reward, callback_data.seen),
             quoted=callback_data.terms,
         )
     except RewardTermsChanged:
-        await ask_again(query, bot, session, member_id, callback_data.reward, now, callback_answer=callback_answer)
+        await ask_again(query, bot, session, member_id, callback_data.reward, stamp.at, callback_answer=callback_answer)
         return
     except (InsufficientPoints, RewardUnavailable) as error:
         await show(query, bot, redeem_refusal(error), back_to_rewards())
@@ -310,15 +308,14 @@ async def cancel_voucher(
     session: AsyncSession,
     member: Member,
     club: Club,
-    now: datetime,
-    event_update: Update,
+    stamp: Stamp,
     bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
     """Yes: cancel the voucher and give its points back; say how many, and the new balance."""
     member_id = member.id  # after a refusal the session's objects are expired
     voucher = await cancellable_voucher(
-        query, session, member_id, callback_data.voucher, now, club.zone, callback_answer=callback_answer
+        query, session, member_id, callback_data.voucher, stamp.at, club.zone, callback_answer=callback_answer
     )
     if voucher is None:
         return
@@ -326,14 +323,12 @@ async def cancel_voucher(
         cancelled = await vouchers.cancel(
             session,
             voucher.id,
+            stamp,
             member_id=member_id,
-            actor_id=query.from_user.id,
-            update_id=event_update.update_id,
-            now=now,
         )
     except VoucherNotUsable:  # used at the counter since the question was asked
         await cancellable_voucher(
-            query, session, member_id, voucher.id, now, club.zone, callback_answer=callback_answer
+            query, session, member_id, voucher.id, stamp.at, club.zone, callback_answer=callback_answer
         )
         return
     text = counted("rewards.cancelled", cancelled.refunded).format(

@@ -15,6 +15,7 @@ from loyalty.errors import InvalidName, InvalidPhone, MistypedCode, NotAMemberRe
 from loyalty.outbox import Notices
 from loyalty.phones import normalise_phone
 from loyalty.rules import Rules
+from loyalty.stamps import Stamp
 from storage import repositories
 from storage.database import write_transaction
 from storage.models import Member
@@ -68,20 +69,20 @@ async def ensure_phone_free(session: AsyncSession, phone: str, telegram_id: int)
 
 async def join(
     session: AsyncSession,
-    telegram_id: int,
     phone: str,
     profile: Profile,
     defaults: Rules,
-    now: datetime,
+    stamp: Stamp,
     *,
-    update_id: int | None = None,
     notices: Notices[Joined] | None = None,
 ) -> Joined:
-    """Make the account a member in one transaction (linking an imported phone); welcome bonus once.
+    """Make the account `stamp.actor_id` a member in one transaction (linking an imported phone); welcome bonus
+    once.
 
     A pending referral of the account is attributed in the same transaction (`referrals.on_joined`), and the
     `notices` of the joining (to the referrer) are enqueued in it (`loyalty.outbox`).
     """
+    telegram_id, now = stamp.actor_id, stamp.at
     existing = await repositories.member_by_telegram_id(session, telegram_id)
     if existing is not None:
         return Joined(existing, bonus=0, already_member=True)
@@ -94,7 +95,7 @@ async def join(
             club_rules = await rules.current(session, defaults)
             bonus = await _welcome_bonus(session, member, club_rules, now)
             referral = await referrals.on_joined(
-                session, member, now=now, rules=club_rules, update_id=update_id, phone_in_club=phone_in_club
+                session, member, now=now, rules=club_rules, update_id=stamp.update_id, phone_in_club=phone_in_club
             )
             joined = Joined(member, bonus=bonus, already_member=False, referral=referral)
             await outbox.notify(session, notices, joined, now=now)

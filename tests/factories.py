@@ -46,7 +46,7 @@ async def joined_member(
     session: AsyncSession, telegram_id: int, name: str = "Sara", *, rules: Rules = RULES, now: datetime = NOW
 ) -> members.Joined:
     """A member who joined through the bot, with the phone `phone_of(telegram_id)`."""
-    return await members.join(session, telegram_id, phone_of(telegram_id), profile(name), rules, now)
+    return await members.join(session, phone_of(telegram_id), profile(name), rules, Stamp(telegram_id, "k", now))
 
 
 def reward_draft(**fields: object) -> RewardDraft:

@@ -127,7 +127,7 @@ async def join(
     """A newcomer joins with their own phone (`factories.phone_of`); `fields` add to their profile."""
     async with sessions() as session:
         return await members.join(
-            session, telegram_id, phone_of(telegram_id), profile(name, **fields), club_rules, at, update_id=7
+            session, phone_of(telegram_id), profile(name, **fields), club_rules, Stamp(telegram_id, "k", at, 7)
         )
 
 

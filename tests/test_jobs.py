@@ -127,7 +127,9 @@ async def born(sessions: Sessions, telegram_id: int, birthday: date, calendar: s
     """A member who joined through the bot, born on `birthday` (Gregorian) as given in `calendar`."""
     async with sessions() as session:
         answers = profile(f"Member{telegram_id}", language, birthday=birthday, birthday_calendar=calendar)
-        joined = await members.join(session, telegram_id, phone_of(telegram_id), answers, Rules(), NOW - 400 * DAY)
+        joined = await members.join(
+            session, phone_of(telegram_id), answers, Rules(), Stamp(telegram_id, "k", NOW - 400 * DAY)
+        )
         return joined.member.id
 
 

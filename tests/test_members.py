@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from loyalty import ledger, members
 from loyalty.errors import InvalidName, PhoneTaken
 from loyalty.rules import Rules
+from loyalty.stamps import Stamp
 from storage import repositories
 from storage.models import LedgerEntry, Member, PointLot
 from tests.factories import NOW, RULES, imported_member, profile
@@ -25,7 +26,7 @@ async def count(session: AsyncSession, model: type) -> int:
 
 
 async def test_joining_makes_a_member_and_credits_the_welcome_bonus_as_a_ledger_entry(session: AsyncSession) -> None:
-    joined = await members.join(session, 42, PHONE, profile(birthday=date(1996, 9, 21)), RULES, NOW)
+    joined = await members.join(session, PHONE, profile(birthday=date(1996, 9, 21)), RULES, Stamp(42, "k", NOW))
 
     assert not joined.already_member
     assert joined.bonus == 100
@@ -37,8 +38,8 @@ async def test_joining_makes_a_member_and_credits_the_welcome_bonus_as_a_ledger_
 
 
 async def test_joining_twice_credits_the_bonus_once(session: AsyncSession) -> None:
-    await members.join(session, 42, PHONE, profile(), RULES, NOW)
-    again = await members.join(session, 42, PHONE, profile(), RULES, NOW)
+    await members.join(session, PHONE, profile(), RULES, Stamp(42, "k", NOW))
+    again = await members.join(session, PHONE, profile(), RULES, Stamp(42, "k", NOW))
 
     assert again.already_member and again.bonus == 0
     assert await count(session, LedgerEntry) == 1
@@ -46,7 +47,7 @@ async def test_joining_twice_credits_the_bonus_once(session: AsyncSession) -> No
 
 
 async def test_no_bonus_when_the_owner_sets_none(session: AsyncSession) -> None:
-    joined = await members.join(session, 42, PHONE, profile(), Rules(welcome_bonus=0), NOW)
+    joined = await members.join(session, PHONE, profile(), Rules(welcome_bonus=0), Stamp(42, "k", NOW))
     assert joined.bonus == 0 and joined.member.balance == 0
     assert await count(session, LedgerEntry) == 0
 
@@ -54,7 +55,7 @@ async def test_no_bonus_when_the_owner_sets_none(session: AsyncSession) -> None:
 async def test_an_imported_phone_is_linked_not_duplicated(session: AsyncSession) -> None:
     imported = await imported_member(session, PHONE)
 
-    joined = await members.join(session, 42, PHONE, profile(name="Sara"), RULES, NOW)
+    joined = await members.join(session, PHONE, profile(name="Sara"), RULES, Stamp(42, "k", NOW))
 
     assert joined.member.id == imported.id
     assert joined.member.telegram_id == 42 and joined.member.first_name == "Sara"
@@ -62,12 +63,12 @@ async def test_an_imported_phone_is_linked_not_duplicated(session: AsyncSession)
 
 
 async def test_a_phone_linked_to_another_account_is_refused_and_nothing_is_written(session: AsyncSession) -> None:
-    await members.join(session, 42, PHONE, profile(), RULES, NOW)
+    await members.join(session, PHONE, profile(), RULES, Stamp(42, "k", NOW))
 
     with pytest.raises(PhoneTaken):
         await members.ensure_phone_free(session, PHONE, 43)
     with pytest.raises(PhoneTaken):
-        await members.join(session, 43, PHONE, profile(), RULES, NOW)
+        await members.join(session, PHONE, profile(), RULES, Stamp(43, "k", NOW))
     assert await count(session, Member) == 1
     assert await count(session, LedgerEntry) == 1
 
@@ -75,7 +76,7 @@ async def test_a_phone_linked_to_another_account_is_refused_and_nothing_is_writt
 async def test_simultaneous_joins_of_one_account_make_one_member(sessions: async_sessionmaker[AsyncSession]) -> None:
     async def join_once() -> members.Joined:
         async with sessions() as session:
-            return await members.join(session, 42, PHONE, profile(), RULES, NOW)
+            return await members.join(session, PHONE, profile(), RULES, Stamp(42, "k", NOW))
 
     results = await asyncio.gather(*(join_once() for _ in range(5)), return_exceptions=True)
 
@@ -87,7 +88,7 @@ async def test_simultaneous_joins_of_one_account_make_one_member(sessions: async
 
 
 async def test_balance_shows_the_soonest_expiring_points(session: AsyncSession) -> None:
-    member = (await members.join(session, 42, PHONE, profile(), RULES, NOW)).member
+    member = (await members.join(session, PHONE, profile(), RULES, Stamp(42, "k", NOW))).member
 
     summary = await ledger.balance(session, member, NOW)
 
@@ -96,7 +97,7 @@ async def test_balance_shows_the_soonest_expiring_points(session: AsyncSession) 
 
 
 async def test_profile_edits_are_saved_and_unknown_fields_refused(session: AsyncSession) -> None:
-    member = (await members.join(session, 42, PHONE, profile(), RULES, NOW)).member
+    member = (await members.join(session, PHONE, profile(), RULES, Stamp(42, "k", NOW))).member
 
     await members.update_member(session, member, first_name="Sima", news_consent=True)
     with pytest.raises(ValueError):
@@ -109,7 +110,7 @@ async def test_profile_edits_are_saved_and_unknown_fields_refused(session: Async
 async def stopped_and_blocked(sessions: Sessions) -> int:
     """A member who sent /stop and then blocked the bot; their id."""
     async with sessions() as session:
-        member = (await members.join(session, 42, PHONE, profile(), RULES, NOW)).member
+        member = (await members.join(session, PHONE, profile(), RULES, Stamp(42, "k", NOW))).member
         await session.execute(update(Member).values(stopped=True, unreachable=True))
         await session.commit()
         return member.id
@@ -159,7 +160,7 @@ def test_names_are_trimmed_and_spaces_folded() -> None:
 async def test_a_birthday_is_stored_with_its_month_and_day_in_its_own_calendar(session: AsyncSession) -> None:
     born = date(1996, 11, 21)  # 1 Azar 1375
     answers = profile("Sara", birthday=born, birthday_calendar="jalali")
-    member = (await members.join(session, 42, "+989121234567", answers, RULES, NOW)).member
+    member = (await members.join(session, "+989121234567", answers, RULES, Stamp(42, "k", NOW))).member
     assert member.birthday_md == 901
     await members.update_member(session, member, birthday_calendar="gregorian")
     assert member.birthday_md == 1121

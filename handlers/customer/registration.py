@@ -6,14 +6,14 @@ The steps, in order: Joining.phone → name → birthday → gender → consent 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import date
 from functools import partial
 
 from aiogram import F, Router
 from aiogram.filters import CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import Message, ReplyKeyboardRemove, Update
+from aiogram.types import Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,7 @@ from loyalty.calendar import birthday_example, parse_birthday
 from loyalty.errors import InvalidDate, InvalidName, InvalidPhone, PhoneTaken
 from loyalty.outbox import Outgoing
 from loyalty.phones import looks_like_phone, normalise_phone
+from loyalty.stamps import Stamp
 
 PAYLOAD_KEY = "payload"
 
@@ -192,8 +193,7 @@ async def got_consent(
     state: FSMContext,
     session: AsyncSession,
     club: Club,
-    now: datetime,
-    event_update: Update,
+    stamp: Stamp,
     i18n: I18n,
 ) -> None:
     """Take the answer about news, make the member, credit the welcome bonus and show the menu.
@@ -218,12 +218,10 @@ async def got_consent(
     try:
         joined = await members.join(
             session,
-            message.from_user.id,
             data["phone"],
             profile,
             club.rules,
-            now,
-            update_id=event_update.update_id,
+            stamp,
             notices=partial(joining_notices, i18n),
         )
     except PhoneTaken:

@@ -301,3 +301,22 @@ async def test_a_manager_cannot_adjust_their_own_points(chat_with: MakeChat, ses
     [refused] = await manager.say(f"/adjust {own.code} {points} birthday")
     assert "cannot adjust your own points" in refused.text and "colleague" in refused.text
     assert await books_of(sessions, own.id) == (100, 0, 1)
+
+
+async def test_the_amount_prompt_reads_an_amount_typed_in_words(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    await hire(sessions, CASHIER, Role.CASHIER)
+    cashier = chat_with(CASHIER, language_code="fa")
+    [card] = await cashier.say(f"/start card_{member.code}")
+    await cashier.press(card.callback_data()[0])
+    [done] = await cashier.say("۲۵۰ هزار تومان R-7")
+    assert "ثبت شد" in done.text
+    async with sessions() as session:
+        assert list(await session.scalars(select(Purchase.amount))) == [250_000]
+
+
+async def test_earn_reads_an_amount_typed_in_words(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    owner = chat_with(OWNER, language_code="en")
+    [confirmation] = await owner.say(f"/earn {member.code} 2.5 million toman R-1")
+    assert "Recorded 2,500,000" in confirmation.text

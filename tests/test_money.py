@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, event, example, given, target
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -17,7 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import ledger, referrals, vouchers
-from loyalty.errors import InsufficientPoints
+from loyalty.errors import InsufficientPoints, InvalidAmount
+from loyalty.money import parse_amount
 from loyalty.stamps import Stamp
 from storage import repositories
 from storage.database import write_transaction
@@ -220,3 +222,57 @@ async def test_no_sequence_leaves_a_member_with_points_no_credit_covers(
         if debt:
             event("a member owed points")  # shown by --hypothesis-show-statistics
     target(float(await owed(sessions, game.member_id)), label="points owed")
+
+
+# --- amounts typed the way people type them ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("۱۰ هزار تومان", 10_000),
+        ("10 هزار تومان", 10_000),
+        ("۲.۵ میلیون", 2_500_000),
+        ("2.5 میلیون", 2_500_000),
+        ("۲٫۵م", 2_500_000),
+        ("2٫5 م", 2_500_000),
+        ("250 هزار", 250_000),
+        ("۲۵۰ هزار", 250_000),
+        ("1.5m", 1_500_000),
+        ("۱.۵ million", 1_500_000),
+        ("10k", 10_000),
+        ("۱۰K", 10_000),
+        ("۲۵۰٬۰۰۰ ریال", 250_000),
+        ("250,000 تومان", 250_000),
+        ("250000 Toman", 250_000),
+        ("250000 rial", 250_000),
+        ("1.2000 هزار", 1200),
+        ("1,500 هزار", 1_500_000),
+    ],
+)
+def test_amounts_are_read_with_multipliers_and_a_unit_word(text: str, amount: int) -> None:
+    assert parse_amount(text) == amount
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("۲.۵", "not_a_number"),
+        ("2.5 تومان", "not_a_number"),
+        ("1.2345 هزار", "not_a_number"),
+        ("۱٫۲۳۴۵ هزار", "not_a_number"),
+        ("هزار", "not_a_number"),
+        ("تومان", "not_a_number"),
+        ("10 هزار هزار", "not_a_number"),
+        ("1.5.5m", "not_a_number"),
+        ("-2 هزار", "not_positive"),
+        ("-۲.۵ میلیون", "not_positive"),
+        ("0k", "not_positive"),
+        ("99999999 میلیون", "too_large"),
+        ("9" * 30 + "k", "too_large"),
+    ],
+)
+def test_bad_amounts_with_multipliers_are_refused_with_a_reason(text: str, reason: str) -> None:
+    with pytest.raises(InvalidAmount) as refused:
+        parse_amount(text)
+    assert refused.value.reason == reason

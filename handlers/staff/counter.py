@@ -35,7 +35,7 @@ from loyalty.errors import (
     LoyaltyError,
     OwnAccount,
 )
-from loyalty.money import parse_amount
+from loyalty.money import amount_words, parse_amount
 from loyalty.numerals import parse_bounded
 from loyalty.outbox import Outgoing, notice_key
 from loyalty.staff import Role
@@ -83,6 +83,16 @@ def take_category(text: str) -> tuple[list[str], str | None]:
     if len(tags) > 1 or not 0 < len(category) <= CATEGORY_LENGTH or CATEGORY_MARK in category:
         raise BadCategory(text)
     return [word for word in words if not word.startswith(CATEGORY_MARK)], category
+
+
+def amount_and_receipt(words: list[str]) -> tuple[str, str | None] | None:
+    """The amount as typed (maybe several words: '۲۵۰ هزار تومان') and the receipt number after it, if any;
+    None when there is no amount or more than one word follows it."""
+    length = amount_words(words)
+    amount, rest = " ".join(words[:length]), words[length:]
+    if not amount or len(rest) > 1:
+        return None
+    return amount, rest[0] if rest else None
 
 
 async def read_words(message: Message, text: str) -> tuple[list[str], str | None] | None:
@@ -143,15 +153,14 @@ async def earn_command(
     typed = await read_words(message, command.args or "")
     if typed is None:
         return
-    parts, category = typed
-    if len(parts) not in (2, 3):
+    words, category = typed
+    purchase = amount_and_receipt(words[1:])
+    if purchase is None:
         await message.answer(_("counter.earn_usage"))
         return
     try:
-        member = await members.find(session, parts[0])
-        await record(
-            message, session, club, stamp, i18n, member, parts[1], parts[2] if len(parts) == 3 else None, category
-        )
+        member = await members.find(session, words[0])
+        await record(message, session, club, stamp, i18n, member, *purchase, category)
     except LoyaltyError as error:
         await message.answer(problem(error))
 
@@ -225,15 +234,14 @@ async def got_amount(
     typed = await read_words(message, message.text or "")
     if typed is None:
         return
-    parts, category = typed
+    words, category = typed
     member = await session.get(Member, (await kept(state, AmountFor)).member)
-    if member is None or len(parts) not in (1, 2):
+    purchase = amount_and_receipt(words)
+    if member is None or purchase is None:
         await message.answer(_("counter.ask_amount_again"))
         return
     try:
-        await record(
-            message, session, club, stamp, i18n, member, parts[0], parts[1] if len(parts) == 2 else None, category
-        )
+        await record(message, session, club, stamp, i18n, member, *purchase, category)
     except LoyaltyError as error:
         await message.answer(problem(error))
         return

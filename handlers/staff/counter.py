@@ -29,6 +29,7 @@ from handlers.replies import counter_card, earned_for_member, earned_for_staff
 from handlers.wizard import keep, kept
 from loyalty import ledger, members, purchases, rules, staff
 from loyalty.audiences import CATEGORY_LENGTH
+from loyalty.codes import take_member_reference
 from loyalty.errors import (
     InsufficientPoints,
     InvalidNumber,
@@ -143,14 +144,16 @@ async def earn_command(
     typed = await read_words(message, command.args or "")
     if typed is None:
         return
-    parts, category = typed
-    if len(parts) not in (2, 3):
+    words, category = typed
+    reference, rest = take_member_reference(" ".join(words))
+    parts = rest.split()
+    if len(parts) not in (1, 2):
         await message.answer(_("counter.earn_usage"))
         return
     try:
-        member = await members.find(session, parts[0])
+        member = await members.find(session, reference)
         await record(
-            message, session, club, stamp, i18n, member, parts[1], parts[2] if len(parts) == 3 else None, category
+            message, session, club, stamp, i18n, member, parts[0], parts[1] if len(parts) == 2 else None, category
         )
     except LoyaltyError as error:
         await message.answer(problem(error))
@@ -251,11 +254,12 @@ async def adjust_command(
     message: Message, command: CommandObject, session: AsyncSession, club: Club, stamp: Stamp, i18n: I18n
 ) -> None:
     """/adjust <member> <+/-points> <reason>: a correction with a mandatory reason; the member is told."""
-    parts = (command.args or "").split(maxsplit=2)
-    if len(parts) < 3:
+    reference, rest = take_member_reference(command.args or "")
+    parts = rest.split(maxsplit=1)
+    if len(parts) < 2:
         await message.answer(_("counter.adjust_usage"))
         return
-    reference, points_text, reason = parts
+    points_text, reason = parts
     try:
         points = parse_bounded(points_text, -MAX_ADJUST, MAX_ADJUST)
     except InvalidNumber as error:

@@ -33,3 +33,21 @@ def looks_like_member_code(text: str) -> bool:
     """Eight digits (spaces and dashes allowed), valid or not: a code someone meant to type."""
     digits = "".join(char for char in ascii_digits(text) if char not in " -")
     return len(digits) == BODY_DIGITS + 1 and digits.isdigit()
+
+
+def take_member_reference(text: str) -> tuple[str, str]:
+    """The member reference typed first, and the rest: a code in two groups (`4821 3375`) is one reference.
+
+    `4821 3375 250000` gives ("4821 3375", "250000"); `09121234567 250000` gives ("09121234567", "250000").
+    """
+    words = text.split(maxsplit=2)
+    if len(words) > 1 and _is_half_code(words[0]) and _is_half_code(words[1]):
+        return f"{words[0]} {words[1]}", words[2] if len(words) > 2 else ""
+    first, *rest = text.split(maxsplit=1) or [""]
+    return first, "".join(rest)
+
+
+def _is_half_code(word: str) -> bool:
+    """Four digits, in any script: one of the two groups the card shows."""
+    digits = ascii_digits(word)
+    return len(digits) == (BODY_DIGITS + 1) // 2 and digits.isascii() and digits.isdigit()

@@ -54,6 +54,15 @@ async def test_a_manager_blocks_a_member_by_code_with_a_reason(chat_with: MakeCh
     assert await blocks(sessions) == [("member.block", MANAGER, sara.id, "fake accounts")]
 
 
+async def test_a_code_typed_as_the_card_shows_it_is_one_member_and_the_rest_the_reason(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    _, sara = await customer(chat_with, sessions)
+    reply = await say(await manager_chat(chat_with, sessions), f"/block {grouped(sara.code)} fake accounts")
+    assert reply.startswith(f"⛔ Sara · {grouped(sara.code)} is blocked")
+    assert await blocks(sessions) == [("member.block", MANAGER, sara.id, "fake accounts")]
+
+
 async def test_an_owner_blocks_by_phone_in_persian_digits_and_hears_in_persian(
     chat_with: MakeChat, sessions: Sessions
 ) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import audiences
 from loyalty.audiences import Audience
+from loyalty.codes import grouped
 from loyalty.staff import Role
 from storage.models import LedgerEntry, Member, Purchase
 from tests.chat import Chat, Delivered, to
@@ -39,6 +40,42 @@ async def test_a_cashier_records_by_phone_in_persian_digits(chat_with: MakeChat,
     cashier = chat_with(CASHIER, first_name="Ali", language_code="fa")
     [confirmation] = await cashier.say("/earn ۰۹۱۲۱۲۳۴۵۶۷ ۲۵۰٬۰۰۰")
     assert "ثبت شد" in confirmation.text and "۱۲۵" in confirmation.text
+
+
+PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+
+
+@pytest.mark.parametrize(
+    ("typed", "amount"),
+    [
+        (grouped, "250000"),
+        (lambda code: grouped(code).replace(" ", "-"), "250000"),
+        (lambda code: grouped(code).translate(PERSIAN_DIGITS), "۲۵۰۰۰۰"),
+        (lambda code: grouped(code).replace(" ", "-").translate(PERSIAN_DIGITS), "۲۵۰۰۰۰"),
+    ],
+    ids=["as-the-card-shows-it", "dashed", "persian", "persian-dashed"],
+)
+async def test_the_member_code_is_read_as_the_card_shows_it(
+    chat_with: MakeChat, sessions: Sessions, typed: Callable[[str], str], amount: str
+) -> None:
+    _, member = await customer(chat_with, sessions)
+    owner = chat_with(OWNER, language_code="en")
+    [confirmation] = await owner.say(f"/earn {typed(member.code)} {amount} R-7 #coffee")
+    assert "Recorded 250,000 for Sara" in confirmation.text
+    assert await purchases_made(sessions) == [("r-7", "coffee")]
+
+
+async def test_member_and_adjust_read_a_code_in_two_groups(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    owner = chat_with(OWNER, language_code="en")
+    [card] = await owner.say(f"/member {grouped(member.code)}")
+    assert "Sara" in card.text and "Points: 100" in card.text
+    [adjusted] = await owner.say(f"/adjust {grouped(member.code).translate(PERSIAN_DIGITS)} +20 birthday  gift")
+    assert "+20 points for Sara: birthday  gift" in adjusted.text and "120" in adjusted.text
+    [usage] = await owner.say(f"/adjust {grouped(member.code)} 20")
+    assert "reason is required" in usage.text
+    [usage] = await owner.say(f"/earn {grouped(member.code)}")
+    assert "Record a purchase like this" in usage.text
 
 
 async def test_a_duplicate_receipt_is_reported_and_adds_nothing(chat_with: MakeChat, sessions: Sessions) -> None:

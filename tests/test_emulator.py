@@ -21,6 +21,7 @@ from bot.factory import create_bot
 from bot.settings import Settings, SettingsError
 from loyalty import campaigns, rewards
 from loyalty.audiences import Audience
+from loyalty.codes import grouped
 from loyalty.rewards import RewardDraft
 from loyalty.stamps import Stamp
 from loyalty.voucher_codes import display
@@ -264,6 +265,23 @@ async def test_the_counter_end_to_end(live: BotAPIEmulator, engine: AsyncEngine)
     assert "balance 135" in by_card.text
     [refused] = await sara.say(f"/earn {member.code} 100000")
     assert "don't know that command" in refused.text
+
+
+async def test_the_counter_reads_the_code_as_the_card_shows_it(live: BotAPIEmulator, engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(StaffMember).values(telegram_id=600, role="cashier", name="Ali", added_by=1, added_at=NOW)
+        )
+    sara = FakeUser(live, 510, "Sara", "en")
+    await sara.join("09121234567")
+    member = await member_with(engine, 510)
+    assert member is not None
+    cashier = FakeUser(live, 600, "Ali", "en")
+    [as_shown] = await cashier.say(f"/earn {grouped(member.code)} 250000")
+    assert "+25 points · balance 125" in as_shown.text
+    persian = grouped(member.code).replace(" ", "-").translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+    [dashed] = await cashier.say(f"/earn {persian} ۱۰۰۰۰۰ R-2")
+    assert "balance 135" in dashed.text
 
 
 async def test_a_reward_redeemed_in_chat_and_used_at_the_counter(live: BotAPIEmulator, engine: AsyncEngine) -> None:

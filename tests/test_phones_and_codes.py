@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loyalty.codes import grouped, new_member_code, read_member_code
+from loyalty.codes import grouped, new_member_code, read_member_code, take_member_reference
 from loyalty.errors import InvalidPhone
 from loyalty.numerals import format_number
 from loyalty.phones import display_phone, looks_like_phone, normalise_phone
@@ -63,3 +63,23 @@ def test_a_single_mistyped_digit_is_caught(position: int, shift: int) -> None:
     code = new_member_code()
     wrong = code[:position] + str((int(code[position]) + shift) % 10) + code[position + 1 :]
     assert read_member_code(wrong) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "reference", "rest"),
+    [
+        ("4821 3375 250000 R-1", "4821 3375", "250000 R-1"),
+        ("۴۸۲۱ ۳۳۷۵ ۲۵۰۰۰۰", "۴۸۲۱ ۳۳۷۵", "۲۵۰۰۰۰"),
+        ("4821-3375 250000", "4821-3375", "250000"),
+        ("48213375 2500 R-1", "48213375", "2500 R-1"),
+        ("4821 3375", "4821 3375", ""),
+        ("09121234567 2500 R-1", "09121234567", "2500 R-1"),
+        ("+989121234567 1000", "+989121234567", "1000"),
+        ("۰۹۱۲۱۲۳۴۵۶۷ ۲۵۰٬۰۰۰", "۰۹۱۲۱۲۳۴۵۶۷", "۲۵۰٬۰۰۰"),
+        ("4821 +20 birthday  gift", "4821", "+20 birthday  gift"),
+        ("  4821 3375   -20 entered  twice", "4821 3375", "-20 entered  twice"),
+        ("", "", ""),
+    ],
+)
+def test_the_member_reference_is_read_off_the_front_of_a_command(typed: str, reference: str, rest: str) -> None:
+    assert take_member_reference(typed) == (reference, rest)

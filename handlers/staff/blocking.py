@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.filters import staff_only
 from handlers.messages import problem
 from loyalty import blocking, members
-from loyalty.codes import grouped
+from loyalty.codes import grouped, take_member_reference
 from loyalty.errors import LoyaltyError
 from loyalty.numerals import local_digits
 from loyalty.staff import Role
@@ -36,7 +36,7 @@ REPLIES = {  # (a block was asked for, the member's state changed): the answer
 async def block_command(message: Message, command: CommandObject, session: AsyncSession, stamp: Stamp) -> None:
     """/block and /unblock: change the member's block and confirm, or explain the lookup's refusal."""
     blocked = command.command == "block"
-    reference, _sep, reason = (command.args or "").strip().partition(" ")
+    reference, reason = take_member_reference(command.args or "")
     if not reference:
         await message.answer(_("blocking.block_usage") if blocked else _("blocking.unblock_usage"))
         return

@@ -29,6 +29,7 @@ from handlers.replies import counter_card, earned_for_member, earned_for_staff
 from handlers.wizard import keep, kept
 from loyalty import ledger, members, purchases, rules, staff
 from loyalty.audiences import CATEGORY_LENGTH
+from loyalty.codes import take_member_reference
 from loyalty.errors import (
     InsufficientPoints,
     InvalidNumber,
@@ -154,12 +155,13 @@ async def earn_command(
     if typed is None:
         return
     words, category = typed
-    purchase = amount_and_receipt(words[1:])
+    reference, rest = take_member_reference(" ".join(words))
+    purchase = amount_and_receipt(rest.split())
     if purchase is None:
         await message.answer(_("counter.earn_usage"))
         return
     try:
-        member = await members.find(session, words[0])
+        member = await members.find(session, reference)
         await record(message, session, club, stamp, i18n, member, *purchase, category)
     except LoyaltyError as error:
         await message.answer(problem(error))
@@ -259,11 +261,12 @@ async def adjust_command(
     message: Message, command: CommandObject, session: AsyncSession, club: Club, stamp: Stamp, i18n: I18n
 ) -> None:
     """/adjust <member> <+/-points> <reason>: a correction with a mandatory reason; the member is told."""
-    parts = (command.args or "").split(maxsplit=2)
-    if len(parts) < 3:
+    reference, rest = take_member_reference(command.args or "")
+    parts = rest.split(maxsplit=1)
+    if len(parts) < 2:
         await message.answer(_("counter.adjust_usage"))
         return
-    reference, points_text, reason = parts
+    points_text, reason = parts
     try:
         points = parse_bounded(points_text, -MAX_ADJUST, MAX_ADJUST)
     except InvalidNumber as error:

@@ -52,8 +52,9 @@ PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
         (lambda code: grouped(code).replace(" ", "-"), "250000"),
         (lambda code: grouped(code).translate(PERSIAN_DIGITS), "۲۵۰۰۰۰"),
         (lambda code: grouped(code).replace(" ", "-").translate(PERSIAN_DIGITS), "۲۵۰۰۰۰"),
+        (lambda code: grouped(code).translate(PERSIAN_DIGITS), "۲۵۰ هزار تومان"),
     ],
-    ids=["as-the-card-shows-it", "dashed", "persian", "persian-dashed"],
+    ids=["as-the-card-shows-it", "dashed", "persian", "persian-dashed", "persian-amount-in-words"],
 )
 async def test_the_member_code_is_read_as_the_card_shows_it(
     chat_with: MakeChat, sessions: Sessions, typed: Callable[[str], str], amount: str

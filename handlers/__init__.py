@@ -6,6 +6,7 @@ keyboards, menus, messages, replies, wizard) is what features use, never each ot
 """
 
 from aiogram import Router
+from aiogram.filters import Command
 
 from handlers import customer, errors, general, staff
 from handlers.filters import IS_COMMAND
@@ -14,6 +15,7 @@ from handlers.filters import IS_COMMAND
 def create_router() -> Router:
     """The bot's whole tree of routers, in the order they get a chance at an update."""
     root = Router(name="loyalty")
+    root.message.register(general.cancel_prompt, Command("cancel"))  # before leave_prompt ends the prompt silently
     root.message.register(general.leave_prompt, staff.PROMPTS, IS_COMMAND)  # before any router takes the command
     root.include_routers(
         staff.create_router(),  # before general: a member's /start staff_… or voucher_… is staff's

@@ -13,6 +13,7 @@ from magic_filter import MagicFilter
 from pydantic import Field
 
 from handlers.club import Club
+from handlers.menus import required_role
 from loyalty.numerals import MAX_BIGINT, MAX_ID
 from loyalty.staff import Role, at_least
 from storage.models import Member
@@ -69,6 +70,19 @@ class HasRole(Filter):
 
     async def __call__(self, event: TelegramObject, role: Role | None = None) -> bool:
         return role is not None and at_least(role, self.minimum)
+
+
+class StaffCommandAbove(Filter):
+    """Passes a staff member's staff command that their role does not include, giving the lowest role that may use
+    it as `required` (and the command's name as `command_name`)."""
+
+    async def __call__(self, message: Message, role: Role | None = None) -> bool | dict[str, object]:
+        text = message.text or ""
+        name = (text[1:].split(maxsplit=1) or [""])[0].split("@", 1)[0] if text.startswith("/") else ""
+        required = required_role(name)
+        if role is None or required is None or at_least(role, required):
+            return False
+        return {"required": required, "command_name": name}
 
 
 def staff_only(router: Router, minimum: Role) -> Router:

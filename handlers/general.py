@@ -1,4 +1,5 @@
-"""What works for everyone, anywhere: /start for members (invite links noted), /help, /language, /stop, fallback."""
+"""What works for everyone, anywhere: /start for members (invite links noted), /help, /language, /stop, /cancel,
+the answer to a staff command above one's role, fallback."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from aiogram import Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -16,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import keyboards
 from handlers.club import Club
-from handlers.filters import HAS_TEXT, IS_COMMAND, IsMember, PayloadStarts, TextIs
-from handlers.menus import role_help
+from handlers.filters import HAS_TEXT, IS_COMMAND, IsMember, PayloadStarts, StaffCommandAbove, TextIs
+from handlers.menus import NEEDS_ROLE, role_help
 from handlers.messages import stale, toast
 from loyalty import members, referrals, rules
 from loyalty.staff import Role
@@ -91,6 +92,24 @@ async def set_language(
             await query.message.answer(_("language.saved"), reply_markup=markup)
 
 
+async def cancel_prompt(message: Message, state: FSMContext, member: Member | None) -> None:
+    """/cancel: end whatever prompt waits for an answer (a language chosen before joining is kept), or say there is
+    none."""
+    if await state.get_state() is None:
+        await message.answer(_("cancel.nothing"))
+        return
+    language = (await state.get_data()).get(LANGUAGE_KEY)
+    await state.clear()
+    if language is not None:
+        await state.update_data({LANGUAGE_KEY: language})
+    await message.answer(_("cancel.done"), reply_markup=keyboards.main_menu() if member else ReplyKeyboardRemove())
+
+
+async def needs_role(message: Message, required: Role, command_name: str) -> None:
+    """A staff command above the sender's role: who may use it, rather than the unknown-command answer."""
+    await message.answer(str(NEEDS_ROLE[required]).format(command=f"/{command_name}"))
+
+
 async def unknown_command(message: Message) -> None:
     """A command the bot does not have (admin commands included, so nothing leaks)."""
     await message.answer(_("fallback.unknown_command"), reply_markup=keyboards.main_menu())
@@ -126,6 +145,7 @@ def create_router() -> Router:
     router.message.register(show_help, TextIs(keyboards.MENU_HELP), IsMember())
     router.message.register(stop_messages, Command("stop"))
     router.message.register(choose_language, Command("language"))
+    router.message.register(needs_role, StaffCommandAbove())
     router.callback_query.register(set_language, keyboards.LanguageChoice.filter())
     return router
 

@@ -49,6 +49,11 @@ STAFF_COMMANDS: dict[Role, dict[str, str]] = {
 }
 
 
+def required_role(command: str) -> Role | None:
+    """The lowest role that may use the staff command `command` (None if it is no staff command)."""
+    return next((role for role, table in STAFF_COMMANDS.items() if command in table), None)
+
+
 def included_roles(role: Role | None) -> list[Role]:
     """The roles whose commands `role` may use, lowest first (none for a customer)."""
     return [included for included in Role if staff.at_least(role, included)]
@@ -120,6 +125,13 @@ async def register_staff_commands(
     for entry in entries:
         await show_staff_menu(bot, i18n, entry.telegram_id, entry.role)
 
+
+NEEDS_ROLE = {
+    Role.MANAGER: __("staff.needs_manager"),
+    Role.OWNER: __("staff.needs_owner"),
+}
+"""What a staff member hears for a staff command above their role, by the lowest role that may use it (every staff
+member is at least a cashier)."""
 
 ROLE_HELP = {
     Role.CASHIER: __("staff.help_cashier"),

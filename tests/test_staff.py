@@ -23,6 +23,7 @@ from bot.i18n import create_i18n
 from bot.settings import Settings
 from handlers import menus
 from handlers.filters import HasRole
+from handlers.keyboards import LanguageChoice, ProfileEdit
 from handlers.menus import role_help
 from loyalty import staff
 from loyalty.staff import Role
@@ -439,10 +440,10 @@ async def test_customers_and_lower_staff_get_the_unknown_command_answer(
     await hire(sessions, MANAGER, Role.MANAGER)
     manager = chat_with(MANAGER, language_code="en")
     await manager.join(phone="09351112233")
-    assert texts(await manager.say("/staff")) == texts(await manager.say("/foo"))
+    assert texts(await manager.say("/staff")) == ["Only an owner can use /staff."]
     await hire(sessions, CASHIER, Role.CASHIER)
-    cashier = chat_with(CASHIER, language_code="en")  # not a member: a newcomer's answer to /foo
-    assert texts(await cashier.say("/staff")) == texts(await chat_with(NEWCOMER, language_code="en").say("/foo"))
+    cashier = chat_with(CASHIER, language_code="en")  # not a member
+    assert texts(await cashier.say("/staff")) == ["Only an owner can use /staff."]
     assert texts(await cashier.press(f"stf:removed::{MANAGER}")) == texts(await cashier.press("nothing"))
     assert await stored_role(sessions, MANAGER) == "manager"
     assert await audit_log(sessions) == []
@@ -692,3 +693,40 @@ def test_help_names_the_commands_of_the_menu(role: Role, language: str) -> None:
     with create_i18n(language).context() as i18n, i18n.use_locale(language):
         named = re.findall(r"/([a-z]+)", "\n".join(role_help(role)))
     assert sorted(set(named)) == sorted(menus.staff_command_names(role))
+
+
+async def test_a_staff_command_above_ones_role_names_the_lowest_role_that_may_use_it(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await hire(sessions, CASHIER, Role.CASHIER)
+    cashier = chat_with(CASHIER, language_code="en")  # not a member: never asked to join for a staff command
+    assert texts(await cashier.say("/settings")) == ["Only an owner can use /settings."]
+    assert texts(await cashier.say("/campaign@loyalty_test_bot")) == ["Only a manager or an owner can use /campaign."]
+    persian = chat_with(CASHIER, language_code="fa")
+    assert texts(await persian.say("/campaign")) == ["فقط مدیر یا مالک می‌تواند از /campaign استفاده کند."]
+    customer = chat_with(CUSTOMER, language_code="en")
+    await customer.join()
+    assert texts(await customer.say("/settings")) == texts(await customer.say("/foo"))
+
+
+async def test_cancel_ends_any_prompt_and_says_when_there_is_none(chat_with: MakeChat, sessions: Sessions) -> None:
+    await hire(sessions, CASHIER, Role.CASHIER)
+    cashier = chat_with(CASHIER, language_code="en")  # not a member
+    assert texts(await cashier.say("/cancel")) == ["There is nothing to cancel."]
+    await cashier.say("/redeem")
+    assert texts(await cashier.say("/cancel")) == ["Cancelled."]
+    assert texts(await cashier.say("/cancel")) == ["There is nothing to cancel."]
+    member = chat_with(CUSTOMER, language_code="en")
+    await member.join()
+    await member.press(ProfileEdit(field="name").pack())
+    assert texts(await member.say("/cancel")) == ["Cancelled."]
+    assert texts(await member.say("/cancel")) == ["There is nothing to cancel."]
+
+
+async def test_a_staff_member_who_is_not_a_member_chooses_a_language(chat_with: MakeChat, sessions: Sessions) -> None:
+    await hire(sessions, CASHIER, Role.CASHIER)
+    cashier = chat_with(CASHIER, language_code="fa")  # not a member
+    [offer] = await cashier.say("/language")
+    assert LanguageChoice(code="en").pack() in offer.callback_data()
+    assert "Language changed to English." in texts(await cashier.press(LanguageChoice(code="en").pack()))
+    assert texts(await cashier.say("/settings")) == ["Only an owner can use /settings."]

@@ -17,7 +17,7 @@ from loyalty.staff import Role
 from storage.models import AuditEntry, Member
 from tests.chat import Chat
 from tests.lookups import referral_points, refusals
-from tests.people import customer, hire, manager_chat
+from tests.people import NEEDS_MANAGER, customer, hire, manager_chat
 from tests.steps import join, member, open_link
 
 MakeChat = Callable[..., Chat]
@@ -120,7 +120,9 @@ async def test_customers_and_cashiers_get_the_unknown_command_answer(chat_with: 
     for user in (chat, cashier):
         unknown = [reply.text for reply in await user.say("/foo")]
         for command in (f"/block {sara.code}", f"/unblock {sara.code}"):
-            assert [reply.text for reply in await user.say(command)] == unknown
+            name = command.split()[0]
+            expected = [NEEDS_MANAGER.format(command=name)] if user is cashier else unknown
+            assert [reply.text for reply in await user.say(command)] == expected
     assert not await is_blocked(sessions, sara.id) and await blocks(sessions) == []
 
 

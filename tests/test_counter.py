@@ -135,7 +135,9 @@ async def test_a_command_typed_at_the_amount_prompt_ends_it(chat_with: MakeChat,
     assert await count(sessions, Purchase) == 0
 
 
-async def test_customers_get_the_unknown_command_answer_and_cashiers_who_may_use_it(chat_with: MakeChat, sessions: Sessions) -> None:
+async def test_customers_get_the_unknown_command_answer_and_cashiers_who_may_use_it(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
     chat, member = await customer(chat_with, sessions)
     [unknown] = await chat.say("/foo")
     for command in (f"/earn {member.code} 1000", "/member 09121234567", "/adjust x 1 y", "/undo R-1"):

@@ -33,7 +33,7 @@ from tests.chat import Chat, Reply, drain, to, walk
 from tests.factories import NOW
 from tests.faults import fail_once
 from tests.lookups import audit_log, count
-from tests.people import customer, hire, manager_chat, members_of
+from tests.people import NEEDS_MANAGER, customer, hire, manager_chat, members_of
 from tests.stub_bot import TOKEN, RecordingSession
 from tests.wizards import GIFT
 
@@ -360,7 +360,9 @@ async def test_customers_and_cashiers_get_the_unknown_command_answer(chat_with: 
     await hire(sessions, CASHIER, Role.CASHIER)
     for user_id, phone in ((SARA, "09121234567"), (CASHIER, "09121112233")):
         chat, _ = await customer(chat_with, sessions, user_id, phone)
-        assert [reply.text for reply in await chat.say("/gift")] == [reply.text for reply in await chat.say("/foo")]
+        unknown = [reply.text for reply in await chat.say("/foo")]
+        expected = [NEEDS_MANAGER.format(command="/gift")] if user_id == CASHIER else unknown
+        assert [reply.text for reply in await chat.say("/gift")] == expected
         stale = [reply.text for reply in await chat.press("nothing")]
         assert [reply.text for reply in await chat.press(CONFIRM)] == stale
         assert [reply.text for reply in await chat.press(choose("audience", "all"))] == stale

@@ -16,6 +16,7 @@ MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
 OWNER, MANAGER, CASHIER, CUSTOMER = 1, 3, 7, 42
 NEEDS_MANAGER = "فقط مدیر یا مالک می‌تواند از {command} استفاده کند."  # a cashier's manager command, in Persian
+NEEDS_OWNER = "فقط مالک می‌تواند از {command} استفاده کند."  # other staff's owner command, in Persian
 SARA, REZA, NIMA, STOPPED = 42, 43, 44, 45  # the members of `four_members`
 
 

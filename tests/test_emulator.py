@@ -242,7 +242,8 @@ async def test_the_member_card_is_uploaded_as_a_photo(
         await bot.session.close()
 
 
-async def test_the_counter_end_to_end(live: BotAPIEmulator, engine: AsyncEngine) -> None:
+async def sara_and_a_cashier(live: BotAPIEmulator, engine: AsyncEngine) -> tuple[FakeUser, Member, FakeUser]:
+    """Sara, who joined by chat in English, her member row, and Ali, a cashier."""
     async with engine.begin() as connection:
         await connection.execute(
             insert(StaffMember).values(telegram_id=600, role="cashier", name="Ali", added_by=1, added_at=NOW)
@@ -251,7 +252,11 @@ async def test_the_counter_end_to_end(live: BotAPIEmulator, engine: AsyncEngine)
     await sara.join("09121234567")
     member = await member_with(engine, 510)
     assert member is not None
-    cashier = FakeUser(live, 600, "Ali", "en")
+    return sara, member, FakeUser(live, 600, "Ali", "en")
+
+
+async def test_the_counter_end_to_end(live: BotAPIEmulator, engine: AsyncEngine) -> None:
+    sara, member, cashier = await sara_and_a_cashier(live, engine)
     [by_code] = await cashier.say(f"/earn {member.code} 100000 R-1")
     assert "+10 points · balance 110" in by_code.text
     assert "You earned 10 points" in live.sent_to(510)[-1].text
@@ -268,15 +273,7 @@ async def test_the_counter_end_to_end(live: BotAPIEmulator, engine: AsyncEngine)
 
 
 async def test_the_counter_reads_the_code_as_the_card_shows_it(live: BotAPIEmulator, engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
-        await connection.execute(
-            insert(StaffMember).values(telegram_id=600, role="cashier", name="Ali", added_by=1, added_at=NOW)
-        )
-    sara = FakeUser(live, 510, "Sara", "en")
-    await sara.join("09121234567")
-    member = await member_with(engine, 510)
-    assert member is not None
-    cashier = FakeUser(live, 600, "Ali", "en")
+    _sara, member, cashier = await sara_and_a_cashier(live, engine)
     [as_shown] = await cashier.say(f"/earn {grouped(member.code)} 250000")
     assert "+25 points · balance 125" in as_shown.text
     persian = grouped(member.code).replace(" ", "-").translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))

@@ -16,6 +16,14 @@ JALALI = "jalali"
 GREGORIAN = "gregorian"
 OLDEST_AGE_YEARS = 120
 _PARTS = re.compile(r"^\s*(\d{1,4})\s*[/\-.\s]\s*(\d{1,2})\s*[/\-.\s]\s*(\d{1,4})\s*$")
+_TOKENS = re.compile(r"\d+|[^\W\d_]+")
+_NAMED = re.compile(r"^[\w\s,،/.\-]*$")
+_LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "\u200c": None})
+JALALI_MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند")
+ENGLISH_MONTHS = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
 
 
 def calendar_for(language: str) -> str:
@@ -28,20 +36,62 @@ def parse_birthday(text: str, today: date) -> tuple[date, str]:
 
     Year, month and day are separated by / - . or spaces, year first or last. A year from 1300 to
     1499 is Jalali, one from 1900 on is Gregorian, so either calendar works in either language.
+    The month may also be named, a Jalali one (۳۱ شهریور ۷۵) or an English one (Sep 21 1996); then the
+    year may have two digits.
     """
-    match = _PARTS.match(ascii_digits(text))
-    if not match:
-        raise InvalidDate("format")
-    first, month, last = match.groups()
-    year, day = (first, last) if len(first) == 4 else (last, first)
-    if len(year) != 4:
-        raise InvalidDate("two_digit_year")
-    born = _to_gregorian(int(year), int(month), int(day))
+    typed = ascii_digits(text).translate(_LETTERS).lower()
+    match = _PARTS.match(typed)
+    year, month, day = _numeric_parts(*match.groups()) if match else _named_parts(typed, today)
+    born = _to_gregorian(year, month, day)
     if born > today:
         raise InvalidDate("future")
     if today.year - born.year > OLDEST_AGE_YEARS:
         raise InvalidDate("too_old")
-    return born, (JALALI if int(year) < 1900 else GREGORIAN)
+    return born, (JALALI if year < 1900 else GREGORIAN)
+
+
+def _numeric_parts(first: str, month: str, last: str) -> tuple[int, int, int]:
+    """Year, month and day of year/month/day or day/month/year, the year written with four digits."""
+    year, day = (first, last) if len(first) == 4 else (last, first)
+    if len(year) != 4:
+        raise InvalidDate("two_digit_year")
+    return int(year), int(month), int(day)
+
+
+def _named_parts(typed: str, today: date) -> tuple[int, int, int]:
+    """Year, month and day of a day, a named month and a year in any order; two-digit years are allowed."""
+    tokens = _TOKENS.findall(typed) if _NAMED.match(typed) else []
+    numbers = [token for token in tokens if token.isdigit()]
+    names = [token for token in tokens if not token.isdigit()]
+    if len(numbers) != 2 or len(names) != 1:
+        raise InvalidDate("format")
+    calendar, month = _month(names[0])
+    year, day = (numbers[0], numbers[1]) if len(numbers[0]) > 2 else (numbers[1], numbers[0])
+    full_year = int(year) if len(year) > 2 else _full_year(int(year), month, int(day), calendar, today)
+    if calendar == GREGORIAN and full_year < 1900:
+        raise InvalidDate("too_old")
+    if calendar == JALALI and full_year >= 1900:
+        raise InvalidDate("format")
+    return full_year, month, int(day)
+
+
+def _month(name: str) -> tuple[str, int]:
+    """The calendar and number of a Jalali month name or an English one (full or three letters)."""
+    if name in JALALI_MONTHS:
+        return JALALI, JALALI_MONTHS.index(name) + 1
+    for number, english in enumerate(ENGLISH_MONTHS, start=1):
+        if len(name) >= 3 and english.startswith(name):
+            return GREGORIAN, number
+    raise InvalidDate("format")
+
+
+def _full_year(short: int, month: int, day: int, calendar: str, today: date) -> int:
+    """The year ending in `short` that puts the date in the past and at most a hundred years back."""
+    this_year = jdatetime.date.fromgregorian(date=today).year if calendar == JALALI else today.year
+    year = this_year - this_year % 100 + short
+    if year > this_year or _to_gregorian(year, month, day) > today:
+        year -= 100
+    return year
 
 
 def _to_gregorian(year: int, month: int, day: int) -> date:

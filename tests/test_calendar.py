@@ -16,6 +16,51 @@ def test_a_jalali_birthday_is_read_in_any_common_form(typed: str) -> None:
     assert parse_birthday(typed, TODAY) == (date(1996, 9, 21), JALALI)
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "۳۱ شهریور ۱۳۷۵",
+        "۳۱ شهریور ۷۵",
+        "۱۳۷۵ شهریور ۳۱",
+        "31 شهریور 75",
+        "۳۱ شهريور ۱۳۷۵",
+        "۳۱ شهریور، ۱۳۷۵",
+    ],
+)
+def test_a_jalali_birthday_is_read_with_the_month_named(typed: str) -> None:
+    assert parse_birthday(typed, TODAY) == (date(1996, 9, 21), JALALI)
+
+
+@pytest.mark.parametrize(
+    ("typed", "born"),
+    [
+        ("۲ اردی\u200cبهشت ۶۰", date(1981, 4, 22)),
+        ("۵ دي ۱۳۶۲", date(1983, 12, 26)),
+        ("۱ آذر ۰۵", date(2026, 11, 22)),
+        ("۲ آذر ۰۵", date(1926, 11, 24)),
+        ("۱۰ مهر ۹۹", date(2020, 10, 1)),
+    ],
+)
+def test_a_two_digit_jalali_year_is_the_latest_one_in_the_past(typed: str, born: date) -> None:
+    assert parse_birthday(typed, TODAY) == (born, JALALI)
+
+
+@pytest.mark.parametrize(
+    ("typed", "born"),
+    [
+        ("21 September 1996", date(1996, 9, 21)),
+        ("Sep 21 1996", date(1996, 9, 21)),
+        ("sep 21, 96", date(1996, 9, 21)),
+        ("1996 Sept 21", date(1996, 9, 21)),
+        ("۲۱ September ۹۶", date(1996, 9, 21)),
+        ("22 Nov 26", date(2026, 11, 22)),
+        ("23 Nov 26", date(1926, 11, 23)),
+    ],
+)
+def test_a_gregorian_birthday_is_read_with_an_english_month_name(typed: str, born: date) -> None:
+    assert parse_birthday(typed, TODAY) == (born, GREGORIAN)
+
+
 def test_a_gregorian_birthday_is_read_and_remembered_as_gregorian() -> None:
     assert parse_birthday("1990-09-21", TODAY) == (date(1990, 9, 21), GREGORIAN)
 
@@ -38,6 +83,15 @@ def test_30_esfand_exists_only_in_leap_years() -> None:
         ("1299/01/01", "too_old"),
         ("75/6/31", "two_digit_year"),
         ("hello", "format"),
+        ("۳۱ شهریور", "format"),
+        ("۳۱ شهریور ۱۹۹۶", "format"),
+        ("21 Sep 1375", "too_old"),
+        ("21 Smarch 1996", "format"),
+        ("21 Sep 1996 noon", "format"),
+        ("۳۱ اسفند ۱۴۰۴", "impossible"),
+        ("31 Sep 96", "impossible"),
+        ("۱ دی ۱۴۰۵", "future"),
+        ("1 Jan 1800", "too_old"),
         ("", "format"),
     ],
 )

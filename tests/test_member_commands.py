@@ -105,6 +105,14 @@ async def test_profile_birthday_edit_reasks_an_impossible_date(chat_with: MakeCh
     assert (await member_of(sessions)).birthday.isoformat() == "2001-02-28"
 
 
+async def test_profile_birthday_is_read_with_the_jalali_month_named(chat_with: MakeChat, sessions: Sessions) -> None:
+    chat = await joined(chat_with, "fa")
+    await chat.press("prof:birthday:")
+    await chat.say("۳۱ شهریور ۷۵")
+    member = await member_of(sessions)
+    assert (member.birthday.isoformat(), member.birthday_calendar) == ("1996-09-21", "jalali")
+
+
 async def test_profile_gender_and_news_are_one_tap(chat_with: MakeChat, sessions: Sessions) -> None:
     chat = await joined(chat_with)
     await chat.press("prof:gender:male")

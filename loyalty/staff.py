@@ -135,9 +135,8 @@ def may_invite(role: Role | None, invited: Role) -> bool:
 
 async def role_of(session: AsyncSession, telegram_id: int, owner_ids: Collection[int]) -> Role | None:
     """The account's role: OWNER_IDS are always owners; others as stored; None for customers."""
-    if telegram_id in owner_ids:
-        return Role.OWNER
-    stored = await session.scalar(select(StaffMember.role).where(StaffMember.telegram_id == telegram_id))
+    query = select(StaffMember.role).where(StaffMember.telegram_id == telegram_id)
+    stored = None if telegram_id in owner_ids else await session.scalar(query)  # an owner's row is not asked for
     return role_from(telegram_id, stored, owner_ids)
 
 

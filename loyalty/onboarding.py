@@ -45,18 +45,14 @@ class Checklist:
 
 async def checklist(session: AsyncSession, telegram_id: int, defaults: Rules) -> Checklist:
     """The steps the owner `telegram_id` has done, as the club stands now (one query)."""
-    row = (
-        await session.execute(
-            select(
-                exists().where(ClubSetting.key == SHOP_KEY),
-                STORED,
-                exists().where(Reward.id.is_not(None)),
-                exists().where(StaffMember.role.in_([Role.CASHIER.value, Role.MANAGER.value])),
-                exists().where(Member.telegram_id == telegram_id),
-            )
-        )
-    ).one()
-    profile, stored, reward, cashier, joined = row
+    statement = select(
+        exists().where(ClubSetting.key == SHOP_KEY),
+        STORED,
+        select(Reward.id).exists(),
+        exists().where(StaffMember.role.in_([Role.CASHIER.value, Role.MANAGER.value])),
+        exists().where(Member.telegram_id == telegram_id),
+    )
+    profile, stored, reward, cashier, joined = (await session.execute(statement)).one()
     rules_changed = stored is not None and in_force(defaults, stored) != defaults
     flags = {
         Step.PROFILE: profile,

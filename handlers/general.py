@@ -17,7 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import keyboards
 from handlers.club import Club
-from handlers.filters import HAS_TEXT, IS_COMMAND, IsMember, PayloadStarts, StaffCommandAbove, TextIs
+from handlers.filters import (
+    HAS_TEXT,
+    IS_COMMAND,
+    HasRole,
+    IsMember,
+    IsNewcomer,
+    PayloadStarts,
+    StaffCommandAbove,
+    TextIs,
+)
 from handlers.menus import NEEDS_ROLE, role_help
 from handlers.messages import stale, toast
 from loyalty import members, referrals, rules
@@ -125,6 +134,11 @@ async def cannot_read(message: Message) -> None:
     await message.answer(_("fallback.media"), reply_markup=keyboards.main_menu())
 
 
+async def staff_not_member(message: Message) -> None:
+    """Anything no route took from staff who are not members: where their commands are, never the join prompt."""
+    await message.answer(_("onboarding.staff_fallback"))
+
+
 async def leave_prompt(message: Message, state: FSMContext) -> None:
     """A command typed while a staff prompt waits for a value ends the prompt, then runs as usual."""
     await state.clear()
@@ -151,8 +165,9 @@ def create_router() -> Router:
 
 
 def create_fallback_router() -> Router:
-    """Last chance for a member's update that no other route took."""
+    """Last chance for a member's (or a staff member's) update that no other route took."""
     router = Router(name="fallback")
+    router.message.register(staff_not_member, IsNewcomer(), HasRole(Role.CASHIER))
     router.message.register(unknown_command, IS_COMMAND)
     router.message.register(not_understood, HAS_TEXT)
     router.message.register(cannot_read)

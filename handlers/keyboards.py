@@ -44,6 +44,12 @@ class LanguageChoice(CallbackData, prefix="lang"):
     code: str
 
 
+class ChecklistStep(CallbackData, prefix="onb"):
+    """A button of the owner's checklist (`loyalty.onboarding.Step`): the feature of that step opens its place."""
+
+    step: str
+
+
 def _reply(rows: list[list[str]], placeholder: str | None = None) -> ReplyKeyboardMarkup:
     """A reply keyboard from rows of labels."""
     builder = ReplyKeyboardBuilder()

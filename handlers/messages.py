@@ -105,10 +105,10 @@ def notice_to_member(i18n: I18n, member: Member, key: str, text_of: Callable[[],
 
 
 def notice_to(
-    i18n: I18n, chat_id: int | None, member_id: int, language: str, key: str, text_of: Callable[[], str]
+    i18n: I18n, chat_id: int | None, member_id: int | None, language: str, key: str, text_of: Callable[[], str]
 ) -> list[Outgoing]:
-    """The notice to a member's chat with the text `text_of` writes in `language`; none if it writes none, or the
-    member is not on the bot."""
+    """The notice to a member's chat (or a staff member's, `member_id` None if not a member) with the text `text_of`
+    writes in `language`; none if it writes none, or the member is not on the bot."""
     if chat_id is None:
         return []
     with i18n.use_locale(language):

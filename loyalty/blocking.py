@@ -1,8 +1,11 @@
-"""Blocking a membership for abuse: a blocked member earns nothing from referrals (see `loyalty.referrals`).
+"""Blocking a membership for abuse: what a block does is read where it matters, from `Member.blocked`.
 
-A block is not `Member.stopped` (the member's own choice to stop news) and takes nothing away: points,
-purchases and vouchers go on as before. Blocking or unblocking is audited with who, why and from which update;
-asking for the state a member is already in changes nothing and writes nothing.
+A blocked member earns nothing from referrals, neither as the one who invited nor as the friend invited (see
+`loyalty.referrals`); campaigns and gift announcements do not reach them (`loyalty.audiences.REACHABLE`), nor
+birthday greetings and gifts or reminders of expiring points (`loyalty.birthdays.GREETED`). A block is not
+`Member.stopped` (the member's own choice to stop news), is not told to the member, and takes nothing away:
+points, purchases and vouchers go on as before, at the counter too. Blocking or unblocking is audited with who,
+why and from which update; asking for the state a member is already in changes nothing and writes nothing.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ An invite lives no longer than its maker's right to make it: removing the maker,
 may not invite to the invite's role (`may_invite`), revokes their pending invites in the same transaction
 (audited as `staff.invite_revoke`), and opening an invite checks the maker's role at that moment too (an
 owner taken out of OWNER_IDS leaves no row to revoke). Owners list the pending invites and revoke any.
-Every change (invite, join, role, removal) is one write transaction together with its audit entry.
+Every change (invite, join, role, removal) is one write transaction together with its audit entry; the owners are
+told of a join (`Hired`, through the outbox) in that transaction too.
 The club always keeps an owner: the last one can neither step down nor leave, and the owners named in
 OWNER_IDS are changed in the settings only.
 
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit
 from loyalty.errors import LoyaltyError, OwnAccount
+from loyalty.outbox import Notices, notify
 from loyalty.stamps import Stamp
 from storage.database import rowcount, write_transaction
 from storage.models import Member, StaffInvite, StaffMember
@@ -120,6 +122,25 @@ class PendingInvite:
     expires_at: datetime
 
 
+@dataclass(frozen=True)
+class Owner:
+    """An owner to tell of a change to the staff: their chat, and their member row and language if they are a member
+    (`language` None: the shop's)."""
+
+    telegram_id: int
+    member_id: int | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class Hired:
+    """Someone joined the staff by the invite `invite_id`: who, and the other owners to tell."""
+
+    entry: StaffEntry
+    invite_id: int
+    owners: tuple[Owner, ...]
+
+
 INVITER = Role.OWNER  # the role that makes invites
 
 
@@ -198,10 +219,16 @@ async def invite_known(session: AsyncSession, token: str) -> bool:
 
 
 async def accept_invite(
-    session: AsyncSession, token: str, stamp: Stamp, *, name: str, owner_ids: Collection[int]
+    session: AsyncSession,
+    token: str,
+    stamp: Stamp,
+    *,
+    name: str,
+    owner_ids: Collection[int],
+    notices: Notices[Hired] | None = None,
 ) -> StaffEntry:
     """The account `stamp.actor_id` joins the staff with an invite: once per invite, before it expires; staff
-    already on it are refused."""
+    already on it are refused. The owners (but the one who joined) are told through `notices`."""
     token_hash, telegram_id = hash_token(token), stamp.actor_id
     try:
         async with write_transaction(session):
@@ -214,12 +241,27 @@ async def accept_invite(
             if invite.used_by is None and not await _maker_may_still(session, invite, owner_ids):
                 raise InviteRevoked
             await _claim(session, invite, telegram_id, stamp.at)
-            return await _hire(session, invite, name, stamp)
+            entry = await _hire(session, invite, name, stamp)
+            if notices is not None:
+                hired = Hired(entry, invite.id, await _owners(session, owner_ids, but=telegram_id))
+                await notify(session, notices, hired, now=stamp.at)
+            return entry
     except IntegrityError:  # the same account joined by another invite at the same moment
         current = await role_of(session, telegram_id, owner_ids)
         if current is None:
             raise
         raise AlreadyStaff(current) from None
+
+
+async def _owners(session: AsyncSession, owner_ids: Collection[int], *, but: int) -> tuple[Owner, ...]:
+    """Every owner (OWNER_IDS and those added in chat) but `but`, with their member row where they are members."""
+    stored = await session.scalars(select(StaffMember.telegram_id).where(StaffMember.role == Role.OWNER))
+    ids = sorted((set(owner_ids) | set(stored)) - {but})
+    rows = await session.execute(
+        select(Member.telegram_id, Member.id, Member.language).where(Member.telegram_id.in_(ids))
+    )
+    members = {telegram_id: (member_id, language) for telegram_id, member_id, language in rows}
+    return tuple(Owner(telegram_id, *members.get(telegram_id, (None, None))) for telegram_id in ids)
 
 
 async def _maker_may_still(session: AsyncSession, invite: StaffInvite, owner_ids: Collection[int]) -> bool:

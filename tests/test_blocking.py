@@ -15,7 +15,7 @@ from loyalty.codes import grouped
 from loyalty.numerals import local_digits
 from loyalty.staff import Role
 from storage.models import AuditEntry, Member
-from tests.chat import Chat
+from tests.chat import Chat, texts
 from tests.lookups import referral_points, refusals
 from tests.people import NEEDS_MANAGER, customer, hire, manager_chat
 from tests.steps import join, member, open_link
@@ -23,6 +23,7 @@ from tests.steps import join, member, open_link
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
 OWNER, MANAGER, CASHIER, CUSTOMER = 1, 3, 7, 42
+STALE = "This button is no longer active. Please use the menu."
 
 
 async def is_blocked(sessions: Sessions, member_id: int) -> bool:
@@ -46,10 +47,18 @@ async def say(chat: Chat, text: str) -> str:
     return reply.text
 
 
+async def block(chat: Chat, arguments: str) -> str:
+    """/block, confirmed with its Block button: the final answer."""
+    [confirmation] = await chat.say(f"/block {arguments}")
+    [yes] = [data for data in confirmation.callback_data() if data.startswith("blk:yes:")]
+    final, _ = await chat.press(yes)
+    return final.text
+
+
 async def test_a_manager_blocks_a_member_by_code_with_a_reason(chat_with: MakeChat, sessions: Sessions) -> None:
     _, sara = await customer(chat_with, sessions)
-    reply = await say(await manager_chat(chat_with, sessions), f"/block {sara.code} fake accounts")
-    assert reply.startswith(f"⛔ Sara · {grouped(sara.code)} is blocked: they earn nothing from inviting friends")
+    reply = await block(await manager_chat(chat_with, sessions), f"{sara.code} fake accounts")
+    assert reply.startswith(f"⛔ Sara · {grouped(sara.code)} is blocked. From now on they earn nothing from referrals")
     assert await is_blocked(sessions, sara.id)
     assert await blocks(sessions) == [("member.block", MANAGER, sara.id, "fake accounts")]
 
@@ -58,7 +67,7 @@ async def test_a_code_typed_as_the_card_shows_it_is_one_member_and_the_rest_the_
     chat_with: MakeChat, sessions: Sessions
 ) -> None:
     _, sara = await customer(chat_with, sessions)
-    reply = await say(await manager_chat(chat_with, sessions), f"/block {grouped(sara.code)} fake accounts")
+    reply = await block(await manager_chat(chat_with, sessions), f"{grouped(sara.code)} fake accounts")
     assert reply.startswith(f"⛔ Sara · {grouped(sara.code)} is blocked")
     assert await blocks(sessions) == [("member.block", MANAGER, sara.id, "fake accounts")]
 
@@ -67,7 +76,7 @@ async def test_an_owner_blocks_by_phone_in_persian_digits_and_hears_in_persian(
     chat_with: MakeChat, sessions: Sessions
 ) -> None:
     _, sara = await customer(chat_with, sessions)
-    reply = await say(chat_with(OWNER, language_code="fa"), "/block ۰۹۱۲۱۲۳۴۵۶۷")
+    reply = await block(chat_with(OWNER, language_code="fa"), "۰۹۱۲۱۲۳۴۵۶۷")
     assert reply.startswith(f"⛔ Sara · {local_digits(grouped(sara.code), 'fa')} مسدود شد")
     assert await is_blocked(sessions, sara.id)
     assert await blocks(sessions) == [("member.block", OWNER, sara.id, None)]  # no reason given
@@ -76,7 +85,7 @@ async def test_an_owner_blocks_by_phone_in_persian_digits_and_hears_in_persian(
 async def test_unblock_lifts_the_block_and_is_audited(chat_with: MakeChat, sessions: Sessions) -> None:
     _, sara = await customer(chat_with, sessions)
     staff = await manager_chat(chat_with, sessions)
-    await staff.say(f"/block {sara.code} spam")
+    await block(staff, f"{sara.code} spam")
     reply = await say(staff, f"/unblock {sara.code}")
     assert reply.startswith(f"✅ Sara · {grouped(sara.code)} is no longer blocked")
     assert not await is_blocked(sessions, sara.id)
@@ -92,7 +101,7 @@ async def test_blocking_twice_or_unblocking_a_free_member_changes_and_logs_nothi
     _, sara = await customer(chat_with, sessions)
     staff = await manager_chat(chat_with, sessions)
     assert "is not blocked. Nothing was changed." in await say(staff, f"/unblock {sara.code}")
-    await staff.say(f"/block {sara.code}")
+    await block(staff, sara.code)
     assert "is blocked already. Nothing was changed." in await say(staff, f"/block {sara.code} again")
     assert await is_blocked(sessions, sara.id) and len(await blocks(sessions)) == 1
 
@@ -139,7 +148,7 @@ async def test_a_referrer_blocked_with_block_earns_nothing_until_unblocked(
         await owner.say(f"/earn {friend.code} 1000000 R{telegram_id}")
         return friend
 
-    await owner.say(f"/block {referrer.code} fake friends")
+    await block(owner, f"{referrer.code} fake friends")
     first = await friend_buys(2001)
     assert await referral_points(sessions, referrer.id) == 0  # blocked: nothing for the referrer
     assert await referral_points(sessions, first.id) == 50  # the friend still gets theirs
@@ -148,3 +157,45 @@ async def test_a_referrer_blocked_with_block_earns_nothing_until_unblocked(
     await owner.say(f"/unblock {referrer.code}")
     await friend_buys(2002)
     assert await referral_points(sessions, referrer.id) == 100
+
+
+async def test_block_first_says_everything_it_does_and_blocks_only_once_confirmed(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    _, sara = await customer(chat_with, sessions)
+    staff = await manager_chat(chat_with, sessions)
+    code = grouped(sara.code)
+    [confirmation] = await staff.say(f"/block {sara.code} spam")
+    assert confirmation.text.startswith(f"Block Sara · {code}?")
+    for effect in (
+        "earns nothing from referrals",
+        "no campaigns",
+        "no birthday greeting or birthday gift",
+        "no reminder before their points expire",
+        "keeps their points, purchases and vouchers",
+        "is not told",
+        f"/unblock {code}",
+    ):
+        assert effect in confirmation.text
+    assert confirmation.buttons() == ["⛔ Block", "✖️ Cancel"]
+    assert not await is_blocked(sessions, sara.id) and await blocks(sessions) == []
+
+    cancelled, _ = await staff.press(f"blk:no:{sara.id}")
+    assert cancelled.text == f"Nothing was changed: Sara · {code} is not blocked."
+    assert texts(await staff.press(f"blk:yes:{sara.id}")) == [STALE]  # the confirmation is gone with Cancel
+    assert not await is_blocked(sessions, sara.id)
+
+    final = await block(staff, f"{sara.code} spam")
+    assert final.startswith(f"⛔ Sara · {code} is blocked. From now on they earn nothing from referrals")
+    assert "points, purchases and vouchers are kept" in final and final.endswith(f"/unblock {code}")
+    assert texts(await staff.press(f"blk:yes:{sara.id}")) == [STALE]  # a second press blocks nothing twice
+    assert await blocks(sessions) == [("member.block", MANAGER, sara.id, "spam")]
+
+
+async def test_the_block_confirmation_in_persian(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, sara = await customer(chat_with, sessions)
+    code = local_digits(grouped(sara.code), "fa")
+    [confirmation] = await chat_with(OWNER, language_code="fa").say(f"/block {sara.code}")
+    assert confirmation.text.startswith(f"مسدود کردن Sara · {code}؟")
+    assert "از معرفی دوستان" in confirmation.text and f"/unblock {code}" in confirmation.text
+    assert confirmation.buttons() == ["⛔ مسدود شود", "✖️ انصراف"]

@@ -255,6 +255,29 @@ async def sara_and_a_cashier(live: BotAPIEmulator, engine: AsyncEngine) -> tuple
     return sara, member, FakeUser(live, 600, "Ali", "en")
 
 
+async def test_the_owners_first_start_is_a_checklist_whose_invite_brings_a_cashier_never_asked_to_join(
+    live: BotAPIEmulator, engine: AsyncEngine
+) -> None:
+    owner = FakeUser(live, 1, "Owner", "en")  # OWNER_IDS is (1,)
+    [checklist] = await owner.say("/start")
+    assert "Five steps get it ready" in checklist.text and "Welcome to our customer club" not in checklist.text
+    assert not checklist.requests_contact() and checklist.text.count("\n⬜ ") == 5
+    link_message = next(call for call in await owner.press("onb:cashier", checklist) if call.method == "sendMessage")
+    link = next(word for word in link_message.text.split() if word.startswith("https://t.me/loyalty_test_bot?start="))
+    ali = FakeUser(live, 601, "Ali", "en")
+    [welcome] = await ali.say(f"/start {link.split('start=')[1]}")
+    assert "Welcome to the team, Ali! Your role: cashier." in welcome.text
+    told = live.sent_to(1)[-1].text  # the owner is told, in the shop's language
+    assert "Ali با نقش صندوق‌دار به تیم شما پیوست" in told
+    [answer] = await ali.say("hello")
+    assert "Send /help to see your commands" in answer.text and not answer.requests_contact()
+    [again] = await ali.say("/start")
+    assert "You're on the shop's team" in again.text and "/earn" in again.text and not again.requests_contact()
+    assert await member_with(engine, 601) is None
+    [ticked] = await owner.say("/start")
+    assert ticked.text.count("\n✅ ") == 1 and ticked.text.count("\n⬜ ") == 4  # the cashier's step is done
+
+
 async def test_the_counter_end_to_end(live: BotAPIEmulator, engine: AsyncEngine) -> None:
     sara, member, cashier = await sara_and_a_cashier(live, engine)
     [by_code] = await cashier.say(f"/earn {member.code} 100000 R-1")

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from loyalty.staff import Role
 from storage.models import LedgerEntry, Member
 from tests.chat import Chat
+from tests.people import CASHIER, hire
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
@@ -166,3 +168,26 @@ async def test_the_welcome_bonus_is_one_ledger_entry(
     async with sessions() as session:
         entries = (await session.scalars(select(LedgerEntry))).all()
     assert [(entry.reason, entry.points) for entry in entries] == [("welcome", 100)]
+
+
+async def test_plain_text_or_a_sticker_before_joining_offers_to_join(chat_with: MakeChat) -> None:
+    for reply in (await chat_with(41, language_code="en").say("hello"), await chat_with(42).sticker()):
+        notice, prompt = reply
+        assert notice.text in ("You're not a member of the club yet.", "شما هنوز عضو باشگاه نیستید.")
+        assert prompt.requests_contact()
+
+
+async def test_staff_who_are_not_members_are_never_asked_to_join(chat_with: MakeChat, sessions: Sessions) -> None:
+    await hire(sessions, CASHIER, Role.CASHIER)
+    cashier = chat_with(CASHIER, language_code="en")
+    for replies in (await cashier.say("hello"), await cashier.sticker(), await cashier.say("/balance")):
+        [reply] = replies
+        assert "Send /help to see your commands" in reply.text and not reply.requests_contact()
+    [persian] = await chat_with(CASHIER, language_code="fa").say("سلام")
+    assert "برای دیدن فرمان‌هایتان /help را بفرستید" in persian.text
+    await cashier.share_contact("09121234567")  # they may still join, as anyone does
+    await cashier.say("Ali")
+    await cashier.say("Skip")
+    await cashier.say("Skip")
+    [joined] = await cashier.say("Skip")
+    assert "Welcome to the club, Ali" in joined.text

@@ -18,19 +18,21 @@ from aiogram.types import BotCommandScopeChat
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.factory import create_dispatcher
+from bot.factory import club_of, create_dispatcher
 from bot.i18n import create_i18n
 from bot.settings import Settings
 from handlers import menus
 from handlers.filters import HasRole
 from handlers.keyboards import LanguageChoice, ProfileEdit
 from handlers.menus import role_help
-from loyalty import staff
+from loyalty import onboarding, rewards, rules, staff
+from loyalty.rewards import RewardDraft
 from loyalty.staff import Role
 from loyalty.stamps import Stamp
+from loyalty.vouchers import Kind, Worth
 from storage.database import write_transaction
-from storage.models import StaffInvite, StaffMember
-from tests.chat import Chat, texts
+from storage.models import ClubSetting, StaffInvite, StaffMember
+from tests.chat import Chat, Delivered, texts, to
 from tests.factories import NOW
 from tests.lookups import audit_log
 from tests.people import hire, owner_chat
@@ -730,3 +732,122 @@ async def test_a_staff_member_who_is_not_a_member_chooses_a_language(chat_with: 
     assert LanguageChoice(code="en").pack() in offer.callback_data()
     assert "Language changed to English." in texts(await cashier.press(LanguageChoice(code="en").pack()))
     assert texts(await cashier.say("/settings")) == ["Only an owner can use /settings."]
+
+
+# The staff's own /start: the owner's checklist, and a welcome for staff who are not members
+
+
+def checklist_marks(text: str) -> list[str]:
+    """The ✅ or ⬜ of each step of the checklist, in order."""
+    return [line[0] for line in text.split("\n\n") if line[:1] in ("✅", "⬜")]
+
+
+async def test_an_owners_first_start_shows_the_checklist_not_the_customer_welcome(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    [checklist] = await owner_chat(chat_with).say("/start")
+    assert "Five steps get it ready" in checklist.text and "Welcome to our customer club" not in checklist.text
+    assert not checklist.requests_contact()
+    assert checklist_marks(checklist.text) == ["⬜"] * 5
+    assert checklist.buttons() == [
+        "🏪 Shop profile",
+        "⚙️ Earning rules",
+        "🎁 Add a first reward",
+        "➕ Invite a cashier",
+        "🙋 Join the club as a customer",
+    ]
+    assert checklist.callback_data() == ["onb:profile", "onb:rules", "onb:reward", "onb:cashier", "onb:join"]
+    [persian] = await owner_chat(chat_with, "fa").say("/start")
+    assert (
+        "با این پنج قدم باشگاه آماده می‌شود" in persian.text and "🙋 عضویت در باشگاه به‌عنوان مشتری" in persian.buttons()
+    )
+
+
+async def test_the_checklist_ticks_each_step_done_and_goes_once_all_are(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings
+) -> None:
+    owner = owner_chat(chat_with)
+    async with sessions() as session, write_transaction(session):
+        await rules.change(
+            session, club_of(settings).rules, "amount_per_point", 5000, actor_id=OWNER, now=NOW, update_id=1
+        )
+    async with sessions() as session:
+        await rewards.add_reward(session, RewardDraft("Coffee", 60, 30, Worth(Kind.ITEM)), by(OWNER))
+    [checklist] = await owner.say("/start")
+    assert checklist_marks(checklist.text) == ["⬜", "✅", "✅", "⬜", "⬜"]
+    await hire(sessions, CASHIER, Role.CASHIER)
+    await owner.join(phone="09121112233")
+    checklist, welcome = await owner.say("/start")  # a member: the checklist, then the member's welcome back
+    assert checklist_marks(checklist.text) == ["⬜", "✅", "✅", "✅", "✅"]
+    assert "🙋 Join the club as a customer" not in checklist.buttons()
+    assert "Welcome back, Owner" in welcome.text
+    async with sessions() as session:
+        session.add(ClubSetting(key=onboarding.SHOP_KEY, value="{}", updated_by=OWNER, updated_at=NOW))
+        await session.commit()
+    assert texts(await owner.say("/start")) == [welcome.text]  # all done: a member's /start only
+
+
+async def test_the_checklist_buttons_open_settings_a_new_reward_an_invite_and_joining(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    owner = owner_chat(chat_with)
+    await owner.say("/start")
+    [settings_menu] = await owner.say("/settings")
+    for step in ("profile", "rules"):
+        opened, _ = await owner.press(f"onb:{step}")
+        assert opened.text == settings_menu.text and opened.callback_data() == settings_menu.callback_data()
+    [question, _] = await owner.press("onb:reward")
+    [catalog] = await owner.say("/catalog")
+    new_reward, _ = await owner.press(catalog.callback_data()[-1])
+    assert question.text == new_reward.text
+    link_message, _ = await owner.press("onb:cashier")
+    found = LINK.search(link_message.text)
+    assert found and "Send this link to the new cashier" in link_message.text
+    [ask_phone, _] = await owner.press("onb:join")
+    assert ask_phone.requests_contact()
+    await owner.share_contact("09121112233")
+    await owner.say("Owner")
+    for _ in range(3):
+        joined = await owner.say("Skip")
+    assert "Welcome to the club, Owner" in joined[0].text
+
+
+@pytest.mark.parametrize("role", [Role.CASHIER, Role.MANAGER])
+async def test_staff_who_are_not_members_are_welcomed_with_their_commands(
+    chat_with: MakeChat, sessions: Sessions, role: Role
+) -> None:
+    await hire(sessions, CASHIER, role)
+    cashier = chat_with(CASHIER, language_code="en")
+    [welcome] = await cashier.say("/start")
+    assert "You're on the shop's team" in welcome.text and "/earn" in welcome.text
+    assert ("/adjust" in welcome.text) is (role is Role.MANAGER) and "/staff" not in welcome.text
+    assert not welcome.requests_contact() and welcome.callback_data() == ["onb:join"]
+    [ask_phone, _] = await cashier.press("onb:join")
+    assert ask_phone.requests_contact()
+
+
+async def test_staff_who_are_members_get_the_members_start(chat_with: MakeChat, sessions: Sessions) -> None:
+    await hire(sessions, CASHIER, Role.CASHIER)
+    cashier = chat_with(CASHIER, first_name="Ali", language_code="en")
+    await cashier.join(phone="09121112233")
+    [welcome] = await cashier.say("/start")
+    assert "Welcome back, Ali" in welcome.text
+    assert texts(await cashier.press("onb:join")) == ["This button is no longer active. Please use the menu."]
+
+
+async def test_the_owners_are_told_when_a_staff_invite_is_used(
+    chat_with: MakeChat, sessions: Sessions, delivered: Delivered
+) -> None:
+    await hire(sessions, OTHER_OWNER, Role.OWNER, name="Reza")
+    other = chat_with(OTHER_OWNER, first_name="Reza", language_code="en")
+    await other.join(phone="09121112233")  # a member who reads English
+    payload = await invite_link(owner_chat(chat_with))
+    await chat_with(NEWCOMER, first_name="Sara", language_code="en").say(f"/start {payload}")
+    notices = await delivered()
+    assert texts(to(notices, OTHER_OWNER)) == ["👥 Sara joined your team as cashier."]
+    assert texts(to(notices, OWNER)) == [
+        "👥 Sara با نقش صندوق‌دار به تیم شما پیوست."
+    ]  # not a member: the shop's language
+    assert to(notices, NEWCOMER) == []
+    await chat_with(NEWCOMER, first_name="Sara", language_code="en").say(f"/start {payload}")
+    assert await delivered() == []

@@ -1,6 +1,8 @@
 """Joining the club: share your own phone, then name, birthday, gender and news consent.
 
-The steps, in order: Joining.phone → name → birthday → gender → consent → member.
+The steps, in order: Joining.phone → name → birthday → gender → consent → member. Staff who are not members are
+never asked to join (their /start and fallback are the staff's), but may: the Join button of their welcome or of
+the owner's checklist starts here, as does sharing their own contact.
 """
 
 from __future__ import annotations
@@ -9,25 +11,27 @@ from collections.abc import Awaitable, Callable
 from datetime import date
 from functools import partial
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import CommandObject, CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import Message, ReplyKeyboardRemove
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import keyboards
 from handlers.club import Club
-from handlers.filters import HAS_CONTACT, HAS_TEXT, IS_COMMAND, IsNewcomer, Magic, OwnContact, TextIs
+from handlers.filters import HAS_CONTACT, HAS_TEXT, IS_COMMAND, HasRole, IsNewcomer, Magic, OwnContact, TextIs
 from handlers.messages import notice_to_referrer
 from handlers.replies import date_problem, joined_text, name_problem
 from loyalty import members, referrals
 from loyalty.calendar import birthday_example, parse_birthday
 from loyalty.errors import InvalidDate, InvalidName, InvalidPhone, PhoneTaken
+from loyalty.onboarding import Step
 from loyalty.outbox import Outgoing
 from loyalty.phones import looks_like_phone, normalise_phone
+from loyalty.staff import Role
 from loyalty.stamps import Stamp
 
 PAYLOAD_KEY = "payload"
@@ -47,6 +51,12 @@ async def ask_phone(message: Message, state: FSMContext) -> None:
     """Welcome the newcomer and offer the share-my-number button."""
     await state.set_state(Joining.phone)
     await message.answer(_("join.ask_phone"), reply_markup=keyboards.share_phone())
+
+
+async def join_pressed(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
+    """Join the club, pressed by staff who are not members (their welcome, the owner's checklist): ask for the phone."""
+    await state.set_state(Joining.phone)
+    await bot.send_message(query.from_user.id, _("join.ask_phone"), reply_markup=keyboards.share_phone())
 
 
 async def ask_name(message: Message, state: FSMContext) -> None:
@@ -260,5 +270,6 @@ def create_router() -> Router:
     router.message.register(got_gender, StateFilter(Joining.gender), HAS_TEXT)
     router.message.register(got_consent, StateFilter(Joining.consent), HAS_TEXT)
     router.message.register(finish_first, joining)
-    router.message.register(not_yet_member)
+    router.message.register(not_yet_member, ~HasRole(Role.CASHIER))  # staff are never pushed into joining
+    router.callback_query.register(join_pressed, keyboards.ChecklistStep.filter(F.step == Step.JOIN), IsNewcomer())
     return router

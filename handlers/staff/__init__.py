@@ -1,10 +1,11 @@
 """The staff's routers: the counter, vouchers at the counter, the team, the owner's rules and catalog, gifts,
-campaigns, figures and blocking. Each sets its role once, on its router (`handlers.filters.staff_only`)."""
+campaigns, figures, blocking, and the staff's own /start (the owner's checklist). Each sets its role once, on its
+router (`handlers.filters.staff_only`)."""
 
 from aiogram import Router
 from aiogram.filters import StateFilter
 
-from handlers.staff import blocking, campaigns, catalog, counter, gifts, redeem, settings, stats, team
+from handlers.staff import blocking, campaigns, catalog, counter, gifts, onboarding, redeem, settings, stats, team
 from handlers.staff.campaigns.flow import CampaignWizard
 
 PROMPTS = StateFilter(
@@ -32,5 +33,6 @@ def create_router() -> Router:
         stats.create_router(),
         blocking.create_router(),
         campaigns.create_router(),
+        onboarding.create_router(),  # a staff member's plain /start, after those with an invite, card or voucher
     )
     return router

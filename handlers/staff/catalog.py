@@ -33,6 +33,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, Magic, staff_only
+from handlers.keyboards import ChecklistStep
 from handlers.messages import show, stale, toast
 from handlers.wizard import (
     Flow,
@@ -49,7 +50,7 @@ from handlers.wizard import (
     worth_from,
     worth_steps,
 )
-from loyalty import rewards
+from loyalty import onboarding, rewards
 from loyalty.errors import InvalidReward
 from loyalty.rewards import DESCRIPTION_LENGTH, MAX_COST, RewardDraft
 from loyalty.staff import Role
@@ -313,6 +314,12 @@ async def new_reward(query: CallbackQuery, state: FSMContext, session: AsyncSess
     await show(query, bot, *await REWARD_FLOW.begin(state, session, RewardAnswers()))
 
 
+async def new_from_checklist(query: CallbackQuery, state: FSMContext, session: AsyncSession, bot: Bot) -> None:
+    """The owner's checklist (a first reward): the wizard's first question in a new message, the checklist kept."""
+    text, markup = await REWARD_FLOW.begin(state, session, RewardAnswers())
+    await bot.send_message(query.from_user.id, text, reply_markup=markup)
+
+
 async def got_photo(message: Message, state: FSMContext, session: AsyncSession) -> None:
     """The reward's photo: its largest size is kept."""
     largest = max(message.photo or [], key=lambda size: size.width * size.height)
@@ -426,6 +433,7 @@ def create_router() -> Router:
     known = KnownReward()
     router.callback_query.register(back_to_catalog, CatalogAction.filter(F.action == "list"))
     router.callback_query.register(new_reward, CatalogAction.filter(F.action == "new"))
+    router.callback_query.register(new_from_checklist, ChecklistStep.filter(F.step == onboarding.Step.REWARD))
     router.callback_query.register(open_reward, CatalogAction.filter(F.action == "open"), known)
     router.callback_query.register(
         open_reward, CatalogAction.filter(F.action == "back"), StateFilter(RewardEdit.value), known

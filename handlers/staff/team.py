@@ -1,5 +1,5 @@
 """/staff for owners (invite by one-time link, list and withdraw pending invites, list the staff, change roles,
-remove) and joining the staff by such a link.
+remove) and joining the staff by such a link, of which the owners are told.
 
 Every route here requires the owner role, except opening an invite; for anyone else the filters do not
 match and the update falls through, so a customer typing /staff gets the unknown-command answer. A
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
@@ -29,12 +30,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import menus
 from handlers.club import Club
 from handlers.filters import ButtonId, ButtonUser, PayloadStarts, staff_only
+from handlers.keyboards import ChecklistStep
 from handlers.menus import role_help
-from handlers.messages import alert, deep_link, show, stale, toast
+from handlers.messages import alert, deep_link, notice_to, show, stale, toast
 from handlers.replies import name_or_id, shown_name
 from loyalty import staff
 from loyalty.calendar import format_moment
 from loyalty.numerals import local_digits
+from loyalty.onboarding import Step
+from loyalty.outbox import Outgoing, notice_key
 from loyalty.staff import PendingInvite, Role, StaffEntry
 from loyalty.stamps import Stamp
 from texts.languages import language
@@ -178,7 +182,26 @@ async def invite(
     callback_answer: CallbackAnswer,
 ) -> None:
     """Make a one-time invite for the chosen role and send its link, to forward to the new person."""
-    role = Role(callback_data.role)
+    await send_invite(query, Role(callback_data.role), session, club, stamp, bot, callback_answer)
+
+
+async def invite_cashier(
+    query: CallbackQuery, session: AsyncSession, club: Club, stamp: Stamp, bot: Bot, callback_answer: CallbackAnswer
+) -> None:
+    """The owner's checklist (invite a cashier): a cashier's invite link, as /staff makes it."""
+    await send_invite(query, Role.CASHIER, session, club, stamp, bot, callback_answer)
+
+
+async def send_invite(
+    query: CallbackQuery,
+    role: Role,
+    session: AsyncSession,
+    club: Club,
+    stamp: Stamp,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """Make a one-time invite to `role` and send its link to the owner who pressed, or alert why not."""
     try:
         token = await staff.create_invite(session, role, stamp, owner_ids=club.owner_ids)
     except staff.StaffError as error:
@@ -324,6 +347,7 @@ async def join_staff(
             stamp,
             name=message.from_user.full_name,
             owner_ids=club.owner_ids,
+            notices=partial(joined_notices, i18n),
         )
     except staff.AlreadyStaff as error:
         await message.answer(_("staff.already").format(role=role_name(error.role)))
@@ -339,6 +363,27 @@ async def join_staff(
         return
     await message.answer(joined_text(entry))
     await menus.show_staff_menu(bot, i18n, entry.telegram_id, entry.role)
+
+
+def joined_notices(i18n: I18n, hired: staff.Hired) -> list[Outgoing]:
+    """Each owner's notice, in their language (the shop's if they are not a member), of who joined as what."""
+    entry = hired.entry
+
+    def text() -> str:
+        return _("staff.joined_notice").format(name=shown_name(entry), role=role_name(entry.role))
+
+    return [
+        notice
+        for owner in hired.owners
+        for notice in notice_to(
+            i18n,
+            owner.telegram_id,
+            owner.member_id,
+            owner.language or i18n.default_locale,
+            notice_key("staff_join", hired.invite_id, owner.telegram_id),
+            text,
+        )
+    ]
 
 
 def joined_text(entry: StaffEntry) -> str:
@@ -357,6 +402,7 @@ def create_router() -> Router:
     router.include_router(owners)
     owners.message.register(staff_menu, Command("staff"))
     owners.callback_query.register(invite, StaffAction.filter((F.action == "invite") & F.role.in_(list(Role))))
+    owners.callback_query.register(invite_cashier, ChecklistStep.filter(F.step == Step.CASHIER))
     owners.callback_query.register(show_list, StaffAction.filter(F.action == "list"))
     owners.callback_query.register(show_invites, StaffAction.filter(F.action == "invites"))
     owners.callback_query.register(revoke_invite, InviteAction.filter())

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, staff_only
+from handlers.keyboards import ChecklistStep
 from handlers.messages import show, stale, toast
 from handlers.staff.settings.fields import (
     CHOICES,
@@ -45,6 +46,7 @@ from handlers.staff.settings.views import (
 from handlers.wizard import View, keep, kept, typed_number
 from loyalty import rules
 from loyalty.errors import InvalidNumber, InvalidRule
+from loyalty.onboarding import Step
 from loyalty.staff import Role
 from loyalty.stamps import Stamp
 
@@ -72,6 +74,13 @@ async def settings_menu(message: Message, state: FSMContext, session: AsyncSessi
 async def show_menu(query: CallbackQuery, session: AsyncSession, club: Club, bot: Bot) -> None:
     """Back to the rules from a tier or a section."""
     await show(query, bot, *menu_view(await rules.current(session, club.rules)))
+
+
+async def from_checklist(query: CallbackQuery, state: FSMContext, session: AsyncSession, club: Club, bot: Bot) -> None:
+    """The owner's checklist (shop profile, earning rules): /settings in a new message, the checklist kept."""
+    await state.clear()
+    text, markup = menu_view(await rules.current(session, club.rules))
+    await bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 
 async def show_section(
@@ -222,6 +231,7 @@ def create_router() -> Router:
     router.message.register(settings_menu, Command("settings"))
     router.message.register(got_value, StateFilter(RuleEdit.value), HAS_TEXT, NOT_COMMAND)
     router.callback_query.register(show_menu, SettingsAction.filter(F.action == "menu"))
+    router.callback_query.register(from_checklist, ChecklistStep.filter(F.step.in_([Step.PROFILE, Step.RULES])))
     router.callback_query.register(show_section, SettingsAction.filter(F.action.in_(list(SECTIONS))))
     router.callback_query.register(show_tier, SettingsAction.filter(F.action == "tier"))
     router.callback_query.register(ask_value, SettingsAction.filter((F.action == "ask") & F.field.in_(list(PROMPTS))))

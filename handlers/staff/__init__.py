@@ -1,14 +1,16 @@
 """The staff's routers: the counter, vouchers at the counter, the team, the owner's rules and catalog, gifts,
-campaigns, figures and blocking. Each sets its role once, on its router (`handlers.filters.staff_only`)."""
+campaigns, figures, blocking and members' phone numbers. Each sets its role once, on its router
+(`handlers.filters.staff_only`)."""
 
 from aiogram import Router
 from aiogram.filters import StateFilter
 
-from handlers.staff import blocking, campaigns, catalog, counter, gifts, redeem, settings, stats, team
+from handlers.staff import blocking, campaigns, catalog, counter, gifts, phones, redeem, settings, stats, team
 from handlers.staff.campaigns.flow import CampaignWizard
 
 PROMPTS = StateFilter(
     counter.Counter.amount,
+    counter.Counter.walk_in,
     settings.RuleEdit.value,
     redeem.Redeem.code,
     catalog.RewardWizard,
@@ -31,6 +33,7 @@ def create_router() -> Router:
         gifts.create_router(),
         stats.create_router(),
         blocking.create_router(),
+        phones.create_router(),
         campaigns.create_router(),
     )
     return router

@@ -221,21 +221,9 @@ async def earn_command(
         if isinstance(customer, Member):
             await record(message, session, club, stamp, i18n, customer, *purchase, category)
         else:
-            await confirm_walk_in(
-                message,
-                session,
-                club,
-                state,
-                WalkIn.model_validate(
-                    {
-                        "phone": customer,
-                        "amount": purchase[0],
-                        "receipt": purchase[1],
-                        "category": category,
-                        "key": stamp.update_key,
-                    }
-                ),
-            )
+            amount, receipt = purchase
+            typed = WalkIn(phone=customer, amount=amount, receipt=receipt, category=category, key=stamp.update_key)
+            await confirm_walk_in(message, session, club, state, typed)
     except LoyaltyError as error:
         await message.answer(problem(error))
 

@@ -11,9 +11,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from loyalty import members, walk_ins
 from loyalty.staff import Role
+from loyalty.stamps import Stamp
 from storage.models import LedgerEntry, Member, PointLot, Purchase
 from tests.chat import Chat, Delivered, texts, to
+from tests.factories import DAY, NOW, RULES, profile
 from tests.lookups import audit_log, count, member_of, refusals
 from tests.people import CASHIER, CUSTOMER, MANAGER, NEEDS_MANAGER, customer, hire, manager_chat
 
@@ -180,3 +183,23 @@ async def test_a_member_sharing_another_contact_keeps_their_number(chat_with: Ma
     [answer] = await chat.share_contact("09351112233")
     assert "۰۹۱۲ ۱۲۳ ۴۵۶۷" in answer.text and "فروشگاه" in answer.text
     assert (await member_of(sessions, CUSTOMER)).phone == PHONE
+
+
+async def test_points_that_expired_while_waiting_are_not_claimed(session: AsyncSession) -> None:
+    long_ago, lately = Stamp(CASHIER, "earn-1", NOW - timedelta(days=400)), Stamp(CASHIER, "earn-2", NOW - DAY)
+    for stamp, amount in ((long_ago, 250_000), (lately, 100_000)):
+        await walk_ins.record_walk_in(
+            session, RULES, phone=PHONE, language="fa", amount=amount, receipt=None, stamp=stamp
+        )
+    joined = await members.join(session, PHONE, profile("Sara"), RULES, Stamp(CUSTOMER, "join", NOW))
+    assert (joined.waiting, joined.bonus, joined.member.balance) == (10, 100, 110)
+
+
+async def test_a_mistyped_walk_in_phone_is_moved_to_the_right_one(chat_with: MakeChat, sessions: Sessions) -> None:
+    await walk_in(await cashier_chat(chat_with, sessions), "/earn 09121234567 250000")
+    manager = await manager_chat(chat_with, sessions)
+    [ask] = await manager.say("/phone 09121234567 09121234568")
+    assert "0912 123 4567" in ask.text and "0912 123 4568" in ask.text
+    await manager.press(ask.callback_data()[0])
+    welcome = await chat_with(CUSTOMER, language_code="en").join("09121234568")
+    assert any("25 points from your earlier purchases" in text for text in texts(welcome))

@@ -102,7 +102,7 @@ async def join(
     try:
         async with write_transaction(session):
             member = await _member_for_phone(session, telegram_id, phone)
-            phone_in_club = member.id is not None  # an imported member, already a customer of the club
+            phone_in_club = member.id is not None  # imported, or a walk-in who bought before: a customer already
             _apply_profile(member, profile, now)
             await session.flush()
             waiting = await _waiting_points(session, member, now) if phone_in_club else 0

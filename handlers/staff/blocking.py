@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import staff_only
 from handlers.messages import problem
+from handlers.replies import member_name
 from loyalty import blocking, members
 from loyalty.codes import grouped, take_member_reference
 from loyalty.errors import LoyaltyError
@@ -47,7 +48,7 @@ async def block_command(message: Message, command: CommandObject, session: Async
         return
     done = await blocking.block(session, member.id, stamp, blocked=blocked, reason=reason)
     text = str(REPLIES[blocked, done.changed]).format(
-        name=done.member.first_name, code=local_digits(grouped(done.member.code), language())
+        name=member_name(done.member), code=local_digits(grouped(done.member.code), language())
     )
     await message.answer(text)
 

@@ -244,7 +244,7 @@ async def confirm_walk_in(
     await message.answer(text, reply_markup=builder.as_markup())
 
 
-async def record_walk_in(
+async def confirmed_walk_in(
     query: CallbackQuery,
     state: FSMContext,
     session: AsyncSession,
@@ -471,6 +471,6 @@ def create_router() -> Router:
     router.message.register(undo_command, Command("undo"), manager)
     router.callback_query.register(cancel, CounterAction.filter(F.action == "cancel"))
     router.callback_query.register(ask_amount, CounterAction.filter(F.action == "earn"))
-    router.callback_query.register(record_walk_in, CounterAction.filter(F.action == "walk_in"))
+    router.callback_query.register(confirmed_walk_in, CounterAction.filter(F.action == "walk_in"))
     router.message.register(got_amount, StateFilter(Counter.amount), HAS_TEXT, NOT_COMMAND)
     return router

@@ -44,6 +44,7 @@ STAFF_COMMANDS: dict[Role, dict[str, str]] = {
         "stats": "command.stats",
         "block": "command.block",
         "unblock": "command.unblock",
+        "phone": "command.phone",
     },
     Role.OWNER: {"staff": "command.staff", "settings": "command.settings"},
 }

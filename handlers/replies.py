@@ -58,9 +58,12 @@ def date_problem(reason: str) -> str:
     return problems[reason].format(example=birthday_example(language()))
 
 
-def joined_text(member: Member, bonus: int, referral: ReferralEvent | None = None) -> str:
-    """The welcome a new member gets, with the bonus and a referral reward paid on joining, when there are any."""
+def joined_text(member: Member, bonus: int, referral: ReferralEvent | None = None, waiting: int = 0) -> str:
+    """The welcome a new member gets, with the points that waited on their phone, the bonus and a referral reward paid
+    on joining, when there are any."""
     paragraphs = [_("join.done").format(name=member.first_name)]
+    if waiting:
+        paragraphs.append(counted("join.waiting", waiting).format(points=number(waiting)))
     if bonus:
         paragraphs.append(counted("join.bonus", bonus).format(points=number(bonus)))
     if friend_lines := referral_for_friend(referral):
@@ -169,16 +172,30 @@ def progress_line(progress: Progress) -> str:
     return _("member.tier_progress").format(amount=number(progress.missing), tier=tier_name(progress.next_tier))
 
 
+def member_name(member: Member) -> str:
+    """The member's name for staff; a walk-in customer's phone until they join and give one."""
+    return member.first_name or phone_text(member.phone)
+
+
+def phone_text(e164: str) -> str:
+    """A stored phone number as people write it, in the reader's digits."""
+    return local_digits(display_phone(e164), language())
+
+
 def earned_for_staff(earned: Earned) -> str:
-    """The cashier's confirmation of a purchase (or that it was recorded before)."""
+    """The cashier's confirmation of a purchase (or that it was recorded before); the points of a customer not on the
+    bot yet wait on their phone."""
     values = {
         "amount": number(earned.purchase.amount),
-        "name": earned.member.first_name,
+        "name": member_name(earned.member),
         "code": local_digits(grouped(earned.member.code), language()),
         "points": number(earned.points),
         "balance": number(earned.balance),
     }
-    key = "counter.already_recorded" if earned.duplicate else "counter.earned"
+    if earned.duplicate:
+        key = "counter.already_recorded"
+    else:
+        key = "counter.earned_waiting" if earned.member.telegram_id is None else "counter.earned"
     return counted(key, earned.points).format(**values)
 
 
@@ -203,10 +220,10 @@ def earned_for_member(earned: Earned) -> str:
 def counter_card(member: Member, summary: Summary, club_rules: Rules, zone: ZoneInfo) -> str:
     """A member as staff see them: points, tier, spend, last visits."""
     visits = ", ".join(format_moment(moment, language(), zone) for moment in summary.last_visits)
-    return counted("counter.member_card", club_rules.tier_window_days).format(
-        name=member.first_name,
+    card = counted("counter.member_card", club_rules.tier_window_days).format(
+        name=member_name(member),
         code=local_digits(grouped(member.code), language()),
-        phone=local_digits(display_phone(member.phone), language()),
+        phone=phone_text(member.phone),
         points=number(member.balance),
         tier=tier_name(member.tier),
         days=number(club_rules.tier_window_days),
@@ -214,6 +231,7 @@ def counter_card(member: Member, summary: Summary, club_rules: Rules, zone: Zone
         total=number(summary.total_spend),
         visits=visits or _("counter.no_visits"),
     ) + ("\n" + progress_line(summary.progress) if summary.progress.next_tier else "")
+    return card + ("\n" + _("counter.not_joined") if member.telegram_id is None else "")
 
 
 def shown_name(entry: StaffEntry) -> str:

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import ledger, outbox, referrals, rules
+from loyalty import audit, ledger, outbox, referrals, rules
 from loyalty.birthdays import birthday_md
 from loyalty.codes import looks_like_member_code, new_member_code, read_member_code
 from loyalty.errors import InvalidName, InvalidPhone, MistypedCode, NotAMemberReference, PhoneTaken, UnknownMember
@@ -40,12 +40,25 @@ class Profile:
 
 @dataclass(frozen=True)
 class Joined:
-    """The outcome of joining: the member, the bonus credited now, whether they were already in, a referral's news."""
+    """The outcome of joining: the member, the bonus credited now, whether they were already in, a referral's news, and
+    the points that were waiting on their phone (walk-in purchases recorded before they joined)."""
 
     member: Member
     bonus: int
     already_member: bool
     referral: referrals.ReferralEvent | None = None
+    waiting: int = 0
+
+
+@dataclass(frozen=True)
+class PhoneChanged:
+    """A member moved to a new phone by staff: the number they had and the one they have; `changed` False when the
+    member had that number already (a second confirmation)."""
+
+    member: Member
+    old: str
+    new: str
+    changed: bool
 
 
 def clean_name(text: str) -> str:
@@ -89,15 +102,16 @@ async def join(
     try:
         async with write_transaction(session):
             member = await _member_for_phone(session, telegram_id, phone)
-            phone_in_club = member.id is not None  # an imported member, already a customer of the club
+            phone_in_club = member.id is not None  # imported, or a walk-in who bought before: a customer already
             _apply_profile(member, profile, now)
             await session.flush()
+            waiting = await _waiting_points(session, member, now) if phone_in_club else 0
             club_rules = await rules.current(session, defaults)
             bonus = await _welcome_bonus(session, member, club_rules, now)
             referral = await referrals.on_joined(
                 session, member, now=now, rules=club_rules, update_id=stamp.update_id, phone_in_club=phone_in_club
             )
-            joined = Joined(member, bonus=bonus, already_member=False, referral=referral)
+            joined = Joined(member, bonus=bonus, already_member=False, referral=referral, waiting=waiting)
             await outbox.notify(session, notices, joined, now=now)
     except IntegrityError:
         raced = await repositories.member_by_telegram_id(session, telegram_id)
@@ -118,6 +132,89 @@ async def _member_for_phone(session: AsyncSession, telegram_id: int, phone: str)
     member = Member(telegram_id=telegram_id, phone=phone, code=await _unused_code(session), balance=0, tier="bronze")
     session.add(member)
     return member
+
+
+async def _waiting_points(session: AsyncSession, member: Member, now: datetime) -> int:
+    """The points waiting on the phone of a member the club knew before they joined, what is due expired first."""
+    await ledger.expire_member(session, member.id, now)
+    await session.refresh(member, ["balance"])
+    return member.balance
+
+
+async def waiting_member(session: AsyncSession, phone: str, language: str, stamp: Stamp) -> Member:
+    """The member of `phone`, made now without a messenger account when there is none (a walk-in customer, in one
+    transaction, audited): purchases wait on it until someone joins with that phone (`join` links it)."""
+    try:
+        async with write_transaction(session):
+            member = await repositories.member_by_phone(session, phone)
+            if member is not None:
+                return member
+            member = Member(
+                phone=phone,
+                code=await _unused_code(session),
+                first_name="",
+                language=language,
+                balance=0,
+                tier="bronze",
+            )
+            session.add(member)
+            await session.flush()
+            await audit.record(
+                session,
+                actor_id=stamp.actor_id,
+                action="member.walk_in",
+                now=stamp.at,
+                member_id=member.id,
+                update_id=stamp.update_id,
+                phone=phone,
+            )
+    except IntegrityError:
+        raced = await repositories.member_by_phone(session, phone)
+        if raced is None:
+            raise
+        return raced
+    return member
+
+
+async def check_new_phone(session: AsyncSession, member: Member, phone: str) -> None:
+    """Raise PhoneTaken when another member has the number `member` would move to."""
+    owner = await repositories.member_by_phone(session, phone)
+    if owner is not None and owner.id != member.id:
+        raise PhoneTaken(phone)
+
+
+async def change_phone(
+    session: AsyncSession, member_id: int, phone: str, stamp: Stamp, *, notices: Notices[PhoneChanged] | None = None
+) -> PhoneChanged:
+    """Move a member to the number `phone` (E.164) for the staff member `stamp.actor_id`, in one transaction: the
+    same member, points and history; the old and new numbers audited and the member's `notices` enqueued.
+
+    Raises PhoneTaken when another member has that number; the member's number already is a change of nothing.
+    """
+    try:
+        async with write_transaction(session):
+            member = await repositories.lock_member(session, member_id)
+            old = member.phone
+            if old == phone:
+                return PhoneChanged(member, old, phone, changed=False)
+            await check_new_phone(session, member, phone)
+            member.phone = phone
+            await session.flush()
+            await audit.record(
+                session,
+                actor_id=stamp.actor_id,
+                action="member.phone",
+                now=stamp.at,
+                member_id=member.id,
+                update_id=stamp.update_id,
+                old=old,
+                new=phone,
+            )
+            changed = PhoneChanged(member, old, phone, changed=True)
+            await outbox.notify(session, notices, changed, now=stamp.at)
+    except IntegrityError:
+        raise PhoneTaken(phone) from None
+    return changed
 
 
 async def _unused_code(session: AsyncSession) -> str:

@@ -160,7 +160,7 @@ async def test_customers_get_the_unknown_command_answer_and_cashiers_who_may_use
         ("{code} abc", "whole number"),
         ("{code} 12.5", "whole number"),
         ("00000000 1000", "mistyped"),
-        ("09350000000 1000", "No member has"),
+        ("09350000000 1000", "0935 000 0000 is not a member yet"),  # asked to confirm first
         ("hello 1000", "member code (8 digits) or a phone"),
         ("{code} 1000 R-1 extra", "Record a purchase like this"),
         ("{code} 1000 R-1 #", "at most one product category"),

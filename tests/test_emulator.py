@@ -208,7 +208,7 @@ async def test_the_command_menu_is_registered_in_both_languages(live: BotAPIEmul
 
 async def test_at_start_up_the_owner_gets_their_own_menu_with_the_staff_commands(live: BotAPIEmulator) -> None:
     owner_menu = ["earn", "member", "redeem", "adjust", "undo", "catalog", "gift", "campaign", "stats", "block"]
-    owner_menu += ["unblock", "staff", "settings"]
+    owner_menu += ["unblock", "phone", "staff", "settings"]
     for language in ("fa", "en", None):
         assert live.commands(language, "chat:1")[: len(owner_menu)] == owner_menu  # OWNER_IDS is (1,)
         assert set(live.commands(language, "chat:1")[len(owner_menu) :]) == CUSTOMER_COMMANDS
@@ -302,6 +302,21 @@ async def test_the_counter_reads_the_code_as_the_card_shows_it(live: BotAPIEmula
     persian = grouped(member.code).replace(" ", "-").translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
     [dashed] = await cashier.say(f"/earn {persian} ۱۰۰۰۰۰ R-2")
     assert "balance 135" in dashed.text
+
+
+async def test_walk_in_points_wait_on_the_phone_and_are_claimed_on_joining(
+    live: BotAPIEmulator, engine: AsyncEngine
+) -> None:
+    _sara, _member, cashier = await sara_and_a_cashier(live, engine)
+    [ask] = await cashier.say("/earn ۰۹۳۵۱۱۱۲۲۳۳ 250000 R-9")
+    assert "0935 111 2233 is not a member yet" in ask.text
+    recorded = await cashier.press(ask.callback_data()[0], ask)
+    assert any("+25 points are waiting on this phone" in call.text for call in recorded)
+    bahar = FakeUser(live, 511, "بهار", "fa")
+    welcome = await bahar.join("+989351112233")
+    assert "۲۵ امتیاز از خریدهای قبلی‌تان منتظر شما بود" in welcome[-1].text and "۱۰۰ امتیاز هدیه" in welcome[-1].text
+    member = await member_with(engine, 511)
+    assert member is not None and member.balance == 125 and member.phone == "+989351112233"
 
 
 async def test_a_reward_redeemed_in_chat_and_used_at_the_counter(live: BotAPIEmulator, engine: AsyncEngine) -> None:

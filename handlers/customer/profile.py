@@ -14,8 +14,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import keyboards
-from handlers.filters import HAS_TEXT, NOT_COMMAND, IsMember, Magic, TextIs
-from handlers.replies import date_problem, name_problem, profile_text
+from handlers.filters import HAS_CONTACT, HAS_TEXT, NOT_COMMAND, IsMember, Magic, TextIs
+from handlers.replies import date_problem, name_problem, phone_text, profile_text
 from loyalty import members
 from loyalty.calendar import birthday_example, parse_birthday
 from loyalty.errors import InvalidDate, InvalidName
@@ -103,6 +103,11 @@ async def keep_birthday(message: Message, state: FSMContext, member: Member) -> 
     await message.answer(_("profile.unchanged"), reply_markup=keyboards.main_menu())
 
 
+async def own_number(message: Message, member: Member) -> None:
+    """A member shared a contact: their number stays; only the shop moves a member to another one (/phone)."""
+    await message.answer(_("phone.ask_shop").format(phone=phone_text(member.phone)))
+
+
 async def not_text(message: Message) -> None:
     """A sticker or photo where text was asked for."""
     await message.answer(_("profile.text_please"))
@@ -119,5 +124,6 @@ def create_router() -> Router:
     router.message.register(new_name, StateFilter(Editing.name), HAS_TEXT, NOT_COMMAND)
     router.message.register(keep_birthday, StateFilter(Editing.birthday), TextIs(keyboards.SKIP))
     router.message.register(new_birthday, StateFilter(Editing.birthday), HAS_TEXT, NOT_COMMAND)
+    router.message.register(own_number, HAS_CONTACT)
     router.message.register(not_text, StateFilter(Editing), Magic(~F.text))
     return router

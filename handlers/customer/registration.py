@@ -240,7 +240,7 @@ async def got_consent(
         await ask_phone(message, state)
         return
     await state.clear()
-    reply = joined_text(joined.member, joined.bonus, joined.referral)
+    reply = joined_text(joined.member, joined.bonus, joined.referral, joined.waiting)
     await message.answer(reply, reply_markup=keyboards.main_menu())
 
 

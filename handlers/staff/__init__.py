@@ -1,15 +1,28 @@
 """The staff's routers: the counter, vouchers at the counter, the team, the owner's rules and catalog, gifts,
-campaigns, figures, blocking, and the staff's own /start (the owner's checklist). Each sets its role once, on its
-router (`handlers.filters.staff_only`)."""
+campaigns, figures, blocking, members' phone numbers, and the staff's own /start (the owner's checklist). Each sets
+its role once, on its router (`handlers.filters.staff_only`)."""
 
 from aiogram import Router
 from aiogram.filters import StateFilter
 
-from handlers.staff import blocking, campaigns, catalog, counter, gifts, onboarding, redeem, settings, stats, team
+from handlers.staff import (
+    blocking,
+    campaigns,
+    catalog,
+    counter,
+    gifts,
+    onboarding,
+    phones,
+    redeem,
+    settings,
+    stats,
+    team,
+)
 from handlers.staff.campaigns.flow import CampaignWizard
 
 PROMPTS = StateFilter(
     counter.Counter.amount,
+    counter.Counter.walk_in,
     settings.RuleEdit.value,
     redeem.Redeem.code,
     catalog.RewardWizard,
@@ -32,6 +45,7 @@ def create_router() -> Router:
         gifts.create_router(),
         stats.create_router(),
         blocking.create_router(),
+        phones.create_router(),
         campaigns.create_router(),
         onboarding.create_router(),  # a staff member's plain /start, after those with an invite, card or voucher
     )

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import ButtonId, staff_only
 from handlers.messages import problem, show, stale
+from handlers.replies import member_name
 from loyalty import blocking, members
 from loyalty.codes import grouped, take_member_reference
 from loyalty.errors import LoyaltyError
@@ -50,7 +51,7 @@ class BlockAction(CallbackData, prefix="blk"):
 
 def named(text: str, member: Member) -> str:
     """`text` with the member's name and their code as the card shows it, in the reader's digits."""
-    return text.format(name=member.first_name, code=local_digits(grouped(member.code), language()))
+    return text.format(name=member_name(member), code=local_digits(grouped(member.code), language()))
 
 
 def confirmation(member: Member) -> tuple[str, InlineKeyboardMarkup]:

@@ -1,11 +1,16 @@
 """The counter: staff record purchases (/earn, or by scanning a member card), look members up, adjust and undo.
 
+A purchase on a phone no member has yet (a walk-in customer) is recorded once the cashier has seen the number read
+back and confirmed it (`/earn`), or pressed "record a purchase" under it (`/member`): its points wait on the phone
+until the customer joins with it (`loyalty.walk_ins`).
+
 Every handler here requires a staff role; for anyone else the filters do not match and the update
 falls through to the rest of the bot, so a customer typing /earn gets the unknown-command answer.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
@@ -25,20 +30,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts, staff_only
 from handlers.messages import CARD_PAYLOAD_PREFIX, alert, notice_to_member, notice_to_referrer, problem, stale
-from handlers.replies import counter_card, earned_for_member, earned_for_staff
+from handlers.replies import counter_card, earned_for_member, earned_for_staff, member_name, phone_text
 from handlers.wizard import keep, kept
-from loyalty import ledger, members, purchases, rules, staff
+from loyalty import ledger, members, purchases, rules, staff, walk_ins
 from loyalty.audiences import CATEGORY_LENGTH
-from loyalty.codes import take_member_reference
+from loyalty.codes import looks_like_member_code, take_member_reference
 from loyalty.errors import (
     InsufficientPoints,
     InvalidNumber,
     LoyaltyError,
     OwnAccount,
+    UnknownMember,
 )
 from loyalty.money import amount_words, parse_amount
 from loyalty.numerals import parse_bounded
 from loyalty.outbox import Outgoing, notice_key
+from loyalty.phones import normalise_phone
 from loyalty.staff import Role
 from loyalty.stamps import Stamp
 from loyalty.text_keys import text_key
@@ -48,22 +55,41 @@ from texts.plurals import counted, points_text
 
 
 class Counter(StatesGroup):
-    """Recording a purchase for a member opened from their card."""
+    """Recording a purchase for a member opened from their card (or a walk-in's phone), and confirming a walk-in's
+    phone typed with /earn."""
 
     amount = State()
+    walk_in = State()
 
 
 class CounterAction(CallbackData, prefix="ctr"):
-    """A button on the staff's view of a member."""
+    """A button on the staff's view of a member (or of a phone no member has yet)."""
 
     action: str
     member_id: ButtonId = 0
+    phone: str = ""
 
 
 class AmountFor(BaseModel):
-    """What the amount prompt keeps: the member whose purchase it records."""
+    """What the amount prompt keeps: the member whose purchase it records, or the phone of a walk-in customer."""
 
-    member: int
+    member: int = 0
+    phone: str = ""
+
+
+class WalkIn(BaseModel):
+    """A purchase typed with /earn for a phone no member has, waiting for the cashier to confirm the phone; `key`: the
+    update key of the /earn, which the purchase is recorded under (a second confirmation finds it)."""
+
+    phone: str
+    amount: str
+    receipt: str | None
+    category: str | None
+    key: str
+
+
+Customer = Member | str
+"""Whom a purchase is for: a member, or the phone (E.164) of a walk-in customer no member has yet."""
 
 
 MAX_ADJUST = 1_000_000  # points one correction may add or take
@@ -111,23 +137,47 @@ async def record(
     club: Club,
     stamp: Stamp,
     i18n: I18n,
-    member: Member,
+    customer: Customer,
     amount_text: str,
     receipt: str | None,
     category: str | None,
 ) -> None:
     """Record a purchase and answer the cashier; the member (and a referrer) are told through the outbox."""
-    earned = await purchases.record_purchase(
-        session,
-        club.rules,
-        member_id=member.id,
-        amount=parse_amount(amount_text),
-        receipt=receipt,
-        stamp=stamp,
-        category=category,
-        notices=partial(purchase_notices, i18n),
-    )
+    amount, notices = parse_amount(amount_text), partial(purchase_notices, i18n)
+    if isinstance(customer, Member):
+        earned = await purchases.record_purchase(
+            session,
+            club.rules,
+            member_id=customer.id,
+            amount=amount,
+            receipt=receipt,
+            stamp=stamp,
+            category=category,
+            notices=notices,
+        )
+    else:
+        earned = await walk_ins.record_walk_in(
+            session,
+            club.rules,
+            phone=customer,
+            language=i18n.default_locale,
+            amount=amount,
+            receipt=receipt,
+            stamp=stamp,
+            category=category,
+            notices=notices,
+        )
     await message.answer(staff_confirmation(earned))
+
+
+async def member_or_new_phone(session: AsyncSession, reference: str) -> Customer:
+    """The member a cashier means, or the phone they typed (E.164) when no member has it yet."""
+    try:
+        return await members.find(session, reference)
+    except UnknownMember:
+        if looks_like_member_code(reference):
+            raise
+        return normalise_phone(reference)
 
 
 def purchase_notices(i18n: I18n, earned: purchases.Earned) -> list[Outgoing]:
@@ -148,9 +198,15 @@ def staff_confirmation(earned: purchases.Earned) -> str:
 
 
 async def earn_command(
-    message: Message, command: CommandObject, session: AsyncSession, club: Club, stamp: Stamp, i18n: I18n
+    message: Message,
+    command: CommandObject,
+    session: AsyncSession,
+    club: Club,
+    stamp: Stamp,
+    i18n: I18n,
+    state: FSMContext,
 ) -> None:
-    """/earn <member code or phone> <amount> [receipt] [#category]."""
+    """/earn <member code or phone> <amount> [receipt] [#category]; a phone no member has is confirmed first."""
     typed = await read_words(message, command.args or "")
     if typed is None:
         return
@@ -161,10 +217,55 @@ async def earn_command(
         await message.answer(_("counter.earn_usage"))
         return
     try:
-        member = await members.find(session, reference)
-        await record(message, session, club, stamp, i18n, member, *purchase, category)
+        customer = await member_or_new_phone(session, reference)
+        if isinstance(customer, Member):
+            await record(message, session, club, stamp, i18n, customer, *purchase, category)
+        else:
+            amount, receipt = purchase
+            typed = WalkIn(phone=customer, amount=amount, receipt=receipt, category=category, key=stamp.update_key)
+            await confirm_walk_in(message, session, club, state, typed)
     except LoyaltyError as error:
         await message.answer(problem(error))
+
+
+async def confirm_walk_in(
+    message: Message, session: AsyncSession, club: Club, state: FSMContext, typed: WalkIn
+) -> None:
+    """Read the new phone back to the cashier (refusing first what would be refused) and ask to confirm it."""
+    amount = parse_amount(typed.amount)
+    await walk_ins.check(session, club.rules, amount, typed.receipt)
+    await keep(state, Counter.walk_in, typed)
+    phone = phone_text(typed.phone)
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("button.record_walk_in").format(phone=phone), callback_data=CounterAction(action="walk_in"))
+    builder.button(text=_("button.cancel"), callback_data=CounterAction(action="cancel"))
+    builder.adjust(1)
+    text = _("counter.walk_in_confirm").format(phone=phone, amount=number(amount))
+    await message.answer(text, reply_markup=builder.as_markup())
+
+
+async def confirmed_walk_in(
+    query: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    club: Club,
+    stamp: Stamp,
+    i18n: I18n,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """The cashier confirmed the walk-in's phone: record the purchase under the key of the /earn that typed it."""
+    if await state.get_state() != Counter.walk_in.state or not isinstance(query.message, Message):
+        stale(callback_answer)
+        return
+    typed = await kept(state, WalkIn)
+    await state.clear()
+    at_earn = replace(stamp, update_key=typed.key)
+    try:
+        await record(
+            query.message, session, club, at_earn, i18n, typed.phone, typed.amount, typed.receipt, typed.category
+        )
+    except LoyaltyError as error:
+        await query.message.answer(problem(error))
 
 
 async def member_command(
@@ -175,11 +276,21 @@ async def member_command(
         await message.answer(_("counter.member_usage"))
         return
     try:
-        member = await members.find(session, command.args)
+        customer = await member_or_new_phone(session, command.args)
     except LoyaltyError as error:
         await message.answer(problem(error))
         return
-    await show_member(message, session, club, now, member)
+    if isinstance(customer, Member):
+        await show_member(message, session, club, now, customer)
+    else:
+        await offer_walk_in(message, customer)
+
+
+async def offer_walk_in(message: Message, phone: str) -> None:
+    """A phone no member has yet: say so, with a button to record a purchase on it."""
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("button.record_purchase"), callback_data=CounterAction(action="earn", phone=phone))
+    await message.answer(_("counter.walk_in_offer").format(phone=phone_text(phone)), reply_markup=builder.as_markup())
 
 
 async def show_member(message: Message, session: AsyncSession, club: Club, now: datetime, member: Member) -> None:
@@ -213,20 +324,22 @@ async def ask_amount(
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    """The cashier pressed "record purchase": ask for the amount."""
-    member = await session.get(Member, callback_data.member_id)
-    if member is None or query.message is None:
+    """The cashier pressed "record purchase" under a member or a walk-in's phone: ask for the amount."""
+    member = await session.get(Member, callback_data.member_id) if callback_data.member_id else None
+    if query.message is None or (member is None and not callback_data.phone):
         stale(callback_answer)
         return
     try:
-        staff.refuse_own_account(member, query.from_user.id, "purchase")
+        if member is not None:
+            staff.refuse_own_account(member, query.from_user.id, "purchase")
     except OwnAccount as error:
         alert(callback_answer, problem(error))
         return
-    await keep(state, Counter.amount, AmountFor(member=member.id))
+    name = member_name(member) if member is not None else phone_text(callback_data.phone)
+    await keep(state, Counter.amount, AmountFor(member=member.id if member else 0, phone=callback_data.phone))
     builder = InlineKeyboardBuilder()
     builder.button(text=_("button.cancel"), callback_data=CounterAction(action="cancel"))
-    await query.message.answer(_("counter.ask_amount").format(name=member.first_name), reply_markup=builder.as_markup())
+    await query.message.answer(_("counter.ask_amount").format(name=name), reply_markup=builder.as_markup())
 
 
 async def got_amount(
@@ -237,17 +350,22 @@ async def got_amount(
     if typed is None:
         return
     words, category = typed
-    member = await session.get(Member, (await kept(state, AmountFor)).member)
+    customer = await prompted_for(session, await kept(state, AmountFor))
     purchase = amount_and_receipt(words)
-    if member is None or purchase is None:
+    if customer is None or purchase is None:
         await message.answer(_("counter.ask_amount_again"))
         return
     try:
-        await record(message, session, club, stamp, i18n, member, *purchase, category)
+        await record(message, session, club, stamp, i18n, customer, *purchase, category)
     except LoyaltyError as error:
         await message.answer(problem(error))
         return
     await state.clear()
+
+
+async def prompted_for(session: AsyncSession, answers: AmountFor) -> Customer | None:
+    """Whom the amount prompt records for: the walk-in's phone, or the member (None if gone)."""
+    return answers.phone or await session.get(Member, answers.member)
 
 
 async def cancel(query: CallbackQuery, state: FSMContext) -> None:
@@ -289,7 +407,7 @@ async def adjust_command(
     shown = number(points) if points < 0 else "+" + number(points)
     await message.answer(
         counted("counter.adjusted", points).format(
-            points=shown, name=member.first_name, reason=reason, balance=number(posted.balance)
+            points=shown, name=member_name(member), reason=reason, balance=number(posted.balance)
         )
     )
 
@@ -320,7 +438,7 @@ async def undo_command(
         await message.answer(problem(error))
         return
     text = counted("counter.undone", undone.taken).format(
-        receipt=receipt, points=number(undone.taken), name=undone.member.first_name, balance=number(undone.balance)
+        receipt=receipt, points=number(undone.taken), name=member_name(undone.member), balance=number(undone.balance)
     )
     if undone.shortfall:
         text += "\n" + _("counter.undone_shortfall").format(points=number(undone.shortfall))
@@ -353,5 +471,6 @@ def create_router() -> Router:
     router.message.register(undo_command, Command("undo"), manager)
     router.callback_query.register(cancel, CounterAction.filter(F.action == "cancel"))
     router.callback_query.register(ask_amount, CounterAction.filter(F.action == "earn"))
+    router.callback_query.register(confirmed_walk_in, CounterAction.filter(F.action == "walk_in"))
     router.message.register(got_amount, StateFilter(Counter.amount), HAS_TEXT, NOT_COMMAND)
     return router

@@ -51,6 +51,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, staff_only
 from handlers.messages import alert, notice_to_member, problem, show, stale
+from handlers.replies import member_name
 from handlers.wizard import (
     Flow,
     Refused,
@@ -294,7 +295,7 @@ async def got_member(message: Message, state: FSMContext, session: AsyncSession,
         await message.answer(text, reply_markup=markup)
         return
     code = local_digits(grouped(member.code), language())
-    recipient = Recipient(id=member.id, name=f"{member.first_name} · {code}")
+    recipient = Recipient(id=member.id, name=f"{member_name(member)} · {code}")
     text, markup = await GIFT_FLOW.answer(MEMBER_STEP, state, session, recipient)
     await message.answer(text, reply_markup=markup)
 

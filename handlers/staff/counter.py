@@ -43,6 +43,7 @@ from loyalty.staff import Role
 from loyalty.stamps import Stamp
 from loyalty.text_keys import text_key
 from storage.models import Member
+from texts.money import priced_text
 from texts.numbers import number
 from texts.plurals import counted, points_text
 
@@ -307,7 +308,7 @@ def adjust_notices(i18n: I18n, member: Member, points: int, reason: str, posted:
 
 
 async def undo_command(
-    message: Message, command: CommandObject, session: AsyncSession, stamp: Stamp, i18n: I18n
+    message: Message, command: CommandObject, session: AsyncSession, club: Club, stamp: Stamp, i18n: I18n
 ) -> None:
     """/undo <receipt>: reverse a purchase; the member is told."""
     receipt = (command.args or "").strip()
@@ -315,7 +316,9 @@ async def undo_command(
         await message.answer(_("counter.undo_usage"))
         return
     try:
-        undone = await purchases.undo_purchase(session, receipt, stamp, notices=partial(undo_notices, i18n))
+        currency = (await rules.current(session, club.rules)).currency
+        notices = partial(undo_notices, i18n, currency)
+        undone = await purchases.undo_purchase(session, receipt, stamp, notices=notices)
     except LoyaltyError as error:
         await message.answer(problem(error))
         return
@@ -330,14 +333,16 @@ async def undo_command(
     await message.answer(text)
 
 
-def undo_notices(i18n: I18n, undone: purchases.Undone) -> list[Outgoing]:
-    """The member's notice of a purchase undone."""
+def undo_notices(i18n: I18n, currency: str, undone: purchases.Undone) -> list[Outgoing]:
+    """The member's notice of a purchase undone, its amount in the unit `currency`."""
     return notice_to_member(
         i18n,
         undone.member,
         notice_key("undo", undone.purchase.id),
         lambda: counted("member.undone", undone.taken).format(
-            amount=number(undone.purchase.amount), points=number(undone.taken), balance=points_text(undone.balance)
+            amount=priced_text(undone.purchase.amount, currency),
+            points=number(undone.taken),
+            balance=points_text(undone.balance),
         ),
     )
 

@@ -419,8 +419,10 @@ read_days = whole(1, MAX_VALIDITY_DAYS)
 
 
 class WorthAnswers(Answers):
-    """The answers of the voucher-worth steps (`worth_steps`), part of a flow's answers."""
+    """The answers of the voucher-worth steps (`worth_steps`), part of a flow's answers, after the unit amounts are
+    shown in (the rules' `currency`, known beforehand)."""
 
+    currency: str
     kind: Kind | None = None
     amount: int | None = None
     percent: int | None = None

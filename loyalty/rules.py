@@ -25,6 +25,7 @@ from storage.models import ClubSetting
 RULES_KEY = "rules"
 TIER_PARTS = ("threshold", "percent")  # what the owner changes of a tier
 MAX_AMOUNT = 10**13  # money units; a purchase above this is a typing mistake, not a sale
+DEFAULT_CURRENCY = "toman"
 CURRENCY_LENGTH = 16  # letters of a currency unit the owner types
 CURRENCY_PATTERN = r"^\p{L}+(?:[ \x{200C}]\p{L}+)*$"  # words of letters, one space (or ZWNJ) between them
 
@@ -82,7 +83,7 @@ class Rules(BaseModel):
     # a reminder this many days before a member's points expire (0: none)
     expiry_reminder_days: Annotated[int, Field(ge=0, le=90)] = 7
     # the unit amounts are shown in: "toman" or "rial" (named in the reader's language), or a unit the owner typed
-    currency: Annotated[str, Field(max_length=CURRENCY_LENGTH, pattern=CURRENCY_PATTERN)] = "toman"
+    currency: Annotated[str, Field(max_length=CURRENCY_LENGTH, pattern=CURRENCY_PATTERN)] = DEFAULT_CURRENCY
 
     @model_validator(mode="after")
     def _tiers_climb(self) -> Rules:

@@ -1,13 +1,12 @@
 """Amounts of money with the shop's unit, in the reader's language and digits: 2,500,000 toman, ۲٬۵۰۰٬۰۰۰ تومان.
 
 The unit is the rules' `currency`: toman and rial are named in the reader's language, a unit the owner typed is
-shown as typed. An amount is written by the catalog ("money.amount"), and so is a purchase priced at it
+shown as typed, after the amount in both languages. A purchase priced in toman or rial is written by the catalog
 ("money.priced_toman": «خرید ۲٬۵۰۰٬۰۰۰ تومانی», a purchase of 2,500,000 toman), so the translator decides its form.
 """
 
 from __future__ import annotations
 
-from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from texts.numbers import number
@@ -23,11 +22,10 @@ def unit_name(unit: str) -> str:
 
 def amount_text(amount: int, unit: str) -> str:
     """An amount with its unit: 2,500,000 toman, ۲٬۵۰۰٬۰۰۰ تومان."""
-    return _("money.amount").format(amount=number(amount), unit=unit_name(unit))
+    return f"{number(amount)} {unit_name(unit)}"
 
 
 def priced_text(amount: int, unit: str) -> str:
     """An amount as what a purchase cost, to follow the word purchase: «خرید ۲٬۵۰۰٬۰۰۰ تومانی», a purchase of
-    2,500,000 toman (a unit the owner typed as `money.priced`: «خرید ۲٬۵۰۰٬۰۰۰ درهم»)."""
-    form = str(PRICED[unit]) if unit in PRICED else _("money.priced")
-    return form.format(amount=number(amount), unit=unit_name(unit))
+    2,500,000 toman (in a unit the owner typed, the amount with its unit: «خرید ۲٬۵۰۰٬۰۰۰ درهم»)."""
+    return str(PRICED[unit]).format(amount=number(amount)) if unit in PRICED else amount_text(amount, unit)

@@ -229,8 +229,12 @@ async def test_each_change_is_audited_with_who_before_and_after(chat_with: MakeC
     [
         ("set:ask:amount_per_point:", "lots", "Please send a whole number"),
         ("set:ask:amount_per_point:", "12.5", "Please send a whole number"),
-        ("set:ask:amount_per_point:", "0", "Amount per point must be from 1 to 10,000,000,000,000"),
-        ("set:ask:min_purchase:", "99999999999999999999", "Minimum purchase must be from 0 to 10,000,000,000,000"),
+        ("set:ask:amount_per_point:", "0", "Amount per point must be from 1 toman to 10,000,000,000,000 toman"),
+        (
+            "set:ask:min_purchase:",
+            "99999999999999999999",
+            "Minimum purchase must be from 0 toman to 10,000,000,000,000 toman",
+        ),
         ("set:ask:expiry_days:", "۰", "Points expiry (days) must be from 1 to 3,650"),
         ("set:ask:tier_window_days:", "3651", "Tier window (days) must be from 1 to 3,650"),
         ("set:ask:welcome_bonus:", "-5", "Welcome bonus must be from 0 to 1,000,000"),
@@ -244,7 +248,11 @@ async def test_each_change_is_audited_with_who_before_and_after(chat_with: MakeC
         ),
         ("set:ask:referral_friend_points:", "-1", "Points for the friend must be from 0 to 1,000,000"),
         ("set:ask:referral_friend_points:", "lots", "Please send a whole number"),
-        ("set:ask:referral_min_purchase:", "-5", "Minimum first purchase must be from 0 to 10,000,000,000,000"),
+        (
+            "set:ask:referral_min_purchase:",
+            "-5",
+            "Minimum first purchase must be from 0 toman to 10,000,000,000,000 toman",
+        ),
         ("set:ask:referral_monthly_cap:", "0", "Monthly cap per member must be from 1 to 10,000"),
         ("set:ask:referral_window_days:", "۹۱", "Days to join after the link must be from 1 to 90"),
         ("set:ask:referral_expiry_days:", "0", "Referral points expiry (days) must be from 1 to 3,650"),

@@ -169,13 +169,14 @@ def model_of(field: str) -> type[BaseModel]:
     return Tier if field in TIER_PARTS else Rules
 
 
-def limits(field: str) -> dict[str, str]:
-    """The smallest and largest value the rules accept for `field`, as `low` and `high` in the reply's language.
+def limits(field: str, currency: str) -> dict[str, str]:
+    """The smallest and largest value the rules accept for `field`, as `low` and `high` in the reply's language
+    (amounts in the unit `currency`).
 
     Read from the model's constraints, so the bounds are never repeated here.
     """
     low, high = bounds(field)
-    return {"low": shown(field, low), "high": shown(field, high)}
+    return {"low": shown(field, low, currency), "high": shown(field, high, currency)}
 
 
 def bounds(field: str) -> tuple[int, int]:
@@ -187,9 +188,12 @@ def bounds(field: str) -> tuple[int, int]:
     return found.get("ge", -MAX_BIGINT), found.get("le", MAX_BIGINT)
 
 
-def shown(field: str, value: int) -> str:
-    """A rule's value in the reply's language: a multiplier as a percentage, anything else as a number."""
-    return _("settings.percent").format(value=number(value)) if field == "percent" else number(value)
+def shown(field: str, value: int, currency: str) -> str:
+    """A rule's value in the reply's language: a multiplier as a percentage, an amount with the unit `currency`,
+    anything else as a number."""
+    if field == "percent":
+        return _("settings.percent").format(value=number(value))
+    return amount_text(value, currency) if field in MONEY else number(value)
 
 
 def typed_value(text: str, field: str) -> object:
@@ -220,7 +224,7 @@ def value_text(club_rules: Rules, field: str, tier: str = "", catalog: Mapping[i
     if field in DAYS_BEFORE:
         return counted("settings.days_before", value).format(days=number(value))
     if isinstance(value, int):
-        return amount_text(value, club_rules.currency) if field in MONEY else shown(field, value)
+        return shown(field, value, club_rules.currency)
     return _("settings.like_all_points").format(days=number(club_rules.expiry_days))  # unset
 
 
@@ -250,7 +254,7 @@ def rule_name(field: str, tier: str) -> str:
     return str(RULE_NAMES[field]).format(tier=tier_name(tier))
 
 
-def refusal(error: InvalidRule, field: str, tier: str) -> str:
+def refusal(error: InvalidRule, field: str, tier: str, currency: str) -> str:
     """Why a value was refused: tiers out of order, a rule or tier no longer there, or a value out of range."""
     if error.reason == "value_error":
         return _("settings.tiers_order")
@@ -260,7 +264,7 @@ def refusal(error: InvalidRule, field: str, tier: str) -> str:
         return _("settings.not_a_number")
     if field in TYPED:
         return _("settings.currency_refused").format(length=number(CURRENCY_LENGTH))
-    return _("settings.out_of_range").format(rule=rule_name(field, tier), **limits(field))
+    return _("settings.out_of_range").format(rule=rule_name(field, tier), **limits(field, currency))
 
 
 def section_of(field: str) -> str | None:

@@ -146,13 +146,10 @@ async def got_value(message: Message, state: FSMContext, session: AsyncSession, 
     field, tier = editing.field, editing.tier
     try:
         value = typed_value(message.text or "", field)
-    except InvalidNumber as error:
-        await message.answer(refusal(InvalidRule(field, error.reason), field, tier))
-        return
-    try:
         text, markup = await save(session, club, field, tier, value, stamp)
-    except InvalidRule as error:
-        await message.answer(refusal(error, field, tier))
+    except (InvalidNumber, InvalidRule) as error:
+        currency = (await rules.current(session, club.rules)).currency
+        await message.answer(refusal(InvalidRule(field, error.reason), field, tier, currency))
         return
     await state.clear()
     await message.answer(text, reply_markup=markup)

@@ -63,7 +63,7 @@ def menu_view(club_rules: Rules) -> View:
         _("settings.tier_line").format(
             tier=tier_name(tier.name),
             threshold=amount_text(tier.threshold, club_rules.currency),
-            percent=shown("percent", tier.percent),
+            percent=shown("percent", tier.percent, club_rules.currency),
         )
         for tier in club_rules.tiers
     ]
@@ -145,7 +145,7 @@ def tier_view(club_rules: Rules, tier: Tier) -> View:
         tier=tier_name(tier.name),
         threshold=amount_text(tier.threshold, club_rules.currency),
         days=number(club_rules.tier_window_days),
-        percent=shown("percent", tier.percent),
+        percent=shown("percent", tier.percent, club_rules.currency),
     )
     first = tier == club_rules.tiers[0]
     builder = InlineKeyboardBuilder()
@@ -161,7 +161,9 @@ def prompt_view(club_rules: Rules, field: str, tier: str) -> View:
     """Ask for a rule's new value, showing the one in force and the range accepted (and Skip if it may be unset)."""
     current = counted_value(club_rules, field) if field in DAYS else value_text(club_rules, field, tier)
     length = number(CURRENCY_LENGTH)
-    text = str(PROMPTS[field]).format(tier=tier_name(tier), current=current, length=length, **limits(field))
+    text = str(PROMPTS[field]).format(
+        tier=tier_name(tier), current=current, length=length, **limits(field, club_rules.currency)
+    )
     builder = InlineKeyboardBuilder()
     if field in UNSET_ALLOWED:
         builder.button(text=_("button.settings_like_all_points"), callback_data=SettingsAction(action="unset"))

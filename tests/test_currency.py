@@ -9,12 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.factory import club_of
 from bot.settings import Settings
 from loyalty import rules
+from storage.models import Member
 from tests.chat import Chat, Delivered, to
+from tests.emulator import BotAPIEmulator, FakeUser
 from tests.lookups import member_of
 from tests.people import CUSTOMER, OWNER, customer, joined, owner_chat
 
@@ -116,6 +119,24 @@ async def test_the_member_view_and_an_undo_show_the_unit(
     await owner.say("/undo R-1")
     [notice] = to(await delivered(), CUSTOMER)
     assert "خرید ۲٬۵۰۰٬۰۰۰ تومانی" in notice.text
+
+
+async def test_the_unit_end_to_end(live: BotAPIEmulator, engine: AsyncEngine) -> None:
+    """The owner picks rial in /settings; Sara, who joined in Persian, hears of her purchase in rial."""
+    sara = FakeUser(live, 520, "Sara", "fa")
+    await sara.join("09121234567")
+    owner = FakeUser(live, OWNER, "Owner", "en")
+    await owner.say("/settings")
+    await owner.press("set:choose:currency:")
+    [rules_now, _] = await owner.press("setc:currency:rial")
+    assert "Currency unit changed from toman to rial" in rules_now.text
+    async with AsyncSession(engine) as session:
+        code = await session.scalar(select(Member.code).where(Member.telegram_id == 520))
+    [confirmation] = await owner.say(f"/earn {code} 2500000")
+    assert "Recorded 2,500,000 rial for Sara" in confirmation.text
+    notice = "بابت خرید ۲٬۵۰۰٬۰۰۰ ریالی ۲۵۰ امتیاز گرفتید"
+    told = lambda: any(notice in call.text for call in live.sent_to(520))  # noqa: E731
+    await live.wait_for(told, 10, lambda: "Sara was not told in rial")
 
 
 def money_shown_bare() -> list[str]:

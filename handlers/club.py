@@ -1,8 +1,11 @@
-"""What handlers need to know about the shop, built once by the bot from its settings."""
+"""What handlers need to know about the shop, built once by the bot from its settings, and its currency unit."""
 
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loyalty import rules
 from loyalty.rules import Rules
 
 
@@ -16,3 +19,8 @@ class Club:
     rules: Rules
     owner_ids: frozenset[int] = field(default_factory=frozenset)
     ownerless_contacts: bool = False
+
+
+async def currency(session: AsyncSession, club: Club) -> str:
+    """The unit the shop's amounts are shown in, by the rules in force (`texts.money`)."""
+    return (await rules.current(session, club.rules)).currency

@@ -35,7 +35,7 @@ from loyalty.errors import (
 from loyalty.outbox import Outgoing, notice_key
 from loyalty.referrals import ReferralEvent
 from storage.models import Member
-from texts.numbers import number
+from texts.money import amount_text
 
 CARD_PAYLOAD_PREFIX = "card_"
 VOUCHER_PAYLOAD_PREFIX = "voucher_"
@@ -77,7 +77,9 @@ def problem(error: LoyaltyError) -> str:
             "not_a_number": _("counter.amount_not_a_number"),
             "not_positive": _("counter.amount_not_positive"),
             "too_large": _("counter.amount_too_large"),
-            "below_minimum": _("counter.amount_below_minimum").format(minimum=number(error.minimum)),
+            "below_minimum": _("counter.amount_below_minimum").format(
+                minimum=amount_text(error.minimum, error.currency)
+            ),
         }
         return texts[error.reason]
     if isinstance(error, OwnAccount):

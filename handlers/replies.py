@@ -21,6 +21,7 @@ from loyalty.staff import StaffEntry
 from loyalty.tiers import Progress
 from storage.models import LedgerEntry, Member
 from texts.languages import LANGUAGE_NAMES, language
+from texts.money import amount_text, priced_text
 from texts.numbers import number
 from texts.plurals import counted, points_text
 from texts.tiers import tier_name
@@ -165,11 +166,12 @@ def profile_text(member: Member) -> str:
     )
 
 
-def progress_line(progress: Progress) -> str:
-    """How far the next tier is, or nothing at the top tier."""
+def progress_line(progress: Progress, currency: str) -> str:
+    """How far the next tier is (an amount in the unit `currency`), or nothing at the top tier."""
     if progress.next_tier is None:
         return ""
-    return _("member.tier_progress").format(amount=number(progress.missing), tier=tier_name(progress.next_tier))
+    missing = amount_text(progress.missing, currency)
+    return _("member.tier_progress").format(amount=missing, tier=tier_name(progress.next_tier))
 
 
 def member_name(member: Member) -> str:
@@ -186,7 +188,7 @@ def earned_for_staff(earned: Earned) -> str:
     """The cashier's confirmation of a purchase (or that it was recorded before); the points of a customer not on the
     bot yet wait on their phone."""
     values = {
-        "amount": number(earned.purchase.amount),
+        "amount": priced_text(earned.purchase.amount, earned.currency),
         "name": member_name(earned.member),
         "code": local_digits(grouped(earned.member.code), language()),
         "points": number(earned.points),
@@ -203,7 +205,9 @@ def earned_for_member(earned: Earned) -> str:
     """The member's message after a purchase: points, balance, tier news and progress."""
     lines = [
         counted("member.earned", earned.points).format(
-            points=number(earned.points), amount=number(earned.purchase.amount), balance=points_text(earned.balance)
+            points=number(earned.points),
+            amount=priced_text(earned.purchase.amount, earned.currency),
+            balance=points_text(earned.balance),
         )
     ]
     if earned.campaign_points:
@@ -213,7 +217,7 @@ def earned_for_member(earned: Earned) -> str:
     lines.extend(referral_for_friend(earned.referral))
     if earned.upgraded_from:
         lines.append(_("member.tier_up").format(tier=tier_name(earned.member.tier)))
-    lines.append(progress_line(earned.progress))
+    lines.append(progress_line(earned.progress, earned.currency))
     return "\n".join(line for line in lines if line)
 
 
@@ -227,10 +231,10 @@ def counter_card(member: Member, summary: Summary, club_rules: Rules, zone: Zone
         points=number(member.balance),
         tier=tier_name(member.tier),
         days=number(club_rules.tier_window_days),
-        spend=number(summary.progress.spend),
-        total=number(summary.total_spend),
+        spend=amount_text(summary.progress.spend, club_rules.currency),
+        total=amount_text(summary.total_spend, club_rules.currency),
         visits=visits or _("counter.no_visits"),
-    ) + ("\n" + progress_line(summary.progress) if summary.progress.next_tier else "")
+    ) + ("\n" + progress_line(summary.progress, club_rules.currency) if summary.progress.next_tier else "")
     return card + ("\n" + _("counter.not_joined") if member.telegram_id is None else "")
 
 

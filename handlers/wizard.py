@@ -35,6 +35,7 @@ from loyalty.errors import InvalidAmount, InvalidNumber
 from loyalty.money import parse_amount
 from loyalty.numerals import parse_bounded
 from loyalty.rewards import MAX_VALIDITY_DAYS, NAME_LENGTH
+from loyalty.rules import DEFAULT_CURRENCY
 from loyalty.vouchers import Kind, Worth
 from texts.numbers import number
 
@@ -419,8 +420,11 @@ read_days = whole(1, MAX_VALIDITY_DAYS)
 
 
 class WorthAnswers(Answers):
-    """The answers of the voucher-worth steps (`worth_steps`), part of a flow's answers."""
+    """The answers of the voucher-worth steps (`worth_steps`), part of a flow's answers, after the unit amounts are
+    shown in (the rules' `currency`, known beforehand; the default for a flow begun by a version that did not
+    keep it)."""
 
+    currency: str = DEFAULT_CURRENCY
     kind: Kind | None = None
     amount: int | None = None
     percent: int | None = None

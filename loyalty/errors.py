@@ -56,12 +56,14 @@ class InsufficientPoints(LoyaltyError):
 
 
 class InvalidAmount(LoyaltyError):
-    """A purchase amount the counter cannot record; `reason`: not_a_number, not_positive, too_large, below_minimum."""
+    """A purchase amount the counter cannot record; `reason`: not_a_number, not_positive, too_large, below_minimum
+    (the rules' `minimum`, in their unit `currency`)."""
 
-    def __init__(self, reason: str, minimum: int = 0) -> None:
+    def __init__(self, reason: str, minimum: int = 0, currency: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
         self.minimum = minimum
+        self.currency = currency
 
 
 class UnknownMember(LoyaltyError):

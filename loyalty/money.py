@@ -1,6 +1,7 @@
 """Amounts of money typed at the counter: Persian or ASCII digits, separators, 'هزار'/'k' and 'میلیون'/'m'.
 
-A unit word (تومان, ریال, toman, rial) is read and ignored: the amount is always in the shop's currency unit.
+A unit word (تومان, ریال, toman, rial) is read and ignored: the amount is always in the shop's currency unit. The
+unit the owner types in /settings is read here too (`currency_of`).
 """
 
 import re
@@ -11,7 +12,8 @@ from loyalty.rules import MAX_AMOUNT
 
 REASONS = {"too_small": "not_positive", "too_large": "too_large", "not_a_number": "not_a_number"}
 ZEROS = {"هزار": 3, "k": 3, "میلیون": 6, "million": 6, "م": 6, "m": 6}  # a multiplier: how many zeros it adds
-UNITS = frozenset({"تومان", "ریال", "toman", "rial"})
+NAMED_UNITS = {"تومان": "toman", "toman": "toman", "ریال": "rial", "rial": "rial"}  # each by its key in the rules
+UNITS = frozenset(NAMED_UNITS)
 _MULTIPLIED = re.compile(r"(?P<number>.*?)\s*(?P<multiplier>{})".format("|".join(sorted(ZEROS, key=len, reverse=True))))
 
 
@@ -49,3 +51,10 @@ def scaled(number: str, multiplier: str) -> str:
     if no_digit or len(fraction) > zeros or (fraction and not fraction.isdigit()):
         raise InvalidAmount("not_a_number")
     return whole + fraction + "0" * (zeros - len(fraction))
+
+
+def currency_of(typed: str) -> str:
+    """A unit the owner typed, as the rules keep it: toman or rial by its key whatever the language it is typed in
+    (so each reader sees it in theirs), any other unit as typed, spaces folded."""
+    unit = " ".join(typed.split())
+    return NAMED_UNITS.get(unit.casefold(), unit)

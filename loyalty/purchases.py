@@ -35,7 +35,8 @@ RECEIPT_LENGTH = 64
 
 @dataclass(frozen=True)
 class Earned:
-    """What a purchase earned and where the member stands after it; `referral`: a referral it converted."""
+    """What a purchase earned and where the member stands after it, and the unit of its amount (the rules'
+    `currency`); `referral`: a referral it converted."""
 
     purchase: Purchase
     member: Member
@@ -45,6 +46,7 @@ class Earned:
     progress: tiers.Progress
     upgraded_from: str | None
     duplicate: bool
+    currency: str
     referral: referrals.ReferralEvent | None = None
 
 
@@ -92,7 +94,7 @@ def check_amount(amount: int, club_rules: Rules) -> None:
     if amount > MAX_AMOUNT:
         raise InvalidAmount("too_large")
     if amount < club_rules.min_purchase:
-        raise InvalidAmount("below_minimum", minimum=club_rules.min_purchase)
+        raise InvalidAmount("below_minimum", minimum=club_rules.min_purchase, currency=club_rules.currency)
 
 
 def _running(*columns: Any) -> Select[Any]:
@@ -226,7 +228,8 @@ async def _already(session: AsyncSession, locked: _Locked) -> Earned:
         raise ReceiptTaken(seen.receipt)
     member = locked.member
     progress = tiers.progress(locked.rules, member.tier, locked.spend)
-    return Earned(seen, member, seen.points, 0, member.balance, progress, None, duplicate=True)
+    currency = locked.rules.currency
+    return Earned(seen, member, seen.points, 0, member.balance, progress, None, duplicate=True, currency=currency)
 
 
 async def _earn(session: AsyncSession, locked: _Locked, purchase: Purchase, update_id: int | None) -> Earned:
@@ -274,7 +277,16 @@ async def _earn(session: AsyncSession, locked: _Locked, purchase: Purchase, upda
     await audit.write(session, record)
     progress = tiers.progress(club_rules, member.tier, spend)
     return Earned(
-        purchase, member, purchase.points, extra, member.balance, progress, upgraded_from, False, referral=referral
+        purchase,
+        member,
+        purchase.points,
+        extra,
+        member.balance,
+        progress,
+        upgraded_from,
+        duplicate=False,
+        currency=club_rules.currency,
+        referral=referral,
     )
 
 

@@ -25,6 +25,9 @@ from storage.models import ClubSetting
 RULES_KEY = "rules"
 TIER_PARTS = ("threshold", "percent")  # what the owner changes of a tier
 MAX_AMOUNT = 10**13  # money units; a purchase above this is a typing mistake, not a sale
+DEFAULT_CURRENCY = "toman"
+CURRENCY_LENGTH = 16  # letters of a currency unit the owner types
+CURRENCY_PATTERN = r"^\p{L}+(?:[ \x{200C}]\p{L}+)*$"  # words of letters, one space (or ZWNJ) between them
 
 Points = Annotated[int, Field(ge=0, le=1_000_000)]
 Percent = Annotated[int, Field(ge=100, le=1000)]
@@ -50,7 +53,7 @@ DEFAULT_TIERS = (
 
 
 class Rules(BaseModel):
-    """Every rule the owner sets; amounts are in the shop's currency unit."""
+    """Every rule the owner sets; amounts are in the shop's currency unit (`currency`)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -79,6 +82,8 @@ class Rules(BaseModel):
     birthday_reward_id: Annotated[int | None, Field(ge=1)] = None  # a catalog voucher, for free
     # a reminder this many days before a member's points expire (0: none)
     expiry_reminder_days: Annotated[int, Field(ge=0, le=90)] = 7
+    # the unit amounts are shown in: "toman" or "rial" (named in the reader's language), or a unit the owner typed
+    currency: Annotated[str, Field(max_length=CURRENCY_LENGTH, pattern=CURRENCY_PATTERN)] = DEFAULT_CURRENCY
 
     @model_validator(mode="after")
     def _tiers_climb(self) -> Rules:

@@ -401,7 +401,7 @@ async def audience_people(chat_with: MakeChat, sessions: Sessions) -> dict[int, 
             "spent",
             ["a lot", "-5", "0"],
             "5,000,000",
-            "members who spent at least 5,000,000 in all",
+            "members who spent at least 5,000,000 toman in all",
             {"spent_at_least": 5_000_000},
             [REZA],
         ),
@@ -482,7 +482,7 @@ async def test_a_voucher_gift_takes_a_title_the_catalogs_worth_steps_and_valid_d
     [none] = await manager.say("0")
     assert none.text.startswith("Please send a number from 1 to") and none.text.endswith(validity.text)
     [summary, _] = await walk(manager, "۱۴", choose("when", "now"))
-    assert "Gift: a voucher “Autumn coffee”: 20% off, up to 50,000, valid 14 days" in summary.text
+    assert "Gift: a voucher “Autumn coffee”: 20% off, up to 50,000 toman, valid 14 days" in summary.text
     assert "{voucher}" not in summary.text.split("\n\n")[0]  # the message shows the code: no hint
     await manager.press(CONFIRM)
     [campaign] = await stored_campaigns(sessions)

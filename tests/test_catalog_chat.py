@@ -51,7 +51,7 @@ async def test_a_manager_adds_a_reward_with_every_field_in_persian_digits(
     await walk(manager, "۲۰٪", "۵۰٬۰۰۰", "۳۰۰", "۳۰", "۱۲", "۲")
     [summary] = await photo(manager)
     assert "Please check the new reward" in summary.text
-    assert "20% off, up to 50,000" in summary.text and "Cost: 300 points" in summary.text
+    assert "20% off, up to 50,000 toman" in summary.text and "Cost: 300 points" in summary.text
     assert "Stock: 12 left" in summary.text and "Per member: 2" in summary.text and "Photo: yes" in summary.text
     assert summary.callback_data() == [SAVE, back("confirm"), CANCEL]
     [saved, _] = await manager.press(SAVE)
@@ -95,7 +95,7 @@ async def test_an_amount_off_asks_for_the_amount_and_no_cap(chat_with: MakeChat,
     [cost] = await manager.say("50,000")
     assert "How many points does it cost?" in cost.text
     [summary, _] = await walk(manager, "500", "60", "5", skip("limit"), skip("photo"))
-    assert "50,000 off" in summary.text and "Voucher valid for 60 days" in summary.text
+    assert "50,000 toman off" in summary.text and "Voucher valid for 60 days" in summary.text
     await manager.press(SAVE)
     [reward] = await stored_rewards(sessions)
     assert (reward.kind, reward.value, reward.cap, reward.stock) == ("fixed", 50_000, None, 5)

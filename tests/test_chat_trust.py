@@ -36,7 +36,7 @@ from tests.stub_bot import stub_bot
 
 BALANCE = {"fa": "💳 موجودی", "en": "💳 Balance"}
 SORRY = {"fa": "متأسفیم، مشکلی پیش آمد", "en": "Sorry, something went wrong"}
-SAVED = "✅ Saved: Amount per point changed from 10,000 to 5,000."
+SAVED = "✅ Saved: Amount per point changed from 10,000 toman to 5,000 toman."
 BUSY = {"fa": "چند لحظهٔ دیگر دوباره امتحان کنید", "en": "Please try again in a moment"}
 
 

@@ -30,7 +30,7 @@ async def test_the_owner_records_a_purchase_by_code_and_the_member_hears_in_pers
     replies = await owner.say(f"/earn {member.code} 250,000 R-1")
     [confirmation] = to(replies, OWNER)
     [notice] = to(await delivered(), CUSTOMER)
-    assert "Recorded 250,000 for Sara" in confirmation.text and "+25 points · balance 125" in confirmation.text
+    assert "Recorded 250,000 toman for Sara" in confirmation.text and "+25 points · balance 125" in confirmation.text
     assert "۲۵ امتیاز" in notice.text and "۱۲۵" in notice.text
 
 
@@ -62,7 +62,7 @@ async def test_the_member_code_is_read_as_the_card_shows_it(
     _, member = await customer(chat_with, sessions)
     owner = chat_with(OWNER, language_code="en")
     [confirmation] = await owner.say(f"/earn {typed(member.code)} {amount} R-7 #coffee")
-    assert "Recorded 250,000 for Sara" in confirmation.text
+    assert "Recorded 250,000 toman for Sara" in confirmation.text
     assert await purchases_made(sessions) == [("r-7", "coffee")]
 
 
@@ -214,7 +214,7 @@ async def test_earn_tags_the_purchase_with_a_category_after_the_amount(
 ) -> None:
     _, member = await customer(chat_with, sessions)
     [confirmation] = await chat_with(OWNER, language_code="en").say(f"/earn {member.code} {arguments}")
-    assert "Recorded 250,000 for Sara" in confirmation.text and "Category: coffee" in confirmation.text
+    assert "Recorded 250,000 toman for Sara" in confirmation.text and "Category: coffee" in confirmation.text
     assert await purchases_made(sessions) == [("r-17", "coffee")]  # receipts are stored as their keys
 
 
@@ -330,7 +330,7 @@ async def test_an_owner_records_a_purchase_for_a_cashier_who_is_a_member(
     _, own = await staff_member(chat_with, sessions, Role.CASHIER)
     owner = chat_with(OWNER, language_code="en")
     replies = await owner.say(f"/earn {own.code} 250000 R-1")
-    assert any("Recorded 250,000 for Ali" in reply.text for reply in replies)
+    assert any("Recorded 250,000 toman for Ali" in reply.text for reply in replies)
     assert await books_of(sessions, own.id) == (125, 1, 2)
 
 
@@ -358,4 +358,4 @@ async def test_earn_reads_an_amount_typed_in_words(chat_with: MakeChat, sessions
     _, member = await customer(chat_with, sessions)
     owner = chat_with(OWNER, language_code="en")
     [confirmation] = await owner.say(f"/earn {member.code} 2.5 million toman R-1")
-    assert "Recorded 2,500,000" in confirmation.text
+    assert "Recorded 2,500,000 toman" in confirmation.text

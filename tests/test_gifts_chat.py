@@ -124,7 +124,7 @@ async def test_a_member_gets_a_gift_by_code_with_its_voucher_code_and_no_points_
     assert "What does the voucher give?" in kind.text
     [summary] = await walk(manager, choose("kind", "fixed"), "۵۰٬۰۰۰", "30", "Happy birthday, Sara!\nWith love")
     assert "To: Sara · " in summary.text and "Members reached: 1" in summary.text
-    assert "Gives: 50,000 off" in summary.text and "Valid for 30 days" in summary.text
+    assert "Gives: 50,000 toman off" in summary.text and "Valid for 30 days" in summary.text
     assert "Happy birthday, Sara!\nWith love" in summary.text and summary.callback_data()[0] == CONFIRM
     replies = await manager.press(CONFIRM)
     [voucher] = await vouchers(sessions)
@@ -132,7 +132,7 @@ async def test_a_member_gets_a_gift_by_code_with_its_voucher_code_and_no_points_
     assert (row.key, row.kind) == (f"gift:{voucher.gift_id}:{sara.id}", "notice")
     _, sent = await drain(sessions, stubbed)
     [notice] = to(sent, SARA)
-    assert notice.text.startswith("Happy birthday, Sara!\nWith love\n\n🎟 Happy birthday, Sara!: ۵۰٬۰۰۰ تخفیف")
+    assert notice.text.startswith("Happy birthday, Sara!\nWith love\n\n🎟 Happy birthday, Sara!: ۵۰٬۰۰۰ تومان تخفیف")
     assert display(voucher.code) in notice.text and "معتبر تا" in notice.text
     [report] = [reply for reply in to(replies, MANAGER) if reply.name == "EditMessageText"]
     assert "Vouchers issued: 1" in report.text and "are on their way to the member" in report.text
@@ -192,7 +192,7 @@ async def test_a_gift_to_a_tier_is_queued_for_its_reachable_members_and_sent_onc
     await walk(manager, choose("tier", "bronze"), choose("kind", "percent"), "10", "20000", "14")
     [summary] = await manager.say("Thank you, Bronze members")
     assert "To: members of Bronze" in summary.text and "Members reached: 6" in summary.text
-    assert "Gives: 10% off, up to 20,000" in summary.text
+    assert "Gives: 10% off, up to 20,000 toman" in summary.text
     [report, _] = await give(manager)
     assert "Vouchers issued: 6" in report.text and "Members to receive the message: 3." in report.text
     assert "quiet hours" in report.text
@@ -207,7 +207,9 @@ async def test_a_gift_to_a_tier_is_queued_for_its_reachable_members_and_sent_onc
     assert [(row.kind, row.state, row.campaign_id) for row in rows] == [("gift", OutboxState.PENDING, None)] * 3
     assert [row.chat_id for row in rows] == [SARA, BLOCKED, GONE]
     texts = {row.chat_id: Message.from_json(row.payload or "").text for row in rows}
-    assert texts[SARA].startswith("Thank you, Bronze members\n\n🎟 Thank you, Bronze members: 10% off, up to 20,000")
+    assert texts[SARA].startswith(
+        "Thank you, Bronze members\n\n🎟 Thank you, Bronze members: 10% off, up to 20,000 toman"
+    )
     assert "Valid until" in texts[SARA]  # Sara reads English, the others Persian
     for who in (SARA, BLOCKED, GONE):
         assert display(issued[people[who].id].code) in texts[who]
@@ -298,11 +300,11 @@ async def test_the_messages_are_enqueued_page_by_page_and_once(
     i18n = create_i18n("fa")
     with i18n.context():
         async with sessions() as session:
-            told = await gifts.enqueue_messages(session, i18n, gifted.gift_id, "Cake!", ZONE, NOW, page=2)
+            told = await gifts.enqueue_messages(session, i18n, gifted.gift_id, "Cake!", ZONE, "toman", NOW, page=2)
         rows = await outbox(sessions)
         assert told == 4 and [row.member_id for row in rows] == [people[who].id for who in (SARA, REZA, BLOCKED, GONE)]
         async with sessions() as session:  # again: every member is in the outbox already
-            assert await gifts.enqueue_messages(session, i18n, gifted.gift_id, "Cake!", ZONE, NOW, page=3) == 4
+            assert await gifts.enqueue_messages(session, i18n, gifted.gift_id, "Cake!", ZONE, "toman", NOW, page=3) == 4
         assert [(row.id, row.key) for row in await outbox(sessions)] == [(row.id, row.key) for row in rows]
 
 
@@ -351,7 +353,11 @@ async def test_a_persian_manager_gives_in_persian(chat_with: MakeChat, sessions:
     manager = await manager_chat(chat_with, sessions, "fa")
     await walk(manager, "/gift", choose("audience", "tier"), choose("tier", "gold"), choose("kind", "fixed"), "۱۰۰۰۰۰")
     [summary] = await walk(manager, "۶۰", "هدیهٔ ویژهٔ اعضای طلایی")
-    assert "به: اعضای سطح طلایی" in summary.text and "تعداد اعضا: ۱" in summary.text and "۱۰۰٬۰۰۰ تخفیف" in summary.text
+    assert (
+        "به: اعضای سطح طلایی" in summary.text
+        and "تعداد اعضا: ۱" in summary.text
+        and "۱۰۰٬۰۰۰ تومان تخفیف" in summary.text
+    )
     [report, _] = await give(manager)
     assert "تعداد بن‌های صادرشده: ۱" in report.text and "پیام برای ۱ عضو فرستاده می‌شود" in report.text
 
@@ -468,7 +474,7 @@ async def test_a_gift_whose_telling_failed_is_cancelled_leaving_no_voucher_untol
         assert "voucher.gift_cancel" in (await session.scalars(select(AuditEntry.action))).all()
         i18n = create_i18n("en")
         with i18n.context():  # a Give still on its way when it was cancelled tells nobody of a withdrawn voucher
-            await gifts.enqueue_messages(session, i18n, gift.id, "Cake!", ZONE, NOW)
+            await gifts.enqueue_messages(session, i18n, gift.id, "Cake!", ZONE, "toman", NOW)
     assert await messages_to(sessions, stubbed) == Counter()
     [stale] = await manager.press(f"gft:finish:{gift.id}")
     assert stale.text == STALE

@@ -70,7 +70,7 @@ def worth_in(language: str, worth: Worth) -> str:
     """What a voucher is worth as the bot words it (the staff's shared formatter) in `language`."""
     i18n = create_i18n(language)
     with i18n.context(), i18n.use_locale(language):
-        return worth_text(worth)
+        return worth_text(worth, "toman")
 
 
 def alert(replies: list[Reply]) -> Reply:

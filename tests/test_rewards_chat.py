@@ -142,7 +142,7 @@ async def test_a_reward_shows_its_worth_cost_validity_and_a_redeem_button(
     )
     detail, answered = await chat.press(f"rwd:show:{reward.id}:0")
     assert isinstance(detail.method, EditMessageText) and answered.name == "AnswerCallbackQuery"
-    assert "🎁 Big deal\n\nOn any cake.\n\nVoucher worth: 10% off, up to 20,000" in detail.text
+    assert "🎁 Big deal\n\nOn any cake.\n\nVoucher worth: 10% off, up to 20,000 toman" in detail.text
     assert "Price: 100 points" in detail.text and "Valid for 30 days" in detail.text and "Only 3 left" in detail.text
     assert detail.buttons() == ["✅ Redeem for 100 points", "⬅️ Back to rewards"]
     assert detail.callback_data() == [f"rwd:ask:{reward.id}:0", "rwd:list:0:0"]
@@ -154,7 +154,7 @@ async def test_a_reward_out_of_reach_says_how_many_points_are_missing_and_has_no
     chat = await joined(chat_with)
     reward = await add(sessions, name="Dinner", cost=220, worth=Worth(Kind.FIXED, 500_000))
     detail, _ = await chat.press(f"rwd:show:{reward.id}:0")
-    assert "Voucher worth: 500,000 off" in detail.text
+    assert "Voucher worth: 500,000 toman off" in detail.text
     assert "You need 120 more points for this reward" in detail.text
     assert detail.buttons() == ["⬅️ Back to rewards"]
 
@@ -188,7 +188,7 @@ async def test_redeem_asks_first_then_sends_the_voucher_qr_with_code_and_jalali_
     assert isinstance(photo.method, SendPhoto) and answered.name == "AnswerCallbackQuery"
     assert photo.method.photo.data.startswith(b"\x89PNG")
     assert display(voucher.code) in photo.text
-    assert "ارزش: ۵۰٬۰۰۰ تخفیف" in photo.text and "معتبر تا ۱ دی ۱۴۰۵" in photo.text
+    assert "ارزش: ۵۰٬۰۰۰ تومان تخفیف" in photo.text and "معتبر تا ۱ دی ۱۴۰۵" in photo.text
     assert "موجودی شما: ۰ امتیاز" in photo.text and "به صندوق‌دار نشان دهید" in photo.text
     assert photo.buttons() == ["↩️ پس دادن"]
     async with sessions() as session:
@@ -341,7 +341,7 @@ async def test_a_worth_cut_after_the_question_is_shown_before_any_point_is_spent
 
     again, _ = await chat.press(question.callback_data()[0])
 
-    assert "تغییر کرده" in again.text and "ارزش بن: ۵٬۰۰۰ تخفیف" in again.text and "اعتبار: ۲ روز" in again.text
+    assert "تغییر کرده" in again.text and "ارزش بن: ۵٬۰۰۰ تومان تخفیف" in again.text and "اعتبار: ۲ روز" in again.text
     assert "«قهوه» را با ۱۰۰ امتیاز دریافت می‌کنید؟" in again.text
     assert await all_vouchers(sessions) == [] and (await member_of(sessions)).balance == 100
 

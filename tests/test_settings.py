@@ -33,6 +33,7 @@ RULE_BUTTONS = [
     "set:ask:expiry_days:",
     "set:ask:welcome_bonus:",
     "set:ask:tier_window_days:",
+    "set:choose:currency:",
 ]
 TIER_BUTTONS = ["set:tier::bronze", "set:tier::silver", "set:tier::gold"]
 MENU_BUTTONS = RULE_BUTTONS + TIER_BUTTONS + ["set:referrals::", "set:birthdays::"]
@@ -81,20 +82,20 @@ async def change(owner: Chat, button: str, typed: str) -> Reply:
 
 async def test_the_owner_sees_the_rules_and_a_button_for_each_rule_and_tier(chat_with: MakeChat) -> None:
     [menu] = await owner_chat(chat_with).say("/settings")
-    assert "One point for every 10,000 spent" in menu.text
-    assert "Purchases earn points from 0" in menu.text and "Points expire after 365 days" in menu.text
+    assert "One point for every 10,000 toman spent" in menu.text
+    assert "Purchases earn points from 0 toman" in menu.text and "Points expire after 365 days" in menu.text
     assert "Welcome bonus: 100 points" in menu.text and "over the last 365 days" in menu.text
-    assert "• Bronze: from 0 · 100% points" in menu.text
-    assert "• Silver: from 20,000,000 · 125% points" in menu.text
-    assert "• Gold: from 100,000,000 · 150% points" in menu.text
+    assert "• Bronze: from 0 toman · 100% points" in menu.text
+    assert "• Silver: from 20,000,000 toman · 125% points" in menu.text
+    assert "• Gold: from 100,000,000 toman · 150% points" in menu.text
     assert menu.callback_data() == MENU_BUTTONS
     assert menu.buttons()[-5:] == ["🏅 Bronze", "🏅 Silver", "🏅 Gold", "🤝 Referrals", "🎂 Birthdays & reminders"]
 
 
 async def test_a_persian_owner_sees_the_rules_in_persian_digits(chat_with: MakeChat) -> None:
     [menu] = await owner_chat(chat_with, "fa").say("/settings")
-    assert "به ازای هر ۱۰٬۰۰۰ خرید، یک امتیاز" in menu.text
-    assert "• نقره‌ای: از ۲۰٬۰۰۰٬۰۰۰ · ۱۲۵٪ امتیاز" in menu.text
+    assert "به ازای هر ۱۰٬۰۰۰ تومان خرید، یک امتیاز" in menu.text
+    assert "• نقره‌ای: از ۲۰٬۰۰۰٬۰۰۰ تومان · ۱۲۵٪ امتیاز" in menu.text
     assert menu.buttons()[0] == "💰 مبلغ هر امتیاز"
 
 
@@ -107,8 +108,8 @@ async def test_a_rule_button_asks_for_the_value_in_place_of_the_menu(chat_with: 
 
 async def test_a_saved_value_is_confirmed_above_the_updated_menu(chat_with: MakeChat) -> None:
     reply = await change(owner_chat(chat_with), "set:ask:amount_per_point:", "5000")
-    assert reply.text.startswith("✅ Saved: Amount per point changed from 10,000 to 5,000.\n\n⚙️ Club rules")
-    assert "One point for every 5,000 spent" in reply.text and reply.callback_data() == MENU_BUTTONS
+    assert reply.text.startswith("✅ Saved: Amount per point changed from 10,000 toman to 5,000 toman.\n\n⚙️ Club rules")
+    assert "One point for every 5,000 toman spent" in reply.text and reply.callback_data() == MENU_BUTTONS
 
 
 @pytest.mark.parametrize(
@@ -142,7 +143,7 @@ async def test_each_rule_is_stored_as_typed_in_any_digits(
     ("button", "typed", "amount", "answer"),
     [
         ("set:ask:amount_per_point:", "5000", "250000", "+50 points"),  # 25 by the default rule
-        ("set:ask:min_purchase:", "۵۰٬۰۰۰", "40000", "Purchases earn points from 50,000"),
+        ("set:ask:min_purchase:", "۵۰٬۰۰۰", "40000", "Purchases earn points from 50,000 toman"),
         ("set:ask:percent:bronze", "200%", "100000", "+20 points"),  # 10 at 100%
     ],
 )
@@ -185,7 +186,10 @@ async def test_a_tier_opens_with_its_threshold_and_multiplier(chat_with: MakeCha
     owner = owner_chat(chat_with)
     [tier, _] = await owner.press("set:tier::silver")
     assert tier.name == "EditMessageText"
-    assert "Starts at 20,000,000 spent in the last 365 days" in tier.text and "Earns 125% of normal points" in tier.text
+    assert (
+        "Starts at 20,000,000 toman spent in the last 365 days" in tier.text
+        and "Earns 125% of normal points" in tier.text
+    )
     assert tier.callback_data() == ["set:ask:threshold:silver", "set:ask:percent:silver", "set:menu::"]
     [menu, _] = await owner.press("set:menu::")
     assert menu.callback_data() == MENU_BUTTONS
@@ -225,8 +229,12 @@ async def test_each_change_is_audited_with_who_before_and_after(chat_with: MakeC
     [
         ("set:ask:amount_per_point:", "lots", "Please send a whole number"),
         ("set:ask:amount_per_point:", "12.5", "Please send a whole number"),
-        ("set:ask:amount_per_point:", "0", "Amount per point must be from 1 to 10,000,000,000,000"),
-        ("set:ask:min_purchase:", "99999999999999999999", "Minimum purchase must be from 0 to 10,000,000,000,000"),
+        ("set:ask:amount_per_point:", "0", "Amount per point must be from 1 toman to 10,000,000,000,000 toman"),
+        (
+            "set:ask:min_purchase:",
+            "99999999999999999999",
+            "Minimum purchase must be from 0 toman to 10,000,000,000,000 toman",
+        ),
         ("set:ask:expiry_days:", "۰", "Points expiry (days) must be from 1 to 3,650"),
         ("set:ask:tier_window_days:", "3651", "Tier window (days) must be from 1 to 3,650"),
         ("set:ask:welcome_bonus:", "-5", "Welcome bonus must be from 0 to 1,000,000"),
@@ -240,7 +248,11 @@ async def test_each_change_is_audited_with_who_before_and_after(chat_with: MakeC
         ),
         ("set:ask:referral_friend_points:", "-1", "Points for the friend must be from 0 to 1,000,000"),
         ("set:ask:referral_friend_points:", "lots", "Please send a whole number"),
-        ("set:ask:referral_min_purchase:", "-5", "Minimum first purchase must be from 0 to 10,000,000,000,000"),
+        (
+            "set:ask:referral_min_purchase:",
+            "-5",
+            "Minimum first purchase must be from 0 toman to 10,000,000,000,000 toman",
+        ),
         ("set:ask:referral_monthly_cap:", "0", "Monthly cap per member must be from 1 to 10,000"),
         ("set:ask:referral_window_days:", "۹۱", "Days to join after the link must be from 1 to 90"),
         ("set:ask:referral_expiry_days:", "0", "Referral points expiry (days) must be from 1 to 3,650"),
@@ -282,7 +294,7 @@ async def test_cancel_shows_the_menu_and_leaves_the_rules_unchanged(chat_with: M
     owner = owner_chat(chat_with)
     await owner.press("set:ask:amount_per_point:")
     [menu, toast] = await owner.press("set:cancel::")
-    assert menu.name == "EditMessageText" and "One point for every 10,000 spent" in menu.text
+    assert menu.name == "EditMessageText" and "One point for every 10,000 toman spent" in menu.text
     assert toast.text == "Cancelled. Nothing was changed."
     assert not any("Saved" in text for text in texts(await owner.say("5000")))  # the prompt is over
     assert await stored_setting(sessions) is None and await audit_log(sessions) == []

@@ -49,11 +49,11 @@ async def test_a_purchase_on_a_new_phone_is_confirmed_then_its_points_wait_on_th
 ) -> None:
     cashier = await cashier_chat(chat_with, sessions)
     [ask] = await cashier.say("/earn 09121234567 250,000 R-1")
-    assert "0912 123 4567" in ask.text and "not a member yet" in ask.text
+    assert "0912 123 4567" in ask.text and "not a member yet" in ask.text and "250,000 toman" in ask.text
     assert ask.buttons() == ["✅ Record on 0912 123 4567", "✖️ Cancel"]
     assert await count(sessions, Member) == 0
     recorded = texts(await cashier.press(ask.callback_data()[0]))
-    assert any("Recorded 250,000 for 0912 123 4567" in text for text in recorded)
+    assert any("Recorded 250,000 toman for 0912 123 4567" in text for text in recorded)
     assert any("+25 points are waiting on this phone until the customer joins the club with it" in t for t in recorded)
     member = await waiting(sessions)
     assert member is not None and (member.telegram_id, member.balance, member.joined_at) == (None, 25, None)

@@ -32,6 +32,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers.club import Club, currency
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, Magic, staff_only
 from handlers.keyboards import ChecklistStep
 from handlers.messages import show, stale, toast
@@ -131,7 +132,7 @@ def draft_from(answers: RewardAnswers) -> RewardDraft:
 
 async def reward_summary(answers: RewardAnswers, session: AsyncSession) -> str:
     """The new reward as it will be saved."""
-    return _("catalog.summary").format(details=details(draft_from(answers)))
+    return _("catalog.summary").format(details=details(draft_from(answers), answers.currency))
 
 
 REWARD_FLOW = Flow(
@@ -206,12 +207,12 @@ def status_text(active: bool) -> str:
     return _("catalog.active") if active else _("catalog.inactive")
 
 
-def details(draft: RewardDraft) -> str:
-    """Everything set on a reward."""
+def details(draft: RewardDraft, currency: str) -> str:
+    """Everything set on a reward (an amount off in the unit `currency`)."""
     return counted("catalog.details", draft.cost).format(
         name=draft.name,
         description=draft.description or _("catalog.no_description"),
-        worth=worth_text(draft.worth),
+        worth=worth_text(draft.worth, currency),
         cost=number(draft.cost),
         days=days_text(draft.validity_days),
         stock=stock_text(draft.stock),
@@ -239,9 +240,10 @@ def catalog_view(found: list[Reward]) -> View:
     return "\n".join(lines), builder.as_markup()
 
 
-def reward_view(reward: Reward) -> View:
+def reward_view(reward: Reward, currency: str) -> View:
     """One reward: its details and status, with switch, stock, cost and back buttons."""
-    text = details(rewards.draft_of(reward)) + "\n" + _("catalog.status").format(status=status_text(reward.active))
+    status = _("catalog.status").format(status=status_text(reward.active))
+    text = details(rewards.draft_of(reward), currency) + "\n" + status
     builder = InlineKeyboardBuilder()
     switch = _("button.catalog_off") if reward.active else _("button.catalog_on")
     builder.button(text=switch, callback_data=CatalogAction(action="switch", reward=reward.id))
@@ -303,15 +305,18 @@ async def back_to_catalog(query: CallbackQuery, session: AsyncSession, bot: Bot)
     await show(query, bot, *catalog_view(await rewards.catalog(session)))
 
 
-async def open_reward(query: CallbackQuery, reward: Reward, state: FSMContext, bot: Bot) -> None:
+async def open_reward(
+    query: CallbackQuery, reward: Reward, state: FSMContext, session: AsyncSession, club: Club, bot: Bot
+) -> None:
     """One reward's details and buttons (Cancel at a prompt comes back here)."""
     await state.clear()
-    await show(query, bot, *reward_view(reward))
+    await show(query, bot, *reward_view(reward, await currency(session, club)))
 
 
-async def new_reward(query: CallbackQuery, state: FSMContext, session: AsyncSession, bot: Bot) -> None:
+async def new_reward(query: CallbackQuery, state: FSMContext, session: AsyncSession, club: Club, bot: Bot) -> None:
     """New reward: the wizard's first question in place of the list."""
-    await show(query, bot, *await REWARD_FLOW.begin(state, session, RewardAnswers()))
+    answers = RewardAnswers(currency=await currency(session, club))
+    await show(query, bot, *await REWARD_FLOW.begin(state, session, answers))
 
 
 async def new_from_checklist(query: CallbackQuery, state: FSMContext, session: AsyncSession, bot: Bot) -> None:
@@ -344,7 +349,7 @@ async def save_reward(
     except InvalidReward:  # the steps check every value; only a changed limit in the domain gets here
         stale(callback_answer)
         return
-    text, markup = reward_view(reward)
+    text, markup = reward_view(reward, data.currency)
     await show(query, bot, _("catalog.saved").format(name=reward.name) + "\n\n" + text, markup)
 
 
@@ -352,13 +357,14 @@ async def switch(
     query: CallbackQuery,
     reward: Reward,
     session: AsyncSession,
+    club: Club,
     stamp: Stamp,
     bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
     """Switch the reward on or off: members see (and redeem) only rewards that are on."""
     reward = await change(session, reward, stamp, active=not reward.active)
-    await show(query, bot, *reward_view(reward))
+    await show(query, bot, *reward_view(reward, await currency(session, club)))
     toast(callback_answer, _("catalog.switched_on") if reward.active else _("catalog.switched_off"))
 
 
@@ -380,15 +386,17 @@ async def editing(state: FSMContext, session: AsyncSession) -> tuple[Reward, str
     return reward, awaited.field
 
 
-async def save_edit(reward: Reward, field: str, value: int | None, session: AsyncSession, stamp: Stamp) -> View:
+async def save_edit(
+    reward: Reward, field: str, value: int | None, session: AsyncSession, club: Club, stamp: Stamp
+) -> View:
     """Store the new stock or cost: the confirmation above the reward."""
     reward = await change(session, reward, stamp, **{field: value})
     value_text = stock_text(reward.stock) if field == "stock" else points_text(reward.cost)
-    text, markup = reward_view(reward)
+    text, markup = reward_view(reward, await currency(session, club))
     return str(EDITS[field].changed).format(name=reward.name, value=value_text) + "\n\n" + text, markup
 
 
-async def got_edit(message: Message, state: FSMContext, session: AsyncSession, stamp: Stamp) -> None:
+async def got_edit(message: Message, state: FSMContext, session: AsyncSession, club: Club, stamp: Stamp) -> None:
     """The typed stock or cost: saved and confirmed, or refused and asked for again."""
     awaited = await editing(state, session)
     if awaited is None:
@@ -402,7 +410,7 @@ async def got_edit(message: Message, state: FSMContext, session: AsyncSession, s
         await message.answer(f"{refusal}\n\n{text}", reply_markup=markup)
         return
     await state.clear()
-    text, markup = await save_edit(reward, field, value, session, stamp)
+    text, markup = await save_edit(reward, field, value, session, club, stamp)
     await message.answer(text, reply_markup=markup)
 
 
@@ -410,6 +418,7 @@ async def unlimited(
     query: CallbackQuery,
     state: FSMContext,
     session: AsyncSession,
+    club: Club,
     stamp: Stamp,
     bot: Bot,
     callback_answer: CallbackAnswer,
@@ -420,7 +429,7 @@ async def unlimited(
         stale(callback_answer)
         return
     await state.clear()
-    await show(query, bot, *await save_edit(*awaited, None, session, stamp))
+    await show(query, bot, *await save_edit(*awaited, None, session, club, stamp))
 
 
 def create_router() -> Router:

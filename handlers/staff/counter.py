@@ -27,7 +27,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.club import Club
+from handlers.club import Club, currency
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, HasRole, PayloadStarts, staff_only
 from handlers.messages import CARD_PAYLOAD_PREFIX, alert, notice_to_member, notice_to_referrer, problem, stale
 from handlers.replies import counter_card, earned_for_member, earned_for_staff, member_name, phone_text
@@ -50,6 +50,7 @@ from loyalty.staff import Role
 from loyalty.stamps import Stamp
 from loyalty.text_keys import text_key
 from storage.models import Member
+from texts.money import amount_text, priced_text
 from texts.numbers import number
 from texts.plurals import counted, points_text
 
@@ -240,7 +241,7 @@ async def confirm_walk_in(
     builder.button(text=_("button.record_walk_in").format(phone=phone), callback_data=CounterAction(action="walk_in"))
     builder.button(text=_("button.cancel"), callback_data=CounterAction(action="cancel"))
     builder.adjust(1)
-    text = _("counter.walk_in_confirm").format(phone=phone, amount=number(amount))
+    text = _("counter.walk_in_confirm").format(phone=phone, amount=amount_text(amount, await currency(session, club)))
     await message.answer(text, reply_markup=builder.as_markup())
 
 
@@ -425,7 +426,7 @@ def adjust_notices(i18n: I18n, member: Member, points: int, reason: str, posted:
 
 
 async def undo_command(
-    message: Message, command: CommandObject, session: AsyncSession, stamp: Stamp, i18n: I18n
+    message: Message, command: CommandObject, session: AsyncSession, club: Club, stamp: Stamp, i18n: I18n
 ) -> None:
     """/undo <receipt>: reverse a purchase; the member is told."""
     receipt = (command.args or "").strip()
@@ -433,7 +434,8 @@ async def undo_command(
         await message.answer(_("counter.undo_usage"))
         return
     try:
-        undone = await purchases.undo_purchase(session, receipt, stamp, notices=partial(undo_notices, i18n))
+        notices = partial(undo_notices, i18n, await currency(session, club))
+        undone = await purchases.undo_purchase(session, receipt, stamp, notices=notices)
     except LoyaltyError as error:
         await message.answer(problem(error))
         return
@@ -448,14 +450,16 @@ async def undo_command(
     await message.answer(text)
 
 
-def undo_notices(i18n: I18n, undone: purchases.Undone) -> list[Outgoing]:
-    """The member's notice of a purchase undone."""
+def undo_notices(i18n: I18n, currency: str, undone: purchases.Undone) -> list[Outgoing]:
+    """The member's notice of a purchase undone, its amount in the unit `currency`."""
     return notice_to_member(
         i18n,
         undone.member,
         notice_key("undo", undone.purchase.id),
         lambda: counted("member.undone", undone.taken).format(
-            amount=number(undone.purchase.amount), points=number(undone.taken), balance=points_text(undone.balance)
+            amount=priced_text(undone.purchase.amount, currency),
+            points=number(undone.taken),
+            balance=points_text(undone.balance),
         ),
     )
 

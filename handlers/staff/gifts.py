@@ -48,7 +48,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.club import Club
+from handlers.club import Club, currency
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, staff_only
 from handlers.messages import alert, notice_to_member, problem, show, stale
 from handlers.replies import member_name
@@ -162,7 +162,7 @@ async def gift_summary(answers: GiftAnswers, session: AsyncSession) -> str:
     return counted("gifts.summary", answers.validity).format(
         audience=who,
         count=number(await gifts.audience_size(session, audience)),
-        worth=worth_text(worth_from(answers)),
+        worth=worth_text(worth_from(answers), answers.currency),
         days=number(answers.validity),
         message=answers.message,
     )
@@ -199,12 +199,13 @@ GIFT_FLOW = Flow(
 MEMBER_STEP = GIFT_FLOW.steps[1]
 
 
-def voucher_text(message: str, voucher: VoucherInfo, zone: ZoneInfo) -> str:
-    """What a member is told: the staff's message, then the voucher, in the member's language."""
+def voucher_text(message: str, voucher: VoucherInfo, zone: ZoneInfo, currency: str) -> str:
+    """What a member is told: the staff's message, then the voucher (worth in the unit `currency`), in the member's
+    language."""
     return _("gifts.member_voucher").format(
         message=message,
         title=voucher.title,
-        worth=worth_text(voucher.worth),
+        worth=worth_text(voucher.worth, currency),
         code=voucher.shown_code,
         date=format_date(voucher.expires_at.astimezone(zone).date(), language()),
     )
@@ -216,6 +217,7 @@ async def enqueue_messages(
     gift_id: int,
     message: str,
     zone: ZoneInfo,
+    currency: str,
     now: datetime,
     *,
     page: int | None = None,
@@ -237,7 +239,7 @@ async def enqueue_messages(
                 if member is None:
                     continue
                 with i18n.use_locale(member.language):
-                    text = voucher_text(message, voucher, zone)
+                    text = voucher_text(message, voucher, zone, currency)
                 key = gifts.message_key(gift_id, member.member_id)
                 outgoing.append(Outgoing(key, gifts.KIND, member.chat_id, outbox.Message(text), member.member_id))
             await enqueue(session, outgoing, now)
@@ -281,7 +283,8 @@ async def gift_menu(message: Message, state: FSMContext, session: AsyncSession, 
         await message.answer(text, reply_markup=markup)
     club_rules = await rules.current(session, club.rules)
     tiers = [tier.name for tier in club_rules.tiers]
-    text, markup = await GIFT_FLOW.begin(state, session, GiftAnswers(tiers=tiers))
+    answers = GiftAnswers(tiers=tiers, currency=club_rules.currency)
+    text, markup = await GIFT_FLOW.begin(state, session, answers)
     await message.answer(text, reply_markup=markup)
 
 
@@ -324,7 +327,8 @@ async def give(
         headline = (_("gifts.given_before") if gifted.duplicate else _("gifts.given")).format(
             count=number(gifted.issued)
         )
-        report = await tell_members(gifted, headline, data.message, session, i18n, club.zone, stamp.at)
+        unit = await currency(session, club)
+        report = await tell_members(gifted, headline, data.message, session, i18n, club.zone, unit, stamp.at)
     except (UnknownMember, InvalidReward, OwnAccount):  # the member left meanwhile (or is the giver; asked before)
         stale(callback_answer)
         return
@@ -343,23 +347,31 @@ async def tell_members(
     session: AsyncSession,
     i18n: I18n,
     zone: ZoneInfo,
+    currency: str,
     now: datetime,
 ) -> str:
     """Tell the members of a gift whose vouchers are all issued, and mark it told; the staff's report under
-    `headline`. An audience's messages are enqueued again (a key per member: none twice); one member already told
-    is not told again, and is told in the transaction that marks the gift told."""
+    `headline` (dates in the shop's `zone`, amounts in its unit `currency`). An audience's messages are enqueued
+    again (a key per member: none twice); one member already told is not told again, and is told in the
+    transaction that marks the gift told."""
     report, notices = headline, []
     if gifted.voucher is None:
-        report += "\n" + await announce(gifted, message, session, i18n, zone, now)
+        report += "\n" + await announce(gifted, message, session, i18n, zone, currency, now)
     elif not gifted.told:
-        notices = await member_notice(gifted.gift_id, gifted.voucher, message, session, i18n, zone)
+        notices = await member_notice(gifted.gift_id, gifted.voucher, message, session, i18n, zone, currency)
         report += "\n" + (_("gifts.member_told") if notices else _("gifts.member_not_told"))
     await gifts.mark_told(session, gifted.gift_id, now, notices)
     return report
 
 
 async def member_notice(
-    gift_id: int, voucher: VoucherInfo, message: str, session: AsyncSession, i18n: I18n, zone: ZoneInfo
+    gift_id: int,
+    voucher: VoucherInfo,
+    message: str,
+    session: AsyncSession,
+    i18n: I18n,
+    zone: ZoneInfo,
+    currency: str,
 ) -> list[Outgoing]:
     """The notice telling the member of a one-member gift of their voucher; none if they are not on the bot, or are
     known to have blocked it."""
@@ -367,16 +379,22 @@ async def member_notice(
     if member is None or member.unreachable:
         return []
     key = gifts.message_key(gift_id, member.id)
-    return notice_to_member(i18n, member, key, partial(voucher_text, message, voucher, zone))
+    return notice_to_member(i18n, member, key, partial(voucher_text, message, voucher, zone, currency))
 
 
 async def announce(
-    gifted: gifts.Gifted, message: str, session: AsyncSession, i18n: I18n, zone: ZoneInfo, now: datetime
+    gifted: gifts.Gifted,
+    message: str,
+    session: AsyncSession,
+    i18n: I18n,
+    zone: ZoneInfo,
+    currency: str,
+    now: datetime,
 ) -> str:
     """Tell the audience of a new gift through the outbox; the staff's line on it."""
     if not gifted.issued:
         return _("gifts.nobody")
-    told = await enqueue_messages(session, i18n, gifted.gift_id, message, zone, now)
+    told = await enqueue_messages(session, i18n, gifted.gift_id, message, zone, currency, now)
     return _("gifts.queued").format(count=number(told))
 
 
@@ -397,7 +415,8 @@ async def finish_gift(
         stale(callback_answer)
         return
     headline = _("gifts.finished").format(count=number(gifted.issued))
-    report = await tell_members(gifted, headline, gifted.message, session, i18n, club.zone, now)
+    unit = await currency(session, club)
+    report = await tell_members(gifted, headline, gifted.message, session, i18n, club.zone, unit, now)
     await show(query, bot, report, InlineKeyboardMarkup(inline_keyboard=[]))
 
 

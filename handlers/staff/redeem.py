@@ -28,7 +28,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.club import Club
+from handlers.club import Club, currency
 from handlers.filters import HAS_TEXT, NOT_COMMAND, ButtonId, PayloadStarts, staff_only
 from handlers.messages import VOUCHER_PAYLOAD_PREFIX, alert, notice_to_member, show, stale, toast
 from handlers.replies import shown_name
@@ -93,15 +93,16 @@ async def status_line(session: AsyncSession, club: Club, voucher: VoucherInfo) -
     return _("redeem.status_active")
 
 
-def voucher_view(club: Club, found: Found, status: str) -> tuple[str, InlineKeyboardMarkup]:
-    """The voucher as staff see it, with Mark as used and Close while it can be used."""
+def voucher_view(club: Club, unit: str, found: Found, status: str) -> tuple[str, InlineKeyboardMarkup]:
+    """The voucher as staff see it (its worth in the shop's `unit`), with Mark as used and Close while it can be
+    used."""
     voucher, member = found.voucher, found.member
     text = _("redeem.voucher").format(
         code=voucher.shown_code,
         name=member.first_name,
         member_code=local_digits(grouped(member.code), language()),
         title=voucher.title,
-        worth=worth_text(voucher.worth),
+        worth=worth_text(voucher.worth, unit),
         issued=format_date(voucher.issued_at.astimezone(club.zone).date(), language()),
         expires=moment(voucher.expires_at, club),
         status=status,
@@ -134,7 +135,9 @@ async def look_up(
         await message.answer(refusal(error))
         return
     await state.clear()
-    text, markup = voucher_view(club, found, await status_line(session, club, found.voucher))
+    text, markup = voucher_view(
+        club, await currency(session, club), found, await status_line(session, club, found.voucher)
+    )
     await message.answer(text, reply_markup=markup)
 
 
@@ -187,11 +190,11 @@ async def mark_used(
         voucher = await vouchers.find(session, callback_data.voucher_id, stamp.at)
         current = Found(voucher, await session.get_one(Member, voucher.member_id))
         status = await status_line(session, club, voucher)
-        await show(query, bot, *voucher_view(club, current, status))
+        await show(query, bot, *voucher_view(club, await currency(session, club), current, status))
         alert(callback_answer, status)
         return
     used = _("redeem.used_now").format(moment=moment(found.voucher.used_at, club))
-    await show(query, bot, *voucher_view(club, found, used))
+    await show(query, bot, *voucher_view(club, await currency(session, club), found, used))
     toast(callback_answer, _("redeem.used_toast"))
 
 

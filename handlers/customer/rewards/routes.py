@@ -14,7 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import keyboards
-from handlers.club import Club
+from handlers.club import Club, currency
 from handlers.customer.rewards.views import (
     RedeemYes,
     RewardAction,
@@ -52,9 +52,9 @@ from texts.numbers import number
 from texts.plurals import counted, points_text
 
 
-async def send_voucher(bot: Bot, chat_id: int, club: Club, voucher: VoucherInfo, *lines: str) -> None:
+async def send_voucher(bot: Bot, chat_id: int, club: Club, currency: str, voucher: VoucherInfo, *lines: str) -> None:
     """The voucher as its holder carries it: the QR, captioned with `voucher_text`, then `lines`, then a hint."""
-    caption = "\n\n".join([voucher_text(voucher, club.zone), *lines, _("rewards.show_at_counter")])
+    caption = "\n\n".join([voucher_text(voucher, club.zone, currency), *lines, _("rewards.show_at_counter")])
     photo = await voucher_photo(bot, club, voucher)
     await bot.send_photo(chat_id, photo, caption=caption, reply_markup=voucher_markup(voucher, club.zone))
 
@@ -112,6 +112,7 @@ async def show_reward(
     callback_data: RewardAction,
     session: AsyncSession,
     member: Member,
+    club: Club,
     now: datetime,
     bot: Bot,
     callback_answer: CallbackAnswer,
@@ -122,7 +123,7 @@ async def show_reward(
     )
     if found is None:
         return
-    text, markup = reward_view(found[1])
+    text, markup = reward_view(found[1], await currency(session, club))
     photo = found[1].reward.photo_file_id
     if photo:
         await bot.send_photo(query.from_user.id, photo, caption=found[1].reward.name)
@@ -136,6 +137,7 @@ async def ask_redeem(
     callback_data: RewardAction,
     session: AsyncSession,
     member: Member,
+    club: Club,
     now: datetime,
     bot: Bot,
     callback_answer: CallbackAnswer,
@@ -147,15 +149,15 @@ async def ask_redeem(
     if found is None:
         return
     offers, offer = found
-    await show(query, bot, *await question_view(session, member.id, offers, offer))
+    await show(query, bot, *await question_view(session, member.id, offers, offer, await currency(session, club)))
 
 
 async def question_view(
-    session: AsyncSession, member_id: int, offers: Offers, offer: Offer
+    session: AsyncSession, member_id: int, offers: Offers, offer: Offer, unit: str
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The question "Redeem for N points?" with Yes and No; the reward's detail instead when points are missing."""
     if offer.missing:
-        return reward_view(offer)
+        return reward_view(offer, unit)
     return confirm_view(offer, offers.points, await newest_entry(session, member_id))
 
 
@@ -166,6 +168,7 @@ async def ask_again(
     member_id: int,
     reward_id: int,
     now: datetime,
+    unit: str,
     callback_answer: CallbackAnswer,
 ) -> None:
     """The reward changed after the question: say so, show its terms now and ask again (or say what is missing)."""
@@ -173,9 +176,9 @@ async def ask_again(
     if found is None:
         return
     offers, offer = found
-    text, markup = await question_view(session, member_id, offers, offer)
+    text, markup = await question_view(session, member_id, offers, offer, unit)
     if not offer.missing:
-        text = facts_text(offer.reward) + "\n\n" + text
+        text = facts_text(offer.reward, unit) + "\n\n" + text
     await show(query, bot, _("rewards.terms_changed") + "\n\n" + text, markup)
 
 
@@ -201,7 +204,8 @@ async def redeem(
             quoted=callback_data.terms,
         )
     except RewardTermsChanged:
-        await ask_again(query, bot, session, member_id, callback_data.reward, stamp.at, callback_answer=callback_answer)
+        unit = await currency(session, club)
+        await ask_again(query, bot, session, member_id, callback_data.reward, stamp.at, unit, callback_answer)
         return
     except (InsufficientPoints, RewardUnavailable) as error:
         await show(query, bot, redeem_refusal(error), back_to_rewards())
@@ -211,12 +215,13 @@ async def redeem(
         return
     await show(query, bot, _("rewards.redeemed").format(title=redeemed.voucher.title), None)
     balance = counted("rewards.balance", redeemed.balance).format(points=number(redeemed.balance))
-    await send_voucher(bot, query.from_user.id, club, redeemed.voucher, balance)
+    await send_voucher(bot, query.from_user.id, club, await currency(session, club), redeemed.voucher, balance)
 
 
 async def list_vouchers(message: Message, session: AsyncSession, member: Member, club: Club, now: datetime) -> None:
     """/vouchers: the member's vouchers by status."""
-    text, markup = vouchers_view(await vouchers.vouchers_of(session, member.id, now), club.zone)
+    found = await vouchers.vouchers_of(session, member.id, now)
+    text, markup = vouchers_view(found, club.zone, await currency(session, club))
     await message.answer(text, reply_markup=markup)
 
 
@@ -224,7 +229,8 @@ async def vouchers_in_place(
     query: CallbackQuery, session: AsyncSession, member: Member, club: Club, now: datetime, bot: Bot
 ) -> None:
     """The vouchers list, in place (from the rewards list, or No to a cancel)."""
-    await show(query, bot, *vouchers_view(await vouchers.vouchers_of(session, member.id, now), club.zone))
+    found = await vouchers.vouchers_of(session, member.id, now)
+    await show(query, bot, *vouchers_view(found, club.zone, await currency(session, club)))
 
 
 async def members_voucher(
@@ -262,7 +268,7 @@ async def show_voucher(
     if voucher.status is not Status.ACTIVE:
         alert(callback_answer, status_text(voucher, club.zone))
         return
-    await send_voucher(bot, query.from_user.id, club, voucher)
+    await send_voucher(bot, query.from_user.id, club, await currency(session, club), voucher)
 
 
 async def cancellable_voucher(

@@ -86,10 +86,14 @@ def status_text(voucher: VoucherInfo, zone: ZoneInfo) -> str:
     return _("rewards.valid_until").format(date=day(voucher.expires_at, zone))
 
 
-def voucher_text(voucher: VoucherInfo, zone: ZoneInfo) -> str:
-    """A voucher as its holder and the cashier read it: title, grouped code, worth, and until when."""
+def voucher_text(voucher: VoucherInfo, zone: ZoneInfo, currency: str) -> str:
+    """A voucher as its holder and the cashier read it: title, grouped code, worth (in the unit `currency`), and
+    until when."""
     return _("rewards.voucher_card").format(
-        title=voucher.title, code=voucher.shown_code, worth=worth_text(voucher.worth), status=status_text(voucher, zone)
+        title=voucher.title,
+        code=voucher.shown_code,
+        worth=worth_text(voucher.worth, currency),
+        status=status_text(voucher, zone),
     )
 
 
@@ -118,17 +122,19 @@ def rewards_view(offers: Offers) -> tuple[str, InlineKeyboardMarkup]:
     return "\n".join(lines), builder.as_markup()
 
 
-def facts_text(reward: Reward) -> str:
-    """What a reward's voucher is worth, its cost and its validity."""
+def facts_text(reward: Reward, currency: str) -> str:
+    """What a reward's voucher is worth (in the unit `currency`), its cost and its validity."""
     return counted("rewards.facts", reward.cost).format(
-        worth=worth_text(rewards.worth_of(reward)), cost=number(reward.cost), days=days_text(reward.validity_days)
+        worth=worth_text(rewards.worth_of(reward), currency),
+        cost=number(reward.cost),
+        days=days_text(reward.validity_days),
     )
 
 
-def reward_view(offer: Offer) -> tuple[str, InlineKeyboardMarkup]:
+def reward_view(offer: Offer, currency: str) -> tuple[str, InlineKeyboardMarkup]:
     """One reward: what its voucher is worth, its cost and validity; Redeem when affordable, and Back."""
     reward = offer.reward
-    facts = facts_text(reward)
+    facts = facts_text(reward, currency)
     if reward.stock is not None:
         facts += "\n" + _("rewards.stock").format(stock=number(reward.stock))
     parts = [_("rewards.detail_title").format(name=reward.name), reward.description, facts]
@@ -176,8 +182,9 @@ def back_to_rewards() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def vouchers_view(found: vouchers.MemberVouchers, zone: ZoneInfo) -> tuple[str, InlineKeyboardMarkup]:
-    """The member's vouchers by status; each active one can be shown again, and cancelled if it was bought."""
+def vouchers_view(found: vouchers.MemberVouchers, zone: ZoneInfo, currency: str) -> tuple[str, InlineKeyboardMarkup]:
+    """The member's vouchers by status, worth in the unit `currency`; each active one can be shown again, and
+    cancelled if it was bought."""
     builder = InlineKeyboardBuilder()
     groups = {
         Status.ACTIVE: found.active,
@@ -194,7 +201,7 @@ def vouchers_view(found: vouchers.MemberVouchers, zone: ZoneInfo) -> tuple[str, 
             lines.append("\n" + str(GROUP_TITLES[status]))
         for voucher in group:
             if status is Status.ACTIVE:
-                lines.append(f"• {voucher.title} · {worth_text(voucher.worth)}")
+                lines.append(f"• {voucher.title} · {worth_text(voucher.worth, currency)}")
                 lines.append(f"   {voucher.shown_code} · {status_text(voucher, zone)}")
                 show = _("button.rewards_show_voucher").format(title=voucher.title, code=voucher.shown_code)
                 builder.button(text=show, callback_data=VoucherAction(action="show", voucher=voucher.id))

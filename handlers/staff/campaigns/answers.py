@@ -40,6 +40,7 @@ from loyalty.occasions import (
 from storage import repositories
 from storage.models import Member
 from texts.languages import language
+from texts.money import amount_text
 from texts.numbers import number
 from texts.plurals import counted, days_text, points_text
 from texts.tiers import tier_name
@@ -132,7 +133,7 @@ DESCRIBED: dict[str, Callable[[CampaignAnswers], str]] = {
         month=month_names(answers.calendar)[answers.month - 1]
     ),
     "inactive": lambda answers: counted("campaign.to_inactive", answers.inactive).format(days=number(answers.inactive)),
-    "spent": lambda answers: _("campaign.to_spent").format(amount=number(answers.spent)),
+    "spent": lambda answers: _("campaign.to_spent").format(amount=amount_text(answers.spent, answers.currency)),
     "bought": lambda answers: _("campaign.to_bought").format(category=answers.category),
     "never_bought": lambda answers: _("campaign.to_never_bought").format(category=answers.category),
     "referred": lambda answers: counted("campaign.to_referred", answers.referred).format(
@@ -174,12 +175,12 @@ def gift_of(answers: CampaignAnswers, now: datetime) -> CampaignGift | None:
     return None
 
 
-def gift_text(gift: CampaignGift | None) -> str:
-    """The gift in words."""
+def gift_text(gift: CampaignGift | None, currency: str) -> str:
+    """The gift in words (a voucher's amount off in the unit `currency`)."""
     if isinstance(gift, PointsGift):
         return _("campaign.points_gift").format(points=points_text(gift.points), days=days_text(gift.expiry_days))
     if isinstance(gift, VoucherGift):
-        worth = worth_text(gift.draft().worth)
+        worth = worth_text(gift.draft().worth, currency)
         return counted("campaign.voucher_gift", gift.validity_days).format(
             title=gift.title, worth=worth, days=number(gift.validity_days)
         )
@@ -255,7 +256,7 @@ async def campaign_summary(answers: CampaignAnswers, session: AsyncSession) -> s
         counted("campaign.summary", size).format,
         audience=audience_text(answers),
         count=number(size),
-        gift=gift_text(gift) + voucher_hint(gift, message_of(answers)),
+        gift=gift_text(gift, answers.currency) + voucher_hint(gift, message_of(answers)),
         when=when_text(answers),
         photo=_("campaign.with_photo") if preview.photo else "",
     )

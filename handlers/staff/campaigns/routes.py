@@ -106,6 +106,7 @@ async def new_campaign(
     club_rules = await rules.current(session, club.rules)
     answers = CampaignAnswers(
         tiers=[tier.name for tier in club_rules.tiers],
+        currency=club_rules.currency,
         at=now.astimezone(club.zone),
         zone=club.zone.key,
         calendar=calendar_for(language()),

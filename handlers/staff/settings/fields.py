@@ -11,11 +11,14 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n.lazy_proxy import LazyProxy
 from pydantic import BaseModel
 
+from handlers.wizard import typed_number
 from loyalty.errors import InvalidRule
+from loyalty.money import currency_of
 from loyalty.numerals import MAX_BIGINT, local_digits
-from loyalty.rules import TIER_PARTS, Rules, Tier
+from loyalty.rules import CURRENCY_LENGTH, TIER_PARTS, Rules, Tier
 from storage.models import Reward
 from texts.languages import language
+from texts.money import UNIT_NAMES, amount_text, unit_name
 from texts.numbers import number
 from texts.plurals import counted, days_text, points_text
 from texts.tiers import tier_name
@@ -26,6 +29,7 @@ RULE_BUTTONS = {
     "expiry_days": __("button.settings_expiry_days"),
     "welcome_bonus": __("button.settings_welcome_bonus"),
     "tier_window_days": __("button.settings_tier_window_days"),
+    "currency": __("button.settings_currency"),
 }
 TIER_BUTTONS = {"threshold": __("button.settings_threshold"), "percent": __("button.settings_percent")}
 REFERRAL_BUTTONS = {  # the referral rules, in the order of their section
@@ -86,6 +90,7 @@ CHOICES = {  # rules with a few possible values: each value and its name
         "purchase": __("settings.trigger_purchase"),
     },
     "birthday_greetings": {ON: __("settings.on"), OFF: __("settings.off")},
+    "currency": UNIT_NAMES,  # or a unit the owner types (`TYPED`)
 }
 SWITCHES = ("birthday_greetings",)  # rules that are on or off: the options ON and OFF
 REWARD_FIELDS = (  # a choice among the active rewards
@@ -100,6 +105,7 @@ QUESTIONS = {
     "referral_friend_reward_id": __("settings.ask_referral_friend_reward_id"),
     "birthday_greetings": __("settings.ask_birthday_greetings"),
     "birthday_reward_id": __("settings.ask_birthday_reward_id"),
+    "currency": __("settings.ask_currency"),
 }
 RULE_NAMES = {
     "amount_per_point": __("settings.rule_amount_per_point"),
@@ -125,6 +131,7 @@ RULE_NAMES = {
     "birthday_expiry_days": __("settings.rule_birthday_expiry_days"),
     "birthday_reward_id": __("settings.rule_birthday_reward_id"),
     "expiry_reminder_days": __("settings.rule_expiry_reminder_days"),
+    "currency": __("settings.rule_currency"),
 }
 PROMPTS = {
     "amount_per_point": __("settings.ask_amount_per_point"),
@@ -144,12 +151,15 @@ PROMPTS = {
     "birthday_points": __("settings.ask_birthday_points"),
     "birthday_expiry_days": __("settings.ask_birthday_expiry_days"),
     "expiry_reminder_days": __("settings.ask_expiry_reminder_days"),
+    "currency": __("settings.ask_currency_typed"),
 }
 ZERO_TEXTS = {"birthday_points": __("settings.no_points"), "expiry_reminder_days": __("settings.off")}  # 0: none
 DAYS_BEFORE = ("expiry_reminder_days",)  # a number of days before, shown with its unit
 DAYS = ("expiry_days", "tier_window_days", "referral_window_days", "birthday_expiry_days")  # "30 days" everywhere
 POINTS = ("welcome_bonus", "referral_referrer_points", "referral_friend_points")  # "100 points" in the menus
 HOURS = ("birthday_hour",)  # an hour of the day, shown as 10:00
+MONEY = ("amount_per_point", "min_purchase", "referral_min_purchase", "threshold")  # amounts, with the shop's unit
+TYPED = ("currency",)  # typed as words, not a number: a currency unit
 UNSET_ALLOWED = ("referral_expiry_days",)  # Skip leaves it unset: referral points expire like all points
 NO_REWARD = "none"
 
@@ -159,13 +169,14 @@ def model_of(field: str) -> type[BaseModel]:
     return Tier if field in TIER_PARTS else Rules
 
 
-def limits(field: str) -> dict[str, str]:
-    """The smallest and largest value the rules accept for `field`, as `low` and `high` in the reply's language.
+def limits(field: str, currency: str) -> dict[str, str]:
+    """The smallest and largest value the rules accept for `field`, as `low` and `high` in the reply's language
+    (amounts in the unit `currency`).
 
     Read from the model's constraints, so the bounds are never repeated here.
     """
     low, high = bounds(field)
-    return {"low": shown(field, low), "high": shown(field, high)}
+    return {"low": shown(field, low, currency), "high": shown(field, high, currency)}
 
 
 def bounds(field: str) -> tuple[int, int]:
@@ -177,9 +188,18 @@ def bounds(field: str) -> tuple[int, int]:
     return found.get("ge", -MAX_BIGINT), found.get("le", MAX_BIGINT)
 
 
-def shown(field: str, value: int) -> str:
-    """A rule's value in the reply's language: a multiplier as a percentage, anything else as a number."""
-    return _("settings.percent").format(value=number(value)) if field == "percent" else number(value)
+def shown(field: str, value: int, currency: str) -> str:
+    """A rule's value in the reply's language: a multiplier as a percentage, an amount with the unit `currency`,
+    anything else as a number."""
+    if field == "percent":
+        return _("settings.percent").format(value=number(value))
+    return amount_text(value, currency) if field in MONEY else number(value)
+
+
+def typed_value(text: str, field: str) -> object:
+    """The value the owner typed: a unit as written (`currency_of`), any other rule's number within its bounds (else
+    InvalidNumber)."""
+    return currency_of(text) if field in TYPED else typed_number(text, field, *bounds(field))
 
 
 def value_of(club_rules: Rules, field: str, tier: str) -> object:
@@ -188,10 +208,13 @@ def value_of(club_rules: Rules, field: str, tier: str) -> object:
 
 
 def value_text(club_rules: Rules, field: str, tier: str = "", catalog: Mapping[int, Reward] | None = None) -> str:
-    """A rule's value now, in words: a number, an hour, a choice, a reward (from `catalog`), none or off, or unset."""
+    """A rule's value now, in words: a number, an amount, an hour, a choice or a unit, a reward (from `catalog`),
+    none or off, or unset."""
     value = value_of(club_rules, field, tier)
     if field in REWARD_FIELDS:
         return reward_text(value, catalog or {})
+    if field in TYPED:
+        return unit_name(str(value))
     if field in CHOICES:
         return str(CHOICES[field][option_of(value)])
     if field in HOURS:
@@ -201,7 +224,7 @@ def value_text(club_rules: Rules, field: str, tier: str = "", catalog: Mapping[i
     if field in DAYS_BEFORE:
         return counted("settings.days_before", value).format(days=number(value))
     if isinstance(value, int):
-        return shown(field, value)
+        return shown(field, value, club_rules.currency)
     return _("settings.like_all_points").format(days=number(club_rules.expiry_days))  # unset
 
 
@@ -231,7 +254,7 @@ def rule_name(field: str, tier: str) -> str:
     return str(RULE_NAMES[field]).format(tier=tier_name(tier))
 
 
-def refusal(error: InvalidRule, field: str, tier: str) -> str:
+def refusal(error: InvalidRule, field: str, tier: str, currency: str) -> str:
     """Why a value was refused: tiers out of order, a rule or tier no longer there, or a value out of range."""
     if error.reason == "value_error":
         return _("settings.tiers_order")
@@ -239,7 +262,9 @@ def refusal(error: InvalidRule, field: str, tier: str) -> str:
         return _("fallback.stale_button")
     if error.reason == "not_a_number":
         return _("settings.not_a_number")
-    return _("settings.out_of_range").format(rule=rule_name(field, tier), **limits(field))
+    if field in TYPED:
+        return _("settings.currency_refused").format(length=number(CURRENCY_LENGTH))
+    return _("settings.out_of_range").format(rule=rule_name(field, tier), **limits(field, currency))
 
 
 def section_of(field: str) -> str | None:

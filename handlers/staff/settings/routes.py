@@ -23,12 +23,12 @@ from handlers.staff.settings.fields import (
     SECTIONS,
     TIER_PARTS,
     UNSET_ALLOWED,
-    bounds,
     known_tier,
     options_of,
     refusal,
     rule_name,
     stored_value,
+    typed_value,
     value_text,
 )
 from handlers.staff.settings.views import (
@@ -43,7 +43,7 @@ from handlers.staff.settings.views import (
     section_view,
     tier_view,
 )
-from handlers.wizard import View, keep, kept, typed_number
+from handlers.wizard import View, keep, kept
 from loyalty import rules
 from loyalty.errors import InvalidNumber, InvalidRule
 from loyalty.onboarding import Step
@@ -154,14 +154,11 @@ async def got_value(message: Message, state: FSMContext, session: AsyncSession, 
     editing = await kept(state, RuleEditing)
     field, tier = editing.field, editing.tier
     try:
-        value = typed_number(message.text or "", field, *bounds(field))
-    except InvalidNumber as error:
-        await message.answer(refusal(InvalidRule(field, error.reason), field, tier))
-        return
-    try:
+        value = typed_value(message.text or "", field)
         text, markup = await save(session, club, field, tier, value, stamp)
-    except InvalidRule as error:
-        await message.answer(refusal(error, field, tier))
+    except (InvalidNumber, InvalidRule) as error:
+        currency = (await rules.current(session, club.rules)).currency
+        await message.answer(refusal(InvalidRule(field, error.reason), field, tier, currency))
         return
     await state.clear()
     await message.answer(text, reply_markup=markup)

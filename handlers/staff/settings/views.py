@@ -10,9 +10,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.staff.settings.fields import (
+    CHOICES,
     DAYS,
     PROMPTS,
     QUESTIONS,
+    REWARD_FIELDS,
     RULE_BUTTONS,
     SECTIONS,
     TIER_BUTTONS,
@@ -27,8 +29,9 @@ from handlers.staff.settings.fields import (
 )
 from handlers.wizard import View
 from loyalty import rewards
-from loyalty.rules import Rules, Tier
+from loyalty.rules import CURRENCY_LENGTH, Rules, Tier
 from storage.models import Reward
+from texts.money import amount_text
 from texts.numbers import number
 from texts.plurals import counted
 from texts.tiers import tier_name
@@ -49,17 +52,25 @@ class SettingsChoice(CallbackData, prefix="setc"):
     value: str
 
 
+def action_of(field: str) -> str:
+    """What a rule's button does: offer its few possible values (`choose`), or ask for a typed one (`ask`)."""
+    return "choose" if field in CHOICES or field in REWARD_FIELDS else "ask"
+
+
 def menu_view(club_rules: Rules) -> View:
     """The rules in force, with a button for each rule and each tier."""
     tiers = [
         _("settings.tier_line").format(
-            tier=tier_name(tier.name), threshold=number(tier.threshold), percent=shown("percent", tier.percent)
+            tier=tier_name(tier.name),
+            threshold=amount_text(tier.threshold, club_rules.currency),
+            percent=shown("percent", tier.percent, club_rules.currency),
         )
         for tier in club_rules.tiers
     ]
     text = _("settings.menu").format(
-        amount_per_point=number(club_rules.amount_per_point),
-        min_purchase=number(club_rules.min_purchase),
+        amount_per_point=value_text(club_rules, "amount_per_point"),
+        min_purchase=value_text(club_rules, "min_purchase"),
+        currency=value_text(club_rules, "currency"),
         expiry_days=counted_value(club_rules, "expiry_days"),
         welcome_bonus=counted_value(club_rules, "welcome_bonus"),
         tier_window_days=counted_value(club_rules, "tier_window_days"),
@@ -67,7 +78,7 @@ def menu_view(club_rules: Rules) -> View:
     )
     builder = InlineKeyboardBuilder()
     for field, label in RULE_BUTTONS.items():
-        builder.button(text=str(label), callback_data=SettingsAction(action="ask", field=field))
+        builder.button(text=str(label), callback_data=SettingsAction(action=action_of(field), field=field))
     for tier in club_rules.tiers:
         label = _("button.settings_tier").format(tier=tier_name(tier.name))
         builder.button(text=label, callback_data=SettingsAction(action="tier", tier=tier.name))
@@ -84,23 +95,30 @@ def section_view(name: str, club_rules: Rules, catalog: Mapping[int, Reward]) ->
     text = str(section.text).format(**values)
     builder = InlineKeyboardBuilder()
     for field, label in section.fields.items():
-        action = "ask" if field in PROMPTS else "choose"
-        builder.button(text=str(label), callback_data=SettingsAction(action=action, field=field))
+        builder.button(text=str(label), callback_data=SettingsAction(action=action_of(field), field=field))
     builder.button(text=_("button.settings_back"), callback_data=SettingsAction(action="menu"))
     builder.adjust(1)
     return text, builder.as_markup()
 
 
 def choice_view(club_rules: Rules, field: str, options: Mapping[str, str], catalog: Mapping[int, Reward]) -> View:
-    """Ask for a rule's new value among `options`, marking the one in force, with a button back to its section."""
+    """Ask for a rule's new value among `options`, marking the one in force (and a button to type another, for a
+    rule that may be typed), with a button back to its section or the rules."""
     text = str(QUESTIONS[field]).format(current=value_text(club_rules, field, catalog=catalog))
     now = option_of(value_of(club_rules, field, ""))
     builder = InlineKeyboardBuilder()
     for value, label in options.items():
         shown_label = "✅ " + label if value == now else label
         builder.button(text=shown_label, callback_data=SettingsChoice(field=field, value=value))
-    section = section_of(field) or ""
-    builder.button(text=str(SECTIONS[section].back), callback_data=SettingsAction(action=section))
+    if field in PROMPTS:
+        builder.button(
+            text=_("button.settings_currency_other"), callback_data=SettingsAction(action="ask", field=field)
+        )
+    section = section_of(field)
+    if section is None:
+        builder.button(text=_("button.settings_back"), callback_data=SettingsAction(action="menu"))
+    else:
+        builder.button(text=str(SECTIONS[section].back), callback_data=SettingsAction(action=section))
     builder.adjust(1)
     return text, builder.as_markup()
 
@@ -125,9 +143,9 @@ def tier_view(club_rules: Rules, tier: Tier) -> View:
     """One tier: where it starts and its multiplier, with a button for each (the first tier starts at 0)."""
     text = counted("settings.tier", club_rules.tier_window_days).format(
         tier=tier_name(tier.name),
-        threshold=number(tier.threshold),
+        threshold=amount_text(tier.threshold, club_rules.currency),
         days=number(club_rules.tier_window_days),
-        percent=shown("percent", tier.percent),
+        percent=shown("percent", tier.percent, club_rules.currency),
     )
     first = tier == club_rules.tiers[0]
     builder = InlineKeyboardBuilder()
@@ -142,7 +160,10 @@ def tier_view(club_rules: Rules, tier: Tier) -> View:
 def prompt_view(club_rules: Rules, field: str, tier: str) -> View:
     """Ask for a rule's new value, showing the one in force and the range accepted (and Skip if it may be unset)."""
     current = counted_value(club_rules, field) if field in DAYS else value_text(club_rules, field, tier)
-    text = str(PROMPTS[field]).format(tier=tier_name(tier), current=current, **limits(field))
+    length = number(CURRENCY_LENGTH)
+    text = str(PROMPTS[field]).format(
+        tier=tier_name(tier), current=current, length=length, **limits(field, club_rules.currency)
+    )
     builder = InlineKeyboardBuilder()
     if field in UNSET_ALLOWED:
         builder.button(text=_("button.settings_like_all_points"), callback_data=SettingsAction(action="unset"))

@@ -210,7 +210,7 @@ async def test_the_longest_text_the_wizard_accepts_can_be_previewed_and_confirme
     await walk(manager, choose("gift", "voucher"), "Free coffee", choose("kind", "item"), "30")
     [summary] = await walk(manager, choose("when", "later"), "۱۴۰۵-۰۹-۱۰ ۱۸:۰۰")
     assert len(summary.text) <= 4096 and "x" * 3000 in summary.text and "کوتاه شده" in summary.text
-    assert summary.buttons()[-3:] == ["✅ تأیید و ارسال", "↩️ بازگشت", "✖️ انصراف"]
+    assert summary.buttons()[-3:] == ["✅ تأیید و ارسال", "➡️ بازگشت", "✖️ انصراف"]
     again = await manager.say("yes please")  # typed at the summary: the refusal above the summary, still fitting
     assert fits(again) and len(again) == 1
     test = await manager.press(TEST)
@@ -292,7 +292,7 @@ async def test_a_nowruz_campaign_is_scheduled_for_1_farvardin_at_the_send_hour_s
     occasions = await to_occasions(manager)
     assert "کدام مناسبت" in occasions.text
     assert occasions.buttons()[:6] == ["نوروز", "شب یلدا", "روز زن", "روز مادر", "روز پدر", "سالگرد فروشگاه"]
-    assert occasions.buttons()[6:] == ["↩️ بازگشت", "✖️ انصراف"]
+    assert occasions.buttons()[6:] == ["➡️ بازگشت", "✖️ انصراف"]
     [summary, _] = await manager.press(choose("occasion", "nowruz"))
     assert "زمان ارسال: به مناسبت نوروز، ۱ فروردین ۱۴۰۶، ۱۰:۰۰" in summary.text
     replies = await manager.press(CONFIRM)

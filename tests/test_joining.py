@@ -33,11 +33,11 @@ async def test_a_newcomer_joins_in_persian_skipping_every_optional_step(
     [name_prompt] = await chat.share_contact("۰۹۱۲۱۲۳۴۵۶۷")
     assert name_prompt.buttons() == ["سارا"]
     [birthday_prompt] = await chat.say("سارا")
-    assert "رد شدن" in birthday_prompt.buttons()
-    [gender_prompt] = await chat.say("رد شدن")
-    assert gender_prompt.buttons() == ["خانم", "آقا", "رد شدن"]
-    await chat.say("رد شدن")
-    [welcome] = await chat.say("رد شدن")
+    assert "فعلاً نه" in birthday_prompt.buttons()
+    [gender_prompt] = await chat.say("فعلاً نه")
+    assert gender_prompt.buttons() == ["خانم", "آقا", "فعلاً نه"]
+    await chat.say("فعلاً نه")
+    [welcome] = await chat.say("فعلاً نه")
 
     assert "به باشگاه خوش آمدید" in welcome.text and "۱۰۰" in welcome.text
     assert "💳 موجودی" in welcome.buttons()

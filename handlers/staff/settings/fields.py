@@ -11,7 +11,9 @@ from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n.lazy_proxy import LazyProxy
 from pydantic import BaseModel
 
-from loyalty.errors import InvalidRule
+from handlers.wizard import typed_number
+from loyalty.clock import parse_time
+from loyalty.errors import InvalidNumber, InvalidRule, InvalidTime
 from loyalty.numerals import MAX_BIGINT, local_digits
 from loyalty.rules import TIER_PARTS, Rules, Tier
 from storage.models import Reward
@@ -177,6 +179,28 @@ def bounds(field: str) -> tuple[int, int]:
     return found.get("ge", -MAX_BIGINT), found.get("le", MAX_BIGINT)
 
 
+def typed_value(text: str, field: str) -> int:
+    """A rule's new value as typed: a whole number in its bounds, or for an hour also a time of day as people type
+    it (ساعت ۱۸، ۶ عصر، 9 am); else InvalidNumber."""
+    try:
+        return typed_number(text, field, *bounds(field))
+    except InvalidNumber as error:
+        if field not in HOURS or error.reason != "not_a_number":
+            raise
+    return whole_hour(text, field)
+
+
+def whole_hour(text: str, field: str) -> int:
+    """The hour of a time of day typed on the hour; else InvalidNumber("not_an_hour")."""
+    try:
+        at = parse_time(text)
+    except InvalidTime:
+        at = None
+    if at is None or at.minute:
+        raise InvalidNumber("not_an_hour", *bounds(field))
+    return at.hour
+
+
 def shown(field: str, value: int) -> str:
     """A rule's value in the reply's language: a multiplier as a percentage, anything else as a number."""
     return _("settings.percent").format(value=number(value)) if field == "percent" else number(value)
@@ -239,6 +263,8 @@ def refusal(error: InvalidRule, field: str, tier: str) -> str:
         return _("fallback.stale_button")
     if error.reason == "not_a_number":
         return _("settings.not_a_number")
+    if error.reason == "not_an_hour":
+        return _("settings.not_an_hour")
     return _("settings.out_of_range").format(rule=rule_name(field, tier), **limits(field))
 
 

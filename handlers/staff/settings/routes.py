@@ -22,12 +22,12 @@ from handlers.staff.settings.fields import (
     SECTIONS,
     TIER_PARTS,
     UNSET_ALLOWED,
-    bounds,
     known_tier,
     options_of,
     refusal,
     rule_name,
     stored_value,
+    typed_value,
     value_text,
 )
 from handlers.staff.settings.views import (
@@ -42,7 +42,7 @@ from handlers.staff.settings.views import (
     section_view,
     tier_view,
 )
-from handlers.wizard import View, keep, kept, typed_number
+from handlers.wizard import View, keep, kept
 from loyalty import rules
 from loyalty.errors import InvalidNumber, InvalidRule
 from loyalty.staff import Role
@@ -145,7 +145,7 @@ async def got_value(message: Message, state: FSMContext, session: AsyncSession, 
     editing = await kept(state, RuleEditing)
     field, tier = editing.field, editing.tier
     try:
-        value = typed_number(message.text or "", field, *bounds(field))
+        value = typed_value(message.text or "", field)
     except InvalidNumber as error:
         await message.answer(refusal(InvalidRule(field, error.reason), field, tier))
         return

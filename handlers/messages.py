@@ -32,9 +32,11 @@ from loyalty.errors import (
     ReceiptTaken,
     UnknownMember,
 )
+from loyalty.numerals import local_digits
 from loyalty.outbox import Outgoing, notice_key
 from loyalty.referrals import ReferralEvent
 from storage.models import Member
+from texts.languages import language
 from texts.money import amount_text
 
 CARD_PAYLOAD_PREFIX = "card_"
@@ -89,7 +91,7 @@ def problem(error: LoyaltyError) -> str:
             "gift": _("counter.own_gift"),
         }
         return own[error.action]
-    reference = str(error.args[0]) if error.args else ""
+    reference = local_digits(str(error.args[0]), language()) if error.args else ""  # echoed in the reply's digits
     texts = {
         UnknownMember: _("counter.unknown_member"),
         MistypedCode: _("counter.mistyped_code"),

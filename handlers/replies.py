@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from loyalty.calendar import birthday_example, format_date, format_moment
+from loyalty.calendar import birthday_example, format_date, format_moment, named_birthday_example
 from loyalty.codes import grouped
 from loyalty.ledger import Balance
 from loyalty.numerals import local_digits
@@ -56,7 +56,7 @@ def date_problem(reason: str) -> str:
         "too_old": _("date.too_old"),
         "two_digit_year": _("date.two_digit_year"),
     }
-    return problems[reason].format(example=birthday_example(language()))
+    return problems[reason].format(example=birthday_example(language()), named=named_birthday_example(language()))
 
 
 def joined_text(member: Member, bonus: int, referral: ReferralEvent | None = None, waiting: int = 0) -> str:

@@ -18,6 +18,9 @@ OLDEST_AGE_YEARS = 120
 _PARTS = re.compile(r"^\s*(\d{1,4})\s*[/\-.\s]\s*(\d{1,2})\s*[/\-.\s]\s*(\d{1,4})\s*$")
 _TOKENS = re.compile(r"\d+|[^\W\d_]+")
 _NAMED = re.compile(r"^[\w\s,،/.\-]*$")
+_DAY_NUMBERS = re.compile(r"^\s*(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?!\d)(.*)$")
+_DAY_MONTH_YEAR = re.compile(r"^\s*(\d{1,2})\s*([^\W\d_]+)\s*[,،]?\s*(\d{4})(?!\d)(.*)$")
+_MONTH_DAY_YEAR = re.compile(r"^\s*([^\W\d_]+)\s*(\d{1,2})\s*[,،]?\s*(\d{4})(?!\d)(.*)$")
 _LETTERS = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "\u200c": None})
 JALALI_MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند")
 ENGLISH_MONTHS = (
@@ -75,6 +78,28 @@ def _named_parts(typed: str, today: date) -> tuple[int, int, int]:
     return full_year, month, int(day)
 
 
+def split_day(text: str) -> tuple[int, int, int, str, str]:
+    """A day at the start of `text` and what follows it (a time of day, say): (year, month, day, calendar, rest).
+
+    The day is written year first in digits (1405/09/10, 1405-9-10) or with the month named and a four-digit year
+    (۱۰ آذر ۱۴۰۵, 1 December 2026, Dec 1, 2026); a year before 1900 is Jalali. Else InvalidDate("format").
+    """
+    typed = ascii_digits(text).translate(_LETTERS).lower()
+    if match := _DAY_NUMBERS.match(typed):
+        year, month, day = (int(part) for part in match.groups()[:3])
+        return year, month, day, (JALALI if year < 1900 else GREGORIAN), match[4]
+    if match := _DAY_MONTH_YEAR.match(typed):
+        day_typed, name, year_typed, rest = match.groups()
+    elif match := _MONTH_DAY_YEAR.match(typed):
+        name, day_typed, year_typed, rest = match.groups()
+    else:
+        raise InvalidDate("format")
+    calendar, month = _month(name)
+    if (calendar == JALALI) != (int(year_typed) < 1900):
+        raise InvalidDate("format")
+    return int(year_typed), month, int(day_typed), calendar, rest
+
+
 def _month(name: str) -> tuple[str, int]:
     """The calendar and number of a Jalali month name or an English one (full or three letters)."""
     if name in JALALI_MONTHS:
@@ -124,3 +149,10 @@ def format_moment(moment: datetime, language: str, zone: ZoneInfo) -> str:
 def birthday_example(language: str) -> str:
     """An example birthday in the member's calendar and digits, for prompts."""
     return local_digits("1375/06/31", "fa") if language == "fa" else "1990-09-21"
+
+
+def named_birthday_example(language: str) -> str:
+    """The example birthday with its month named, for the re-ask of a date that could not be read."""
+    if language == "fa":
+        return f"{local_digits('31', 'fa')} {JALALI_MONTHS[5]} {local_digits('1375', 'fa')}"
+    return f"21 {ENGLISH_MONTHS[8].title()} 1990"

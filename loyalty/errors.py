@@ -29,6 +29,10 @@ class InvalidDate(LoyaltyError):
         self.reason = reason
 
 
+class InvalidTime(LoyaltyError):
+    """A time of day could not be read."""
+
+
 class InvalidName(LoyaltyError):
     """A name is empty, too long or not a name; `reason` says which."""
 

@@ -90,7 +90,7 @@ class Chat:
         await self.say("/start")
         await self.share_contact(phone)
         await self.say(name or self.user["first_name"])
-        skip = "رد شدن" if self.user.get("language_code") == "fa" else "Skip"
+        skip = "فعلاً نه" if self.user.get("language_code") == "fa" else "Skip"
         await self.say(skip)
         await self.say(skip)
         return await self.say(skip)

@@ -35,7 +35,7 @@ STRING_FIELDS = frozenset(
 )
 QUIET = 0.05  # seconds without a request (none in flight) after which the bot counts as done
 SETTLE_TIMEOUT = 10.0  # seconds a user waits for the bot to answer before the test fails
-SKIP_LABELS = {"fa": "رد شدن", "en": "Skip"}
+SKIP_LABELS = {"fa": "فعلاً نه", "en": "Skip"}
 
 Handler = Callable[["Call"], Awaitable[Any]]
 

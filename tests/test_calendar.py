@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from loyalty.calendar import GREGORIAN, JALALI, format_date, format_moment, parse_birthday
+from loyalty.calendar import GREGORIAN, JALALI, format_date, format_moment, parse_birthday, split_day
 from loyalty.errors import InvalidDate
 
 TODAY = date(2026, 11, 22)
@@ -110,3 +110,26 @@ def test_moments_are_shown_in_the_shop_time_zone() -> None:
     moment = datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
     assert format_moment(moment, "en", ZoneInfo("Asia/Tehran")) == "22 Nov 2026, 23:30"
     assert format_moment(moment, "fa", ZoneInfo("Asia/Tehran")).endswith("۲۳:۳۰")
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("1405-09-10 18:00", (1405, 9, 10, JALALI, " 18:00")),
+        ("۱۴۰۵/۹/۱۰", (1405, 9, 10, JALALI, "")),
+        ("۱۰ آذر ۱۴۰۵ ساعت ۶ عصر", (1405, 9, 10, JALALI, " ساعت 6 عصر")),
+        ("۲ اردی\u200cبهشت ۱۴۰۶", (1406, 2, 2, JALALI, "")),
+        ("1 December 2026 6 pm", (2026, 12, 1, GREGORIAN, " 6 pm")),
+        ("Dec 1, 2026 at 18:00", (2026, 12, 1, GREGORIAN, " at 18:00")),
+    ],
+)
+def test_a_day_is_read_from_the_start_of_a_moment_in_digits_or_with_the_month_named(
+    typed: str, day: tuple[int, int, int, str, str]
+) -> None:
+    assert split_day(typed) == day
+
+
+@pytest.mark.parametrize("typed", ["۱۰ آذر ۲۰۲۶", "1 December 1405", "۱۰ آذر", "tomorrow 18:00", "10/09/1405"])
+def test_a_day_that_cannot_be_read_from_a_moment_is_refused(typed: str) -> None:
+    with pytest.raises(InvalidDate):
+        split_day(typed)

@@ -193,6 +193,44 @@ async def test_a_photo_campaign_sent_later_is_scheduled_at_the_jalali_time_typed
     assert await outbox_members(sessions, campaign.id) == []
 
 
+@pytest.mark.parametrize(
+    ("language", "typed"),
+    [
+        ("fa", "۱۰ آذر ۱۴۰۵ ساعت ۶ عصر"),
+        ("fa", "۱۰ آذر ۱۴۰۵، ۱۸:۰۰"),
+        ("fa", "۱۴۰۵/۰۹/۱۰ ساعت ۱۸"),
+        ("fa", "۱۴۰۵-۰۹-۱۰ ۶ بعدازظهر"),
+        ("en", "1 December 2026 6 pm"),
+        ("en", "Dec 1, 2026 at 18:00"),
+    ],
+)
+async def test_a_campaign_is_scheduled_at_a_date_and_time_typed_as_people_say_them(
+    chat_with: MakeChat, sessions: Sessions, language: str, typed: str
+) -> None:
+    manager = await manager_chat(chat_with, sessions, language=language)
+    await walk(await new_campaign(manager), choose("audience", "all"), "Hello {name}")
+    await walk(manager, choose("gift", "none"), choose("when", "later"))
+    await manager.say(typed)
+    await manager.press(CONFIRM)
+    [campaign] = await stored_campaigns(sessions)
+    assert campaign.send_at == datetime(2026, 12, 1, 14, 30, tzinfo=UTC)  # 18:00 in Tehran
+
+
+@pytest.mark.parametrize(
+    ("language", "example", "named"),
+    [("fa", "۱۴۰۵-۰۹-۱۰ ۱۸:۰۰", "۱۰ آذر ۱۴۰۵ ساعت ۶ عصر"), ("en", "2026-12-01 18:00", "1 December 2026 6 pm")],
+)
+async def test_a_time_that_cannot_be_read_is_asked_again_with_examples(
+    chat_with: MakeChat, sessions: Sessions, language: str, example: str, named: str
+) -> None:
+    manager = await manager_chat(chat_with, sessions, language=language)
+    await walk(await new_campaign(manager), choose("audience", "all"), "Hello {name}")
+    await walk(manager, choose("gift", "none"), choose("when", "later"))
+    [again] = await manager.say("۱۰ آذر ۱۴۰۵ ساعت بیست")
+    assert example in again.text and named in again.text
+    assert not await stored_campaigns(sessions)
+
+
 def fits(replies: list[Reply]) -> bool:
     """Every text the bot sent is within the messenger's limit for a message."""
     return all(len(reply.text) <= 4096 for reply in replies)
@@ -210,7 +248,7 @@ async def test_the_longest_text_the_wizard_accepts_can_be_previewed_and_confirme
     await walk(manager, choose("gift", "voucher"), "Free coffee", choose("kind", "item"), "30")
     [summary] = await walk(manager, choose("when", "later"), "۱۴۰۵-۰۹-۱۰ ۱۸:۰۰")
     assert len(summary.text) <= 4096 and "x" * 3000 in summary.text and "کوتاه شده" in summary.text
-    assert summary.buttons()[-3:] == ["✅ تأیید و ارسال", "↩️ بازگشت", "✖️ انصراف"]
+    assert summary.buttons()[-3:] == ["✅ تأیید و ارسال", "➡️ بازگشت", "✖️ انصراف"]
     again = await manager.say("yes please")  # typed at the summary: the refusal above the summary, still fitting
     assert fits(again) and len(again) == 1
     test = await manager.press(TEST)
@@ -292,7 +330,7 @@ async def test_a_nowruz_campaign_is_scheduled_for_1_farvardin_at_the_send_hour_s
     occasions = await to_occasions(manager)
     assert "کدام مناسبت" in occasions.text
     assert occasions.buttons()[:6] == ["نوروز", "شب یلدا", "روز زن", "روز مادر", "روز پدر", "سالگرد فروشگاه"]
-    assert occasions.buttons()[6:] == ["↩️ بازگشت", "✖️ انصراف"]
+    assert occasions.buttons()[6:] == ["➡️ بازگشت", "✖️ انصراف"]
     [summary, _] = await manager.press(choose("occasion", "nowruz"))
     assert "زمان ارسال: به مناسبت نوروز، ۱ فروردین ۱۴۰۶، ۱۰:۰۰" in summary.text
     replies = await manager.press(CONFIRM)
@@ -328,6 +366,7 @@ async def test_mothers_day_is_dated_by_the_owner_and_a_past_impossible_or_garble
     assert impossible.text.startswith("چنین روزی در تقویم وجود ندارد") and "تاریخ روز مادر" in impossible.text
     [garbled] = await manager.say("next week")
     assert garbled.text.startswith("این تاریخ را نفهمیدم") and "تاریخ روز مادر" in garbled.text
+    assert "۱۴۰۵-۰۹-۱۰ یا ۱۰ آذر ۱۴۰۵" in garbled.text
     assert not await stored_campaigns(sessions)
     [summary] = await manager.say("۱۴۰۵/۰۹/۰۹")
     assert "زمان ارسال: به مناسبت روز مادر، ۹ آذر ۱۴۰۵، ۱۰:۰۰" in summary.text

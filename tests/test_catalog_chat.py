@@ -106,9 +106,9 @@ async def test_a_persian_manager_is_asked_in_persian(chat_with: MakeChat, sessio
     [name, _] = await manager.press(NEW)
     assert "نامش چیست؟" in name.text and name.buttons() == ["✖️ انصراف"]
     [description] = await manager.say("قهوه")
-    assert description.buttons() == ["رد شدن", "↩️ بازگشت", "✖️ انصراف"]
+    assert description.buttons() == ["فعلاً نه", "➡️ بازگشت", "✖️ انصراف"]
     [kind, _] = await manager.press(skip("description"))
-    assert kind.buttons() == ["💵 مبلغ ثابت تخفیف", "📉 درصد تخفیف", "🎁 کالای رایگان", "↩️ بازگشت", "✖️ انصراف"]
+    assert kind.buttons() == ["💵 مبلغ ثابت تخفیف", "📉 درصد تخفیف", "🎁 کالای رایگان", "➡️ بازگشت", "✖️ انصراف"]
     await walk(manager, choose("kind", "percent"), "۱۰", skip("cap"), "۱٬۵۰۰", "۳۰", "۵", skip("limit"))
     [summary, _] = await manager.press(skip("photo"))
     assert "۱۰٪ تخفیف" in summary.text and "امتیاز لازم: ۱٬۵۰۰" in summary.text and "۵ عدد مانده" in summary.text

@@ -182,6 +182,12 @@ async def test_bad_earn_input_is_explained_and_writes_nothing(
     assert await count(sessions, Purchase) == 0
 
 
+async def test_a_refusal_echoes_a_typed_number_in_persian_digits(chat_with: MakeChat, sessions: Sessions) -> None:
+    await hire(sessions, CASHIER, Role.CASHIER)
+    [reply] = await chat_with(CASHIER, language_code="fa").say("/earn 09350000000 1000")
+    assert reply.text == "هیچ عضوی با کد یا شماره ۰۹۳۵۰۰۰۰۰۰۰ پیدا نشد."
+
+
 async def test_member_lookup_adjust_and_undo(chat_with: MakeChat, sessions: Sessions, delivered: Delivered) -> None:
     _, member = await customer(chat_with, sessions)
     owner = chat_with(OWNER, language_code="en")

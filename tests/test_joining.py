@@ -35,11 +35,11 @@ async def test_a_newcomer_joins_in_persian_skipping_every_optional_step(
     [name_prompt] = await chat.share_contact("۰۹۱۲۱۲۳۴۵۶۷")
     assert name_prompt.buttons() == ["سارا"]
     [birthday_prompt] = await chat.say("سارا")
-    assert "رد شدن" in birthday_prompt.buttons()
-    [gender_prompt] = await chat.say("رد شدن")
-    assert gender_prompt.buttons() == ["خانم", "آقا", "رد شدن"]
-    await chat.say("رد شدن")
-    [welcome] = await chat.say("رد شدن")
+    assert "فعلاً نه" in birthday_prompt.buttons()
+    [gender_prompt] = await chat.say("فعلاً نه")
+    assert gender_prompt.buttons() == ["خانم", "آقا", "فعلاً نه"]
+    await chat.say("فعلاً نه")
+    [welcome] = await chat.say("فعلاً نه")
 
     assert "به باشگاه خوش آمدید" in welcome.text and "۱۰۰" in welcome.text
     assert "💳 موجودی" in welcome.buttons()
@@ -106,8 +106,19 @@ async def test_an_invalid_birthday_is_asked_again_with_its_reason(chat_with: Mak
     assert "هنوز نرسیده" in future.text
     [impossible] = await chat.say("1404/12/30")
     assert "وجود ندارد" in impossible.text
+    [unread] = await chat.say("آخر تابستان")
+    assert "متوجه نشدم" in unread.text and "۱۳۷۵/۰۶/۳۱ یا ۳۱ شهریور ۱۳۷۵" in unread.text
     [gender_prompt] = await chat.say("1375/06/31")
     assert "جنسیت" in gender_prompt.text
+
+
+async def test_a_birthday_that_cannot_be_read_is_asked_again_with_a_named_month_too(chat_with: MakeChat) -> None:
+    chat = chat_with(language_code="en")
+    await chat.say("/start")
+    await chat.share_contact("09121234567")
+    await chat.say("Sara")
+    [unread] = await chat.say("end of summer")
+    assert "couldn't read that date" in unread.text and "1990-09-21 or 21 September 1990" in unread.text
 
 
 async def test_a_second_start_mid_registration_resumes_the_current_step(chat_with: MakeChat) -> None:

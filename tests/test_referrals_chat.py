@@ -162,7 +162,7 @@ async def test_the_friends_first_purchase_rewards_both_and_each_is_told_in_their
     assert "You earned 10 points" in to_bahar.text
     assert "+50 points for coming with a friend's invitation" in to_bahar.text
     [to_ali] = to(replies, ALI)
-    assert "دوستتان Bahar اولین خریدش را انجام داد" in to_ali.text and "۱۰۰+ امتیاز" in to_ali.text
+    assert "دوستتان Bahar اولین خریدش را انجام داد" in to_ali.text and "+۱۰۰ امتیاز" in to_ali.text
     assert (await balance_of(sessions, ALI), await balance_of(sessions, BAHAR)) == (200, 160)
     again = await chat_with(CASHIER, language_code="en").say(f"/earn {friend.code} 100000") + await delivered()
     assert to(again, ALI) == [] and "invitation" not in to(again, BAHAR)[0].text

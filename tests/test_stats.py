@@ -59,8 +59,9 @@ async def test_an_owner_sees_the_figures_in_persian_digits(chat_with: MakeChat, 
     await seeded_club(sessions)
     text = await stats(chat_with(OWNER, language_code="fa"))
     assert text.startswith("📊 آمار باشگاه")
-    assert "• لینک‌های دعوتِ بازشده: ۸" in text and "• نرخ تبدیل (خرید ÷ لینک بازشده): ۳۷٫۵٪" in text
-    assert "• دعوت به ازای هر عضو: ۱٫۱۴" in text and "• ضریب K (خریدار تازه به ازای هر عضو): ۰٫۴۳" in text
+    assert "• لینک‌های دعوتِ بازشده: ۸" in text and "• سهم لینک‌های بازشده‌ای که به خرید رسید: ۳۷٫۵٪" in text
+    assert "• لینک دعوت بازشده برای هر عضو، به‌طور میانگین: ۱٫۱۴" in text
+    assert "• خریدار تازه‌ای که هر عضو آورده، به‌طور میانگین: ۰٫۴۳ (بیش از ۱ یعنی" in text
     assert "۱. Sara — عضو شده: ۲ · خرید کرده: ۲ · ۲۰۰ امتیاز" in text
 
 

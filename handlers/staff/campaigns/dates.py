@@ -1,9 +1,9 @@
 """Reading the dates the /campaign wizard asks for (a moment to send, an occasion's day, the founding date), typed
-in either calendar, and their examples and refusals."""
+in either calendar, in digits or with the month named, with the time of day as people type it (ساعت ۱۸، ۶ عصر),
+and their examples and refusals."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
@@ -15,9 +15,17 @@ from babel.dates import get_month_names
 from handlers.wizard import (
     Refused,
 )
-from loyalty.calendar import GREGORIAN, JALALI, birthday_example, calendar_for, parse_birthday
-from loyalty.errors import InvalidDate
-from loyalty.numerals import ascii_digits, local_digits
+from loyalty.calendar import (
+    JALALI,
+    birthday_example,
+    calendar_for,
+    named_birthday_example,
+    parse_birthday,
+    split_day,
+)
+from loyalty.clock import parse_time
+from loyalty.errors import InvalidDate, InvalidTime
+from loyalty.numerals import local_digits
 from loyalty.occasions import (
     PRESETS,
     SEND_TIME,
@@ -30,7 +38,7 @@ from texts.languages import language
 DATED = {preset.key: preset for preset in PRESETS if not preset.owner_dated}  # Nowruz, Yalda: no date asked
 LUNAR = tuple(preset.key for preset in PRESETS if preset.owner_dated)  # the owner types this year's date
 DATE_REFUSALS = {"impossible": __("campaign.date_impossible"), "future": __("campaign.founded_future")}
-_MOMENT = re.compile(r"^\s*(\d{4})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{1,2})(?:\s+(\d{1,2})\s*:\s*(\d{2}))?\s*$")
+SEPARATORS = " ,،"  # between a date and its time
 
 
 # Reading the answers.
@@ -45,20 +53,24 @@ def month_names(calendar: str) -> list[str]:
 
 
 def moment_from(text: str, zone: ZoneInfo, default: time | None = None) -> datetime:
-    """A date and time typed as 1405-09-10 18:00 (a year from 1300 to 1499 is Jalali), in the shop's time zone.
+    """A date and time typed as 1405-09-10 18:00 or ۱۰ آذر ۱۴۰۵ ساعت ۶ عصر (a year before 1900 is Jalali), in the
+    shop's time zone.
 
     With a `default` time of day, the date alone is enough.
     """
-    match = _MOMENT.match(ascii_digits(text))
-    if not match or (match[4] is None and default is None):
-        raise InvalidDate("format")
-    year, month, day = (int(part) for part in match.groups()[:3])
-    day_ = on_date(year, month, day, JALALI if year < 1900 else GREGORIAN)
+    year, month, day, calendar, rest = split_day(text)
+    day_ = on_date(year, month, day, calendar)
+    return datetime.combine(day_, time_of_day(rest.strip(SEPARATORS), default), tzinfo=zone)
+
+
+def time_of_day(text: str, default: time | None) -> time:
+    """The time typed after a date, or `default` if none was typed; else InvalidDate("format")."""
+    if not text and default is not None:
+        return default
     try:
-        at = time(int(match[4]), int(match[5])) if match[4] is not None else default
-    except ValueError:
+        return parse_time(text)
+    except InvalidTime:
         raise InvalidDate("format") from None
-    return datetime.combine(day_, at, tzinfo=zone)
 
 
 def to_come(moment: datetime, now: datetime, past: str) -> datetime:
@@ -84,11 +96,12 @@ def read_founded(text: str, now: datetime, zone: ZoneInfo) -> datetime:
     return next_send_moment(anniversary(founded, calendar), now, zone)
 
 
-def date_refusal(error: InvalidDate, example: str) -> str:
-    """Why a typed date was refused: a day its calendar lacks, a founding date to come, or it could not be read."""
+def date_refusal(error: InvalidDate, example: str, named: str) -> str:
+    """Why a typed date was refused: a day its calendar lacks, a founding date to come, or it could not be read (with
+    an example in digits and one with the month named)."""
     if error.reason in DATE_REFUSALS:
         return str(DATE_REFUSALS[error.reason])
-    return _("campaign.moment_format").format(example=example)
+    return _("campaign.moment_format").format(example=example, named=named)
 
 
 def example_day() -> str:
@@ -101,6 +114,23 @@ def example_moment() -> str:
     return example_day() + " " + local_digits("18:00", language())
 
 
+def named_day() -> str:
+    """The example date with its month named, in the staff member's calendar, language and digits."""
+    calendar = calendar_for(language())
+    day, month, year = ("10", 9, "1405") if calendar == JALALI else ("1", 12, "2026")
+    return local_digits(f"{day} {month_names(calendar)[month - 1]} {year}", language())
+
+
+def named_moment() -> str:
+    """The example date with its month named, and a time of day as people say it."""
+    return named_day() + " " + _("campaign.example_time")
+
+
+def named_founded() -> str:
+    """The example founding date with its month named."""
+    return named_birthday_example(language())
+
+
 def example_founded() -> str:
     """An example founding date (in the past) in the staff member's calendar and digits."""
     return birthday_example(language())
@@ -111,8 +141,8 @@ def send_time() -> str:
     return local_digits(SEND_TIME.strftime("%H:%M"), language())
 
 
-DATE_READERS = {  # a typed date's step: how the moment to send is read from it, and an example of the answer
-    "send_at": (read_send_at, example_moment),
-    "occasion_day": (read_occasion_day, example_day),
-    "founded": (read_founded, example_founded),
+DATE_READERS = {  # a typed date's step: how the moment to send is read from it, and examples (in digits, named)
+    "send_at": (read_send_at, example_moment, named_moment),
+    "occasion_day": (read_occasion_day, example_day, named_day),
+    "founded": (read_founded, example_founded, named_founded),
 }

@@ -133,11 +133,11 @@ async def got_date(
 ) -> None:
     """A typed date (to send at, a lunar occasion's, the founding one): its moment kept, or refused and asked again."""
     step = next(step for step in DATE_STEPS if step.state.state == raw_state)
-    read, example = DATE_READERS[step.key]
+    read, example, named = DATE_READERS[step.key]
     try:
         moment = read(message.text or "", now, club.zone)
     except InvalidDate as error:
-        refusal = date_refusal(error, example())
+        refusal = date_refusal(error, example(), named())
     except Refused as error:
         refusal = str(error)
     else:

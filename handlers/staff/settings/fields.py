@@ -12,7 +12,8 @@ from aiogram.utils.i18n.lazy_proxy import LazyProxy
 from pydantic import BaseModel
 
 from handlers.wizard import typed_number
-from loyalty.errors import InvalidRule
+from loyalty.clock import parse_time
+from loyalty.errors import InvalidNumber, InvalidRule, InvalidTime
 from loyalty.money import currency_of
 from loyalty.numerals import MAX_BIGINT, local_digits
 from loyalty.rules import CURRENCY_LENGTH, TIER_PARTS, Rules, Tier
@@ -197,9 +198,27 @@ def shown(field: str, value: int, currency: str) -> str:
 
 
 def typed_value(text: str, field: str) -> object:
-    """The value the owner typed: a unit as written (`currency_of`), any other rule's number within its bounds (else
-    InvalidNumber)."""
-    return currency_of(text) if field in TYPED else typed_number(text, field, *bounds(field))
+    """The value the owner typed: a unit as written (`currency_of`), an hour also as a time of day as people type it
+    (ساعت ۱۸، ۶ عصر، 9 am), any other rule's number within its bounds (else InvalidNumber)."""
+    if field in TYPED:
+        return currency_of(text)
+    try:
+        return typed_number(text, field, *bounds(field))
+    except InvalidNumber as error:
+        if field not in HOURS or error.reason != "not_a_number":
+            raise
+    return whole_hour(text, field)
+
+
+def whole_hour(text: str, field: str) -> int:
+    """The hour of a time of day typed on the hour; else InvalidNumber("not_an_hour")."""
+    try:
+        at = parse_time(text)
+    except InvalidTime:
+        at = None
+    if at is None or at.minute:
+        raise InvalidNumber("not_an_hour", *bounds(field))
+    return at.hour
 
 
 def value_of(club_rules: Rules, field: str, tier: str) -> object:
@@ -262,6 +281,8 @@ def refusal(error: InvalidRule, field: str, tier: str, currency: str) -> str:
         return _("fallback.stale_button")
     if error.reason == "not_a_number":
         return _("settings.not_a_number")
+    if error.reason == "not_an_hour":
+        return _("settings.not_an_hour")
     if field in TYPED:
         return _("settings.currency_refused").format(length=number(CURRENCY_LENGTH))
     return _("settings.out_of_range").format(rule=rule_name(field, tier), **limits(field, currency))

@@ -45,6 +45,7 @@ CUSTOMER_COMMANDS = {
     "rewards",
     "vouchers",
     "profile",
+    "shop",
     "language",
     "help",
     "stop",
@@ -67,7 +68,7 @@ async def members_in(engine: AsyncEngine) -> int:
 async def test_a_newcomer_joins_in_persian_with_their_own_contact(live: BotAPIEmulator, engine: AsyncEngine) -> None:
     sara = FakeUser(live, 501, "سارا", "fa")
     [welcome] = await sara.say("/start")
-    assert "به باشگاه مشتریان ما خوش آمدید" in welcome.text and welcome.requests_contact()
+    assert "به باشگاه مشتریان فروشگاه ما خوش آمدید" in welcome.text and welcome.requests_contact()
     [name_prompt] = await sara.share_contact("+989121234567")
     assert name_prompt.buttons() == ["سارا"]
     [birthday_prompt] = await sara.say("سارا")
@@ -326,7 +327,7 @@ async def test_a_friend_invited_by_link_joins_and_buys_and_both_are_rewarded(
     payload = link.split("start=")[1]
     bahar = FakeUser(live, 531, "Bahar", "en")
     [welcome] = await bahar.say(f"/start {payload}")
-    assert "Welcome to our customer club" in welcome.text and welcome.requests_contact()
+    assert "Welcome to the customer club of our shop" in welcome.text and welcome.requests_contact()
     await bahar.join("09121110002")
     assert "Your friend Bahar joined the club with your invite link" in live.sent_to(530)[-1].text
     friend = await member_with(engine, 531)
@@ -343,7 +344,7 @@ async def test_a_friend_invited_by_link_joins_and_buys_and_both_are_rewarded(
     [ali_back] = await ali.say(f"/start {payload}")
     assert "Welcome back, Cyrus" in cyrus_back.text and "Welcome back, Ali" in ali_back.text
     [polite] = await FakeUser(live, 533, "Dara", "en").say("/start ref_garbage!!")
-    assert "Welcome to our customer club" in polite.text and polite.requests_contact()
+    assert "Welcome to the customer club of our shop" in polite.text and polite.requests_contact()
     members = [await member_with(engine, user) for user in (530, 531, 532)]
     assert [member.balance if member else None for member in members] == [200, 160, 100]
     async with engine.connect() as connection:
@@ -497,7 +498,7 @@ async def test_the_console_script_runs_against_the_emulator(emulator: BotAPIEmul
     try:
         await emulator.wait_polling(timeout=30)
         [welcome] = await FakeUser(emulator, 511, "Leila", "en").say("/start")
-        assert "Welcome to our customer club" in welcome.text and welcome.requests_contact()
+        assert "Welcome to the customer club of our shop" in welcome.text and welcome.requests_contact()
         process.send_signal(signal.SIGINT)
         _, errors = await asyncio.wait_for(process.communicate(), 10)
     except BaseException:

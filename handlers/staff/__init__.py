@@ -10,6 +10,7 @@ from handlers.staff.campaigns.flow import CampaignWizard
 PROMPTS = StateFilter(
     counter.Counter.amount,
     settings.RuleEdit.value,
+    settings.ShopEdit.value,
     redeem.Redeem.code,
     catalog.RewardWizard,
     catalog.RewardEdit,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, staff_only
 from handlers.messages import show, stale, toast
+from handlers.staff.settings import shop
 from handlers.staff.settings.fields import (
     CHOICES,
     PROMPTS,
@@ -231,4 +232,5 @@ def create_router() -> Router:
     router.callback_query.register(chose, SettingsChoice.filter(F.field.in_(choice_rules)))
     router.callback_query.register(unset_value, SettingsAction.filter(F.action == "unset"), StateFilter(RuleEdit.value))
     router.callback_query.register(cancel, SettingsAction.filter(F.action == "cancel"))
+    shop.register(router)
     return router

@@ -222,6 +222,27 @@ async def test_at_start_up_the_owner_gets_their_own_menu_with_the_staff_commands
     assert earn["en"]["description"] == "Record a purchase" and earn["fa"]["description"] == earn[None]["description"]
 
 
+async def test_the_owner_names_the_shop_in_settings_and_a_customer_sees_it_with_shop(live: BotAPIEmulator) -> None:
+    owner, nima = FakeUser(live, 1, "Owner", "en"), FakeUser(live, 509, "Nima", "en")
+    [nothing] = await nima.say("/shop")
+    assert "has not filled in its profile yet" in nothing.text
+    await owner.say("/settings")
+    [section, _] = await owner.press("sets:menu:")
+    assert "🏪 Shop profile" in section.text and section.method == "editMessageText"
+    [prompt, _] = await owner.press("sets:ask:name")
+    assert "What is the shop called?" in prompt.text
+    [saved] = await owner.say("Café Narenj")
+    assert "✅ Saved: 🏷 Name." in saved.text and "🏷 Name: Café Narenj" in saved.text
+    await owner.press("sets:ask:location", saved)
+    [pinned] = await owner.location(35.7, 51.4)
+    assert "✅ Saved: 📍 Location." in pinned.text
+    [about, pin] = await nima.say("/shop")
+    assert about.method == "sendMessage" and about.text == "🏪 Welcome to Café Narenj"
+    assert pin.method == "sendLocation" and (pin.params["latitude"], pin.params["longitude"]) == (35.7, 51.4)
+    [welcome] = await nima.say("/start")
+    assert welcome.text.startswith("👋 Welcome to the customer club of Café Narenj!")
+
+
 async def test_the_member_card_is_uploaded_as_a_photo(
     live: BotAPIEmulator, engine: AsyncEngine, settings: Settings
 ) -> None:

@@ -421,7 +421,7 @@ async def test_a_made_up_staff_payload_is_an_ordinary_start(chat_with: MakeChat,
         token = await invite(session)
     plain = texts(await chat_with(CUSTOMER, language_code="en").say("/start"))
     forged = texts(await chat_with(NEWCOMER, language_code="en").say(f"/start staff_{token[:-2]}"))
-    assert forged == plain and "Welcome to our customer club" in forged[0]
+    assert forged == plain and "Welcome to the customer club of our shop" in forged[0]
     member = chat_with(MANAGER, language_code="en")
     await member.join(phone="09351112233")
     assert texts(await member.say("/start staff_nothing")) == texts(await member.say("/start"))

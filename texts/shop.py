@@ -44,13 +44,13 @@ def shop_names(i18n: I18n) -> ShopNames:
 def value_text(profile: Shop, field: str) -> str | None:
     """A field's value in words (None when unset): the phone as people write it, @ before the Instagram account,
     and only that a location or a logo is set."""
-    value = getattr(profile, field)
+    value: object = getattr(profile, field)
     if value is None:
         return None
     if field == "phone":
-        return local_digits(display_phone(value), language())
+        return local_digits(display_phone(str(value)), language())
     if field == "instagram":
-        return "@" + value
+        return f"@{value}"
     if field in ("location", "logo"):
         return _("shop.is_set")
     return str(value)

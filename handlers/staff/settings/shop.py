@@ -109,7 +109,7 @@ def refusal(error: InvalidShop) -> str:
 def longest(field: str) -> int:
     """The most characters the field takes, read from the profile's own constraints."""
     lengths = [getattr(item, "max_length", None) for item in Shop.model_fields[field].metadata]
-    return next(length for length in lengths if length is not None)
+    return next(int(length) for length in lengths if length is not None)
 
 
 def changed_view(changed: shop.Changed, field: str, key: str) -> View:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit
 from loyalty.errors import InvalidPhone, InvalidShop
+from loyalty.numerals import ascii_digits
 from loyalty.phones import normalise_phone
 from loyalty.stamps import Stamp
 from storage.database import write_transaction
@@ -28,6 +29,7 @@ NAME_LENGTH, TEXT_LENGTH, LINE_LENGTH, FILE_ID_LENGTH = 64, 500, 200, 255  # cha
 INSTAGRAM_HANDLE = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?")
 INSTAGRAM_LINK = re.compile(r"(?:https?://)?(?:www\.)?instagram\.com/([^/?#]+)/?(?:[?#].*)?", re.IGNORECASE)
 WEBSITE_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,63}", re.IGNORECASE)
+COORDINATES = re.compile(r"(-?\d{1,3}\.\d+)\s*[,،]\s*(-?\d{1,3}\.\d+)")  # 35.7, 51.4 (alone or in a map link)
 
 
 Name = Annotated[str | None, Field(min_length=1, max_length=NAME_LENGTH)]  # unset is None, never ""
@@ -123,6 +125,13 @@ class Shop(BaseModel):
     def is_empty(self) -> bool:
         """Nothing is set yet."""
         return self == Shop()
+
+
+def read_location(text: str) -> dict[str, float] | None:
+    """A location typed as coordinates (35.7, 51.4 in any digits, ٫ for the decimal point) or in a map link that
+    shows them (…?q=35.7,51.4, …/@35.7,51.4,17z); None if the text has none."""
+    found = COORDINATES.search(ascii_digits(text).replace("٫", "."))
+    return {"latitude": float(found.group(1)), "longitude": float(found.group(2))} if found else None
 
 
 FIELDS = tuple(Shop.model_fields)

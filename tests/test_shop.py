@@ -73,6 +73,25 @@ def test_a_location_is_on_the_map() -> None:
         Location(latitude=91, longitude=0)
 
 
+@pytest.mark.parametrize(
+    ("typed", "pin"),
+    [
+        ("35.7, 51.4", (35.7, 51.4)),
+        ("۳۵٫۷۰۱، ۵۱٫۴۰۲", (35.701, 51.402)),
+        ("https://maps.google.com/?q=35.7001,51.4002", (35.7001, 51.4002)),
+        ("https://www.google.com/maps/place/Narenj/@35.70,51.40,17z", (35.7, 51.4)),
+        ("-33.86,151.2", (-33.86, 151.2)),
+    ],
+)
+def test_a_location_may_be_typed_as_coordinates_or_a_map_link(typed: str, pin: tuple[float, float]) -> None:
+    assert shop.read_location(typed) == {"latitude": pin[0], "longitude": pin[1]}
+
+
+@pytest.mark.parametrize("typed", ["next to the bakery", "12, 14", "Tehran 35"])
+def test_a_text_without_coordinates_is_no_location(typed: str) -> None:
+    assert shop.read_location(typed) is None
+
+
 def test_a_new_shop_has_nothing_set() -> None:
     assert Shop().is_empty and not Shop(name="Narenj").is_empty
     assert Shop(instagram="narenj").instagram_url == "https://instagram.com/narenj" and Shop().instagram_url is None

@@ -113,6 +113,17 @@ async def test_the_location_is_the_map_pin_the_owner_sends(chat_with: MakeChat, 
     assert (await stored_shop(sessions)).location == Location(latitude=35.7, longitude=51.4)
 
 
+@pytest.mark.parametrize("typed", ["۳۵٫۷، ۵۱٫۴", "https://maps.google.com/?q=35.7,51.4"])
+async def test_the_location_may_be_typed_as_coordinates_or_a_map_link(
+    chat_with: MakeChat, sessions: Sessions, typed: str
+) -> None:
+    owner = owner_chat(chat_with, "fa")
+    await at_prompt(owner, "location")
+    [saved] = await owner.say(typed)
+    assert "✅ ذخیره شد: 📍 موقعیت روی نقشه." in saved.text and "📍 موقعیت روی نقشه: ✅ ثبت‌شده" in saved.text
+    assert (await stored_shop(sessions)).location == Location(latitude=35.7, longitude=51.4)
+
+
 async def test_a_field_that_is_set_can_be_removed(chat_with: MakeChat, sessions: Sessions) -> None:
     await set_up(sessions, website="narenj.ir", name="Narenj")
     owner = owner_chat(chat_with)
@@ -198,8 +209,8 @@ async def test_shop_shows_everything_that_is_set(chat_with: MakeChat, sessions: 
     sara, _ = await customer(chat_with, sessions)
     [card, pin] = await sara.say("/shop")
     assert card.name == "SendPhoto" and card.method.photo == "logo-file"
-    assert card.text.startswith("🏪 به Café Narenj خوش آمدید\nCoffee and cake since 1998\n\n🏠 نشانی: 12 Narenj St")
-    assert "🕘 ساعت کاری: Sat–Thu 9–21" in card.text and "☎️ تلفن: ۰۲۱ ۸۸۷۷ ۶۶۵۵" in card.text
+    assert card.text.startswith("🏪 به Café Narenj خوش آمدید\nCoffee and cake since 1998\n\n🏠 نشانی: ۱۲ Narenj St")
+    assert "🕘 ساعت کاری: Sat–Thu ۹–۲۱" in card.text and "☎️ تلفن: ۰۲۱ ۸۸۷۷ ۶۶۵۵" in card.text
     assert card.buttons() == ["📸 اینستاگرام", "🌐 وب‌سایت"]
     urls = [button.url for row in card.markup.inline_keyboard for button in row]
     assert urls == ["https://instagram.com/narenj.cafe", "https://narenj.ir"]

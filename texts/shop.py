@@ -42,13 +42,15 @@ def shop_names(i18n: I18n) -> ShopNames:
 
 
 def value_text(profile: Shop, field: str) -> str | None:
-    """A field's value in words (None when unset): the phone as people write it, @ before the Instagram account,
-    and only that a location or a logo is set."""
+    """A field's value in words (None when unset): the phone as people write it and the digits of the address and
+    the opening hours in the reader's, @ before the Instagram account, and only that a location or a logo is set."""
     value: object = getattr(profile, field)
     if value is None:
         return None
     if field == "phone":
         return local_digits(display_phone(str(value)), language())
+    if field in ("address", "hours"):
+        return local_digits(str(value), language())
     if field == "instagram":
         return f"@{value}"
     if field in ("location", "logo"):

@@ -3,7 +3,8 @@
 The section shows every field (set or not) with a button each → a field's button asks for its new value in place of
 the section (with Remove for a field that is set, and Cancel) → the answer is stored (`loyalty.shop.set_field`,
 validated and audited) and the section comes back with a confirmation; a refused value is explained and asked for
-again. Most fields are typed; the logo is sent as a photo and the location as a map pin (📎 → Location).
+again. Most fields are typed; the logo is sent as a photo and the location as a map pin (📎 → Location), or typed
+as coordinates or a map link that shows them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n.lazy_proxy import LazyProxy
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +45,7 @@ QUESTIONS = {
 }
 SENT_AS = {"logo": "photo", "location": "location"}  # fields sent as something else than text
 HOW_TO_ANSWER = {"photo": __("shop.send_photo"), "location": __("shop.send_location"), "text": __("shop.type_text")}
+SAVED, REMOVED = __("shop.saved"), __("shop.removed")
 REFUSALS = {
     "string_too_short": __("shop.empty"),
     "phone": __("shop.bad_phone"),
@@ -87,15 +90,15 @@ def prompt_view(profile: Shop, field: str) -> View:
 
 
 def answer_of(message: Message, field: str) -> object | None:
-    """The value a message gives the field (a photo's largest size for the logo, a map pin for the location, typed
-    text for the others), or None when it is not that kind of answer."""
+    """The value a message gives the field (a photo's largest size for the logo, a map pin or typed coordinates for
+    the location, typed text for the others), or None when it is not that kind of answer."""
     kind = SENT_AS.get(field, "text")
     if kind == "photo":
         largest = max(message.photo or [], key=lambda size: size.width * size.height, default=None)
         return largest.file_id if largest else None
     if kind == "location":
         pin = message.location
-        return {"latitude": pin.latitude, "longitude": pin.longitude} if pin else None
+        return {"latitude": pin.latitude, "longitude": pin.longitude} if pin else shop.read_location(message.text or "")
     return message.text
 
 
@@ -112,10 +115,10 @@ def longest(field: str) -> int:
     return next(int(length) for length in lengths if length is not None)
 
 
-def changed_view(changed: shop.Changed, field: str, key: str) -> View:
-    """The section after a change, under its confirmation (`key`: saved or removed)."""
+def changed_view(changed: shop.Changed, field: str, confirmation: LazyProxy) -> View:
+    """The section after a change, under its confirmation (SAVED or REMOVED)."""
     text, markup = shop_view(changed.after)
-    return _(key).format(field=LABELS[field]) + "\n\n" + text, markup
+    return str(confirmation).format(field=LABELS[field]) + "\n\n" + text, markup
 
 
 async def show_shop(query: CallbackQuery, session: AsyncSession, bot: Bot) -> None:
@@ -144,7 +147,7 @@ async def got_answer(message: Message, state: FSMContext, session: AsyncSession,
         await message.answer(refusal(error))
         return
     await state.clear()
-    text, markup = changed_view(changed, field, "shop.saved")
+    text, markup = changed_view(changed, field, SAVED)
     await message.answer(text, reply_markup=markup)
 
 
@@ -163,7 +166,7 @@ async def clear_field(
         return
     changed = await shop.set_field(session, callback_data.field, None, stamp)
     await state.clear()
-    await show(query, bot, *changed_view(changed, callback_data.field, "shop.removed"))
+    await show(query, bot, *changed_view(changed, callback_data.field, REMOVED))
 
 
 async def cancel(

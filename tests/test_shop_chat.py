@@ -201,7 +201,9 @@ async def test_customers_and_other_staff_cannot_open_or_change_the_profile(
 async def test_shop_before_anything_is_set_is_a_polite_word(chat_with: MakeChat, sessions: Sessions) -> None:
     sara, _ = await customer(chat_with, sessions)
     [reply] = await sara.say("/shop")
-    assert reply.text.startswith("🏪 فروشگاه هنوز مشخصاتش را ثبت نکرده است")
+    assert reply.text.startswith("🏪 فروشگاه هنوز مشخصاتش را ثبت نکرده است") and "🏪 فروشگاه" in reply.buttons()
+    [newcomer] = await chat_with(60, language_code="en").say("/shop")
+    assert newcomer.text.startswith("🏪 The shop has not filled in its profile yet") and newcomer.markup is None
 
 
 async def test_shop_shows_everything_that_is_set(chat_with: MakeChat, sessions: Sessions) -> None:

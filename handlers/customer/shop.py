@@ -18,6 +18,7 @@ from handlers import keyboards
 from handlers.filters import TextIs
 from loyalty import outbox, shop
 from loyalty.shop import Shop
+from storage.models import Member
 from texts.shop import LABELS, value_text
 
 DETAILS = ("address", "hours", "phone")  # shown with their labels, under the name and description
@@ -41,11 +42,11 @@ def link_buttons(profile: Shop) -> InlineKeyboardMarkup | None:
     return builder.as_markup() if links["instagram"] or links["website"] else None
 
 
-async def show_shop(message: Message, session: AsyncSession) -> None:
+async def show_shop(message: Message, session: AsyncSession, member: Member | None) -> None:
     """The shop's profile: its words (as the logo's caption when there is a logo), links, then its map pin."""
     profile = await shop.current(session)
     if profile.is_empty:
-        await message.answer(_("shop.nothing_yet"), reply_markup=keyboards.main_menu())
+        await message.answer(_("shop.nothing_yet"), reply_markup=keyboards.main_menu() if member else None)
         return
     text, markup = profile_text(profile), link_buttons(profile)
     if profile.logo:

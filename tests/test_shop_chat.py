@@ -150,8 +150,8 @@ async def test_a_bad_website_is_refused_politely_and_asked_for_again(chat_with: 
 @pytest.mark.parametrize(
     ("field", "typed", "refusal"),
     [
-        ("phone", "۱۲", "این شمارهٔ تلفن نیست"),
-        ("instagram", "کافه نارنج", "این حساب اینستاگرام نیست"),
+        ("phone", "۱۲", "این شمارهٔ تلفن درستی نیست"),
+        ("instagram", "کافه نارنج", "حساب اینستاگرام درستی نیست"),
         ("name", "ن" * 65, "حداکثر ۶۴ نویسه"),
     ],
 )

@@ -73,7 +73,7 @@ def shop_view(profile: Shop) -> View:
     for field, label in LABELS.items():
         builder.button(text=str(label), callback_data=ShopAction(action="ask", field=field))
     builder.button(text=_("button.settings_back"), callback_data=SettingsAction(action="menu"))
-    builder.adjust(2)
+    builder.adjust(2, 2, 2, 2, 1)  # the fields two by two, the logo and Back each on a row of its own
     return _("shop.settings").format(fields="\n".join(lines)), builder.as_markup()
 
 

@@ -160,17 +160,17 @@ class Changed:
 
 async def set_field(session: AsyncSession, field: str, value: object, stamp: Stamp) -> Changed:
     """Set one field (None clears it) in one write transaction, validated, normalised and audited; InvalidShop (with
-    pydantic's error type as the reason: string_too_long, phone, website…) if refused, nothing written."""
+    pydantic's error type as the reason: string_too_long, phone, website…) if refused, nothing written.
+
+    A shop with every field cleared has no row again, as before its first field was set (the owner's checklist
+    counts the profile as done while the row exists)."""
     if field not in FIELDS:
         raise InvalidShop(field, "unknown")
     async with write_transaction(session):
         stored = await session.get(ClubSetting, SHOP_KEY, with_for_update=True, populate_existing=True)
         before = in_force(stored.value if stored is not None else None)
         after = _with(before, field, value)
-        row = stored or ClubSetting(key=SHOP_KEY)
-        row.value = after.model_dump_json(exclude_none=True)
-        row.updated_by, row.updated_at = stamp.actor_id, stamp.at
-        session.add(row)
+        await _store(session, stored, after, stamp)
         await audit.record(
             session,
             actor_id=stamp.actor_id,
@@ -182,6 +182,18 @@ async def set_field(session: AsyncSession, field: str, value: object, stamp: Sta
             after=after.model_dump(mode="json")[field],
         )
     return Changed(before, after)
+
+
+async def _store(session: AsyncSession, stored: ClubSetting | None, after: Shop, stamp: Stamp) -> None:
+    """Write the shop's row (made if there is none), or delete it when nothing is set any more."""
+    if after.is_empty:
+        if stored is not None:
+            await session.delete(stored)
+        return
+    row = stored or ClubSetting(key=SHOP_KEY)
+    row.value = after.model_dump_json(exclude_none=True)
+    row.updated_by, row.updated_at = stamp.actor_id, stamp.at
+    session.add(row)
 
 
 def _with(shop: Shop, field: str, value: object) -> Shop:

@@ -127,6 +127,16 @@ async def test_the_shop_is_kept_apart_from_the_rules(sessions: Sessions) -> None
         assert (await session.scalars(select(ClubSetting.key))).all() == ["shop"]
 
 
+async def test_a_shop_with_everything_cleared_has_no_row_again(sessions: Sessions) -> None:
+    async with sessions() as session:
+        await shop.set_field(session, "name", "Narenj", Stamp(OWNER, "k1", NOW))
+        await shop.set_field(session, "name", None, Stamp(OWNER, "k2", NOW))
+        await shop.set_field(session, "logo", None, Stamp(OWNER, "k3", NOW))
+    async with sessions() as session:
+        assert await session.scalar(select(ClubSetting)) is None and await shop.current(session) == Shop()
+        assert len((await session.scalars(select(AuditEntry))).all()) == 3
+
+
 @pytest.mark.parametrize(("field", "value", "reason"), [("website", "narenj", "website"), ("cake", "1", "unknown")])
 async def test_a_refused_change_writes_nothing(sessions: Sessions, field: str, value: str, reason: str) -> None:
     async with sessions() as session:

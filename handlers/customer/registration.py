@@ -44,11 +44,15 @@ class Joining(StatesGroup):
     consent = State()
 
 
+async def welcome_text(session: AsyncSession) -> str:
+    """The welcome asking for the phone, naming the shop's club ({shop}: its name, or a neutral one while unset)."""
+    return _("join.ask_phone").format(shop=shop_name((await shop.current(session)).name))
+
+
 async def ask_phone(message: Message, state: FSMContext, session: AsyncSession) -> None:
-    """Welcome the newcomer to the shop's club (by its name, when it has one) and offer the share-my-number button."""
+    """Welcome the newcomer to the shop's club and offer the share-my-number button."""
     await state.set_state(Joining.phone)
-    welcome = _("join.ask_phone").format(shop=shop_name((await shop.current(session)).name))
-    await message.answer(welcome, reply_markup=keyboards.share_phone())
+    await message.answer(await welcome_text(session), reply_markup=keyboards.share_phone())
 
 
 async def ask_name(message: Message, state: FSMContext) -> None:

@@ -17,6 +17,7 @@ from loyalty import campaigns
 from loyalty.campaigns import Progress
 from scheduler.sender import TEHRAN, Clock, ProgressHook, QuietHours, Sender, SenderConfig, telegram_send, utc_now
 from texts.progress import FINISHED
+from texts.shop import shop_names
 from texts.tiers import tier_names
 
 logger = logging.getLogger(__name__)
@@ -25,13 +26,15 @@ FINAL_TRIES = 3  # tries of a campaign's final report that meets flood answers (
 
 
 def create_sender(bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Sender:
-    """A sender at the configured rate, quiet at night in the shop's time zone, with tier names translated."""
+    """A sender at the configured rate, quiet at night in the shop's time zone, with tier names and the shop's
+    neutral name translated."""
     config = SenderConfig(rate=settings.broadcast_rate, quiet=QuietHours(zone=settings.zone))
     return Sender(
         sessions,
         telegram_send(bot),
         config,
         tier_names=tier_names(i18n),
+        shop_names=shop_names(i18n),
         on_progress=progress_reporter(bot, i18n, sessions, zone=settings.zone),
     )
 

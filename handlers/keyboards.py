@@ -23,6 +23,7 @@ MENU_INVITE = __("menu.invite")
 MENU_REWARDS = __("menu.rewards")
 MENU_PROFILE = __("menu.profile")
 MENU_HELP = __("menu.help")
+MENU_SHOP = __("menu.shop")
 
 
 class HistoryPage(CallbackData, prefix="hist"):
@@ -91,9 +92,9 @@ def main_menu() -> ReplyKeyboardMarkup:
 
 @cache
 def _main_menu(language: str) -> ReplyKeyboardMarkup:
-    labels = [MENU_BALANCE, MENU_CARD, MENU_INVITE, MENU_REWARDS, MENU_PROFILE, MENU_HELP]
+    labels = [MENU_BALANCE, MENU_CARD, MENU_INVITE, MENU_REWARDS, MENU_SHOP, MENU_PROFILE, MENU_HELP]
     texts = [str(label) for label in labels]
-    return _reply([texts[0:2], texts[2:4], texts[4:6]])
+    return _reply([texts[0:2], texts[2:4], texts[4:6], texts[6:]])
 
 
 def history_pages(page: int, pages: int) -> InlineKeyboardMarkup | None:

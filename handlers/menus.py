@@ -27,6 +27,7 @@ CUSTOMER_COMMANDS = {
     "vouchers": "command.vouchers",
     "invite": "command.invite",
     "profile": "command.profile",
+    "shop": "command.shop",
     "language": "command.language",
     "help": "command.help",
     "stop": "command.stop",

@@ -142,13 +142,14 @@ def entry_label(entry: LedgerEntry) -> str:
     return str(REASONS.get(entry.reason, entry.reason))
 
 
-def card_caption(member: Member) -> str:
-    """The caption under the member's QR card."""
-    return _("card.caption").format(
+def card_caption(member: Member, shop_name: str | None) -> str:
+    """The caption under the member's QR card, headed by the shop's name when it has one."""
+    caption = _("card.caption").format(
         name=member.first_name,
         code=local_digits(grouped(member.code), language()),
         tier=tier_name(member.tier),
     )
+    return _("shop.card_line").format(name=shop_name) + "\n" + caption if shop_name else caption
 
 
 def profile_text(member: Member) -> str:

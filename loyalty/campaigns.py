@@ -13,8 +13,9 @@ A campaign's life: draft → (scheduled →) running ⇄ paused → done; anythi
   turns the rows not yet sent to cancelled, and a campaign with no row left waiting is done.
 - Each message is written for its member when it is sent (`messages_for`), not when the campaign starts:
   {name}, {points}, {tier} and {voucher} are filled in with the member's values as they are then, in the
-  member's language and digits. Anything else in braces stays as typed: one pass of a fixed pattern, never
-  str.format, so a name such as "{points}" or "{0.__class__}" is only text.
+  member's language and digits, and {shop} with the shop's name (`loyalty.shop`; a neutral one while it has
+  none). Anything else in braces stays as typed: one pass of a fixed pattern, never str.format, so a name such as
+  "{points}" or "{0.__class__}" is only text.
 - A gift is given to each member right before their message is sent, so cancelling a campaign also stops its
   gifts: points with their own expiry (`ledger.grant` under the key campaign:<id>:<member>, so a repeated send
   gives nothing more), or a voucher of the campaign's gift (a `gifts` row; the unique gift–member index keeps it
@@ -42,7 +43,7 @@ from sqlalchemy import Integer, String, case, exists, func, insert, literal, sel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import audiences, audit, ledger, purchases, vouchers
+from loyalty import audiences, audit, ledger, purchases, shop, vouchers
 from loyalty.audiences import Audience, invalid
 from loyalty.errors import InvalidReward, LoyaltyError, UnknownMember
 from loyalty.gifts import GiftDraft
@@ -57,7 +58,7 @@ from storage.models import WAITING, Campaign, Gift, Member, Multiplier, OutboxMe
 
 KIND = "campaign"  # the outbox kind of a campaign's rows
 FILE_ID_LENGTH = 255
-PLACEHOLDERS = re.compile(r"\{(name|points|tier|voucher)\}")
+PLACEHOLDERS = re.compile(r"\{(name|points|tier|voucher|shop)\}")
 RATE_WINDOW = 60.0  # seconds over which `progress` measures the sending rate
 ARCHIVE_CHUNK = 50_000  # outbox rows deleted per transaction when a campaign is archived
 
@@ -113,7 +114,7 @@ def check_message(message: Message) -> None:
 
 
 def render(template: str, values: Mapping[str, str]) -> str:
-    """Fill {name}, {points}, {tier}, {voucher} from `values` in one pass; others (or those missing) stay."""
+    """Fill {name}, {points}, {tier}, {voucher}, {shop} from `values` in one pass; others (or those missing) stay."""
     return PLACEHOLDERS.sub(lambda match: values.get(match.group(1), match.group(0)), template)
 
 
@@ -805,11 +806,17 @@ async def _redemptions(session: AsyncSession, gift_id: int | None) -> tuple[int 
 # --- the messages, member by member -----------------------------------------------------------------------------
 
 TierNames = Callable[[str, str], str]  # (tier, language) -> the tier's name in that language
+ShopNames = Callable[[str | None, str], str]  # (the shop's name, language) -> what to call the shop in that language
 
 
 def plain_tier(tier: str, language: str) -> str:
     """A tier's name when no translation is at hand: silver → Silver."""
     return tier.replace("_", " ").title()
+
+
+def plain_shop(name: str | None, language: str) -> str:
+    """What to call the shop when no translation is at hand: its name, or nothing."""
+    return name or ""
 
 
 @dataclass(frozen=True)
@@ -832,12 +839,20 @@ class Addressee:
     language: str
 
 
-def values_for(member: Addressee | Member, tier_names: TierNames, voucher: str | None = None) -> dict[str, str]:
-    """The placeholders' values for a member, in the member's language and digits."""
+def values_for(
+    member: Addressee | Member,
+    tier_names: TierNames,
+    voucher: str | None = None,
+    *,
+    shop_name: str | None = None,
+    shop_names: ShopNames = plain_shop,
+) -> dict[str, str]:
+    """The placeholders' values for a member, in the member's language and digits (the shop called `shop_name`)."""
     values = {
         "name": member.first_name,
         "points": format_number(member.balance, member.language),
         "tier": tier_names(member.tier, member.language),
+        "shop": shop_names(shop_name, member.language),
     }
     if voucher is not None:
         values["voucher"] = display(voucher)
@@ -850,18 +865,28 @@ def personal(message: Message, values: Mapping[str, str]) -> Message:
 
 
 async def preview(
-    session: AsyncSession, campaign_id: int, member_id: int, tier_names: TierNames = plain_tier
+    session: AsyncSession,
+    campaign_id: int,
+    member_id: int,
+    tier_names: TierNames = plain_tier,
+    shop_names: ShopNames = plain_shop,
 ) -> Message:
     """The campaign's message as the member would get it now (no gift given, so {voucher} stays as typed)."""
     campaign = await _campaign(session, campaign_id)
     member = await session.get(Member, member_id)
     if member is None:
         raise UnknownMember(member_id)
-    return personal(Message(campaign.text, campaign.photo_file_id), values_for(member, tier_names))
+    shop_name = (await shop.current(session)).name
+    values = values_for(member, tier_names, shop_name=shop_name, shop_names=shop_names)
+    return personal(Message(campaign.text, campaign.photo_file_id), values)
 
 
 async def messages_for(
-    session: AsyncSession, recipients: Sequence[Recipient], now: datetime, tier_names: TierNames = plain_tier
+    session: AsyncSession,
+    recipients: Sequence[Recipient],
+    now: datetime,
+    tier_names: TierNames = plain_tier,
+    shop_names: ShopNames = plain_shop,
 ) -> dict[int, Message]:
     """Each recipient's message (by row id), after giving them the campaign's gift; once per member and gift.
 
@@ -877,13 +902,14 @@ async def messages_for(
     )
     members = {row.id: Addressee(*row) for row in rows}
     gifts = {campaign.id: info(campaign).gift for campaign in campaigns.values()}
+    shop_name = (await shop.current(session)).name
     messages: dict[int, Message] = {}
     for recipient in recipients:
         campaign, member = campaigns.get(recipient.campaign_id), members.get(recipient.member_id)
         if campaign is None or member is None:
             continue
         member, voucher = await _give(session, campaign, gifts[campaign.id], member, now)
-        values = values_for(member, tier_names, voucher)
+        values = values_for(member, tier_names, voucher, shop_name=shop_name, shop_names=shop_names)
         messages[recipient.row_id] = personal(Message(campaign.text, campaign.photo_file_id), values)
     return messages
 

@@ -50,6 +50,16 @@ class InvalidRule(LoyaltyError):
         self.reason = reason
 
 
+class InvalidShop(LoyaltyError):
+    """A change of the shop's profile the club cannot accept; `reason` is pydantic's error type (string_too_long,
+    phone, instagram, website…), or unknown for a field the shop does not have."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
 class InsufficientPoints(LoyaltyError):
     """A debit asks for more points than the member has available now."""
 

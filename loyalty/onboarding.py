@@ -14,11 +14,9 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.rules import STORED, Rules, in_force
+from loyalty.shop import SHOP_KEY
 from loyalty.staff import Role
 from storage.models import ClubSetting, Member, Reward, StaffMember
-
-SHOP_KEY = "shop"
-"""The `ClubSetting` key of the shop's profile (name, address, hours…)."""
 
 
 class Step(StrEnum):

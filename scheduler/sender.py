@@ -52,7 +52,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramFor
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import campaigns, gifts
-from loyalty.campaigns import Progress, Recipient, TierNames, plain_tier
+from loyalty.campaigns import Progress, Recipient, ShopNames, TierNames, plain_shop, plain_tier
 from loyalty.outbox import NOTICE, Claimed, Courier, Message
 from scheduler import outbox, runs
 from scheduler.outbox import Outcome
@@ -274,6 +274,7 @@ class Sender:
         *,
         clock: Clock = utc_now,
         tier_names: TierNames = plain_tier,
+        shop_names: ShopNames = plain_shop,
         on_progress: ProgressHook | None = None,
     ) -> None:
         self.sessions = sessions
@@ -281,6 +282,7 @@ class Sender:
         self.config = config or SenderConfig()
         self.clock = clock
         self.tier_names = tier_names
+        self.shop_names = shop_names
         self.on_progress = on_progress
         self.token = secrets.token_hex(8)
         self.pacer = Pacer(self.config.rate, self.config.chat_interval)
@@ -419,7 +421,9 @@ class Sender:
         written: dict[int, Message] = {}
         if recipients:
             async with self.sessions() as session:
-                written = await campaigns.messages_for(session, recipients, self.clock(), self.tier_names)
+                written = await campaigns.messages_for(
+                    session, recipients, self.clock(), self.tier_names, self.shop_names
+                )
         ready = [(row, message) for row in batch if (message := row.message or written.get(row.id)) is not None]
         kept = {row.id for row, _ in ready}
         missing = [Outcome(row, OutboxState.FAILED, "nothing to send") for row in batch if row.id not in kept]

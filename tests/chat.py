@@ -80,6 +80,10 @@ class Chat:
         """Send a photo."""
         return await self.feed(updates.photo_update(self.user))
 
+    async def location(self, latitude: float, longitude: float) -> list[Reply]:
+        """Send a location (a map pin)."""
+        return await self.feed(updates.location_update(self.user, latitude, longitude))
+
     async def press(self, data: str) -> list[Reply]:
         """Press an inline button carrying `data` on a message the bot sent."""
         message = {"message_id": 1, "date": 0, "chat": {"id": self.user["id"], "type": "private"}, "text": "menu"}

@@ -26,7 +26,8 @@ from aiohttp import BodyPartReader, web
 from tests import updates
 
 BOT_USER: dict[str, Any] = {"id": 1000, "is_bot": True, "first_name": "Loyalty Test", "username": "loyalty_test_bot"}
-SEND_METHODS = frozenset({"sendMessage", "sendPhoto"})
+SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendLocation", "sendVenue"})
+PIN_METHODS = frozenset({"sendLocation", "sendVenue"})
 EDIT_METHODS = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup"})
 MESSAGE_METHODS = SEND_METHODS | EDIT_METHODS
 # Form fields that are plain strings; every other field arrives JSON-encoded (numbers, booleans, objects).
@@ -204,6 +205,8 @@ class BotAPIEmulator:
             "getupdates": self._get_updates,
             "sendmessage": self._send,
             "sendphoto": self._send,
+            "sendlocation": self._send,
+            "sendvenue": self._send,
             "editmessagetext": self._edit,
             "editmessagecaption": self._edit,
             "editmessagereplymarkup": self._edit,
@@ -448,7 +451,7 @@ class BotAPIEmulator:
         return self._pending[: int(call.params.get("limit") or 100)]
 
     async def _send(self, call: Call) -> dict[str, Any]:
-        """sendMessage / sendPhoto: a new message in the chat."""
+        """sendMessage / sendPhoto / sendLocation / sendVenue: a new message in the chat."""
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
@@ -459,6 +462,8 @@ class BotAPIEmulator:
             message["photo"] = self._photo_sizes(call)
             if call.text:
                 message["caption"] = call.text
+        elif call.method in PIN_METHODS:
+            message["location"] = {name: call.params[name] for name in ("latitude", "longitude")}
         else:
             message["text"] = call.text
         if "inline_keyboard" in call.markup:  # Telegram returns inline keyboards only
@@ -569,6 +574,10 @@ class FakeUser:
     async def photo(self) -> list[Call]:
         """Send a photo."""
         return await self.send(updates.photo_update(self.user))
+
+    async def location(self, latitude: float, longitude: float) -> list[Call]:
+        """Send a location (a map pin)."""
+        return await self.send(updates.location_update(self.user, latitude, longitude))
 
     async def press(self, data: str, message: Call | None = None) -> list[Call]:
         """Press the inline button carrying `data` on `message` (default: the latest bot message that has it)."""

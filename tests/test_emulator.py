@@ -45,6 +45,7 @@ CUSTOMER_COMMANDS = {
     "rewards",
     "vouchers",
     "profile",
+    "shop",
     "language",
     "help",
     "stop",
@@ -67,7 +68,7 @@ async def members_in(engine: AsyncEngine) -> int:
 async def test_a_newcomer_joins_in_persian_with_their_own_contact(live: BotAPIEmulator, engine: AsyncEngine) -> None:
     sara = FakeUser(live, 501, "سارا", "fa")
     [welcome] = await sara.say("/start")
-    assert "به باشگاه مشتریان ما خوش آمدید" in welcome.text and welcome.requests_contact()
+    assert "به باشگاه مشتریان فروشگاه ما خوش آمدید" in welcome.text and welcome.requests_contact()
     [name_prompt] = await sara.share_contact("+989121234567")
     assert name_prompt.buttons() == ["سارا"]
     [birthday_prompt] = await sara.say("سارا")
@@ -148,7 +149,7 @@ async def test_an_invalid_birthday_is_asked_again_then_accepted(
     skip = "فعلاً نه" if language == "fa" else "Skip"
     await mina.say(skip)
     [done] = await mina.say(skip)
-    assert len(done.buttons()) == 6  # a member now: the main menu
+    assert len(done.buttons()) == 7  # a member now: the main menu
     member = await member_with(engine, 504)
     assert member is not None and member.birthday == born
 
@@ -221,6 +222,27 @@ async def test_at_start_up_the_owner_gets_their_own_menu_with_the_staff_commands
     assert earn["en"]["description"] == "Record a purchase" and earn["fa"]["description"] == earn[None]["description"]
 
 
+async def test_the_owner_names_the_shop_in_settings_and_a_customer_sees_it_with_shop(live: BotAPIEmulator) -> None:
+    owner, nima = FakeUser(live, 1, "Owner", "en"), FakeUser(live, 509, "Nima", "en")
+    [nothing] = await nima.say("/shop")
+    assert "has not filled in its profile yet" in nothing.text
+    await owner.say("/settings")
+    [section, _] = await owner.press("sets:menu:")
+    assert "🏪 Shop profile" in section.text and section.method == "editMessageText"
+    [prompt, _] = await owner.press("sets:ask:name")
+    assert "What is the shop called?" in prompt.text
+    [saved] = await owner.say("Café Narenj")
+    assert "✅ Saved: 🏷 Name." in saved.text and "🏷 Name: Café Narenj" in saved.text
+    await owner.press("sets:ask:location", saved)
+    [pinned] = await owner.location(35.7, 51.4)
+    assert "✅ Saved: 📍 Location." in pinned.text
+    [about, pin] = await nima.say("/shop")
+    assert about.method == "sendMessage" and about.text == "🏪 Welcome to Café Narenj"
+    assert pin.method == "sendLocation" and (pin.params["latitude"], pin.params["longitude"]) == (35.7, 51.4)
+    [welcome] = await nima.say("/start")
+    assert welcome.text.startswith("👋 Welcome to the customer club of Café Narenj!")
+
+
 async def test_the_member_card_is_uploaded_as_a_photo(
     live: BotAPIEmulator, engine: AsyncEngine, settings: Settings
 ) -> None:
@@ -260,7 +282,7 @@ async def test_the_owners_first_start_is_a_checklist_whose_invite_brings_a_cashi
 ) -> None:
     owner = FakeUser(live, 1, "Owner", "en")  # OWNER_IDS is (1,)
     [checklist] = await owner.say("/start")
-    assert "Five steps get it ready" in checklist.text and "Welcome to our customer club" not in checklist.text
+    assert "Five steps get it ready" in checklist.text and "Welcome to the customer club" not in checklist.text
     assert not checklist.requests_contact() and checklist.text.count("\n⬜ ") == 5
     link_message = next(call for call in await owner.press("onb:cashier", checklist) if call.method == "sendMessage")
     link = next(word for word in link_message.text.split() if word.startswith("https://t.me/loyalty_test_bot?start="))
@@ -364,7 +386,7 @@ async def test_a_friend_invited_by_link_joins_and_buys_and_both_are_rewarded(
     payload = link.split("start=")[1]
     bahar = FakeUser(live, 531, "Bahar", "en")
     [welcome] = await bahar.say(f"/start {payload}")
-    assert "Welcome to our customer club" in welcome.text and welcome.requests_contact()
+    assert "Welcome to the customer club of our shop" in welcome.text and welcome.requests_contact()
     await bahar.join("09121110002")
     assert "Your friend Bahar joined the club with your invite link" in live.sent_to(530)[-1].text
     friend = await member_with(engine, 531)
@@ -381,7 +403,7 @@ async def test_a_friend_invited_by_link_joins_and_buys_and_both_are_rewarded(
     [ali_back] = await ali.say(f"/start {payload}")
     assert "Welcome back, Cyrus" in cyrus_back.text and "Welcome back, Ali" in ali_back.text
     [polite] = await FakeUser(live, 533, "Dara", "en").say("/start ref_garbage!!")
-    assert "Welcome to our customer club" in polite.text and polite.requests_contact()
+    assert "Welcome to the customer club of our shop" in polite.text and polite.requests_contact()
     members = [await member_with(engine, user) for user in (530, 531, 532)]
     assert [member.balance if member else None for member in members] == [200, 160, 100]
     async with engine.connect() as connection:
@@ -535,7 +557,7 @@ async def test_the_console_script_runs_against_the_emulator(emulator: BotAPIEmul
     try:
         await emulator.wait_polling(timeout=30)
         [welcome] = await FakeUser(emulator, 511, "Leila", "en").say("/start")
-        assert "Welcome to our customer club" in welcome.text and welcome.requests_contact()
+        assert "Welcome to the customer club of our shop" in welcome.text and welcome.requests_contact()
         process.send_signal(signal.SIGINT)
         _, errors = await asyncio.wait_for(process.communicate(), 10)
     except BaseException:

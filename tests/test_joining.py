@@ -23,7 +23,7 @@ async def members_count(sessions: async_sessionmaker[AsyncSession]) -> int:
 
 async def test_start_welcomes_a_newcomer_with_a_share_phone_button(chat_with: MakeChat) -> None:
     [reply] = await chat_with(language_code="en").say("/start")
-    assert "Welcome to our customer club" in reply.text
+    assert "Welcome to the customer club of our shop" in reply.text
     assert reply.requests_contact()
 
 

@@ -83,7 +83,7 @@ async def test_a_newcomer_can_pick_a_language_before_joining(chat_with: MakeChat
     chat = chat_with(language_code="de")
     await chat.press("lang:en")
     [welcome] = await chat.say("/start")
-    assert "Welcome to our customer club" in welcome.text
+    assert "Welcome to the customer club of our shop" in welcome.text
 
 
 async def test_profile_shows_the_member_and_edits_the_name(chat_with: MakeChat, sessions: Sessions) -> None:

@@ -199,5 +199,16 @@ def staff_files() -> list[Path]:
 
 def test_the_staff_files_are_the_staff_features() -> None:
     names = {path.stem for path in staff_files()}
-    expected = {"blocking", "campaigns", "catalog", "counter", "gifts", "onboarding", "redeem", "settings", "staff", "stats"}
+    expected = {
+        "blocking",
+        "campaigns",
+        "catalog",
+        "counter",
+        "gifts",
+        "onboarding",
+        "redeem",
+        "settings",
+        "staff",
+        "stats",
+    }
     assert names == expected

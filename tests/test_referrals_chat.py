@@ -132,7 +132,7 @@ async def test_a_friend_who_wanders_and_comes_back_hours_later_is_attributed_and
     payload = await invite_payload(ali)
     bahar = chat_with(BAHAR, first_name="Bahar", language_code="en")
     [welcome] = await bahar.say(f"/start {payload}")
-    assert "Welcome to our customer club" in welcome.text and welcome.requests_contact()
+    assert "Welcome to the customer club of our shop" in welcome.text and welcome.requests_contact()
     [help_text] = await bahar.say("/help")
     assert "Send /start to join" in help_text.text
 
@@ -251,7 +251,7 @@ async def test_a_link_that_is_no_invite_gets_the_normal_welcome(
 ) -> None:
     newcomer = chat_with(BAHAR, first_name="Bahar", language_code="en")
     [welcome] = await newcomer.say(f"/start {payload}")
-    assert "Welcome to our customer club" in welcome.text and welcome.requests_contact()
+    assert "Welcome to the customer club of our shop" in welcome.text and welcome.requests_contact()
     await newcomer.join(phone=phone_of(BAHAR))
     [welcome_back] = await newcomer.say(f"/start {payload}")
     assert "Welcome back, Bahar" in welcome_back.text

@@ -36,7 +36,7 @@ RULE_BUTTONS = [
     "set:choose:currency:",
 ]
 TIER_BUTTONS = ["set:tier::bronze", "set:tier::silver", "set:tier::gold"]
-MENU_BUTTONS = RULE_BUTTONS + TIER_BUTTONS + ["set:referrals::", "set:birthdays::"]
+MENU_BUTTONS = RULE_BUTTONS + TIER_BUTTONS + ["set:referrals::", "set:birthdays::", "sets:menu:"]
 REFERRAL_BUTTONS = [
     "set:choose:referral_reward_to:",
     "set:ask:referral_referrer_points:",
@@ -89,7 +89,14 @@ async def test_the_owner_sees_the_rules_and_a_button_for_each_rule_and_tier(chat
     assert "• Silver: from 20,000,000 toman · 125% points" in menu.text
     assert "• Gold: from 100,000,000 toman · 150% points" in menu.text
     assert menu.callback_data() == MENU_BUTTONS
-    assert menu.buttons()[-5:] == ["🏅 Bronze", "🏅 Silver", "🏅 Gold", "🤝 Referrals", "🎂 Birthdays & reminders"]
+    assert menu.buttons()[-6:] == [
+        "🏅 Bronze",
+        "🏅 Silver",
+        "🏅 Gold",
+        "🤝 Referrals",
+        "🎂 Birthdays & reminders",
+        "🏪 Shop profile",
+    ]
 
 
 async def test_a_persian_owner_sees_the_rules_in_persian_digits(chat_with: MakeChat) -> None:

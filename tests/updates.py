@@ -64,6 +64,11 @@ def photo_update(sender: dict[str, Any]) -> dict[str, Any]:
     return message_update(sender, photo=photo)
 
 
+def location_update(sender: dict[str, Any], latitude: float, longitude: float) -> dict[str, Any]:
+    """A location (a map pin) sent with the attachment menu."""
+    return message_update(sender, location={"latitude": latitude, "longitude": longitude})
+
+
 def callback_update(sender: dict[str, Any], data: str, message: dict[str, Any]) -> dict[str, Any]:
     """A press on an inline button of `message` (a message the bot sent)."""
     query = {"id": str(next(_update_ids)), "from": sender, "chat_instance": "ci", "data": data, "message": message}

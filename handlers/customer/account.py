@@ -17,7 +17,7 @@ from handlers.club import Club
 from handlers.filters import IsMember, TextIs
 from handlers.messages import CARD_PAYLOAD_PREFIX, deep_link, qr_png
 from handlers.replies import balance_text, card_caption, history_text, invite_text
-from loyalty import ledger, referrals
+from loyalty import ledger, referrals, shop
 from storage import repositories
 from storage.models import Member
 
@@ -58,11 +58,12 @@ async def turn_history_page(
         await query.message.edit_text(text, reply_markup=markup)
 
 
-async def show_card(message: Message, bot: Bot, member: Member, club: Club) -> None:
-    """The member card: a QR the cashier scans, and the code they can type."""
+async def show_card(message: Message, bot: Bot, session: AsyncSession, member: Member, club: Club) -> None:
+    """The member card: a QR the cashier scans, and the code they can type, under the shop's name."""
     link = await deep_link(bot, club, CARD_PAYLOAD_PREFIX + member.code)
     photo = BufferedInputFile(qr_png(link), filename=f"card-{member.code}.png")
-    await message.answer_photo(photo, caption=card_caption(member))
+    caption = card_caption(member, (await shop.current(session)).name)
+    await message.answer_photo(photo, caption=caption)
 
 
 async def show_invite(message: Message, bot: Bot, session: AsyncSession, member: Member, club: Club) -> None:

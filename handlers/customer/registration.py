@@ -25,7 +25,7 @@ from handlers.club import Club
 from handlers.filters import HAS_CONTACT, HAS_TEXT, IS_COMMAND, HasRole, IsNewcomer, Magic, OwnContact, TextIs
 from handlers.messages import notice_to_referrer
 from handlers.replies import date_problem, joined_text, name_problem
-from loyalty import members, referrals
+from loyalty import members, referrals, shop
 from loyalty.calendar import birthday_example, parse_birthday
 from loyalty.errors import InvalidDate, InvalidName, InvalidPhone, PhoneTaken
 from loyalty.onboarding import Step
@@ -33,6 +33,7 @@ from loyalty.outbox import Outgoing
 from loyalty.phones import looks_like_phone, normalise_phone
 from loyalty.staff import Role
 from loyalty.stamps import Stamp
+from texts.shop import shop_name
 
 PAYLOAD_KEY = "payload"
 
@@ -47,16 +48,21 @@ class Joining(StatesGroup):
     consent = State()
 
 
-async def ask_phone(message: Message, state: FSMContext) -> None:
-    """Welcome the newcomer and offer the share-my-number button."""
+async def welcome_text(session: AsyncSession) -> str:
+    """The welcome asking for the phone, naming the shop's club ({shop}: its name, or a neutral one while unset)."""
+    return _("join.ask_phone").format(shop=shop_name((await shop.current(session)).name))
+
+
+async def ask_phone(message: Message, state: FSMContext, session: AsyncSession) -> None:
+    """Welcome the newcomer to the shop's club and offer the share-my-number button."""
     await state.set_state(Joining.phone)
-    await message.answer(_("join.ask_phone"), reply_markup=keyboards.share_phone())
+    await message.answer(await welcome_text(session), reply_markup=keyboards.share_phone())
 
 
-async def join_pressed(query: CallbackQuery, state: FSMContext, bot: Bot) -> None:
+async def join_pressed(query: CallbackQuery, state: FSMContext, session: AsyncSession, bot: Bot) -> None:
     """Join the club, pressed by staff who are not members (their welcome, the owner's checklist): ask for the phone."""
     await state.set_state(Joining.phone)
-    await bot.send_message(query.from_user.id, _("join.ask_phone"), reply_markup=keyboards.share_phone())
+    await bot.send_message(query.from_user.id, await welcome_text(session), reply_markup=keyboards.share_phone())
 
 
 async def ask_name(message: Message, state: FSMContext) -> None:
@@ -87,8 +93,7 @@ async def ask_consent(message: Message, state: FSMContext) -> None:
 
 
 Prompt = Callable[[Message, FSMContext], Awaitable[None]]
-PROMPTS: dict[str, Prompt] = {
-    Joining.phone.state: ask_phone,
+PROMPTS: dict[str, Prompt] = {  # the steps after the phone's (`ask_phone`, which reads the shop's name)
     Joining.name.state: ask_name,
     Joining.birthday.state: ask_birthday,
     Joining.gender.state: ask_gender,
@@ -96,10 +101,13 @@ PROMPTS: dict[str, Prompt] = {
 }
 
 
-async def ask_again(message: Message, state: FSMContext) -> None:
+async def ask_again(message: Message, state: FSMContext, session: AsyncSession) -> None:
     """Repeat the question of the step the newcomer is on."""
-    current = await state.get_state()
-    await PROMPTS.get(current or "", ask_phone)(message, state)
+    prompt = PROMPTS.get(await state.get_state() or "")
+    if prompt is None:
+        await ask_phone(message, state, session)
+        return
+    await prompt(message, state)
 
 
 def _clean_payload(args: str | None) -> str | None:
@@ -109,31 +117,31 @@ def _clean_payload(args: str | None) -> str | None:
     return args if all(char.isascii() and (char.isalnum() or char in "_-") for char in args) else None
 
 
-async def start_newcomer(message: Message, state: FSMContext, command: CommandObject) -> None:
+async def start_newcomer(message: Message, state: FSMContext, session: AsyncSession, command: CommandObject) -> None:
     """/start from someone not yet in the club: remember the payload and ask for the phone."""
     await state.update_data({PAYLOAD_KEY: _clean_payload(command.args)})
-    await ask_phone(message, state)
+    await ask_phone(message, state, session)
 
 
-async def start_again(message: Message, state: FSMContext, command: CommandObject) -> None:
+async def start_again(message: Message, state: FSMContext, session: AsyncSession, command: CommandObject) -> None:
     """/start in the middle of joining: keep what was given and pick up where we left off."""
     payload = _clean_payload(command.args)
     if payload and not (await state.get_data()).get(PAYLOAD_KEY):
         await state.update_data({PAYLOAD_KEY: payload})
     await message.answer(_("join.continue"))
-    await ask_again(message, state)
+    await ask_again(message, state, session)
 
 
-async def not_yet_member(message: Message, state: FSMContext) -> None:
+async def not_yet_member(message: Message, state: FSMContext, session: AsyncSession) -> None:
     """Anything else from a newcomer: explain they are not a member yet and offer to join."""
     await message.answer(_("join.not_member"))
-    await ask_phone(message, state)
+    await ask_phone(message, state, session)
 
 
-async def finish_first(message: Message, state: FSMContext) -> None:
+async def finish_first(message: Message, state: FSMContext, session: AsyncSession) -> None:
     """A command or a non-answer in the middle of joining."""
     await message.answer(_("join.finish_first"))
-    await ask_again(message, state)
+    await ask_again(message, state, session)
 
 
 async def own_contact(message: Message, state: FSMContext, session: AsyncSession) -> None:
@@ -237,7 +245,7 @@ async def got_consent(
     except PhoneTaken:
         await state.clear()
         await message.answer(_("join.phone_taken"), reply_markup=ReplyKeyboardRemove())
-        await ask_phone(message, state)
+        await ask_phone(message, state, session)
         return
     await state.clear()
     reply = joined_text(joined.member, joined.bonus, joined.referral, joined.waiting)

@@ -24,6 +24,7 @@ PROMPTS = StateFilter(
     counter.Counter.amount,
     counter.Counter.walk_in,
     settings.RuleEdit.value,
+    settings.ShopEdit.value,
     redeem.Redeem.code,
     catalog.RewardWizard,
     catalog.RewardEdit,

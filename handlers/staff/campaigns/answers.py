@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.staff.campaigns.dates import DATED, month_names
 from handlers.wizard import WorthAnswers, worth_from
-from loyalty import audiences, campaigns
+from loyalty import audiences, campaigns, shop
 from loyalty.audiences import Audience
 from loyalty.calendar import format_moment
 from loyalty.campaigns import (
@@ -43,6 +43,7 @@ from texts.languages import language
 from texts.money import amount_text
 from texts.numbers import number
 from texts.plurals import counted, days_text, points_text
+from texts.shop import shop_name
 from texts.tiers import tier_name
 from texts.worth import worth_text
 
@@ -242,7 +243,10 @@ async def rendered_for_me(answers: CampaignAnswers, session: AsyncSession) -> ca
     member = await repositories.member_by_telegram_id(session, answers.me.id)
     if member is None:
         member = Member(first_name=answers.me.name, balance=0, tier=answers.tiers[0], language=language())
-    values = campaigns.values_for(member, lambda tier, _language: tier_name(tier))
+    named = (await shop.current(session)).name
+    values = campaigns.values_for(
+        member, lambda tier, _language: tier_name(tier), shop_name=named, shop_names=lambda name, _: shop_name(name)
+    )
     return campaigns.personal(message_of(answers), values)
 
 

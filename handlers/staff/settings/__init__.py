@@ -10,12 +10,14 @@ confirmation; a refused value is explained and asked for again. A rule with a fe
 referral rewards, when, which catalog reward it gives as a voucher) offers them as buttons instead, and a
 press stores the choice. Birthdays & reminders is a second section built the same way (`SECTIONS`): the
 birthday greeting on or off, its hour, points and voucher, and how many days before points expire members are
-reminded. Any command ends the prompt (see `handlers.create_router`).
+reminded. The shop's profile (what customers see with /shop) is the last section, its own module (`shop`). Any
+command ends the prompt (see `handlers.create_router`).
 
-The feature in three modules: `fields` (what each rule is, the values it accepts and its value in words), `views`
-(the menus, prompts and choices) and `routes`.
+The feature in four modules: `fields` (what each rule is, the values it accepts and its value in words), `views`
+(the menus, prompts and choices), `routes`, and `shop` for the shop's profile.
 """
 
 from handlers.staff.settings.routes import RuleEdit, create_router
+from handlers.staff.settings.shop import ShopEdit
 
-__all__ = ["RuleEdit", "create_router"]
+__all__ = ["RuleEdit", "ShopEdit", "create_router"]

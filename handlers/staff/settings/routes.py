@@ -16,6 +16,7 @@ from handlers.club import Club
 from handlers.filters import HAS_TEXT, NOT_COMMAND, staff_only
 from handlers.keyboards import ChecklistStep
 from handlers.messages import show, stale, toast
+from handlers.staff.settings import shop
 from handlers.staff.settings.fields import (
     CHOICES,
     PROMPTS,
@@ -45,6 +46,7 @@ from handlers.staff.settings.views import (
 )
 from handlers.wizard import View, keep, kept
 from loyalty import rules
+from loyalty import shop as shop_profile
 from loyalty.errors import InvalidNumber, InvalidRule
 from loyalty.onboarding import Step
 from loyalty.staff import Role
@@ -76,10 +78,16 @@ async def show_menu(query: CallbackQuery, session: AsyncSession, club: Club, bot
     await show(query, bot, *menu_view(await rules.current(session, club.rules)))
 
 
-async def from_checklist(query: CallbackQuery, state: FSMContext, session: AsyncSession, club: Club, bot: Bot) -> None:
-    """The owner's checklist (shop profile, earning rules): /settings in a new message, the checklist kept."""
+async def from_checklist(
+    query: CallbackQuery, callback_data: ChecklistStep, state: FSMContext, session: AsyncSession, club: Club, bot: Bot
+) -> None:
+    """The owner's checklist: the shop's profile or the earning rules of /settings in a new message, the checklist
+    kept."""
     await state.clear()
-    text, markup = menu_view(await rules.current(session, club.rules))
+    if callback_data.step == Step.PROFILE:
+        text, markup = shop.shop_view(await shop_profile.current(session))
+    else:
+        text, markup = menu_view(await rules.current(session, club.rules))
     await bot.send_message(query.from_user.id, text, reply_markup=markup)
 
 
@@ -238,4 +246,5 @@ def create_router() -> Router:
     router.callback_query.register(chose, SettingsChoice.filter(F.field.in_(choice_rules)))
     router.callback_query.register(unset_value, SettingsAction.filter(F.action == "unset"), StateFilter(RuleEdit.value))
     router.callback_query.register(cancel, SettingsAction.filter(F.action == "cancel"))
+    shop.register(router)
     return router

@@ -45,6 +45,13 @@ class SettingsAction(CallbackData, prefix="set"):
     tier: str = ""
 
 
+class ShopAction(CallbackData, prefix="sets"):
+    """A button of the shop's profile section: `action` (menu, ask, clear, cancel) on its `field`."""
+
+    action: str
+    field: str = ""
+
+
 class SettingsChoice(CallbackData, prefix="setc"):
     """One of the values offered for a rule with a few possible values: pressing it stores `value` in `field`."""
 
@@ -58,7 +65,7 @@ def action_of(field: str) -> str:
 
 
 def menu_view(club_rules: Rules) -> View:
-    """The rules in force, with a button for each rule and each tier."""
+    """The rules in force, with a button for each rule, each tier, each section and the shop's profile."""
     tiers = [
         _("settings.tier_line").format(
             tier=tier_name(tier.name),
@@ -84,6 +91,7 @@ def menu_view(club_rules: Rules) -> View:
         builder.button(text=label, callback_data=SettingsAction(action="tier", tier=tier.name))
     for name, section in SECTIONS.items():
         builder.button(text=str(section.button), callback_data=SettingsAction(action=name))
+    builder.button(text=_("button.settings_shop"), callback_data=ShopAction(action="menu"))
     builder.adjust(1)
     return text, builder.as_markup()
 

@@ -295,6 +295,10 @@ async def test_the_owners_first_start_is_a_checklist_whose_invite_brings_a_cashi
     assert "Send /help to see your commands" in answer.text and not answer.requests_contact()
     [again] = await ali.say("/start")
     assert "You're on the shop's team" in again.text and "/earn" in again.text and not again.requests_contact()
+    [refused] = await ali.say("/campaign")
+    assert refused.text == "Only a manager or an owner can use /campaign."
+    [nothing] = await ali.say("/cancel")
+    assert nothing.text == "There is nothing to cancel."
     assert await member_with(engine, 601) is None
     [ticked] = await owner.say("/start")
     assert ticked.text.count("\n✅ ") == 1 and ticked.text.count("\n⬜ ") == 4  # the cashier's step is done

@@ -16,7 +16,7 @@ from storage.models import LedgerEntry, Member, Purchase
 from tests.chat import Chat, Delivered, to
 from tests.factories import NOW
 from tests.lookups import count
-from tests.people import CASHIER, CUSTOMER, OWNER, customer, hire
+from tests.people import CASHIER, CUSTOMER, MANAGER, OWNER, customer, hire
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
@@ -183,8 +183,8 @@ async def test_bad_earn_input_is_explained_and_writes_nothing(
 
 
 async def test_a_refusal_echoes_a_typed_number_in_persian_digits(chat_with: MakeChat, sessions: Sessions) -> None:
-    await hire(sessions, CASHIER, Role.CASHIER)
-    [reply] = await chat_with(CASHIER, language_code="fa").say("/earn 09350000000 1000")
+    await hire(sessions, MANAGER, Role.MANAGER)
+    [reply] = await chat_with(MANAGER, language_code="fa").say("/adjust 09350000000 10 gift")
     assert reply.text == "هیچ عضوی با کد یا شماره ۰۹۳۵۰۰۰۰۰۰۰ پیدا نشد."
 
 

@@ -86,7 +86,7 @@ async def test_the_owner_types_a_unit_of_their_own(
     [menu] = await owner.say("  درهم ")
     assert "به ازای هر ۱۰٬۰۰۰ درهم خرید، یک امتیاز" in menu.text
     confirmation, notice = await earn(chat_with, sessions, delivered)
-    assert "Recorded 2,500,000 درهم for Sara" in confirmation and "بابت خرید ۲٬۵۰۰٬۰۰۰ درهم " in notice
+    assert "Recorded 2,500,000 درهم for Sara" in confirmation and "بابت خرید ۲٬۵۰۰٬۰۰۰ درهم، " in notice
 
 
 @pytest.mark.parametrize("typed", ["12", "a" * 17, "toman!"])
@@ -134,7 +134,7 @@ async def test_the_unit_end_to_end(live: BotAPIEmulator, engine: AsyncEngine) ->
         code = await session.scalar(select(Member.code).where(Member.telegram_id == 520))
     [confirmation] = await owner.say(f"/earn {code} 2500000")
     assert "Recorded 2,500,000 rial for Sara" in confirmation.text
-    notice = "بابت خرید ۲٬۵۰۰٬۰۰۰ ریالی ۲۵۰ امتیاز گرفتید"
+    notice = "بابت خرید ۲٬۵۰۰٬۰۰۰ ریالی، ۲۵۰ امتیاز گرفتید"
     told = lambda: any(notice in call.text for call in live.sent_to(520))  # noqa: E731
     await live.wait_for(told, 10, lambda: "Sara was not told in rial")
 

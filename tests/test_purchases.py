@@ -149,13 +149,13 @@ async def test_undo_takes_back_the_points_as_far_as_they_are_left(sessions: Sess
     await buy(sessions, member_id, 1_000_000, receipt="U1")
     await take(sessions, member_id, 80, "spent", NOW)
     async with sessions() as session:
-        undone = await purchases.undo_purchase(session, "U1", Stamp(CASHIER, "undo", NOW, 5))
+        undone = await purchases.undo_purchase(session, RULES, "U1", Stamp(CASHIER, "undo", NOW, 5))
     assert (undone.taken, undone.shortfall, undone.balance) == (20, 80, 0)
     async with sessions() as session:
         with pytest.raises(AlreadyReversed):
-            await purchases.undo_purchase(session, "U1", Stamp(CASHIER, "undo", NOW, 6))
+            await purchases.undo_purchase(session, RULES, "U1", Stamp(CASHIER, "undo", NOW, 6))
         with pytest.raises(PurchaseNotFound):
-            await purchases.undo_purchase(session, "nope", Stamp(CASHIER, "undo", NOW, 7))
+            await purchases.undo_purchase(session, RULES, "nope", Stamp(CASHIER, "undo", NOW, 7))
         assert await tiers.qualifying_spend(session, member_id, RULES, NOW) == 0
     assert await books(sessions, member_id) == (0, 0, 0)
 
@@ -172,7 +172,7 @@ async def test_a_receipt_in_other_digits_case_or_invisible_marks_is_the_same_rec
         await buy(sessions, other_id, 1_000_000, receipt="\u200fR-١٢٣", update_id=3)
     # and /undo finds it however it is typed
     async with sessions() as session:
-        undone = await purchases.undo_purchase(session, "R-\u200b123", Stamp(CASHIER, "undo", NOW, 4))
+        undone = await purchases.undo_purchase(session, RULES, "R-\u200b123", Stamp(CASHIER, "undo", NOW, 4))
     assert undone.purchase.id == first.purchase.id and undone.taken == 100
     assert await books(sessions, member_id) == (0, 0, 0)
 

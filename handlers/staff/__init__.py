@@ -8,7 +8,7 @@ from handlers.staff import blocking, campaigns, catalog, counter, gifts, redeem,
 from handlers.staff.campaigns.flow import CampaignWizard
 
 PROMPTS = StateFilter(
-    counter.Counter.amount,
+    counter.Counter,
     settings.RuleEdit.value,
     redeem.Redeem.code,
     catalog.RewardWizard,

@@ -663,19 +663,20 @@ async def manager_undo(
 ) -> None:
     """A manager confirmed the undo: done (once, however often pressed), and the list shown again."""
     purchase = await session.get(Purchase, callback_data.purchase_id)
-    member = await session.get(Member, purchase.member_id) if purchase is not None else None
-    if purchase is None or member is None:
+    if purchase is None:
         stale(callback_answer)
         return
+    member_id, notices = purchase.member_id, partial(undo_notices, i18n)
     try:
-        undone = await purchases.undo_by_id(
-            session, club.rules, purchase.id, stamp, notices=partial(undo_notices, i18n)
-        )
+        undone = await purchases.undo_by_id(session, club.rules, purchase.id, stamp, notices=notices)
     except LoyaltyError as error:
         alert(callback_answer, undo_problem(error))
-        await show(query, bot, *await recent_view(session, club, member))
-        return
-    await show(query, bot, *await recent_view(session, club, undone.member, undone_text(undone)))
+        above = ""
+    else:
+        above = undone_text(undone)
+    member = await session.get(Member, member_id)  # read again: a rollback expires what the session read
+    if member is not None:
+        await show(query, bot, *await recent_view(session, club, member, above))
 
 
 def create_router() -> Router:

@@ -33,7 +33,9 @@ COMMANDS = (
     "/stop", "/earn", "/member", "/adjust", "/undo", "/redeem", "/catalog", "/gift", "/campaign", "/settings",
     "/staff", "/stats", "/block", "/unblock",
 )  # fmt: skip
-CALLBACK_PREFIXES = ("ctr", "set", "setc", "stf", "cmp", "wiz", "cat", "hist", "prof", "lang", "rdm", "rwd", "vch")
+CALLBACK_PREFIXES = (
+    "ctr", "ctrok", "ctrp", "set", "setc", "stf", "cmp", "wiz", "cat", "hist", "prof", "lang", "rdm", "rwd", "vch",
+)  # fmt: skip
 WORDS = ("09121234567", "+989121234567", "۰۹۱۲۱۲۳۴۵۶۷", "۲۵۰٬۰۰۰", "150000", "-5", "0", "99999999999999999999", "#کیک")
 
 commands = st.tuples(

@@ -432,6 +432,9 @@ async def test_cancel_writes_nothing(chat_with: MakeChat, sessions: Sessions) ->
     [question] = await cashier.say(f"/earn {member.code} 600000")
     assert "above the amount the owner asked to confirm (500,000)" in question.text
     yes, cancel = question.callback_data()
+    [reminder] = await cashier.say("600000")  # typed instead of an answer
+    assert "answer the question above first: record 600,000" in reminder.text
+    assert reminder.callback_data() == [yes, cancel]
     [cancelled, _] = await cashier.press(cancel)
     assert "Nothing was recorded" in cancelled.text
     [stale] = await cashier.press(yes)

@@ -286,6 +286,13 @@ async def not_confirmed(
     await show(query, bot, _("counter.amount_again").format(name=member.first_name), cancel_button())
 
 
+async def still_asking(message: Message, state: FSMContext) -> None:
+    """Something typed while the unusual amount waits for an answer: the question's buttons again."""
+    pending = await kept(state, Pending)
+    text = _("counter.confirm_first").format(amount=number(pending.amount))
+    await message.answer(text, reply_markup=confirm_buttons(pending))
+
+
 def cancel_button() -> InlineKeyboardMarkup:
     """Leave the amount prompt."""
     builder = InlineKeyboardBuilder()
@@ -691,6 +698,7 @@ def create_router() -> Router:
     router.callback_query.register(cancel, CounterAction.filter(F.action == "cancel"))
     router.callback_query.register(ask_amount, CounterAction.filter(F.action == "earn"))
     router.message.register(got_amount, StateFilter(Counter.amount), HAS_TEXT, NOT_COMMAND)
+    router.message.register(still_asking, StateFilter(Counter.confirm), NOT_COMMAND)
     router.callback_query.register(confirmed, Confirm.filter(F.record))
     router.callback_query.register(not_confirmed, Confirm.filter(~F.record))
     router.callback_query.register(quick_undo, PurchaseAction.filter(F.action == "quick"))

@@ -472,7 +472,7 @@ async def test_at_the_amount_prompt_cancel_asks_for_the_amount_again(chat_with: 
     assert await amounts(sessions) == [500_000]
 
 
-async def test_a_persian_cashier_is_asked_in_persian(chat_with: MakeChat, sessions: Sessions) -> None:
+async def test_a_persian_cashier_is_asked_and_undoes_in_persian(chat_with: MakeChat, sessions: Sessions) -> None:
     _, member = await customer(chat_with, sessions)
     await cap_purchases_at(sessions, 500_000)
     await hire(sessions, CASHIER, Role.CASHIER)
@@ -480,6 +480,10 @@ async def test_a_persian_cashier_is_asked_in_persian(chat_with: MakeChat, sessio
     [question] = await cashier.say(f"/earn {member.code} ۶۰۰٬۰۰۰")
     assert "خرید ۶۰۰٬۰۰۰ برای Sara ثبت شود؟" in question.text and "۵۰۰٬۰۰۰" in question.text
     assert question.buttons() == ["✅ بله، ۶۰۰٬۰۰۰ ثبت شود", "✖️ انصراف"]
+    [recorded, _] = await cashier.press(question.callback_data()[0])
+    assert "خرید ۶۰۰٬۰۰۰ برای Sara" in recorded.text and recorded.buttons() == ["↩️ لغو این خرید"]
+    [undone, _] = await cashier.press(recorded.callback_data()[0])
+    assert undone.text.startswith("↩️ خرید به مبلغ ۶۰۰٬۰۰۰ لغو شد: ۶۰ امتیاز از Sara برگشت خورد. موجودی ۱۰۰.")
 
 
 async def amounts(sessions: Sessions) -> list[int]:

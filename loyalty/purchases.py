@@ -111,7 +111,7 @@ class Unusual:
     usual: int | None  # the usual amount it is over UNUSUAL_FACTOR times
 
 
-_LATEST_AMOUNTS = (
+LATEST_AMOUNTS = (
     select(Purchase.amount).where(Purchase.reversed_at.is_(None)).order_by(Purchase.id.desc()).limit(USUAL_SAMPLE)
 )
 """The amounts of the latest purchases standing: read backwards along the primary key, at most USUAL_SAMPLE rows."""
@@ -124,7 +124,7 @@ async def unusual(session: AsyncSession, defaults: Rules, amount: int) -> Unusua
     cap = (await rules.current(session, defaults)).purchase_confirm_above
     if cap is not None and amount > cap:
         return Unusual(cap=cap, usual=None)
-    amounts = list(await session.scalars(_LATEST_AMOUNTS))
+    amounts = list(await session.scalars(LATEST_AMOUNTS))
     if len(amounts) < USUAL_MINIMUM:
         return None
     usual = median_low(amounts)

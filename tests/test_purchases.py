@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from loyalty import members, purchases, rules, tiers
@@ -181,6 +181,20 @@ async def test_the_usual_amount_is_the_median_of_the_latest_purchases_standing(s
     capped = RULES.model_copy(update={"purchase_confirm_above": 500_000})
     assert await unusual(sessions, 500_001, capped) == purchases.Unusual(cap=500_000, usual=None)
     assert await unusual(sessions, 500_000, capped) is None
+
+
+async def test_the_usual_amount_reads_the_latest_purchases_along_the_primary_key(sessions: Sessions) -> None:
+    """Bounded and sorted by the index: a shop of a million purchases reads USUAL_SAMPLE rows, never sorts them all."""
+    async with sessions() as session:
+        dialect = session.get_bind().dialect
+        latest = str(purchases.LATEST_AMOUNTS.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        if dialect.name == "sqlite":
+            plan = " ".join(str(row) for row in await session.execute(text("EXPLAIN QUERY PLAN " + latest)))
+            assert "TEMP B-TREE" not in plan, plan
+        else:
+            await session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = " ".join(str(row) for row in await session.execute(text("EXPLAIN " + latest)))
+            assert "Index Scan Backward using pk_purchases" in plan and "Sort" not in plan, plan
 
 
 async def undo_by_id(sessions: Sessions, purchase_id: int, actor_id: int, at: datetime) -> purchases.Undone:

@@ -205,6 +205,8 @@ async def test_member_lookup_adjust_and_undo(chat_with: MakeChat, sessions: Sess
     assert "already reversed" in again.text
     [missing] = await owner.say("/undo R-404")
     assert "No purchase has receipt R-404" in missing.text
+    [usage] = await owner.say("/undo")
+    assert "/undo <receipt no.>" in usage.text and "then 🧾 Recent purchases" in usage.text
 
 
 async def purchases_made(sessions: Sessions) -> list[tuple[str | None, str | None]]:

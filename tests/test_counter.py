@@ -555,9 +555,12 @@ async def test_a_manager_undoes_a_purchase_without_a_receipt_from_the_members_vi
     assert after.buttons() == ["↩️ Undo 2"]
     [listed_again, answer] = await manager.press(question.callback_data()[0])
     assert "already reversed" in answer.text and listed_again.buttons() == ["↩️ Undo 2"]
-    assert await books_of(sessions, member.id) == (125, 2, 4)
+    [question, _] = await manager.press(listed.callback_data()[1])
+    [all_undone, _] = await manager.press(question.callback_data()[0])
+    assert "250,000 · receipt: r-1 · 25 points · ↩️ reversed" in all_undone.text and all_undone.buttons() == []
     refused = await cashier.press(listed.callback_data()[1])  # a cashier's press of a manager's button
     assert not any("reversed" in reply.text for reply in refused)
+    assert await books_of(sessions, member.id) == (100, 2, 5)
 
 
 async def test_undoing_lowers_the_tier_at_once_and_the_member_is_told(

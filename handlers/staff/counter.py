@@ -611,7 +611,8 @@ async def recent_view(
             label = _("button.undo_numbered").format(place=number(place))
             builder.button(text=label, callback_data=PurchaseAction(action="ask", purchase_id=purchase.id))
     builder.adjust(3)
-    return "\n\n".join(filter(None, [above, "\n".join(lines)])), builder.as_markup()
+    markup = builder.as_markup() if any(purchase.reversed_at is None for purchase in latest) else None
+    return "\n\n".join(filter(None, [above, "\n".join(lines)])), markup
 
 
 def purchase_line(place: int, purchase: Purchase, club: Club) -> str:

@@ -112,6 +112,15 @@ class AlreadyReversed(LoyaltyError):
     """The purchase was reversed before."""
 
 
+class UndoRefused(LoyaltyError):
+    """A cashier's own undo refused; `reason`: not_yours (another staff member recorded it) or too_late (the few
+    minutes a cashier may undo their own purchase have passed) — a manager can still undo it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class InvalidReward(LoyaltyError):
     """A reward or gift the catalog cannot hold; `field` is what is wrong and `reason` why (e.g. cost, not_positive)."""
 

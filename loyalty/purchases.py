@@ -1,5 +1,6 @@
-"""Purchases at the counter: earn points by the owner's rules, exactly once; undo by receipt; and staff corrections
-of a member's points (`adjust`), once per update.
+"""Purchases at the counter: earn points by the owner's rules, exactly once; an unusual amount to confirm first;
+undo by receipt or by purchase (a cashier their own, for a few minutes); and staff corrections of a member's points
+(`adjust`), once per update.
 
 A purchase's key is its receipt number when the cashier gives one, else the messenger update that
 recorded it: a re-delivered update or a second tap finds the first purchase instead of a new one.
@@ -10,8 +11,10 @@ and "r-123" are one receipt.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from statistics import median_low
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select, true
@@ -20,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit, ledger, outbox, referrals, rules, staff, tiers
 from loyalty.audiences import CATEGORY_LENGTH
-from loyalty.errors import AlreadyReversed, InvalidAmount, PurchaseNotFound, ReceiptTaken
+from loyalty.errors import AlreadyReversed, InvalidAmount, PurchaseNotFound, ReceiptTaken, UndoRefused
 from loyalty.outbox import Notices
 from loyalty.rules import MAX_AMOUNT, Rules
 from loyalty.stamps import Stamp
@@ -31,6 +34,10 @@ from storage.models import LedgerEntry, Member, Multiplier, Purchase
 
 CAMPAIGN = "campaign"
 RECEIPT_LENGTH = 64
+USUAL_SAMPLE = 200  # the latest purchases whose median is the shop's usual amount
+USUAL_MINIMUM = 20  # fewer purchases than this: no usual amount yet
+UNUSUAL_FACTOR = 20  # an amount above this many times the usual one is confirmed first
+QUICK_UNDO = timedelta(minutes=10)  # how long a cashier may undo their own purchase without a manager
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,7 @@ class Undone:
     shortfall: int
     balance: int
     referral: referrals.Revoked | None = None  # the referral this purchase completed, now refused
+    tier_change: tiers.TierChange | None = None  # the member's tier, recomputed without the purchase
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,34 @@ def check_amount(amount: int, club_rules: Rules) -> None:
         raise InvalidAmount("too_large")
     if amount < club_rules.min_purchase:
         raise InvalidAmount("below_minimum", minimum=club_rules.min_purchase, currency=club_rules.currency)
+
+
+@dataclass(frozen=True)
+class Unusual:
+    """Why an amount is confirmed before it is recorded: above the owner's cap, or far above the usual amount."""
+
+    cap: int | None  # the owner's cap it is above
+    usual: int | None  # the usual amount it is over UNUSUAL_FACTOR times
+
+
+LATEST_AMOUNTS = (
+    select(Purchase.amount).where(Purchase.reversed_at.is_(None)).order_by(Purchase.id.desc()).limit(USUAL_SAMPLE)
+)
+"""The amounts of the latest purchases standing: read backwards along the primary key, at most USUAL_SAMPLE rows."""
+
+
+async def unusual(session: AsyncSession, defaults: Rules, amount: int) -> Unusual | None:
+    """Why `amount` should be confirmed before it is recorded, or None: above the owner's cap
+    (`purchase_confirm_above`), or over UNUSUAL_FACTOR times the median of the latest purchases (once there are
+    USUAL_MINIMUM of them)."""
+    cap = (await rules.current(session, defaults)).purchase_confirm_above
+    if cap is not None and amount > cap:
+        return Unusual(cap=cap, usual=None)
+    amounts = list(await session.scalars(LATEST_AMOUNTS))
+    if len(amounts) < USUAL_MINIMUM:
+        return None
+    usual = median_low(amounts)
+    return Unusual(cap=None, usual=usual) if amount > UNUSUAL_FACTOR * usual else None
 
 
 def _running(*columns: Any) -> Select[Any]:
@@ -360,26 +396,69 @@ async def new_multiplier(
 
 
 async def undo_purchase(
-    session: AsyncSession, receipt: str, stamp: Stamp, *, notices: Notices[Undone] | None = None
+    session: AsyncSession, defaults: Rules, receipt: str, stamp: Stamp, *, notices: Notices[Undone] | None = None
+) -> Undone:
+    """Reverse the purchase of `receipt`, found by its key (`text_key`) however it was typed (`_undo`)."""
+
+    async def find() -> Purchase | None:
+        return await repositories.purchase_by_receipt(session, text_key(receipt))
+
+    return await _undo(session, defaults, find, receipt, stamp, notices)
+
+
+async def undo_by_id(
+    session: AsyncSession,
+    defaults: Rules,
+    purchase_id: int,
+    stamp: Stamp,
+    *,
+    notices: Notices[Undone] | None = None,
+    own_within: timedelta | None = None,
+) -> Undone:
+    """Reverse the purchase `purchase_id`, with a receipt number or without (`_undo`). With `own_within`, only the
+    cashier who recorded it may, until `own_within` after it was recorded: else UndoRefused, nothing written."""
+
+    async def find() -> Purchase | None:
+        return await session.get(Purchase, purchase_id)
+
+    def check(purchase: Purchase) -> None:
+        if own_within is None:
+            return
+        if purchase.staff_id != stamp.actor_id:
+            raise UndoRefused("not_yours")
+        if stamp.at - purchase.created_at > own_within:
+            raise UndoRefused("too_late")
+
+    return await _undo(session, defaults, find, purchase_id, stamp, notices, check)
+
+
+async def _undo(
+    session: AsyncSession,
+    defaults: Rules,
+    find: Callable[[], Awaitable[Purchase | None]],
+    reference: str | int,
+    stamp: Stamp,
+    notices: Notices[Undone] | None,
+    check: Callable[[Purchase], None] = lambda purchase: None,
 ) -> Undone:
     """Reverse a purchase for the staff member `stamp.actor_id`, in one transaction: take its points back (its own
-    lots first), as far as the member still has them, and revoke the referral it completed.
-
-    The purchase is found by the key of `receipt` (`text_key`), however it was typed. Its `notices` are enqueued
-    in the same transaction (`loyalty.outbox`).
+    lots first), as far as the member still has them, revoke the referral it completed, and set the member's tier
+    from the spend left (`tiers.recompute`). Its `notices` are enqueued in the same transaction (`loyalty.outbox`).
+    PurchaseNotFound, AlreadyReversed or what `check` raises of the purchase, once locked: nothing written.
     """
     staff_id, update_id, now = stamp.actor_id, stamp.update_id, stamp.at
     async with write_transaction(session):
-        purchase = await repositories.purchase_by_receipt(session, text_key(receipt))
+        purchase = await find()
         if purchase is None:
-            raise PurchaseNotFound(receipt)
+            raise PurchaseNotFound(reference)
         converted = await referrals.converted_by(session, purchase.id)
         others = [converted.referrer_id] if converted is not None else []
         await repositories.lock_members(session, sorted({purchase.member_id, *others}))  # id order, as purchases
         member = await repositories.lock_member(session, purchase.member_id)
         await session.refresh(purchase)
         if purchase.reversed_at is not None:
-            raise AlreadyReversed(receipt)
+            raise AlreadyReversed(purchase.receipt or reference)
+        check(purchase)
         taken = await ledger.take_back(
             session,
             member,
@@ -400,12 +479,26 @@ async def undo_purchase(
             member_id=member.id,
             update_id=update_id,
             receipt=purchase.receipt,
+            purchase_id=purchase.id,
             taken=taken,
             shortfall=purchase.points - taken,
         )
-        undone = Undone(purchase, member, taken, purchase.points - taken, member.balance, revoked)
+        club_rules = await rules.current(session, defaults)
+        change = await tiers.recompute(session, member, club_rules, now, staff_id)
+        undone = Undone(purchase, member, taken, purchase.points - taken, member.balance, revoked, change)
         await outbox.notify(session, notices, undone, now=now)
     return undone
+
+
+async def recent(session: AsyncSession, member_id: int, limit: int = 10) -> list[Purchase]:
+    """The member's latest purchases, undone ones too, newest first (along `ix_purchases_member_created`)."""
+    latest = (
+        select(Purchase)
+        .where(Purchase.member_id == member_id)
+        .order_by(Purchase.created_at.desc(), Purchase.id.desc())
+        .limit(limit)
+    )
+    return list(await session.scalars(latest))
 
 
 async def adjust(

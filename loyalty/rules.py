@@ -59,6 +59,8 @@ class Rules(BaseModel):
 
     amount_per_point: Annotated[int, Field(ge=1, le=MAX_AMOUNT)] = 10_000
     min_purchase: Annotated[int, Field(ge=0, le=MAX_AMOUNT)] = 0
+    # an amount above this asks the cashier to confirm before it is recorded (None: only the shop's usual decides)
+    purchase_confirm_above: Annotated[int | None, Field(ge=1, le=MAX_AMOUNT)] = None
     expiry_days: Annotated[int, Field(ge=1, le=3650)] = 365
     welcome_bonus: Points = 100
     tier_window_days: Annotated[int, Field(ge=1, le=3650)] = 365

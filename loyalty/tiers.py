@@ -1,4 +1,5 @@
-"""Tiers by qualifying spend over a rolling window: immediate upgrades, a daily review for downgrades."""
+"""Tiers by qualifying spend over a rolling window: immediate upgrades, a daily review for downgrades, and a member's
+tier set again at once when a purchase is undone (`recompute`)."""
 
 from __future__ import annotations
 
@@ -98,6 +99,23 @@ async def settle_after_purchase(
         spend=spend,
     )
     return old
+
+
+async def recompute(
+    session: AsyncSession, member: Member, club_rules: Rules, now: datetime, actor_id: int | None
+) -> TierChange | None:
+    """Set the locked member's tier from their spend in the window now, up or down, as the daily review would, in the
+    caller's transaction (its changes flushed first), with an audit entry; the change, if any."""
+    await session.flush()
+    spend = await qualifying_spend(session, member.id, club_rules, now)
+    old, new = member.tier, club_rules.tier(spend).name
+    if new == old:
+        return None
+    upgrade = rank(club_rules, new) > rank(club_rules, old)
+    member.tier = new
+    action = "tier.up" if upgrade else "tier.down"
+    await audit.record(session, actor_id=actor_id, action=action, now=now, member_id=member.id, old=old, new=new)
+    return TierChange(member.id, member.telegram_id, member.language, old, new, upgrade)
 
 
 async def review(

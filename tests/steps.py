@@ -81,7 +81,7 @@ async def buy(
 async def undo(sessions: Sessions, receipt: str, at: datetime = NOW) -> purchases.Undone:
     """The cashier undoes the purchase of `receipt`."""
     async with sessions() as session:
-        return await purchases.undo_purchase(session, receipt, Stamp(CASHIER, "undo", at, 7))
+        return await purchases.undo_purchase(session, RULES, receipt, Stamp(CASHIER, "undo", at, 7))
 
 
 async def add(sessions: Sessions, **fields: object) -> Reward:

@@ -28,6 +28,12 @@ TOO_BIG, NEGATIVE = 2**70, -1
 # A button of every kind that carries a number, with {n} where the number goes.
 FORGED = [
     "ctr:earn:{n}",
+    "ctr:recent:{n}",
+    "ctrok:1:{n}",
+    "ctrok:0:{n}",
+    "ctrp:quick:{n}",
+    "ctrp:ask:{n}",
+    "ctrp:undo:{n}",
     "cat:open:{n}:",
     "cat:switch:{n}:",
     "cat:ask:{n}:stock",

@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import audiences
+from loyalty import audiences, rules
 from loyalty.audiences import Audience
 from loyalty.codes import grouped
+from loyalty.rules import Rules
 from loyalty.staff import Role
+from loyalty.stamps import Stamp
 from storage.models import LedgerEntry, Member, Purchase
 from tests.chat import Chat, Delivered, to
 from tests.factories import NOW
-from tests.lookups import count
-from tests.people import CASHIER, CUSTOMER, MANAGER, OWNER, customer, hire
+from tests.lookups import count, member_of
+from tests.people import CASHIER, CUSTOMER, MANAGER, OWNER, customer, hire, manager_chat
+from tests.steps import buy
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
@@ -207,6 +211,8 @@ async def test_member_lookup_adjust_and_undo(chat_with: MakeChat, sessions: Sess
     assert "already reversed" in again.text
     [missing] = await owner.say("/undo R-404")
     assert "No purchase has receipt R-404" in missing.text
+    [usage] = await owner.say("/undo")
+    assert "/undo <receipt no.>" in usage.text and "then 🧾 Recent purchases" in usage.text
 
 
 async def purchases_made(sessions: Sessions) -> list[tuple[str | None, str | None]]:
@@ -365,3 +371,214 @@ async def test_earn_reads_an_amount_typed_in_words(chat_with: MakeChat, sessions
     owner = chat_with(OWNER, language_code="en")
     [confirmation] = await owner.say(f"/earn {member.code} 2.5 million toman R-1")
     assert "Recorded 2,500,000 toman" in confirmation.text
+
+
+# --- mistakes caught and forgiven -----------------------------------------------------------------------------
+
+OTHER_CASHIER = 8
+
+
+async def usual_purchases(sessions: Sessions, member_id: int, amount: int = 100_000, count: int = 20) -> None:
+    """`count` purchases of `amount`: the shop's usual purchase is then `amount`."""
+    for update_id in range(1, count + 1):
+        await buy(sessions, member_id, amount, update_id=update_id)
+
+
+async def cap_purchases_at(sessions: Sessions, cap: int) -> None:
+    """The owner asks for a confirmation of purchases above `cap`."""
+    async with sessions() as session:
+        await rules.set_rule(session, club_rules(), "purchase_confirm_above", cap, Stamp(OWNER, "cap", NOW))
+
+
+def club_rules() -> Rules:
+    """The defaults of the test bot (its settings' welcome bonus and expiry)."""
+    return Rules(welcome_bonus=100, expiry_days=365)
+
+
+async def a_cashier(chat_with: MakeChat, sessions: Sessions, user_id: int = CASHIER) -> Chat:
+    await hire(sessions, user_id, Role.CASHIER)
+    return chat_with(user_id, first_name="Ali", language_code="en")
+
+
+async def test_an_amount_far_above_the_usual_is_confirmed_before_anything_is_written(
+    chat_with: MakeChat, sessions: Sessions, delivered: Delivered
+) -> None:
+    _, member = await customer(chat_with, sessions)
+    await usual_purchases(sessions, member.id)
+    cashier = await a_cashier(chat_with, sessions)
+    [question] = await cashier.say(f"/earn {member.code} 3,000,000 R-9")
+    assert "Record a purchase of 3,000,000 toman for Sara?" in question.text
+    assert "more than 20 times this shop's usual purchase (100,000 toman)" in question.text
+    assert question.buttons() == ["✅ Yes, record 3,000,000 toman", "✖️ Cancel"]
+    assert await count(sessions, Purchase) == 20 and await delivered() == []
+    yes = question.callback_data()[0]
+    [recorded, _] = await cashier.press(yes)
+    assert "Recorded 3,000,000 toman for Sara" in recorded.text and recorded.buttons() == ["↩️ Undo"]
+    [again] = await cashier.press(yes)  # a second press records nothing more
+    assert again.name == "AnswerCallbackQuery" and "no longer open" in again.text
+    assert await count(sessions, Purchase) == 21
+    [notice] = await delivered()
+    assert "۳۰۰ امتیاز" in notice.text
+
+
+async def test_below_the_usual_limit_or_with_few_purchases_nothing_is_asked(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    _, member = await customer(chat_with, sessions)
+    await usual_purchases(sessions, member.id, count=19)  # too few to know the usual purchase
+    cashier = await a_cashier(chat_with, sessions)
+    [recorded] = await cashier.say(f"/earn {member.code} 3,000,000")
+    assert "Recorded 3,000,000" in recorded.text
+    [recorded] = await cashier.say(f"/earn {member.code} 2,000,000")  # 20 purchases now: 20 times is not above
+    assert "Recorded 2,000,000" in recorded.text
+
+
+async def test_cancel_writes_nothing(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    await cap_purchases_at(sessions, 500_000)
+    cashier = await a_cashier(chat_with, sessions)
+    [question] = await cashier.say(f"/earn {member.code} 600000")
+    assert "above the amount the owner asked to confirm (500,000 toman)" in question.text
+    yes, cancel = question.callback_data()
+    [reminder] = await cashier.say("600000")  # typed instead of an answer
+    assert "answer the question above first: record 600,000 toman" in reminder.text
+    assert reminder.callback_data() == [yes, cancel]
+    [cancelled, _] = await cashier.press(cancel)
+    assert "Nothing was recorded" in cancelled.text
+    [stale] = await cashier.press(yes)
+    assert "no longer open" in stale.text
+    assert await count(sessions, Purchase) == 0
+    [recorded] = await cashier.say(f"/earn {member.code} 500000")  # at the cap: recorded at once
+    assert "Recorded 500,000" in recorded.text
+
+
+async def test_the_buttons_of_an_older_question_are_stale(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    await cap_purchases_at(sessions, 500_000)
+    cashier = await a_cashier(chat_with, sessions)
+    [first] = await cashier.say(f"/earn {member.code} 600000")
+    [second] = await cashier.say(f"/earn {member.code} 700000")
+    [stale] = await cashier.press(first.callback_data()[0])
+    assert "no longer open" in stale.text and await count(sessions, Purchase) == 0
+    [recorded, _] = await cashier.press(second.callback_data()[0])
+    assert "Recorded 700,000" in recorded.text
+    assert await amounts(sessions) == [700_000]
+
+
+async def test_at_the_amount_prompt_cancel_asks_for_the_amount_again(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    await cap_purchases_at(sessions, 500_000)
+    cashier = await a_cashier(chat_with, sessions)
+    [card] = await cashier.say(f"/start card_{member.code}")
+    await cashier.press(card.callback_data()[0])
+    [question] = await cashier.say("5000000 #cake")
+    assert "Record a purchase of 5,000,000 toman for Sara?" in question.text
+    [again, _] = await cashier.press(question.callback_data()[1])
+    assert "Type the right amount of Sara's purchase" in again.text and again.buttons() == ["✖️ Cancel"]
+    [recorded] = await cashier.say("500000 #cake")
+    assert "Recorded 500,000" in recorded.text and "Category: cake" in recorded.text
+    assert await amounts(sessions) == [500_000]
+
+
+async def test_a_persian_cashier_is_asked_and_undoes_in_persian(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    await cap_purchases_at(sessions, 500_000)
+    await hire(sessions, CASHIER, Role.CASHIER)
+    cashier = chat_with(CASHIER, language_code="fa")
+    [question] = await cashier.say(f"/earn {member.code} ۶۰۰٬۰۰۰")
+    assert "خرید ۶۰۰٬۰۰۰ تومان برای Sara ثبت شود؟" in question.text and "۵۰۰٬۰۰۰ تومان" in question.text
+    assert question.buttons() == ["✅ بله، ۶۰۰٬۰۰۰ تومان ثبت شود", "✖️ انصراف"]
+    [recorded, _] = await cashier.press(question.callback_data()[0])
+    assert "خرید ۶۰۰٬۰۰۰ تومانی برای Sara" in recorded.text and recorded.buttons() == ["↩️ لغو این خرید"]
+    [undone, _] = await cashier.press(recorded.callback_data()[0])
+    assert undone.text.startswith("↩️ خرید به مبلغ ۶۰۰٬۰۰۰ تومان لغو شد: ۶۰ امتیاز از Sara برگشت خورد. موجودی ۱۰۰.")
+
+
+async def amounts(sessions: Sessions) -> list[int]:
+    async with sessions() as session:
+        return list(await session.scalars(select(Purchase.amount).order_by(Purchase.id)))
+
+
+async def test_the_cashier_undoes_their_purchase_within_minutes(
+    chat_with: MakeChat, sessions: Sessions, delivered: Delivered
+) -> None:
+    _, member = await customer(chat_with, sessions)
+    cashier = await a_cashier(chat_with, sessions)
+    [recorded] = await cashier.say(f"/earn {member.code} 250000")  # no receipt number
+    [undo] = recorded.callback_data()
+    [undone, _] = await cashier.press(undo)
+    assert "Purchase of 250,000 toman reversed: 25 points taken back from Sara. Balance 100." in undone.text
+    [again] = await cashier.press(undo)
+    assert "already reversed" in again.text
+    [_, notice] = await delivered()
+    assert "۲۵۰٬۰۰۰" in notice.text and "لغو شد" in notice.text
+    assert await books_of(sessions, member.id) == (100, 1, 3)
+
+
+async def test_after_the_window_or_for_another_cashier_the_undo_button_is_refused(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    _, member = await customer(chat_with, sessions)
+    cashier = await a_cashier(chat_with, sessions)
+    other = await a_cashier(chat_with, sessions, OTHER_CASHIER)
+    [recorded] = await cashier.say(f"/earn {member.code} 250000 R-1")
+    [undo] = recorded.callback_data()
+    [refused] = await other.press(undo)
+    assert "Only the cashier who recorded this purchase" in refused.text and "manager" in refused.text
+    async with sessions() as session:
+        await session.execute(update(Purchase).values(created_at=NOW - timedelta(minutes=11)))
+        await session.commit()
+    [late] = await cashier.press(undo)
+    assert "The 10 minutes to undo this purchase here have passed" in late.text and "manager" in late.text
+    assert await books_of(sessions, member.id) == (125, 1, 2)
+    [undone] = await chat_with(OWNER, language_code="en").say("/undo R-1")  # a manager still can
+    assert "25 points taken back" in undone.text
+
+
+async def test_a_manager_undoes_a_purchase_without_a_receipt_from_the_members_view(
+    chat_with: MakeChat, sessions: Sessions, delivered: Delivered
+) -> None:
+    _, member = await customer(chat_with, sessions)
+    cashier = await a_cashier(chat_with, sessions)
+    await cashier.say(f"/earn {member.code} 250000 R-1")
+    await cashier.say(f"/earn {member.code} 100000")
+    [card] = await cashier.say(f"/member {member.code}")
+    assert card.buttons() == ["🧾 Record purchase"]  # a cashier has no list
+    manager = await manager_chat(chat_with, sessions)
+    [card] = await manager.say(f"/member {member.code}")
+    assert card.buttons() == ["🧾 Record purchase", "🧾 Recent purchases"]
+    [listed, _] = await manager.press(card.callback_data()[1])
+    assert "Sara's recent purchases" in listed.text
+    assert "1. " in listed.text and "100,000 toman · receipt: none · 10 points" in listed.text
+    assert "2. " in listed.text and "250,000 toman · receipt: r-1 · 25 points" in listed.text
+    assert listed.buttons() == ["↩️ Undo 1", "↩️ Undo 2"]
+    [question, _] = await manager.press(listed.callback_data()[0])
+    assert "Undo Sara's purchase of 100,000 toman" in question.text and "receipt: none" in question.text
+    assert question.buttons() == ["↩️ Yes, undo it", "⬅️ Back to the list"]
+    [after, _] = await manager.press(question.callback_data()[0])
+    assert after.text.startswith("↩️ Purchase of 100,000 toman reversed: 10 points taken back from Sara. Balance 125.")
+    assert "100,000 toman · receipt: none · 10 points · ↩️ reversed" in after.text
+    assert after.buttons() == ["↩️ Undo 2"]
+    [listed_again, answer] = await manager.press(question.callback_data()[0])
+    assert "already reversed" in answer.text and listed_again.buttons() == ["↩️ Undo 2"]
+    [question, _] = await manager.press(listed.callback_data()[1])
+    [all_undone, _] = await manager.press(question.callback_data()[0])
+    assert "250,000 toman · receipt: r-1 · 25 points · ↩️ reversed" in all_undone.text and all_undone.buttons() == []
+    refused = await cashier.press(listed.callback_data()[1])  # a cashier's press of a manager's button
+    assert not any("reversed" in reply.text for reply in refused)
+    assert await books_of(sessions, member.id) == (100, 2, 5)
+
+
+async def test_undoing_lowers_the_tier_at_once_and_the_member_is_told(
+    chat_with: MakeChat, sessions: Sessions, delivered: Delivered
+) -> None:
+    _, member = await customer(chat_with, sessions)
+    cashier = await a_cashier(chat_with, sessions)
+    [recorded] = await cashier.say(f"/earn {member.code} 20,000,000")
+    await delivered()
+    assert (await member_of(sessions)).tier == "silver"
+    [undone, _] = await cashier.press(recorded.callback_data()[0])
+    assert "Sara's tier is now Bronze." in undone.text
+    assert (await member_of(sessions)).tier == "bronze"
+    [notice] = await delivered()
+    assert "لغو شد" in notice.text and "برنز" in notice.text

@@ -27,7 +27,7 @@ from loyalty.stamps import Stamp
 from loyalty.voucher_codes import display
 from loyalty.vouchers import Kind, Worth
 from storage.database import session_factory
-from storage.models import Member, Referral, StaffMember, Voucher
+from storage.models import Member, Purchase, Referral, StaffMember, Voucher
 from tests import updates
 from tests.emulator import BOT_USER, BotAPIEmulator, FakeUser
 from tests.factories import NOW
@@ -343,6 +343,53 @@ async def test_walk_in_points_wait_on_the_phone_and_are_claimed_on_joining(
     assert "۲۵ امتیاز از خریدهای قبلی‌تان منتظر شما بود" in welcome[-1].text and "۱۰۰ امتیاز هدیه" in welcome[-1].text
     member = await member_with(engine, 511)
     assert member is not None and member.balance == 125 and member.phone == "+989351112233"
+
+
+async def test_a_big_amount_is_confirmed_before_it_is_recorded(live: BotAPIEmulator, engine: AsyncEngine) -> None:
+    owner = FakeUser(live, 1, "Owner", "en")
+    [menu] = await owner.say("/settings")
+    await owner.press("set:ask:purchase_confirm_above:", menu)
+    [saved] = await owner.say("1,000,000")
+    assert "Confirm purchases above changed from no limit to 1,000,000 toman" in saved.text
+    _sara, member, cashier = await sara_and_a_cashier(live, engine)
+    [question] = await cashier.say(f"/earn {member.code} 25,000,000 R-1")  # a slip: 25,000,000 for 250,000
+    assert "Record a purchase of 25,000,000 toman for Sara?" in question.text and "(1,000,000 toman)" in question.text
+    assert await purchases_in(engine) == []
+    [cancelled, *_] = await cashier.press(question.callback_data()[1], question)
+    assert "Nothing was recorded" in cancelled.text and await purchases_in(engine) == []
+    [question] = await cashier.say(f"/earn {member.code} 2,000,000 R-1")  # big but true
+    yes = question.callback_data()[0]
+    [recorded, *_] = await cashier.press(yes, question)
+    assert recorded.method == "editMessageText" and "Recorded 2,000,000 toman for Sara" in recorded.text
+    again = await cashier.press(yes, question)
+    assert any("no longer open" in reply.text for reply in again)
+    assert await purchases_in(engine) == [2_000_000]
+
+
+async def test_the_cashier_undoes_a_mistyped_purchase_at_once(live: BotAPIEmulator, engine: AsyncEngine) -> None:
+    _sara, member, cashier = await sara_and_a_cashier(live, engine)
+    [recorded] = await cashier.say(f"/earn {member.code} 500000")  # for another customer's purchase, say
+    assert "+50 points · balance 150" in recorded.text and recorded.buttons() == ["↩️ Undo"]
+    [undone, *_] = await cashier.press(recorded.callback_data()[0], recorded)
+    assert "Purchase of 500,000 toman reversed: 50 points taken back from Sara. Balance 100." in undone.text
+
+    def told() -> bool:
+        return any("cancelled by the shop" in call.text for call in live.sent_to(510))
+
+    await live.wait_for(told, 5, lambda: "Sara was not told of the undo")
+    after = await member_with(engine, 510)
+    assert after is not None and after.balance == 100
+    [card] = await cashier.say(f"/start card_{member.code}")
+    await cashier.press(card.callback_data()[0], card)
+    [by_card] = await cashier.say("250000")
+    assert "balance 125" in by_card.text and by_card.buttons() == ["↩️ Undo"]
+
+
+async def purchases_in(engine: AsyncEngine) -> list[int]:
+    """The amounts of the purchases standing."""
+    async with engine.connect() as connection:
+        rows = await connection.scalars(select(Purchase.amount).where(Purchase.reversed_at.is_(None)))
+        return list(rows)
 
 
 async def test_a_reward_redeemed_in_chat_and_used_at_the_counter(live: BotAPIEmulator, engine: AsyncEngine) -> None:

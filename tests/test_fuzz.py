@@ -35,6 +35,8 @@ COMMANDS = (
 )  # fmt: skip
 CALLBACK_PREFIXES = (
     "ctr",
+    "ctrok",
+    "ctrp",
     "set",
     "setc",
     "stf",

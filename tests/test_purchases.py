@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import event, func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from loyalty import members, purchases, rules, tiers
@@ -19,15 +19,17 @@ from loyalty.errors import (
     OwnAccount,
     PurchaseNotFound,
     ReceiptTaken,
+    UndoRefused,
     UnknownMember,
 )
 from loyalty.money import parse_amount
+from loyalty.rules import Rules
 from loyalty.stamps import Stamp
 from storage.database import write_transaction
 from storage.models import AuditEntry, LedgerEntry, Member, PointLot, Purchase
 from tests.factories import NOW, imported_member, joined_member
 from tests.lookups import books
-from tests.steps import CASHIER, RULES, buy, give, new_member, take
+from tests.steps import CASHIER, RULES, buy, give, new_member, take, undo
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = timedelta(days=1)
@@ -149,15 +151,85 @@ async def test_undo_takes_back_the_points_as_far_as_they_are_left(sessions: Sess
     await buy(sessions, member_id, 1_000_000, receipt="U1")
     await take(sessions, member_id, 80, "spent", NOW)
     async with sessions() as session:
-        undone = await purchases.undo_purchase(session, "U1", Stamp(CASHIER, "undo", NOW, 5))
+        undone = await purchases.undo_purchase(session, RULES, "U1", Stamp(CASHIER, "undo", NOW, 5))
     assert (undone.taken, undone.shortfall, undone.balance) == (20, 80, 0)
     async with sessions() as session:
         with pytest.raises(AlreadyReversed):
-            await purchases.undo_purchase(session, "U1", Stamp(CASHIER, "undo", NOW, 6))
+            await purchases.undo_purchase(session, RULES, "U1", Stamp(CASHIER, "undo", NOW, 6))
         with pytest.raises(PurchaseNotFound):
-            await purchases.undo_purchase(session, "nope", Stamp(CASHIER, "undo", NOW, 7))
+            await purchases.undo_purchase(session, RULES, "nope", Stamp(CASHIER, "undo", NOW, 7))
         assert await tiers.qualifying_spend(session, member_id, RULES, NOW) == 0
     assert await books(sessions, member_id) == (0, 0, 0)
+
+
+async def unusual(sessions: Sessions, amount: int, club_rules: Rules = RULES) -> purchases.Unusual | None:
+    async with sessions() as session:
+        return await purchases.unusual(session, club_rules, amount)
+
+
+async def test_the_usual_amount_is_the_median_of_the_latest_purchases_standing(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    for update_id in range(1, 20):
+        await buy(sessions, member_id, 100_000 if update_id % 2 else 300_000, update_id=update_id)
+    assert await unusual(sessions, 50_000_000) is None  # 19 purchases: no usual amount yet
+    await buy(sessions, member_id, 90_000_000, receipt="slip", update_id=20)
+    await undo(sessions, "slip")  # an undone purchase is not the shop's usual
+    assert await unusual(sessions, 50_000_000) is None
+    await buy(sessions, member_id, 100_000, update_id=21)
+    assert await unusual(sessions, 2_000_000) is None  # 20 times is not above
+    assert await unusual(sessions, 2_000_001) == purchases.Unusual(cap=None, usual=100_000)
+    capped = RULES.model_copy(update={"purchase_confirm_above": 500_000})
+    assert await unusual(sessions, 500_001, capped) == purchases.Unusual(cap=500_000, usual=None)
+    assert await unusual(sessions, 500_000, capped) is None
+
+
+async def test_the_usual_amount_reads_the_latest_purchases_along_the_primary_key(sessions: Sessions) -> None:
+    """Bounded and sorted by the index: a shop of a million purchases reads USUAL_SAMPLE rows, never sorts them all."""
+    async with sessions() as session:
+        dialect = session.get_bind().dialect
+        latest = str(purchases.LATEST_AMOUNTS.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        if dialect.name == "sqlite":
+            plan = " ".join(str(row) for row in await session.execute(text("EXPLAIN QUERY PLAN " + latest)))
+            assert "TEMP B-TREE" not in plan, plan
+        else:
+            await session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = " ".join(str(row) for row in await session.execute(text("EXPLAIN " + latest)))
+            assert "Index Scan Backward using pk_purchases" in plan and "Sort" not in plan, plan
+
+
+async def undo_by_id(sessions: Sessions, purchase_id: int, actor_id: int, at: datetime) -> purchases.Undone:
+    async with sessions() as session:
+        stamp = Stamp(actor_id, f"undo:{actor_id}", at, 9)
+        return await purchases.undo_by_id(session, RULES, purchase_id, stamp, own_within=purchases.QUICK_UNDO)
+
+
+async def test_a_cashier_undoes_their_own_purchase_for_a_few_minutes(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    first = await buy(sessions, member_id, 250_000, update_id=1)
+    second = await buy(sessions, member_id, 250_000, update_id=2)
+    with pytest.raises(UndoRefused) as other:
+        await undo_by_id(sessions, first.purchase.id, CASHIER + 1, NOW)
+    with pytest.raises(UndoRefused) as late:
+        await undo_by_id(sessions, first.purchase.id, CASHIER, NOW + purchases.QUICK_UNDO + timedelta(seconds=1))
+    assert (other.value.reason, late.value.reason) == ("not_yours", "too_late")
+    assert await books(sessions, member_id) == (50, 50, 50)
+    undone = await undo_by_id(sessions, second.purchase.id, CASHIER, NOW + purchases.QUICK_UNDO)
+    assert (undone.taken, undone.balance, undone.tier_change) == (25, 25, None)
+
+
+async def test_undoing_sets_the_tier_from_the_spend_left_at_once(sessions: Sessions) -> None:
+    member_id = await new_member(sessions)
+    await buy(sessions, member_id, 5_000_000, update_id=1)
+    big = await buy(sessions, member_id, 20_000_000, receipt="big", update_id=2)
+    assert big.member.tier == "silver"
+    undone = await undo(sessions, "big", at=NOW + timedelta(days=1))
+    change = undone.tier_change
+    assert change is not None and (change.old, change.new, change.upgrade) == ("silver", "bronze", False)
+    async with sessions() as session:
+        member = await session.get(Member, member_id)
+        actions = list(await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert member is not None and member.tier == "bronze"
+    assert actions[-2:] == ["purchase.undo", "tier.down"]
 
 
 async def test_a_receipt_in_other_digits_case_or_invisible_marks_is_the_same_receipt(sessions: Sessions) -> None:
@@ -172,7 +244,7 @@ async def test_a_receipt_in_other_digits_case_or_invisible_marks_is_the_same_rec
         await buy(sessions, other_id, 1_000_000, receipt="\u200fR-١٢٣", update_id=3)
     # and /undo finds it however it is typed
     async with sessions() as session:
-        undone = await purchases.undo_purchase(session, "R-\u200b123", Stamp(CASHIER, "undo", NOW, 4))
+        undone = await purchases.undo_purchase(session, RULES, "R-\u200b123", Stamp(CASHIER, "undo", NOW, 4))
     assert undone.purchase.id == first.purchase.id and undone.taken == 100
     assert await books(sessions, member_id) == (0, 0, 0)
 

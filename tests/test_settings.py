@@ -34,6 +34,7 @@ RULE_BUTTONS = [
     "set:ask:welcome_bonus:",
     "set:ask:tier_window_days:",
     "set:choose:currency:",
+    "set:ask:purchase_confirm_above:",
 ]
 TIER_BUTTONS = ["set:tier::bronze", "set:tier::silver", "set:tier::gold"]
 MENU_BUTTONS = RULE_BUTTONS + TIER_BUTTONS + ["set:referrals::", "set:birthdays::", "sets:menu:"]
@@ -130,6 +131,7 @@ async def test_a_saved_value_is_confirmed_above_the_updated_menu(chat_with: Make
         ("set:ask:tier_window_days:", "90", lambda saved: saved.tier_window_days, 90),
         ("set:ask:threshold:silver", "۱٬۰۰۰٬۰۰۰", lambda saved: saved.tiers[1].threshold, 1_000_000),
         ("set:ask:percent:gold", "۱۷۵٪", lambda saved: saved.tiers[2].percent, 175),
+        ("set:ask:purchase_confirm_above:", "۵٬۰۰۰٬۰۰۰", lambda saved: saved.purchase_confirm_above, 5_000_000),
     ],
 )
 async def test_each_rule_is_stored_as_typed_in_any_digits(
@@ -162,6 +164,20 @@ async def test_the_next_purchase_follows_the_changed_rule(
     await change(owner, button, typed)
     [reply] = to(await owner.say(f"/earn {member.code} {amount}"), OWNER)
     assert answer in reply.text
+
+
+async def test_the_cap_above_which_purchases_are_confirmed_is_set_and_lifted(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings
+) -> None:
+    owner = owner_chat(chat_with)
+    [prompt, _] = await owner.press("set:ask:purchase_confirm_above:")
+    assert "Now: no limit" in prompt.text and prompt.buttons() == ["⏭ Skip: no limit", "✖️ Cancel"]
+    [saved] = await owner.say("5,000,000")
+    assert saved.text.startswith("✅ Saved: Confirm purchases above changed from no limit to 5,000,000 toman.")
+    await owner.press("set:ask:purchase_confirm_above:")
+    [lifted, _] = await owner.press("set:unset::")
+    assert lifted.text.startswith("✅ Saved: Confirm purchases above changed from 5,000,000 toman to no limit.")
+    assert (await stored_rules(sessions, settings)).purchase_confirm_above is None
 
 
 async def test_a_new_expiry_dates_the_points_of_the_next_purchase(chat_with: MakeChat, sessions: Sessions) -> None:

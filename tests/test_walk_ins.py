@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import members, walk_ins
+from loyalty import members, rules, walk_ins
 from loyalty.staff import Role
 from loyalty.stamps import Stamp
 from storage.models import LedgerEntry, Member, PointLot, Purchase
@@ -74,7 +74,7 @@ async def test_a_phone_in_persian_digits_is_shown_back_normalised_and_later_purc
     assert any("۰۹۱۲ ۱۲۳ ۴۵۶۷" in text and "منتظر" in text for text in recorded)
     assert not any(LATIN_DIGITS.search(text) for text in recorded)
     [second] = await cashier.say("/earn +98۹۱۲۱۲۳۴۵۶۷ ۱۰۰٬۰۰۰")  # the same phone, another way: recorded at once
-    assert "ثبت شد" in second.text and "۳۵" in second.text and not second.callback_data()
+    assert "ثبت شد" in second.text and "۳۵" in second.text and second.buttons() == ["↩️ لغو این خرید"]
     assert await count(sessions, Member) == 1 and await count(sessions, Purchase) == 2
 
 
@@ -203,3 +203,17 @@ async def test_a_mistyped_walk_in_phone_is_moved_to_the_right_one(chat_with: Mak
     await manager.press(ask.callback_data()[0])
     welcome = await chat_with(CUSTOMER, language_code="en").join("09121234568")
     assert any("25 points from your earlier purchases" in text for text in texts(welcome))
+
+
+async def test_an_unusual_amount_on_a_new_phone_says_so_in_its_confirmation(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    async with sessions() as session:
+        await rules.set_rule(session, RULES, "purchase_confirm_above", 500_000, Stamp(1, "cap", NOW))
+    cashier = await cashier_chat(chat_with, sessions)
+    [ask] = await cashier.say("/earn 09121234567 600000")
+    assert "above the amount the owner asked to confirm (500,000 toman)" in ask.text
+    assert ask.buttons() == ["✅ Record on 0912 123 4567", "✖️ Cancel"]
+    [plain] = await cashier.say("/earn 09121234568 400000")
+    assert "owner asked to confirm" not in plain.text
+    assert await count(sessions, Purchase) == 0

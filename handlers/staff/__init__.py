@@ -21,8 +21,7 @@ from handlers.staff import (
 from handlers.staff.campaigns.flow import CampaignWizard
 
 PROMPTS = StateFilter(
-    counter.Counter.amount,
-    counter.Counter.walk_in,
+    counter.Counter,
     settings.RuleEdit.value,
     settings.ShopEdit.value,
     redeem.Redeem.code,

@@ -31,6 +31,7 @@ RULE_BUTTONS = {
     "welcome_bonus": __("button.settings_welcome_bonus"),
     "tier_window_days": __("button.settings_tier_window_days"),
     "currency": __("button.settings_currency"),
+    "purchase_confirm_above": __("button.settings_purchase_confirm_above"),
 }
 TIER_BUTTONS = {"threshold": __("button.settings_threshold"), "percent": __("button.settings_percent")}
 REFERRAL_BUTTONS = {  # the referral rules, in the order of their section
@@ -114,6 +115,7 @@ RULE_NAMES = {
     "expiry_days": __("settings.rule_expiry_days"),
     "welcome_bonus": __("settings.rule_welcome_bonus"),
     "tier_window_days": __("settings.rule_tier_window_days"),
+    "purchase_confirm_above": __("settings.rule_purchase_confirm_above"),
     "threshold": __("settings.rule_threshold"),
     "percent": __("settings.rule_percent"),
     "referral_reward_to": __("settings.rule_referral_reward_to"),
@@ -140,6 +142,7 @@ PROMPTS = {
     "expiry_days": __("settings.ask_expiry_days"),
     "welcome_bonus": __("settings.ask_welcome_bonus"),
     "tier_window_days": __("settings.ask_tier_window_days"),
+    "purchase_confirm_above": __("settings.ask_purchase_confirm_above"),
     "threshold": __("settings.ask_threshold"),
     "percent": __("settings.ask_percent"),
     "referral_referrer_points": __("settings.ask_referral_referrer_points"),
@@ -159,9 +162,12 @@ DAYS_BEFORE = ("expiry_reminder_days",)  # a number of days before, shown with i
 DAYS = ("expiry_days", "tier_window_days", "referral_window_days", "birthday_expiry_days")  # "30 days" everywhere
 POINTS = ("welcome_bonus", "referral_referrer_points", "referral_friend_points")  # "100 points" in the menus
 HOURS = ("birthday_hour",)  # an hour of the day, shown as 10:00
-MONEY = ("amount_per_point", "min_purchase", "referral_min_purchase", "threshold")  # amounts, with the shop's unit
+MONEY = ("amount_per_point", "min_purchase", "referral_min_purchase", "purchase_confirm_above", "threshold")  # amounts
 TYPED = ("currency",)  # typed as words, not a number: a currency unit
-UNSET_ALLOWED = ("referral_expiry_days",)  # Skip leaves it unset: referral points expire like all points
+UNSET_ALLOWED = {  # rules Skip leaves unset: its button, and the value unset in words
+    "referral_expiry_days": (__("button.settings_like_all_points"), __("settings.like_all_points")),  # like all points
+    "purchase_confirm_above": (__("button.settings_no_cap"), __("settings.no_cap")),  # only the usual amount decides
+}
 NO_REWARD = "none"
 
 
@@ -244,7 +250,7 @@ def value_text(club_rules: Rules, field: str, tier: str = "", catalog: Mapping[i
         return counted("settings.days_before", value).format(days=number(value))
     if isinstance(value, int):
         return shown(field, value, club_rules.currency)
-    return _("settings.like_all_points").format(days=number(club_rules.expiry_days))  # unset
+    return str(UNSET_ALLOWED[field][1]).format(days=number(club_rules.expiry_days))  # unset
 
 
 def counted_value(club_rules: Rules, field: str, catalog: Mapping[int, Reward] | None = None) -> str:

@@ -174,7 +174,7 @@ def prompt_view(club_rules: Rules, field: str, tier: str) -> View:
     )
     builder = InlineKeyboardBuilder()
     if field in UNSET_ALLOWED:
-        builder.button(text=_("button.settings_like_all_points"), callback_data=SettingsAction(action="unset"))
+        builder.button(text=str(UNSET_ALLOWED[field][0]), callback_data=SettingsAction(action="unset"))
     builder.button(text=_("button.cancel"), callback_data=SettingsAction(action="cancel"))
     builder.adjust(1)
     return text, builder.as_markup()

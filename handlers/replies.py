@@ -10,10 +10,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from loyalty.calendar import birthday_example, format_date, format_moment, named_birthday_example
-from loyalty.codes import grouped
 from loyalty.ledger import Balance
 from loyalty.numerals import local_digits
-from loyalty.phones import display_phone
 from loyalty.purchases import Earned, Summary
 from loyalty.referrals import Event, MyResults, ReferralEvent
 from loyalty.rules import Rules
@@ -22,7 +20,7 @@ from loyalty.tiers import Progress
 from storage.models import LedgerEntry, Member
 from texts.languages import LANGUAGE_NAMES, language
 from texts.money import amount_text, priced_text
-from texts.numbers import number
+from texts.numbers import code_text, number, phone_text
 from texts.plurals import counted, points_text
 from texts.tiers import tier_name
 
@@ -146,7 +144,7 @@ def card_caption(member: Member, shop_name: str | None) -> str:
     """The caption under the member's QR card, headed by the shop's name when it has one."""
     caption = _("card.caption").format(
         name=member.first_name,
-        code=local_digits(grouped(member.code), language()),
+        code=code_text(member.code),
         tier=tier_name(member.tier),
     )
     return _("shop.card_line").format(name=shop_name) + "\n" + caption if shop_name else caption
@@ -159,7 +157,7 @@ def profile_text(member: Member) -> str:
     gender = str(GENDERS[member.gender]) if member.gender in GENDERS else not_given
     return _("profile.card").format(
         name=member.first_name,
-        phone=local_digits(display_phone(member.phone), language()),
+        phone=phone_text(member.phone),
         birthday=birthday,
         gender=gender,
         news=_("profile.news_on") if member.news_consent else _("profile.news_off"),
@@ -180,18 +178,13 @@ def member_name(member: Member) -> str:
     return member.first_name or phone_text(member.phone)
 
 
-def phone_text(e164: str) -> str:
-    """A stored phone number as people write it, in the reader's digits."""
-    return local_digits(display_phone(e164), language())
-
-
 def earned_for_staff(earned: Earned) -> str:
     """The cashier's confirmation of a purchase (or that it was recorded before); the points of a customer not on the
     bot yet wait on their phone."""
     values = {
         "amount": priced_text(earned.purchase.amount, earned.currency),
         "name": member_name(earned.member),
-        "code": local_digits(grouped(earned.member.code), language()),
+        "code": code_text(earned.member.code),
         "points": number(earned.points),
         "balance": number(earned.balance),
     }
@@ -227,7 +220,7 @@ def counter_card(member: Member, summary: Summary, club_rules: Rules, zone: Zone
     visits = ", ".join(format_moment(moment, language(), zone) for moment in summary.last_visits)
     card = counted("counter.member_card", club_rules.tier_window_days).format(
         name=member_name(member),
-        code=local_digits(grouped(member.code), language()),
+        code=code_text(member.code),
         phone=phone_text(member.phone),
         points=number(member.balance),
         tier=tier_name(member.tier),

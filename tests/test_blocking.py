@@ -77,7 +77,7 @@ async def test_an_owner_blocks_by_phone_in_persian_digits_and_hears_in_persian(
 ) -> None:
     _, sara = await customer(chat_with, sessions)
     reply = await block(chat_with(OWNER, language_code="fa"), "۰۹۱۲۱۲۳۴۵۶۷")
-    assert reply.startswith(f"⛔ Sara · {local_digits(grouped(sara.code), 'fa')} مسدود شد")
+    assert reply.startswith(f"⛔ Sara · \u200e{local_digits(grouped(sara.code), 'fa')} مسدود شد")
     assert await is_blocked(sessions, sara.id)
     assert await blocks(sessions) == [("member.block", OWNER, sara.id, None)]  # no reason given
 
@@ -194,7 +194,7 @@ async def test_block_first_says_everything_it_does_and_blocks_only_once_confirme
 
 async def test_the_block_confirmation_in_persian(chat_with: MakeChat, sessions: Sessions) -> None:
     _, sara = await customer(chat_with, sessions)
-    code = local_digits(grouped(sara.code), "fa")
+    code = "\u200e" + local_digits(grouped(sara.code), "fa")  # kept left to right in the Persian line
     [confirmation] = await chat_with(OWNER, language_code="fa").say(f"/block {sara.code}")
     assert confirmation.text.startswith(f"مسدود کردن Sara · {code}؟")
     assert "از معرفی دوستان" in confirmation.text and f"/unblock {code}" in confirmation.text

@@ -1,4 +1,5 @@
-"""Nouns agree with their number: 1 member, 2 members in English; Persian keeps its one form after a number."""
+"""Numbers as the bot writes them: nouns agree with their number (1 member, 2 members in English; Persian keeps its
+one form after a number), and member codes and phones keep their printed order in a Persian line."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from storage.database import create_engine, session_factory
 from storage.models import Member
 from tests.factories import NOW
 from texts.languages import speaking
-from texts.numbers import number
+from texts.numbers import code_text, number, phone_text
 from texts.plurals import counted, days_text, points_text
 
 I18N = create_i18n("fa")
@@ -78,3 +79,15 @@ def test_the_schedulers_reminder_agrees_with_its_points(language: str, points: i
     reminder = reminder_text(jobs, Expiring(member, date(2026, 12, 1), points))
 
     assert all(words in reminder for words in said)
+
+
+@pytest.mark.parametrize(
+    ("language", "code", "phone"),
+    [
+        ("en", "4821 3375", "0912 123 4567"),
+        ("fa", "\u200e۴۸۲۱ ۳۳۷۵", "\u200e۰۹۱۲ ۱۲۳ ۴۵۶۷"),  # kept in their order inside a right-to-left line
+    ],
+)
+def test_codes_and_phones_are_written_as_printed(language: str, code: str, phone: str) -> None:
+    assert written(language, lambda: code_text("48213375")) == code
+    assert written(language, lambda: phone_text("+989121234567")) == phone

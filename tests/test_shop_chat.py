@@ -168,7 +168,7 @@ async def test_a_persian_owner_sees_the_phone_in_persian_digits(chat_with: MakeC
     owner = owner_chat(chat_with, "fa")
     await at_prompt(owner, "phone")
     [saved] = await owner.say("۰۲۱ ۸۸۷۷ ۶۶۵۵")
-    assert "✅ ذخیره شد: ☎️ تلفن." in saved.text and "☎️ تلفن: ۰۲۱ ۸۸۷۷ ۶۶۵۵" in saved.text
+    assert "✅ ذخیره شد: ☎️ تلفن." in saved.text and "☎️ تلفن: \u200e۰۲۱ ۸۸۷۷ ۶۶۵۵" in saved.text
     assert (await stored_shop(sessions)).phone == "+982188776655"
 
 
@@ -212,7 +212,7 @@ async def test_shop_shows_everything_that_is_set(chat_with: MakeChat, sessions: 
     [card, pin] = await sara.say("/shop")
     assert card.name == "SendPhoto" and card.method.photo == "logo-file"
     assert card.text.startswith("🏪 به Café Narenj خوش آمدید\nCoffee and cake since 1998\n\n🏠 نشانی: ۱۲ Narenj St")
-    assert "🕘 ساعت کاری: Sat–Thu ۹–۲۱" in card.text and "☎️ تلفن: ۰۲۱ ۸۸۷۷ ۶۶۵۵" in card.text
+    assert "🕘 ساعت کاری: Sat–Thu ۹–۲۱" in card.text and "☎️ تلفن: \u200e۰۲۱ ۸۸۷۷ ۶۶۵۵" in card.text
     assert card.buttons() == ["📸 اینستاگرام", "🌐 وب‌سایت"]
     urls = [button.url for row in card.markup.inline_keyboard for button in row]
     assert urls == ["https://instagram.com/narenj.cafe", "https://narenj.ir"]

@@ -9,9 +9,9 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from loyalty.campaigns import ShopNames
 from loyalty.numerals import local_digits
-from loyalty.phones import display_phone
 from loyalty.shop import Shop
 from texts.languages import language, speaking
+from texts.numbers import phone_text
 
 LABELS = {  # each field of the profile, in the order the owner and customers see them
     "name": __("shop.label_name"),
@@ -48,7 +48,7 @@ def value_text(profile: Shop, field: str) -> str | None:
     if value is None:
         return None
     if field == "phone":
-        return local_digits(display_phone(str(value)), language())
+        return phone_text(str(value))
     if field in ("address", "hours"):
         return local_digits(str(value), language())
     if field == "instagram":

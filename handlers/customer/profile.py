@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import keyboards
 from handlers.filters import HAS_CONTACT, HAS_TEXT, NOT_COMMAND, IsMember, Magic, TextIs
-from handlers.replies import date_problem, name_problem, phone_text, profile_text
+from handlers.replies import date_problem, name_problem, profile_text
 from loyalty import members
 from loyalty.calendar import birthday_example, parse_birthday
 from loyalty.errors import InvalidDate, InvalidName
 from storage.models import Member
+from texts.numbers import phone_text
 
 
 class Editing(StatesGroup):

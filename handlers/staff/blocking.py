@@ -25,13 +25,12 @@ from handlers.filters import ButtonId, staff_only
 from handlers.messages import problem, show, stale
 from handlers.replies import member_name
 from loyalty import blocking, members
-from loyalty.codes import grouped, take_member_reference
+from loyalty.codes import take_member_reference
 from loyalty.errors import LoyaltyError
-from loyalty.numerals import local_digits
 from loyalty.staff import Role
 from loyalty.stamps import Stamp
 from storage.models import Member
-from texts.languages import language
+from texts.numbers import code_text
 
 PENDING_KEY = "blocking.pending"
 REPLIES = {  # (a block was asked for, the member's state changed): the answer
@@ -51,7 +50,7 @@ class BlockAction(CallbackData, prefix="blk"):
 
 def named(text: str, member: Member) -> str:
     """`text` with the member's name and their code as the card shows it, in the reader's digits."""
-    return text.format(name=member_name(member), code=local_digits(grouped(member.code), language()))
+    return text.format(name=member_name(member), code=code_text(member.code))
 
 
 def confirmation(member: Member) -> tuple[str, InlineKeyboardMarkup]:

@@ -68,10 +68,8 @@ from handlers.wizard import (
 )
 from loyalty import gifts, members, outbox, rules, staff
 from loyalty.calendar import format_date
-from loyalty.codes import grouped
 from loyalty.errors import InvalidReward, LoyaltyError, OwnAccount, UnknownMember
 from loyalty.gifts import Audience, GiftDraft, title_of
-from loyalty.numerals import local_digits
 from loyalty.outbox import Outgoing, enqueue
 from loyalty.rewards import DESCRIPTION_LENGTH
 from loyalty.staff import Role
@@ -80,7 +78,7 @@ from loyalty.vouchers import VoucherInfo
 from storage.database import write_transaction
 from storage.models import Member
 from texts.languages import language
-from texts.numbers import number
+from texts.numbers import code_text, number
 from texts.plurals import counted
 from texts.tiers import tier_name
 from texts.worth import worth_text
@@ -297,7 +295,7 @@ async def got_member(message: Message, state: FSMContext, session: AsyncSession,
         text, markup = await GIFT_FLOW.again(problem(error), state, session, raw_state)
         await message.answer(text, reply_markup=markup)
         return
-    code = local_digits(grouped(member.code), language())
+    code = code_text(member.code)
     recipient = Recipient(id=member.id, name=f"{member_name(member)} · {code}")
     text, markup = await GIFT_FLOW.answer(MEMBER_STEP, state, session, recipient)
     await message.answer(text, reply_markup=markup)

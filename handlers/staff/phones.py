@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.filters import ButtonId, staff_only
 from handlers.messages import notice_to_member, problem, stale, toast
-from handlers.replies import member_name, phone_text
+from handlers.replies import member_name
 from loyalty import members
-from loyalty.codes import grouped, take_member_reference
+from loyalty.codes import take_member_reference
 from loyalty.errors import InvalidPhone, LoyaltyError, PhoneTaken
 from loyalty.numerals import local_digits
 from loyalty.outbox import Outgoing, notice_key
@@ -33,6 +33,7 @@ from loyalty.staff import Role
 from loyalty.stamps import Stamp
 from storage.models import Member
 from texts.languages import language
+from texts.numbers import code_text, phone_text
 
 
 class PhoneAction(CallbackData, prefix="phn"):
@@ -77,7 +78,7 @@ async def ask_to_confirm(message: Message, member: Member, phone: str) -> None:
     builder.adjust(1)
     text = _("phone.confirm").format(
         name=member_name(member),
-        code=local_digits(grouped(member.code), language()),
+        code=code_text(member.code),
         old=phone_text(member.phone),
         new=phone_text(phone),
     )

@@ -34,7 +34,6 @@ from handlers.messages import VOUCHER_PAYLOAD_PREFIX, alert, notice_to_member, s
 from handlers.replies import shown_name
 from loyalty import staff, voucher_use, vouchers
 from loyalty.calendar import format_date, format_moment
-from loyalty.codes import grouped
 from loyalty.errors import (
     LoyaltyError,
     NotAVoucherCode,
@@ -52,7 +51,7 @@ from loyalty.voucher_use import Found
 from loyalty.vouchers import Status, VoucherInfo
 from storage.models import Member
 from texts.languages import language
-from texts.numbers import number
+from texts.numbers import code_text, number
 from texts.plurals import counted
 from texts.worth import worth_text
 
@@ -100,7 +99,7 @@ def voucher_view(club: Club, unit: str, found: Found, status: str) -> tuple[str,
     text = _("redeem.voucher").format(
         code=voucher.shown_code,
         name=member.first_name,
-        member_code=local_digits(grouped(member.code), language()),
+        member_code=code_text(member.code),
         title=voucher.title,
         worth=worth_text(voucher.worth, unit),
         issued=format_date(voucher.issued_at.astimezone(club.zone).date(), language()),

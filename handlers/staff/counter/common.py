@@ -10,12 +10,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import BaseModel
 
 from handlers.filters import ButtonId
-from handlers.replies import member_name, phone_text
+from handlers.replies import member_name
 from loyalty.audiences import CATEGORY_LENGTH
 from loyalty.money import amount_words
 from loyalty.text_keys import text_key
 from storage.models import Member
-from texts.numbers import number
+from texts.numbers import number, phone_text
 
 CATEGORY_MARK = "#"
 

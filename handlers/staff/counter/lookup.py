@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club
 from handlers.messages import CARD_PAYLOAD_PREFIX, notice_to_member, problem
-from handlers.replies import counter_card, member_name, phone_text
+from handlers.replies import counter_card, member_name
 from handlers.staff.counter.common import CounterAction
 from handlers.staff.counter.recording import member_or_new_phone
 from loyalty import ledger, members, purchases, rules
@@ -29,7 +29,7 @@ from loyalty.outbox import Outgoing, notice_key
 from loyalty.staff import Role, at_least
 from loyalty.stamps import Stamp
 from storage.models import Member
-from texts.numbers import number
+from texts.numbers import number, phone_text
 from texts.plurals import counted
 
 MAX_ADJUST = 1_000_000  # points one correction may add or take

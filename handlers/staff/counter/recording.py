@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club, currency
 from handlers.messages import alert, notice_to_member, notice_to_referrer, problem, show, stale
-from handlers.replies import earned_for_member, earned_for_staff, phone_text
+from handlers.replies import earned_for_member, earned_for_staff
 from handlers.staff.counter.common import (
     AmountFor,
     Confirm,
@@ -47,7 +47,7 @@ from loyalty.phones import normalise_phone
 from loyalty.stamps import Stamp
 from storage.models import Member
 from texts.money import amount_text
-from texts.numbers import number
+from texts.numbers import number, phone_text
 
 
 async def earn_command(

@@ -50,15 +50,17 @@ async def undo_command(
     except LoyaltyError as error:
         await message.answer(problem(error))
         return
-    await message.answer(undone_text(undone, unit))
+    await message.answer(undone_text(undone, unit, receipt))
 
 
-def undone_text(undone: purchases.Undone, unit: str) -> str:
-    """What staff are told of a purchase undone: the points taken back, and what else it changed."""
+def undone_text(undone: purchases.Undone, unit: str, typed_receipt: str | None = None) -> str:
+    """What staff are told of a purchase undone (by its receipt number as typed, if it was): the points taken back,
+    and what else it changed."""
     purchase, name = undone.purchase, member_name(undone.member)
     values = {"points": number(undone.taken), "name": name, "balance": number(undone.balance)}
     if purchase.receipt:
-        text = counted("counter.undone", undone.taken).format(receipt=purchase.receipt, **values)
+        receipt = typed_receipt or purchase.receipt
+        text = counted("counter.undone", undone.taken).format(receipt=receipt, **values)
     else:
         amount = amount_text(purchase.amount, unit)
         text = counted("counter.undone_amount", undone.taken).format(amount=amount, **values)

@@ -134,7 +134,7 @@ async def test_a_cashier_joining_with_a_phone_they_recorded_purchases_on_gets_no
     await walk_in(cashier)
     welcome = texts(await cashier.join("09121234567"))
     assert not any("were waiting for you" in text for text in welcome)
-    assert any("purchases you recorded yourself on this number earn you no points" in text for text in welcome)
+    assert any("Purchases you recorded yourself on this number earn you no points" in text for text in welcome)
     member = await member_of(sessions, CASHIER)
     assert (member.phone, member.balance) == (PHONE, 100)  # the welcome bonus only
     async with sessions() as session:

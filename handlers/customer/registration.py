@@ -23,16 +23,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import keyboards
 from handlers.club import Club
 from handlers.filters import HAS_CONTACT, HAS_TEXT, IS_COMMAND, HasRole, IsNewcomer, Magic, OwnContact, TextIs
-from handlers.messages import notice_to_referrer
-from handlers.replies import date_problem, joined_text, name_problem
+from handlers.messages import notice_to, notice_to_referrer
+from handlers.replies import date_problem, joined_text, name_problem, phone_text
 from loyalty import members, referrals, shop
 from loyalty.calendar import birthday_example, parse_birthday
 from loyalty.errors import InvalidDate, InvalidName, InvalidPhone, PhoneTaken
 from loyalty.onboarding import Step
-from loyalty.outbox import Outgoing
+from loyalty.outbox import Outgoing, notice_key
 from loyalty.phones import looks_like_phone, normalise_phone
 from loyalty.staff import Role
 from loyalty.stamps import Stamp
+from texts.numbers import number
+from texts.plurals import counted, points_text
 from texts.shop import shop_name
 
 PAYLOAD_KEY = "payload"
@@ -240,6 +242,7 @@ async def got_consent(
             profile,
             club.rules,
             stamp,
+            owner_ids=club.owner_ids,
             notices=partial(joining_notices, i18n),
         )
     except PhoneTaken:
@@ -249,12 +252,41 @@ async def got_consent(
         return
     await state.clear()
     reply = joined_text(joined.member, joined.bonus, joined.referral, joined.waiting)
+    if joined.reversed:
+        reply += "\n\n" + _("join.own_reversed")
     await message.answer(reply, reply_markup=keyboards.main_menu())
 
 
 def joining_notices(i18n: I18n, joined: members.Joined) -> list[Outgoing]:
-    """The referrer's notice of a friend who joined by their link (none without a referral)."""
-    return notice_to_referrer(i18n, joined.referral) if joined.referral is not None else []
+    """The referrer's notice of a friend who joined by their link, and the owners' of purchases the newcomer had
+    recorded themself on their phone, reversed (none of either if there is none)."""
+    referrer = notice_to_referrer(i18n, joined.referral) if joined.referral is not None else []
+    return referrer + own_reversed_notices(i18n, joined)
+
+
+def own_reversed_notices(i18n: I18n, joined: members.Joined) -> list[Outgoing]:
+    """Each owner's notice, in their language (the shop's if they are not a member), that a staff member joined with
+    a phone they had recorded purchases on, and those purchases were reversed."""
+    member, count = joined.member, len(joined.reversed)
+    points = sum(undone.purchase.points for undone in joined.reversed)
+
+    def text() -> str:
+        return counted("counter.own_reversed_notice", count).format(
+            name=member.first_name, phone=phone_text(member.phone), count=number(count), points=points_text(points)
+        )
+
+    return [
+        notice
+        for owner in joined.owners
+        for notice in notice_to(
+            i18n,
+            owner.telegram_id,
+            owner.member_id,
+            owner.language or i18n.default_locale,
+            notice_key("own_reversed", member.id, owner.telegram_id),
+            text,
+        )
+    ]
 
 
 def create_router() -> Router:

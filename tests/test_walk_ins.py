@@ -11,10 +11,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import members, rules, walk_ins
+from loyalty import gifts, members, purchases, rules, walk_ins
 from loyalty.staff import Role
 from loyalty.stamps import Stamp
-from storage.models import LedgerEntry, Member, PointLot, Purchase
+from loyalty.vouchers import Kind, Worth
+from storage.models import LedgerEntry, Member, PointLot, Purchase, Voucher
 from tests.chat import Chat, Delivered, texts, to
 from tests.factories import DAY, NOW, RULES, profile
 from tests.lookups import audit_log, count, member_of, refusals
@@ -134,7 +135,10 @@ async def test_a_cashier_joining_with_a_phone_they_recorded_purchases_on_gets_no
     await walk_in(cashier)
     welcome = texts(await cashier.join("09121234567"))
     assert not any("were waiting for you" in text for text in welcome)
-    assert any("Purchases you recorded yourself on this number earn you no points" in text for text in welcome)
+    assert any(
+        "Purchases, points and vouchers you recorded on this number yourself as staff are not your own" in text
+        for text in welcome
+    )
     member = await member_of(sessions, CASHIER)
     assert (member.phone, member.balance) == (PHONE, 100)  # the welcome bonus only
     async with sessions() as session:
@@ -146,7 +150,8 @@ async def test_a_cashier_joining_with_a_phone_they_recorded_purchases_on_gets_no
     assert reversed_entries == [{"receipt": "r-1", "purchase_id": purchase.id, "taken": 25, "shortfall": 0}]
     notices = await delivered()
     [notice] = to(notices, OWNER)  # the owner is not a member: in the shop's language
-    assert "۰۹۱۲ ۱۲۳ ۴۵۶۷" in notice.text and "۲۵" in notice.text and not LATIN_DIGITS.search(notice.text)
+    assert "۰۹۱۲ ۱۲۳ ۴۵۶۷" in notice.text and "۱ خرید" in notice.text and "۲۵ امتیاز" in notice.text
+    assert not LATIN_DIGITS.search(notice.text)
     assert to(notices, CASHIER) == []
 
 
@@ -242,11 +247,26 @@ async def test_only_the_joining_accounts_own_purchases_are_reversed_and_an_owner
     )
     joined = await members.join(session, PHONE, profile("Ali"), RULES, Stamp(CASHIER, "join", NOW), owner_ids={OWNER})
     assert (joined.waiting, joined.bonus, joined.member.balance) == (10, 100, 110)  # the manager's purchase counts
-    assert [undone.purchase.amount for undone in joined.reversed] == [250_000]
+    assert [undone.purchase.amount for undone in joined.own.purchases] == [250_000]
     owner = await members.join(
         session, "+989351112233", profile("Owner"), RULES, Stamp(OWNER, "join-owner", NOW), owner_ids={OWNER}
     )
-    assert (owner.waiting, owner.reversed) == (30, ())  # it is the owner's shop
+    assert (owner.waiting, owner.own.given) == (30, False)  # it is the owner's shop
+
+
+async def test_points_and_a_voucher_a_staff_member_gave_the_phone_they_join_with_are_taken_back(
+    session: AsyncSession,
+) -> None:
+    member = await members.waiting_member(session, PHONE, "fa", Stamp(MANAGER, "walk-in", NOW))
+    for actor, points in ((MANAGER, 500), (MANAGER, -100), (CASHIER, 40)):  # a colleague's adjustment stays
+        await purchases.adjust(session, RULES, member, points, "fix", Stamp(actor, f"adjust-{actor}-{points}", NOW))
+    draft = gifts.GiftDraft("Cake", Worth(Kind.ITEM), 7)
+    await gifts.give(session, draft, gifts.Audience(member_id=member.id), Stamp(MANAGER, "gift", NOW))
+    joined = await members.join(session, PHONE, profile("Mina"), RULES, Stamp(MANAGER, "join", NOW), owner_ids={OWNER})
+    assert (joined.waiting, joined.member.balance) == (40, 140)
+    assert (joined.own.adjusted, joined.own.vouchers) == (400, 1)
+    voucher = await session.scalar(select(Voucher))
+    assert voucher is not None and voucher.status == "cancelled"
 
 
 async def test_a_mistyped_walk_in_phone_is_moved_to_the_right_one(chat_with: MakeChat, sessions: Sessions) -> None:

@@ -33,6 +33,7 @@ from loyalty.outbox import Outgoing, notice_key
 from loyalty.phones import looks_like_phone, normalise_phone
 from loyalty.staff import Role
 from loyalty.stamps import Stamp
+from storage.models import Member
 from texts.numbers import number
 from texts.plurals import counted, points_text
 from texts.shop import shop_name
@@ -252,29 +253,22 @@ async def got_consent(
         return
     await state.clear()
     reply = joined_text(joined.member, joined.bonus, joined.referral, joined.waiting)
-    if joined.reversed:
-        reply += "\n\n" + _("join.own_reversed")
+    if joined.own.given:
+        reply += "\n\n" + _("join.own_taken_back")
     await message.answer(reply, reply_markup=keyboards.main_menu())
 
 
 def joining_notices(i18n: I18n, joined: members.Joined) -> list[Outgoing]:
-    """The referrer's notice of a friend who joined by their link, and the owners' of purchases the newcomer had
-    recorded themself on their phone, reversed (none of either if there is none)."""
+    """The referrer's notice of a friend who joined by their link, and the owners' of what the newcomer had given
+    their phone themself as staff, taken back (none of either if there is none)."""
     referrer = notice_to_referrer(i18n, joined.referral) if joined.referral is not None else []
-    return referrer + own_reversed_notices(i18n, joined)
+    return referrer + own_taken_back_notices(i18n, joined)
 
 
-def own_reversed_notices(i18n: I18n, joined: members.Joined) -> list[Outgoing]:
+def own_taken_back_notices(i18n: I18n, joined: members.Joined) -> list[Outgoing]:
     """Each owner's notice, in their language (the shop's if they are not a member), that a staff member joined with
-    a phone they had recorded purchases on, and those purchases were reversed."""
-    member, count = joined.member, len(joined.reversed)
-    points = sum(undone.purchase.points for undone in joined.reversed)
-
-    def text() -> str:
-        return counted("counter.own_reversed_notice", count).format(
-            name=member.first_name, phone=phone_text(member.phone), count=number(count), points=points_text(points)
-        )
-
+    a phone they had given purchases, points or vouchers themself, and what was taken back."""
+    member = joined.member
     return [
         notice
         for owner in joined.owners
@@ -283,10 +277,24 @@ def own_reversed_notices(i18n: I18n, joined: members.Joined) -> list[Outgoing]:
             owner.telegram_id,
             owner.member_id,
             owner.language or i18n.default_locale,
-            notice_key("own_reversed", member.id, owner.telegram_id),
-            text,
+            notice_key("own_taken_back", member.id, owner.telegram_id),
+            partial(own_taken_back_text, member, joined.own),
         )
     ]
+
+
+def own_taken_back_text(member: Member, own: members.Own) -> str:
+    """What a staff member who joined with `member`'s phone had given it themself, taken back, line by line."""
+    lines = [_("counter.own_taken_back").format(name=member.first_name, phone=phone_text(member.phone))]
+    if own.purchases:
+        count, points = len(own.purchases), sum(undone.purchase.points for undone in own.purchases)
+        template = counted("counter.own_taken_back_purchases", count)
+        lines.append(template.format(count=number(count), points=points_text(points)))
+    if own.adjusted:
+        lines.append(_("counter.own_taken_back_adjusted").format(points=points_text(own.adjusted)))
+    if own.vouchers:
+        lines.append(counted("counter.own_taken_back_vouchers", own.vouchers).format(count=number(own.vouchers)))
+    return "\n".join(lines)
 
 
 def create_router() -> Router:

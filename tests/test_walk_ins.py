@@ -279,6 +279,18 @@ async def test_a_mistyped_walk_in_phone_is_moved_to_the_right_one(chat_with: Mak
     assert any("25 points from your earlier purchases" in text for text in texts(welcome))
 
 
+async def test_a_walk_in_moved_onto_the_cashiers_own_number_still_gives_them_nothing(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await walk_in(await cashier_chat(chat_with, sessions), "/earn 09121234567 250000")
+    manager = await manager_chat(chat_with, sessions)
+    [ask] = await manager.say("/phone 09121234567 09121234568")
+    await manager.press(ask.callback_data()[0])
+    welcome = texts(await chat_with(CASHIER, first_name="Ali", language_code="en").join("09121234568"))
+    assert not any("were waiting for you" in text for text in welcome)
+    assert (await member_of(sessions, CASHIER)).balance == 100
+
+
 async def test_an_unusual_amount_on_a_new_phone_says_so_in_its_confirmation(
     chat_with: MakeChat, sessions: Sessions
 ) -> None:

@@ -235,6 +235,18 @@ async def withdraw(session: AsyncSession, gift_id: int, stamp: Stamp) -> int:
     return count
 
 
+async def cancel_given(session: AsyncSession, member_id: int, actor_id: int, now: datetime) -> int:
+    """Cancel, in the caller's transaction, the member's active vouchers of one-member gifts the staff account
+    `actor_id` gave them (the account joins as that member: a voucher to oneself); how many."""
+    own_gifts = select(Gift.id).where(Gift.member_id == member_id, Gift.created_by == actor_id)
+    cancelled = await session.execute(
+        update(Voucher)
+        .where(Voucher.member_id == member_id, Voucher.gift_id.in_(own_gifts), Voucher.status == Status.ACTIVE)
+        .values(status=Status.CANCELLED, cancelled_at=now, cancelled_by=actor_id)
+    )
+    return rowcount(cancelled)
+
+
 async def _open(
     session: AsyncSession,
     draft: GiftDraft,

@@ -40,6 +40,7 @@ from storage.models import LedgerEntry, LotDraw, Member, PointLot
 
 WELCOME = "welcome"
 EXPIRED = "expired"
+REVERSAL = "reversal"
 EXPIRY_CHUNK = 2_000  # members per statement batch of the expiry job
 REASON_LENGTH = 64  # what an entry keeps of its reason
 
@@ -163,6 +164,23 @@ async def take_back(
     if taken < points:
         await _move(session, member, "points_owed", points - taken)
     return taken
+
+
+async def take_back_adjusted(session: AsyncSession, member: Member, *, actor_id: int, key: str, now: datetime) -> int:
+    """Take back (`take_back`, as a reversal) the points the staff account `actor_id` added to the member by its
+    adjustments, its credits less its debits; the caller holds the member's lock. Returns them, 0 if they add none."""
+    mine = (LedgerEntry.member_id == member.id) & (LedgerEntry.kind == Kind.ADJUST) & (LedgerEntry.actor_id == actor_id)
+    rows = (
+        await session.execute(select(LedgerEntry.id, LedgerEntry.points).where(mine).order_by(LedgerEntry.id))
+    ).all()
+    added = sum(points for _, points in rows)
+    if added <= 0:
+        return 0
+    credits = [entry_id for entry_id, points in rows if points > 0]
+    await take_back(
+        session, member, points=added, entry_ids=credits, reason=REVERSAL, key=key, now=now, actor_id=actor_id
+    )
+    return added
 
 
 async def _entry(
@@ -411,7 +429,7 @@ async def post_reversal(
     key: str,
     now: datetime,
     actor_id: int | None,
-    reason: str = "reversal",
+    reason: str = REVERSAL,
 ) -> LedgerEntry:
     """Give back what `debit` took, lot by lot with each lot's original expiry, in the caller's transaction;
     the member locked and freshly read.

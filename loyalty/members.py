@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import audit, ledger, outbox, referrals, rules
+from loyalty import audit, gifts, ledger, outbox, purchases, referrals, rules, staff
 from loyalty.birthdays import birthday_md
 from loyalty.codes import looks_like_member_code, new_member_code, read_member_code
 from loyalty.errors import InvalidName, InvalidPhone, MistypedCode, NotAMemberReference, PhoneTaken, UnknownMember
@@ -39,15 +40,33 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class Own:
+    """What the joining account had given, as staff, the member it joins as, now taken back: the purchases it recorded,
+    reversed; the points its adjustments added; the vouchers of its one-member gifts, cancelled."""
+
+    purchases: tuple[purchases.Undone, ...] = ()
+    adjusted: int = 0
+    vouchers: int = 0
+
+    @property
+    def given(self) -> bool:
+        """True if there was anything to take back."""
+        return bool(self.purchases or self.adjusted or self.vouchers)
+
+
+@dataclass(frozen=True)
 class Joined:
     """The outcome of joining: the member, the bonus credited now, whether they were already in, a referral's news, and
-    the points that were waiting on their phone (walk-in purchases recorded before they joined)."""
+    the points that were waiting on their phone (walk-in purchases recorded before they joined); what the joining
+    account had given that member itself, taken back, and the owners to tell of it (none if nothing was)."""
 
     member: Member
     bonus: int
     already_member: bool
     referral: referrals.ReferralEvent | None = None
     waiting: int = 0
+    own: Own = Own()
+    owners: tuple[staff.Owner, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,13 +106,16 @@ async def join(
     defaults: Rules,
     stamp: Stamp,
     *,
+    owner_ids: Collection[int] = frozenset(),
     notices: Notices[Joined] | None = None,
 ) -> Joined:
     """Make the account `stamp.actor_id` a member in one transaction (linking an imported phone); welcome bonus
     once.
 
-    A pending referral of the account is attributed in the same transaction (`referrals.on_joined`), and the
-    `notices` of the joining (to the referrer) are enqueued in it (`loyalty.outbox`).
+    Linking a member the club knew, what this account gave it as staff is taken back (`_take_back_own`; not an
+    owner's, it is their shop), so it is not among the points waiting, and the owners are told. A pending referral
+    of the account is attributed in the same transaction (`referrals.on_joined`), and the `notices` of the joining
+    (to the referrer, to the owners) are enqueued in it (`loyalty.outbox`).
     """
     telegram_id, now = stamp.actor_id, stamp.at
     existing = await repositories.member_by_telegram_id(session, telegram_id)
@@ -105,13 +127,15 @@ async def join(
             phone_in_club = member.id is not None  # imported, or a walk-in who bought before: a customer already
             _apply_profile(member, profile, now)
             await session.flush()
-            waiting = await _waiting_points(session, member, now) if phone_in_club else 0
             club_rules = await rules.current(session, defaults)
+            own = await _take_back_own(session, member, club_rules, stamp, owner_ids) if phone_in_club else Own()
+            waiting = await _waiting_points(session, member, now) if phone_in_club else 0
             bonus = await _welcome_bonus(session, member, club_rules, now)
             referral = await referrals.on_joined(
                 session, member, now=now, rules=club_rules, update_id=stamp.update_id, phone_in_club=phone_in_club
             )
-            joined = Joined(member, bonus=bonus, already_member=False, referral=referral, waiting=waiting)
+            owners = await staff.owners(session, owner_ids, but=telegram_id) if own.given else ()
+            joined = Joined(member, bonus, False, referral, waiting, own, owners)
             await outbox.notify(session, notices, joined, now=now)
     except IntegrityError:
         raced = await repositories.member_by_telegram_id(session, telegram_id)
@@ -132,6 +156,38 @@ async def _member_for_phone(session: AsyncSession, telegram_id: int, phone: str)
     member = Member(telegram_id=telegram_id, phone=phone, code=await _unused_code(session), balance=0, tier="bronze")
     session.add(member)
     return member
+
+
+async def _take_back_own(
+    session: AsyncSession, member: Member, club_rules: Rules, stamp: Stamp, owner_ids: Collection[int]
+) -> Own:
+    """What the joining account gave the member it links as staff, taken back: its purchases reversed
+    (`purchases.reverse_own`), the points its adjustments added, its one-member gifts' vouchers (each audited); nothing
+    of an owner's."""
+    actor_id, now = stamp.actor_id, stamp.at
+    if await staff.role_of(session, actor_id, owner_ids) is staff.Role.OWNER:
+        return Own()
+    await repositories.lock_member(session, member.id)
+    reversed_ = tuple(await purchases.reverse_own(session, club_rules, member.id, stamp))
+    key = f"own-adjust:{member.id}:{actor_id}"
+    adjusted = await ledger.take_back_adjusted(session, member, actor_id=actor_id, key=key, now=now)
+    vouchers = await gifts.cancel_given(session, member.id, actor_id, now)
+    for action, name, count in (
+        ("adjust.own_reversed", "points", adjusted),
+        ("voucher.own_cancelled", "vouchers", vouchers),
+    ):
+        if count:
+            details = {name: count}
+            await audit.record(
+                session,
+                actor_id=actor_id,
+                action=action,
+                now=now,
+                member_id=member.id,
+                update_id=stamp.update_id,
+                **details,
+            )
+    return Own(reversed_, adjusted, vouchers)
 
 
 async def _waiting_points(session: AsyncSession, member: Member, now: datetime) -> int:

@@ -4,7 +4,8 @@ undo by receipt or by purchase (a cashier their own, for a few minutes); and sta
 
 A purchase's key is its receipt number when the cashier gives one, else the messenger update that
 recorded it: a re-delivered update or a second tap finds the first purchase instead of a new one.
-Staff cannot record a purchase on their own membership (`staff.refuse_own_account`).
+Staff cannot record a purchase on their own membership (`staff.refuse_own_account`), nor claim one by joining with
+the phone they recorded it on (`reverse_own`, called by `members.join`).
 Receipt numbers and categories are stored, found and compared by their `loyalty.text_keys.text_key`: "R-۱۲۳"
 and "r-123" are one receipt.
 """
@@ -30,7 +31,7 @@ from loyalty.stamps import Stamp
 from loyalty.text_keys import text_key
 from storage import repositories
 from storage.database import write_transaction
-from storage.models import LedgerEntry, Member, Multiplier, Purchase
+from storage.models import LedgerEntry, Member, Multiplier, Purchase, Referral
 
 CAMPAIGN = "campaign"
 RECEIPT_LENGTH = 64
@@ -38,6 +39,7 @@ USUAL_SAMPLE = 200  # the latest purchases whose median is the shop's usual amou
 USUAL_MINIMUM = 20  # fewer purchases than this: no usual amount yet
 UNUSUAL_FACTOR = 20  # an amount above this many times the usual one is confirmed first
 QUICK_UNDO = timedelta(minutes=10)  # how long a cashier may undo their own purchase without a manager
+OWN_REVERSED = "purchase.own_reversed"  # the audit action of a purchase reversed as its own cashier joined
 
 
 @dataclass(frozen=True)
@@ -446,48 +448,82 @@ async def _undo(
     from the spend left (`tiers.recompute`). Its `notices` are enqueued in the same transaction (`loyalty.outbox`).
     PurchaseNotFound, AlreadyReversed or what `check` raises of the purchase, once locked: nothing written.
     """
-    staff_id, update_id, now = stamp.actor_id, stamp.update_id, stamp.at
     async with write_transaction(session):
         purchase = await find()
         if purchase is None:
             raise PurchaseNotFound(reference)
-        converted = await referrals.converted_by(session, purchase.id)
-        others = [converted.referrer_id] if converted is not None else []
-        await repositories.lock_members(session, sorted({purchase.member_id, *others}))  # id order, as purchases
-        member = await repositories.lock_member(session, purchase.member_id)
-        await session.refresh(purchase)
+        member, converted = await _lock_reversal(session, purchase)
         if purchase.reversed_at is not None:
             raise AlreadyReversed(purchase.receipt or reference)
         check(purchase)
-        taken = await ledger.take_back(
-            session,
-            member,
-            points=purchase.points,
-            entry_ids=await _entries_of(session, purchase),
-            reason="purchase_undo",
-            key=f"undo:{purchase.idempotency_key}",
-            now=now,
-            actor_id=staff_id,
-        )
-        revoked = await referrals.revoke(session, converted, actor_id=staff_id, now=now, update_id=update_id)
-        purchase.reversed_at = now
-        await audit.record(
-            session,
-            actor_id=staff_id,
-            action="purchase.undo",
-            now=now,
-            member_id=member.id,
-            update_id=update_id,
-            receipt=purchase.receipt,
-            purchase_id=purchase.id,
-            taken=taken,
-            shortfall=purchase.points - taken,
-        )
         club_rules = await rules.current(session, defaults)
-        change = await tiers.recompute(session, member, club_rules, now, staff_id)
-        undone = Undone(purchase, member, taken, purchase.points - taken, member.balance, revoked, change)
-        await outbox.notify(session, notices, undone, now=now)
+        undone = await _reverse(session, club_rules, purchase, member, converted, stamp, "purchase.undo")
+        await outbox.notify(session, notices, undone, now=stamp.at)
     return undone
+
+
+async def reverse_own(session: AsyncSession, club_rules: Rules, member_id: int, stamp: Stamp) -> list[Undone]:
+    """Reverse, in the caller's write transaction, the standing purchases on the member that the account
+    `stamp.actor_id` recorded itself (as `_undo` would, audited as `OWN_REVERSED`): joining with a phone they
+    recorded purchases on gives staff none of those points. The member is locked here."""
+    mine = (Purchase.member_id == member_id) & (Purchase.staff_id == stamp.actor_id) & Purchase.reversed_at.is_(None)
+    undone = []
+    for purchase in list(await session.scalars(select(Purchase).where(mine).order_by(Purchase.id))):
+        member, converted = await _lock_reversal(session, purchase)
+        undone.append(await _reverse(session, club_rules, purchase, member, converted, stamp, OWN_REVERSED))
+    return undone
+
+
+async def _lock_reversal(session: AsyncSession, purchase: Purchase) -> tuple[Member, Referral | None]:
+    """Lock the purchase's member and the referrer of the referral it completed (in id order, as purchases do), and
+    read the purchase afresh; the member and that referral."""
+    converted = await referrals.converted_by(session, purchase.id)
+    others = [converted.referrer_id] if converted is not None else []
+    await repositories.lock_members(session, sorted({purchase.member_id, *others}))
+    member = await repositories.lock_member(session, purchase.member_id)
+    await session.refresh(purchase)
+    return member, converted
+
+
+async def _reverse(
+    session: AsyncSession,
+    club_rules: Rules,
+    purchase: Purchase,
+    member: Member,
+    converted: Referral | None,
+    stamp: Stamp,
+    action: str,
+) -> Undone:
+    """Reverse a standing purchase, its member (and referrer) locked, for `stamp.actor_id` in the caller's transaction:
+    take its points back (its own lots first) as far as the member still has them, revoke the referral it completed,
+    audit it as `action` and set the member's tier from the spend left (`tiers.recompute`)."""
+    staff_id, update_id, now = stamp.actor_id, stamp.update_id, stamp.at
+    taken = await ledger.take_back(
+        session,
+        member,
+        points=purchase.points,
+        entry_ids=await _entries_of(session, purchase),
+        reason="purchase_undo",
+        key=f"undo:{purchase.idempotency_key}",
+        now=now,
+        actor_id=staff_id,
+    )
+    revoked = await referrals.revoke(session, converted, actor_id=staff_id, now=now, update_id=update_id)
+    purchase.reversed_at = now
+    await audit.record(
+        session,
+        actor_id=staff_id,
+        action=action,
+        now=now,
+        member_id=member.id,
+        update_id=update_id,
+        receipt=purchase.receipt,
+        purchase_id=purchase.id,
+        taken=taken,
+        shortfall=purchase.points - taken,
+    )
+    change = await tiers.recompute(session, member, club_rules, now, staff_id)
+    return Undone(purchase, member, taken, purchase.points - taken, member.balance, revoked, change)
 
 
 async def recent(session: AsyncSession, member_id: int, limit: int = 10) -> list[Purchase]:

@@ -243,7 +243,7 @@ async def accept_invite(
             await _claim(session, invite, telegram_id, stamp.at)
             entry = await _hire(session, invite, name, stamp)
             if notices is not None:
-                hired = Hired(entry, invite.id, await _owners(session, owner_ids, but=telegram_id))
+                hired = Hired(entry, invite.id, await owners(session, owner_ids, but=telegram_id))
                 await notify(session, notices, hired, now=stamp.at)
             return entry
     except IntegrityError:  # the same account joined by another invite at the same moment
@@ -253,7 +253,7 @@ async def accept_invite(
         raise AlreadyStaff(current) from None
 
 
-async def _owners(session: AsyncSession, owner_ids: Collection[int], *, but: int) -> tuple[Owner, ...]:
+async def owners(session: AsyncSession, owner_ids: Collection[int], *, but: int) -> tuple[Owner, ...]:
     """Every owner (OWNER_IDS and those added in chat) but `but`, with their member row where they are members."""
     stored = await session.scalars(select(StaffMember.telegram_id).where(StaffMember.role == Role.OWNER))
     ids = sorted((set(owner_ids) | set(stored)) - {but})

@@ -11,14 +11,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import members, rules, walk_ins
+from loyalty import gifts, members, purchases, rules, walk_ins
 from loyalty.staff import Role
 from loyalty.stamps import Stamp
-from storage.models import LedgerEntry, Member, PointLot, Purchase
+from loyalty.vouchers import Kind, Worth
+from storage.models import LedgerEntry, Member, PointLot, Purchase, Voucher
 from tests.chat import Chat, Delivered, texts, to
 from tests.factories import DAY, NOW, RULES, profile
 from tests.lookups import audit_log, count, member_of, refusals
-from tests.people import CASHIER, CUSTOMER, MANAGER, NEEDS_MANAGER, customer, hire, manager_chat
+from tests.people import CASHIER, CUSTOMER, MANAGER, NEEDS_MANAGER, OWNER, customer, hire, manager_chat
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
@@ -127,6 +128,33 @@ async def test_joining_with_the_phone_claims_the_waiting_points(
     assert to(await delivered(), CUSTOMER) == []  # the purchase before joining is told in the welcome only
 
 
+async def test_a_cashier_joining_with_a_phone_they_recorded_purchases_on_gets_none_of_those_points(
+    chat_with: MakeChat, sessions: Sessions, delivered: Delivered
+) -> None:
+    cashier = await cashier_chat(chat_with, sessions)
+    await walk_in(cashier)
+    welcome = texts(await cashier.join("09121234567"))
+    assert not any("were waiting for you" in text for text in welcome)
+    assert any(
+        "Purchases, points and vouchers you recorded on this number yourself as staff are not your own" in text
+        for text in welcome
+    )
+    member = await member_of(sessions, CASHIER)
+    assert (member.phone, member.balance) == (PHONE, 100)  # the welcome bonus only
+    async with sessions() as session:
+        purchase = await session.scalar(select(Purchase))
+    assert purchase is not None and purchase.reversed_at is not None
+    reversed_entries = [
+        details for action, actor, details in await audit_log(sessions) if action == "purchase.own_reversed"
+    ]
+    assert reversed_entries == [{"receipt": "r-1", "purchase_id": purchase.id, "taken": 25, "shortfall": 0}]
+    notices = await delivered()
+    [notice] = to(notices, OWNER)  # the owner is not a member: in the shop's language
+    assert "۰۹۱۲ ۱۲۳ ۴۵۶۷" in notice.text and "۱ خرید" in notice.text and "۲۵ امتیاز" in notice.text
+    assert not LATIN_DIGITS.search(notice.text)
+    assert to(notices, CASHIER) == []
+
+
 async def test_a_walk_in_phone_is_not_a_new_friend_for_referrals(chat_with: MakeChat, sessions: Sessions) -> None:
     sara, _member = await customer(chat_with, sessions, 50, "09351112233")
     [invite] = await sara.say("/invite")
@@ -195,6 +223,52 @@ async def test_points_that_expired_while_waiting_are_not_claimed(session: AsyncS
     assert (joined.waiting, joined.bonus, joined.member.balance) == (10, 100, 110)
 
 
+async def test_only_the_joining_accounts_own_purchases_are_reversed_and_an_owners_are_not(
+    session: AsyncSession,
+) -> None:
+    for actor, amount in ((CASHIER, 250_000), (MANAGER, 100_000)):
+        await walk_ins.record_walk_in(
+            session,
+            RULES,
+            phone=PHONE,
+            language="fa",
+            amount=amount,
+            receipt=None,
+            stamp=Stamp(actor, f"earn-{actor}", NOW),
+        )
+    await walk_ins.record_walk_in(
+        session,
+        RULES,
+        phone="+989351112233",
+        language="fa",
+        amount=300_000,
+        receipt=None,
+        stamp=Stamp(OWNER, "earn", NOW),
+    )
+    joined = await members.join(session, PHONE, profile("Ali"), RULES, Stamp(CASHIER, "join", NOW), owner_ids={OWNER})
+    assert (joined.waiting, joined.bonus, joined.member.balance) == (10, 100, 110)  # the manager's purchase counts
+    assert [undone.purchase.amount for undone in joined.own.purchases] == [250_000]
+    owner = await members.join(
+        session, "+989351112233", profile("Owner"), RULES, Stamp(OWNER, "join-owner", NOW), owner_ids={OWNER}
+    )
+    assert (owner.waiting, owner.own.given) == (30, False)  # it is the owner's shop
+
+
+async def test_points_and_a_voucher_a_staff_member_gave_the_phone_they_join_with_are_taken_back(
+    session: AsyncSession,
+) -> None:
+    member = await members.waiting_member(session, PHONE, "fa", Stamp(MANAGER, "walk-in", NOW))
+    for actor, points in ((MANAGER, 500), (MANAGER, -100), (CASHIER, 40)):  # a colleague's adjustment stays
+        await purchases.adjust(session, RULES, member, points, "fix", Stamp(actor, f"adjust-{actor}-{points}", NOW))
+    draft = gifts.GiftDraft("Cake", Worth(Kind.ITEM), 7)
+    await gifts.give(session, draft, gifts.Audience(member_id=member.id), Stamp(MANAGER, "gift", NOW))
+    joined = await members.join(session, PHONE, profile("Mina"), RULES, Stamp(MANAGER, "join", NOW), owner_ids={OWNER})
+    assert (joined.waiting, joined.member.balance) == (40, 140)
+    assert (joined.own.adjusted, joined.own.vouchers) == (400, 1)
+    voucher = await session.scalar(select(Voucher))
+    assert voucher is not None and voucher.status == "cancelled"
+
+
 async def test_a_mistyped_walk_in_phone_is_moved_to_the_right_one(chat_with: MakeChat, sessions: Sessions) -> None:
     await walk_in(await cashier_chat(chat_with, sessions), "/earn 09121234567 250000")
     manager = await manager_chat(chat_with, sessions)
@@ -203,6 +277,18 @@ async def test_a_mistyped_walk_in_phone_is_moved_to_the_right_one(chat_with: Mak
     await manager.press(ask.callback_data()[0])
     welcome = await chat_with(CUSTOMER, language_code="en").join("09121234568")
     assert any("25 points from your earlier purchases" in text for text in texts(welcome))
+
+
+async def test_a_walk_in_moved_onto_the_cashiers_own_number_still_gives_them_nothing(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await walk_in(await cashier_chat(chat_with, sessions), "/earn 09121234567 250000")
+    manager = await manager_chat(chat_with, sessions)
+    [ask] = await manager.say("/phone 09121234567 09121234568")
+    await manager.press(ask.callback_data()[0])
+    welcome = texts(await chat_with(CASHIER, first_name="Ali", language_code="en").join("09121234568"))
+    assert not any("were waiting for you" in text for text in welcome)
+    assert (await member_of(sessions, CASHIER)).balance == 100
 
 
 async def test_an_unusual_amount_on_a_new_phone_says_so_in_its_confirmation(

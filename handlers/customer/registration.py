@@ -23,16 +23,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import keyboards
 from handlers.club import Club
 from handlers.filters import HAS_CONTACT, HAS_TEXT, IS_COMMAND, HasRole, IsNewcomer, Magic, OwnContact, TextIs
-from handlers.messages import notice_to_referrer
-from handlers.replies import date_problem, joined_text, name_problem
+from handlers.messages import notice_to, notice_to_referrer
+from handlers.replies import date_problem, joined_text, name_problem, phone_text
 from loyalty import members, referrals, shop
 from loyalty.calendar import birthday_example, parse_birthday
 from loyalty.errors import InvalidDate, InvalidName, InvalidPhone, PhoneTaken
 from loyalty.onboarding import Step
-from loyalty.outbox import Outgoing
+from loyalty.outbox import Outgoing, notice_key
 from loyalty.phones import looks_like_phone, normalise_phone
 from loyalty.staff import Role
 from loyalty.stamps import Stamp
+from storage.models import Member
+from texts.numbers import number
+from texts.plurals import counted, points_text
 from texts.shop import shop_name
 
 PAYLOAD_KEY = "payload"
@@ -240,6 +243,7 @@ async def got_consent(
             profile,
             club.rules,
             stamp,
+            owner_ids=club.owner_ids,
             notices=partial(joining_notices, i18n),
         )
     except PhoneTaken:
@@ -249,12 +253,48 @@ async def got_consent(
         return
     await state.clear()
     reply = joined_text(joined.member, joined.bonus, joined.referral, joined.waiting)
+    if joined.own.given:
+        reply += "\n\n" + _("join.own_taken_back")
     await message.answer(reply, reply_markup=keyboards.main_menu())
 
 
 def joining_notices(i18n: I18n, joined: members.Joined) -> list[Outgoing]:
-    """The referrer's notice of a friend who joined by their link (none without a referral)."""
-    return notice_to_referrer(i18n, joined.referral) if joined.referral is not None else []
+    """The referrer's notice of a friend who joined by their link, and the owners' of what the newcomer had given
+    their phone themself as staff, taken back (none of either if there is none)."""
+    referrer = notice_to_referrer(i18n, joined.referral) if joined.referral is not None else []
+    return referrer + own_taken_back_notices(i18n, joined)
+
+
+def own_taken_back_notices(i18n: I18n, joined: members.Joined) -> list[Outgoing]:
+    """Each owner's notice, in their language (the shop's if they are not a member), that a staff member joined with
+    a phone they had given purchases, points or vouchers themself, and what was taken back."""
+    member = joined.member
+    return [
+        notice
+        for owner in joined.owners
+        for notice in notice_to(
+            i18n,
+            owner.telegram_id,
+            owner.member_id,
+            owner.language or i18n.default_locale,
+            notice_key("own_taken_back", member.id, owner.telegram_id),
+            partial(own_taken_back_text, member, joined.own),
+        )
+    ]
+
+
+def own_taken_back_text(member: Member, own: members.Own) -> str:
+    """What a staff member who joined with `member`'s phone had given it themself, taken back, line by line."""
+    lines = [_("counter.own_taken_back").format(name=member.first_name, phone=phone_text(member.phone))]
+    if own.purchases:
+        count, points = len(own.purchases), sum(undone.purchase.points for undone in own.purchases)
+        template = counted("counter.own_taken_back_purchases", count)
+        lines.append(template.format(count=number(count), points=points_text(points)))
+    if own.adjusted:
+        lines.append(_("counter.own_taken_back_adjusted").format(points=points_text(own.adjusted)))
+    if own.vouchers:
+        lines.append(counted("counter.own_taken_back_vouchers", own.vouchers).format(count=number(own.vouchers)))
+    return "\n".join(lines)
 
 
 def create_router() -> Router:

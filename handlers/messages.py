@@ -8,7 +8,7 @@ and handed to the change that it reports, which enqueues it in its own transacti
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import segno
 from aiogram import Bot
@@ -35,6 +35,7 @@ from loyalty.errors import (
 from loyalty.numerals import local_digits
 from loyalty.outbox import Outgoing, notice_key
 from loyalty.referrals import ReferralEvent
+from loyalty.staff import Owner
 from storage.models import Member
 from texts.languages import language
 from texts.money import amount_text
@@ -118,6 +119,25 @@ def notice_to(
     with i18n.use_locale(language):
         text = text_of()
     return [Outgoing(key, outbox.NOTICE, chat_id, outbox.Message(text), member_id)] if text else []
+
+
+def notice_to_owners(
+    i18n: I18n, owners: Iterable[Owner], key_of: Callable[[int], str], text_of: Callable[[], str]
+) -> list[Outgoing]:
+    """Each owner's notice (under `key_of` their chat) with the text `text_of` writes, in their language (the shop's
+    if they are not a member)."""
+    return [
+        notice
+        for owner in owners
+        for notice in notice_to(
+            i18n,
+            owner.telegram_id,
+            owner.member_id,
+            owner.language or i18n.default_locale,
+            key_of(owner.telegram_id),
+            text_of,
+        )
+    ]
 
 
 def notice_to_referrer(i18n: I18n, event: ReferralEvent) -> list[Outgoing]:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import keyboards
 from handlers.club import Club
 from handlers.filters import HAS_CONTACT, HAS_TEXT, IS_COMMAND, HasRole, IsNewcomer, Magic, OwnContact, TextIs
-from handlers.messages import notice_to, notice_to_referrer
+from handlers.messages import notice_to_owners, notice_to_referrer
 from handlers.replies import date_problem, joined_text, name_problem, phone_text
 from loyalty import members, referrals, shop
 from loyalty.calendar import birthday_example, parse_birthday
@@ -269,18 +269,8 @@ def own_taken_back_notices(i18n: I18n, joined: members.Joined) -> list[Outgoing]
     """Each owner's notice, in their language (the shop's if they are not a member), that a staff member joined with
     a phone they had given purchases, points or vouchers themself, and what was taken back."""
     member = joined.member
-    return [
-        notice
-        for owner in joined.owners
-        for notice in notice_to(
-            i18n,
-            owner.telegram_id,
-            owner.member_id,
-            owner.language or i18n.default_locale,
-            notice_key("own_taken_back", member.id, owner.telegram_id),
-            partial(own_taken_back_text, member, joined.own),
-        )
-    ]
+    key_of = partial(notice_key, "own_taken_back", member.id)
+    return notice_to_owners(i18n, joined.owners, key_of, partial(own_taken_back_text, member, joined.own))
 
 
 def own_taken_back_text(member: Member, own: members.Own) -> str:

@@ -32,7 +32,7 @@ from handlers.club import Club
 from handlers.filters import ButtonId, ButtonUser, PayloadStarts, staff_only
 from handlers.keyboards import ChecklistStep
 from handlers.menus import role_help
-from handlers.messages import alert, deep_link, notice_to, show, stale, toast
+from handlers.messages import alert, deep_link, notice_to_owners, show, stale, toast
 from handlers.replies import name_or_id, shown_name
 from loyalty import staff
 from loyalty.calendar import format_moment
@@ -372,18 +372,7 @@ def joined_notices(i18n: I18n, hired: staff.Hired) -> list[Outgoing]:
     def text() -> str:
         return _("staff.joined_notice").format(name=shown_name(entry), role=role_name(entry.role))
 
-    return [
-        notice
-        for owner in hired.owners
-        for notice in notice_to(
-            i18n,
-            owner.telegram_id,
-            owner.member_id,
-            owner.language or i18n.default_locale,
-            notice_key("staff_join", hired.invite_id, owner.telegram_id),
-            text,
-        )
-    ]
+    return notice_to_owners(i18n, hired.owners, partial(notice_key, "staff_join", hired.invite_id), text)
 
 
 def joined_text(entry: StaffEntry) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from statistics import median_low
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select, true
@@ -121,17 +120,28 @@ LATEST_AMOUNTS = (
 """The amounts of the latest purchases standing: read backwards along the primary key, at most USUAL_SAMPLE rows."""
 
 
+def _usual() -> Select[Any]:
+    """In one statement: the owner's stored rules, how many of the latest amounts there are, and their low median
+    (the one at (n - 1) // 2 in order, as `statistics.median_low`)."""
+    latest = LATEST_AMOUNTS.cte("latest")  # read once, used by the count and the median
+    count = select(func.count()).select_from(latest).scalar_subquery()
+    median = select(latest.c.amount).order_by(latest.c.amount).offset((count - 1) // 2).limit(1).scalar_subquery()
+    return select(rules.STORED, count, median)
+
+
+USUAL = _usual()
+
+
 async def unusual(session: AsyncSession, defaults: Rules, amount: int) -> Unusual | None:
     """Why `amount` should be confirmed before it is recorded, or None: above the owner's cap
     (`purchase_confirm_above`), or over UNUSUAL_FACTOR times the median of the latest purchases (once there are
     USUAL_MINIMUM of them)."""
-    cap = (await rules.current(session, defaults)).purchase_confirm_above
+    stored, count, usual = (await session.execute(USUAL)).one()
+    cap = rules.in_force(defaults, stored).purchase_confirm_above
     if cap is not None and amount > cap:
         return Unusual(cap=cap, usual=None)
-    amounts = list(await session.scalars(LATEST_AMOUNTS))
-    if len(amounts) < USUAL_MINIMUM:
+    if count < USUAL_MINIMUM:
         return None
-    usual = median_low(amounts)
     return Unusual(cap=None, usual=usual) if amount > UNUSUAL_FACTOR * usual else None
 
 

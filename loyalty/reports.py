@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.periods import Period, midnight
@@ -88,14 +88,14 @@ def _ratio(part: float, whole: float) -> float:
     return part / whole if whole else 0
 
 
-def _day_index(moment: ColumnElement[datetime], days: list[date], zone: ZoneInfo) -> ColumnElement[int]:
+def _day_index(moment: SQLColumnExpression[datetime], days: list[date], zone: ZoneInfo) -> ColumnElement[int]:
     """Which of `days` (0, 1…) a moment inside them falls on, by the shop's midnights."""
     return case(
         *((moment < midnight(day, zone), index - 1) for index, day in enumerate(days[1:], start=1)), else_=len(days) - 1
     )
 
 
-def _within(moment: ColumnElement[datetime], start: datetime, end: datetime) -> ColumnElement[bool]:
+def _within(moment: SQLColumnExpression[datetime], start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(moment >= start, moment < end)
 
 

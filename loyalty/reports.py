@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, case, distinct, func, select
+from sqlalchemy import BigInteger, ColumnElement, SQLColumnExpression, and_, case, cast, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.periods import Period, midnight
@@ -113,7 +113,7 @@ async def sales(session: AsyncSession, period: Period, zone: ZoneInfo) -> Sales:
     by_day = {
         index: (count, total)
         for index, count, total in await session.execute(
-            select(rows.c.day, func.count(), func.sum(rows.c.amount)).group_by(rows.c.day)
+            select(rows.c.day, func.count(), cast(func.sum(rows.c.amount), BigInteger)).group_by(rows.c.day)
         )
     }
     figures = [by_day.get(index, (0, 0)) for index in range(len(days))]

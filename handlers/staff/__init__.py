@@ -1,6 +1,6 @@
 """The staff's routers: the counter, vouchers at the counter, the team, the owner's rules and catalog, gifts,
-campaigns, figures and reports, blocking, members' phone numbers, and the staff's own /start (the owner's checklist). Each sets
-its role once, on its router (`handlers.filters.staff_only`)."""
+campaigns, figures and reports, blocking, members' phone numbers, and the staff's own /start (the owner's
+checklist). Each sets its role once, on its router (`handlers.filters.staff_only`)."""
 
 from aiogram import Router
 from aiogram.filters import StateFilter

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, ColumnElement, SQLColumnExpression, and_, case, cast, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from loyalty.periods import Period, midnight
 from storage.models import Member, Purchase
@@ -131,9 +132,11 @@ async def buyers(session: AsyncSession, period: Period, zone: ZoneInfo) -> Buyer
     start, middle = period.previous().bounds(zone)
     end = period.bounds(zone)[1]
     kept = Purchase.reversed_at.is_(None)
-    firsts = (
+    window = aliased(Purchase)
+    in_window = select(window.member_id).where(window.reversed_at.is_(None), _within(window.created_at, start, end))
+    firsts = (  # only the window's buyers: their first purchases come from the (member_id, created_at) index
         select(Purchase.member_id, func.min(Purchase.created_at).label("first_at"))
-        .where(kept)
+        .where(kept, Purchase.member_id.in_(in_window))
         .group_by(Purchase.member_id)
         .subquery()
     )

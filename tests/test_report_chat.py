@@ -102,3 +102,10 @@ async def test_a_cashier_hears_it_needs_a_manager_and_a_customer_gets_the_unknow
         expected = [NEEDS_MANAGER.format(command="/report")] if user_id == CASHIER else unknown
         assert [reply.text for reply in await chat.say("/report")] == expected
         assert not [reply for reply in await chat.press(LAST_7_DAYS) if reply.name == "SendPhoto"]
+
+
+async def test_a_press_with_an_unknown_period_is_answered_as_a_stale_button(chat_with: MakeChat) -> None:
+    owner = chat_with(OWNER, language_code="en")
+    assert [reply.text for reply in await owner.press("rpt:sales:forever")] == [
+        reply.text for reply in await owner.press("nothing")
+    ]

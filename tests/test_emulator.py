@@ -208,8 +208,8 @@ async def test_the_command_menu_is_registered_in_both_languages(live: BotAPIEmul
 
 
 async def test_at_start_up_the_owner_gets_their_own_menu_with_the_staff_commands(live: BotAPIEmulator) -> None:
-    owner_menu = ["earn", "member", "redeem", "adjust", "undo", "catalog", "gift", "campaign", "stats", "block"]
-    owner_menu += ["unblock", "phone", "staff", "settings"]
+    owner_menu = ["earn", "member", "redeem", "adjust", "undo", "catalog", "gift", "campaign", "stats", "report"]
+    owner_menu += ["block", "unblock", "phone", "staff", "settings"]
     for language in ("fa", "en", None):
         assert live.commands(language, "chat:1")[: len(owner_menu)] == owner_menu  # OWNER_IDS is (1,)
         assert set(live.commands(language, "chat:1")[len(owner_menu) :]) == CUSTOMER_COMMANDS
@@ -319,6 +319,19 @@ async def test_the_counter_end_to_end(live: BotAPIEmulator, engine: AsyncEngine)
     assert "balance 135" in by_card.text
     [refused] = await sara.say(f"/earn {member.code} 100000")
     assert "don't know that command" in refused.text
+
+
+async def test_the_owner_reports_todays_sales_as_text_and_a_chart(live: BotAPIEmulator, engine: AsyncEngine) -> None:
+    _sara, member, cashier = await sara_and_a_cashier(live, engine)
+    await cashier.say(f"/earn {member.code} 250000 R-1")
+    owner = FakeUser(live, 1, "Owner", "en")  # OWNER_IDS is (1,)
+    [picker] = await owner.say("/report")
+    assert picker.text == "📊 Reports\nPick the period:" and "Today" in picker.buttons()
+    today = picker.callback_data()[picker.buttons().index("Today")]
+    [chart] = [call for call in await owner.press(today, picker) if call.method == "sendPhoto"]
+    assert next(iter(chart.uploads.values())).startswith(b"\x89PNG") and chart.upload_size > 10_000
+    assert chart.text.startswith("💰 Sales — Today") and "• Purchases: 1 ▲\n" in chart.text
+    assert "• Total: 250,000 toman ▲\n" in chart.text
 
 
 async def test_the_counter_reads_the_code_as_the_card_shows_it(live: BotAPIEmulator, engine: AsyncEngine) -> None:

@@ -207,6 +207,7 @@ def test_the_staff_files_are_the_staff_features() -> None:
         "gifts",
         "onboarding",
         "redeem",
+        "report",
         "settings",
         "staff",
         "stats",

@@ -1,0 +1,156 @@
+"""/report for managers and owners: a period picker, then the Sales report (a short text and a chart of each
+day's total) or the Members report, each figure against the previous period of the same length (▲ ▼ and %).
+
+The periods are the shop's days (`loyalty.periods`) in the reader's calendar: Jalali weeks and months in Persian,
+Gregorian ones in English. For customers and cashiers the filter does not match, and the command falls through
+to the unknown-command or needs-a-manager answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.club import Club, currency
+from handlers.filters import staff_only
+from loyalty import reports
+from loyalty.calendar import calendar_for, format_date
+from loyalty.periods import KINDS, Period, period
+from loyalty.reports import Compared
+from loyalty.staff import Role
+from texts.charts import sales_chart
+from texts.languages import language
+from texts.money import amount_text
+from texts.numbers import decimal, number
+from texts.plurals import days_text
+from texts.tiers import tier_name
+
+SALES, MEMBERS = "sales", "members"
+PERIOD_NAMES = {
+    "today": __("report.today"),
+    "yesterday": __("report.yesterday"),
+    "week": __("report.week"),
+    "last7": __("report.last7"),
+    "last30": __("report.last30"),
+    "month": __("report.month"),
+}  # one for each of loyalty.periods.KINDS
+
+
+class ReportAction(CallbackData, prefix="rpt"):
+    """A press on the picker or under a report: which report (or the picker again) over which period."""
+
+    report: str
+    period: str
+
+
+def picker() -> InlineKeyboardMarkup:
+    """The periods, two a row; each opens the Sales report."""
+    builder = InlineKeyboardBuilder()
+    for kind in KINDS:
+        builder.button(text=str(PERIOD_NAMES[kind]), callback_data=ReportAction(report=SALES, period=kind))
+    return builder.adjust(2).as_markup()
+
+
+def report_buttons(shown: str, kind: str) -> InlineKeyboardMarkup:
+    """Under a report: the other report over the same period, and another period."""
+    other, label = (MEMBERS, _("report.to_members")) if shown == SALES else (SALES, _("report.to_sales"))
+    builder = InlineKeyboardBuilder()
+    builder.button(text=label, callback_data=ReportAction(report=other, period=kind))
+    builder.button(text=_("report.other_period"), callback_data=ReportAction(report="pick", period=kind))
+    return builder.adjust(1).as_markup()
+
+
+def change(figure: Compared) -> str:
+    """▲ 25% or ▼ 10% against the previous period; ▲ alone from nothing, = when equal."""
+    if figure.now == figure.before:
+        return "="
+    arrow = "▲" if figure.now > figure.before else "▼"
+    if not figure.before:
+        return arrow
+    percent = round(abs(figure.now - figure.before) * 100 / figure.before)
+    return f"{arrow} " + _("report.percent").format(value=number(percent))
+
+
+def compared(value: str, figure: Compared) -> str:
+    """A figure and its change: 1,200,000 toman ▲ 41%."""
+    return f"{value} {change(figure)}"
+
+
+def heading(kind: str, span: Period) -> dict[str, str]:
+    """The period's name and dates, and how long the previous period compared with is."""
+    code = language()
+    first, last = format_date(span.first, code), format_date(span.last, code)
+    dates = first if span.length == 1 else _("report.dates").format(first=first, last=last)
+    return {"period": str(PERIOD_NAMES[kind]), "dates": dates, "days": days_text(span.length)}
+
+
+def sales_text(sales: reports.Sales, unit: str, kind: str, span: Period) -> str:
+    """The Sales report's figures, each with its change."""
+    buyers = sales.buyers
+    return _("report.sales").format(
+        purchases=compared(number(int(sales.purchases.now)), sales.purchases),
+        total=compared(amount_text(int(sales.total.now), unit), sales.total),
+        average=compared(amount_text(round(sales.average.now), unit), sales.average),
+        per_buyer=compared(decimal(sales.per_buyer.now, "#,##0.##"), sales.per_buyer),
+        buyers=compared(number(int(buyers.buyers.now)), buyers.buyers),
+        new=compared(number(int(buyers.new.now)), buyers.new),
+        returning=compared(number(int(buyers.returning.now)), buyers.returning),
+        **heading(kind, span),
+    )
+
+
+def members_text(figures: reports.Members, kind: str, span: Period) -> str:
+    """The Members report's figures: the new and active ones with their change, and the tiers."""
+    tiers = " · ".join(f"{tier_name(tier)} {number(count)}" for tier, count in sorted(figures.tiers.items()))
+    return _("report.members").format(
+        joined=number(figures.joined),
+        waiting=number(figures.waiting),
+        new=compared(number(int(figures.new.now)), figures.new),
+        active=compared(number(int(figures.active.now)), figures.active),
+        tiers=tiers or "—",
+        **heading(kind, span),
+    )
+
+
+async def report_command(message: Message) -> None:
+    """/report: the period picker."""
+    await message.answer(_("report.pick"), reply_markup=picker())
+
+
+async def send_report(
+    query: CallbackQuery, callback_data: ReportAction, session: AsyncSession, club: Club, bot: Bot, today: date
+) -> None:
+    """A pressed period or report: the Sales report with its chart, the Members report, or the picker again."""
+    chat_id, kind = query.from_user.id, callback_data.period
+    if callback_data.report == "pick":
+        await bot.send_message(chat_id, _("report.pick"), reply_markup=picker())
+        return
+    span = period(kind, today, calendar_for(language()))
+    markup = report_buttons(callback_data.report, kind)
+    if callback_data.report == MEMBERS:
+        figures = await reports.members(session, span, club.zone)
+        await bot.send_message(chat_id, members_text(figures, kind, span), reply_markup=markup)
+        return
+    sales, unit = await reports.sales(session, span, club.zone), await currency(session, club)
+    chart = await asyncio.to_thread(sales_chart, sales.days, unit)  # drawing takes a few tenths of a second
+    photo = BufferedInputFile(chart, filename=f"sales-{span.first}-{span.last}.png")
+    await bot.send_photo(chat_id, photo, caption=sales_text(sales, unit, kind, span), reply_markup=markup)
+
+
+def create_router() -> Router:
+    """Routes for managers' and owners' /report and its buttons."""
+    router = staff_only(Router(name="report"), Role.MANAGER)
+    router.message.register(report_command, Command("report"))
+    router.callback_query.register(
+        send_report, ReportAction.filter(F.period.in_(KINDS) & F.report.in_([SALES, MEMBERS, "pick"]))
+    )
+    return router

@@ -1,0 +1,194 @@
+"""The owner's reports over a period, each figure beside the previous period's: aggregates the database computes.
+
+Sales: purchases, their total, the average purchase, purchases per buying member, buyers new to the club (their
+first purchase ever falls in the period) and returning ones, and the purchases and total of each day. Members: the
+members who joined through the bot and the waiting ones (walk-ins or imported, no messenger account yet), the new
+ones, the active ones (bought in the period), by tier. A reversed purchase counts nowhere. Days are the shop's days
+(`loyalty.periods`): each purchase falls into one by comparing its moment with the shop's midnights in UTC, so the
+same SQL runs on SQLite and PostgreSQL without their time zone functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import BigInteger, ColumnElement, SQLColumnExpression, and_, case, cast, distinct, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from loyalty.periods import Period, midnight
+from storage.models import Member, Purchase
+
+
+@dataclass(frozen=True)
+class Compared:
+    """A figure in the period (`now`) and in the previous period of the same length (`before`)."""
+
+    now: float
+    before: float
+
+
+@dataclass(frozen=True)
+class Day:
+    """One day of the period: its purchases and their total."""
+
+    day: date
+    purchases: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Buyers:
+    """The members who bought in the period, and those of them whose first purchase ever is in it."""
+
+    buyers: Compared
+    new: Compared
+
+    @property
+    def returning(self) -> Compared:
+        """Buyers who had bought before the period."""
+        return Compared(self.buyers.now - self.new.now, self.buyers.before - self.new.before)
+
+
+@dataclass(frozen=True)
+class Sales:
+    """The sales of a period against the previous one, and its days."""
+
+    purchases: Compared
+    total: Compared
+    buyers: Buyers
+    days: list[Day]
+
+    @property
+    def average(self) -> Compared:
+        """The average purchase (0 with none)."""
+        return Compared(_ratio(self.total.now, self.purchases.now), _ratio(self.total.before, self.purchases.before))
+
+    @property
+    def per_buyer(self) -> Compared:
+        """Purchases per buying member (0 with none)."""
+        buyers = self.buyers.buyers
+        return Compared(_ratio(self.purchases.now, buyers.now), _ratio(self.purchases.before, buyers.before))
+
+
+@dataclass(frozen=True)
+class Members:
+    """The club's members now, the new and active ones in the period against the previous one, and by tier."""
+
+    joined: int
+    waiting: int
+    new: Compared
+    active: Compared
+    tiers: dict[str, int]
+
+
+def _ratio(part: float, whole: float) -> float:
+    """part ÷ whole, 0 when whole is 0."""
+    return part / whole if whole else 0
+
+
+def _day_index(moment: SQLColumnExpression[datetime], days: list[date], zone: ZoneInfo) -> ColumnElement[int]:
+    """Which of `days` (0, 1…) a moment inside them falls on, by the shop's midnights."""
+    return case(
+        *((moment < midnight(day, zone), index - 1) for index, day in enumerate(days[1:], start=1)), else_=len(days) - 1
+    )
+
+
+def _within(moment: SQLColumnExpression[datetime], start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(moment >= start, moment < end)
+
+
+async def sales(session: AsyncSession, period: Period, zone: ZoneInfo) -> Sales:
+    """The sales of `period` (the shop's days in `zone`) against the previous period of the same length."""
+    previous = period.previous()
+    days = previous.days() + period.days()
+    start, end = previous.bounds(zone)[0], period.bounds(zone)[1]
+    kept = Purchase.reversed_at.is_(None)
+    rows = (
+        select(_day_index(Purchase.created_at, days, zone).label("day"), Purchase.amount)
+        .where(kept, _within(Purchase.created_at, start, end))
+        .subquery()
+    )
+    by_day = {
+        index: (count, total)
+        for index, count, total in await session.execute(
+            select(rows.c.day, func.count(), cast(func.sum(rows.c.amount), BigInteger)).group_by(rows.c.day)
+        )
+    }
+    figures = [by_day.get(index, (0, 0)) for index in range(len(days))]
+    split = previous.length
+    return Sales(
+        purchases=Compared(sum(f[0] for f in figures[split:]), sum(f[0] for f in figures[:split])),
+        total=Compared(sum(f[1] for f in figures[split:]), sum(f[1] for f in figures[:split])),
+        buyers=await buyers(session, period, zone),
+        days=[Day(day, *figures[split + offset]) for offset, day in enumerate(period.days())],
+    )
+
+
+async def buyers(session: AsyncSession, period: Period, zone: ZoneInfo) -> Buyers:
+    """The members who bought in `period` and in the previous one, and those whose first purchase is in it."""
+    start, middle = period.previous().bounds(zone)
+    end = period.bounds(zone)[1]
+    kept = Purchase.reversed_at.is_(None)
+    window = aliased(Purchase)
+    in_window = select(window.member_id).where(window.reversed_at.is_(None), _within(window.created_at, start, end))
+    firsts = (  # only the window's buyers: their first purchases come from the (member_id, created_at) index
+        select(Purchase.member_id, func.min(Purchase.created_at).label("first_at"))
+        .where(kept, Purchase.member_id.in_(in_window))
+        .group_by(Purchase.member_id)
+        .subquery()
+    )
+    rows = (
+        select(
+            case((Purchase.created_at < middle, 0), else_=1).label("half"),
+            Purchase.member_id,
+            case((_within(firsts.c.first_at, start, middle), 0), (firsts.c.first_at >= middle, 1), else_=-1).label(
+                "first"
+            ),
+        )
+        .join(firsts, firsts.c.member_id == Purchase.member_id)
+        .where(kept, _within(Purchase.created_at, start, end))
+        .subquery()
+    )
+    new_buyer = case((rows.c.first == rows.c.half, rows.c.member_id))
+    counted = {
+        half: (everyone, new)
+        for half, everyone, new in await session.execute(
+            select(rows.c.half, func.count(distinct(rows.c.member_id)), func.count(distinct(new_buyer))).group_by(
+                rows.c.half
+            )
+        )
+    }
+    before, now = counted.get(0, (0, 0)), counted.get(1, (0, 0))
+    return Buyers(buyers=Compared(now[0], before[0]), new=Compared(now[1], before[1]))
+
+
+async def members(session: AsyncSession, period: Period, zone: ZoneInfo) -> Members:
+    """The club's members, the new ones in `period` and the previous period, the active ones, by tier."""
+    start, middle = period.previous().bounds(zone)
+    end = period.bounds(zone)[1]
+
+    def counting(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.sum(case((condition, 1), else_=0))
+
+    rows = (
+        await session.execute(
+            select(
+                Member.tier,
+                counting(Member.telegram_id.is_not(None)),
+                counting(Member.telegram_id.is_(None)),
+                counting(_within(Member.created_at, middle, end)),
+                counting(_within(Member.created_at, start, middle)),
+            ).group_by(Member.tier)
+        )
+    ).all()
+    active = (await buyers(session, period, zone)).buyers
+    return Members(
+        joined=sum(row[1] for row in rows),
+        waiting=sum(row[2] for row in rows),
+        new=Compared(sum(row[3] for row in rows), sum(row[4] for row in rows)),
+        active=active,
+        tiers={row[0]: row[1] + row[2] for row in rows},
+    )

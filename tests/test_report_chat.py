@@ -1,0 +1,111 @@
+"""/report through the real dispatcher: the period picker, the Sales report (text and chart) and the Members
+report for managers and owners; cashiers hear it needs a manager.
+
+The bot's clock says 22 Nov 2026, 12:30 in Tehran, so the last 7 days are 16–22 Nov and the previous ones 9–15 Nov.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from aiogram.methods import SendPhoto
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from loyalty.staff import Role
+from storage.models import Purchase
+from tests.chat import Chat
+from tests.factories import NOW, add_members, member_row, purchase
+from tests.people import CASHIER, MANAGER, NEEDS_MANAGER, OWNER, customer, hire
+
+MakeChat = Callable[..., Chat]
+Sessions = async_sessionmaker[AsyncSession]
+LAST_7_DAYS = "rpt:sales:last7"
+
+
+async def a_week_of_sales(sessions: Sessions) -> None:
+    """One member: 200,000 at 23:30 on 15 Nov (shop time), then 300,000 at 00:15 on 16 Nov and 400,000 yesterday."""
+    async with sessions() as session:
+        await add_members(session, [member_row(1), member_row(2, telegram_id=None)])
+        moments = [datetime(2026, 11, 15, 20, tzinfo=UTC), datetime(2026, 11, 15, 20, 45, tzinfo=UTC)]
+        rows = [
+            purchase(1, 1, 200_000, 0, created_at=moments[0]),
+            purchase(2, 1, 300_000, 0, created_at=moments[1]),
+            purchase(3, 1, 400_000, 0, created_at=NOW - timedelta(days=1)),
+        ]
+        await session.execute(insert(Purchase), rows)
+        await session.commit()
+
+
+async def test_a_manager_picks_a_period_and_sees_the_sales_with_a_chart(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await a_week_of_sales(sessions)
+    await hire(sessions, MANAGER, Role.MANAGER)
+    manager = chat_with(MANAGER, language_code="en")
+    [picker] = await manager.say("/report")
+    assert picker.text == "📊 Reports\nPick the period:"
+    assert picker.buttons() == ["Today", "Yesterday", "This week", "Last 7 days", "Last 30 days", "This month"]
+    replies = await manager.press(picker.callback_data()[3])
+    [photo] = [reply for reply in replies if reply.name == "SendPhoto"]
+    assert isinstance(photo.method, SendPhoto) and photo.method.photo.data.startswith(b"\x89PNG")
+    assert photo.text.startswith("💰 Sales — Last 7 days (16 Nov 2026 – 22 Nov 2026)")
+    for line in (
+        "• Purchases: 2 ▲ 100%",
+        "• Total: 700,000 toman ▲ 250%",
+        "• Average purchase: 350,000 toman ▲ 75%",
+        "• Purchases per buyer: 2 ▲ 100%",
+        "• Buyers: 1 =",
+        "• New buyers (first purchase): 0 ▼ 100%",  # the member's first purchase was on 15 Nov
+        "• Returning buyers: 1 ▲\n",  # none returned the week before: no percent
+        "Compared with the 7 days before",
+    ):
+        assert line in photo.text
+    assert photo.buttons() == ["👥 Members report", "📅 Another period"]
+
+
+async def test_an_owner_sees_persian_digits_and_jalali_dates(chat_with: MakeChat, sessions: Sessions) -> None:
+    await a_week_of_sales(sessions)
+    [photo] = [reply for reply in await chat_with(OWNER, language_code="fa").press(LAST_7_DAYS) if reply.text]
+    assert photo.text.startswith("💰 فروش — ۷ روز گذشته (۲۵ آبان ۱۴۰۵ تا ۱ آذر ۱۴۰۵)")
+    assert "• مبلغ کل: ۷۰۰٬۰۰۰ تومان ▲ ۲۵۰٪" in photo.text and "• تعداد خرید: ۲ ▲ ۱۰۰٪" in photo.text
+
+
+async def test_the_members_report_over_the_same_period(chat_with: MakeChat, sessions: Sessions) -> None:
+    await a_week_of_sales(sessions)
+    [report] = [reply for reply in await chat_with(OWNER, language_code="en").press("rpt:members:last7") if reply.text]
+    for line in (
+        "👥 Members — Last 7 days",
+        "• Members on the bot: 1",
+        "• Waiting (not on the bot yet): 1",
+        "• New in the period: 0 =",  # both joined a month ago
+        "• Active (bought in the period): 1 =",
+        "• By tier: Bronze 2",
+    ):
+        assert line in report.text
+    assert report.buttons() == ["💰 Sales report", "📅 Another period"]
+
+
+async def test_another_period_brings_the_picker_back(chat_with: MakeChat) -> None:
+    [picker] = [reply for reply in await chat_with(OWNER, language_code="en").press("rpt:pick:last7") if reply.text]
+    assert picker.text == "📊 Reports\nPick the period:" and len(picker.buttons()) == 6
+
+
+async def test_a_cashier_hears_it_needs_a_manager_and_a_customer_gets_the_unknown_answer(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await hire(sessions, CASHIER, Role.CASHIER)
+    for user_id, phone in ((42, "09121234567"), (CASHIER, "09121112233")):
+        chat, _ = await customer(chat_with, sessions, user_id, phone)
+        unknown = [reply.text for reply in await chat.say("/foo")]
+        expected = [NEEDS_MANAGER.format(command="/report")] if user_id == CASHIER else unknown
+        assert [reply.text for reply in await chat.say("/report")] == expected
+        assert not [reply for reply in await chat.press(LAST_7_DAYS) if reply.name == "SendPhoto"]
+
+
+async def test_a_press_with_an_unknown_period_is_answered_as_a_stale_button(chat_with: MakeChat) -> None:
+    owner = chat_with(OWNER, language_code="en")
+    assert [reply.text for reply in await owner.press("rpt:sales:forever")] == [
+        reply.text for reply in await owner.press("nothing")
+    ]

@@ -1,0 +1,97 @@
+"""The report figures on a small fixed club, checked against hand-computed values on SQLite and PostgreSQL.
+
+The shop is in Tehran (UTC+3:30); the period is the last 7 days up to 22 November 2026 (16–22 Nov), the
+previous one 9–15 Nov. A purchase at 23:30 on 15 Nov shop time (20:00 UTC) is the previous period's, one at
+00:15 on 16 Nov (20:45 UTC on the 15th) is this period's.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loyalty import reports
+from loyalty.periods import Period
+from loyalty.reports import Compared, Day
+from storage.models import Purchase
+from tests.factories import add_members, member_row, purchase
+
+TEHRAN = ZoneInfo("Asia/Tehran")
+WEEK = Period(date(2026, 11, 16), date(2026, 11, 22))
+SILVER, NEW, WAITING, GOLD = 1, 2, 3, 4
+
+
+def at(day: int, hour: int, minute: int = 0) -> dict[str, datetime]:
+    """A purchase's moment in November 2026, UTC."""
+    return {"created_at": datetime(2026, 11, day, hour, minute, tzinfo=UTC)}
+
+
+async def small_club(session: AsyncSession) -> None:
+    """Four members (one waiting) and eight purchases, one of them reversed."""
+    await add_members(
+        session,
+        [
+            member_row(SILVER, tier="silver"),
+            member_row(NEW, created_at=datetime(2026, 11, 16, 5, tzinfo=UTC)),
+            member_row(WAITING, telegram_id=None, joined_at=None, created_at=datetime(2026, 11, 12, tzinfo=UTC)),
+            member_row(GOLD, tier="gold"),
+        ],
+    )
+    rows = [
+        purchase(1, SILVER, 100_000, 0, **at(5, 10)),  # before both periods: Silver is no new buyer
+        purchase(2, SILVER, 200_000, 0, **at(15, 20)),  # 23:30 on 15 Nov in Tehran: the previous period
+        purchase(3, NEW, 300_000, 0, **at(15, 20, 45)),  # 00:15 on 16 Nov in Tehran: this period, a first purchase
+        purchase(4, SILVER, 400_000, 0, **at(22, 8)),
+        purchase(5, NEW, 500_000, 0, **at(21, 10)),
+        purchase(6, WAITING, 600_000, 0, **at(10, 10)),  # a waiting member's first purchase, the previous period
+        purchase(7, GOLD, 700_000, 0, **at(18, 10), reversed_at=datetime(2026, 11, 18, 11, tzinfo=UTC)),
+        purchase(8, GOLD, 50_000, 0, **at(12, 10)),
+    ]
+    await session.execute(insert(Purchase), rows)
+    await session.commit()
+
+
+async def test_the_sales_figures_and_the_previous_periods(session: AsyncSession) -> None:
+    await small_club(session)
+    sales = await reports.sales(session, WEEK, TEHRAN)
+    assert sales.purchases == Compared(3, 3)
+    assert sales.total == Compared(1_200_000, 850_000)
+    assert sales.average.now == 400_000 and round(sales.average.before) == 283_333
+    assert sales.buyers.buyers == Compared(2, 3)
+    assert sales.buyers.new == Compared(1, 2)
+    assert sales.buyers.returning == Compared(1, 1)
+    assert sales.per_buyer == Compared(1.5, 1.0)
+
+
+async def test_each_day_has_its_purchases_by_the_shops_midnight(session: AsyncSession) -> None:
+    await small_club(session)
+    days = (await reports.sales(session, WEEK, TEHRAN)).days
+    expected = {16: (1, 300_000), 21: (1, 500_000), 22: (1, 400_000)}
+    assert days == [Day(date(2026, 11, day), *expected.get(day, (0, 0))) for day in range(16, 23)]
+    assert all(type(day.total) is int for day in days)  # PostgreSQL sums a BIGINT as NUMERIC: cast back
+
+
+async def test_in_utc_the_late_purchase_belongs_to_the_day_before(session: AsyncSession) -> None:
+    await small_club(session)
+    sales = await reports.sales(session, WEEK, ZoneInfo("UTC"))
+    assert sales.purchases == Compared(2, 4) and sales.total == Compared(900_000, 1_150_000)
+
+
+async def test_the_members_figures(session: AsyncSession) -> None:
+    await small_club(session)
+    figures = await reports.members(session, WEEK, TEHRAN)
+    assert (figures.joined, figures.waiting) == (3, 1)
+    assert figures.new == Compared(1, 1)
+    assert figures.active == Compared(2, 3)
+    assert figures.tiers == {"silver": 1, "bronze": 2, "gold": 1}
+
+
+async def test_an_empty_club_has_zeros(session: AsyncSession) -> None:
+    sales = await reports.sales(session, WEEK, TEHRAN)
+    assert sales.purchases == Compared(0, 0) and sales.average == Compared(0, 0) and sales.per_buyer == Compared(0, 0)
+    assert [day.total for day in sales.days] == [0] * 7
+    figures = await reports.members(session, WEEK, TEHRAN)
+    assert (figures.joined, figures.waiting, figures.tiers) == (0, 0, {})

@@ -15,7 +15,7 @@ import csv
 import hashlib
 import io
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -189,18 +189,22 @@ def columns(header: Sequence[str]) -> dict[str, int]:
     return found
 
 
-def check_rows(table: list[list[str]], club_rules: Rules, today: date) -> Sheet:
+def check_rows(
+    table: list[list[str]], club_rules: Rules, today: date, tier_names: Mapping[str, str] | None = None
+) -> Sheet:
     """Check every row of `table` (header first): the good rows and the bad ones with why, a phone's second row bad
-    (`duplicate`)."""
+    (`duplicate`). A tier is named as the rules name it or by one of `tier_names` (a name as shown: the tier)."""
     header, *body = table
     where = columns(header)
+    tiers = {name.casefold(): tier for name, tier in (tier_names or {}).items()}
+    tiers.update({tier.name.casefold(): tier.name for tier in club_rules.tiers})
     good: list[Row] = []
     bad: list[BadRow] = []
     seen: set[str] = set()
     for line, cells in enumerate(body, start=2):
         cells = [cell.strip() for cell in cells]
         try:
-            row = _row(line, {column: _cell(cells, at) for column, at in where.items()}, club_rules, today)
+            row = _row(line, {column: _cell(cells, at) for column, at in where.items()}, tiers, today)
         except _Bad as problem:
             bad.append(BadRow(line, tuple(cells), str(problem)))
             continue
@@ -220,7 +224,7 @@ class _Bad(Exception):
     """A row's problem, e.g. `phone` or `birthday.future`."""
 
 
-def _row(line: int, cell: dict[str, str], club_rules: Rules, today: date) -> Row:
+def _row(line: int, cell: dict[str, str], tiers: Mapping[str, str], today: date) -> Row:
     """One row checked, or _Bad with its problem."""
     try:
         phone = normalise_phone(cell["phone"])
@@ -236,7 +240,7 @@ def _row(line: int, cell: dict[str, str], club_rules: Rules, today: date) -> Row
         _gender(cell.get("gender", "")),
         _points(cell.get("points", "")),
         cell.get("reason", "")[: ledger.REASON_LENGTH] or REASON,
-        _tier(cell.get("tier", ""), club_rules),
+        _tier(cell.get("tier", ""), tiers),
     )
 
 
@@ -272,13 +276,13 @@ def _points(text: str) -> int:
         raise _Bad(f"points.{error.reason}") from None
 
 
-def _tier(text: str, club_rules: Rules) -> str | None:
+def _tier(text: str, tiers: Mapping[str, str]) -> str | None:
+    """The tier named `text` (`tiers`: the folded names, each the tier it names)."""
     if not text:
         return None
-    tier = next((tier.name for tier in club_rules.tiers if tier.name.casefold() == text.casefold()), None)
-    if tier is None:
+    if text.casefold() not in tiers:
         raise _Bad("tier")
-    return tier
+    return tiers[text.casefold()]
 
 
 def _digest(table: list[list[str]]) -> str:

@@ -76,6 +76,13 @@ def test_bad_rows_say_why() -> None:
     }
 
 
+def test_a_tier_may_be_named_as_shown_to_members() -> None:
+    table = [["phone", "tier"], ["09121234567", "نقره‌ای"], ["09121234568", "Gold"], ["09121234569", "طلا"]]
+    sheet = imports.check_rows(table, RULES, TODAY, {"نقره‌ای": "silver"})
+    assert [row.tier for row in sheet.rows] == ["silver", "gold"]
+    assert [(row.line, row.problem) for row in sheet.bad] == [(4, "tier")]
+
+
 def test_a_comma_separated_file_in_english_is_read() -> None:
     content = (
         b"Phone,Name,Birthday,Gender,Opening points,Reason,Tier\n+98 912 123 4567,Sara,21/09/1996,F,50,old card,\n"

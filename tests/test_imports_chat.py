@@ -107,3 +107,22 @@ async def test_only_owners_import(chat_with: MakeChat, sessions: Sessions) -> No
     [refused] = await manager.say("/import")
     assert refused.text == NEEDS_OWNER.format(command="/import")
     assert await manager.document("customers.csv", LIST) == [] or await count(sessions, Member) == 0
+
+
+async def test_a_persian_list_with_the_tier_named_as_members_see_it(chat_with: MakeChat, sessions: Sessions) -> None:
+    owner = owner_chat(chat_with, "fa")
+    await owner.say("/import")
+    persian = "\ufeffموبایل;نام;سطح;امتیاز\n۰۹۱۲۱۲۳۴۵۶۷;سارا;نقره‌ای;۱۲۰\n".encode()
+    [summary] = await owner.document("مشتریان.csv", persian)
+    assert "مشتریان تازه برای افزودن: ۱" in summary.text and summary.buttons()[0] == "✅ افزودن ۱ مشتری"
+    done = texts(await owner.press(summary.callback_data()[0]))
+    assert any(text.startswith("✅ ۱ مشتری با روی‌هم ۱۲۰ امتیاز اولیه افزوده شدند.") for text in done)
+    async with sessions() as session:
+        sara = await session.scalar(select(Member))
+    assert (sara.phone, sara.first_name, sara.tier, sara.balance, sara.language) == (
+        "+989121234567",
+        "سارا",
+        "silver",
+        120,
+        "fa",
+    )

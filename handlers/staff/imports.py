@@ -6,7 +6,8 @@ confirm (`loyalty.imports`).
 members and the bad rows, the first few named, all of them sent back as a CSV file with a reason column. The file's
 id waits in the conversation's data (`PENDING_KEY`) until Import or Cancel is pressed; Import downloads and checks
 it again and imports, so a second press finds nothing waiting (a stale button) and a retried import adds nothing.
-Imported customers are not messaged. For anyone but an owner the filters do not match and it falls through.
+Imported customers are waiting members in the shop's language, not messaged. For anyone but an owner the filters
+do not match and it falls through.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, Document, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -34,8 +36,8 @@ from loyalty import imports, rules
 from loyalty.errors import UnreadableFile
 from loyalty.staff import Role
 from loyalty.stamps import Stamp
-from texts.languages import language
 from texts.numbers import number
+from texts.tiers import tier_names
 
 PENDING_KEY = "imports.pending"
 MAX_BYTES = 10 * 1024 * 1024  # a member list of 100,000 rows is well under this
@@ -91,16 +93,21 @@ def looks_like_a_table(document: Document) -> bool:
     return (document.file_size or 0) <= MAX_BYTES and name.endswith(SUFFIXES)
 
 
-async def checked(bot: Bot, file_id: str, club: Club, now: datetime, session: AsyncSession) -> imports.Sheet:
-    """The member list of `file_id` downloaded, read and checked against the club's rules; UnreadableFile."""
+async def checked(
+    bot: Bot, file_id: str, club: Club, now: datetime, session: AsyncSession, i18n: I18n
+) -> imports.Sheet:
+    """The member list of `file_id` downloaded, read and checked against the club's rules (a tier named as the rules
+    do or as members see it, in any language); UnreadableFile."""
     content = io.BytesIO()
     await bot.download(file_id, destination=content)
     club_rules = await rules.current(session, club.rules)
-    return imports.check_rows(imports.read_table(content.getvalue()), club_rules, now.date())
+    name = tier_names(i18n)
+    shown = {name(tier.name, locale): tier.name for tier in club_rules.tiers for locale in i18n.available_locales}
+    return imports.check_rows(imports.read_table(content.getvalue()), club_rules, now.date(), shown)
 
 
 async def document_sent(
-    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, club: Club, now: datetime
+    message: Message, state: FSMContext, session: AsyncSession, bot: Bot, club: Club, now: datetime, i18n: I18n
 ) -> None:
     """A member list: its dry run with Import and Cancel (and its bad rows as a file); a wrong file is refused."""
     document = message.document
@@ -109,7 +116,7 @@ async def document_sent(
         await message.answer(_("import.not_a_table"))
         return
     try:
-        sheet = await checked(bot, document.file_id, club, now, session)
+        sheet = await checked(bot, document.file_id, club, now, session, i18n)
     except UnreadableFile as error:
         await message.answer(_("import.unreadable").format(why=UNREADABLE[error.reason]))
         return
@@ -160,6 +167,7 @@ async def answer_confirmation(
     stamp: Stamp,
     bot: Bot,
     club: Club,
+    i18n: I18n,
     callback_answer: CallbackAnswer,
 ) -> None:
     """Import: the file is checked again and imported, and the owner told what was done; Cancel: nothing is. Stale
@@ -173,11 +181,11 @@ async def answer_confirmation(
         await show(query, bot, _("import.cancelled"), None)
         return
     try:
-        sheet = await checked(bot, file_id, club, stamp.at, session)
+        sheet = await checked(bot, file_id, club, stamp.at, session, i18n)
     except UnreadableFile:
         await show(query, bot, _("import.unreadable").format(why=UNREADABLE["format"]), None)
         return
-    done = await imports.run(session, club.rules, sheet, language(), stamp)
+    done = await imports.run(session, club.rules, sheet, i18n.default_locale, stamp)
     text = _("import.done").format(
         created=number(done.created), points=number(done.points), skipped=number(done.skipped)
     )

@@ -237,7 +237,7 @@ async def test_the_owner_imports_the_good_rows_of_a_list_once_and_gets_the_bad_o
         "4,09121234568,Reza,-3,,the points are not a whole number of zero or more",
     ]
     [done, _] = await owner.press("imp:yes", summary)
-    assert "Imported 1 customers with 120 opening points in all" in done.text
+    assert "Imported 1 customer with 120 opening points in all" in done.text
     await owner.say("/import")
     [again] = await owner.document("customers.csv", customers[: customers.index(b"12;")])
     assert "already members (skipped): 1" in again.text and "new customers to import: 0" in again.text

@@ -37,6 +37,7 @@ from loyalty.errors import UnreadableFile
 from loyalty.staff import Role
 from loyalty.stamps import Stamp
 from texts.numbers import number
+from texts.plurals import counted
 from texts.tiers import tier_names
 
 PENDING_KEY = "imports.pending"
@@ -144,7 +145,8 @@ def summary(planned: imports.Plan) -> str:
 def buttons(count: int) -> InlineKeyboardMarkup:
     """Import the new customers, or Cancel."""
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("button.import_yes").format(count=number(count)), callback_data=ImportAction(action="yes"))
+    label = counted("button.import_yes", count).format(count=number(count))
+    builder.button(text=label, callback_data=ImportAction(action="yes"))
     builder.button(text=_("button.cancel"), callback_data=ImportAction(action="no"))
     return builder.as_markup()
 
@@ -186,7 +188,7 @@ async def answer_confirmation(
         await show(query, bot, _("import.unreadable").format(why=UNREADABLE["format"]), None)
         return
     done = await imports.run(session, club.rules, sheet, i18n.default_locale, stamp)
-    text = _("import.done").format(
+    text = counted("import.done", done.created).format(
         created=number(done.created), points=number(done.points), skipped=number(done.skipped)
     )
     await show(query, bot, text, None)

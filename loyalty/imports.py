@@ -19,10 +19,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit, ledger, members, rules
+from loyalty.birthdays import birthday_md
 from loyalty.calendar import parse_birthday
 from loyalty.errors import InvalidDate, InvalidName, InvalidNumber, InvalidPhone, UnreadableFile
 from loyalty.numerals import parse_bounded
@@ -314,50 +315,67 @@ async def run(session: AsyncSession, defaults: Rules, sheet: Sheet, language: st
     for chunk in batched(sheet.rows, BATCH):
         async with write_transaction(session):
             known = await _phones_in_club(session, (row.phone for row in chunk))
-            for row in chunk:
-                if row.phone not in known:
-                    points += await _import_row(session, row, club_rules, language, sheet.digest, stamp)
-                    created += 1
+            new = [row for row in chunk if row.phone not in known]
+            await _import_rows(session, new, club_rules, language, sheet.digest, stamp)
+        created += len(new)
+        points += sum(row.points for row in new)
     return Imported(created, len(sheet.rows) - created, points)
 
 
-async def _import_row(
-    session: AsyncSession, row: Row, club_rules: Rules, language: str, digest: str, stamp: Stamp
-) -> int:
-    """Make the waiting member of `row` with its opening points (in the caller's transaction); returns the points."""
-    member = Member(
-        phone=row.phone,
-        code=await members.unused_code(session),
-        first_name=row.name,
-        language=language,
-        balance=0,
-        tier=row.tier or club_rules.tiers[0].name,
-    )
-    members.set_birthday(member, row.birthday, row.calendar)
-    member.gender = row.gender
-    session.add(member)
-    await session.flush()
-    await audit.record(
-        session,
-        actor_id=stamp.actor_id,
-        action="member.imported",
-        now=stamp.at,
-        member_id=member.id,
-        update_id=stamp.update_id,
-        phone=row.phone,
-        file=digest,
-        points=row.points,
-    )
-    if row.points:
-        await ledger.post_credit(
-            session,
-            member,
-            points=row.points,
-            kind=ledger.Kind.BONUS,
-            reason=row.reason,
-            key=f"import:{digest}:{row.phone}",
-            now=stamp.at,
-            expires_at=stamp.at + timedelta(days=club_rules.expiry_days),
-            actor_id=stamp.actor_id,
+_NEW_MEMBERS = insert(Member.__table__).returning(Member.__table__.c.id, sort_by_parameter_order=True)
+
+
+async def _import_rows(
+    session: AsyncSession, rows: Sequence[Row], club_rules: Rules, language: str, digest: str, stamp: Stamp
+) -> None:
+    """Make the waiting members of `rows` with their opening points, in the caller's transaction: a statement per
+    table for them all (members, audit, ledger)."""
+    if not rows:
+        return
+    codes = await members.unused_codes(session, len(rows))
+    ids = (
+        await session.scalars(
+            _NEW_MEMBERS, [_member(row, code, club_rules, language) for row, code in zip(rows, codes, strict=True)]
         )
-    return row.points
+    ).all()
+    for member_id, row in zip(ids, rows, strict=True):
+        await audit.record(
+            session,
+            actor_id=stamp.actor_id,
+            action="member.imported",
+            now=stamp.at,
+            member_id=member_id,
+            update_id=stamp.update_id,
+            phone=row.phone,
+            file=digest,
+            points=row.points,
+        )
+    openings = [
+        ledger.Opening(member_id, row.points, row.reason, f"import:{digest}:{row.phone}")
+        for member_id, row in zip(ids, rows, strict=True)
+        if row.points
+    ]
+    await ledger.post_openings(
+        session,
+        openings,
+        kind=ledger.Kind.BONUS,
+        now=stamp.at,
+        expires_at=stamp.at + timedelta(days=club_rules.expiry_days),
+        actor_id=stamp.actor_id,
+    )
+
+
+def _member(row: Row, code: str, club_rules: Rules, language: str) -> dict[str, object]:
+    """The members row of a waiting member imported from `row`."""
+    return {
+        "phone": row.phone,
+        "code": code,
+        "first_name": row.name,
+        "language": language,
+        "balance": 0,
+        "tier": row.tier or club_rules.tiers[0].name,
+        "birthday": row.birthday,
+        "birthday_calendar": row.calendar,
+        "birthday_md": birthday_md(row.birthday, row.calendar) if row.birthday and row.calendar else None,
+        "gender": row.gender,
+    }

@@ -153,7 +153,7 @@ async def _member_for_phone(session: AsyncSession, telegram_id: int, phone: str)
             raise PhoneTaken(phone)
         member.telegram_id = telegram_id
         return member
-    member = Member(telegram_id=telegram_id, phone=phone, code=await unused_code(session), balance=0, tier="bronze")
+    member = Member(telegram_id=telegram_id, phone=phone, code=await _unused_code(session), balance=0, tier="bronze")
     session.add(member)
     return member
 
@@ -207,7 +207,7 @@ async def waiting_member(session: AsyncSession, phone: str, language: str, stamp
                 return member
             member = Member(
                 phone=phone,
-                code=await unused_code(session),
+                code=await _unused_code(session),
                 first_name="",
                 language=language,
                 balance=0,
@@ -273,7 +273,20 @@ async def change_phone(
     return changed
 
 
-async def unused_code(session: AsyncSession) -> str:
+async def unused_codes(session: AsyncSession, count: int) -> list[str]:
+    """`count` different member codes nobody has yet, the taken ones found by one query per round."""
+    codes: set[str] = set()
+    for _ in range(CODE_ATTEMPTS):
+        if len(codes) == count:
+            return list(codes)
+        wanted = {new_member_code() for _ in range(count - len(codes))} - codes
+        codes |= wanted - await repositories.taken_codes(session, wanted)
+    if len(codes) < count:
+        raise RuntimeError("no free member codes found; the code space is nearly full")
+    return list(codes)
+
+
+async def _unused_code(session: AsyncSession) -> str:
     """A member code nobody has yet."""
     for _ in range(CODE_ATTEMPTS):
         code = new_member_code()
@@ -286,7 +299,7 @@ def _apply_profile(member: Member, profile: Profile, now: datetime) -> None:
     """Copy what the newcomer told us onto the member."""
     member.first_name = profile.first_name
     member.language = profile.language
-    set_birthday(member, profile.birthday, profile.birthday_calendar)
+    _set_birthday(member, profile.birthday, profile.birthday_calendar)
     member.gender = profile.gender
     member.news_consent = profile.news_consent
     member.referral_payload = profile.referral_payload
@@ -294,7 +307,7 @@ def _apply_profile(member: Member, profile: Profile, now: datetime) -> None:
     member.joined_at = now
 
 
-def set_birthday(member: Member, birthday: date | None, calendar: str | None) -> None:
+def _set_birthday(member: Member, birthday: date | None, calendar: str | None) -> None:
     """Store a birthday with its month-day key in its calendar (today's birthdays are found by it)."""
     member.birthday, member.birthday_calendar = birthday, calendar
     member.birthday_md = birthday_md(birthday, calendar) if birthday and calendar else None
@@ -326,7 +339,7 @@ async def update_member(session: AsyncSession, member: Member, **changes: object
     async with write_transaction(session):
         for field, value in changes.items():
             setattr(member, field, value)
-        set_birthday(member, member.birthday, member.birthday_calendar)
+        _set_birthday(member, member.birthday, member.birthday_calendar)
         session.add(member)
     return member
 

@@ -4,7 +4,7 @@ time, and an imported customer who joins finding their points; on SQLite and Pos
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from openpyxl import Workbook
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loyalty import imports, members
 from loyalty.errors import UnreadableFile
 from loyalty.stamps import Stamp
-from storage.models import AuditEntry, LedgerEntry, Member
+from storage.models import AuditEntry, LedgerEntry, Member, PointLot
 from tests.factories import NOW, RULES, profile
 
 TODAY = NOW.date()
@@ -146,6 +146,8 @@ async def test_importing_makes_waiting_members_with_their_points_once(session: A
     assert (sara.birthday, sara.birthday_calendar, sara.birthday_md) == (date(1996, 9, 21), "jalali", 631)
     entries = (await session.scalars(select(LedgerEntry))).all()
     assert [(entry.member_id, entry.points, entry.reason) for entry in entries] == [(sara.id, 120, "مشتری قدیمی")]
+    [lot] = (await session.scalars(select(PointLot))).all()
+    assert (lot.member_id, lot.remaining, lot.expires_at) == (sara.id, 120, NOW + timedelta(days=RULES.expiry_days))
     actions = (await session.scalars(select(AuditEntry.action))).all()
     assert actions == ["member.imported", "member.imported"]
     assert await count(session, Member) == 2

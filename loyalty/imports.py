@@ -11,15 +11,17 @@ file's digest and the phone. Nobody imported is messaged.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit, ledger, members, rules
@@ -37,6 +39,7 @@ from storage.models import Member
 MAX_ROWS = 100_000
 MAX_POINTS = 10_000_000  # opening points of one customer
 BATCH = 500  # members per transaction
+CHUNK_ATTEMPTS = 3  # tries of a batch that raced with a walk-in or a joining on one of its phones
 REASON = "import"  # the ledger reason of opening points given without one
 COLUMNS = {  # a column: the headers it goes by, folded (`_fold`)
     "phone": (
@@ -313,13 +316,33 @@ async def run(session: AsyncSession, defaults: Rules, sheet: Sheet, language: st
     club_rules = await rules.current(session, defaults)
     created = points = 0
     for chunk in batched(sheet.rows, BATCH):
-        async with write_transaction(session):
-            known = await _phones_in_club(session, (row.phone for row in chunk))
-            new = [row for row in chunk if row.phone not in known]
-            await _import_rows(session, new, club_rules, language, sheet.digest, stamp)
+        new = await _import_chunk(session, chunk, club_rules, language, sheet.digest, stamp)
         created += len(new)
         points += sum(row.points for row in new)
     return Imported(created, len(sheet.rows) - created, points)
+
+
+async def _import_chunk(
+    session: AsyncSession, chunk: Sequence[Row], club_rules: Rules, language: str, digest: str, stamp: Stamp
+) -> list[Row]:
+    """Import the rows of `chunk` whose phones are not in the club, in one transaction; returns them. A phone (or a
+    member code) taken by someone else while it was written fails the transaction: it is tried again, that phone
+    now known and skipped."""
+    for _ in range(CHUNK_ATTEMPTS - 1):
+        with contextlib.suppress(IntegrityError):
+            return await _import_new(session, chunk, club_rules, language, digest, stamp)
+    return await _import_new(session, chunk, club_rules, language, digest, stamp)
+
+
+async def _import_new(
+    session: AsyncSession, chunk: Sequence[Row], club_rules: Rules, language: str, digest: str, stamp: Stamp
+) -> list[Row]:
+    """One try of `_import_chunk`: the phones in the club read, the others imported, in one transaction."""
+    async with write_transaction(session):
+        known = await _phones_in_club(session, (row.phone for row in chunk))
+        new = [row for row in chunk if row.phone not in known]
+        await _import_rows(session, new, club_rules, language, digest, stamp)
+    return new
 
 
 _NEW_MEMBERS = insert(Member.__table__).returning(Member.__table__.c.id, sort_by_parameter_order=True)
@@ -335,7 +358,8 @@ async def _import_rows(
     codes = await members.unused_codes(session, len(rows))
     ids = (
         await session.scalars(
-            _NEW_MEMBERS, [_member(row, code, club_rules, language) for row, code in zip(rows, codes, strict=True)]
+            _NEW_MEMBERS,
+            [_member(row, code, club_rules, language, stamp.at) for row, code in zip(rows, codes, strict=True)],
         )
     ).all()
     for member_id, row in zip(ids, rows, strict=True):
@@ -365,7 +389,7 @@ async def _import_rows(
     )
 
 
-def _member(row: Row, code: str, club_rules: Rules, language: str) -> dict[str, object]:
+def _member(row: Row, code: str, club_rules: Rules, language: str, now: datetime) -> dict[str, object]:
     """The members row of a waiting member imported from `row`."""
     return {
         "phone": row.phone,
@@ -378,4 +402,5 @@ def _member(row: Row, code: str, club_rules: Rules, language: str) -> dict[str, 
         "birthday_calendar": row.calendar,
         "birthday_md": birthday_md(row.birthday, row.calendar) if row.birthday and row.calendar else None,
         "gender": row.gender,
+        "created_at": now,
     }

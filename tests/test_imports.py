@@ -16,6 +16,7 @@ from loyalty.errors import UnreadableFile
 from loyalty.stamps import Stamp
 from storage.models import AuditEntry, LedgerEntry, Member, PointLot
 from tests.factories import NOW, RULES, profile
+from tests.faults import fail_once
 
 TODAY = NOW.date()
 OWNER_STAMP = Stamp(1, "import-1", NOW)
@@ -158,3 +159,34 @@ async def test_an_imported_customer_who_joins_with_that_phone_finds_their_points
     joined = await members.join(session, "+989121234567", profile("Sara"), RULES, Stamp(42, "join", NOW))
     assert (joined.member.telegram_id, joined.waiting, joined.bonus, joined.member.balance) == (42, 120, 100, 220)
     assert await count(session, Member) == 2
+
+
+async def test_an_import_that_crashed_halfway_is_finished_by_importing_again_once(
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = [["phone", "points"], *([f"0912000{n:04d}", "10"] for n in range(5))]
+    monkeypatch.setattr(imports, "BATCH", 2)
+    fail_once(monkeypatch, imports.ledger, "post_openings", on_call=2)  # the second batch is rolled back
+    with pytest.raises(ConnectionError):
+        await imports.run(session, RULES, imports.check_rows(table, RULES, TODAY), "fa", OWNER_STAMP)
+    assert await count(session, Member) == 2
+    again = await imports.run(session, RULES, imports.check_rows(table, RULES, TODAY), "fa", OWNER_STAMP)
+    assert (again.created, again.skipped, again.points) == (3, 2, 30)
+    assert await count(session, LedgerEntry) == 5
+    assert await session.scalar(select(func.sum(Member.balance))) == 50
+
+
+async def test_a_phone_that_joined_while_its_batch_was_written_is_skipped(
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await members.waiting_member(session, "+989121234567", "fa", Stamp(7, "walk-in", NOW))
+    real, calls = imports._phones_in_club, []
+
+    async def late(session: AsyncSession, phones: object) -> set[str]:  # the walk-in lands after the phones are read
+        calls.append(1)
+        return set() if len(calls) == 1 else await real(session, phones)
+
+    monkeypatch.setattr(imports, "_phones_in_club", late)
+    done = await imports.run(session, RULES, sheet_of(PERSIAN_FILE), "fa", OWNER_STAMP)
+    assert (done.created, done.skipped, done.points) == (1, 1, 0)
+    assert await count(session, Member) == 2 and await count(session, LedgerEntry) == 0

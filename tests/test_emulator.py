@@ -236,7 +236,7 @@ async def test_the_owner_imports_the_good_rows_of_a_list_once_and_gets_the_bad_o
         "3,12,Nobody,5,,the phone number is not valid",
         "4,09121234568,Reza,-3,,the points are not a whole number of zero or more",
     ]
-    [done, _] = await owner.press("imp:yes", summary)
+    [done, _] = await owner.press(summary.callback_data()[0], summary)
     assert "Imported 1 customer with 120 opening points in all" in done.text
     await owner.say("/import")
     [again] = await owner.document("customers.csv", customers[: customers.index(b"12;")])

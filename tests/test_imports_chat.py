@@ -78,6 +78,19 @@ async def test_an_imported_customer_who_joins_finds_their_points(chat_with: Make
     assert member.telegram_id == CUSTOMER and member.balance == 120 + 100  # the opening points and the welcome bonus
 
 
+async def test_the_buttons_of_an_earlier_list_import_nothing(chat_with: MakeChat, sessions: Sessions) -> None:
+    owner = owner_chat(chat_with)
+    await owner.say("/import")
+    [first, _file] = await owner.document("customers.csv", LIST)
+    await owner.say("/import")
+    [second] = await owner.document("customers.csv", LIST[: LIST.index(b"09351112233")])
+    assert texts(await owner.press(first.callback_data()[0])) == [
+        "This button is no longer active. Please use the menu."
+    ]
+    assert await count(sessions, Member) == 0
+    assert any("Imported 1 customer with" in text for text in texts(await owner.press(second.callback_data()[0])))
+
+
 async def test_cancel_imports_nothing(chat_with: MakeChat, sessions: Sessions) -> None:
     owner = owner_chat(chat_with)
     await owner.say("/import")

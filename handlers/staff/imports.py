@@ -4,14 +4,16 @@ confirm (`loyalty.imports`).
 /import explains the columns with an example and waits for the file (`ImportFile.waiting`). The file is downloaded
 (its size and type checked first), every row checked, and the dry run shown: the new customers, those already
 members and the bad rows, the first few named, all of them sent back as a CSV file with a reason column. The file's
-id waits in the conversation's data (`PENDING_KEY`) until Import or Cancel is pressed; Import downloads and checks
-it again and imports, so a second press finds nothing waiting (a stale button) and a retried import adds nothing.
+id waits in the conversation's data (`PENDING_KEY`) until the Import or Cancel of its dry run is pressed; Import
+downloads and checks it again and imports, so a second press (or one under an earlier list) finds nothing waiting
+(a stale button) and a retried import adds nothing.
 Imported customers are waiting members in the shop's language, not messaged. For anyone but an owner the filters
 do not match and it falls through.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import datetime
@@ -71,9 +73,10 @@ class ImportFile(StatesGroup):
 
 
 class ImportAction(CallbackData, prefix="imp"):
-    """Import (`yes`) or Cancel (`no`) under the dry run of a member list."""
+    """Import (`yes`) or Cancel (`no`) under the dry run of the member list whose digest is `sheet`."""
 
     action: str
+    sheet: str
 
 
 def problem_text(problem: str) -> str:
@@ -104,7 +107,10 @@ async def checked(
     club_rules = await rules.current(session, club.rules)
     name = tier_names(i18n)
     shown = {name(tier.name, locale): tier.name for tier in club_rules.tiers for locale in i18n.available_locales}
-    return imports.check_rows(imports.read_table(content.getvalue()), club_rules, now.date(), shown)
+    table = await asyncio.to_thread(
+        imports.read_table, content.getvalue()
+    )  # a big list: the bot answers others meanwhile
+    return await asyncio.to_thread(imports.check_rows, table, club_rules, now.date(), shown)
 
 
 async def document_sent(
@@ -123,8 +129,10 @@ async def document_sent(
         return
     planned = await imports.plan(session, sheet)
     await state.set_state(None)
-    await state.update_data({PENDING_KEY: document.file_id if planned.new else None})
-    await message.answer(summary(planned), reply_markup=buttons(len(planned.new)) if planned.new else None)
+    pending = {"file": document.file_id, "sheet": sheet.digest} if planned.new else None
+    await state.update_data({PENDING_KEY: pending})
+    markup = buttons(len(planned.new), sheet.digest) if planned.new else None
+    await message.answer(summary(planned), reply_markup=markup)
     if planned.bad:
         await message.answer_document(bad_rows_file(sheet), caption=_("import.bad_file"))
 
@@ -142,12 +150,12 @@ def summary(planned: imports.Plan) -> str:
     return "\n\n".join([text, *(["\n".join(lines)] if lines else []), ending])
 
 
-def buttons(count: int) -> InlineKeyboardMarkup:
-    """Import the new customers, or Cancel."""
+def buttons(count: int, sheet: str) -> InlineKeyboardMarkup:
+    """Import the new customers of the list whose digest is `sheet`, or Cancel."""
     builder = InlineKeyboardBuilder()
     label = counted("button.import_yes", count).format(count=number(count))
-    builder.button(text=label, callback_data=ImportAction(action="yes"))
-    builder.button(text=_("button.cancel"), callback_data=ImportAction(action="no"))
+    builder.button(text=label, callback_data=ImportAction(action="yes", sheet=sheet))
+    builder.button(text=_("button.cancel"), callback_data=ImportAction(action="no", sheet=sheet))
     return builder.as_markup()
 
 
@@ -174,10 +182,11 @@ async def answer_confirmation(
 ) -> None:
     """Import: the file is checked again and imported, and the owner told what was done; Cancel: nothing is. Stale
     with no member list waiting (a second press)."""
-    file_id = (await state.get_data()).get(PENDING_KEY)
-    if not isinstance(file_id, str):
-        stale(callback_answer)
+    pending = (await state.get_data()).get(PENDING_KEY)
+    if not isinstance(pending, dict) or pending.get("sheet") != callback_data.sheet:
+        stale(callback_answer)  # a second press, or the buttons of another list than the one waiting
         return
+    file_id = str(pending["file"])
     await state.update_data({PENDING_KEY: None})
     if callback_data.action == "no":
         await show(query, bot, _("import.cancelled"), None)

@@ -48,7 +48,7 @@ STAFF_COMMANDS: dict[Role, dict[str, str]] = {
         "unblock": "command.unblock",
         "phone": "command.phone",
     },
-    Role.OWNER: {"staff": "command.staff", "settings": "command.settings"},
+    Role.OWNER: {"staff": "command.staff", "settings": "command.settings", "import": "command.import"},
 }
 
 

@@ -203,3 +203,11 @@ class InvalidNumber(LoyaltyError):
         self.reason = reason
         self.low = low
         self.high = high
+
+
+class UnreadableFile(LoyaltyError):
+    """A member list that cannot be imported as a whole; `reason`: format, empty, no_phone_column or too_many_rows."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

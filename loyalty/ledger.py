@@ -23,6 +23,7 @@ locked (`repositories.lock_member`); `spend`, `adjust` and `reverse_debit` are w
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -125,6 +126,63 @@ async def post_debit(
     await _draw(session, entry, lots, points)
     await _move(session, member, "balance", -points)
     return entry
+
+
+@dataclass(frozen=True)
+class Opening:
+    """The opening credit of a member new in the caller's transaction (`post_openings`)."""
+
+    member_id: int
+    points: int
+    reason: str
+    key: str
+
+
+async def post_openings(
+    session: AsyncSession,
+    openings: Sequence[Opening],
+    *,
+    kind: Kind,
+    now: datetime,
+    expires_at: datetime,
+    actor_id: int | None,
+) -> None:
+    """Credit many members at once, each one entry and one lot expiring at `expires_at`, their balances moved: three
+    statements, not three per member. For members made in the caller's transaction, whom nobody else sees yet (so
+    they need no lock) and whose keys are new."""
+    if any(opening.points <= 0 for opening in openings):
+        raise ValueError("a credit is a positive number of points")
+    if not openings:
+        return
+    entries = [
+        {
+            "member_id": opening.member_id,
+            "kind": kind.value,
+            "points": opening.points,
+            "reason": opening.reason,
+            "idempotency_key": opening.key,
+            "created_at": now,
+            "actor_id": actor_id,
+            "reverses_id": None,
+        }
+        for opening in openings
+    ]
+    ids = (await session.scalars(_NEW_ENTRIES, entries)).all()
+    lots = [
+        {"member_id": opening.member_id, "entry_id": entry_id, "points": opening.points, "remaining": opening.points}
+        for opening, entry_id in zip(openings, ids, strict=True)
+    ]
+    await session.execute(_OPEN_LOT, [dict(lot, expires_at=expires_at) for lot in lots])
+    moves = [{"member_id": opening.member_id, "points": opening.points} for opening in openings]
+    await session.execute(_CREDITING, moves)
+
+
+_NEW_ENTRIES = insert(LedgerEntry.__table__).returning(LedgerEntry.__table__.c.id, sort_by_parameter_order=True)
+_CREDITING = (
+    update(Member.__table__)
+    .where(Member.__table__.c.id == bindparam("member_id"))
+    .values(balance=Member.__table__.c.balance + bindparam("points"))
+)
 
 
 async def take_back(

@@ -273,6 +273,19 @@ async def change_phone(
     return changed
 
 
+async def unused_codes(session: AsyncSession, count: int) -> list[str]:
+    """`count` different member codes nobody has yet, the taken ones found by one query per round."""
+    codes: set[str] = set()
+    for _ in range(CODE_ATTEMPTS):
+        if len(codes) == count:
+            return list(codes)
+        wanted = {new_member_code() for _ in range(count - len(codes))} - codes
+        codes |= wanted - await repositories.taken_codes(session, wanted)
+    if len(codes) < count:
+        raise RuntimeError("no free member codes found; the code space is nearly full")
+    return list(codes)
+
+
 async def _unused_code(session: AsyncSession) -> str:
     """A member code nobody has yet."""
     for _ in range(CODE_ATTEMPTS):

@@ -178,6 +178,11 @@ async def member_by_code(session: AsyncSession, code: str) -> Member | None:
     return await session.scalar(select(Member).where(Member.code == code))
 
 
+async def taken_codes(session: AsyncSession, codes: Collection[str]) -> set[str]:
+    """Which of these member codes members have already."""
+    return set(await session.scalars(select(Member.code).where(Member.code.in_(codes))))
+
+
 async def code_exists(session: AsyncSession, code: str) -> bool:
     """True if a member already has this member code."""
     return await session.scalar(select(Member.id).where(Member.code == code)) is not None

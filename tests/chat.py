@@ -80,6 +80,14 @@ class Chat:
         """Send a photo."""
         return await self.feed(updates.photo_update(self.user))
 
+    async def document(self, name: str, content: bytes, size: int | None = None) -> list[Reply]:
+        """Send a file as a document (its bytes served to the bot's download; `size` as the messenger states it)."""
+        file_id = f"file-{len(self.session.files) + 1}"
+        self.session.files[file_id] = content
+        return await self.feed(
+            updates.document_update(self.user, file_id, name, len(content) if size is None else size)
+        )
+
     async def location(self, latitude: float, longitude: float) -> list[Reply]:
         """Send a location (a map pin)."""
         return await self.feed(updates.location_update(self.user, latitude, longitude))

@@ -26,7 +26,7 @@ from aiohttp import BodyPartReader, web
 from tests import updates
 
 BOT_USER: dict[str, Any] = {"id": 1000, "is_bot": True, "first_name": "Loyalty Test", "username": "loyalty_test_bot"}
-SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendLocation", "sendVenue"})
+SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendLocation", "sendVenue"})
 PIN_METHODS = frozenset({"sendLocation", "sendVenue"})
 EDIT_METHODS = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup"})
 MESSAGE_METHODS = SEND_METHODS | EDIT_METHODS
@@ -205,6 +205,7 @@ class BotAPIEmulator:
             "getupdates": self._get_updates,
             "sendmessage": self._send,
             "sendphoto": self._send,
+            "senddocument": self._send,
             "sendlocation": self._send,
             "sendvenue": self._send,
             "editmessagetext": self._edit,
@@ -462,6 +463,10 @@ class BotAPIEmulator:
             message["photo"] = self._photo_sizes(call)
             if call.text:
                 message["caption"] = call.text
+        elif call.method == "sendDocument":
+            message["document"] = self._document(call)
+            if call.text:
+                message["caption"] = call.text
         elif call.method in PIN_METHODS:
             message["location"] = {name: call.params[name] for name in ("latitude", "longitude")}
         else:
@@ -481,6 +486,24 @@ class BotAPIEmulator:
             self.files[f"photos/{file_id}.png"] = data
         size = len(self.files.get(f"photos/{file_id}.png", b""))
         return [{"file_id": file_id, "file_unique_id": file_id, "width": 320, "height": 320, "file_size": size}]
+
+    def _document(self, call: Call) -> dict[str, Any]:
+        """The Document of a sent file; an uploaded one is kept for getFile and downloads (`document_bytes`)."""
+        document = str(call.params.get("document", ""))
+        file_id = document
+        if document.startswith("attach://"):
+            file_id = f"document-{len(self.files) + 1}"
+            self.files[f"documents/{file_id}"] = call.uploads.get(document.removeprefix("attach://"), b"")
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_size": len(self.files.get(f"documents/{file_id}", b"")),
+        }
+
+    def document_bytes(self, call: Call) -> bytes:
+        """The bytes of the file a sendDocument call sent."""
+        assert isinstance(call.result, dict), f"{call!r} did not send a document"
+        return self.files[f"documents/{call.result['document']['file_id']}"]
 
     async def _edit(self, call: Call) -> dict[str, Any]:
         """editMessageText / Caption / ReplyMarkup, refused like Telegram when nothing would change."""
@@ -529,8 +552,8 @@ class BotAPIEmulator:
 
     async def _get_file(self, call: Call) -> dict[str, Any]:
         file_id = str(call.params.get("file_id", ""))
-        path = f"photos/{file_id}.png"
-        if path not in self.files:
+        path = next((path for path in (f"photos/{file_id}.png", f"documents/{file_id}") if path in self.files), "")
+        if not path:
             raise APIError(400, "Bad Request: invalid file_id")
         return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(self.files[path]), "file_path": path}
 
@@ -574,6 +597,12 @@ class FakeUser:
     async def photo(self) -> list[Call]:
         """Send a photo."""
         return await self.send(updates.photo_update(self.user))
+
+    async def document(self, name: str, content: bytes) -> list[Call]:
+        """Send a file as a document; the bot may download it (getFile and the file URL)."""
+        file_id = f"upload-{len(self.emulator.files) + 1}"
+        self.emulator.files[f"documents/{file_id}"] = content
+        return await self.send(updates.document_update(self.user, file_id, name, len(content)))
 
     async def location(self, latitude: float, longitude: float) -> list[Call]:
         """Send a location (a map pin)."""

@@ -11,7 +11,7 @@ from aiogram import Bot
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import Chat, Message, User
+from aiogram.types import Chat, File, Message, User
 
 BOT_USER = User(id=1000, is_bot=True, first_name="Loyalty Test", username="loyalty_test_bot")
 TOKEN = "1000:stub-token-for-tests"
@@ -25,6 +25,7 @@ class RecordingSession(BaseSession):
         self.record = record
         self.requests: list[TelegramMethod[Any]] = []
         self._message_ids = itertools.count(1)
+        self.files: dict[str, bytes] = {}  # what a user sent, by file id: served by getFile and its download
 
     async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None) -> Any:
         if self.record:
@@ -34,6 +35,9 @@ class RecordingSession(BaseSession):
             return self._message(method)
         if returning is User:
             return BOT_USER
+        if returning is File:
+            file_id = str(getattr(method, "file_id", ""))
+            return File(file_id=file_id, file_unique_id=file_id, file_path=f"documents/{file_id}")
         return True
 
     def _message(self, method: TelegramMethod[Any]) -> Message:
@@ -51,7 +55,7 @@ class RecordingSession(BaseSession):
         return None
 
     async def stream_content(self, url: str, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
-        yield b""
+        yield self.files.get(url.rsplit("/", 1)[-1], b"")
 
 
 def stub_bot(record: bool = True) -> tuple[Bot, RecordingSession]:

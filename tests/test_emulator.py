@@ -209,7 +209,7 @@ async def test_the_command_menu_is_registered_in_both_languages(live: BotAPIEmul
 
 async def test_at_start_up_the_owner_gets_their_own_menu_with_the_staff_commands(live: BotAPIEmulator) -> None:
     owner_menu = ["earn", "member", "redeem", "adjust", "undo", "catalog", "gift", "campaign", "stats", "report"]
-    owner_menu += ["block", "unblock", "phone", "staff", "settings"]
+    owner_menu += ["block", "unblock", "phone", "staff", "settings", "import"]
     for language in ("fa", "en", None):
         assert live.commands(language, "chat:1")[: len(owner_menu)] == owner_menu  # OWNER_IDS is (1,)
         assert set(live.commands(language, "chat:1")[len(owner_menu) :]) == CUSTOMER_COMMANDS
@@ -220,6 +220,31 @@ async def test_at_start_up_the_owner_gets_their_own_menu_with_the_staff_commands
         if call.method == "setMyCommands" and call.params.get("scope") == {"type": "chat", "chat_id": 1}
     }
     assert earn["en"]["description"] == "Record a purchase" and earn["fa"]["description"] == earn[None]["description"]
+
+
+async def test_the_owner_imports_the_good_rows_of_a_list_once_and_gets_the_bad_ones_back(
+    live: BotAPIEmulator, engine: AsyncEngine
+) -> None:
+    owner, sara = FakeUser(live, 1, "Owner", "en"), FakeUser(live, 510, "Sara", "en")
+    customers = b"phone;name;points;reason\n09121234567;Sara;120;paper card\n12;Nobody;5;\n09121234568;Reza;-3;\n"
+    await owner.say("/import")
+    summary, bad_file = await owner.document("customers.csv", customers)
+    assert "new customers to import: 1" in summary.text and "rows with a problem (skipped): 2" in summary.text
+    assert bad_file.method == "sendDocument"
+    assert live.document_bytes(bad_file).decode("utf-8-sig").splitlines() == [
+        "row,phone,name,points,reason,problem",
+        "3,12,Nobody,5,,the phone number is not valid",
+        "4,09121234568,Reza,-3,,the points are not a whole number of zero or more",
+    ]
+    [done, _] = await owner.press(summary.callback_data()[0], summary)
+    assert "Imported 1 customer with 120 opening points in all" in done.text
+    await owner.say("/import")
+    [again] = await owner.document("customers.csv", customers[: customers.index(b"12;")])
+    assert "already members (skipped): 1" in again.text and "new customers to import: 0" in again.text
+    assert await members_in(engine) == 1 and live.sent_to(510) == []
+    await sara.join("09121234567")
+    member = await member_with(engine, 510)
+    assert member is not None and member.balance == 120 + 100  # the opening points wait; the welcome bonus
 
 
 async def test_the_owner_names_the_shop_in_settings_and_a_customer_sees_it_with_shop(live: BotAPIEmulator) -> None:

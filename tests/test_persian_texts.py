@@ -205,6 +205,7 @@ def test_the_staff_files_are_the_staff_features() -> None:
         "catalog",
         "counter",
         "gifts",
+        "imports",
         "onboarding",
         "redeem",
         "report",

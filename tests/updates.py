@@ -64,6 +64,12 @@ def photo_update(sender: dict[str, Any]) -> dict[str, Any]:
     return message_update(sender, photo=photo)
 
 
+def document_update(sender: dict[str, Any], file_id: str, name: str, size: int) -> dict[str, Any]:
+    """A file sent as a document."""
+    document = {"file_id": file_id, "file_unique_id": f"{file_id}-unique", "file_name": name, "file_size": size}
+    return message_update(sender, document=document)
+
+
 def location_update(sender: dict[str, Any], latitude: float, longitude: float) -> dict[str, Any]:
     """A location (a map pin) sent with the attachment menu."""
     return message_update(sender, location={"latitude": latitude, "longitude": longitude})

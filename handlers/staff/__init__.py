@@ -1,6 +1,6 @@
 """The staff's routers: the counter, vouchers at the counter, the team, the owner's rules and catalog, gifts,
-campaigns, figures and reports, blocking, members' phone numbers, and the staff's own /start (the owner's
-checklist). Each sets its role once, on its router (`handlers.filters.staff_only`)."""
+campaigns, figures and reports, blocking, members' phone numbers, the owner's import of a member list, and the
+staff's own /start (the owner's checklist). Each sets its role once, on its router (`handlers.filters.staff_only`)."""
 
 from aiogram import Router
 from aiogram.filters import StateFilter
@@ -11,6 +11,7 @@ from handlers.staff import (
     catalog,
     counter,
     gifts,
+    imports,
     onboarding,
     phones,
     redeem,
@@ -30,6 +31,7 @@ PROMPTS = StateFilter(
     catalog.RewardEdit,
     gifts.GiftWizard,
     CampaignWizard,
+    imports.ImportFile,
 )
 """The staff's prompts, which a command typed instead of an answer leaves."""
 
@@ -48,6 +50,7 @@ def create_router() -> Router:
         report.create_router(),
         blocking.create_router(),
         phones.create_router(),
+        imports.create_router(),
         campaigns.create_router(),
         onboarding.create_router(),  # a staff member's plain /start, after those with an invite, card or voucher
     )

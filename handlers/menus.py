@@ -43,6 +43,7 @@ STAFF_COMMANDS: dict[Role, dict[str, str]] = {
         "gift": "command.gift",
         "campaign": "command.campaign",
         "stats": "command.stats",
+        "export": "command.export",
         "block": "command.block",
         "unblock": "command.unblock",
         "phone": "command.phone",

@@ -208,7 +208,19 @@ async def test_the_command_menu_is_registered_in_both_languages(live: BotAPIEmul
 
 
 async def test_at_start_up_the_owner_gets_their_own_menu_with_the_staff_commands(live: BotAPIEmulator) -> None:
-    owner_menu = ["earn", "member", "redeem", "adjust", "undo", "catalog", "gift", "campaign", "stats", "block"]
+    owner_menu = [
+        "earn",
+        "member",
+        "redeem",
+        "adjust",
+        "undo",
+        "catalog",
+        "gift",
+        "campaign",
+        "stats",
+        "export",
+        "block",
+    ]
     owner_menu += ["unblock", "phone", "staff", "settings"]
     for language in ("fa", "en", None):
         assert live.commands(language, "chat:1")[: len(owner_menu)] == owner_menu  # OWNER_IDS is (1,)

@@ -537,9 +537,9 @@ async def test_only_owners_reach_the_pending_invites(chat_with: MakeChat, sessio
 # The command menu in a staff member's own chat
 
 CASHIER_MENU = ["earn", "member", "redeem", *menus.CUSTOMER_COMMANDS]
-MANAGER_MENU = ["earn", "member", "redeem", "adjust", "undo", "catalog", "gift", "campaign", "stats", "block"]
+MANAGER_MENU = ["earn", "member", "redeem", "adjust", "undo", "catalog", "gift", "campaign", "stats", "export", "block"]
 MANAGER_MENU += ["unblock", "phone", *menus.CUSTOMER_COMMANDS]
-OWNER_MENU = [*MANAGER_MENU[:12], "staff", "settings", *menus.CUSTOMER_COMMANDS]
+OWNER_MENU = [*MANAGER_MENU[:13], "staff", "settings", *menus.CUSTOMER_COMMANDS]
 
 
 def chat_menus(requests: list[TelegramMethod[Any]], chat_id: int) -> dict[str | None, dict[str, str]]:

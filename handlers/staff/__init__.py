@@ -1,6 +1,6 @@
 """The staff's routers: the counter, vouchers at the counter, the team, the owner's rules and catalog, gifts,
-campaigns, figures, blocking, members' phone numbers, and the staff's own /start (the owner's checklist). Each sets
-its role once, on its router (`handlers.filters.staff_only`)."""
+campaigns, figures, exports, blocking, members' phone numbers, and the staff's own /start (the owner's checklist).
+Each sets its role once, on its router (`handlers.filters.staff_only`)."""
 
 from aiogram import Router
 from aiogram.filters import StateFilter
@@ -10,6 +10,7 @@ from handlers.staff import (
     campaigns,
     catalog,
     counter,
+    exports,
     gifts,
     onboarding,
     phones,
@@ -44,6 +45,7 @@ def create_router() -> Router:
         catalog.create_router(),
         gifts.create_router(),
         stats.create_router(),
+        exports.create_router(),
         blocking.create_router(),
         phones.create_router(),
         campaigns.create_router(),

@@ -26,7 +26,7 @@ from aiohttp import BodyPartReader, web
 from tests import updates
 
 BOT_USER: dict[str, Any] = {"id": 1000, "is_bot": True, "first_name": "Loyalty Test", "username": "loyalty_test_bot"}
-SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendLocation", "sendVenue"})
+SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendLocation", "sendVenue"})
 PIN_METHODS = frozenset({"sendLocation", "sendVenue"})
 EDIT_METHODS = frozenset({"editMessageText", "editMessageCaption", "editMessageReplyMarkup"})
 MESSAGE_METHODS = SEND_METHODS | EDIT_METHODS
@@ -205,6 +205,7 @@ class BotAPIEmulator:
             "getupdates": self._get_updates,
             "sendmessage": self._send,
             "sendphoto": self._send,
+            "senddocument": self._send,
             "sendlocation": self._send,
             "sendvenue": self._send,
             "editmessagetext": self._edit,
@@ -451,7 +452,7 @@ class BotAPIEmulator:
         return self._pending[: int(call.params.get("limit") or 100)]
 
     async def _send(self, call: Call) -> dict[str, Any]:
-        """sendMessage / sendPhoto / sendLocation / sendVenue: a new message in the chat."""
+        """sendMessage / sendPhoto / sendDocument / sendLocation / sendVenue: a new message in the chat."""
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
@@ -460,6 +461,10 @@ class BotAPIEmulator:
         }
         if call.method == "sendPhoto":
             message["photo"] = self._photo_sizes(call)
+            if call.text:
+                message["caption"] = call.text
+        elif call.method == "sendDocument":
+            message["document"] = self._document(call)
             if call.text:
                 message["caption"] = call.text
         elif call.method in PIN_METHODS:
@@ -481,6 +486,16 @@ class BotAPIEmulator:
             self.files[f"photos/{file_id}.png"] = data
         size = len(self.files.get(f"photos/{file_id}.png", b""))
         return [{"file_id": file_id, "file_unique_id": file_id, "width": 320, "height": 320, "file_size": size}]
+
+    def _document(self, call: Call) -> dict[str, Any]:
+        """The Document of a sent file; an uploaded one is kept for getFile and downloads."""
+        document = str(call.params.get("document", ""))
+        file_id = document
+        if document.startswith("attach://"):
+            file_id = f"document-{len(self.files) + 1}"
+            self.files[f"documents/{file_id}"] = call.uploads.get(document.removeprefix("attach://"), b"")
+        size = len(self.files.get(f"documents/{file_id}", b""))
+        return {"file_id": file_id, "file_unique_id": file_id, "file_size": size}
 
     async def _edit(self, call: Call) -> dict[str, Any]:
         """editMessageText / Caption / ReplyMarkup, refused like Telegram when nothing would change."""

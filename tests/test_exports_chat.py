@@ -115,6 +115,17 @@ async def test_a_large_table_shows_its_progress(
     assert replies[0].name == "AnswerCallbackQuery" and replies[-1].name == "SendDocument"
 
 
+async def test_a_file_larger_than_the_messenger_takes_is_not_sent(
+    chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(routes, "MAX_BYTES", 100)
+    await seeded(sessions)
+    await hire(sessions, MANAGER, Role.MANAGER)
+    replies = await export(chat_with(MANAGER, language_code="en"), "members", "csv")
+    assert "SendDocument" not in [reply.name for reply in replies]
+    assert replies[-1].text.startswith("The file came to 1 MB, more than the ")  # the limit patched to 100 bytes
+
+
 async def test_a_cashier_is_told_a_manager_is_needed(chat_with: MakeChat, sessions: Sessions) -> None:
     await hire(sessions, CASHIER, Role.CASHIER)
     chat, _ = await customer(chat_with, sessions, CASHIER, "09121112233")

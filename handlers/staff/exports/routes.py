@@ -37,6 +37,7 @@ LARGE = 5000  # rows past which the picker's message shows progress
 PROGRESS_SECONDS = 5.0  # at most one progress edit this often (the messenger limits edits)
 CHECK_EVERY = 500  # rows between looks at the clock
 FORMAT_LABELS = {"csv": "CSV", "xlsx": "XLSX (Excel)"}
+MAX_BYTES = 50 * 2**20  # the Bot API's limit on a file a bot sends
 
 Progress = Callable[[int], Awaitable[None]]
 
@@ -125,8 +126,17 @@ async def pick_format(
     with tempfile.TemporaryDirectory(prefix="export-") as folder:
         path = Path(folder) / file_name(export, callback_data.form, today)
         await files.write(path, callback_data.form, header(export, await currency(session, club)), rows, title)
-        caption = _("export.ready").format(table=title, total=number(total))
-        await bot.send_document(query.from_user.id, FSInputFile(path, filename=path.name), caption=caption)
+        await send(query, bot, path, _("export.ready").format(table=title, total=number(total)))
+
+
+async def send(query: CallbackQuery, bot: Bot, path: Path, caption: str) -> None:
+    """The file as a document, or a sentence saying it is larger than the messenger takes."""
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        megabytes = number(-(-size // 2**20))
+        await show(query, bot, _("export.too_large").format(size=megabytes, limit=number(MAX_BYTES // 2**20)), None)
+        return
+    await bot.send_document(query.from_user.id, FSInputFile(path, filename=path.name), caption=caption)
 
 
 KNOWN = F.table.in_(list(exports.EXPORTS))

@@ -58,8 +58,11 @@ async def export(url: str, form: str, folder: Path) -> str:
     began = time.perf_counter()
     with speaking(create_i18n("fa"), "fa"):
         async with sessions() as session:
-            total = await exports.count(session, exports.MEMBERS)
-            rows = counted_cells(exports.rows(session, exports.MEMBERS), Cells(exports.MEMBERS, ZONE), progress)
+            extent = await exports.extent(session, exports.MEMBERS)
+            total = extent.rows
+            rows = counted_cells(
+                exports.rows(session, exports.MEMBERS, extent.last_id), Cells(exports.MEMBERS, ZONE), progress
+            )
             await files.write(path, form, header(exports.MEMBERS, "toman"), rows, "members")
     took = time.perf_counter() - began
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

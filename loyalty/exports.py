@@ -106,11 +106,23 @@ VOUCHERS = Export(
 EXPORTS = {export.name: export for export in (MEMBERS, PURCHASES, LEDGER, VOUCHERS)}
 
 
-async def rows(session: AsyncSession, export: Export, batch: int = BATCH) -> AsyncIterator[tuple[Any, ...]]:
-    """The export's rows in id order, read `batch` at a time after the last id seen (never all at once)."""
+@dataclass(frozen=True)
+class Extent:
+    """How many rows an export has now, and the highest row id among them (0 for none)."""
+
+    rows: int
+    last_id: int
+
+
+async def rows(
+    session: AsyncSession, export: Export, through: int, batch: int = BATCH
+) -> AsyncIterator[tuple[Any, ...]]:
+    """The export's rows with ids up to `through` (its extent when it started: rows added meanwhile are left out),
+    in id order, read `batch` at a time after the last id seen (never all at once)."""
     after = 0
     while True:
-        statement = export.statement.where(export.key > after).order_by(export.key).limit(batch)
+        window = (export.key > after) & (export.key <= through)
+        statement = export.statement.where(window).order_by(export.key).limit(batch)
         found = (await session.execute(statement)).all()
         for row in found:
             yield tuple(row)
@@ -119,7 +131,9 @@ async def rows(session: AsyncSession, export: Export, batch: int = BATCH) -> Asy
         after = found[-1][0]
 
 
-async def count(session: AsyncSession, export: Export) -> int:
-    """How many rows the export will have."""
-    total = await session.scalar(select(func.count()).select_from(export.statement.subquery()))
-    return int(total or 0)
+async def extent(session: AsyncSession, export: Export) -> Extent:
+    """How many rows the export has now and the highest id among them: the rows it will write."""
+    table = export.statement.subquery()
+    row_id = next(iter(table.c))  # the statement's first column is the row id
+    found = (await session.execute(select(func.count(), func.max(row_id)).select_from(table))).one()
+    return Extent(int(found[0] or 0), int(found[1] or 0))

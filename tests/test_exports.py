@@ -13,7 +13,8 @@ from tests.factories import DAY, NOW, add_members, member_row, purchase
 
 
 async def every_row(session: AsyncSession, export: exports.Export, batch: int) -> list[tuple[Any, ...]]:
-    return [row async for row in exports.rows(session, export, batch=batch)]
+    through = (await exports.extent(session, export)).last_id
+    return [row async for row in exports.rows(session, export, through, batch=batch)]
 
 
 async def test_members_come_in_id_order_whatever_the_batch(session: AsyncSession) -> None:
@@ -33,6 +34,7 @@ async def test_a_member_row_holds_its_columns(session: AsyncSession) -> None:
 
 async def test_rows_are_read_a_batch_at_a_time(session: AsyncSession) -> None:
     await add_members(session, [member_row(number) for number in range(1, 11)])
+    through = (await exports.extent(session, exports.MEMBERS)).last_id
     statements: list[str] = []
     sync_engine = session.bind.sync_engine  # type: ignore[union-attr]
 
@@ -41,7 +43,7 @@ async def test_rows_are_read_a_batch_at_a_time(session: AsyncSession) -> None:
 
     event.listen(sync_engine, "before_cursor_execute", seen)
     try:
-        found = await every_row(session, exports.MEMBERS, 4)
+        found = [row async for row in exports.rows(session, exports.MEMBERS, through, batch=4)]
     finally:
         event.remove(sync_engine, "before_cursor_execute", seen)
     assert len(found) == 10
@@ -61,10 +63,18 @@ async def test_purchases_carry_the_member_code_and_amount(session: AsyncSession)
         (3, "00000002", 70_000),
     ]
     assert found[0][6] == NOW - 2 * DAY
-    assert await exports.count(session, exports.PURCHASES) == 3
+    assert await exports.extent(session, exports.PURCHASES) == exports.Extent(rows=3, last_id=3)
 
 
 async def test_an_empty_club_has_no_rows(session: AsyncSession) -> None:
     for export in exports.EXPORTS.values():
         assert await every_row(session, export, 3) == []
-        assert await exports.count(session, export) == 0
+        assert await exports.extent(session, export) == exports.Extent(rows=0, last_id=0)
+
+
+async def test_rows_added_after_the_start_are_left_out(session: AsyncSession) -> None:
+    await add_members(session, [member_row(number) for number in (1, 2, 3)])
+    extent = await exports.extent(session, exports.MEMBERS)
+    await add_members(session, [member_row(4)])
+    found = [row async for row in exports.rows(session, exports.MEMBERS, extent.last_id, batch=2)]
+    assert extent == exports.Extent(rows=3, last_id=3) and [row[0] for row in found] == [1, 2, 3]

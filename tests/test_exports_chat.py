@@ -115,6 +115,29 @@ async def test_a_large_table_shows_its_progress(
     assert replies[0].name == "AnswerCallbackQuery" and replies[-1].name == "SendDocument"
 
 
+async def test_a_long_table_comes_in_parts_each_with_its_header(
+    chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(routes, "PART_ROWS", 2)
+    await seeded(sessions)
+    await hire(sessions, MANAGER, Role.MANAGER)
+    replies = await export(chat_with(MANAGER, language_code="en"), "members", "xlsx")
+    sent = [reply for reply in replies if reply.name == "SendDocument"]
+    assert [reply.method.document.filename for reply in sent] == [
+        "members-2026-11-22-1.xlsx",
+        "members-2026-11-22-2.xlsx",
+    ]
+    assert [reply.text for reply in sent] == ["📄 Members: 3 rows. Part 1 of 2.", "📄 Members: 3 rows. Part 2 of 2."]
+    names = []
+    for reply in sent:
+        header, *rows = list(
+            openpyxl.load_workbook(io.BytesIO(reply.upload), read_only=True).active.iter_rows(values_only=True)
+        )
+        assert header[:3] == ("Row", "Member code", "Name")
+        names.append([row[2] for row in rows])
+    assert names == [["سارا", "Reza"], ["نیما رضایی"]]
+
+
 async def test_a_file_larger_than_the_messenger_takes_is_not_sent(
     chat_with: MakeChat, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
 ) -> None:

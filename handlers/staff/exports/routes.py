@@ -1,9 +1,10 @@
 """/export for managers and owners: which table (members, purchases, ledger, vouchers), which format (CSV or XLSX),
 then the file as a document.
 
-The rows come from `loyalty.exports` a batch at a time and are written into a temporary file on disk, which is sent
-and deleted, so a club of any size is exported in constant memory. For a large table the picker's message shows how
-far the file has got, edited at most every `PROGRESS_SECONDS`.
+The rows come from `loyalty.exports` a batch at a time (those there when the export started) and are written into a
+temporary file on disk, which is sent and deleted, so a club of any size is exported in constant memory; a table of
+more than `PART_ROWS` rows comes in several files, each under the messenger's limit. For a large table the picker's
+message shows how far the file has got, edited at most every `PROGRESS_SECONDS`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ PROGRESS_SECONDS = 5.0  # at most one progress edit this often (the messenger li
 CHECK_EVERY = 500  # rows between looks at the clock
 FORMAT_LABELS = {"csv": "CSV", "xlsx": "XLSX (Excel)"}
 MAX_BYTES = 50 * 2**20  # the Bot API's limit on a file a bot sends
+PART_ROWS = 200_000  # rows per file: about 25 MB of CSV, well under MAX_BYTES
 
 Progress = Callable[[int], Awaitable[None]]
 
@@ -106,9 +108,16 @@ def progress_editor(query: CallbackQuery, bot: Bot, total: int) -> Progress:
     return edit
 
 
-def file_name(export: Export, form: str, today: date) -> str:
-    """members-2026-11-22.csv: the table and the shop's date."""
-    return f"{export.name}-{today:%Y-%m-%d}.{form}"
+def file_name(export: Export, form: str, today: date, part: int, parts: int) -> str:
+    """members-2026-11-22.csv: the table and the shop's date, and members-2026-11-22-2.csv for a second part."""
+    suffix = f"-{part}" if parts > 1 else ""
+    return f"{export.name}-{today:%Y-%m-%d}{suffix}.{form}"
+
+
+def part_caption(title: str, total: int, part: int, parts: int) -> str:
+    """The document's caption: the table and its rows, and which part this is of a split table."""
+    text = _("export.ready").format(table=title, total=number(total))
+    return text if parts == 1 else _("export.part").format(text=text, part=number(part), parts=number(parts))
 
 
 async def pick_format(
@@ -117,16 +126,25 @@ async def pick_format(
     """Write the table into a file of the picked format and send it; an empty table gets a sentence instead."""
     export = exports.EXPORTS[callback_data.table]
     title = table_name(export.name)
-    total = await exports.count(session, export)
+    extent = await exports.extent(session, export)
+    total = extent.rows
     if total == 0:
         await show(query, bot, _("export.empty").format(table=title), None)
         return
     await show(query, bot, _("export.preparing").format(table=title, total=number(total)), None)
-    rows = counted_cells(exports.rows(session, export), Cells(export, club.zone), progress_editor(query, bot, total))
+    rows = counted_cells(
+        exports.rows(session, export, extent.last_id), Cells(export, club.zone), progress_editor(query, bot, total)
+    )
+    names = header(export, await currency(session, club))
+    parts = -(-total // PART_ROWS)
     with tempfile.TemporaryDirectory(prefix="export-") as folder:
-        path = Path(folder) / file_name(export, callback_data.form, today)
-        await files.write(path, callback_data.form, header(export, await currency(session, club)), rows, title)
-        await send(query, bot, path, _("export.ready").format(table=title, total=number(total)))
+        written = 0
+        async for part in files.parts(rows, PART_ROWS):
+            written += 1
+            path = Path(folder) / file_name(export, callback_data.form, today, written, parts)
+            await files.write(path, callback_data.form, names, part, title)
+            await send(query, bot, path, part_caption(title, total, written, parts))
+            path.unlink()  # one part on disk at a time
 
 
 async def send(query: CallbackQuery, bot: Bot, path: Path, caption: str) -> None:

@@ -24,8 +24,9 @@ from tests.stub_bot import RecordingSession
 class Reply:
     """What the bot sent in answer, reduced to what tests look at."""
 
-    def __init__(self, method: TelegramMethod[Any]) -> None:
+    def __init__(self, method: TelegramMethod[Any], upload: bytes = b"") -> None:
         self.method = method
+        self.upload = upload  # the bytes of the file sent with it (a document), if any
         self.name = type(method).__name__
         self.text: str = getattr(method, "text", None) or getattr(method, "caption", None) or ""
         self.markup = getattr(method, "reply_markup", None)
@@ -61,7 +62,8 @@ class Chat:
         start = len(self.session.requests)
         await self.dispatcher.feed_update(self.bot, Update.model_validate(update, context={"bot": self.bot}))
         sent = self.session.requests[start:]
-        return [Reply(method) for method in sent if type(method).__name__.startswith(("Send", "Edit", "Answer"))]
+        replies = [method for method in sent if type(method).__name__.startswith(("Send", "Edit", "Answer"))]
+        return [Reply(method, self.session.uploads.get(id(method), b"")) for method in replies]
 
     async def say(self, text: str) -> list[Reply]:
         """Send a text message (commands included)."""

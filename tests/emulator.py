@@ -452,7 +452,7 @@ class BotAPIEmulator:
         return self._pending[: int(call.params.get("limit") or 100)]
 
     async def _send(self, call: Call) -> dict[str, Any]:
-        """sendMessage / sendPhoto / sendLocation / sendVenue: a new message in the chat."""
+        """sendMessage / sendPhoto / sendDocument / sendLocation / sendVenue: a new message in the chat."""
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import os
 import signal
 import sys
@@ -209,7 +211,7 @@ async def test_the_command_menu_is_registered_in_both_languages(live: BotAPIEmul
 
 async def test_at_start_up_the_owner_gets_their_own_menu_with_the_staff_commands(live: BotAPIEmulator) -> None:
     owner_menu = ["earn", "member", "redeem", "adjust", "undo", "catalog", "gift", "campaign", "stats", "report"]
-    owner_menu += ["block", "unblock", "phone", "staff", "settings", "import"]
+    owner_menu += ["export", "block", "unblock", "phone", "staff", "settings", "import"]
     for language in ("fa", "en", None):
         assert live.commands(language, "chat:1")[: len(owner_menu)] == owner_menu  # OWNER_IDS is (1,)
         assert set(live.commands(language, "chat:1")[len(owner_menu) :]) == CUSTOMER_COMMANDS
@@ -287,6 +289,34 @@ async def test_the_member_card_is_uploaded_as_a_photo(
         assert downloaded is not None and downloaded.read() == next(iter(card.uploads.values()))
     finally:
         await bot.session.close()
+
+
+async def test_export_sends_a_document_that_reads_back_to_the_members(
+    live: BotAPIEmulator, engine: AsyncEngine
+) -> None:
+    joined = datetime(2026, 10, 23, 9, 0, tzinfo=UTC)  # 1405/08/01 12:30 in Tehran
+    rows = [("سارا", "+989120000001", "00000001"), ("Reza", "+989120000002", "00000002")]
+    async with engine.begin() as connection:
+        await connection.execute(
+            insert(Member),
+            [
+                {"first_name": name, "phone": phone, "code": code, "language": "fa", "balance": 0, "tier": "bronze"}
+                | {"joined_at": joined, "created_at": joined}
+                for name, phone, code in rows
+            ],
+        )
+    owner = FakeUser(live, 1, "Owner", "fa")  # OWNER_IDS is (1,)
+    [question] = await owner.say("/export")
+    formats = next(call for call in await owner.press("exp:members:", question) if call.method == "editMessageText")
+    replies = await owner.press("exp:members:csv", formats)
+    [document] = [call for call in replies if call.method == "sendDocument"]
+    data = next(iter(document.uploads.values()))
+    assert data.startswith(b"\xef\xbb\xbf") and document.result["document"]["file_size"] == len(data)
+    header, *lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    found = [dict(zip(header, line, strict=True)) for line in lines]
+    assert [(row["نام"], row["تلفن"], row["کد عضویت"]) for row in found] == rows
+    assert {row["تاریخ عضویت"] for row in found} == {"1405/08/01 12:30"}
+    assert {row["تاریخ عضویت (به وقت UTC)"] for row in found} == {"2026-10-23T09:00:00Z"}
 
 
 async def sara_and_a_cashier(live: BotAPIEmulator, engine: AsyncEngine) -> tuple[FakeUser, Member, FakeUser]:

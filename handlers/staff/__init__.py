@@ -1,6 +1,7 @@
 """The staff's routers: the counter, vouchers at the counter, the team, the owner's rules and catalog, gifts,
-campaigns, figures and reports, blocking, members' phone numbers, the owner's import of a member list, and the
-staff's own /start (the owner's checklist). Each sets its role once, on its router (`handlers.filters.staff_only`)."""
+campaigns, figures, reports and exports, blocking, members' phone numbers, the owner's import of a member list,
+and the staff's own /start (the owner's checklist). Each sets its role once, on its router
+(`handlers.filters.staff_only`)."""
 
 from aiogram import Router
 from aiogram.filters import StateFilter
@@ -10,6 +11,7 @@ from handlers.staff import (
     campaigns,
     catalog,
     counter,
+    exports,
     gifts,
     imports,
     onboarding,
@@ -48,6 +50,7 @@ def create_router() -> Router:
         gifts.create_router(),
         stats.create_router(),
         report.create_router(),
+        exports.create_router(),
         blocking.create_router(),
         phones.create_router(),
         imports.create_router(),

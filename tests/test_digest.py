@@ -11,15 +11,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.factory import create_bot
 from bot.i18n import create_i18n
+from bot.settings import Settings
 from loyalty import purchases
 from loyalty.birthdays import birthday_md
 from loyalty.calendar import format_date
 from loyalty.rules import Rules
 from loyalty.stamps import Stamp
 from scheduler.jobs import Jobs, run_due, send_digests
-from scheduler.sender import Sender, SenderConfig
+from scheduler.sender import Sender, SenderConfig, telegram_send
 from storage.models import OutboxMessage, Purchase, StaffMember
+from tests.emulator import BotAPIEmulator
 from tests.factories import NOW, add_members, member_row, purchase
 from tests.people import OWNER
 from tests.sending import Clock, Recorder
@@ -149,3 +152,24 @@ async def test_the_digest_comes_at_the_owners_hour_and_not_at_all_when_turned_of
     assert await send_digests(jobs_on(sessions, clock, digest=False), clock.now) == 0
     assert "digest" in await run_due(jobs_on(sessions, clock, digest=False, digest_hour=8))
     assert len(await digests(sessions)) == 1
+
+
+async def test_end_to_end_the_digest_reaches_the_owners_chat_at_its_hour_once(
+    emulator: BotAPIEmulator, settings: Settings, sessions: Sessions
+) -> None:
+    await small_club(sessions)
+    emulator.chats |= {OWNER, SECOND_OWNER}  # both owners wrote to the bot
+    bot = create_bot(settings.model_copy(update={"bot_api_url": emulator.url}))
+    clock = Clock(AT_NINE_PM - timedelta(minutes=1))
+    sender = Sender(sessions, telegram_send(bot), SenderConfig(rate=250), clock=clock)
+    try:
+        for _ in range(3):  # 20:59, 21:00 and 21:01: the minute ticks around the owner's hour, each sending what is due
+            await run_due(jobs_on(sessions, clock))
+            await sender.drain()
+            clock.now += timedelta(minutes=1)
+    finally:
+        await bot.session.close()
+    [persian] = emulator.sent_to(OWNER)
+    [english] = emulator.sent_to(SECOND_OWNER)
+    assert persian.text == PERSIAN.format(date=format_date(TODAY, "fa"))
+    assert english.text.startswith("📊 Today at the club") and "• Purchases: 3 ▲ 50%" in english.text

@@ -25,6 +25,7 @@ AWAY_DAYS = 60  # a member who has not bought for this many days is one to win b
 EXPIRY_WINDOW = timedelta(days=7)  # points expiring within this are told
 WEEK = timedelta(days=7)
 WIN_BACK = Audience(inactive_days=AWAY_DAYS)
+WIN_BACK_BUTTON = "digest:win_back"  # the suggestion's button: /campaign's wizard, the audience chosen (`handlers`)
 
 
 @dataclass(frozen=True)

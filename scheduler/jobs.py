@@ -207,13 +207,21 @@ async def send_digests(jobs: Jobs, now: datetime) -> int:
                 digest.key(figures.day, reader.telegram_id),
                 DIGEST,
                 reader.telegram_id,
-                Message(digest_text(jobs, figures, club.currency, reader.language or jobs.i18n.default_locale)),
+                digest_message(jobs, figures, club.currency, reader.language or jobs.i18n.default_locale),
             )
             for reader in readers
         ]
         sent = await outbox.enqueue(session, messages, now)
     logger.info("sent the daily digest to %s owners", sent)
     return sent
+
+
+def digest_message(jobs: Jobs, figures: digest.Digest, unit: str, language: str) -> Message:
+    """The digest, with a button that starts the win-back campaign when there is someone to win back."""
+    text = digest_text(jobs, figures, unit, language)
+    if not figures.away:
+        return Message(text)
+    return Message(text, buttons=((jobs.text(language, "button.digest_win_back"), digest.WIN_BACK_BUTTON),))
 
 
 def digest_text(jobs: Jobs, figures: digest.Digest, unit: str, language: str) -> str:

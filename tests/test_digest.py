@@ -17,6 +17,8 @@ from bot.settings import Settings
 from loyalty import purchases
 from loyalty.birthdays import birthday_md
 from loyalty.calendar import format_date
+from loyalty.digest import WIN_BACK_BUTTON
+from loyalty.outbox import Message
 from loyalty.rules import Rules
 from loyalty.stamps import Stamp
 from scheduler.jobs import Jobs, run_due, send_digests
@@ -90,10 +92,10 @@ async def small_club(sessions: Sessions) -> None:
         )
 
 
-async def digests(sessions: Sessions) -> dict[int, str]:
+async def digests(sessions: Sessions) -> dict[int, Message]:
     async with sessions() as session:
         rows = await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "digest"))
-        return {row.chat_id: row.payload or "" for row in rows}
+        return {row.chat_id: Message.from_json(row.payload or "{}") for row in rows}
 
 
 PERSIAN = (
@@ -103,7 +105,7 @@ PERSIAN = (
     "• میانگین خرید: ۴۰۰٬۰۰۰ تومان ▲ ۳۳٪\n\n"
     "🎂 تولدهای فردا: ۲ عضو\n\n"
     "⏳ امتیازهایی که تا ۷ روز آینده منقضی می‌شوند: ۷۰ امتیاز\n\n"
-    "💡 ۱ عضو ۶۰ روز است که برنگشته‌اند؛ برایشان پیشنهاد بازگشت بفرستید؟ /campaign"
+    "💡 ۱ عضو ۶۰ روز است که برنگشته‌اند؛ برایشان پیشنهاد بازگشت بفرستید؟"
 )
 ENGLISH = (
     "📊 Today at the club, {date} (against the same day last week)\n\n"
@@ -112,7 +114,7 @@ ENGLISH = (
     "• Average purchase: 400,000 toman ▲ 33%\n\n"
     "🎂 Birthdays tomorrow: 2 members\n\n"
     "⏳ Expiring in the next 7 days: 70 points\n\n"
-    "💡 1 member has not been back for 60 days — send them a win-back offer? /campaign"
+    "💡 1 member has not been back for 60 days — send them a win-back offer?"
 )
 
 
@@ -125,8 +127,9 @@ async def test_at_nine_pm_each_owner_gets_the_days_figures_once_in_their_languag
     assert "digest" in await run_due(jobs_on(sessions, clock))
     sent = await digests(sessions)
     assert set(sent) == {OWNER, SECOND_OWNER}
-    assert sent[OWNER] == f'{{"text": "{PERSIAN.format(date=format_date(TODAY, "fa"))}"}}'.replace("\n", "\\n")
-    assert ENGLISH.format(date=format_date(TODAY, "en")).replace("\n", "\\n") in sent[SECOND_OWNER]
+    assert sent[OWNER].text == PERSIAN.format(date=format_date(TODAY, "fa"))
+    assert sent[SECOND_OWNER].text == ENGLISH.format(date=format_date(TODAY, "en"))
+    assert sent[SECOND_OWNER].buttons == (("📣 Send a win-back offer", WIN_BACK_BUTTON),)
     clock.now += timedelta(minutes=1)
     assert await run_due(jobs_on(sessions, clock)) == []
     assert await send_digests(jobs_on(sessions, clock), clock.now) == 0  # a restart that runs it again: nothing more
@@ -147,7 +150,8 @@ async def test_the_digest_is_delivered_once_through_the_outbox(sessions: Session
 async def test_the_digest_comes_at_the_owners_hour_and_not_at_all_when_turned_off(sessions: Sessions) -> None:
     clock = Clock(shop_time(TODAY, 8))
     assert "digest" in await run_due(jobs_on(sessions, clock, digest_hour=8))
-    assert len(await digests(sessions)) == 1  # an empty day still has a digest: no sales ▲▼ nothing
+    [empty] = (await digests(sessions)).values()  # an empty day still has a digest, with nothing to suggest
+    assert "• تعداد خرید: ۰ =" in empty.text and "💡" not in empty.text and empty.buttons == ()
     clock.now += timedelta(days=1)
     assert await send_digests(jobs_on(sessions, clock, digest=False), clock.now) == 0
     assert "digest" in await run_due(jobs_on(sessions, clock, digest=False, digest_hour=8))
@@ -173,3 +177,4 @@ async def test_end_to_end_the_digest_reaches_the_owners_chat_at_its_hour_once(
     [english] = emulator.sent_to(SECOND_OWNER)
     assert persian.text == PERSIAN.format(date=format_date(TODAY, "fa"))
     assert english.text.startswith("📊 Today at the club") and "• Purchases: 3 ▲ 50%" in english.text
+    assert persian.buttons() == ["📣 فرستادن پیشنهاد بازگشت"] and persian.callback_data() == [WIN_BACK_BUTTON]

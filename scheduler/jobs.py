@@ -9,7 +9,8 @@ A job that fails is tried again after its lease (`runs.LEASE`); every job may ru
 
 Greetings, reminders and tier changes are enqueued in the broadcast outbox (`loyalty.outbox`) under once-only
 keys, written in each member's language, and sent by the broadcast sender, paced. None waits for quiet hours:
-greetings and reminders are enqueued in the daytime, and tier changes are told at the review, as they always were.
+greetings and reminders are enqueued in the daytime, the digest at the hour its owner chose, and tier changes are
+told at the review, as they always were.
 A tier change and its message are one transaction: members are told of exactly the changes that were made.
 The digest goes to each owner (OWNER_IDS and owners added in chat) once a day (`digest.key`), in their language.
 """

@@ -99,7 +99,9 @@ async def background(
     bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSession], settings: Settings
 ) -> AsyncIterator[Sender]:
     """The daily jobs and the broadcast sender, running while the block runs (which gets the sender)."""
-    jobs = create_scheduler(Jobs(i18n, sessions, club_of(settings).rules, utc_now, settings.zone))
+    jobs = create_scheduler(
+        Jobs(i18n, sessions, club_of(settings).rules, utc_now, settings.zone, owner_ids=settings.owner_ids)
+    )
     jobs.start()
     stop = asyncio.Event()
     sender = create_sender(bot, i18n, sessions, settings)

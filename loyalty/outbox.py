@@ -60,29 +60,36 @@ def batched(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 
 @dataclass(frozen=True)
 class Message:
-    """A message as the messenger gets it: text, or a photo (`photo`, a file_id) with `text` as its caption.
+    """A message as the messenger gets it: text, or a photo (`photo`, a file_id) with `text` as its caption, and
+    buttons under it (`buttons`: each its label and the data a press sends back, one a row).
 
     Also the outbox's payload (`to_json`), and a campaign's message before its placeholders are filled in.
     """
 
     text: str
     photo: str | None = None
+    buttons: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> str:
-        """The message as stored in the outbox."""
-        data = {"text": self.text} if self.photo is None else {"text": self.text, "photo": self.photo}
+        """The message as stored in the outbox (only what it has)."""
+        data: dict[str, object] = {"text": self.text}
+        if self.photo is not None:
+            data["photo"] = self.photo
+        if self.buttons:
+            data["buttons"] = [list(button) for button in self.buttons]
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
     def from_json(cls, raw: str) -> Message:
         """A message stored in the outbox."""
         data = json.loads(raw)
-        return cls(text=str(data.get("text", "")), photo=data.get("photo"))
+        buttons = tuple((str(label), str(press)) for label, press in data.get("buttons", ()))
+        return cls(text=str(data.get("text", "")), photo=data.get("photo"), buttons=buttons)
 
     def limited(self) -> Message:
         """The message cut to the messenger's limit (filled-in names can make it longer than typed)."""
         limit = TEXT_LENGTH if self.photo is None else CAPTION_LENGTH
-        return self if len(self.text) <= limit else Message(self.text[: limit - 1] + "…", self.photo)
+        return self if len(self.text) <= limit else Message(self.text[: limit - 1] + "…", self.photo, self.buttons)
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,9 @@ class Rules(BaseModel):
     birthday_points: Points = 100
     birthday_expiry_days: Annotated[int, Field(ge=1, le=3650)] = 30
     birthday_reward_id: Annotated[int | None, Field(ge=1)] = None  # a catalog voucher, for free
+    # the owners' daily digest (`scheduler.jobs`): on or off, and its hour, shop time
+    digest: bool = True
+    digest_hour: Annotated[int, Field(ge=0, le=23)] = 21
     # a reminder this many days before a member's points expire (0: none)
     expiry_reminder_days: Annotated[int, Field(ge=0, le=90)] = 7
     # the unit amounts are shown in: "toman" or "rial" (named in the reader's language), or a unit the owner typed

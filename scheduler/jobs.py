@@ -1,6 +1,6 @@
 """The daily jobs, each at its hour of the shop's day: expire points (03:00), review tiers (04:00), prune the
 outbox (05:00), birthday greetings (the owner's hour, 10:00 by default) and reminders of points about to expire
-(12:00).
+(12:00), and the owners' daily digest (the owner's hour, 21:00 by default).
 
 APScheduler ticks once a minute (`create_scheduler`); each tick runs the jobs whose hour has come today and
 that no instance has run today (`scheduler.runs`: the schedule and the lock live in the database). So a bot
@@ -9,8 +9,10 @@ A job that fails is tried again after its lease (`runs.LEASE`); every job may ru
 
 Greetings, reminders and tier changes are enqueued in the broadcast outbox (`loyalty.outbox`) under once-only
 keys, written in each member's language, and sent by the broadcast sender, paced. None waits for quiet hours:
-greetings and reminders are enqueued in the daytime, and tier changes are told at the review, as they always were.
+greetings and reminders are enqueued in the daytime, the digest at the hour its owner chose, and tier changes are
+told at the review, as they always were.
 A tier change and its message are one transaction: members are told of exactly the changes that were made.
+The digest goes to each owner (OWNER_IDS and owners added in chat) once a day (`digest.key`), in their language.
 """
 
 from __future__ import annotations
@@ -19,15 +21,16 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import birthdays, campaigns, ledger, outbox, reminders, rules, tiers, vouchers
+from loyalty import birthdays, campaigns, digest, ledger, outbox, reminders, rules, staff, tiers, vouchers
 from loyalty.birthdays import BirthdayGift
 from loyalty.calendar import format_date
 from loyalty.outbox import Message, Outgoing
@@ -36,9 +39,11 @@ from scheduler import runs
 from scheduler.outbox import prune
 from storage.database import write_transaction
 from storage.models import Member
+from texts.changes import compared
 from texts.languages import speaking
+from texts.money import amount_text
 from texts.numbers import number
-from texts.plurals import counted
+from texts.plurals import counted, points_text
 from texts.tiers import tier_name
 
 logger = logging.getLogger(__name__)
@@ -46,6 +51,7 @@ Clock = Callable[[], datetime]
 BIRTHDAY = "birthday"  # outbox kinds
 REMINDER = "reminder"
 TIER = "tier"
+DIGEST = "digest"
 REMINDER_TIME = time(12)
 BATCH = 100  # members per transaction: a few tenths of a second of SQLite's write lock, so a purchase never waits long
 KEEP_CAMPAIGN_ROWS = timedelta(days=90)  # a campaign's outbox rows, after it is over (its counts stay)
@@ -60,7 +66,8 @@ class Jobs:
     sessions: async_sessionmaker[AsyncSession]
     defaults: Rules
     clock: Clock
-    zone: tzinfo
+    zone: ZoneInfo
+    owner_ids: tuple[int, ...] = ()  # the owners from the settings (OWNER_IDS); those added in chat are in the database
     holder: str = field(default_factory=lambda: secrets.token_hex(8))
 
     def today(self, now: datetime) -> date:
@@ -188,6 +195,56 @@ async def prune_outbox(jobs: Jobs, now: datetime) -> int:
     return deleted
 
 
+async def send_digests(jobs: Jobs, now: datetime) -> int:
+    """Enqueue today's digest to each owner, in their language (the shop's if they are not a member), once a day."""
+    async with jobs.sessions() as session, write_transaction(session):
+        club = await rules.current(session, jobs.defaults)
+        if not club.digest:
+            return 0
+        figures = await digest.digest(session, now, jobs.zone)
+        readers = await staff.owners(session, jobs.owner_ids, but=0)
+        messages = [
+            Outgoing(
+                digest.key(figures.day, reader.telegram_id),
+                DIGEST,
+                reader.telegram_id,
+                digest_message(jobs, figures, club.currency, reader.language or jobs.i18n.default_locale),
+            )
+            for reader in readers
+        ]
+        sent = await outbox.enqueue(session, messages, now)
+    logger.info("sent the daily digest to %s owners", sent)
+    return sent
+
+
+def digest_message(jobs: Jobs, figures: digest.Digest, unit: str, language: str) -> Message:
+    """The digest, with a button that starts the win-back campaign when there is someone to win back."""
+    text = digest_text(jobs, figures, unit, language)
+    if not figures.away:
+        return Message(text)
+    return Message(text, buttons=((jobs.text(language, "button.digest_win_back"), digest.WIN_BACK_BUTTON),))
+
+
+def digest_text(jobs: Jobs, figures: digest.Digest, unit: str, language: str) -> str:
+    """The digest in the reader's language: the sales against last week's same day, what is coming, a suggestion."""
+    with speaking(jobs.i18n, language):
+        lines = [
+            jobs.text(language, "digest.title", date=format_date(figures.day, language)),
+            jobs.text(
+                language,
+                "digest.sales",
+                purchases=compared(number(int(figures.purchases.now)), figures.purchases),
+                total=compared(amount_text(int(figures.total.now), unit), figures.total),
+                average=compared(amount_text(round(figures.average.now), unit), figures.average),
+            ),
+            counted("digest.birthdays", figures.birthdays_tomorrow).format(count=number(figures.birthdays_tomorrow)),
+            jobs.text(language, "digest.expiring", points=points_text(figures.expiring_points)),
+        ]
+        if figures.away:
+            lines.append(counted("digest.win_back", figures.away).format(count=number(figures.away)))
+    return "\n\n".join(lines)
+
+
 @dataclass(frozen=True)
 class Daily:
     """A job run once a day, from its hour of the shop's day (which may depend on the owner's rules)."""
@@ -203,6 +260,7 @@ DAILY = (
     Daily("prune_outbox", lambda _: time(5), prune_outbox),
     Daily("birthdays", lambda club: time(club.birthday_hour), greet_birthdays),
     Daily("expiry_reminders", lambda _: REMINDER_TIME, remind_expiring),
+    Daily("digest", lambda club: time(club.digest_hour), send_digests),
 )
 
 

@@ -49,6 +49,7 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import campaigns, gifts
@@ -84,14 +85,26 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def buttons_of(message: Message) -> InlineKeyboardMarkup | None:
+    """The message's buttons, one a row (None without any)."""
+    if not message.buttons:
+        return None
+    rows = [[InlineKeyboardButton(text=label, callback_data=press)] for label, press in message.buttons]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
 def telegram_send(bot: Bot) -> Send:
-    """The real `send`: a text message, or a photo with its caption, as plain text (no markup to inject)."""
+    """The real `send`: a text message, or a photo with its caption, as plain text (no markup to inject), with its
+    buttons."""
 
     async def send(chat_id: int, message: Message) -> None:
+        markup = buttons_of(message)
         if message.photo is not None:
-            await bot.send_photo(chat_id, message.photo, caption=message.text or None, parse_mode=None)
+            await bot.send_photo(
+                chat_id, message.photo, caption=message.text or None, parse_mode=None, reply_markup=markup
+            )
         else:
-            await bot.send_message(chat_id, message.text, parse_mode=None)
+            await bot.send_message(chat_id, message.text, parse_mode=None, reply_markup=markup)
 
     return send
 

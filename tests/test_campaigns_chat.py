@@ -36,7 +36,7 @@ from tests import updates
 from tests.chat import Chat, Reply, texts, to, walk
 from tests.factories import NOW, add_members, member_row, purchase, referral
 from tests.lookups import count, stored_campaigns
-from tests.people import NEEDS_MANAGER, NIMA, REZA, SARA, customer, four_members, hire, manager_chat
+from tests.people import NEEDS_MANAGER, NIMA, REZA, SARA, customer, four_members, hire, manager_chat, owner_chat
 from tests.stub_bot import stub_bot
 from tests.wizards import CAMPAIGN, NEW_CAMPAIGN, confirm_failing_at, new_campaign
 from texts.progress import bar, progress_text, time_left
@@ -158,6 +158,18 @@ async def test_a_win_back_audience_takes_a_typed_number_of_days(chat_with: MakeC
     assert "how many days" in refused.text
     [ask_message] = await manager.say("۳۰")
     assert "no purchase in the last 30 days — 0 members" in ask_message.text
+
+
+async def test_the_digests_win_back_button_starts_a_campaign_to_the_members_away_for_60_days(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await four_members(chat_with, sessions)
+    owner = owner_chat(chat_with)
+    [ask_message, _] = await owner.press("digest:win_back")
+    assert "no purchase in the last 60 days — 0 members" in ask_message.text
+    assert CAMPAIGN.back("message") in ask_message.callback_data()
+    [ask_days, _] = await owner.press(CAMPAIGN.back("message"))
+    assert "how many days" in ask_days.text
 
 
 async def test_a_birthday_audience_offers_the_months_of_the_staff_calendar(

@@ -318,7 +318,7 @@ async def test_a_job_that_failed_or_died_is_run_again_after_its_lease(
 
 
 async def test_two_instances_ticking_at_once_run_each_job_once(sessions: Sessions) -> None:
-    clock = Clock(datetime(2026, 11, 22, 13, 0, tzinfo=TEHRAN))
+    clock = Clock(datetime(2026, 11, 22, 21, 30, tzinfo=TEHRAN))  # every job's hour has come, the digest's too
     first, second = await asyncio.gather(
         run_due(jobs_on(sessions, clock=clock)), run_due(jobs_on(sessions, clock=clock))
     )

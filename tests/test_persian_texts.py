@@ -204,6 +204,7 @@ def test_the_staff_files_are_the_staff_features() -> None:
         "campaigns",
         "catalog",
         "counter",
+        "digest",
         "exports",
         "gifts",
         "imports",

@@ -58,6 +58,8 @@ BIRTHDAY_BUTTONS = [
     "set:ask:birthday_expiry_days:",
     "set:choose:birthday_reward_id:",
     "set:ask:expiry_reminder_days:",
+    "set:choose:digest:",
+    "set:ask:digest_hour:",
     "set:menu::",
 ]
 STALE = "This button is no longer active. Please use the menu."
@@ -656,6 +658,20 @@ async def test_a_persian_owner_sees_the_birthday_rules_in_persian(chat_with: Mak
     assert "• تبریک تولد: روشن" in section.text and "• ساعت ارسال تبریک: ۱۰:۰۰ به وقت فروشگاه" in section.text
     assert "• یادآوری پیش از انقضای امتیاز: ۷ روز قبل" in section.text and "• بن هدیهٔ تولد: بدون بن" in section.text
     assert section.buttons()[0] == "🎂 تبریک تولد"
+
+
+async def test_the_owner_sets_the_digests_hour_or_turns_it_off(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings
+) -> None:
+    owner = owner_chat(chat_with, "fa")
+    [section, _] = await owner.press("set:birthdays::")
+    assert "• گزارش روزانه به مالکان: روشن، ساعت ۲۱:۰۰" in section.text
+    reply = await change(owner, "set:ask:digest_hour:", "۲۰")
+    assert reply.text.startswith("✅ ذخیره شد: ساعت گزارش روزانه از ۲۱:۰۰ به ۲۰:۰۰ تغییر کرد.")
+    [section, _] = await owner.press("setc:digest:off")
+    assert "• گزارش روزانه به مالکان: خاموش" in section.text
+    saved = await stored_rules(sessions, settings)
+    assert (saved.digest, saved.digest_hour) == (False, 20)
 
 
 async def test_the_hour_prompt_shows_the_hour_in_force_and_the_range(chat_with: MakeChat) -> None:

@@ -25,8 +25,8 @@ from handlers.filters import staff_only
 from loyalty import reports
 from loyalty.calendar import calendar_for, format_date
 from loyalty.periods import KINDS, Period, period
-from loyalty.reports import Compared
 from loyalty.staff import Role
+from texts.changes import compared
 from texts.charts import sales_chart
 from texts.languages import language
 from texts.money import amount_text
@@ -67,22 +67,6 @@ def report_buttons(shown: str, kind: str) -> InlineKeyboardMarkup:
     builder.button(text=label, callback_data=ReportAction(report=other, period=kind))
     builder.button(text=_("report.other_period"), callback_data=ReportAction(report="pick", period=kind))
     return builder.adjust(1).as_markup()
-
-
-def change(figure: Compared) -> str:
-    """▲ 25% or ▼ 10% against the previous period; ▲ alone from nothing, = when equal."""
-    if figure.now == figure.before:
-        return "="
-    arrow = "▲" if figure.now > figure.before else "▼"
-    if not figure.before:
-        return arrow
-    percent = round(abs(figure.now - figure.before) * 100 / figure.before)
-    return f"{arrow} " + _("report.percent").format(value=number(percent))
-
-
-def compared(value: str, figure: Compared) -> str:
-    """A figure and its change: 1,200,000 toman ▲ 41%."""
-    return f"{value} {change(figure)}"
 
 
 def heading(kind: str, span: Period) -> dict[str, str]:

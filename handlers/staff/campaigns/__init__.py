@@ -6,9 +6,10 @@ stale one.
 
 /campaign lists the latest campaigns (state, sent of total) and the extra points still running, each opening to
 its progress (and, for a voucher gift, how many of its vouchers were used so far; for extra points, until when)
-with Pause, Resume, Cancel or End extra points as its state allows, and New campaign. A campaign whose
-confirmation failed before it started is "not finished" (a draft), with Finish and Cancel; Confirm pressed again
-on its summary finishes it too (`confirm`), never storing a second one.
+with Pause, Resume, Cancel or End extra points as its state allows, and New campaign. The daily digest's win-back
+button (`loyalty.digest.WIN_BACK_BUTTON`) starts a new campaign with its audience chosen: no purchase for 60 days.
+A campaign whose confirmation failed before it started is "not finished" (a draft), with Finish and Cancel; Confirm
+pressed again on its summary finishes it too (`confirm`), never storing a second one.
 
 The wizard is declared in one place, `CampaignWizard` (its states) and `CAMPAIGN_FLOW` (its steps in order):
 audience (all members; a tier; women or men; an age range typed "from-to"; a birthday month in the staff member's

@@ -23,7 +23,7 @@ from handlers.staff.campaigns.dates import DATE_READERS, date_refusal
 from handlers.staff.campaigns.flow import CAMPAIGN_FLOW, DATE_STEPS, MESSAGE_STEP, CampaignWizard
 from handlers.staff.campaigns.view import STEERING, CampaignAction, campaign_view, list_view, view_of
 from handlers.wizard import Refused, WizardAction, first_press
-from loyalty import campaigns, rules
+from loyalty import campaigns, digest, rules
 from loyalty.calendar import calendar_for, format_moment
 from loyalty.campaigns import (
     CAPTION_LENGTH,
@@ -103,8 +103,27 @@ async def new_campaign(
     query: CallbackQuery, state: FSMContext, session: AsyncSession, club: Club, now: datetime, bot: Bot
 ) -> None:
     """New campaign: the wizard's first question in place of the list."""
+    answers = await first_answers(query, session, club, now)
+    await show(query, bot, *await CAMPAIGN_FLOW.begin(state, session, answers))
+
+
+async def win_back(
+    query: CallbackQuery, state: FSMContext, session: AsyncSession, club: Club, now: datetime, bot: Bot
+) -> None:
+    """The daily digest's suggestion: a new campaign to the members away for `digest.AWAY_DAYS`, that audience
+    already chosen (Back changes it); the wizard's next question in a new message, under the digest."""
+    answers = await first_answers(query, session, club, now)
+    answers.give("audience", "inactive")
+    answers.give("inactive", digest.AWAY_DAYS)
+    await state.set_data(answers.model_dump(mode="json"))
+    text, markup = await CAMPAIGN_FLOW.next_view(state, session, answers, CAMPAIGN_FLOW.step_named("inactive"))
+    await bot.send_message(query.from_user.id, text, reply_markup=markup)
+
+
+async def first_answers(query: CallbackQuery, session: AsyncSession, club: Club, now: datetime) -> CampaignAnswers:
+    """What the wizard knows before its first question: the club's tiers and unit, the moment, who asks."""
     club_rules = await rules.current(session, club.rules)
-    answers = CampaignAnswers(
+    return CampaignAnswers(
         tiers=[tier.name for tier in club_rules.tiers],
         currency=club_rules.currency,
         at=now.astimezone(club.zone),
@@ -112,7 +131,6 @@ async def new_campaign(
         calendar=calendar_for(language()),
         me=Me(id=query.from_user.id, name=query.from_user.first_name),
     )
-    await show(query, bot, *await CAMPAIGN_FLOW.begin(state, session, answers))
 
 
 async def got_photo(message: Message, state: FSMContext, session: AsyncSession) -> None:
@@ -237,6 +255,7 @@ def create_router() -> Router:
     known = KnownCampaign()
     router.callback_query.register(back_to_list, CampaignAction.filter(F.action == "list"))
     router.callback_query.register(new_campaign, CampaignAction.filter(F.action == "new"))
+    router.callback_query.register(win_back, F.data == digest.WIN_BACK_BUTTON)
     router.callback_query.register(open_campaign, CampaignAction.filter(F.action == "open"), known)
     router.callback_query.register(steer, CampaignAction.filter(F.action.in_(list(STEERING))), known)
     return router

@@ -53,6 +53,8 @@ BIRTHDAY_BUTTONS = {  # the birthday and reminder rules, in the order of their s
     "birthday_expiry_days": __("button.settings_birthday_expiry_days"),
     "birthday_reward_id": __("button.settings_birthday_reward_id"),
     "expiry_reminder_days": __("button.settings_expiry_reminder_days"),
+    "digest": __("button.settings_digest"),
+    "digest_hour": __("button.settings_digest_hour"),
 }
 
 
@@ -92,9 +94,10 @@ CHOICES = {  # rules with a few possible values: each value and its name
         "purchase": __("settings.trigger_purchase"),
     },
     "birthday_greetings": {ON: __("settings.on"), OFF: __("settings.off")},
+    "digest": {ON: __("settings.on"), OFF: __("settings.off")},
     "currency": UNIT_NAMES,  # or a unit the owner types (`TYPED`)
 }
-SWITCHES = ("birthday_greetings",)  # rules that are on or off: the options ON and OFF
+SWITCHES = ("birthday_greetings", "digest")  # rules that are on or off: the options ON and OFF
 REWARD_FIELDS = (  # a choice among the active rewards
     "referral_referrer_reward_id",
     "referral_friend_reward_id",
@@ -107,6 +110,7 @@ QUESTIONS = {
     "referral_friend_reward_id": __("settings.ask_referral_friend_reward_id"),
     "birthday_greetings": __("settings.ask_birthday_greetings"),
     "birthday_reward_id": __("settings.ask_birthday_reward_id"),
+    "digest": __("settings.ask_digest"),
     "currency": __("settings.ask_currency"),
 }
 RULE_NAMES = {
@@ -134,6 +138,8 @@ RULE_NAMES = {
     "birthday_expiry_days": __("settings.rule_birthday_expiry_days"),
     "birthday_reward_id": __("settings.rule_birthday_reward_id"),
     "expiry_reminder_days": __("settings.rule_expiry_reminder_days"),
+    "digest": __("settings.rule_digest"),
+    "digest_hour": __("settings.rule_digest_hour"),
     "currency": __("settings.rule_currency"),
 }
 PROMPTS = {
@@ -155,13 +161,14 @@ PROMPTS = {
     "birthday_points": __("settings.ask_birthday_points"),
     "birthday_expiry_days": __("settings.ask_birthday_expiry_days"),
     "expiry_reminder_days": __("settings.ask_expiry_reminder_days"),
+    "digest_hour": __("settings.ask_digest_hour"),
     "currency": __("settings.ask_currency_typed"),
 }
 ZERO_TEXTS = {"birthday_points": __("settings.no_points"), "expiry_reminder_days": __("settings.off")}  # 0: none
 DAYS_BEFORE = ("expiry_reminder_days",)  # a number of days before, shown with its unit
 DAYS = ("expiry_days", "tier_window_days", "referral_window_days", "birthday_expiry_days")  # "30 days" everywhere
 POINTS = ("welcome_bonus", "referral_referrer_points", "referral_friend_points")  # "100 points" in the menus
-HOURS = ("birthday_hour",)  # an hour of the day, shown as 10:00
+HOURS = ("birthday_hour", "digest_hour")  # an hour of the day, shown as 10:00
 MONEY = ("amount_per_point", "min_purchase", "referral_min_purchase", "purchase_confirm_above", "threshold")  # amounts
 TYPED = ("currency",)  # typed as words, not a number: a currency unit
 UNSET_ALLOWED = {  # rules Skip leaves unset: its button, and the value unset in words

@@ -3,23 +3,39 @@
 Sales: purchases, their total, the average purchase, purchases per buying member, buyers new to the club (their
 first purchase ever falls in the period) and returning ones, and the purchases and total of each day. Members: the
 members who joined through the bot and the waiting ones (walk-ins or imported, no messenger account yet), the new
-ones, the active ones (bought in the period), by tier. A reversed purchase counts nowhere. Days are the shop's days
-(`loyalty.periods`): each purchase falls into one by comparing its moment with the shop's midnights in UTC, so the
-same SQL runs on SQLite and PostgreSQL without their time zone functions.
+ones, the active ones (bought in the period), by tier. A reversed purchase counts nowhere. Points: the points
+issued (earned, bonuses, corrections up), spent and expired in the period by the ledger's entries, the points the
+members hold now (the club's liability), and the vouchers issued, used and expired, for rewards and gift vouchers.
+Days are the shop's days (`loyalty.periods`): each purchase falls into one by comparing its moment with the shop's
+midnights in UTC, so the same SQL runs on SQLite and PostgreSQL without their time zone functions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, ColumnElement, SQLColumnExpression, and_, case, cast, distinct, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    SQLColumnExpression,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from loyalty.ledger import Kind
 from loyalty.periods import Period, midnight
-from storage.models import Member, Purchase
+from storage.models import LedgerEntry, Member, Purchase, Voucher
 
 
 @dataclass(frozen=True)
@@ -84,6 +100,32 @@ class Members:
     tiers: dict[str, int]
 
 
+@dataclass(frozen=True)
+class Vouchers:
+    """Vouchers issued, used and expired in the period against the previous one."""
+
+    issued: Compared
+    used: Compared
+    expired: Compared
+
+    @property
+    def rate(self) -> Compared:
+        """The redemption rate: used ÷ issued (0 with none issued)."""
+        return Compared(_ratio(self.used.now, self.issued.now), _ratio(self.used.before, self.issued.before))
+
+
+@dataclass(frozen=True)
+class Points:
+    """Points issued, spent and expired in the period, the points members hold now, and the vouchers."""
+
+    issued: Compared
+    spent: Compared
+    expired: Compared
+    outstanding: int
+    rewards: Vouchers
+    gifts: Vouchers
+
+
 def _ratio(part: float, whole: float) -> float:
     """part ÷ whole, 0 when whole is 0."""
     return part / whole if whole else 0
@@ -96,7 +138,7 @@ def _day_index(moment: SQLColumnExpression[datetime], days: list[date], zone: Zo
     )
 
 
-def _within(moment: SQLColumnExpression[datetime], start: datetime, end: datetime) -> ColumnElement[bool]:
+def _within(moment: SQLColumnExpression[datetime | None], start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(moment >= start, moment < end)
 
 
@@ -192,3 +234,65 @@ async def members(session: AsyncSession, period: Period, zone: ZoneInfo) -> Memb
         active=active,
         tiers={row[0]: row[1] + row[2] for row in rows},
     )
+
+
+def _counted(
+    condition: ColumnElement[bool], moment: SQLColumnExpression[datetime | None], bounds: list[datetime]
+) -> list[ColumnElement[int]]:
+    """Sums counting the rows meeting `condition` with their moment in the previous period, then in this one."""
+    start, middle, end = bounds
+    return [case((and_(condition, _within(moment, *half)), 1), else_=0) for half in ((start, middle), (middle, end))]
+
+
+async def points(session: AsyncSession, period: Period, zone: ZoneInfo, now: datetime) -> Points:
+    """The points and vouchers of `period` against the previous period; expired vouchers only up to `now`."""
+    start, middle = period.previous().bounds(zone)
+    end = period.bounds(zone)[1]
+    issued = case(
+        (LedgerEntry.kind.in_([Kind.EARN, Kind.BONUS]), LedgerEntry.points),
+        (and_(LedgerEntry.kind == Kind.ADJUST, LedgerEntry.points > 0), LedgerEntry.points),
+        else_=0,
+    )
+    spent = case((LedgerEntry.kind == Kind.SPEND, -LedgerEntry.points), else_=0)
+    expired = case((LedgerEntry.kind == Kind.EXPIRE, -LedgerEntry.points), else_=0)
+    half = case((LedgerEntry.created_at < middle, 0), else_=1)
+    sums = {
+        row[0]: row[1:]
+        for row in await session.execute(
+            select(half, *(cast(func.sum(figure), BigInteger) for figure in (issued, spent, expired)))
+            .where(_within(LedgerEntry.created_at, start, end))
+            .group_by(half)
+        )
+    }
+    before, after = sums.get(0, (0, 0, 0)), sums.get(1, (0, 0, 0))
+    issued_points, spent_points, expired_points = (Compared(after[i] or 0, before[i] or 0) for i in range(3))
+    outstanding = (await session.execute(select(cast(func.sum(Member.balance), BigInteger)))).scalar() or 0
+    gift = Voucher.gift_id.is_not(None)
+    lapsed = and_(Voucher.status == "active", Voucher.expires_at <= now)
+    bounds = [start, middle, end]
+    counts = [
+        *_counted(true(), Voucher.issued_at, bounds),
+        *_counted(Voucher.status == "used", Voucher.used_at, bounds),
+        *_counted(lapsed, Voucher.expires_at, bounds),
+    ]
+    touched = or_(*(_within(moment, start, end) for moment in (Voucher.issued_at, Voucher.used_at, Voucher.expires_at)))
+    by_kind = {
+        row[0]: row[1:]
+        for row in await session.execute(
+            select(gift, *(func.sum(count) for count in counts)).where(touched).group_by(gift)
+        )
+    }
+    return Points(
+        issued=issued_points,
+        spent=spent_points,
+        expired=expired_points,
+        outstanding=outstanding,
+        rewards=_vouchers(by_kind.get(False)),
+        gifts=_vouchers(by_kind.get(True)),
+    )
+
+
+def _vouchers(row: Sequence[int | None] | None) -> Vouchers:
+    """Vouchers from the six counts (previous, this period) of issued, used, expired."""
+    counts = [int(value or 0) for value in row or (0,) * 6]
+    return Vouchers(*(Compared(counts[index + 1], counts[index]) for index in (0, 2, 4)))

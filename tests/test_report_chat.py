@@ -14,7 +14,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty.staff import Role
-from storage.models import Purchase
+from storage.models import LedgerEntry, Purchase
 from tests.chat import Chat
 from tests.factories import NOW, add_members, member_row, purchase
 from tests.people import CASHIER, MANAGER, NEEDS_MANAGER, OWNER, customer, hire
@@ -62,7 +62,7 @@ async def test_a_manager_picks_a_period_and_sees_the_sales_with_a_chart(
         "Compared with the 7 days before",
     ):
         assert line in photo.text
-    assert photo.buttons() == ["👥 Members report", "📅 Another period"]
+    assert photo.buttons() == ["👥 Members report", "🎁 Points and vouchers report", "📅 Another period"]
 
 
 async def test_an_owner_sees_persian_digits_and_jalali_dates(chat_with: MakeChat, sessions: Sessions) -> None:
@@ -84,7 +84,39 @@ async def test_the_members_report_over_the_same_period(chat_with: MakeChat, sess
         "• By tier: Bronze 2",
     ):
         assert line in report.text
-    assert report.buttons() == ["💰 Sales report", "📅 Another period"]
+    assert report.buttons() == ["💰 Sales report", "🎁 Points and vouchers report", "📅 Another period"]
+
+
+async def points_of_a_week(sessions: Sessions) -> None:
+    """Two members holding 250 points; 300 points earned yesterday and 50 spent 10 days ago."""
+    async with sessions() as session:
+        await add_members(session, [member_row(1, balance=200), member_row(2, balance=50)])
+        entries = [(1, "earn", 300, NOW - timedelta(days=1)), (2, "spend", -50, NOW - timedelta(days=10))]
+        rows = [
+            {"member_id": member, "kind": kind, "points": points, "reason": kind, "created_at": moment}
+            | {"idempotency_key": f"{kind}-{member}"}
+            for member, kind, points, moment in entries
+        ]
+        await session.execute(insert(LedgerEntry), rows)
+        await session.commit()
+
+
+async def test_the_points_and_vouchers_report(chat_with: MakeChat, sessions: Sessions) -> None:
+    await points_of_a_week(sessions)
+    [report] = [reply for reply in await chat_with(OWNER, language_code="en").press("rpt:points:last7") if reply.text]
+    for line in (
+        "🎁 Points and vouchers — Last 7 days",
+        "• Points given to members: 300 ▲\n",
+        "• Points spent on rewards: 0 ▼ 100%",
+        "• Points expired: 0 =",
+        "• Points members hold now (what the club owes): 250 points",
+        "Reward vouchers: issued 0 =, used 0 =, expired 0 =",
+        "• Used of those issued: 0% =",
+    ):
+        assert line in report.text
+    assert report.buttons() == ["💰 Sales report", "👥 Members report", "📅 Another period"]
+    [persian] = [reply for reply in await chat_with(OWNER, language_code="fa").press("rpt:points:last7") if reply.text]
+    assert "• امتیاز داده‌شده به اعضا: ۳۰۰ ▲\n" in persian.text and "(بدهی باشگاه): ۲۵۰ امتیاز" in persian.text
 
 
 async def test_another_period_brings_the_picker_back(chat_with: MakeChat) -> None:

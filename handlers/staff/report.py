@@ -1,5 +1,6 @@
 """/report for managers and owners: a period picker, then the Sales report (a short text and a chart of each
-day's total) or the Members report, each figure against the previous period of the same length (▲ ▼ and %).
+day's total), the Members report or the Points and vouchers report, each figure against the previous period of
+the same length (▲ ▼ and %).
 
 The periods are the shop's days (`loyalty.periods`) in the reader's calendar: Jalali weeks and months in Persian,
 Gregorian ones in English. For customers and cashiers the filter does not match, and the command falls through
@@ -9,7 +10,7 @@ to the unknown-command or needs-a-manager answer.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, datetime
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -31,10 +32,11 @@ from texts.charts import sales_chart
 from texts.languages import language
 from texts.money import amount_text
 from texts.numbers import decimal, number
-from texts.plurals import days_text
+from texts.plurals import days_text, points_text
 from texts.tiers import tier_name
 
-SALES, MEMBERS = "sales", "members"
+SALES, MEMBERS, POINTS = "sales", "members", "points"
+REPORTS = {SALES: __("report.to_sales"), MEMBERS: __("report.to_members"), POINTS: __("report.to_points")}
 PERIOD_NAMES = {
     "today": __("report.today"),
     "yesterday": __("report.yesterday"),
@@ -61,10 +63,11 @@ def picker() -> InlineKeyboardMarkup:
 
 
 def report_buttons(shown: str, kind: str) -> InlineKeyboardMarkup:
-    """Under a report: the other report over the same period, and another period."""
-    other, label = (MEMBERS, _("report.to_members")) if shown == SALES else (SALES, _("report.to_sales"))
+    """Under a report: the other reports over the same period, and another period."""
     builder = InlineKeyboardBuilder()
-    builder.button(text=label, callback_data=ReportAction(report=other, period=kind))
+    for other, label in REPORTS.items():
+        if other != shown:
+            builder.button(text=str(label), callback_data=ReportAction(report=other, period=kind))
     builder.button(text=_("report.other_period"), callback_data=ReportAction(report="pick", period=kind))
     return builder.adjust(1).as_markup()
 
@@ -121,13 +124,44 @@ def members_text(figures: reports.Members, kind: str, span: Period) -> str:
     )
 
 
+def rate(figure: Compared) -> str:
+    """A redemption rate as a percent, with its change."""
+    return compared(_("report.percent").format(value=number(round(figure.now * 100))), figure)
+
+
+def counts(figures: object, names: tuple[str, ...]) -> dict[str, str]:
+    """Counts (attributes `names` of `figures`, each a Compared) with their changes, by name."""
+    return {name: compared(number(int(getattr(figures, name).now)), getattr(figures, name)) for name in names}
+
+
+def vouchers_text(vouchers: reports.Vouchers) -> dict[str, str]:
+    """One kind of vouchers' figures: issued, used, expired and the redemption rate."""
+    return counts(vouchers, ("issued", "used", "expired")) | {"rate": rate(vouchers.rate)}
+
+
+def points_report_text(figures: reports.Points, kind: str, span: Period) -> str:
+    """The Points and vouchers report: points issued, spent, expired, held now, and the vouchers of both kinds."""
+    points = counts(figures, ("issued", "spent", "expired"))
+    rewards = {f"reward_{name}": text for name, text in vouchers_text(figures.rewards).items()}
+    gifts = {f"gift_{name}": text for name, text in vouchers_text(figures.gifts).items()}
+    return _("report.points").format(
+        outstanding=points_text(figures.outstanding), **points, **rewards, **gifts, **heading(kind, span)
+    )
+
+
 async def report_command(message: Message) -> None:
     """/report: the period picker."""
     await message.answer(_("report.pick"), reply_markup=picker())
 
 
 async def send_report(
-    query: CallbackQuery, callback_data: ReportAction, session: AsyncSession, club: Club, bot: Bot, today: date
+    query: CallbackQuery,
+    callback_data: ReportAction,
+    session: AsyncSession,
+    club: Club,
+    bot: Bot,
+    today: date,
+    now: datetime,
 ) -> None:
     """A pressed period or report: the Sales report with its chart, the Members report, or the picker again."""
     chat_id, kind = query.from_user.id, callback_data.period
@@ -140,6 +174,10 @@ async def send_report(
         figures = await reports.members(session, span, club.zone)
         await bot.send_message(chat_id, members_text(figures, kind, span), reply_markup=markup)
         return
+    if callback_data.report == POINTS:
+        points = await reports.points(session, span, club.zone, now)
+        await bot.send_message(chat_id, points_report_text(points, kind, span), reply_markup=markup)
+        return
     sales, unit = await reports.sales(session, span, club.zone), await currency(session, club)
     chart = await asyncio.to_thread(sales_chart, sales.days, unit)  # drawing takes a few tenths of a second
     photo = BufferedInputFile(chart, filename=f"sales-{span.first}-{span.last}.png")
@@ -151,6 +189,6 @@ def create_router() -> Router:
     router = staff_only(Router(name="report"), Role.MANAGER)
     router.message.register(report_command, Command("report"))
     router.callback_query.register(
-        send_report, ReportAction.filter(F.period.in_(KINDS) & F.report.in_([SALES, MEMBERS, "pick"]))
+        send_report, ReportAction.filter(F.period.in_(KINDS) & F.report.in_([*REPORTS, "pick"]))
     )
     return router

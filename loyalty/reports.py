@@ -6,6 +6,7 @@ members who joined through the bot and the waiting ones (walk-ins or imported, n
 ones, the active ones (bought in the period), by tier. A reversed purchase counts nowhere. Points: the points
 issued (earned, bonuses, corrections up), spent and expired in the period by the ledger's entries, the points the
 members hold now (the club's liability), and the vouchers issued, used and expired, for rewards and gift vouchers.
+Top customers: the few members who spent most and bought most often in the period, and who hold most points now.
 Days are the shop's days (`loyalty.periods`): each purchase falls into one by comparing its moment with the shop's
 midnights in UTC, so the same SQL runs on SQLite and PostgreSQL without their time zone functions.
 """
@@ -124,6 +125,25 @@ class Points:
     outstanding: int
     rewards: Vouchers
     gifts: Vouchers
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A member in a top list, with the figure it is ranked by (amount spent, purchases or points)."""
+
+    code: str
+    name: str
+    phone: str
+    value: int
+
+
+@dataclass(frozen=True)
+class Top:
+    """The top members of a period by amount spent and by purchases, and by points held now."""
+
+    spend: list[Ranked]
+    visits: list[Ranked]
+    points: list[Ranked]
 
 
 def _ratio(part: float, whole: float) -> float:
@@ -296,3 +316,26 @@ def _vouchers(row: Sequence[int | None] | None) -> Vouchers:
     """Vouchers from the six counts (previous, this period) of issued, used, expired."""
     counts = [int(value or 0) for value in row or (0,) * 6]
     return Vouchers(*(Compared(counts[index + 1], counts[index]) for index in (0, 2, 4)))
+
+
+async def top(session: AsyncSession, period: Period, zone: ZoneInfo, size: int = 5) -> Top:
+    """The `size` members who spent most and bought most often in `period`, and who hold most points now; ties go
+    to the older member."""
+    start, end = period.bounds(zone)
+    kept = and_(Purchase.reversed_at.is_(None), _within(Purchase.created_at, start, end))
+    spent = cast(func.sum(Purchase.amount), BigInteger)
+
+    async def ranked(figure: SQLColumnExpression[int], grouped: bool) -> list[Ranked]:
+        query = select(Member.code, Member.first_name, Member.phone, figure)
+        if grouped:
+            query = query.join(Purchase, Purchase.member_id == Member.id).where(kept).group_by(Member.id)
+        else:
+            query = query.where(figure > 0)
+        rows = await session.execute(query.order_by(figure.desc(), Member.id).limit(size))
+        return [Ranked(code, name, phone, int(value)) for code, name, phone, value in rows]
+
+    return Top(
+        spend=await ranked(spent, grouped=True),
+        visits=await ranked(func.count(Purchase.id), grouped=True),
+        points=await ranked(Member.balance, grouped=False),
+    )

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from aiogram.methods import SendPhoto
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty.staff import Role
-from storage.models import LedgerEntry, Purchase
+from storage.models import LedgerEntry, Member, Purchase
 from tests.chat import Chat
 from tests.factories import NOW, add_members, member_row, purchase
 from tests.people import CASHIER, MANAGER, NEEDS_MANAGER, OWNER, customer, hire
@@ -22,6 +22,7 @@ from tests.people import CASHIER, MANAGER, NEEDS_MANAGER, OWNER, customer, hire
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
 LAST_7_DAYS = "rpt:sales:last7"
+VALID_CODE = "00000018"
 
 
 async def a_week_of_sales(sessions: Sessions) -> None:
@@ -62,7 +63,12 @@ async def test_a_manager_picks_a_period_and_sees_the_sales_with_a_chart(
         "Compared with the 7 days before",
     ):
         assert line in photo.text
-    assert photo.buttons() == ["👥 Members report", "🎁 Points and vouchers report", "📅 Another period"]
+    assert photo.buttons() == [
+        "👥 Members report",
+        "🎁 Points and vouchers report",
+        "🏆 Top customers report",
+        "📅 Another period",
+    ]
 
 
 async def test_an_owner_sees_persian_digits_and_jalali_dates(chat_with: MakeChat, sessions: Sessions) -> None:
@@ -84,7 +90,12 @@ async def test_the_members_report_over_the_same_period(chat_with: MakeChat, sess
         "• By tier: Bronze 2",
     ):
         assert line in report.text
-    assert report.buttons() == ["💰 Sales report", "🎁 Points and vouchers report", "📅 Another period"]
+    assert report.buttons() == [
+        "💰 Sales report",
+        "🎁 Points and vouchers report",
+        "🏆 Top customers report",
+        "📅 Another period",
+    ]
 
 
 async def points_of_a_week(sessions: Sessions) -> None:
@@ -114,9 +125,46 @@ async def test_the_points_and_vouchers_report(chat_with: MakeChat, sessions: Ses
         "• Used of those issued: 0% =",
     ):
         assert line in report.text
-    assert report.buttons() == ["💰 Sales report", "👥 Members report", "📅 Another period"]
+    assert report.buttons() == [
+        "💰 Sales report",
+        "👥 Members report",
+        "🏆 Top customers report",
+        "📅 Another period",
+    ]
     [persian] = [reply for reply in await chat_with(OWNER, language_code="fa").press("rpt:points:last7") if reply.text]
     assert "• امتیاز داده‌شده به اعضا: ۳۰۰ ▲\n" in persian.text and "(بدهی باشگاه): ۲۵۰ امتیاز" in persian.text
+
+
+async def test_the_top_customers_with_a_button_that_opens_each_member_at_the_counter(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await a_week_of_sales(sessions)
+    async with sessions() as session:  # a code the counter accepts (its Luhn check digit right)
+        await session.execute(update(Member).where(Member.id == 1).values(code=VALID_CODE))
+        await session.commit()
+    owner = chat_with(OWNER, language_code="en")
+    [report] = [reply for reply in await owner.press("rpt:top:last7") if reply.text]
+    for line in (
+        "🏆 Top customers — Last 7 days",
+        "By amount spent:\n1. Member 1 · 0000 0018 · ",
+        " — 700,000 toman\nBy number of purchases:\n1. Member 1",  # 200,000 on 15 Nov is the week before
+        " — 2 purchases\nBy points held now:\n—\n",
+    ):
+        assert line in report.text
+    assert report.buttons() == [
+        "👤 Member 1 (0000 0018)",
+        "💰 Sales report",
+        "👥 Members report",
+        "🎁 Points and vouchers report",
+        "📅 Another period",
+    ]
+    link = report.markup.inline_keyboard[0][0].url
+    assert link.endswith("?start=card_" + VALID_CODE)
+    [member] = [reply for reply in await owner.say("/start " + link.split("start=")[1]) if reply.text]
+    assert member.text.startswith("👤 Member 1 · 0000 0018") and "🧾 Record purchase" in member.buttons()  # counter
+    [persian] = [reply for reply in await chat_with(OWNER, language_code="fa").press("rpt:top:last7") if reply.text]
+    assert "بیشترین تعداد خرید:\n۱. Member 1 · کد \u200e۰۰۰۰ ۰۰۱۸ · تلفن " in persian.text
+    assert " — ۲ خرید" in persian.text
 
 
 async def test_another_period_brings_the_picker_back(chat_with: MakeChat) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import reports
 from loyalty.periods import Period
-from loyalty.reports import Compared, Day, Vouchers
+from loyalty.reports import Compared, Day, Ranked, Vouchers
 from storage.models import Gift, LedgerEntry, Purchase, Voucher
 from tests.factories import NOW, add_members, member_row, new_reward, purchase
 
@@ -164,3 +164,24 @@ async def test_no_points_and_no_vouchers_are_zeros(session: AsyncSession) -> Non
     figures = await reports.points(session, WEEK, TEHRAN, NOW)
     assert (figures.issued, figures.outstanding, figures.gifts.rate) == (Compared(0, 0), 0, Compared(0, 0))
     assert figures.rewards == Vouchers(Compared(0, 0), Compared(0, 0), Compared(0, 0))
+
+
+def ranked(number: int, value: int) -> Ranked:
+    """Member `number` of the fixed club in a top list."""
+    row = member_row(number)
+    return Ranked(row["code"], row["first_name"], row["phone"], value)
+
+
+async def test_the_top_customers_by_spend_and_visits_in_the_period(session: AsyncSession) -> None:
+    await small_club(session)
+    top = await reports.top(session, WEEK, TEHRAN)
+    assert top.spend == [ranked(NEW, 800_000), ranked(SILVER, 400_000)]  # Gold's purchase was reversed
+    assert top.visits == [ranked(NEW, 2), ranked(SILVER, 1)]
+    assert top.points == []  # nobody holds points
+    assert (await reports.top(session, WEEK, TEHRAN, size=1)).spend == [ranked(NEW, 800_000)]
+
+
+async def test_the_top_customers_by_points_held_now(session: AsyncSession) -> None:
+    await points_club(session)
+    top = await reports.top(session, WEEK, TEHRAN)
+    assert top.points == [ranked(GOLD, 300), ranked(SILVER, 150)] and top.spend == []

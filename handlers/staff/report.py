@@ -1,5 +1,6 @@
 """/report for managers and owners: a period picker, then the Sales report (a short text and a chart of each
-day's total), the Members report or the Points and vouchers report, each figure against the previous period of
+day's total), the Members report, the Points and vouchers report or the Top customers (each with a button that
+opens the member at the counter, by the card's deep link), each figure against the previous period of
 the same length (▲ ▼ and %).
 
 The periods are the shop's days (`loyalty.periods`) in the reader's calendar: Jalali weeks and months in Persian,
@@ -10,6 +11,7 @@ to the unknown-command or needs-a-manager answer.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import date, datetime
 
 from aiogram import Bot, F, Router
@@ -23,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club, currency
 from handlers.filters import staff_only
+from handlers.messages import CARD_PAYLOAD_PREFIX, deep_link
 from loyalty import reports
 from loyalty.calendar import calendar_for, format_date
 from loyalty.periods import KINDS, Period, period
@@ -31,12 +34,17 @@ from loyalty.staff import Role
 from texts.charts import sales_chart
 from texts.languages import language
 from texts.money import amount_text
-from texts.numbers import decimal, number
-from texts.plurals import days_text, points_text
+from texts.numbers import code_text, decimal, number, phone_text
+from texts.plurals import counted, days_text, points_text
 from texts.tiers import tier_name
 
-SALES, MEMBERS, POINTS = "sales", "members", "points"
-REPORTS = {SALES: __("report.to_sales"), MEMBERS: __("report.to_members"), POINTS: __("report.to_points")}
+SALES, MEMBERS, POINTS, TOP = "sales", "members", "points", "top"
+REPORTS = {
+    SALES: __("report.to_sales"),
+    MEMBERS: __("report.to_members"),
+    POINTS: __("report.to_points"),
+    TOP: __("report.to_top"),
+}
 PERIOD_NAMES = {
     "today": __("report.today"),
     "yesterday": __("report.yesterday"),
@@ -62,9 +70,12 @@ def picker() -> InlineKeyboardMarkup:
     return builder.adjust(2).as_markup()
 
 
-def report_buttons(shown: str, kind: str) -> InlineKeyboardMarkup:
-    """Under a report: the other reports over the same period, and another period."""
+def report_buttons(shown: str, kind: str, links: dict[str, str] | None = None) -> InlineKeyboardMarkup:
+    """Under a report: buttons opening links (label: address), the other reports over the same period, and another
+    period."""
     builder = InlineKeyboardBuilder()
+    for label, link in (links or {}).items():
+        builder.button(text=label, url=link)
     for other, label in REPORTS.items():
         if other != shown:
             builder.button(text=str(label), callback_data=ReportAction(report=other, period=kind))
@@ -149,6 +160,45 @@ def points_report_text(figures: reports.Points, kind: str, span: Period) -> str:
     )
 
 
+def ranked_lines(members: list[reports.Ranked], value: Callable[[int], str]) -> str:
+    """A top list, one member a line: 1. Sara · 1234 5678 · 0912 123 4567 — 800,000 toman; a dash when empty."""
+    lines = [
+        _("report.ranked").format(
+            place=number(place), name=member.name, code=code_text(member.code), phone=phone_text(member.phone)
+        )
+        + f" — {value(member.value)}"
+        for place, member in enumerate(members, start=1)
+    ]
+    return "\n".join(lines) or "—"
+
+
+def purchases_text(count: int) -> str:
+    """A number of purchases with its noun: 1 purchase, 3 purchases, ۳ خرید."""
+    return counted("report.purchases", count).format(count=number(count))
+
+
+def top_text(top: reports.Top, unit: str, kind: str, span: Period) -> str:
+    """The Top customers report: by amount spent, by purchases, by points held now."""
+    return _("report.top").format(
+        spend=ranked_lines(top.spend, lambda amount: amount_text(amount, unit)),
+        visits=ranked_lines(top.visits, purchases_text),
+        points=ranked_lines(top.points, points_text),
+        **heading(kind, span),
+    )
+
+
+async def send_top(bot: Bot, chat_id: int, session: AsyncSession, club: Club, kind: str, span: Period) -> None:
+    """The Top customers report, with a button for each member listed that opens the member at the counter."""
+    top, unit = await reports.top(session, span, club.zone), await currency(session, club)
+    links = {
+        _("report.open_member").format(name=member.name, code=code_text(member.code)): await deep_link(
+            bot, club, CARD_PAYLOAD_PREFIX + member.code
+        )
+        for member in [*top.spend, *top.visits, *top.points]
+    }
+    await bot.send_message(chat_id, top_text(top, unit, kind, span), reply_markup=report_buttons(TOP, kind, links))
+
+
 async def report_command(message: Message) -> None:
     """/report: the period picker."""
     await message.answer(_("report.pick"), reply_markup=picker())
@@ -163,7 +213,7 @@ async def send_report(
     today: date,
     now: datetime,
 ) -> None:
-    """A pressed period or report: the Sales report with its chart, the Members report, or the picker again."""
+    """A pressed period or report: the Sales report with its chart, one of the others, or the picker again."""
     chat_id, kind = query.from_user.id, callback_data.period
     if callback_data.report == "pick":
         await bot.send_message(chat_id, _("report.pick"), reply_markup=picker())
@@ -173,6 +223,9 @@ async def send_report(
     if callback_data.report == MEMBERS:
         figures = await reports.members(session, span, club.zone)
         await bot.send_message(chat_id, members_text(figures, kind, span), reply_markup=markup)
+        return
+    if callback_data.report == TOP:
+        await send_top(bot, chat_id, session, club, kind, span)
         return
     if callback_data.report == POINTS:
         points = await reports.points(session, span, club.zone, now)

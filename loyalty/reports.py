@@ -7,6 +7,8 @@ ones, the active ones (bought in the period), by tier. A reversed purchase count
 issued (earned, bonuses, corrections up), spent and expired in the period by the ledger's entries, the points the
 members hold now (the club's liability), and the vouchers issued, used and expired, for rewards and gift vouchers.
 Top customers: the few members who spent most and bought most often in the period, and who hold most points now.
+Referrals (what /stats shows, over the period): invite links opened, friends who joined, friends who made their
+first purchase, the points both sides got for it, and the members whose friends bought most.
 Days are the shop's days (`loyalty.periods`): each purchase falls into one by comparing its moment with the shop's
 midnights in UTC, so the same SQL runs on SQLite and PostgreSQL without their time zone functions.
 """
@@ -36,7 +38,7 @@ from sqlalchemy.orm import aliased
 
 from loyalty.ledger import Kind
 from loyalty.periods import Period, midnight
-from storage.models import LedgerEntry, Member, Purchase, Voucher
+from storage.models import LedgerEntry, Member, Purchase, Referral, Voucher
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,17 @@ class Top:
     spend: list[Ranked]
     visits: list[Ranked]
     points: list[Ranked]
+
+
+@dataclass(frozen=True)
+class Referrals:
+    """Invites of the period against the previous one, and the members whose invited friends bought most in it."""
+
+    opened: Compared
+    joined: Compared
+    bought: Compared
+    points: Compared
+    inviters: list[Ranked]
 
 
 def _ratio(part: float, whole: float) -> float:
@@ -257,11 +270,16 @@ async def members(session: AsyncSession, period: Period, zone: ZoneInfo) -> Memb
 
 
 def _counted(
-    condition: ColumnElement[bool], moment: SQLColumnExpression[datetime | None], bounds: list[datetime]
+    condition: ColumnElement[bool],
+    moment: SQLColumnExpression[datetime | None],
+    bounds: list[datetime],
+    value: ColumnElement[int] | int = 1,
 ) -> list[ColumnElement[int]]:
-    """Sums counting the rows meeting `condition` with their moment in the previous period, then in this one."""
+    """Terms to sum: `value` of the rows meeting `condition` with their moment in the previous period, then in this
+    one (1 counts the rows)."""
     start, middle, end = bounds
-    return [case((and_(condition, _within(moment, *half)), 1), else_=0) for half in ((start, middle), (middle, end))]
+    halves = ((start, middle), (middle, end))
+    return [case((and_(condition, _within(moment, *half)), value), else_=0) for half in halves]
 
 
 async def points(session: AsyncSession, period: Period, zone: ZoneInfo, now: datetime) -> Points:
@@ -338,4 +356,39 @@ async def top(session: AsyncSession, period: Period, zone: ZoneInfo, size: int =
         spend=await ranked(spent, grouped=True),
         visits=await ranked(func.count(Purchase.id), grouped=True),
         points=await ranked(Member.balance, grouped=False),
+    )
+
+
+async def referral_figures(session: AsyncSession, period: Period, zone: ZoneInfo, size: int = 5) -> Referrals:
+    """Invite links opened, friends joined, friends' first purchases and the referral points paid in `period` and
+    the previous one; the members whose friends made most first purchases in it (a revoked one counts nowhere)."""
+    start, middle = period.previous().bounds(zone)
+    end = period.bounds(zone)[1]
+    bounds = [start, middle, end]
+    sums = [
+        *_counted(true(), Referral.opened_at, bounds),
+        *_counted(Referral.friend_member_id.is_not(None), Referral.joined_at, bounds),
+        *_counted(true(), Referral.converted_at, bounds),
+        *_counted(true(), Referral.converted_at, bounds, Referral.referrer_points + Referral.friend_points),
+    ]
+    moments = (Referral.opened_at, Referral.joined_at, Referral.converted_at)
+    touched = or_(*(_within(moment, start, end) for moment in moments))
+    row = (await session.execute(select(*(cast(func.sum(value), BigInteger) for value in sums)).where(touched))).one()
+    counts = [int(value or 0) for value in row]
+    friends_bought = func.count(Referral.id)
+    inviters = await session.execute(
+        select(Member.code, Member.first_name, Member.phone, friends_bought)
+        .join(Referral, Referral.referrer_id == Member.id)
+        .where(_within(Referral.converted_at, middle, end))
+        .group_by(Member.id)
+        .order_by(friends_bought.desc(), Member.id)
+        .limit(size)
+    )
+    opened, joined, bought, paid = (Compared(counts[index + 1], counts[index]) for index in (0, 2, 4, 6))
+    return Referrals(
+        opened=opened,
+        joined=joined,
+        bought=bought,
+        points=paid,
+        inviters=[Ranked(code, name, phone, int(value)) for code, name, phone, value in inviters],
     )

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import reports
 from loyalty.periods import Period
-from loyalty.reports import Compared, Day, Ranked, Vouchers
-from storage.models import Gift, LedgerEntry, Purchase, Voucher
-from tests.factories import NOW, add_members, member_row, new_reward, purchase
+from loyalty.reports import Compared, Day, Ranked, Referrals, Vouchers
+from storage.models import Gift, LedgerEntry, Purchase, Referral, Voucher
+from tests.factories import NOW, add_members, member_row, new_reward, purchase, referral
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 WEEK = Period(date(2026, 11, 16), date(2026, 11, 22))
@@ -185,3 +185,37 @@ async def test_the_top_customers_by_points_held_now(session: AsyncSession) -> No
     await points_club(session)
     top = await reports.top(session, WEEK, TEHRAN)
     assert top.points == [ranked(GOLD, 300), ranked(SILVER, 150)] and top.spend == []
+
+
+def invite(number: int, referrer_id: int, opened: int, **fields: object) -> dict:
+    """A referral opened on `opened` November 2026, pending unless `fields` say otherwise, as a row to insert."""
+    row = referral(number, referrer_id, "pending") | {"opened_at": at(opened, 10)["created_at"]}
+    return row | {"referrer_points": 0, "friend_points": 0} | fields
+
+
+def friend(member_id: int, joined: int, converted: int | None = None, **points: int) -> dict:
+    """The fields of a referral whose friend joined (and bought) on those days of November 2026."""
+    moments = {"joined_at": at(joined, 11)["created_at"], "status": "rewarded" if converted else "joined"}
+    bought = {"converted_at": at(converted, 12)["created_at"]} if converted else {}
+    return {"friend_member_id": member_id} | moments | bought | points
+
+
+async def test_the_referrals_of_the_period(session: AsyncSession) -> None:
+    await small_club(session)
+    rows = [
+        invite(1, SILVER, 17, **friend(NEW, 17, 18, referrer_points=100, friend_points=50)),
+        invite(2, SILVER, 16),  # opened, nobody joined yet
+        invite(3, GOLD, 10, **friend(WAITING, 10, 19, referrer_points=30, friend_points=20)),  # bought this week
+        invite(4, GOLD, 12, status="refused"),
+        invite(5, SILVER, 14, **friend(GOLD, 14) | {"status": "refused"}),  # its purchase undone: no first purchase
+    ]
+    await session.execute(insert(Referral), rows)
+    await session.commit()
+    figures = await reports.referral_figures(session, WEEK, TEHRAN)
+    assert figures == Referrals(
+        opened=Compared(2, 3),
+        joined=Compared(1, 2),
+        bought=Compared(2, 0),
+        points=Compared(200, 0),
+        inviters=[ranked(SILVER, 1), ranked(GOLD, 1)],
+    )

@@ -14,9 +14,9 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty.staff import Role
-from storage.models import LedgerEntry, Member, Purchase
+from storage.models import LedgerEntry, Member, Purchase, Referral
 from tests.chat import Chat
-from tests.factories import NOW, add_members, member_row, purchase
+from tests.factories import NOW, add_members, member_row, purchase, referral
 from tests.people import CASHIER, MANAGER, NEEDS_MANAGER, OWNER, customer, hire
 
 MakeChat = Callable[..., Chat]
@@ -67,6 +67,7 @@ async def test_a_manager_picks_a_period_and_sees_the_sales_with_a_chart(
         "👥 Members report",
         "🎁 Points and vouchers report",
         "🏆 Top customers report",
+        "🤝 Referrals report",
         "📅 Another period",
     ]
 
@@ -94,6 +95,7 @@ async def test_the_members_report_over_the_same_period(chat_with: MakeChat, sess
         "💰 Sales report",
         "🎁 Points and vouchers report",
         "🏆 Top customers report",
+        "🤝 Referrals report",
         "📅 Another period",
     ]
 
@@ -129,6 +131,7 @@ async def test_the_points_and_vouchers_report(chat_with: MakeChat, sessions: Ses
         "💰 Sales report",
         "👥 Members report",
         "🏆 Top customers report",
+        "🤝 Referrals report",
         "📅 Another period",
     ]
     [persian] = [reply for reply in await chat_with(OWNER, language_code="fa").press("rpt:points:last7") if reply.text]
@@ -156,6 +159,7 @@ async def test_the_top_customers_with_a_button_that_opens_each_member_at_the_cou
         "💰 Sales report",
         "👥 Members report",
         "🎁 Points and vouchers report",
+        "🤝 Referrals report",
         "📅 Another period",
     ]
     link = report.markup.inline_keyboard[0][0].url
@@ -165,6 +169,35 @@ async def test_the_top_customers_with_a_button_that_opens_each_member_at_the_cou
     [persian] = [reply for reply in await chat_with(OWNER, language_code="fa").press("rpt:top:last7") if reply.text]
     assert "بیشترین تعداد خرید:\n۱. Member 1 · کد \u200e۰۰۰۰ ۰۰۱۸ · تلفن " in persian.text
     assert " — ۲ خرید" in persian.text
+
+
+async def test_the_referrals_over_the_period(chat_with: MakeChat, sessions: Sessions) -> None:
+    await a_week_of_sales(sessions)
+    async with sessions() as session:  # member 1 invited member 2, who bought yesterday: 100 and 50 points
+        moments = {"opened_at": NOW - timedelta(days=20), "joined_at": NOW - timedelta(days=20)}
+        bought = {"converted_at": NOW - timedelta(days=1), "referrer_points": 100, "friend_points": 50}
+        await session.execute(
+            insert(Referral), [referral(1, 1, "rewarded") | moments | bought | {"friend_member_id": 2}]
+        )
+        await session.commit()
+    [report] = [
+        reply for reply in await chat_with(OWNER, language_code="en").press("rpt:referrals:last7") if reply.text
+    ]
+    for line in (
+        "🤝 Referrals — Last 7 days",
+        "• Times customers' invite links were opened: 0 =",
+        "• Invited friends who joined the club: 0 =",
+        "• Invited friends who made their first purchase: 1 ▲\n",
+        "• Points given for those invites (to both sides): 150 ▲\n",
+        "Customers whose invited friends bought most:\n1. Member 1 · 0000 0001 · ",
+        " — 1 friend bought\n",
+    ):
+        assert line in report.text
+    assert report.buttons()[-2:] == ["🏆 Top customers report", "📅 Another period"]
+    [persian] = [
+        reply for reply in await chat_with(OWNER, language_code="fa").press("rpt:referrals:last7") if reply.text
+    ]
+    assert "• دوستان دعوت‌شده که اولین خریدشان را کردند: ۱ ▲\n" in persian.text and " — خرید ۱ دوست" in persian.text
 
 
 async def test_another_period_brings_the_picker_back(chat_with: MakeChat) -> None:

@@ -1,7 +1,7 @@
 """/report for managers and owners: a period picker, then the Sales report (a short text and a chart of each
-day's total), the Members report, the Points and vouchers report or the Top customers (each with a button that
-opens the member at the counter, by the card's deep link), each figure against the previous period of
-the same length (▲ ▼ and %).
+day's total), the Members report, the Points and vouchers report, the Top customers (each with a button that opens
+the member at the counter, by the card's deep link) or the Referrals (what /stats shows, over the period), each
+figure against the previous period of the same length (▲ ▼ and %).
 
 The periods are the shop's days (`loyalty.periods`) in the reader's calendar: Jalali weeks and months in Persian,
 Gregorian ones in English. For customers and cashiers the filter does not match, and the command falls through
@@ -38,12 +38,13 @@ from texts.numbers import code_text, decimal, number, phone_text
 from texts.plurals import counted, days_text, points_text
 from texts.tiers import tier_name
 
-SALES, MEMBERS, POINTS, TOP = "sales", "members", "points", "top"
+SALES, MEMBERS, POINTS, TOP, REFERRALS = "sales", "members", "points", "top", "referrals"
 REPORTS = {
     SALES: __("report.to_sales"),
     MEMBERS: __("report.to_members"),
     POINTS: __("report.to_points"),
     TOP: __("report.to_top"),
+    REFERRALS: __("report.to_referrals"),
 }
 PERIOD_NAMES = {
     "today": __("report.today"),
@@ -187,6 +188,20 @@ def top_text(top: reports.Top, unit: str, kind: str, span: Period) -> str:
     )
 
 
+def friends_text(count: int) -> str:
+    """A number of invited friends who bought: 1 friend bought, 3 friends bought."""
+    return counted("report.friends_bought", count).format(count=number(count))
+
+
+def referrals_text(figures: reports.Referrals, kind: str, span: Period) -> str:
+    """The Referrals report: what customers' invites brought in the period, in a shopkeeper's words."""
+    return _("report.referrals").format(
+        **counts(figures, ("opened", "joined", "bought", "points")),
+        inviters=ranked_lines(figures.inviters, friends_text),
+        **heading(kind, span),
+    )
+
+
 async def send_top(bot: Bot, chat_id: int, session: AsyncSession, club: Club, kind: str, span: Period) -> None:
     """The Top customers report, with a button for each member listed that opens the member at the counter."""
     top, unit = await reports.top(session, span, club.zone), await currency(session, club)
@@ -226,6 +241,10 @@ async def send_report(
         return
     if callback_data.report == TOP:
         await send_top(bot, chat_id, session, club, kind, span)
+        return
+    if callback_data.report == REFERRALS:
+        referrals = await reports.referral_figures(session, span, club.zone)
+        await bot.send_message(chat_id, referrals_text(referrals, kind, span), reply_markup=markup)
         return
     if callback_data.report == POINTS:
         points = await reports.points(session, span, club.zone, now)

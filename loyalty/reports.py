@@ -5,7 +5,8 @@ first purchase ever falls in the period) and returning ones, and the purchases a
 members who joined through the bot and the waiting ones (walk-ins or imported, no messenger account yet), the new
 ones, the active ones (bought in the period), by tier. A reversed purchase counts nowhere. Points: the points
 issued (earned, bonuses, corrections up), spent and expired in the period by the ledger's entries, the points the
-members hold now (the club's liability), and the vouchers issued, used and expired, for rewards and gift vouchers.
+members hold now (the club's liability, also in money at the average money off per point of the catalog's active
+money-off rewards), and the vouchers issued, used and expired, for rewards and gift vouchers.
 Top customers: the few members who spent most and bought most often in the period, and who hold most points now.
 Referrals (what /stats shows, over the period): invite links opened, friends who joined, friends who made their
 first purchase, the points both sides got for it, and the members whose friends bought most.
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Float,
     SQLColumnExpression,
     and_,
     case,
@@ -38,7 +40,8 @@ from sqlalchemy.orm import aliased
 
 from loyalty.ledger import Kind
 from loyalty.periods import Period, midnight
-from storage.models import LedgerEntry, Member, Purchase, Referral, Voucher
+from loyalty.vouchers import Kind as VoucherKind
+from storage.models import LedgerEntry, Member, Purchase, Referral, Reward, Voucher
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,7 @@ class Points:
     spent: Compared
     expired: Compared
     outstanding: int
+    worth: int | None  # the outstanding points in money; None without a money-off reward in the catalog
     rewards: Vouchers
     gifts: Vouchers
 
@@ -305,6 +309,9 @@ async def points(session: AsyncSession, period: Period, zone: ZoneInfo, now: dat
     before, after = sums.get(0, (0, 0, 0)), sums.get(1, (0, 0, 0))
     issued_points, spent_points, expired_points = (Compared(after[i] or 0, before[i] or 0) for i in range(3))
     outstanding = (await session.execute(select(cast(func.sum(Member.balance), BigInteger)))).scalar() or 0
+    per_point = await session.scalar(
+        select(func.avg(cast(Reward.value, Float) / Reward.cost)).where(Reward.active, Reward.kind == VoucherKind.FIXED)
+    )
     gift = Voucher.gift_id.is_not(None)
     lapsed = and_(Voucher.status == "active", Voucher.expires_at <= now)
     bounds = [start, middle, end]
@@ -325,6 +332,7 @@ async def points(session: AsyncSession, period: Period, zone: ZoneInfo, now: dat
         spent=spent_points,
         expired=expired_points,
         outstanding=outstanding,
+        worth=None if per_point is None else round(outstanding * per_point),
         rewards=_vouchers(by_kind.get(False)),
         gifts=_vouchers(by_kind.get(True)),
     )

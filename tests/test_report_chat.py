@@ -14,9 +14,10 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty.staff import Role
+from loyalty.vouchers import Kind, Worth
 from storage.models import LedgerEntry, Member, Purchase, Referral
 from tests.chat import Chat
-from tests.factories import NOW, add_members, member_row, purchase, referral
+from tests.factories import NOW, add_members, member_row, new_reward, purchase, referral
 from tests.people import CASHIER, MANAGER, NEEDS_MANAGER, OWNER, customer, hire
 
 MakeChat = Callable[..., Chat]
@@ -122,7 +123,7 @@ async def test_the_points_and_vouchers_report(chat_with: MakeChat, sessions: Ses
         "• Points given to members: 300 ▲\n",
         "• Points spent on rewards: 0 ▼ 100%",
         "• Points expired: 0 =",
-        "• Points members hold now (what the club owes): 250 points",
+        "• Points members hold now (what the club owes): 250 points\n",  # no money-off reward: no money
         "Reward vouchers: issued 0 =, used 0 =, expired 0 =",
         "• Used of those issued: 0% =",
     ):
@@ -134,8 +135,11 @@ async def test_the_points_and_vouchers_report(chat_with: MakeChat, sessions: Ses
         "🤝 Referrals report",
         "📅 Another period",
     ]
+    async with sessions() as session:  # a reward of 50,000 toman off for 100 points: 500 toman a point
+        await new_reward(session, worth=Worth(Kind.FIXED, 50_000), cost=100)
     [persian] = [reply for reply in await chat_with(OWNER, language_code="fa").press("rpt:points:last7") if reply.text]
-    assert "• امتیاز داده‌شده به اعضا: ۳۰۰ ▲\n" in persian.text and "(بدهی باشگاه): ۲۵۰ امتیاز" in persian.text
+    assert "• امتیاز داده‌شده به اعضا: ۳۰۰ ▲\n" in persian.text
+    assert "(بدهی باشگاه): ۲۵۰ امتیاز (حدود ۱۲۵٬۰۰۰ تومان به نرخ" in persian.text
 
 
 async def test_the_top_customers_with_a_button_that_opens_each_member_at_the_counter(

@@ -10,13 +10,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import reports
 from loyalty.periods import Period
 from loyalty.reports import Compared, Day, Ranked, Referrals, Vouchers
-from storage.models import Gift, LedgerEntry, Purchase, Referral, Voucher
+from loyalty.vouchers import Kind as WorthKind
+from loyalty.vouchers import Worth
+from storage.models import Gift, LedgerEntry, Purchase, Referral, Reward, Voucher
 from tests.factories import NOW, add_members, member_row, new_reward, purchase, referral
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -153,7 +155,7 @@ async def test_the_points_and_vouchers_figures(session: AsyncSession) -> None:
     await points_club(session)
     figures = await reports.points(session, WEEK, TEHRAN, NOW)
     assert (figures.issued, figures.spent, figures.expired) == (Compared(180, 200), Compared(40, 60), Compared(25, 0))
-    assert figures.outstanding == 450
+    assert figures.outstanding == 450 and figures.worth is None  # the only reward is an item
     assert figures.rewards == Vouchers(issued=Compared(2, 3), used=Compared(2, 0), expired=Compared(1, 0))
     assert figures.rewards.rate == Compared(1.0, 0)
     assert figures.gifts == Vouchers(issued=Compared(2, 0), used=Compared(1, 0), expired=Compared(0, 1))
@@ -219,3 +221,12 @@ async def test_the_referrals_of_the_period(session: AsyncSession) -> None:
         points=Compared(200, 0),
         inviters=[ranked(SILVER, 1), ranked(GOLD, 1)],
     )
+
+
+async def test_the_points_held_in_money_at_the_catalogs_average_money_off_per_point(session: AsyncSession) -> None:
+    await points_club(session)
+    for value, cost in ((50_000, 100), (30_000, 100), (90_000, 10)):  # 500 and 300 a point; the last one archived
+        reward = await new_reward(session, worth=Worth(WorthKind.FIXED, value), cost=cost)
+    await session.execute(update(Reward).where(Reward.id == reward.id).values(active=False))
+    await session.commit()
+    assert (await reports.points(session, WEEK, TEHRAN, NOW)).worth == 450 * 400

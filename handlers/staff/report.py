@@ -151,13 +151,21 @@ def vouchers_text(vouchers: reports.Vouchers) -> dict[str, str]:
     return counts(vouchers, ("issued", "used", "expired")) | {"rate": rate(vouchers.rate)}
 
 
-def points_report_text(figures: reports.Points, kind: str, span: Period) -> str:
+def liability(figures: reports.Points, unit: str) -> str:
+    """The points members hold, and what they are worth in money when the catalog says."""
+    held = points_text(figures.outstanding)
+    if figures.worth is None:
+        return held
+    return held + " " + _("report.worth").format(amount=amount_text(figures.worth, unit))
+
+
+def points_report_text(figures: reports.Points, unit: str, kind: str, span: Period) -> str:
     """The Points and vouchers report: points issued, spent, expired, held now, and the vouchers of both kinds."""
     points = counts(figures, ("issued", "spent", "expired"))
     rewards = {f"reward_{name}": text for name, text in vouchers_text(figures.rewards).items()}
     gifts = {f"gift_{name}": text for name, text in vouchers_text(figures.gifts).items()}
     return _("report.points").format(
-        outstanding=points_text(figures.outstanding), **points, **rewards, **gifts, **heading(kind, span)
+        outstanding=liability(figures, unit), **points, **rewards, **gifts, **heading(kind, span)
     )
 
 
@@ -247,8 +255,8 @@ async def send_report(
         await bot.send_message(chat_id, referrals_text(referrals, kind, span), reply_markup=markup)
         return
     if callback_data.report == POINTS:
-        points = await reports.points(session, span, club.zone, now)
-        await bot.send_message(chat_id, points_report_text(points, kind, span), reply_markup=markup)
+        points, unit = await reports.points(session, span, club.zone, now), await currency(session, club)
+        await bot.send_message(chat_id, points_report_text(points, unit, kind, span), reply_markup=markup)
         return
     sales, unit = await reports.sales(session, span, club.zone), await currency(session, club)
     chart = await asyncio.to_thread(sales_chart, sales.days, unit)  # drawing takes a few tenths of a second

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from aiogram import Bot, F, Router
@@ -227,6 +228,37 @@ async def report_command(message: Message) -> None:
     await message.answer(_("report.pick"), reply_markup=picker())
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What a report is drawn for: the database, the club, the moment, the period picked and its days."""
+
+    session: AsyncSession
+    club: Club
+    now: datetime
+    kind: str
+    span: Period
+
+
+async def members_report(asked: Asked) -> str:
+    """The Members report's text."""
+    return members_text(await reports.members(asked.session, asked.span, asked.club.zone), asked.kind, asked.span)
+
+
+async def points_report(asked: Asked) -> str:
+    """The Points and vouchers report's text."""
+    figures = await reports.points(asked.session, asked.span, asked.club.zone, asked.now)
+    return points_report_text(figures, await currency(asked.session, asked.club), asked.kind, asked.span)
+
+
+async def referrals_report(asked: Asked) -> str:
+    """The Referrals report's text."""
+    figures = await reports.referral_figures(asked.session, asked.span, asked.club.zone)
+    return referrals_text(figures, asked.kind, asked.span)
+
+
+TEXT_REPORTS = {MEMBERS: members_report, POINTS: points_report, REFERRALS: referrals_report}
+
+
 async def send_report(
     query: CallbackQuery,
     callback_data: ReportAction,
@@ -237,31 +269,27 @@ async def send_report(
     now: datetime,
 ) -> None:
     """A pressed period or report: the Sales report with its chart, one of the others, or the picker again."""
-    chat_id, kind = query.from_user.id, callback_data.period
-    if callback_data.report == "pick":
+    chat_id, kind, report = query.from_user.id, callback_data.period, callback_data.report
+    if report == "pick":
         await bot.send_message(chat_id, _("report.pick"), reply_markup=picker())
         return
     span = period(kind, today, calendar_for(language()))
-    markup = report_buttons(callback_data.report, kind)
-    if callback_data.report == MEMBERS:
-        figures = await reports.members(session, span, club.zone)
-        await bot.send_message(chat_id, members_text(figures, kind, span), reply_markup=markup)
-        return
-    if callback_data.report == TOP:
+    if report == TOP:
         await send_top(bot, chat_id, session, club, kind, span)
-        return
-    if callback_data.report == REFERRALS:
-        referrals = await reports.referral_figures(session, span, club.zone)
-        await bot.send_message(chat_id, referrals_text(referrals, kind, span), reply_markup=markup)
-        return
-    if callback_data.report == POINTS:
-        points, unit = await reports.points(session, span, club.zone, now), await currency(session, club)
-        await bot.send_message(chat_id, points_report_text(points, unit, kind, span), reply_markup=markup)
-        return
+    elif report in TEXT_REPORTS:
+        text = await TEXT_REPORTS[report](Asked(session, club, now, kind, span))
+        await bot.send_message(chat_id, text, reply_markup=report_buttons(report, kind))
+    else:
+        await send_sales(bot, chat_id, session, club, kind, span)
+
+
+async def send_sales(bot: Bot, chat_id: int, session: AsyncSession, club: Club, kind: str, span: Period) -> None:
+    """The Sales report: its chart with the figures as the caption."""
     sales, unit = await reports.sales(session, span, club.zone), await currency(session, club)
     chart = await asyncio.to_thread(sales_chart, sales.days, unit)  # drawing takes a few tenths of a second
     photo = BufferedInputFile(chart, filename=f"sales-{span.first}-{span.last}.png")
-    await bot.send_photo(chat_id, photo, caption=sales_text(sales, unit, kind, span), reply_markup=markup)
+    caption, markup = sales_text(sales, unit, kind, span), report_buttons(SALES, kind)
+    await bot.send_photo(chat_id, photo, caption=caption, reply_markup=markup)
 
 
 def create_router() -> Router:

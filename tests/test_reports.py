@@ -10,14 +10,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import reports
 from loyalty.periods import Period
-from loyalty.reports import Compared, Day
-from storage.models import Purchase
-from tests.factories import add_members, member_row, purchase
+from loyalty.reports import Compared, Day, Ranked, Referrals, Vouchers
+from loyalty.vouchers import Kind as WorthKind
+from loyalty.vouchers import Worth
+from storage.models import Gift, LedgerEntry, Purchase, Referral, Reward, Voucher
+from tests.factories import NOW, add_members, member_row, new_reward, purchase, referral
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 WEEK = Period(date(2026, 11, 16), date(2026, 11, 22))
@@ -95,3 +97,136 @@ async def test_an_empty_club_has_zeros(session: AsyncSession) -> None:
     assert [day.total for day in sales.days] == [0] * 7
     figures = await reports.members(session, WEEK, TEHRAN)
     assert (figures.joined, figures.waiting, figures.tiers) == (0, 0, {})
+
+
+def entry(number: int, member_id: int, kind: str, points: int, day: int, hour: int = 10, minute: int = 0) -> dict:
+    """A ledger entry in November 2026 (UTC) as a row to insert."""
+    row = {"id": number, "member_id": member_id, "kind": kind, "points": points, "reason": kind}
+    return row | {"idempotency_key": f"e{number}", **at(day, hour, minute)}
+
+
+def voucher(number: int, issued: int, expires: datetime, **fields: object) -> dict:
+    """A voucher of member Silver issued on `issued` November 2026 as a row to insert; `fields` change it."""
+    row = {"id": number, "code": f"V{number}", "member_id": SILVER, "title": "Coffee", "kind": "item"}
+    return row | {"status": "active", "issued_at": at(issued, 10)["created_at"], "expires_at": expires} | fields
+
+
+async def points_club(session: AsyncSession) -> None:
+    """The small club with balances, ten ledger entries, six reward vouchers and three gift vouchers."""
+    await add_members(
+        session, [member_row(SILVER, balance=150), member_row(NEW), member_row(GOLD, balance=300, tier="gold")]
+    )
+    entries = [
+        entry(1, SILVER, "earn", 100, 17),
+        entry(2, NEW, "bonus", 50, 15, 20, 45),  # 00:15 on 16 Nov in Tehran: this period
+        entry(3, GOLD, "adjust", 30, 18),
+        entry(4, GOLD, "adjust", -10, 18),  # a correction down is no point issued
+        entry(5, SILVER, "spend", -40, 20),
+        entry(6, SILVER, "earn", 200, 10),
+        entry(7, GOLD, "expire", -25, 19),
+        entry(8, NEW, "spend", -60, 12),
+        entry(9, SILVER, "reversal", -20, 21),  # a take-back is none of the three
+        entry(10, SILVER, "earn", 999, 5),  # before both periods
+    ]
+    await session.execute(insert(LedgerEntry), entries)
+    reward = await new_reward(session)
+    december, used = datetime(2026, 12, 30, tzinfo=UTC), {"status": "used"}
+    gift = {"idempotency_key": "g", "title": "Gift", "kind": "item", "audience": "all", "created_at": NOW}
+    await session.execute(insert(Gift), [gift | {"id": 1, "expires_at": december}])
+    rows = [
+        voucher(1, 17, december),
+        voucher(2, 10, december, **used, used_at=at(18, 10)["created_at"]),
+        voucher(3, 16, december, **used, used_at=at(20, 10)["created_at"]),
+        voucher(4, 1, at(19, 10)["created_at"]),  # expired this period
+        voucher(5, 12, at(22, 15)["created_at"]),  # expires later today: not yet expired
+        voucher(6, 11, december, status="cancelled"),
+    ]
+    gifts = [
+        voucher(7, 16, december, **used, used_at=at(17, 10)["created_at"]),
+        voucher(8, 3, at(13, 10)["created_at"], member_id=NEW),  # expired the period before
+        voucher(9, 16, december, member_id=GOLD),
+    ]
+    await session.execute(insert(Voucher), [row | {"reward_id": reward.id} for row in rows])
+    await session.execute(insert(Voucher), [row | {"gift_id": 1} for row in gifts])
+    await session.commit()
+
+
+async def test_the_points_and_vouchers_figures(session: AsyncSession) -> None:
+    await points_club(session)
+    figures = await reports.points(session, WEEK, TEHRAN, NOW)
+    assert (figures.issued, figures.spent, figures.expired) == (Compared(180, 200), Compared(40, 60), Compared(25, 0))
+    assert figures.outstanding == 450 and figures.worth is None  # the only reward is an item
+    assert figures.rewards == Vouchers(issued=Compared(2, 3), used=Compared(2, 0), expired=Compared(1, 0))
+    assert figures.rewards.rate == Compared(1.0, 0)
+    assert figures.gifts == Vouchers(issued=Compared(2, 0), used=Compared(1, 0), expired=Compared(0, 1))
+    assert figures.gifts.rate == Compared(0.5, 0)
+
+
+async def test_no_points_and_no_vouchers_are_zeros(session: AsyncSession) -> None:
+    figures = await reports.points(session, WEEK, TEHRAN, NOW)
+    assert (figures.issued, figures.outstanding, figures.gifts.rate) == (Compared(0, 0), 0, Compared(0, 0))
+    assert figures.rewards == Vouchers(Compared(0, 0), Compared(0, 0), Compared(0, 0))
+
+
+def ranked(number: int, value: int) -> Ranked:
+    """Member `number` of the fixed club in a top list."""
+    row = member_row(number)
+    return Ranked(row["code"], row["first_name"], row["phone"], value)
+
+
+async def test_the_top_customers_by_spend_and_visits_in_the_period(session: AsyncSession) -> None:
+    await small_club(session)
+    top = await reports.top(session, WEEK, TEHRAN)
+    assert top.spend == [ranked(NEW, 800_000), ranked(SILVER, 400_000)]  # Gold's purchase was reversed
+    assert top.visits == [ranked(NEW, 2), ranked(SILVER, 1)]
+    assert top.points == []  # nobody holds points
+    assert (await reports.top(session, WEEK, TEHRAN, size=1)).spend == [ranked(NEW, 800_000)]
+
+
+async def test_the_top_customers_by_points_held_now(session: AsyncSession) -> None:
+    await points_club(session)
+    top = await reports.top(session, WEEK, TEHRAN)
+    assert top.points == [ranked(GOLD, 300), ranked(SILVER, 150)] and top.spend == []
+
+
+def invite(number: int, referrer_id: int, opened: int, **fields: object) -> dict:
+    """A referral opened on `opened` November 2026, pending unless `fields` say otherwise, as a row to insert."""
+    row = referral(number, referrer_id, "pending") | {"opened_at": at(opened, 10)["created_at"]}
+    return row | {"referrer_points": 0, "friend_points": 0} | fields
+
+
+def friend(member_id: int, joined: int, converted: int | None = None, **points: int) -> dict:
+    """The fields of a referral whose friend joined (and bought) on those days of November 2026."""
+    moments = {"joined_at": at(joined, 11)["created_at"], "status": "rewarded" if converted else "joined"}
+    bought = {"converted_at": at(converted, 12)["created_at"]} if converted else {}
+    return {"friend_member_id": member_id} | moments | bought | points
+
+
+async def test_the_referrals_of_the_period(session: AsyncSession) -> None:
+    await small_club(session)
+    rows = [
+        invite(1, SILVER, 17, **friend(NEW, 17, 18, referrer_points=100, friend_points=50)),
+        invite(2, SILVER, 16),  # opened, nobody joined yet
+        invite(3, GOLD, 10, **friend(WAITING, 10, 19, referrer_points=30, friend_points=20)),  # bought this week
+        invite(4, GOLD, 12, status="refused"),
+        invite(5, SILVER, 14, **friend(GOLD, 14) | {"status": "refused"}),  # its purchase undone: no first purchase
+    ]
+    await session.execute(insert(Referral), rows)
+    await session.commit()
+    figures = await reports.referral_figures(session, WEEK, TEHRAN)
+    assert figures == Referrals(
+        opened=Compared(2, 3),
+        joined=Compared(1, 2),
+        bought=Compared(2, 0),
+        points=Compared(200, 0),
+        inviters=[ranked(SILVER, 1), ranked(GOLD, 1)],
+    )
+
+
+async def test_the_points_held_in_money_at_the_catalogs_average_money_off_per_point(session: AsyncSession) -> None:
+    await points_club(session)
+    for value, cost in ((50_000, 100), (30_000, 100), (90_000, 10)):  # 500 and 300 a point; the last one archived
+        reward = await new_reward(session, worth=Worth(WorthKind.FIXED, value), cost=cost)
+    await session.execute(update(Reward).where(Reward.id == reward.id).values(active=False))
+    await session.commit()
+    assert (await reports.points(session, WEEK, TEHRAN, NOW)).worth == 450 * 400

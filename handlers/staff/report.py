@@ -1,5 +1,7 @@
 """/report for managers and owners: a period picker, then the Sales report (a short text and a chart of each
-day's total) or the Members report, each figure against the previous period of the same length (▲ ▼ and %).
+day's total), the Members report, the Points and vouchers report, the Top customers (each with a button that opens
+the member at the counter, by the card's deep link) or the Referrals (what /stats shows, over the period), each
+figure against the previous period of the same length (▲ ▼ and %).
 
 The periods are the shop's days (`loyalty.periods`) in the reader's calendar: Jalali weeks and months in Persian,
 Gregorian ones in English. For customers and cashiers the filter does not match, and the command falls through
@@ -9,7 +11,9 @@ to the unknown-command or needs-a-manager answer.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
@@ -22,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club, currency
 from handlers.filters import staff_only
+from handlers.messages import CARD_PAYLOAD_PREFIX, deep_link
 from loyalty import reports
 from loyalty.calendar import calendar_for, format_date
 from loyalty.periods import KINDS, Period, period
@@ -30,11 +35,18 @@ from texts.changes import compared
 from texts.charts import sales_chart
 from texts.languages import language
 from texts.money import amount_text
-from texts.numbers import decimal, number
-from texts.plurals import days_text
+from texts.numbers import code_text, decimal, number, phone_text
+from texts.plurals import counted, days_text, points_text
 from texts.tiers import tier_name
 
-SALES, MEMBERS = "sales", "members"
+SALES, MEMBERS, POINTS, TOP, REFERRALS = "sales", "members", "points", "top", "referrals"
+REPORTS = {
+    SALES: __("report.to_sales"),
+    MEMBERS: __("report.to_members"),
+    POINTS: __("report.to_points"),
+    TOP: __("report.to_top"),
+    REFERRALS: __("report.to_referrals"),
+}
 PERIOD_NAMES = {
     "today": __("report.today"),
     "yesterday": __("report.yesterday"),
@@ -60,11 +72,15 @@ def picker() -> InlineKeyboardMarkup:
     return builder.adjust(2).as_markup()
 
 
-def report_buttons(shown: str, kind: str) -> InlineKeyboardMarkup:
-    """Under a report: the other report over the same period, and another period."""
-    other, label = (MEMBERS, _("report.to_members")) if shown == SALES else (SALES, _("report.to_sales"))
+def report_buttons(shown: str, kind: str, links: dict[str, str] | None = None) -> InlineKeyboardMarkup:
+    """Under a report: buttons opening links (label: address), the other reports over the same period, and another
+    period."""
     builder = InlineKeyboardBuilder()
-    builder.button(text=label, callback_data=ReportAction(report=other, period=kind))
+    for label, link in (links or {}).items():
+        builder.button(text=label, url=link)
+    for other, label in REPORTS.items():
+        if other != shown:
+            builder.button(text=str(label), callback_data=ReportAction(report=other, period=kind))
     builder.button(text=_("report.other_period"), callback_data=ReportAction(report="pick", period=kind))
     return builder.adjust(1).as_markup()
 
@@ -105,29 +121,159 @@ def members_text(figures: reports.Members, kind: str, span: Period) -> str:
     )
 
 
+def rate(figure: Compared) -> str:
+    """A redemption rate as a percent, with its change."""
+    return compared(_("report.percent").format(value=number(round(figure.now * 100))), figure)
+
+
+def counts(figures: object, names: tuple[str, ...]) -> dict[str, str]:
+    """Counts (attributes `names` of `figures`, each a Compared) with their changes, by name."""
+    return {name: compared(number(int(getattr(figures, name).now)), getattr(figures, name)) for name in names}
+
+
+def vouchers_text(vouchers: reports.Vouchers) -> dict[str, str]:
+    """One kind of vouchers' figures: issued, used, expired and the redemption rate."""
+    return counts(vouchers, ("issued", "used", "expired")) | {"rate": rate(vouchers.rate)}
+
+
+def liability(figures: reports.Points, unit: str) -> str:
+    """The points members hold, and what they are worth in money when the catalog says."""
+    held = points_text(figures.outstanding)
+    if figures.worth is None:
+        return held
+    return held + " " + _("report.worth").format(amount=amount_text(figures.worth, unit))
+
+
+def points_report_text(figures: reports.Points, unit: str, kind: str, span: Period) -> str:
+    """The Points and vouchers report: points issued, spent, expired, held now, and the vouchers of both kinds."""
+    points = counts(figures, ("issued", "spent", "expired"))
+    rewards = {f"reward_{name}": text for name, text in vouchers_text(figures.rewards).items()}
+    gifts = {f"gift_{name}": text for name, text in vouchers_text(figures.gifts).items()}
+    return _("report.points").format(
+        outstanding=liability(figures, unit), **points, **rewards, **gifts, **heading(kind, span)
+    )
+
+
+def ranked_lines(members: list[reports.Ranked], value: Callable[[int], str]) -> str:
+    """A top list, one member a line: 1. Sara · 1234 5678 · 0912 123 4567 — 800,000 toman; a dash when empty."""
+    lines = [
+        _("report.ranked").format(
+            place=number(place), name=member.name, code=code_text(member.code), phone=phone_text(member.phone)
+        )
+        + f" — {value(member.value)}"
+        for place, member in enumerate(members, start=1)
+    ]
+    return "\n".join(lines) or "—"
+
+
+def purchases_text(count: int) -> str:
+    """A number of purchases with its noun: 1 purchase, 3 purchases, ۳ خرید."""
+    return counted("report.purchases", count).format(count=number(count))
+
+
+def top_text(top: reports.Top, unit: str, kind: str, span: Period) -> str:
+    """The Top customers report: by amount spent, by purchases, by points held now."""
+    return _("report.top").format(
+        spend=ranked_lines(top.spend, lambda amount: amount_text(amount, unit)),
+        visits=ranked_lines(top.visits, purchases_text),
+        points=ranked_lines(top.points, points_text),
+        **heading(kind, span),
+    )
+
+
+def friends_text(count: int) -> str:
+    """A number of invited friends who bought: 1 friend bought, 3 friends bought."""
+    return counted("report.friends_bought", count).format(count=number(count))
+
+
+def referrals_text(figures: reports.Referrals, kind: str, span: Period) -> str:
+    """The Referrals report: what customers' invites brought in the period, in a shopkeeper's words."""
+    return _("report.referrals").format(
+        **counts(figures, ("opened", "joined", "bought", "points")),
+        inviters=ranked_lines(figures.inviters, friends_text),
+        **heading(kind, span),
+    )
+
+
+async def send_top(bot: Bot, chat_id: int, session: AsyncSession, club: Club, kind: str, span: Period) -> None:
+    """The Top customers report, with a button for each member listed that opens the member at the counter."""
+    top, unit = await reports.top(session, span, club.zone), await currency(session, club)
+    links = {
+        _("report.open_member").format(name=member.name, code=code_text(member.code)): await deep_link(
+            bot, club, CARD_PAYLOAD_PREFIX + member.code
+        )
+        for member in [*top.spend, *top.visits, *top.points]
+    }
+    await bot.send_message(chat_id, top_text(top, unit, kind, span), reply_markup=report_buttons(TOP, kind, links))
+
+
 async def report_command(message: Message) -> None:
     """/report: the period picker."""
     await message.answer(_("report.pick"), reply_markup=picker())
 
 
+@dataclass(frozen=True)
+class Asked:
+    """What a report is drawn for: the database, the club, the moment, the period picked and its days."""
+
+    session: AsyncSession
+    club: Club
+    now: datetime
+    kind: str
+    span: Period
+
+
+async def members_report(asked: Asked) -> str:
+    """The Members report's text."""
+    return members_text(await reports.members(asked.session, asked.span, asked.club.zone), asked.kind, asked.span)
+
+
+async def points_report(asked: Asked) -> str:
+    """The Points and vouchers report's text."""
+    figures = await reports.points(asked.session, asked.span, asked.club.zone, asked.now)
+    return points_report_text(figures, await currency(asked.session, asked.club), asked.kind, asked.span)
+
+
+async def referrals_report(asked: Asked) -> str:
+    """The Referrals report's text."""
+    figures = await reports.referral_figures(asked.session, asked.span, asked.club.zone)
+    return referrals_text(figures, asked.kind, asked.span)
+
+
+TEXT_REPORTS = {MEMBERS: members_report, POINTS: points_report, REFERRALS: referrals_report}
+
+
 async def send_report(
-    query: CallbackQuery, callback_data: ReportAction, session: AsyncSession, club: Club, bot: Bot, today: date
+    query: CallbackQuery,
+    callback_data: ReportAction,
+    session: AsyncSession,
+    club: Club,
+    bot: Bot,
+    today: date,
+    now: datetime,
 ) -> None:
-    """A pressed period or report: the Sales report with its chart, the Members report, or the picker again."""
-    chat_id, kind = query.from_user.id, callback_data.period
-    if callback_data.report == "pick":
+    """A pressed period or report: the Sales report with its chart, one of the others, or the picker again."""
+    chat_id, kind, report = query.from_user.id, callback_data.period, callback_data.report
+    if report == "pick":
         await bot.send_message(chat_id, _("report.pick"), reply_markup=picker())
         return
     span = period(kind, today, calendar_for(language()))
-    markup = report_buttons(callback_data.report, kind)
-    if callback_data.report == MEMBERS:
-        figures = await reports.members(session, span, club.zone)
-        await bot.send_message(chat_id, members_text(figures, kind, span), reply_markup=markup)
-        return
+    if report == TOP:
+        await send_top(bot, chat_id, session, club, kind, span)
+    elif report in TEXT_REPORTS:
+        text = await TEXT_REPORTS[report](Asked(session, club, now, kind, span))
+        await bot.send_message(chat_id, text, reply_markup=report_buttons(report, kind))
+    else:
+        await send_sales(bot, chat_id, session, club, kind, span)
+
+
+async def send_sales(bot: Bot, chat_id: int, session: AsyncSession, club: Club, kind: str, span: Period) -> None:
+    """The Sales report: its chart with the figures as the caption."""
     sales, unit = await reports.sales(session, span, club.zone), await currency(session, club)
     chart = await asyncio.to_thread(sales_chart, sales.days, unit)  # drawing takes a few tenths of a second
     photo = BufferedInputFile(chart, filename=f"sales-{span.first}-{span.last}.png")
-    await bot.send_photo(chat_id, photo, caption=sales_text(sales, unit, kind, span), reply_markup=markup)
+    caption, markup = sales_text(sales, unit, kind, span), report_buttons(SALES, kind)
+    await bot.send_photo(chat_id, photo, caption=caption, reply_markup=markup)
 
 
 def create_router() -> Router:
@@ -135,6 +281,6 @@ def create_router() -> Router:
     router = staff_only(Router(name="report"), Role.MANAGER)
     router.message.register(report_command, Command("report"))
     router.callback_query.register(
-        send_report, ReportAction.filter(F.period.in_(KINDS) & F.report.in_([SALES, MEMBERS, "pick"]))
+        send_report, ReportAction.filter(F.period.in_(KINDS) & F.report.in_([*REPORTS, "pick"]))
     )
     return router

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +11,10 @@ import pytest
 from aiogram import Bot, Dispatcher
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.factory import create_dispatcher
+from bot.factory import club_of, create_dispatcher
 from bot.settings import Settings
+from loyalty import rules
+from loyalty.stamps import Stamp
 from storage.database import create_engine, session_factory
 from tests.chat import Chat, Delivered, Reply, drain
 from tests.databases import PostgresRun, empty_tables, migrated_sqlite_template, sqlite_copy, unavailable
@@ -122,6 +124,11 @@ async def emulator() -> AsyncIterator[BotAPIEmulator]:
 async def live(
     emulator: BotAPIEmulator, settings: Settings, database_url: str, engine: AsyncEngine
 ) -> AsyncIterator[BotAPIEmulator]:
-    """The real bot (run_polling) polling the emulator, on this test's empty database."""
+    """The real bot (run_polling) polling the emulator, on this test's empty database. Its jobs run on the wall
+    clock, so the owners' daily digest is turned off: at its hour it would land in the chat of owner 1 mid-test
+    (tests/test_digest.py drives the digest on a clock of its own)."""
+    async with session_factory(engine)() as session:
+        stamp = Stamp(0, "tests:live:no-digest", datetime.now(UTC))
+        await rules.set_rule(session, club_of(settings).rules, "digest", False, stamp)
     async with running_bot(emulator, settings, database_url=database_url) as running:
         yield running

@@ -30,6 +30,7 @@ from handlers.messages import CARD_PAYLOAD_PREFIX, deep_link
 from loyalty import reports
 from loyalty.calendar import calendar_for, format_date
 from loyalty.periods import KINDS, Period, period
+from loyalty.reports import Compared
 from loyalty.staff import Role
 from texts.changes import compared
 from texts.charts import sales_chart

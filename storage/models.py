@@ -55,6 +55,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 OPEN_LOT = text("remaining > 0")
+KEPT_PURCHASE = text("reversed_at IS NULL")
 
 Wide = BigInteger().with_variant(Integer(), "sqlite")
 """Points and counts that may pass 2**31: BIGINT on PostgreSQL; on SQLite every INTEGER is already 64-bit, and the
@@ -162,6 +163,23 @@ class Purchase(Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_purchases_member_created", "member_id", "created_at"),
+        # The reports (`loyalty.reports`) read only kept purchases: a period's rows by range, covered (no table
+        # look-ups), and each buyer's first purchase without reading the reversed ones (migration 0014).
+        Index(
+            "ix_purchases_kept_created",
+            "created_at",
+            "member_id",
+            "amount",
+            sqlite_where=KEPT_PURCHASE,
+            postgresql_where=KEPT_PURCHASE,
+        ),
+        Index(
+            "ix_purchases_kept_member",
+            "member_id",
+            "created_at",
+            sqlite_where=KEPT_PURCHASE,
+            postgresql_where=KEPT_PURCHASE,
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,0 +1,134 @@
+"""Benchmark: the owner's Sales and Members reports (`loyalty.reports`) over a big club (issue #15: under 2 s).
+
+    .venv/bin/python -m bench.report [--members 100000] [--purchases 1000000] [--runs 5] [--database URL]
+
+Seeds `members` members (joined over the last 700 days) and `purchases` purchases by random members spread evenly
+over the last 365 days (one in a hundred reversed), with bulk inserts, runs ANALYZE (VACUUM ANALYZE on PostgreSQL,
+as autovacuum would), then times each report `runs` times and prints the median: Sales for the last 30 days and
+for this month (the Gregorian one: the Jalali month starts on NOW's own day, 1 Azar, and the Gregorian gives 22
+days), and Members for the last 30 days, each against its previous period as the reports compute them. The shop
+is in Tehran; the process is pinned to one core.
+--database defaults to a fresh SQLite file; a PostgreSQL URL (an empty database) measures asyncpg.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from bench.seed import seed
+from bench.timing import pin_to_one_core
+from loyalty import reports
+from loyalty.calendar import GREGORIAN, JALALI
+from loyalty.periods import period
+from storage.database import create_engine, session_factory
+from storage.migrate import upgrade
+from storage.models import Purchase
+from tests.factories import NOW
+
+ZONE = ZoneInfo("Asia/Tehran")
+CHUNK = 50_000
+YEAR = 365 * 24 * 3600
+
+
+def _purchase_rows(first: int, last: int, members: int, rng: random.Random) -> list[dict[str, object]]:
+    rows = []
+    for number in range(first, last):
+        at = NOW - timedelta(seconds=rng.randrange(YEAR))
+        rows.append(
+            {
+                "id": number,
+                "member_id": rng.randint(1, members),
+                "amount": rng.randrange(10_000, 2_000_000),
+                "idempotency_key": f"bench:{number}",
+                "points": 10,
+                "staff_id": 1,
+                "created_at": at,
+                "reversed_at": at + timedelta(hours=1) if number % 100 == 0 else None,
+            }
+        )
+    return rows
+
+
+async def seed_purchases(engine: AsyncEngine, members: int, purchases: int) -> None:
+    """Insert `purchases` purchases (ids 1…purchases) by random members over the year before NOW."""
+    rng = random.Random(15)
+    for first in range(1, purchases + 1, CHUNK):
+        async with engine.begin() as connection:
+            rows = _purchase_rows(first, min(first + CHUNK, purchases + 1), members, rng)
+            await connection.execute(insert(Purchase), rows)
+    await settle(engine)
+
+
+async def settle(engine: AsyncEngine) -> None:
+    """Statistics for the planner, and on PostgreSQL the visibility map (index-only scans) that autovacuum keeps."""
+    statement = "VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await connection.exec_driver_sql(statement)
+
+
+async def timed(
+    sessions: Callable[[], AsyncSession], report: Callable[[AsyncSession], Awaitable[object]], runs: int
+) -> float:
+    """The median seconds of `runs` runs of `report`, each in a session of its own."""
+    samples = []
+    for _ in range(runs):
+        async with sessions() as session:
+            began = time.perf_counter()
+            await report(session)
+            samples.append(time.perf_counter() - began)
+    return statistics.median(samples)
+
+
+async def run(url: str, members: int, purchases: int, runs: int) -> list[str]:
+    """Seed, then time each report; one line per figure."""
+    engine = create_engine(url)
+    await upgrade(engine)
+    began = time.perf_counter()
+    await seed(engine, members, entries_per_member=1, now=NOW)
+    await seed_purchases(engine, members, purchases)
+    lines = [f"seeded {members:,} members and {purchases:,} purchases in {time.perf_counter() - began:.0f} s"]
+    today = NOW.astimezone(ZONE).date()
+    last30, month = period("last30", today, JALALI), period("month", today, GREGORIAN)
+    cases: dict[str, Callable[[AsyncSession], Awaitable[object]]] = {
+        "sales, last 30 days": lambda session: reports.sales(session, last30, ZONE),
+        "sales, this month": lambda session: reports.sales(session, month, ZONE),
+        "members, last 30 days": lambda session: reports.members(session, last30, ZONE),
+    }
+    sessions = session_factory(engine)
+    for name, report in cases.items():
+        lines.append(f"{name}: median {await timed(sessions, report, runs):.3f} s of {runs} runs")
+    await engine.dispose()
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--purchases", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--database", help="an empty database's URL (default: a new SQLite file)")
+    arguments = parser.parse_args()
+    pin_to_one_core()
+    with tempfile.TemporaryDirectory() as folder:
+        url = arguments.database or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        lines = asyncio.run(run(url, arguments.members, arguments.purchases, arguments.runs))
+    print(f"reports on {make_url(url).get_backend_name()}, {arguments.members:,} members, 1 core")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

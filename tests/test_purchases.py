@@ -192,7 +192,10 @@ async def test_the_usual_amount_reads_the_latest_purchases_along_the_primary_key
             plan = " ".join(str(row) for row in await session.execute(text("EXPLAIN QUERY PLAN " + latest)))
             assert "TEMP B-TREE" not in plan, plan
         else:
+            # an empty table has no statistics: the planner is told to read by an index and not to sort, and the
+            # plan must then be the primary key read backwards (the partial indexes on kept purchases cannot serve it)
             await session.execute(text("SET LOCAL enable_seqscan = off"))
+            await session.execute(text("SET LOCAL enable_sort = off"))
             plan = " ".join(str(row) for row in await session.execute(text("EXPLAIN " + latest)))
             assert "Index Scan Backward using pk_purchases" in plan and "Sort" not in plan, plan
 

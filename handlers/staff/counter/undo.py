@@ -144,18 +144,18 @@ async def recent_purchases(
     if member is None:
         stale(callback_answer)
         return
-    await show(query, bot, *await recent_view(session, club, member))
+    await show(query, bot, *await recent_view(session, club, member, await currency(session, club)))
 
 
 async def recent_view(
-    session: AsyncSession, club: Club, member: Member, above: str = ""
+    session: AsyncSession, club: Club, member: Member, unit: str, above: str = ""
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The member's recent purchases, newest first (under `above`, the news of an undo), with Undo buttons."""
+    """The member's recent purchases, newest first (under `above`, the news of an undo), with Undo buttons; amounts
+    in the unit `unit`."""
     latest = await purchases.recent(session, member.id, RECENT)
     name = member_name(member)
     if not latest:
         return "\n\n".join(filter(None, [above, _("counter.no_purchases").format(name=name)])), None
-    unit = await currency(session, club)
     lines = [_("counter.recent_title").format(name=name)]
     builder = InlineKeyboardBuilder()
     for place, purchase in enumerate(latest, start=1):
@@ -194,12 +194,13 @@ async def ask_undo(
     if purchase is None or member is None:
         stale(callback_answer)
         return
+    unit = await currency(session, club)
     if purchase.reversed_at is not None:
         alert(callback_answer, _("counter.undo_already"))
-        await show(query, bot, *await recent_view(session, club, member))
+        await show(query, bot, *await recent_view(session, club, member, unit))
         return
     text = _("counter.undo_question").format(
-        amount=amount_text(purchase.amount, await currency(session, club)),
+        amount=amount_text(purchase.amount, unit),
         name=member_name(member),
         when=format_moment(purchase.created_at, language(), club.zone),
         receipt=purchase.receipt or _("counter.no_receipt"),
@@ -238,4 +239,4 @@ async def manager_undo(
         above = undone_text(undone, unit)
     member = await session.get(Member, member_id)  # read again: a rollback expires what the session read
     if member is not None:
-        await show(query, bot, *await recent_view(session, club, member, above))
+        await show(query, bot, *await recent_view(session, club, member, unit, above))

@@ -305,10 +305,11 @@ async def send_sales(bot: Bot, chat_id: int, session: AsyncSession, club: Club, 
     figures as the caption and the buttons, last."""
     sales, unit = await reports.sales(session, span, club.zone), await currency(session, club)
     busy = await reports.hours(session, span, club.zone)
-    if sales.purchases.now:
-        heat = await asyncio.to_thread(hours_chart, busy)
+    # each drawing takes a few tenths of a second: both are drawn before either is sent, so they arrive together
+    heat = await asyncio.to_thread(hours_chart, busy) if sales.purchases.now else None
+    chart = await asyncio.to_thread(sales_chart, sales.days, unit)
+    if heat is not None:
         await bot.send_photo(chat_id, BufferedInputFile(heat, filename=f"hours-{span.first}-{span.last}.png"))
-    chart = await asyncio.to_thread(sales_chart, sales.days, unit)  # drawing takes a few tenths of a second
     photo = BufferedInputFile(chart, filename=f"sales-{span.first}-{span.last}.png")
     caption, markup = sales_text(sales, busy, unit, kind, span), report_buttons(SALES, kind)
     await bot.send_photo(chat_id, photo, caption=caption, reply_markup=markup)

@@ -15,6 +15,7 @@ import io
 from datetime import date
 from math import ceil
 from pathlib import Path
+from typing import Literal
 
 import jdatetime
 from aiogram.utils.i18n import gettext as _
@@ -88,7 +89,7 @@ def week_order(code: str) -> tuple[int, ...]:
     return WEEK_ORDERS.get(code, WEEK_ORDERS["en"])
 
 
-def weekday_name(weekday: int, code: str, width: str = "wide") -> str:
+def weekday_name(weekday: int, code: str, width: Literal["abbreviated", "wide"] = "wide") -> str:
     """A weekday (date.weekday()) in the reader's language: شنبه, Saturday (or Sat, `width` abbreviated)."""
     return str(babel_dates.get_day_names(width, locale=code)[weekday])
 

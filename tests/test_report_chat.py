@@ -283,7 +283,9 @@ async def test_a_custom_range_in_persian_in_the_jalali_calendar(chat_with: MakeC
     assert "• مبلغ کل: ۷۰۰٬۰۰۰ تومان ▲ ۲۵۰٪" in photo.text
 
 
-async def test_cancel_or_a_command_leaves_the_custom_range_prompt(chat_with: MakeChat, sessions: Sessions) -> None:
+async def test_cancel_a_command_or_another_period_leaves_the_custom_range_prompt(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
     await a_week_of_sales(sessions)
     owner = chat_with(OWNER, language_code="en")
     await owner.press(CUSTOM_RANGE)
@@ -293,6 +295,9 @@ async def test_cancel_or_a_command_leaves_the_custom_range_prompt(chat_with: Mak
     await owner.press(CUSTOM_RANGE)
     [picker] = await owner.say("/report")
     assert picker.text == "📊 Reports\nPick the period:"
+    assert not [reply for reply in await owner.say("2026-11-16 - 2026-11-22") if reply.name == "SendPhoto"]
+    await owner.press(CUSTOM_RANGE)
+    await owner.press(LAST_7_DAYS)  # another period picked instead
     assert not [reply for reply in await owner.say("2026-11-16 - 2026-11-22") if reply.name == "SendPhoto"]
 
 

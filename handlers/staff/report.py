@@ -282,11 +282,15 @@ async def send_report(
     session: AsyncSession,
     club: Club,
     bot: Bot,
+    state: FSMContext,
     today: date,
     now: datetime,
 ) -> None:
-    """A pressed period or report: the Sales report with its chart, one of the others, or the picker again."""
+    """A pressed period or report: the Sales report with its charts, one of the others, or the picker again (a
+    custom range's question left unanswered is no longer waited for)."""
     chat_id, kind, report = query.from_user.id, callback_data.period, callback_data.report
+    if await state.get_state() == RangePrompt.days.state:
+        await state.clear()
     if report == "pick":
         await bot.send_message(chat_id, _("report.pick"), reply_markup=picker())
         return

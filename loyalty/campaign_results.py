@@ -1,0 +1,128 @@
+"""What the campaigns started in a period brought (the Campaigns report): for each, the messages reached, blocked
+and failed, the vouchers of its gift used, and the kept purchases its reached members made in the `FOLLOW_DAYS`
+after it started.
+
+Four queries whatever the number of recipients: the campaigns, their outbox rows by state, their gifts' used
+vouchers, and the purchases joined to the rows of the members reached (each campaign's week as plain bounds, so
+the SQL is the same on SQLite and PostgreSQL). A campaign over for 90 days is archived (`campaigns.archive_finished`):
+its counts stay in `final_counts` but its outbox rows — the only record of who got it — are deleted, so its
+purchases are unknown (None) without a table of recipients.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import BigInteger, and_, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from loyalty.vouchers import Status
+from storage.models import Campaign, OutboxMessage, OutboxState, Purchase, Voucher
+
+FOLLOW_DAYS = 7  # the purchases counted for a campaign are those in this many days after it started
+SHOWN = 5  # campaigns in the report, newest first
+
+
+@dataclass(frozen=True)
+class Result:
+    """One campaign's outcome; `used` None without a voucher gift, `purchases` and `amount` None once archived."""
+
+    name: str
+    started_at: datetime
+    sent: int
+    blocked: int
+    failed: int
+    used: int | None
+    purchases: int | None
+    amount: int | None
+
+
+async def results(session: AsyncSession, start: datetime, end: datetime, size: int = SHOWN) -> list[Result]:
+    """The `size` newest campaigns started in [start, end), newest first, with what each brought."""
+    started = await session.execute(
+        select(Campaign.id, Campaign.name, Campaign.started_at, Campaign.gift_id, Campaign.final_counts)
+        .where(Campaign.started_at >= start, Campaign.started_at < end)
+        .order_by(Campaign.started_at.desc(), Campaign.id.desc())
+        .limit(size)
+    )
+    rows = started.all()
+    ids = [row.id for row in rows]
+    counts = await _row_counts(session, ids)
+    used = await _vouchers_used(session, [row.gift_id for row in rows if row.gift_id is not None])
+    bought = await _purchases(session, {row.id: row.started_at for row in rows if row.final_counts is None})
+    found = []
+    for row in rows:
+        by_state = json.loads(row.final_counts) if row.final_counts is not None else counts.get(row.id, {})
+        purchases, amount = bought.get(row.id, (0, 0)) if row.final_counts is None else (None, None)
+        found.append(
+            Result(
+                row.name,
+                row.started_at,
+                sent=by_state.get(OutboxState.SENT, 0),
+                blocked=by_state.get(OutboxState.BLOCKED, 0),
+                failed=by_state.get(OutboxState.FAILED, 0),
+                used=None if row.gift_id is None else used.get(row.gift_id, 0),
+                purchases=purchases,
+                amount=amount,
+            )
+        )
+    return found
+
+
+async def _row_counts(session: AsyncSession, ids: Sequence[int]) -> dict[int, dict[str, int]]:
+    """The campaigns' outbox rows by state, by campaign."""
+    counts: dict[int, dict[str, int]] = {}
+    if not ids:
+        return counts
+    rows = await session.execute(
+        select(OutboxMessage.campaign_id, OutboxMessage.state, func.count())
+        .where(OutboxMessage.campaign_id.in_(ids))
+        .group_by(OutboxMessage.campaign_id, OutboxMessage.state)
+    )
+    for campaign_id, state, number in rows:
+        counts.setdefault(campaign_id, {})[state] = int(number)
+    return counts
+
+
+async def _vouchers_used(session: AsyncSession, gift_ids: Sequence[int]) -> dict[int, int]:
+    """How many vouchers of each gift were used."""
+    if not gift_ids:
+        return {}
+    rows = await session.execute(
+        select(Voucher.gift_id, func.count())
+        .where(Voucher.gift_id.in_(gift_ids), Voucher.status == Status.USED)
+        .group_by(Voucher.gift_id)
+    )
+    return {gift_id: int(number) for gift_id, number in rows}
+
+
+async def _purchases(session: AsyncSession, starts: dict[int, datetime]) -> dict[int, tuple[int, int]]:
+    """The kept purchases (count, total) the members each campaign reached made in its `FOLLOW_DAYS` from `starts`."""
+    if not starts:
+        return {}
+    follow = timedelta(days=FOLLOW_DAYS)
+    windows = or_(
+        *(
+            and_(
+                OutboxMessage.campaign_id == campaign_id,
+                Purchase.created_at >= started_at,
+                Purchase.created_at < started_at + follow,
+            )
+            for campaign_id, started_at in starts.items()
+        )
+    )
+    rows = await session.execute(
+        select(OutboxMessage.campaign_id, func.count(Purchase.id), cast(func.sum(Purchase.amount), BigInteger))
+        .join(Purchase, Purchase.member_id == OutboxMessage.member_id)
+        .where(
+            OutboxMessage.campaign_id.in_(starts),
+            OutboxMessage.state == OutboxState.SENT,
+            Purchase.reversed_at.is_(None),
+            windows,
+        )
+        .group_by(OutboxMessage.campaign_id)
+    )
+    return {campaign_id: (int(number), int(total or 0)) for campaign_id, number, total in rows}

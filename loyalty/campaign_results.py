@@ -72,9 +72,9 @@ async def results(session: AsyncSession, start: datetime, end: datetime, size: i
     return found
 
 
-async def _row_counts(session: AsyncSession, ids: Sequence[int]) -> dict[int, dict[str, int]]:
+async def _row_counts(session: AsyncSession, ids: Sequence[int]) -> dict[int | None, dict[str, int]]:
     """The campaigns' outbox rows by state, by campaign."""
-    counts: dict[int, dict[str, int]] = {}
+    counts: dict[int | None, dict[str, int]] = {}
     if not ids:
         return counts
     rows = await session.execute(
@@ -87,7 +87,7 @@ async def _row_counts(session: AsyncSession, ids: Sequence[int]) -> dict[int, di
     return counts
 
 
-async def _vouchers_used(session: AsyncSession, gift_ids: Sequence[int]) -> dict[int, int]:
+async def _vouchers_used(session: AsyncSession, gift_ids: Sequence[int]) -> dict[int | None, int]:
     """How many vouchers of each gift were used."""
     if not gift_ids:
         return {}
@@ -99,7 +99,7 @@ async def _vouchers_used(session: AsyncSession, gift_ids: Sequence[int]) -> dict
     return {gift_id: int(number) for gift_id, number in rows}
 
 
-async def _purchases(session: AsyncSession, starts: dict[int, datetime]) -> dict[int, tuple[int, int]]:
+async def _purchases(session: AsyncSession, starts: dict[int, datetime]) -> dict[int | None, tuple[int, int]]:
     """The kept purchases (count, total) the members each campaign reached made in its `FOLLOW_DAYS` from `starts`."""
     if not starts:
         return {}

@@ -13,38 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loyalty import campaign_results
 from loyalty.campaign_results import Result
 from storage.models import Campaign, Gift, OutboxMessage, Purchase, Voucher
-from tests.factories import NOW, add_members, member_row, purchase
+from tests.factories import NOW, add_members, campaign_row, member_row, outbox_row, purchase
 
 START = datetime(2026, 11, 10, 9, tzinfo=UTC)
 SALE, NEWS, ARCHIVED, OLD = 1, 2, 3, 4
-
-
-def campaign(number: int, name: str, at: datetime, **fields: object) -> dict[str, object]:
-    """A campaign row (id `number`), done, started `at`."""
-    return {
-        "id": number,
-        "name": name,
-        "state": "done",
-        "audience": "{}",
-        "text": "Hello",
-        "created_at": at,
-        "started_at": at,
-        "finished_at": at + timedelta(hours=1),
-        "recipients": 0,
-        **fields,
-    }
-
-
-def row(campaign_id: int, member_id: int, state: str) -> dict[str, object]:
-    """A campaign's outbox row for a member."""
-    return {
-        "kind": "campaign",
-        "campaign_id": campaign_id,
-        "member_id": member_id,
-        "chat_id": 1000 + member_id,
-        "state": state,
-        "next_attempt_at": START,
-    }
 
 
 def voucher(number: int, member_id: int, status: str) -> dict[str, object]:
@@ -73,16 +45,16 @@ async def a_month_of_campaigns(session: AsyncSession) -> None:
     await session.execute(
         insert(Campaign),
         [
-            campaign(SALE, "Autumn sale", START, gift_id=1, recipients=5),
-            campaign(NEWS, "New menu", START + timedelta(days=5), recipients=2),
-            campaign(ARCHIVED, "Old news", START - timedelta(days=2), final_counts=archived_counts, recipients=43),
-            campaign(OLD, "Before", START - timedelta(days=20)),
-            campaign(5, "Draft", START, state="draft", started_at=None, finished_at=None),
+            campaign_row(SALE, "Autumn sale", START, gift_id=1, recipients=5),
+            campaign_row(NEWS, "New menu", START + timedelta(days=5), recipients=2),
+            campaign_row(ARCHIVED, "Old news", START - timedelta(days=2), final_counts=archived_counts, recipients=43),
+            campaign_row(OLD, "Before", START - timedelta(days=20)),
+            campaign_row(5, "Draft", START, state="draft", started_at=None, finished_at=None),
         ],
     )
     states = {1: "sent", 2: "sent", 3: "sent", 4: "blocked", 5: "failed"}
-    rows = [row(SALE, member, state) for member, state in states.items()]
-    await session.execute(insert(OutboxMessage), [*rows, row(NEWS, 1, "sent"), row(NEWS, 6, "sent")])
+    rows = [outbox_row(SALE, member, state) for member, state in states.items()]
+    await session.execute(insert(OutboxMessage), [*rows, outbox_row(NEWS, 1, "sent"), outbox_row(NEWS, 6, "sent")])
     await session.execute(insert(Voucher), [voucher(1, 1, "used"), voucher(2, 2, "used"), voucher(3, 3, "active")])
     moments = {
         1: START + timedelta(days=1),  # the sale's week, and the news's own week

@@ -5,8 +5,9 @@ after it started.
 Four queries whatever the number of recipients: the campaigns, their outbox rows by state, their gifts' used
 vouchers, and the purchases joined to the rows of the members reached (each campaign's week as plain bounds, so
 the SQL is the same on SQLite and PostgreSQL). A campaign over for 90 days is archived (`campaigns.archive_finished`):
-its counts stay in `final_counts` but its outbox rows — the only record of who got it — are deleted, so its
-purchases are unknown (None) without a table of recipients.
+its outbox rows — the only record of who got it — are deleted, and its counts stay in `final_counts`, with its
+purchases (`frozen`, under `AFTER_KEY`: its week is long over by then). A campaign archived before they were kept
+there has purchases unknown (None): nothing else records its recipients.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import BigInteger, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +26,7 @@ from storage.models import Campaign, OutboxMessage, OutboxState, Purchase, Vouch
 
 FOLLOW_DAYS = 7  # the purchases counted for a campaign are those in this many days after it started
 SHOWN = 5  # campaigns in the report, newest first
+AFTER_KEY = "purchases"  # in an archived campaign's final_counts: [purchases, amount] in its FOLLOW_DAYS
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ async def results(session: AsyncSession, start: datetime, end: datetime, size: i
     found = []
     for row in rows:
         by_state = json.loads(row.final_counts) if row.final_counts is not None else counts.get(row.id, {})
-        purchases, amount = bought.get(row.id, (0, 0)) if row.final_counts is None else (None, None)
+        purchases, amount = bought.get(row.id, (0, 0)) if row.final_counts is None else _kept(by_state)
         found.append(
             Result(
                 row.name,
@@ -70,6 +73,20 @@ async def results(session: AsyncSession, start: datetime, end: datetime, size: i
             )
         )
     return found
+
+
+async def frozen(session: AsyncSession, campaign_id: int, started_at: datetime | None) -> dict[str, list[int]]:
+    """What the campaign's `final_counts` keeps before its outbox rows go: its purchases (none if never started)."""
+    if started_at is None:
+        return {}
+    purchases, amount = (await _purchases(session, {campaign_id: started_at})).get(campaign_id, (0, 0))
+    return {AFTER_KEY: [purchases, amount]}
+
+
+def _kept(final_counts: dict[str, Any]) -> tuple[int | None, int | None]:
+    """The purchases an archived campaign kept (None, None if archived before they were kept)."""
+    kept = final_counts.get(AFTER_KEY)
+    return (None, None) if kept is None else (int(kept[0]), int(kept[1]))
 
 
 async def _row_counts(session: AsyncSession, ids: Sequence[int]) -> dict[int | None, dict[str, int]]:

@@ -1,6 +1,7 @@
 """What the campaigns started in a period brought, on a small fixed club, on SQLite and PostgreSQL: messages
 reached, blocked and failed, gift vouchers used, and the reached members' kept purchases in the week after the
-start; a campaign whose outbox rows were archived keeps its counts but no longer knows its recipients."""
+start; a campaign archived keeps its counts and those purchases, one archived before they were kept knows no
+purchases any more."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import campaign_results
+from loyalty import campaign_results, campaigns
 from loyalty.campaign_results import Result
 from storage.models import Campaign, Gift, OutboxMessage, Purchase, Voucher
 from tests.factories import NOW, add_members, campaign_row, member_row, outbox_row, purchase
@@ -94,3 +95,12 @@ async def test_at_most_a_few_campaigns_and_none_outside_the_period(session: Asyn
     await a_month_of_campaigns(session)
     assert [found.name for found in await campaign_results.results(session, START, NOW, size=1)] == ["New menu"]
     assert await campaign_results.results(session, NOW, NOW + timedelta(days=1)) == []
+
+
+async def test_archiving_a_campaign_keeps_its_purchases_with_its_counts(session: AsyncSession) -> None:
+    await a_month_of_campaigns(session)
+    before = await campaign_results.results(session, START - timedelta(days=3), NOW)
+    assert await campaigns.archive_finished(session, NOW) == 7  # the sale's 5 rows and the news's 2
+    assert await campaign_results.results(session, START - timedelta(days=3), NOW) == before
+    progress = await campaigns.progress(session, SALE, NOW)
+    assert (progress.sent, progress.blocked, progress.failed, progress.handled) == (3, 1, 1, 5)

@@ -44,6 +44,7 @@ STAFF_COMMANDS: dict[Role, dict[str, str]] = {
         "campaign": "command.campaign",
         "stats": "command.stats",
         "report": "command.report",
+        "digest": "command.digest",
         "export": "command.export",
         "block": "command.block",
         "unblock": "command.unblock",

@@ -24,8 +24,9 @@ A campaign's life: draft → (scheduled →) running ⇄ paused → done; anythi
   end it early on its own (`end_extra_points`, audited; `running_multipliers` lists those still running).
 - `progress` counts a campaign's rows by state (delivered, blocked, failed, cancelled, waiting) with the recent
   rate and the time left, and on request how many vouchers of its voucher gift were used so far.
-- A campaign over for a while is archived (`archive_finished`, from the daily jobs): its counts move onto the
-  campaign (`final_counts`) and its outbox rows, the bulk of the outbox, are deleted.
+- A campaign over for a while is archived (`archive_finished`, from the daily jobs): its counts and the purchases
+  its members made after it (`campaign_results.frozen`) move onto the campaign (`final_counts`) and its outbox
+  rows, the bulk of the outbox, are deleted.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from sqlalchemy import Integer, String, case, exists, func, insert, literal, sel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import audiences, audit, ledger, purchases, shop, vouchers
+from loyalty import audiences, audit, campaign_results, ledger, purchases, shop, vouchers
 from loyalty.audiences import Audience, invalid
 from loyalty.errors import InvalidReward, LoyaltyError, UnknownMember
 from loyalty.gifts import GiftDraft
@@ -732,7 +733,8 @@ async def progress(
     """
     campaign = await _campaign(session, campaign_id)
     if campaign.final_counts is not None:  # archived: its rows are gone
-        counts, sent_lately = json.loads(campaign.final_counts), 0
+        stored, sent_lately = json.loads(campaign.final_counts), 0
+        counts: dict[str, int] = {state: stored[state] for state in OutboxState if state in stored}  # no purchases
     else:
         counts, sent_lately = await _row_counts(session, campaign_id, now - timedelta(seconds=window))
     running_for = (now - campaign.started_at).total_seconds() if campaign.started_at else window
@@ -783,7 +785,8 @@ async def archive_finished(session: AsyncSession, before: datetime, *, chunk: in
             campaign = await _campaign(session, campaign_id, lock=True)
             if campaign.final_counts is None:
                 counts, _ = await _row_counts(session, campaign_id, before)
-                campaign.final_counts = json.dumps(counts)
+                kept = await campaign_results.frozen(session, campaign_id, campaign.started_at)
+                campaign.final_counts = json.dumps({**counts, **kept})
         rows = OutboxMessage.campaign_id == campaign_id
         deleted += await repositories.delete_outbox_rows(session, rows, chunk=chunk)
     return deleted

@@ -124,8 +124,8 @@ class PendingInvite:
 
 @dataclass(frozen=True)
 class Owner:
-    """An owner to tell of a change to the staff: their chat, and their member row and language if they are a member
-    (`language` None: the shop's)."""
+    """An owner to tell of a change to the staff (or another reader, such as a manager reading the digest): their
+    chat, and their member row and language if they are a member (`language` None: the shop's)."""
 
     telegram_id: int
     member_id: int | None = None
@@ -256,7 +256,12 @@ async def accept_invite(
 async def owners(session: AsyncSession, owner_ids: Collection[int], *, but: int) -> tuple[Owner, ...]:
     """Every owner (OWNER_IDS and those added in chat) but `but`, with their member row where they are members."""
     stored = await session.scalars(select(StaffMember.telegram_id).where(StaffMember.role == Role.OWNER))
-    ids = sorted((set(owner_ids) | set(stored)) - {but})
+    return await with_members(session, (set(owner_ids) | set(stored)) - {but})
+
+
+async def with_members(session: AsyncSession, telegram_ids: Collection[int]) -> tuple[Owner, ...]:
+    """The accounts in id order, each with its member row and language where it is a member (one query)."""
+    ids = sorted(telegram_ids)
     rows = await session.execute(
         select(Member.telegram_id, Member.id, Member.language).where(Member.telegram_id.in_(ids))
     )

@@ -1,6 +1,6 @@
 """The daily jobs, each at its hour of the shop's day: expire points (03:00), review tiers (04:00), prune the
 outbox (05:00), birthday greetings (the owner's hour, 10:00 by default) and reminders of points about to expire
-(12:00), and the owners' daily digest (the owner's hour, 21:00 by default).
+(12:00), and the daily digest to owners and the managers who asked for it (the owner's hour, 21:00 by default).
 
 APScheduler ticks once a minute (`create_scheduler`); each tick runs the jobs whose hour has come today and
 that no instance has run today (`scheduler.runs`: the schedule and the lock live in the database). So a bot
@@ -12,7 +12,8 @@ keys, written in each member's language, and sent by the broadcast sender, paced
 greetings and reminders are enqueued in the daytime, the digest at the hour its owner chose, and tier changes are
 told at the review, as they always were.
 A tier change and its message are one transaction: members are told of exactly the changes that were made.
-The digest goes to each owner (OWNER_IDS and owners added in chat) once a day (`digest.key`), in their language.
+The digest goes to each owner (OWNER_IDS and owners added in chat) and each manager who asked for it
+(`digest_readers`) once a day (`digest.key`), in their language.
 """
 
 from __future__ import annotations
@@ -30,7 +31,18 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import birthdays, campaigns, digest, ledger, outbox, reminders, rules, staff, tiers, vouchers
+from loyalty import (
+    birthdays,
+    campaigns,
+    digest,
+    digest_readers,
+    ledger,
+    outbox,
+    reminders,
+    rules,
+    tiers,
+    vouchers,
+)
 from loyalty.birthdays import BirthdayGift
 from loyalty.calendar import format_date
 from loyalty.outbox import Message, Outgoing
@@ -196,13 +208,14 @@ async def prune_outbox(jobs: Jobs, now: datetime) -> int:
 
 
 async def send_digests(jobs: Jobs, now: datetime) -> int:
-    """Enqueue today's digest to each owner, in their language (the shop's if they are not a member), once a day."""
+    """Enqueue today's digest to each owner and each manager who asked for it, in their language (the shop's if they
+    are not a member), once a day."""
     async with jobs.sessions() as session, write_transaction(session):
         club = await rules.current(session, jobs.defaults)
         if not club.digest:
             return 0
         figures = await digest.digest(session, now, jobs.zone)
-        readers = await staff.owners(session, jobs.owner_ids, but=0)
+        readers = await digest_readers.readers(session, jobs.owner_ids)
         messages = [
             Outgoing(
                 digest.key(figures.day, reader.telegram_id),
@@ -213,7 +226,7 @@ async def send_digests(jobs: Jobs, now: datetime) -> int:
             for reader in readers
         ]
         sent = await outbox.enqueue(session, messages, now)
-    logger.info("sent the daily digest to %s owners", sent)
+    logger.info("sent the daily digest to %s readers", sent)
     return sent
 
 

@@ -470,7 +470,7 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    final_counts: Mapped[str | None] = mapped_column(Text)  # JSON {state: rows} once its outbox rows are archived
+    final_counts: Mapped[str | None] = mapped_column(Text)  # JSON {state: rows, "purchases": [n, amount]} once archived
 
 
 class OutboxState(StrEnum):

@@ -118,3 +118,31 @@ def referral(number: int, referrer_id: int, status: str) -> dict[str, Any]:
         "status": status,
         "opened_at": NOW,
     }
+
+
+def campaign_row(number: int, name: str, at: datetime, **fields: object) -> dict[str, object]:
+    """A campaign row (id `number`), done, started `at`."""
+    return {
+        "id": number,
+        "name": name,
+        "state": "done",
+        "audience": "{}",
+        "text": "Hello",
+        "created_at": at,
+        "started_at": at,
+        "finished_at": at + timedelta(hours=1),
+        "recipients": 0,
+        **fields,
+    }
+
+
+def outbox_row(campaign_id: int, member_id: int, state: str) -> dict[str, object]:
+    """A campaign's outbox row for a member."""
+    return {
+        "kind": "campaign",
+        "campaign_id": campaign_id,
+        "member_id": member_id,
+        "chat_id": 1000 + member_id,
+        "state": state,
+        "next_attempt_at": NOW,
+    }

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.factory import create_bot
 from bot.i18n import create_i18n
 from bot.settings import Settings
-from loyalty import purchases
+from loyalty import digest_readers, purchases
 from loyalty.birthdays import birthday_md
 from loyalty.calendar import format_date
 from loyalty.digest import WIN_BACK_BUTTON
@@ -26,13 +26,14 @@ from scheduler.sender import Sender, SenderConfig, telegram_send
 from storage.models import OutboxMessage, Purchase, StaffMember
 from tests.emulator import BotAPIEmulator
 from tests.factories import NOW, add_members, member_row, purchase
-from tests.people import OWNER
+from tests.people import MANAGER, OWNER
 from tests.sending import Clock, Recorder
 
 Sessions = async_sessionmaker[AsyncSession]
 TEHRAN = ZoneInfo("Asia/Tehran")
 I18N = create_i18n("fa")
 SECOND_OWNER = 2  # an owner added in chat, a member who reads English
+OTHER_MANAGER = 4  # a manager who did not ask for the digest
 TODAY = date(2026, 11, 22)
 AT_NINE_PM = datetime(2026, 11, 22, 21, 0, tzinfo=TEHRAN)
 
@@ -178,3 +179,19 @@ async def test_end_to_end_the_digest_reaches_the_owners_chat_at_its_hour_once(
     assert persian.text == PERSIAN.format(date=format_date(TODAY, "fa"))
     assert english.text.startswith("📊 Today at the club") and "• Purchases: 3 ▲ 50%" in english.text
     assert persian.buttons() == ["📣 فرستادن پیشنهاد بازگشت"] and persian.callback_data() == [WIN_BACK_BUTTON]
+
+
+async def test_a_manager_who_asked_gets_the_digest_once_and_one_who_did_not_gets_none(sessions: Sessions) -> None:
+    await small_club(sessions)
+    async with sessions() as session:
+        for telegram_id in (MANAGER, OTHER_MANAGER):
+            session.add(StaffMember(telegram_id=telegram_id, role="manager", name="M", added_by=OWNER, added_at=NOW))
+        await session.commit()
+        await digest_readers.toggle(session, Stamp(MANAGER, "digest-on", NOW))
+    send = Recorder()
+    sender = Sender(sessions, send, SenderConfig(rate=1000, chat_interval=0), clock=lambda: AT_NINE_PM)
+    assert await send_digests(jobs_on(sessions), AT_NINE_PM) == 3
+    assert await send_digests(jobs_on(sessions), AT_NINE_PM + timedelta(minutes=1)) == 0
+    await sender.drain()
+    assert send.chats == {OWNER: 1, SECOND_OWNER: 1, MANAGER: 1}
+    assert (await digests(sessions))[MANAGER].text == PERSIAN.format(date=format_date(TODAY, "fa"))

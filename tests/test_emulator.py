@@ -211,7 +211,7 @@ async def test_the_command_menu_is_registered_in_both_languages(live: BotAPIEmul
 
 async def test_at_start_up_the_owner_gets_their_own_menu_with_the_staff_commands(live: BotAPIEmulator) -> None:
     owner_menu = ["earn", "member", "redeem", "adjust", "undo", "catalog", "gift", "campaign", "stats", "report"]
-    owner_menu += ["export", "block", "unblock", "phone", "staff", "settings", "import"]
+    owner_menu += ["digest", "export", "block", "unblock", "phone", "staff", "settings", "import"]
     for language in ("fa", "en", None):
         assert live.commands(language, "chat:1")[: len(owner_menu)] == owner_menu  # OWNER_IDS is (1,)
         assert set(live.commands(language, "chat:1")[len(owner_menu) :]) == CUSTOMER_COMMANDS

@@ -80,6 +80,7 @@ async def test_a_manager_picks_a_period_and_sees_the_sales_with_a_chart(
         "🎁 Points and vouchers report",
         "🏆 Top customers report",
         "🤝 Referrals report",
+        "📣 Campaigns report",
         "📅 Another period",
     ]
 
@@ -109,6 +110,7 @@ async def test_the_members_report_over_the_same_period(chat_with: MakeChat, sess
         "🎁 Points and vouchers report",
         "🏆 Top customers report",
         "🤝 Referrals report",
+        "📣 Campaigns report",
         "📅 Another period",
     ]
 
@@ -145,6 +147,7 @@ async def test_the_points_and_vouchers_report(chat_with: MakeChat, sessions: Ses
         "👥 Members report",
         "🏆 Top customers report",
         "🤝 Referrals report",
+        "📣 Campaigns report",
         "📅 Another period",
     ]
     async with sessions() as session:  # a reward of 50,000 toman off for 100 points: 500 toman a point
@@ -176,6 +179,7 @@ async def test_the_top_customers_with_a_button_that_opens_each_member_at_the_cou
         "👥 Members report",
         "🎁 Points and vouchers report",
         "🤝 Referrals report",
+        "📣 Campaigns report",
         "📅 Another period",
     ]
     link = report.markup.inline_keyboard[0][0].url
@@ -209,7 +213,7 @@ async def test_the_referrals_over_the_period(chat_with: MakeChat, sessions: Sess
         " — 1 friend bought\n",
     ):
         assert line in report.text
-    assert report.buttons()[-2:] == ["🏆 Top customers report", "📅 Another period"]
+    assert report.buttons()[-2:] == ["📣 Campaigns report", "📅 Another period"]
     [persian] = [
         reply for reply in await chat_with(OWNER, language_code="fa").press("rpt:referrals:last7") if reply.text
     ]

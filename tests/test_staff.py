@@ -538,8 +538,8 @@ async def test_only_owners_reach_the_pending_invites(chat_with: MakeChat, sessio
 
 CASHIER_MENU = ["earn", "member", "redeem", *menus.CUSTOMER_COMMANDS]
 MANAGER_MENU = ["earn", "member", "redeem", "adjust", "undo", "catalog", "gift", "campaign", "stats", "report"]
-MANAGER_MENU += ["export", "block", "unblock", "phone", *menus.CUSTOMER_COMMANDS]
-OWNER_MENU = [*MANAGER_MENU[:14], "staff", "settings", "import", *menus.CUSTOMER_COMMANDS]
+MANAGER_MENU += ["digest", "export", "block", "unblock", "phone", *menus.CUSTOMER_COMMANDS]
+OWNER_MENU = [*MANAGER_MENU[:15], "staff", "settings", "import", *menus.CUSTOMER_COMMANDS]
 
 
 def chat_menus(requests: list[TelegramMethod[Any]], chat_id: int) -> dict[str | None, dict[str, str]]:

@@ -29,6 +29,11 @@ def decimal(value: float, pattern: str) -> str:
     return local_digits(written, code)  # Babel gives Persian separators, not Persian digits
 
 
+def hour_text(hour: int) -> str:
+    """An hour of the day in the reply's digits: 21:00, ۲۱:۰۰."""
+    return local_digits(f"{hour:02d}:00", language())
+
+
 def code_text(code: str) -> str:
     """A member code as the card shows it (two groups), in the reader's digits."""
     return left_to_right(local_digits(grouped(code), language()))

@@ -1,6 +1,6 @@
 """The staff's routers: the counter, vouchers at the counter, the team, the owner's rules and catalog, gifts,
-campaigns, figures, reports and exports, blocking, members' phone numbers, the owner's import of a member list,
-and the staff's own /start (the owner's checklist). Each sets its role once, on its router
+campaigns, figures, reports, the daily digest and exports, blocking, members' phone numbers, the owner's import of a
+member list, and the staff's own /start (the owner's checklist). Each sets its role once, on its router
 (`handlers.filters.staff_only`)."""
 
 from aiogram import Router
@@ -11,6 +11,7 @@ from handlers.staff import (
     campaigns,
     catalog,
     counter,
+    digest,
     exports,
     gifts,
     imports,
@@ -51,6 +52,7 @@ def create_router() -> Router:
         gifts.create_router(),
         stats.create_router(),
         report.create_router(),
+        digest.create_router(),
         exports.create_router(),
         blocking.create_router(),
         phones.create_router(),

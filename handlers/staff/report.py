@@ -1,7 +1,8 @@
 """/report for managers and owners: a period picker, then the Sales report (a short text and a chart of each
 day's total), the Members report, the Points and vouchers report, the Top customers (each with a button that opens
-the member at the counter, by the card's deep link) or the Referrals (what /stats shows, over the period), each
-figure against the previous period of the same length (▲ ▼ and %).
+the member at the counter, by the card's deep link), the Referrals (what /stats shows, over the period), each
+figure against the previous period of the same length (▲ ▼ and %), or the Campaigns started in the period and what
+each brought (`loyalty.campaign_results`).
 
 The periods are the shop's days (`loyalty.periods`) in the reader's calendar: Jalali weeks and months in Persian,
 Gregorian ones in English, or a custom range the manager types in either calendar (one prompt, left by /cancel or
@@ -16,6 +17,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import jdatetime
 from aiogram import Bot, F, Router
@@ -32,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.club import Club, currency
 from handlers.filters import HAS_TEXT, NOT_COMMAND, staff_only
 from handlers.messages import CARD_PAYLOAD_PREFIX, deep_link
-from loyalty import reports
+from loyalty import campaign_results, reports
 from loyalty.calendar import JALALI, calendar_for, format_date
 from loyalty.errors import InvalidDate
 from loyalty.numerals import local_digits
@@ -47,7 +49,7 @@ from texts.numbers import code_text, decimal, number, phone_text
 from texts.plurals import counted, days_text, points_text
 from texts.tiers import tier_name
 
-SALES, MEMBERS, POINTS, TOP, REFERRALS = "sales", "members", "points", "top", "referrals"
+SALES, MEMBERS, POINTS, TOP, REFERRALS, CAMPAIGNS = "sales", "members", "points", "top", "referrals", "campaigns"
 CUSTOM = "custom"  # the picker's button that asks for a range of days
 REPORTS = {
     SALES: __("report.to_sales"),
@@ -55,6 +57,7 @@ REPORTS = {
     POINTS: __("report.to_points"),
     TOP: __("report.to_top"),
     REFERRALS: __("report.to_referrals"),
+    CAMPAIGNS: __("report.to_campaigns"),
 }
 PERIOD_NAMES = {
     "today": __("report.today"),
@@ -273,7 +276,47 @@ async def referrals_report(asked: Asked) -> str:
     return referrals_text(figures, asked.kind, asked.span)
 
 
-TEXT_REPORTS = {MEMBERS: members_report, POINTS: points_report, REFERRALS: referrals_report}
+def campaign_lines(result: campaign_results.Result, unit: str, zone: ZoneInfo) -> str:
+    """One campaign in the Campaigns report: its name and day, messages, gift vouchers used, purchases after it."""
+    lines = [
+        _("report.campaign").format(
+            name=result.name,
+            date=format_date(result.started_at.astimezone(zone).date(), language()),
+            sent=number(result.sent),
+            blocked=number(result.blocked),
+            failed=number(result.failed),
+        )
+    ]
+    if result.used is not None:
+        lines.append(_("report.campaign_vouchers").format(used=number(result.used)))
+    if result.purchases is None or result.amount is None:
+        lines.append(_("report.campaign_archived"))
+    else:
+        amount = amount_text(result.amount, unit)
+        lines.append(_("report.campaign_purchases").format(purchases=purchases_text(result.purchases), amount=amount))
+    return "\n".join(lines)
+
+
+async def campaigns_report(asked: Asked) -> str:
+    """The Campaigns report's text: the newest campaigns started in the period and what each brought."""
+    zone = asked.club.zone
+    found = await campaign_results.results(asked.session, *asked.span.bounds(zone))
+    if not found:
+        return _("report.no_campaigns").format(**heading(asked.kind, asked.span))
+    unit = await currency(asked.session, asked.club)
+    return _("report.campaigns").format(
+        campaigns="\n\n".join(campaign_lines(result, unit, zone) for result in found),
+        follow=days_text(campaign_results.FOLLOW_DAYS),
+        **heading(asked.kind, asked.span),
+    )
+
+
+TEXT_REPORTS = {
+    MEMBERS: members_report,
+    POINTS: points_report,
+    REFERRALS: referrals_report,
+    CAMPAIGNS: campaigns_report,
+}
 
 
 async def send_report(

@@ -15,12 +15,11 @@ from handlers.wizard import typed_number
 from loyalty.clock import parse_time
 from loyalty.errors import InvalidNumber, InvalidRule, InvalidTime
 from loyalty.money import currency_of
-from loyalty.numerals import MAX_BIGINT, local_digits
+from loyalty.numerals import MAX_BIGINT
 from loyalty.rules import CURRENCY_LENGTH, TIER_PARTS, Rules, Tier
 from storage.models import Reward
-from texts.languages import language
 from texts.money import UNIT_NAMES, amount_text, unit_name
-from texts.numbers import number
+from texts.numbers import hour_text, number
 from texts.plurals import counted, days_text, points_text
 from texts.tiers import tier_name
 
@@ -250,7 +249,7 @@ def value_text(club_rules: Rules, field: str, tier: str = "", catalog: Mapping[i
     if field in CHOICES:
         return str(CHOICES[field][option_of(value)])
     if field in HOURS:
-        return local_digits(f"{value:02d}:00", language())
+        return hour_text(value)
     if field in ZERO_TEXTS and value == 0:
         return str(ZERO_TEXTS[field])
     if field in DAYS_BEFORE:

@@ -14,14 +14,15 @@ import pytest
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import reports
+from loyalty import imports, members, reports, walk_ins
 from loyalty.digest import AWAY_DAYS
 from loyalty.periods import Period
 from loyalty.reports import Compared, Day, Ranked, Referrals, Vouchers
+from loyalty.stamps import Stamp
 from loyalty.vouchers import Kind as WorthKind
 from loyalty.vouchers import Worth
 from storage.models import AuditEntry, Gift, LedgerEntry, Purchase, Referral, Reward, Voucher
-from tests.factories import NOW, add_members, member_row, new_reward, purchase, referral
+from tests.factories import NOW, RULES, add_members, member_row, new_reward, profile, purchase, referral
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 WEEK = Period(date(2026, 11, 16), date(2026, 11, 22))
@@ -164,6 +165,19 @@ async def test_the_members_by_gender_age_and_how_they_joined(session: AsyncSessi
     assert figures.average_age == pytest.approx((17 + 18 + 24 + 35 + 44 + 46 + 55) / 7)
     assert figures.origins == {"invited": 1, "imported": 1, "walk_in": 2, "direct": 4}
     assert (figures.stopped, figures.unreachable, figures.blocked) == (1, 1, 1)
+
+
+async def test_how_members_joined_as_the_clubs_own_steps_record_it(session: AsyncSession) -> None:
+    """Two imported customers (one has joined the bot since), a walk-in who bought, one who joined on their own."""
+    table = [["phone", "name"], ["09120000001", "Sara"], ["09120000002", "Ali"]]
+    await imports.run(session, RULES, imports.check_rows(table, RULES, NOW.date()), "fa", Stamp(1, "import", NOW))
+    await members.join(session, "+989120000001", profile("Sara"), RULES, Stamp(41, "join-sara", NOW))
+    walk_in = {"language": "fa", "amount": 100_000, "receipt": None, "stamp": Stamp(7, "walk-in", NOW)}
+    await walk_ins.record_walk_in(session, RULES, phone="+989120000003", **walk_in)
+    await members.join(session, "+989120000004", profile("Reza"), RULES, Stamp(42, "join-reza", NOW))
+    figures = await reports.members(session, WEEK, TEHRAN, NOW, AWAY_DAYS)
+    assert figures.origins == {"invited": 0, "imported": 2, "walk_in": 1, "direct": 1}
+    assert (figures.joined, figures.waiting) == (2, 2)
 
 
 @pytest.mark.parametrize(("today", "age"), [(date(2026, 2, 28), 17), (date(2026, 3, 1), 18), (date(2028, 2, 29), 20)])

@@ -11,17 +11,18 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import insert, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import imports, members, reports, walk_ins
+from loyalty.audiences import Audience
 from loyalty.digest import AWAY_DAYS
 from loyalty.periods import Period
 from loyalty.reports import Compared, Day, Ranked, Referrals, Vouchers
 from loyalty.stamps import Stamp
 from loyalty.vouchers import Kind as WorthKind
 from loyalty.vouchers import Worth
-from storage.models import AuditEntry, Gift, LedgerEntry, Purchase, Referral, Reward, Voucher
+from storage.models import AuditEntry, Gift, LedgerEntry, Member, Purchase, Referral, Reward, Voucher
 from tests.factories import NOW, RULES, add_members, member_row, new_reward, profile, purchase, referral
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -160,6 +161,8 @@ async def test_the_members_by_gender_age_and_how_they_joined(session: AsyncSessi
     assert figures.new == Compared(1, 1) and figures.active == Compared(2, 0)
     assert figures.tiers == {"silver": 1, "bronze": 6, "gold": 1}
     assert figures.lapsed == 2
+    win_back = Audience(inactive_days=AWAY_DAYS).conditions(NOW)  # the digest's suggestion, reachability left out
+    assert await session.scalar(select(func.count()).select_from(Member).where(*win_back)) == figures.lapsed
     assert figures.genders == {"female": 3, "male": 3, None: 2}
     assert figures.ages == [1, 2, 0, 2, 1, 1, 1]  # under 18, 18–24, 25–34, 35–44, 45–54, 55 and over, not given
     assert figures.average_age == pytest.approx((17 + 18 + 24 + 35 + 44 + 46 + 55) / 7)

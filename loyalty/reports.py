@@ -105,8 +105,8 @@ class Sales:
 
 AGE_LIMITS = (18, 25, 35, 45, 55)  # the age bands: under 18, 18–24, 25–34, 35–44, 45–54, 55 and over
 GENDERS = ("female", "male")  # as registration and import store them; anything else (NULL) is "not given"
-ORIGINS = ("invited", "imported", "walk_in", "direct")  # how members joined (`_origin`)
-FIRST_ACTIONS = {"member.imported": "imported", "member.walk_in": "walk_in"}  # a member's first audit entry: its origin
+ORIGINS = ("invited", "imported", "walk_in", "direct")  # how members joined (`members`, `_made_by`)
+MADE_BY = {"member.imported": "imported", "member.walk_in": "walk_in"}  # audited where a member is made: its origin
 
 
 @dataclass(frozen=True)
@@ -272,13 +272,14 @@ async def buyers(session: AsyncSession, period: Period, zone: ZoneInfo) -> Buyer
 
 async def members(session: AsyncSession, period: Period, zone: ZoneInfo, now: datetime, away_days: int) -> Members:
     """The club's members at `now`, the new ones in `period` and the previous period, the active ones, the lapsed
-    ones (no purchase in `away_days`), and their splits: an aggregate over members by tier, another by origin (in
-    the first, SQLite would look each member's origin up twice)."""
+    ones (no purchase in `away_days`), and their splits: an aggregate over members by tier, and the audit entries
+    that made members (`_made_by`)."""
     start, middle = period.previous().bounds(zone)
     end = period.bounds(zone)[1]
     today = now.astimezone(zone).date()
     conditions = {
         "joined": Member.telegram_id.is_not(None),
+        "invited": exists().where(Referral.friend_member_id == Member.id),
         "new": _within(Member.created_at, middle, end),
         "new_before": _within(Member.created_at, start, middle),
         "lapsed": _lapsed(now - timedelta(days=away_days)),
@@ -295,9 +296,8 @@ async def members(session: AsyncSession, period: Period, zone: ZoneInfo, now: da
     sums = {name: sum(int(row[3 + index]) for row in rows) for index, name in enumerate(conditions)}
     total, aged = sum(row[1] for row in rows), sum(int(row[2] or 0) for row in rows)
     ages = [sums[f"age{band}"] for band in range(len(AGE_LIMITS) + 1)]
-    origin = _origin().label("origin")
-    by_origin = select(origin, func.count()).select_from(Member).group_by(origin.name)
-    origins = dict.fromkeys(ORIGINS, 0) | {name: count for name, count in await session.execute(by_origin)}
+    made = await _made_by(session)
+    origins = {"invited": sums["invited"], **made, "direct": total - sums["invited"] - sum(made.values())}
     return Members(
         joined=sums["joined"],
         waiting=total - sums["joined"],
@@ -337,19 +337,18 @@ def _age(today: date) -> ColumnElement[int]:
     return today.year - cast(extract("year", Member.birthday), Integer) - birthday_to_come
 
 
-def _origin() -> ColumnElement[str]:
-    """How a member joined: invited (an invite attributed to them), imported or a walk-in (their first audit entry,
-    written in the transaction that made them, says so; it stays so once they join the bot), else direct. An
-    invite is never attributed to a phone the club had, so a member is one of them only."""
-    invited = exists().where(Referral.friend_member_id == Member.id)
-    first_action = (
-        select(AuditEntry.action)
-        .where(AuditEntry.member_id == Member.id)
-        .order_by(AuditEntry.id)
-        .limit(1)
-        .scalar_subquery()
+async def _made_by(session: AsyncSession) -> dict[str, int]:
+    """The members imported and those made by a walk-in purchase, each once, by the audit entry the transaction
+    that made them wrote (`MADE_BY`); it stays so once they join the bot. One pass over the audit log, cheaper than
+    a look-up per member. An invite is never attributed to a phone the club had (`referrals.on_joined`), so no
+    invited member is among them, and the rest of the club joined directly."""
+    made = (
+        select(AuditEntry.action, func.count(distinct(AuditEntry.member_id)))
+        .where(AuditEntry.action.in_(MADE_BY), AuditEntry.member_id.is_not(None))
+        .group_by(AuditEntry.action)
     )
-    return case((invited, "invited"), else_=case(FIRST_ACTIONS, value=first_action, else_="direct"))
+    counted = {MADE_BY[action]: int(count) for action, count in await session.execute(made)}
+    return {origin: counted.get(origin, 0) for origin in MADE_BY.values()}
 
 
 def _counted(

@@ -138,7 +138,7 @@ async def members_club(session: AsyncSession) -> None:
         audited(1, 4, "member.walk_in"),
         audited(2, 3, "member.imported"),
         audited(3, 7, "member.walk_in"),
-        audited(4, 8, "purchase.record"),  # a direct member's first entry is something else
+        audited(4, 8, "purchase.record"),  # a direct member has entries too, none that made them
         audited(5, 4, "purchase.record"),
     ]
     await session.execute(insert(AuditEntry), entries)

@@ -324,7 +324,8 @@ def _lapsed(since: datetime) -> ColumnElement[bool]:
 
 def _age_bands(today: date) -> list[ColumnElement[bool]]:
     """Conditions on the birthday for each band of AGE_LIMITS on `today`: a member is 18 from the day that is their
-    18th birthday (1 March for 29 February in a common year), by cut-off dates, so an index on it could serve."""
+    18th birthday (1 March for 29 February in a common year), by cut-off dates computed here, no date arithmetic in
+    SQL."""
     cutoffs = [years_before(today, limit) for limit in AGE_LIMITS]
     born = Member.birthday
     middle = [and_(born <= older, born > younger) for older, younger in pairwise(cutoffs)]

@@ -3,8 +3,8 @@
 Sales: purchases, their total, the average purchase, purchases per buying member, buyers new to the club (their
 first purchase ever falls in the period) and returning ones, and the purchases and total of each day. Members: the
 members who joined through the bot and the waiting ones (walk-ins or imported, no messenger account yet), the new
-ones, the active ones (bought in the period), the lapsed ones (bought before, not in the last N days: whom the
-win-back audience reaches, were all reachable), by tier, gender, age band (ages on the shop's today, by cut-off
+ones, the active ones (bought in the period), the lapsed ones (bought before, not in the last N days: the
+win-back audience's condition, reachable or not), by tier, gender, age band (ages on the shop's today, by cut-off
 dates) with the average age, and how they joined; the stopped, unreachable and blocked ones. A reversed purchase
 counts nowhere.
 Points: the points issued (earned, bonuses, corrections up), spent and expired in the period by the ledger's
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from loyalty.audiences import month_day, years_before
+from loyalty.audiences import Audience, month_day, years_before
 from loyalty.ledger import Kind
 from loyalty.periods import Period, midnight
 from loyalty.vouchers import Kind as VoucherKind
@@ -282,7 +282,7 @@ async def members(session: AsyncSession, period: Period, zone: ZoneInfo, now: da
         "invited": exists().where(Referral.friend_member_id == Member.id),
         "new": _within(Member.created_at, middle, end),
         "new_before": _within(Member.created_at, start, middle),
-        "lapsed": _lapsed(now - timedelta(days=away_days)),
+        "lapsed": and_(*Audience(inactive_days=away_days).conditions(now)),  # the win-back audience's own condition
         **{gender: Member.gender == gender for gender in GENDERS},
         **{f"age{band}": condition for band, condition in enumerate(_age_bands(today))},
         "stopped": Member.stopped.is_(True),
@@ -313,13 +313,6 @@ async def members(session: AsyncSession, period: Period, zone: ZoneInfo, now: da
         unreachable=sums["unreachable"],
         blocked=sums["blocked"],
     )
-
-
-def _lapsed(since: datetime) -> ColumnElement[bool]:
-    """A member who bought before but not since `since` (reversed purchases left out): the win-back audience's
-    condition (`Audience.inactive_days`) as two index seeks per member, not a pass over every purchase."""
-    kept = and_(Purchase.member_id == Member.id, Purchase.reversed_at.is_(None))
-    return and_(exists().where(kept), ~exists().where(kept, Purchase.created_at >= since))
 
 
 def _age_bands(today: date) -> list[ColumnElement[bool]]:

@@ -35,6 +35,7 @@ from bench.timing import pin_to_one_core
 from bot.i18n import create_i18n
 from loyalty import reports
 from loyalty.calendar import GREGORIAN, JALALI
+from loyalty.digest import AWAY_DAYS
 from loyalty.periods import period
 from storage.database import create_engine, session_factory
 from storage.migrate import upgrade
@@ -110,7 +111,7 @@ async def run(url: str, members: int, purchases: int, runs: int) -> list[str]:
     cases: dict[str, Callable[[AsyncSession], Awaitable[object]]] = {
         "sales, last 30 days": lambda session: reports.sales(session, last30, ZONE),
         "sales, this month": lambda session: reports.sales(session, month, ZONE),
-        "members, last 30 days": lambda session: reports.members(session, last30, ZONE),
+        "members, last 30 days": lambda session: reports.members(session, last30, ZONE, NOW, AWAY_DAYS),
         "busy hours, last 30 days": lambda session: reports.hours(session, last30, ZONE),
     }
     sessions = session_factory(engine)

@@ -122,9 +122,9 @@ class Audience(BaseModel):
         if self.gender is not None:
             conditions.append(Member.gender == self.gender)
         if self.age_min is not None:
-            conditions.append(Member.birthday <= _years_before(today, self.age_min))
+            conditions.append(Member.birthday <= years_before(today, self.age_min))
         if self.age_max is not None:
-            conditions.append(Member.birthday > _years_before(today, self.age_max + 1))
+            conditions.append(Member.birthday > years_before(today, self.age_max + 1))
         if self.birthday_month is not None:
             conditions.append(_born_in(self.birthday_month, self.birthday_calendar, today))
         if self.name_contains is not None:
@@ -174,7 +174,7 @@ def invalid(error: ValidationError, kind: Callable[[str, str], LoyaltyError]) ->
     return kind(field, problem.get("type", "invalid"))
 
 
-def _years_before(day: date, years: int) -> date:
+def years_before(day: date, years: int) -> date:
     """The same day `years` years earlier (28 February for a 29 February that year lacks)."""
     try:
         return day.replace(year=day.year - years)
@@ -182,7 +182,7 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _month_day(column: Any) -> ColumnElement[int]:
+def month_day(column: Any) -> ColumnElement[int]:
     """A date as the number MMDD (0922 for 22 September), portable between SQLite and PostgreSQL."""
     return extract("month", column) * 100 + extract("day", column)
 
@@ -205,7 +205,7 @@ def month_days(month: int, calendar: str, today: date) -> tuple[int, int]:
 def _born_in(month: int, calendar: str, today: date) -> ColumnElement[bool]:
     """Members whose birthday falls in the month."""
     first, last = month_days(month, calendar, today)
-    day = _month_day(Member.birthday)
+    day = month_day(Member.birthday)
     within = day.between(first, last) if first <= last else or_(day >= first, day <= last)  # Dey wraps the year
     return and_(Member.birthday.is_not(None), within)
 

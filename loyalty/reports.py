@@ -3,10 +3,13 @@
 Sales: purchases, their total, the average purchase, purchases per buying member, buyers new to the club (their
 first purchase ever falls in the period) and returning ones, and the purchases and total of each day. Members: the
 members who joined through the bot and the waiting ones (walk-ins or imported, no messenger account yet), the new
-ones, the active ones (bought in the period), by tier. A reversed purchase counts nowhere. Points: the points
-issued (earned, bonuses, corrections up), spent and expired in the period by the ledger's entries, the points the
-members hold now (the club's liability, also in money at the average money off per point of the catalog's active
-money-off rewards), and the vouchers issued, used and expired, for rewards and gift vouchers.
+ones, the active ones (bought in the period), the lapsed ones (bought before, not in the last N days: the
+win-back audience's condition, reachable or not), by tier, gender, age band (ages on the shop's today, by cut-off
+dates) with the average age, and how they joined; the stopped, unreachable and blocked ones. A reversed purchase
+counts nowhere.
+Points: the points issued (earned, bonuses, corrections up), spent and expired in the period by the ledger's
+entries, the points the members hold now (the club's liability, also in money at the average money off per point of
+the catalog's active money-off rewards), and the vouchers issued, used and expired, for rewards and gift vouchers.
 Top customers: the few members who spent most and bought most often in the period, and who hold most points now.
 Referrals (what /stats shows, over the period): invite links opened, friends who joined, friends who made their
 first purchase, the points both sides got for it, and the members whose friends bought most.
@@ -21,17 +24,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Float,
+    Integer,
     SQLColumnExpression,
     and_,
     case,
     cast,
     distinct,
+    exists,
     extract,
     func,
     literal,
@@ -42,10 +48,11 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from loyalty.audiences import Audience, month_day, years_before
 from loyalty.ledger import Kind
 from loyalty.periods import Period, midnight
 from loyalty.vouchers import Kind as VoucherKind
-from storage.models import LedgerEntry, Member, Purchase, Referral, Reward, Voucher
+from storage.models import AuditEntry, LedgerEntry, Member, Purchase, Referral, Reward, Voucher
 
 
 @dataclass(frozen=True)
@@ -99,15 +106,33 @@ class Sales:
         return Compared(_ratio(self.purchases.now, buyers.now), _ratio(self.purchases.before, buyers.before))
 
 
+AGE_LIMITS = (18, 25, 35, 45, 55)  # the age bands: under 18, 18–24, 25–34, 35–44, 45–54, 55 and over
+GENDERS = ("female", "male")  # as registration and import store them; anything else (NULL) is "not given"
+ORIGINS = ("invited", "imported", "walk_in", "direct")  # how members joined (`members`, `_made_by`)
+MADE_BY = {"member.imported": "imported", "member.walk_in": "walk_in"}  # audited where a member is made: its origin
+
+
 @dataclass(frozen=True)
 class Members:
-    """The club's members now, the new and active ones in the period against the previous one, and by tier."""
+    """The club's members now, the new and active ones in the period against the previous one, and how they split.
+
+    `genders` counts None for "not given"; `ages` the bands of AGE_LIMITS in order, then those without a birthday;
+    `origins` (each member in one of ORIGINS) and the other splits add up to all members.
+    """
 
     joined: int
     waiting: int
     new: Compared
     active: Compared
     tiers: dict[str, int]
+    lapsed: int  # bought before, but not in the last `away_days`
+    genders: dict[str | None, int]
+    ages: list[int]
+    average_age: float | None  # of the members with a birthday; None with none
+    origins: dict[str, int]
+    stopped: int
+    unreachable: int
+    blocked: int
 
 
 @dataclass(frozen=True)
@@ -342,33 +367,79 @@ async def buyers(session: AsyncSession, period: Period, zone: ZoneInfo) -> Buyer
     return Buyers(buyers=Compared(now[0], before[0]), new=Compared(now[1], before[1]))
 
 
-async def members(session: AsyncSession, period: Period, zone: ZoneInfo) -> Members:
-    """The club's members, the new ones in `period` and the previous period, the active ones, by tier."""
+async def members(session: AsyncSession, period: Period, zone: ZoneInfo, now: datetime, away_days: int) -> Members:
+    """The club's members at `now`, the new ones in `period` and the previous period, the active ones, the lapsed
+    ones (no purchase in `away_days`), and their splits: an aggregate over members by tier, and the audit entries
+    that made members (`_made_by`)."""
     start, middle = period.previous().bounds(zone)
     end = period.bounds(zone)[1]
-
-    def counting(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        return func.sum(case((condition, 1), else_=0))
-
+    today = now.astimezone(zone).date()
+    conditions = {
+        "joined": Member.telegram_id.is_not(None),
+        "invited": exists().where(Referral.friend_member_id == Member.id),
+        "new": _within(Member.created_at, middle, end),
+        "new_before": _within(Member.created_at, start, middle),
+        "lapsed": and_(*Audience(inactive_days=away_days).conditions(now)),  # the win-back audience's own condition
+        **{gender: Member.gender == gender for gender in GENDERS},
+        **{f"age{band}": condition for band, condition in enumerate(_age_bands(today))},
+        "stopped": Member.stopped.is_(True),
+        "unreachable": Member.unreachable.is_(True),
+        "blocked": Member.blocked.is_(True),
+    }
+    counts = (func.sum(case((condition, 1), else_=0)) for condition in conditions.values())
     rows = (
-        await session.execute(
-            select(
-                Member.tier,
-                counting(Member.telegram_id.is_not(None)),
-                counting(Member.telegram_id.is_(None)),
-                counting(_within(Member.created_at, middle, end)),
-                counting(_within(Member.created_at, start, middle)),
-            ).group_by(Member.tier)
-        )
+        await session.execute(select(Member.tier, func.count(), func.sum(_age(today)), *counts).group_by(Member.tier))
     ).all()
-    active = (await buyers(session, period, zone)).buyers
+    sums = {name: sum(int(row[3 + index]) for row in rows) for index, name in enumerate(conditions)}
+    total, aged = sum(row[1] for row in rows), sum(int(row[2] or 0) for row in rows)
+    ages = [sums[f"age{band}"] for band in range(len(AGE_LIMITS) + 1)]
+    made = await _made_by(session)
+    origins = {"invited": sums["invited"], **made, "direct": total - sums["invited"] - sum(made.values())}
     return Members(
-        joined=sum(row[1] for row in rows),
-        waiting=sum(row[2] for row in rows),
-        new=Compared(sum(row[3] for row in rows), sum(row[4] for row in rows)),
-        active=active,
-        tiers={row[0]: row[1] + row[2] for row in rows},
+        joined=sums["joined"],
+        waiting=total - sums["joined"],
+        new=Compared(sums["new"], sums["new_before"]),
+        active=(await buyers(session, period, zone)).buyers,
+        tiers={row[0]: row[1] for row in rows},
+        lapsed=sums["lapsed"],
+        genders={**{gender: sums[gender] for gender in GENDERS}, None: total - sum(sums[g] for g in GENDERS)},
+        ages=[*ages, total - sum(ages)],
+        average_age=_ratio(aged, sum(ages)) if sum(ages) else None,
+        origins=origins,
+        stopped=sums["stopped"],
+        unreachable=sums["unreachable"],
+        blocked=sums["blocked"],
     )
+
+
+def _age_bands(today: date) -> list[ColumnElement[bool]]:
+    """Conditions on the birthday for each band of AGE_LIMITS on `today`: a member is 18 from the day that is their
+    18th birthday (1 March for 29 February in a common year), by cut-off dates computed here, no date arithmetic in
+    SQL."""
+    cutoffs = [years_before(today, limit) for limit in AGE_LIMITS]
+    born = Member.birthday
+    middle = [and_(born <= older, born > younger) for older, younger in pairwise(cutoffs)]
+    return [born > cutoffs[0], *middle, born <= cutoffs[-1]]
+
+
+def _age(today: date) -> ColumnElement[int]:
+    """A member's age in whole years on `today` (NULL without a birthday), as the bands count it."""
+    birthday_to_come = case((month_day(Member.birthday) > today.month * 100 + today.day, 1), else_=0)
+    return today.year - cast(extract("year", Member.birthday), Integer) - birthday_to_come
+
+
+async def _made_by(session: AsyncSession) -> dict[str, int]:
+    """The members imported and those made by a walk-in purchase, each once, by the audit entry the transaction
+    that made them wrote (`MADE_BY`); it stays so once they join the bot. One pass over the audit log, cheaper than
+    a look-up per member. An invite is never attributed to a phone the club had (`referrals.on_joined`), so no
+    invited member is among them, and the rest of the club joined directly."""
+    made = (
+        select(AuditEntry.action, func.count(distinct(AuditEntry.member_id)))
+        .where(AuditEntry.action.in_(MADE_BY), AuditEntry.member_id.is_not(None))
+        .group_by(AuditEntry.action)
+    )
+    counted = {MADE_BY[action]: int(count) for action, count in await session.execute(made)}
+    return {origin: counted.get(origin, 0) for origin in MADE_BY.values()}
 
 
 def _counted(

@@ -1,5 +1,6 @@
 """/report through the real dispatcher: the period picker (a custom range typed too), the Sales report (text, chart
-and the heatmap of weekdays and hours) and the others for managers and owners; cashiers hear it needs a manager.
+and the heatmap of weekdays and hours), the Members report (text and chart) and the others for managers and
+owners; cashiers hear it needs a manager.
 
 The bot's clock says 22 Nov 2026, 12:30 in Tehran, so the last 7 days are 16–22 Nov and the previous ones 9–15 Nov.
 """
@@ -7,15 +8,22 @@ The bot's clock says 22 Nov 2026, 12:30 in Tehran, so the last 7 days are 16–2
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from aiogram.methods import SendPhoto
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.i18n import create_i18n
+from handlers.staff.report import members_text
+from loyalty import reports
+from loyalty.digest import AWAY_DAYS
+from loyalty.periods import Period
+from loyalty.reports import Compared
 from loyalty.staff import Role
 from loyalty.vouchers import Kind, Worth
-from storage.models import LedgerEntry, Member, Purchase, Referral
+from storage.models import AuditEntry, LedgerEntry, Member, Purchase, Referral
 from tests.chat import Chat
 from tests.factories import NOW, add_members, member_row, new_reward, purchase, referral
 from tests.people import CASHIER, MANAGER, NEEDS_MANAGER, OWNER, customer, hire
@@ -95,14 +103,27 @@ async def test_an_owner_sees_persian_digits_and_jalali_dates(chat_with: MakeChat
 
 async def test_the_members_report_over_the_same_period(chat_with: MakeChat, sessions: Sessions) -> None:
     await a_week_of_sales(sessions)
+    async with sessions() as session:  # member 1 turns 30 tomorrow; member 2, waiting, came in as a walk-in
+        birthday = {"birthday": date(1996, 11, 23), "birthday_calendar": "gregorian", "gender": "female"}
+        await session.execute(update(Member).where(Member.id == 1).values(**birthday))
+        await session.execute(update(Member).where(Member.id == 2).values(gender="male", stopped=True))
+        walk_in = {"member_id": 2, "action": "member.walk_in", "details": "{}", "created_at": NOW}
+        await session.execute(insert(AuditEntry), [walk_in])
+        await session.commit()
     [report] = [reply for reply in await chat_with(OWNER, language_code="en").press("rpt:members:last7") if reply.text]
+    assert isinstance(report.method, SendPhoto) and report.method.photo.data.startswith(b"\x89PNG")
     for line in (
         "👥 Members — Last 7 days",
-        "• Members on the bot: 1",
-        "• Waiting (not on the bot yet): 1",
+        "• Members: 2 (1 on the bot, 1 waiting to join)\n",
         "• New in the period: 0 =",  # both joined a month ago
         "• Active (bought in the period): 1 =",
-        "• By tier: Bronze 2",
+        "• Lapsed (bought before, not in the last 60 days): 0\n",
+        "• By tier: Bronze 2\n",
+        "• By gender: women 1 · men 1\n",
+        "• By age: 25–34: 1 · not given: 1\n",
+        "• Average age: 29\n",
+        "• How they joined: walk-in 1 · on their own 1\n",
+        "• Stopped the news: 1 · can't be reached: 0 · blocked: 0\n",
     ):
         assert line in report.text
     assert report.buttons() == [
@@ -113,6 +134,14 @@ async def test_the_members_report_over_the_same_period(chat_with: MakeChat, sess
         "📣 Campaigns report",
         "📅 Another period",
     ]
+    [persian] = [reply for reply in await chat_with(OWNER, language_code="fa").press("rpt:members:last7") if reply.text]
+    for line in (
+        "• همهٔ اعضا: ۲ (۱ واردشده به ربات، ۱ در انتظار)\n",
+        "• به تفکیک جنسیت: زن ۱ · مرد ۱\n",
+        "• به تفکیک سن: ۲۵ تا ۳۴: ۱ · نامشخص: ۱\n",
+        "• میانگین سن: ۲۹\n",
+    ):
+        assert line in persian.text
 
 
 async def points_of_a_week(sessions: Sessions) -> None:
@@ -310,3 +339,29 @@ async def test_a_range_nobody_could_type_is_answered_as_a_stale_button(chat_with
     stale = [reply.text for reply in await owner.press("nothing")]
     for data in ("rpt:sales:r20261122-20261116", "rpt:sales:r20201122-20261116", "rpt:sales:r2026-11-16"):
         assert [reply.text for reply in await owner.press(data)] == stale
+
+
+@pytest.mark.parametrize("language", ["fa", "en"])
+def test_the_members_caption_of_a_big_club_fits_a_photo(language: str) -> None:
+    """Every figure in the millions, every tier, gender, age band and way of joining: under Telegram's 1,024
+    characters of a caption (UTF-16 code units, as Telegram counts)."""
+    big, grown = 1_234_567, Compared(1_234_567, 1_000_000)
+    figures = reports.Members(
+        joined=big,
+        waiting=big,
+        new=grown,
+        active=grown,
+        tiers=dict.fromkeys(("bronze", "silver", "gold", "platinum"), big),
+        lapsed=big,
+        genders={"female": big, "male": big, None: big},
+        ages=[big] * 7,
+        average_age=37.45,
+        origins=dict.fromkeys(reports.ORIGINS, big),
+        stopped=big,
+        unreachable=big,
+        blocked=big,
+    )
+    span = Period(date(2026, 10, 23), date(2026, 11, 21))
+    with create_i18n(language).context() as i18n, i18n.use_locale(language):
+        caption = members_text(figures, AWAY_DAYS, "yesterday", span)
+    assert len(caption.encode("utf-16-le")) // 2 < 1024

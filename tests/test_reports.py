@@ -7,19 +7,23 @@ previous one 9–15 Nov. A purchase at 23:30 on 15 Nov shop time (20:00 UTC) is 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, update
+import pytest
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import reports
+from loyalty import imports, members, reports, walk_ins
+from loyalty.audiences import Audience
+from loyalty.digest import AWAY_DAYS
 from loyalty.periods import Period
 from loyalty.reports import Compared, Day, Ranked, Referrals, Vouchers
+from loyalty.stamps import Stamp
 from loyalty.vouchers import Kind as WorthKind
 from loyalty.vouchers import Worth
-from storage.models import Gift, LedgerEntry, Purchase, Referral, Reward, Voucher
-from tests.factories import NOW, add_members, member_row, new_reward, purchase, referral
+from storage.models import AuditEntry, Gift, LedgerEntry, Member, Purchase, Referral, Reward, Voucher
+from tests.factories import NOW, RULES, add_members, member_row, new_reward, profile, purchase, referral
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 WEEK = Period(date(2026, 11, 16), date(2026, 11, 22))
@@ -84,7 +88,7 @@ async def test_in_utc_the_late_purchase_belongs_to_the_day_before(session: Async
 
 async def test_the_members_figures(session: AsyncSession) -> None:
     await small_club(session)
-    figures = await reports.members(session, WEEK, TEHRAN)
+    figures = await reports.members(session, WEEK, TEHRAN, NOW, AWAY_DAYS)
     assert (figures.joined, figures.waiting) == (3, 1)
     assert figures.new == Compared(1, 1)
     assert figures.active == Compared(2, 3)
@@ -95,8 +99,99 @@ async def test_an_empty_club_has_zeros(session: AsyncSession) -> None:
     sales = await reports.sales(session, WEEK, TEHRAN)
     assert sales.purchases == Compared(0, 0) and sales.average == Compared(0, 0) and sales.per_buyer == Compared(0, 0)
     assert [day.total for day in sales.days] == [0] * 7
-    figures = await reports.members(session, WEEK, TEHRAN)
+    figures = await reports.members(session, WEEK, TEHRAN, NOW, AWAY_DAYS)
     assert (figures.joined, figures.waiting, figures.tiers) == (0, 0, {})
+    assert figures.ages == [0] * 7 and figures.average_age is None and figures.lapsed == 0
+    assert figures.genders == {"female": 0, "male": 0, None: 0}
+    assert figures.origins == {"invited": 0, "imported": 0, "walk_in": 0, "direct": 0}
+
+
+def born(year: int, month: int, day: int, **fields: object) -> dict[str, object]:
+    """A member's birthday (Gregorian) and other fields, for `member_row`."""
+    return {"birthday": date(year, month, day), "birthday_calendar": "gregorian"} | fields
+
+
+def audited(number: int, member_id: int, action: str) -> dict[str, object]:
+    """An audit entry about a member, as a row to insert."""
+    return {"id": number, "member_id": member_id, "action": action, "details": "{}", "created_at": NOW}
+
+
+async def members_club(session: AsyncSession) -> None:
+    """Eight members (today is 22 Nov 2026 in Tehran): ages right around birthdays, each way of joining, lapsed
+    and active buyers, stopped, unreachable and blocked ones."""
+    waiting = {"telegram_id": None, "joined_at": None}
+    await add_members(
+        session,
+        [
+            member_row(1, tier="silver", **born(2008, 11, 23, gender="female")),  # 18 tomorrow: 17; invited
+            member_row(2, **born(2008, 11, 22, gender="male")),  # 18 today; direct, lapsed
+            member_row(3, **born(2001, 11, 23), **waiting),  # 25 tomorrow: 24; imported, waiting
+            member_row(4, **born(1991, 11, 22, gender="female")),  # 35; a walk-in who joined since, lapsed
+            member_row(5, stopped=True, **born(1971, 6, 1, gender="male")),  # 55; direct
+            member_row(6, tier="gold", unreachable=True, blocked=True),  # no birthday, no gender; direct
+            member_row(7, created_at=at(20, 10)["created_at"], **born(1982, 1, 1, gender="female"), **waiting),  # 44
+            member_row(8, created_at=at(12, 10)["created_at"], **born(1980, 5, 5, gender="male")),  # 46; direct
+        ],
+    )
+    await session.execute(insert(Referral), [referral(1, 2, "joined") | {"friend_member_id": 1, "joined_at": NOW}])
+    entries = [
+        audited(1, 4, "member.walk_in"),
+        audited(2, 3, "member.imported"),
+        audited(3, 7, "member.walk_in"),
+        audited(4, 8, "purchase.record"),  # a direct member has entries too, none that made them
+        audited(5, 4, "purchase.record"),
+    ]
+    await session.execute(insert(AuditEntry), entries)
+    rows = [
+        purchase(1, 1, 100_000, 0, **at(17, 10)),  # active
+        purchase(2, 2, 100_000, 100),  # lapsed: 100 days ago
+        purchase(3, 4, 100_000, 61),  # lapsed: 61 days ago…
+        purchase(4, 4, 100_000, 10, reversed_at=NOW),  # …and a reversed purchase since
+        purchase(5, 5, 100_000, 59),  # 59 days ago: not lapsed
+        purchase(6, 7, 100_000, 0, **at(20, 11)),  # active
+    ]
+    await session.execute(insert(Purchase), rows)
+    await session.commit()
+
+
+async def test_the_members_by_gender_age_and_how_they_joined(session: AsyncSession) -> None:
+    await members_club(session)
+    figures = await reports.members(session, WEEK, TEHRAN, NOW, AWAY_DAYS)
+    assert (figures.joined, figures.waiting) == (6, 2)
+    assert figures.new == Compared(1, 1) and figures.active == Compared(2, 0)
+    assert figures.tiers == {"silver": 1, "bronze": 6, "gold": 1}
+    assert figures.lapsed == 2
+    win_back = Audience(inactive_days=AWAY_DAYS).conditions(NOW)  # the digest's suggestion, reachability left out
+    assert await session.scalar(select(func.count()).select_from(Member).where(*win_back)) == figures.lapsed
+    assert figures.genders == {"female": 3, "male": 3, None: 2}
+    assert figures.ages == [1, 2, 0, 2, 1, 1, 1]  # under 18, 18–24, 25–34, 35–44, 45–54, 55 and over, not given
+    assert figures.average_age == pytest.approx((17 + 18 + 24 + 35 + 44 + 46 + 55) / 7)
+    assert figures.origins == {"invited": 1, "imported": 1, "walk_in": 2, "direct": 4}
+    assert (figures.stopped, figures.unreachable, figures.blocked) == (1, 1, 1)
+
+
+async def test_how_members_joined_as_the_clubs_own_steps_record_it(session: AsyncSession) -> None:
+    """Two imported customers (one has joined the bot since), a walk-in who bought, one who joined on their own."""
+    table = [["phone", "name"], ["09120000001", "Sara"], ["09120000002", "Ali"]]
+    await imports.run(session, RULES, imports.check_rows(table, RULES, NOW.date()), "fa", Stamp(1, "import", NOW))
+    await members.join(session, "+989120000001", profile("Sara"), RULES, Stamp(41, "join-sara", NOW))
+    walk_in = {"language": "fa", "amount": 100_000, "receipt": None, "stamp": Stamp(7, "walk-in", NOW)}
+    await walk_ins.record_walk_in(session, RULES, phone="+989120000003", **walk_in)
+    await members.join(session, "+989120000004", profile("Reza"), RULES, Stamp(42, "join-reza", NOW))
+    figures = await reports.members(session, WEEK, TEHRAN, NOW, AWAY_DAYS)
+    assert figures.origins == {"invited": 0, "imported": 2, "walk_in": 1, "direct": 1}
+    assert (figures.joined, figures.waiting) == (2, 2)
+
+
+@pytest.mark.parametrize(("today", "age"), [(date(2026, 2, 28), 17), (date(2026, 3, 1), 18), (date(2028, 2, 29), 20)])
+async def test_a_leap_day_birthday_comes_of_age_on_1_march_in_a_common_year(
+    session: AsyncSession, today: date, age: int
+) -> None:
+    await add_members(session, [member_row(1, **born(2008, 2, 29))])
+    now = datetime.combine(today, datetime.min.time(), TEHRAN) + timedelta(hours=12)
+    figures = await reports.members(session, Period(today, today), TEHRAN, now, AWAY_DAYS)
+    assert figures.average_age == age
+    assert figures.ages[:2] == ([1, 0] if age < 18 else [0, 1])
 
 
 def entry(number: int, member_id: int, kind: str, points: int, day: int, hour: int = 10, minute: int = 0) -> dict:

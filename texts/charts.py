@@ -1,5 +1,5 @@
 """Charts for the reports, as PNG images a phone shows well: the purchases' total of each day of a period, and the
-purchases by weekday and hour (a heatmap).
+purchases by weekday and hour (a heatmap), the members by age band.
 
 Drawn with matplotlib's Agg canvas on a figure of its own (no pyplot, no global state: a worker thread may draw
 one), in the bundled Vazirmatn font (SIL Open Font License, texts/fonts/OFL.txt), which has Persian and Latin
@@ -23,7 +23,7 @@ from babel import dates as babel_dates
 from matplotlib import colormaps, font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from loyalty.numerals import format_number, local_digits
 from loyalty.reports import Day, Hours
@@ -60,6 +60,11 @@ def sales_chart(days: list[Day], unit: str) -> bytes:
     return bar_chart(labels, [day.total for day in days], title, code)
 
 
+def members_chart(bands: list[str], counts: list[int]) -> bytes:
+    """The members in each age band (named `bands`), as a bar chart in the reply's language (a PNG)."""
+    return bar_chart(bands, counts, _("report.chart_members"), language())
+
+
 def bar_chart(labels: list[str], values: list[int], title: str, code: str) -> bytes:
     """Bars of `values` under `title`, every few bars labelled, right to left in Persian; a PNG. Safe to draw in
     a worker thread: the figure is its own and the font is named on each text, no global settings change."""
@@ -70,6 +75,7 @@ def bar_chart(labels: list[str], values: list[int], title: str, code: str) -> by
     axes.bar(positions, values, color=BAR_COLOR)
     step = ceil(len(labels) / MOST_DAY_LABELS)
     axes.set_xticks(positions[::step], labels[::step])
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # whole numbers only: a few members make no 0.5
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _position: format_number(int(value), code)))
     axes.set_ylim(bottom=0, top=max([*values, 1]) * 1.1)
     axes.tick_params(labelfontfamily=FONT_NAME, labelsize=12)

@@ -1,8 +1,8 @@
 """/report for managers and owners: a period picker, then the Sales report (a short text and a chart of each
-day's total), the Members report, the Points and vouchers report, the Top customers (each with a button that opens
-the member at the counter, by the card's deep link), the Referrals (what /stats shows, over the period), each
-figure against the previous period of the same length (▲ ▼ and %), or the Campaigns started in the period and what
-each brought (`loyalty.campaign_results`).
+day's total), the Members report (a short text and a chart of the members by age band), the Points and vouchers
+report, the Top customers (each with a button that opens the member at the counter, by the card's deep link),
+the Referrals (what /stats shows, over the period), each figure against the previous period of the same length
+(▲ ▼ and %), or the Campaigns started in the period and what each brought (`loyalty.campaign_results`).
 
 The periods are the shop's days (`loyalty.periods`) in the reader's calendar: Jalali weeks and months in Persian,
 Gregorian ones in English, or a custom range the manager types in either calendar (one prompt, left by /cancel or
@@ -14,9 +14,10 @@ filter does not match, and the command falls through to the unknown-command or n
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -36,13 +37,14 @@ from handlers.filters import HAS_TEXT, NOT_COMMAND, staff_only
 from handlers.messages import CARD_PAYLOAD_PREFIX, deep_link
 from loyalty import campaign_results, reports
 from loyalty.calendar import JALALI, calendar_for, format_date
+from loyalty.digest import AWAY_DAYS
 from loyalty.errors import InvalidDate
 from loyalty.numerals import local_digits
 from loyalty.periods import MOST_DAYS, Period, custom_name, is_period_name, named_period, typed_range
 from loyalty.reports import Compared
 from loyalty.staff import Role
 from texts.changes import compared
-from texts.charts import hours_chart, sales_chart, weekday_name
+from texts.charts import hours_chart, members_chart, sales_chart, weekday_name
 from texts.languages import language
 from texts.money import amount_text
 from texts.numbers import code_text, decimal, number, phone_text
@@ -144,15 +146,54 @@ def sales_text(sales: reports.Sales, busy: reports.Hours, unit: str, kind: str, 
     )
 
 
-def members_text(figures: reports.Members, kind: str, span: Period) -> str:
-    """The Members report's figures: the new and active ones with their change, and the tiers."""
-    tiers = " · ".join(f"{tier_name(tier)} {number(count)}" for tier, count in sorted(figures.tiers.items()))
+NOT_GIVEN = __("report.not_given")
+GENDER_NAMES = {"female": __("report.women"), "male": __("report.men"), None: NOT_GIVEN}
+ORIGIN_NAMES = {
+    "invited": __("report.invited"),
+    "imported": __("report.imported"),
+    "walk_in": __("report.walk_in"),
+    "direct": __("report.direct"),
+}  # one for each of loyalty.reports.ORIGINS
+
+
+def breakdown(counts: Iterable[tuple[str, int]], after_name: str = " ") -> str:
+    """Counts by name on one line (Bronze 6 · Silver 1, or 18–24: 2 · 25–34: 1 after a band), the zeros left out; a
+    dash when all are."""
+    return " · ".join(f"{name}{after_name}{number(count)}" for name, count in counts if count) or "—"
+
+
+def age_bands() -> list[str]:
+    """The age bands' names (under 18, 18–24 … 55+), then "not given"."""
+    limits = reports.AGE_LIMITS
+    between = [_("report.age_range").format(low=number(low), high=number(high - 1)) for low, high in pairwise(limits)]
+    return [
+        _("report.age_under").format(age=number(limits[0])),
+        *between,
+        _("report.age_over").format(age=number(limits[-1])),
+        str(NOT_GIVEN),
+    ]
+
+
+def members_text(figures: reports.Members, away_days: int, kind: str, span: Period) -> str:
+    """The Members report's figures: the new and active ones with their change, the lapsed ones (no purchase in
+    `away_days`), and the splits, each on a line."""
+    average = "—" if figures.average_age is None else decimal(figures.average_age, "#,##0.#")
     return _("report.members").format(
+        total=number(figures.joined + figures.waiting),
         joined=number(figures.joined),
         waiting=number(figures.waiting),
         new=compared(number(int(figures.new.now)), figures.new),
         active=compared(number(int(figures.active.now)), figures.active),
-        tiers=tiers or "—",
+        lapsed=number(figures.lapsed),
+        away=days_text(away_days),
+        tiers=breakdown((tier_name(tier), count) for tier, count in sorted(figures.tiers.items())),
+        genders=breakdown((str(GENDER_NAMES[gender]), count) for gender, count in figures.genders.items()),
+        ages=breakdown(zip(age_bands(), figures.ages, strict=True), ": "),
+        average=average,
+        origins=breakdown((str(ORIGIN_NAMES[origin]), count) for origin, count in figures.origins.items()),
+        stopped=number(figures.stopped),
+        unreachable=number(figures.unreachable),
+        blocked=number(figures.blocked),
         **heading(kind, span),
     )
 
@@ -259,9 +300,13 @@ class Asked:
     span: Period
 
 
-async def members_report(asked: Asked) -> str:
-    """The Members report's text."""
-    return members_text(await reports.members(asked.session, asked.span, asked.club.zone), asked.kind, asked.span)
+async def send_members(bot: Bot, chat_id: int, asked: Asked) -> None:
+    """The Members report: a chart of the age bands with the figures as the caption."""
+    figures = await reports.members(asked.session, asked.span, asked.club.zone, asked.now, AWAY_DAYS)
+    chart = await asyncio.to_thread(members_chart, age_bands(), figures.ages)  # drawing takes a few tenths of a second
+    photo = BufferedInputFile(chart, filename=f"members-{asked.span.first}-{asked.span.last}.png")
+    caption = members_text(figures, AWAY_DAYS, asked.kind, asked.span)
+    await bot.send_photo(chat_id, photo, caption=caption, reply_markup=report_buttons(MEMBERS, asked.kind))
 
 
 async def points_report(asked: Asked) -> str:
@@ -312,7 +357,6 @@ async def campaigns_report(asked: Asked) -> str:
 
 
 TEXT_REPORTS = {
-    MEMBERS: members_report,
     POINTS: points_report,
     REFERRALS: referrals_report,
     CAMPAIGNS: campaigns_report,
@@ -340,6 +384,8 @@ async def send_report(
     span = named_period(kind, today, calendar_for(language()))
     if report == TOP:
         await send_top(bot, chat_id, session, club, kind, span)
+    elif report == MEMBERS:
+        await send_members(bot, chat_id, Asked(session, club, now, kind, span))
     elif report in TEXT_REPORTS:
         text = await TEXT_REPORTS[report](Asked(session, club, now, kind, span))
         await bot.send_message(chat_id, text, reply_markup=report_buttons(report, kind))

@@ -1,5 +1,5 @@
-"""How a purchase was paid: the method stored with it, on credit only when the owner turned it on — on SQLite and
-PostgreSQL."""
+"""How a purchase was paid: the words for it, the method stored with it, on credit only when the owner turned it
+on, and a period's purchases split by method — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import purchases, walk_ins
+from loyalty import payments, purchases, walk_ins
 from loyalty.errors import CreditOff
-from loyalty.payments import Payment, offered, payment_of
+from loyalty.payments import Payment, Tally, offered, payment_of
 from loyalty.rules import Rules
 from loyalty.stamps import Stamp
 from storage.models import Member, Purchase
 from tests.factories import NOW
 from tests.lookups import audit_log, count
+from tests.paid import TEHRAN, WEEK, paid_club
 from tests.steps import CASHIER, RULES, new_member
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -113,3 +114,27 @@ async def test_a_walk_in_on_credit_while_it_is_off_makes_no_member(sessions: Ses
                 payment="credit",
             )
     assert await count(sessions, Member) == 0
+
+
+async def test_the_period_is_split_by_method_with_the_members_on_credit(session: AsyncSession) -> None:
+    await paid_club(session)
+    split = await payments.split(session, WEEK, TEHRAN)
+    assert split.methods == {
+        Payment.CASH: Tally(1, 100_000, 1),
+        Payment.CARD: Tally(2, 500_000, 2),
+        Payment.CREDIT: Tally(3, 800_000, 2),
+        None: Tally(1, 50_000, 1),
+    }
+    assert split.credit == Tally(3, 800_000, 2)
+    assert all(type(tally.total) is int for tally in split.methods.values())  # PostgreSQL sums as NUMERIC
+
+
+async def test_an_empty_period_has_no_methods_and_nothing_on_credit(session: AsyncSession) -> None:
+    split = await payments.split(session, WEEK, TEHRAN)
+    assert (split.methods, split.credit) == ({}, Tally(0, 0, 0))
+
+
+async def test_the_members_who_bought_most_on_credit_the_older_first_of_equals(session: AsyncSession) -> None:
+    await paid_club(session)
+    top = await payments.credit_top(session, WEEK, TEHRAN)
+    assert [(member.code, member.value) for member in top] == [("00000002", 400_000), ("00000003", 400_000)]

@@ -16,6 +16,7 @@ from tests import updates
 from tests.chat import Chat
 from tests.factories import NOW
 from tests.lookups import audit_log, count
+from tests.paid import paid_club
 from tests.people import CASHIER, OWNER, customer, hire
 
 MakeChat = Callable[..., Chat]
@@ -179,3 +180,40 @@ async def test_the_owner_turns_on_credit_sales_on_in_settings_and_it_is_audited(
     assert [details for action, _, details in await audit_log(sessions) if action == "settings.change"] == [
         {"field": "credit", "before": False, "after": True}
     ]
+
+
+async def sales_caption(chat: Chat) -> str:
+    """The Sales report of the last 7 days, as the chat shows it under its chart."""
+    [photo] = [reply for reply in await chat.press("rpt:sales:last7") if reply.name == "SendPhoto"]
+    return photo.text
+
+
+async def test_the_sales_report_splits_the_purchases_by_method(chat_with: MakeChat, sessions: Sessions) -> None:
+    async with sessions() as session:
+        await paid_club(session)
+    owner = chat_with(OWNER, language_code="en")
+    caption = await sales_caption(owner)
+    assert (
+        "\n\nBy payment: 💵 Cash: 1 (100,000 toman) · 💳 Card: 2 (500,000 toman) · 🧾 On credit: 3 (800,000 toman) · "
+        "Not said: 1 (50,000 toman)" in caption
+    )
+    assert "On credit: 800,000 toman" not in caption  # the owner has on-credit sales off
+    await credit_on(sessions)
+    assert (await sales_caption(owner)).endswith("\n🧾 On credit: 800,000 toman, 2 members")
+    persian = await sales_caption(chat_with(OWNER, language_code="fa"))
+    assert "💳 کارت: ۲ خرید (۵۰۰٬۰۰۰ تومان)" in persian and persian.endswith("🧾 نسیه: ۸۰۰٬۰۰۰ تومان، ۲ عضو")
+    assert len(persian) <= 1024  # a photo's caption
+
+
+async def test_the_top_customers_list_who_bought_most_on_credit_when_it_is_on(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    async with sessions() as session:
+        await paid_club(session)
+    owner = chat_with(OWNER, language_code="en")
+    [report] = [reply for reply in await owner.press("rpt:top:last7") if reply.text]
+    assert "on credit" not in report.text
+    await credit_on(sessions)
+    [report] = [reply for reply in await owner.press("rpt:top:last7") if reply.text]
+    assert "\n\n🧾 Most on credit in the period:\n1. Member 2 · " in report.text
+    assert report.text.endswith(" — 400,000 toman")

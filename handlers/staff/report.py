@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.club import Club, currency
 from handlers.filters import staff_only
 from handlers.messages import CARD_PAYLOAD_PREFIX, deep_link
+from handlers.staff import payment_report
 from loyalty import reports
 from loyalty.calendar import calendar_for, format_date
 from loyalty.periods import KINDS, Period, period
@@ -205,7 +206,10 @@ async def send_top(bot: Bot, chat_id: int, session: AsyncSession, club: Club, ki
         )
         for member in [*top.spend, *top.visits, *top.points]
     }
-    await bot.send_message(chat_id, top_text(top, unit, kind, span), reply_markup=report_buttons(TOP, kind, links))
+    text = top_text(top, unit, kind, span) + await payment_report.top_lines(
+        session, club, span, lambda members: ranked_lines(members, lambda amount: amount_text(amount, unit))
+    )
+    await bot.send_message(chat_id, text, reply_markup=report_buttons(TOP, kind, links))
 
 
 async def report_command(message: Message) -> None:
@@ -273,7 +277,8 @@ async def send_sales(bot: Bot, chat_id: int, session: AsyncSession, club: Club, 
     sales, unit = await reports.sales(session, span, club.zone), await currency(session, club)
     chart = await asyncio.to_thread(sales_chart, sales.days, unit)  # drawing takes a few tenths of a second
     photo = BufferedInputFile(chart, filename=f"sales-{span.first}-{span.last}.png")
-    caption, markup = sales_text(sales, unit, kind, span), report_buttons(SALES, kind)
+    caption = sales_text(sales, unit, kind, span) + await payment_report.sales_lines(session, club, span, unit)
+    markup = report_buttons(SALES, kind)
     await bot.send_photo(chat_id, photo, caption=caption, reply_markup=markup)
 
 

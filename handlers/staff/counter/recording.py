@@ -365,18 +365,18 @@ async def pay_by(
     """A payment method pressed at the amount prompt: kept for the amount typed next, and marked on the prompt."""
     answers = await kept(state, AmountFor) if await state.get_state() == Counter.amount.state else None
     customer = await prompted_for(session, answers) if answers else None
-    if answers is None or customer is None or not isinstance(query.message, Message):
+    if answers is None or customer is None:
         stale(callback_answer)
         return
+    club_rules = await rules.current(session, club.rules)
     try:
-        payments.check(callback_data.method, await rules.current(session, club.rules))
+        payments.check(callback_data.method, club_rules)
     except CreditOff as error:
         alert(callback_answer, problem(error))
         return
-    chosen = answers.model_copy(update={"payment": callback_data.method})
-    await keep(state, Counter.amount, chosen)
+    await keep(state, Counter.amount, answers.model_copy(update={"payment": callback_data.method}))
     text = _("counter.ask_amount").format(name=customer_name(customer))
-    await show(query, bot, text, await prompt_buttons(session, club, chosen))
+    await show(query, bot, text, amount_buttons(payments.offered(club_rules), callback_data.method))
     toast(callback_answer, _("payment.chosen").format(method=payment_name(callback_data.method)))
 
 

@@ -217,3 +217,42 @@ async def test_the_top_customers_list_who_bought_most_on_credit_when_it_is_on(
     [report] = [reply for reply in await owner.press("rpt:top:last7") if reply.text]
     assert "\n\n🧾 Most on credit in the period:\n1. Member 2 · " in report.text
     assert report.text.endswith(" — 400,000 toman")
+
+
+async def test_a_walk_in_paid_online_is_read_back_then_recorded_so(chat_with: MakeChat, sessions: Sessions) -> None:
+    cashier = await a_cashier(chat_with, sessions)
+    [ask] = await cashier.say("/earn 09121234567 250000 online")
+    assert "0912 123 4567" in ask.text
+    recorded = await cashier.press(ask.callback_data()[0])
+    assert any("Paid: 🌐 Online" in reply.text for reply in recorded)
+    assert await methods(sessions) == ["online"]
+
+
+async def test_a_walk_in_on_credit_while_it_is_off_is_refused_before_the_phone_is_read_back(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    cashier = await a_cashier(chat_with, sessions)
+    [refused] = await cashier.say("/earn 09121234567 250000 credit")
+    assert "On-credit sales are off" in refused.text
+    assert await count(sessions, Member) == 0
+
+
+async def test_a_forged_on_credit_button_while_it_is_off_records_nothing(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    _, member = await customer(chat_with, sessions)
+    cashier = await a_cashier(chat_with, sessions)
+    [cash, *_] = await prompt_for(cashier, member)
+    [refused] = await cashier.press(cash.replace("cash", "credit"))
+    assert refused.method.show_alert and "On-credit sales are off" in refused.text
+    await cashier.say("300000")
+    assert await methods(sessions) == [None]
+
+
+async def test_a_persian_cashier_types_the_method_at_the_prompt(chat_with: MakeChat, sessions: Sessions) -> None:
+    _, member = await customer(chat_with, sessions)
+    cashier = await a_cashier(chat_with, sessions, "fa")
+    await prompt_for(cashier, member)
+    [recorded] = await cashier.say("۳۰۰ هزار كارت")  # with the Arabic kaf of some keyboards
+    assert "پرداخت: 💳 کارت" in recorded.text
+    assert await methods(sessions) == ["card"]

@@ -1,13 +1,15 @@
-"""Benchmark: the owner's Sales and Members reports (`loyalty.reports`) over a big club (issue #15: under 2 s).
+"""Benchmark: the owner's Sales and Members reports (`loyalty.reports`), and the Sales report's split by payment
+method (`loyalty.payments.split`), over a big club (issue #15: under 2 s).
 
     .venv/bin/python -m bench.report [--members 100000] [--purchases 1000000] [--runs 5] [--database URL]
 
 Seeds `members` members (joined over the last 700 days) and `purchases` purchases by random members spread evenly
-over the last 365 days (one in a hundred reversed), with bulk inserts, runs ANALYZE (VACUUM ANALYZE on PostgreSQL,
-as autovacuum would), then times each report `runs` times and prints the median: Sales for the last 30 days and
-for this month (the Gregorian one: the Jalali month starts on NOW's own day, 1 Azar, and the Gregorian gives 22
-days), and Members for the last 30 days, each against its previous period as the reports compute them. The shop
-is in Tehran; the process is pinned to one core.
+over the last 365 days (one in a hundred reversed; by cash, card, online, on credit or not said in turn), with bulk
+inserts, runs ANALYZE (VACUUM ANALYZE on PostgreSQL, as autovacuum would), then times each report `runs` times and
+prints the median: Sales for the last 30 days and for this month (the Gregorian one: the Jalali month starts on
+NOW's own day, 1 Azar, and the Gregorian gives 22 days), the split by method (the split alone: Sales has the split's
+time on top) and Members for the last 30 days, each against its previous period as the reports compute them (the
+split: the period alone). The shop is in Tehran; the process is pinned to one core.
 --database defaults to a fresh SQLite file; a PostgreSQL URL (an empty database) measures asyncpg.
 """
 
@@ -30,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bench.seed import seed
 from bench.timing import pin_to_one_core
-from loyalty import reports
+from loyalty import payments, reports
 from loyalty.calendar import GREGORIAN, JALALI
 from loyalty.periods import period
 from storage.database import create_engine, session_factory
@@ -40,6 +42,7 @@ from tests.factories import NOW
 
 ZONE = ZoneInfo("Asia/Tehran")
 CHUNK = 50_000
+PAYMENTS = (None, "cash", "card", "online", "credit")
 YEAR = 365 * 24 * 3600
 
 
@@ -57,6 +60,7 @@ def _purchase_rows(first: int, last: int, members: int, rng: random.Random) -> l
                 "staff_id": 1,
                 "created_at": at,
                 "reversed_at": at + timedelta(hours=1) if number % 100 == 0 else None,
+                "payment": PAYMENTS[number % len(PAYMENTS)],
             }
         )
     return rows
@@ -106,6 +110,7 @@ async def run(url: str, members: int, purchases: int, runs: int) -> list[str]:
     cases: dict[str, Callable[[AsyncSession], Awaitable[object]]] = {
         "sales, last 30 days": lambda session: reports.sales(session, last30, ZONE),
         "sales, this month": lambda session: reports.sales(session, month, ZONE),
+        "payment split, last 30 days": lambda session: payments.split(session, last30, ZONE),
         "members, last 30 days": lambda session: reports.members(session, last30, ZONE),
     }
     sessions = session_factory(engine)

@@ -7,9 +7,11 @@ Seeds `members` members (joined over the last 700 days) and `purchases` purchase
 over the last 365 days (one in a hundred reversed; by cash, card, online, on credit or not said in turn), with bulk
 inserts, runs ANALYZE (VACUUM ANALYZE on PostgreSQL, as autovacuum would), then times each report `runs` times and
 prints the median: Sales for the last 30 days and for this month (the Gregorian one: the Jalali month starts on
-NOW's own day, 1 Azar, and the Gregorian gives 22 days), the split by method (the split alone: Sales has the split's
-time on top) and Members for the last 30 days, each against its previous period as the reports compute them (the
-split: the period alone). The shop is in Tehran; the process is pinned to one core.
+NOW's own day, 1 Azar, and the Gregorian gives 22 days), and Members for the last 30 days, each against its
+previous period as the reports compute them, and the busy hours (weekday × hour) and the split by payment method
+(the Sales report's line under its figures) for the last 30 days. Then the Sales report's two charts are drawn
+`runs` times in Persian (the 30 days' bars, the heatmap: target under 0.5 s each). The shop is in Tehran; the
+process is pinned to one core.
 --database defaults to a fresh SQLite file; a PostgreSQL URL (an empty database) measures asyncpg.
 """
 
@@ -32,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bench.seed import seed
 from bench.timing import pin_to_one_core
+from bot.i18n import create_i18n
 from loyalty import payments, reports
 from loyalty.calendar import GREGORIAN, JALALI
 from loyalty.periods import period
@@ -39,6 +42,7 @@ from storage.database import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Purchase
 from tests.factories import NOW
+from texts.charts import hours_chart, sales_chart
 
 ZONE = ZoneInfo("Asia/Tehran")
 CHUNK = 50_000
@@ -110,14 +114,33 @@ async def run(url: str, members: int, purchases: int, runs: int) -> list[str]:
     cases: dict[str, Callable[[AsyncSession], Awaitable[object]]] = {
         "sales, last 30 days": lambda session: reports.sales(session, last30, ZONE),
         "sales, this month": lambda session: reports.sales(session, month, ZONE),
-        "payment split, last 30 days": lambda session: payments.split(session, last30, ZONE),
         "members, last 30 days": lambda session: reports.members(session, last30, ZONE),
+        "busy hours, last 30 days": lambda session: reports.hours(session, last30, ZONE),
+        "payment split, last 30 days": lambda session: payments.split(session, last30, ZONE),
     }
     sessions = session_factory(engine)
     for name, report in cases.items():
         lines.append(f"{name}: median {await timed(sessions, report, runs):.3f} s of {runs} runs")
+    async with sessions() as session:
+        sales, busy = await reports.sales(session, last30, ZONE), await reports.hours(session, last30, ZONE)
+    charts = {"sales chart": lambda: sales_chart(sales.days, "toman"), "heatmap": lambda: hours_chart(busy)}
+    for name, draw in charts.items():
+        lines.append(f"{name}, drawn in Persian: median {drawn(draw, runs):.3f} s of {runs} runs")
     await engine.dispose()
     return lines
+
+
+def drawn(draw: Callable[[], bytes], runs: int) -> float:
+    """The median seconds of `runs` drawings of a chart, in Persian, after one to warm the fonts up."""
+    i18n = create_i18n("fa")
+    samples = []
+    with i18n.context(), i18n.use_locale("fa"):
+        draw()
+        for _ in range(runs):
+            began = time.perf_counter()
+            draw()
+            samples.append(time.perf_counter() - began)
+    return statistics.median(samples)
 
 
 def main() -> None:

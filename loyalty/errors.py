@@ -22,7 +22,8 @@ class PhoneTaken(LoyaltyError):
 
 
 class InvalidDate(LoyaltyError):
-    """A date could not be read; `reason` says why (format, impossible, future, too_old, two_digit_year)."""
+    """A date could not be read; `reason` says why (format, impossible, future, too_old, two_digit_year; for a range
+    of days also order and too_long)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

@@ -12,13 +12,15 @@ Referrals (what /stats shows, over the period): invite links opened, friends who
 first purchase, the points both sides got for it, and the members whose friends bought most.
 Days are the shop's days (`loyalty.periods`): each purchase falls into one by comparing its moment with the shop's
 midnights in UTC, so the same SQL runs on SQLite and PostgreSQL without their time zone functions.
+Busy hours: the kept purchases of a period by the shop's weekday and hour of the day (`hours`, whose docstring says
+how the shop's hour is found without those functions either).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -30,7 +32,9 @@ from sqlalchemy import (
     case,
     cast,
     distinct,
+    extract,
     func,
+    literal,
     or_,
     select,
     true,
@@ -163,6 +167,29 @@ class Referrals:
     inviters: list[Ranked]
 
 
+@dataclass(frozen=True)
+class Hours:
+    """A period's kept purchases by the shop's weekday and hour: counts[weekday][hour], weekday as date.weekday()
+    (Monday 0), hour 0–23."""
+
+    counts: list[list[int]]
+
+    def busiest_weekday(self) -> int | None:
+        """The weekday with most purchases (the first of a tie, Monday first); None without purchases."""
+        totals = [sum(hours) for hours in self.counts]
+        return _busiest(totals)
+
+    def busiest_hour(self) -> int | None:
+        """The hour of the day with most purchases over the weekdays (the earlier of a tie); None without purchases."""
+        return _busiest([sum(hours[hour] for hours in self.counts) for hour in range(24)])
+
+
+def _busiest(totals: list[int]) -> int | None:
+    """The index of the largest total, the first of a tie; None when all are 0."""
+    most = max(totals)
+    return totals.index(most) if most else None
+
+
 def _ratio(part: float, whole: float) -> float:
     """part ÷ whole, 0 when whole is 0."""
     return part / whole if whole else 0
@@ -204,6 +231,77 @@ async def sales(session: AsyncSession, period: Period, zone: ZoneInfo) -> Sales:
         buyers=await buyers(session, period, zone),
         days=[Day(day, *figures[split + offset]) for offset, day in enumerate(period.days())],
     )
+
+
+EPOCH = datetime(1970, 1, 1)
+HOUR_SECONDS = 3600
+
+
+async def hours(session: AsyncSession, period: Period, zone: ZoneInfo) -> Hours:
+    """The kept purchases of `period` by the shop's weekday and hour in `zone`.
+
+    Each purchase's moment becomes its whole seconds since 1970 (EXTRACT(epoch) on PostgreSQL, STRFTIME('%s') on
+    SQLite: the same SQLAlchemy expression, independent of the database's time zone setting), plus the zone's UTC
+    offset at that moment (`_offset`: a constant, or a CASE over the period's daylight-saving changes), divided by
+    3,600: the number of the shop's wall-clock hour since 1970. The database groups by it (at most 24 groups a day,
+    25 on a day clocks go back) and Python turns each into its weekday and hour. A shop whose offset has half hours
+    (Tehran, UTC+3:30) gets its own hours, not UTC's, and the hour clocks go back twice counts twice in that hour.
+    """
+    start, end = period.bounds(zone)
+    epoch = extract("epoch", Purchase.created_at)
+    seconds = cast(epoch, BigInteger)  # PostgreSQL's epoch has fractions, which the cast rounds: floor it back
+    whole = seconds - case((seconds > epoch, 1), else_=0)
+    local_hour = ((whole + _offset(Purchase.created_at, start, end, zone)) // HOUR_SECONDS).label("hour")
+    rows = await session.execute(
+        select(local_hour, func.count())
+        .where(Purchase.reversed_at.is_(None), _within(Purchase.created_at, start, end))
+        .group_by(local_hour)
+    )
+    counts = [[0] * 24 for _ in range(7)]
+    for hour, count in rows:
+        wall = EPOCH + timedelta(hours=int(hour))
+        counts[wall.weekday()][wall.hour] += count
+    return Hours(counts)
+
+
+def _offset(
+    moment: SQLColumnExpression[datetime], start: datetime, end: datetime, zone: ZoneInfo
+) -> ColumnElement[int]:
+    """The zone's UTC offset in seconds at a moment from `start` to `end`: the offsets in turn, each up to the
+    change that ends it."""
+    changes = _offset_changes(start, end, zone)
+    if not changes:
+        return literal(_seconds_ahead(start, zone), BigInteger)
+    offsets = [_seconds_ahead(start, zone), *(_seconds_ahead(change, zone) for change in changes)]
+    return case(*((moment < change, offsets[index]) for index, change in enumerate(changes)), else_=offsets[-1])
+
+
+def _offset_changes(start: datetime, end: datetime, zone: ZoneInfo) -> list[datetime]:
+    """The moments after `start`, up to `end`, the zone's UTC offset changes at (clocks going forward or back): a day
+    whose two ends differ is searched to the second; none in Tehran since 2022."""
+    changes = []
+    day_start = start
+    while day_start < end:
+        day_end = min(day_start + timedelta(days=1), end)
+        before = _seconds_ahead(day_start, zone)
+        if before != _seconds_ahead(day_end, zone):
+            low, high = 0, int((day_end - day_start).total_seconds())  # the old offset at `low`, not at `high`
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (
+                    (middle, high)
+                    if _seconds_ahead(day_start + timedelta(seconds=middle), zone) == before
+                    else (low, middle)
+                )
+            changes.append(day_start + timedelta(seconds=high))
+        day_start = day_end
+    return changes
+
+
+def _seconds_ahead(moment: datetime, zone: ZoneInfo) -> int:
+    """How many seconds the zone's clocks are ahead of UTC at `moment`."""
+    offset = moment.astimezone(zone).utcoffset()
+    return int(offset.total_seconds()) if offset else 0
 
 
 async def buyers(session: AsyncSession, period: Period, zone: ZoneInfo) -> Buyers:

@@ -7,7 +7,9 @@ from datetime import date
 
 import pytest
 
-from texts.charts import bar_chart, day_label
+from bot.i18n import create_i18n
+from loyalty.reports import Hours
+from texts.charts import bar_chart, day_label, heatmap, hours_chart, week_order, weekday_name
 
 
 def size(png: bytes) -> tuple[int, int]:
@@ -32,3 +34,23 @@ def test_a_month_of_days_draws_as_a_phone_sized_png(code: str, title: str) -> No
 
 def test_a_period_without_sales_still_draws() -> None:
     assert size(bar_chart(["Nov 22"], [0], "Purchases' total by day", "en")) == (1200, 750)
+
+
+def test_the_week_starts_on_saturday_in_persian_and_on_monday_in_english() -> None:
+    assert [weekday_name(day, "fa") for day in week_order("fa")][:3] == ["شنبه", "یکشنبه", "دوشنبه"]
+    assert [weekday_name(day, "en", "abbreviated") for day in week_order("en")][:2] == ["Mon", "Tue"]
+
+
+@pytest.mark.parametrize("code", ["fa", "en"])
+def test_the_weekdays_by_hours_draw_as_a_phone_sized_png(code: str) -> None:
+    rows = [[(day * 24 + hour) % 13 for hour in range(24)] for day in range(7)]
+    png = heatmap(rows, [weekday_name(day, code) for day in week_order(code)], "Purchases by weekday and hour", code)
+    assert size(png) == (1200, 750)
+
+
+@pytest.mark.parametrize("code", ["fa", "en"])
+def test_the_busy_hours_draw_in_the_readers_language_even_without_purchases(code: str) -> None:
+    i18n = create_i18n(code)
+    with i18n.context(), i18n.use_locale(code):
+        assert size(hours_chart(Hours([[0] * 24 for _ in range(7)]))) == (1200, 750)
+        assert size(hours_chart(Hours([[hour for hour in range(24)] for _ in range(7)]))) == (1200, 750)

@@ -383,8 +383,9 @@ async def test_the_owner_reports_todays_sales_as_text_and_a_chart(live: BotAPIEm
     [picker] = await owner.say("/report")
     assert picker.text == "📊 Reports\nPick the period:" and "Today" in picker.buttons()
     today = picker.callback_data()[picker.buttons().index("Today")]
-    [chart] = [call for call in await owner.press(today, picker) if call.method == "sendPhoto"]
-    assert next(iter(chart.uploads.values())).startswith(b"\x89PNG") and chart.upload_size > 10_000
+    [heatmap, chart] = [call for call in await owner.press(today, picker) if call.method == "sendPhoto"]
+    for photo in (heatmap, chart):
+        assert next(iter(photo.uploads.values())).startswith(b"\x89PNG") and photo.upload_size > 10_000
     assert chart.text.startswith("💰 Sales — Today") and "• Purchases: 1 ▲\n" in chart.text
     assert "• Total: 250,000 toman ▲\n" in chart.text
 

@@ -1,5 +1,5 @@
-"""/report through the real dispatcher: the period picker, the Sales report (text and chart) and the Members
-report for managers and owners; cashiers hear it needs a manager.
+"""/report through the real dispatcher: the period picker (a custom range typed too), the Sales report (text, chart
+and the heatmap of weekdays and hours) and the others for managers and owners; cashiers hear it needs a manager.
 
 The bot's clock says 22 Nov 2026, 12:30 in Tehran, so the last 7 days are 16–22 Nov and the previous ones 9–15 Nov.
 """
@@ -48,10 +48,20 @@ async def test_a_manager_picks_a_period_and_sees_the_sales_with_a_chart(
     manager = chat_with(MANAGER, language_code="en")
     [picker] = await manager.say("/report")
     assert picker.text == "📊 Reports\nPick the period:"
-    assert picker.buttons() == ["Today", "Yesterday", "This week", "Last 7 days", "Last 30 days", "This month"]
+    assert picker.buttons() == [
+        "Today",
+        "Yesterday",
+        "This week",
+        "Last 7 days",
+        "Last 30 days",
+        "This month",
+        "📅 Custom range",
+    ]
     replies = await manager.press(picker.callback_data()[3])
-    [photo] = [reply for reply in replies if reply.name == "SendPhoto"]
-    assert isinstance(photo.method, SendPhoto) and photo.method.photo.data.startswith(b"\x89PNG")
+    [heatmap, photo] = [reply for reply in replies if reply.name == "SendPhoto"]  # the buttons under the last
+    for sent in (heatmap, photo):
+        assert isinstance(sent.method, SendPhoto) and sent.method.photo.data.startswith(b"\x89PNG")
+    assert not heatmap.text and not heatmap.buttons()
     assert photo.text.startswith("💰 Sales — Last 7 days (16 Nov 2026 – 22 Nov 2026)")
     for line in (
         "• Purchases: 2 ▲ 100%",
@@ -61,6 +71,7 @@ async def test_a_manager_picks_a_period_and_sees_the_sales_with_a_chart(
         "• Buyers: 1 =",
         "• New buyers (first purchase): 0 ▼ 100%",  # the member's first purchase was on 15 Nov
         "• Returning buyers: 1 ▲\n",  # none returned the week before: no percent
+        "• Busiest day: Monday; busiest hour: 00:00–01:00\n",  # 00:15 on Monday 16 Nov; yesterday's at 12:30 ties
         "Compared with the 7 days before",
     ):
         assert line in photo.text
@@ -78,6 +89,7 @@ async def test_an_owner_sees_persian_digits_and_jalali_dates(chat_with: MakeChat
     [photo] = [reply for reply in await chat_with(OWNER, language_code="fa").press(LAST_7_DAYS) if reply.text]
     assert photo.text.startswith("💰 فروش — ۷ روز گذشته (۲۵ آبان ۱۴۰۵ تا ۱ آذر ۱۴۰۵)")
     assert "• مبلغ کل: ۷۰۰٬۰۰۰ تومان ▲ ۲۵۰٪" in photo.text and "• تعداد خرید: ۲ ▲ ۱۰۰٪" in photo.text
+    assert "• شلوغ‌ترین روز: دوشنبه؛ شلوغ‌ترین ساعت: ۰۰:۰۰–۰۱:۰۰\n" in photo.text
 
 
 async def test_the_members_report_over_the_same_period(chat_with: MakeChat, sessions: Sessions) -> None:
@@ -206,7 +218,7 @@ async def test_the_referrals_over_the_period(chat_with: MakeChat, sessions: Sess
 
 async def test_another_period_brings_the_picker_back(chat_with: MakeChat) -> None:
     [picker] = [reply for reply in await chat_with(OWNER, language_code="en").press("rpt:pick:last7") if reply.text]
-    assert picker.text == "📊 Reports\nPick the period:" and len(picker.buttons()) == 6
+    assert picker.text == "📊 Reports\nPick the period:" and len(picker.buttons()) == 7
 
 
 async def test_a_cashier_hears_it_needs_a_manager_and_a_customer_gets_the_unknown_answer(
@@ -226,3 +238,71 @@ async def test_a_press_with_an_unknown_period_is_answered_as_a_stale_button(chat
     assert [reply.text for reply in await owner.press("rpt:sales:forever")] == [
         reply.text for reply in await owner.press("nothing")
     ]
+
+
+CUSTOM_RANGE = "rpt:custom:"
+
+
+async def test_a_manager_types_a_custom_range_and_every_report_keeps_it(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await a_week_of_sales(sessions)
+    owner = chat_with(OWNER, language_code="en")
+    [question] = [reply for reply in await owner.press(CUSTOM_RANGE) if reply.text]
+    assert question.text.startswith(
+        "📅 Type the first and last day of the range, for example:\n2026-11-08 – 2026-11-22"
+    )
+    [refused] = await owner.say("last week")
+    assert refused.text.startswith("I couldn't read those days.") and "for example:" in refused.text
+    [refused] = await owner.say("2026-11-22 - 2026-11-16")
+    assert refused.text.startswith("The first day comes after the last one")
+    replies = await owner.say("2026-11-16 - 2026-12-31")  # the days to come are left out
+    [photo] = [reply for reply in replies if reply.text]
+    assert photo.name == "SendPhoto" and len([reply for reply in replies if reply.name == "SendPhoto"]) == 2
+    assert photo.text.startswith("💰 Sales — Custom range (16 Nov 2026 – 22 Nov 2026)")
+    assert "• Total: 700,000 toman ▲ 250%" in photo.text and "Compared with the 7 days before" in photo.text
+    assert "rpt:members:r20261116-20261122" in photo.callback_data()
+    [members] = [reply for reply in await owner.press("rpt:members:r20261116-20261122") if reply.text]
+    assert members.text.startswith("👥 Members — Custom range (16 Nov 2026 – 22 Nov 2026)")
+    assert "rpt:sales:r20261116-20261122" in members.callback_data()
+    [sales] = [reply for reply in await owner.press("rpt:sales:r20261116-20261122") if reply.text]
+    assert sales.text == photo.text
+    unknown = [reply.text for reply in await owner.say("2026-11-16 - 2026-11-22")]  # the prompt has ended
+    assert unknown and not unknown[0].startswith("💰")
+
+
+async def test_a_custom_range_in_persian_in_the_jalali_calendar(chat_with: MakeChat, sessions: Sessions) -> None:
+    await a_week_of_sales(sessions)
+    owner = chat_with(OWNER, language_code="fa")
+    [question] = [reply for reply in await owner.press(CUSTOM_RANGE) if reply.text]
+    assert "۱۴۰۵/۰۸/۱۷ تا ۱۴۰۵/۰۹/۰۱" in question.text
+    [refused] = await owner.say("۱۴۰۵/۱۲/۳۱ تا ۱۴۰۵/۱۲/۳۱")  # no 31 Esfand
+    assert refused.text.startswith("یکی از این روزها در تقویمش وجود ندارد.")
+    [photo] = [reply for reply in await owner.say("۱۴۰۵/۸/۲۵ تا ۱۴۰۵/۹/۱") if reply.text]
+    assert photo.text.startswith("💰 فروش — بازهٔ دلخواه (۲۵ آبان ۱۴۰۵ تا ۱ آذر ۱۴۰۵)")
+    assert "• مبلغ کل: ۷۰۰٬۰۰۰ تومان ▲ ۲۵۰٪" in photo.text
+
+
+async def test_cancel_a_command_or_another_period_leaves_the_custom_range_prompt(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
+    await a_week_of_sales(sessions)
+    owner = chat_with(OWNER, language_code="en")
+    await owner.press(CUSTOM_RANGE)
+    [cancelled] = await owner.say("/cancel")
+    assert [reply.text for reply in await owner.say("/cancel")] != [cancelled.text]  # nothing waits any more
+    assert not [reply for reply in await owner.say("2026-11-16 - 2026-11-22") if reply.name == "SendPhoto"]
+    await owner.press(CUSTOM_RANGE)
+    [picker] = await owner.say("/report")
+    assert picker.text == "📊 Reports\nPick the period:"
+    assert not [reply for reply in await owner.say("2026-11-16 - 2026-11-22") if reply.name == "SendPhoto"]
+    await owner.press(CUSTOM_RANGE)
+    await owner.press(LAST_7_DAYS)  # another period picked instead
+    assert not [reply for reply in await owner.say("2026-11-16 - 2026-11-22") if reply.name == "SendPhoto"]
+
+
+async def test_a_range_nobody_could_type_is_answered_as_a_stale_button(chat_with: MakeChat) -> None:
+    owner = chat_with(OWNER, language_code="en")
+    stale = [reply.text for reply in await owner.press("nothing")]
+    for data in ("rpt:sales:r20261122-20261116", "rpt:sales:r20201122-20261116", "rpt:sales:r2026-11-16"):
+        assert [reply.text for reply in await owner.press(data)] == stale

@@ -230,3 +230,55 @@ async def test_the_points_held_in_money_at_the_catalogs_average_money_off_per_po
     await session.execute(update(Reward).where(Reward.id == reward.id).values(active=False))
     await session.commit()
     assert (await reports.points(session, WEEK, TEHRAN, NOW)).worth == 450 * 400
+
+
+MONDAY, TUESDAY, WEDNESDAY, THURSDAY, SATURDAY, SUNDAY = 0, 1, 2, 3, 5, 6
+
+
+async def test_the_busy_hours_are_the_shops_weekdays_and_hours(session: AsyncSession) -> None:
+    await small_club(session)
+    late = [  # 23:29:59.9, 23:30 and 23:40 shop time belong to their day's hour 23; 00:10 to the next day's hour 0
+        purchase(9, SILVER, 10_000, 0, created_at=datetime(2026, 11, 18, 19, 59, 59, 900_000, tzinfo=UTC)),
+        purchase(10, SILVER, 10_000, 0, **at(18, 20)),
+        purchase(11, NEW, 10_000, 0, **at(17, 20, 10)),
+        purchase(12, NEW, 10_000, 0, **at(18, 20, 40)),
+        purchase(13, NEW, 10_000, 0, created_at=datetime(2026, 11, 19, 19, 29, 59, 900_000, tzinfo=UTC)),  # 22:59:59.9
+    ]
+    await session.execute(insert(Purchase), late)
+    await session.commit()
+    busy = await reports.hours(session, WEEK, TEHRAN)
+    expected = {
+        (MONDAY, 0): 1,  # 00:15 on Monday 16 Nov (20:45 UTC on the 15th)
+        (TUESDAY, 23): 1,
+        (WEDNESDAY, 23): 2,
+        (THURSDAY, 0): 1,
+        (THURSDAY, 22): 1,
+        (SATURDAY, 13): 1,  # 10:00 UTC
+        (SUNDAY, 11): 1,  # 08:00 UTC on 22 Nov; 23:30 on Sunday 15 Nov is the previous week's, the reversed is none
+    }
+    assert {
+        (weekday, hour): count for weekday, hours in enumerate(busy.counts) for hour, count in enumerate(hours) if count
+    } == expected
+    assert (busy.busiest_weekday(), busy.busiest_hour()) == (WEDNESDAY, 23)
+
+
+async def test_the_busy_hours_follow_the_clocks_going_back(session: AsyncSession) -> None:
+    await add_members(session, [member_row(1)])
+    moments = [  # Berlin's clocks go back from 03:00 to 02:00 on Sunday 25 Oct 2026, at 01:00 UTC
+        datetime(2026, 10, 24, 22, 30, tzinfo=UTC),  # 00:30 CEST
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # 02:30 CEST
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),  # 02:30 CET, the same hour again
+        datetime(2026, 10, 25, 12, 0, tzinfo=UTC),  # 13:00 CET
+        datetime(2026, 10, 23, 21, 59, tzinfo=UTC),  # 23:59 CEST on Friday 23 Oct: before the period
+    ]
+    rows = [purchase(number, 1, 10_000, 0, created_at=moment) for number, moment in enumerate(moments, start=1)]
+    await session.execute(insert(Purchase), rows)
+    await session.commit()
+    busy = await reports.hours(session, Period(date(2026, 10, 24), date(2026, 10, 26)), ZoneInfo("Europe/Berlin"))
+    assert busy.counts[SUNDAY][:3] == [1, 0, 2] and busy.counts[SUNDAY][13] == 1
+    assert sum(map(sum, busy.counts)) == 4
+
+
+async def test_a_period_without_purchases_has_no_busiest_hour(session: AsyncSession) -> None:
+    busy = await reports.hours(session, WEEK, TEHRAN)
+    assert busy.counts == [[0] * 24] * 7 and busy.busiest_weekday() is None and busy.busiest_hour() is None

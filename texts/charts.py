@@ -1,11 +1,12 @@
-"""Charts for the reports, as PNG images a phone shows well: the purchases' total of each day of a period.
+"""Charts for the reports, as PNG images a phone shows well: the purchases' total of each day of a period, and the
+purchases by weekday and hour (a heatmap).
 
 Drawn with matplotlib's Agg canvas on a figure of its own (no pyplot, no global state: a worker thread may draw
 one), in the bundled Vazirmatn font (SIL Open Font License, texts/fonts/OFL.txt), which has Persian and Latin
 letters. matplotlib 3.11 shapes text and lays it out in its direction itself (libraqm), so Persian labels go in as
 written: reshaping them before (arabic-reshaper, python-bidi) would reverse them a second time. In Persian the
 numbers are in Persian digits, the days are Jalali and run from right to left; in English they are Gregorian and
-run from left to right.
+run from left to right. The heatmap's week starts on Saturday in Persian and on Monday in English.
 """
 
 from __future__ import annotations
@@ -14,17 +15,18 @@ import io
 from datetime import date
 from math import ceil
 from pathlib import Path
+from typing import Literal
 
 import jdatetime
 from aiogram.utils.i18n import gettext as _
 from babel import dates as babel_dates
-from matplotlib import font_manager
+from matplotlib import colormaps, font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from loyalty.numerals import format_number, local_digits
-from loyalty.reports import Day
+from loyalty.reports import Day, Hours
 from texts.languages import language
 from texts.money import unit_name
 
@@ -34,6 +36,13 @@ FONT_NAME = font_manager.FontProperties(fname=FONT_FILE).get_name()  # named on 
 SIZE_INCHES, DPI = (8, 5), 150  # 1200 × 750 pixels: the width a phone shows a photo at, without zooming
 MOST_DAY_LABELS = 8
 BAR_COLOR = "#2e7d6b"
+HEAT_COLORS = "Greens"
+WEEK_ORDERS = {"fa": (5, 6, 0, 1, 2, 3, 4), "en": (0, 1, 2, 3, 4, 5, 6)}  # date.weekday(): Saturday or Monday first
+HOUR_LABEL_STEP = 3
+HEAT_MARGINS = {  # by right to left: the weekdays on the left in English, on the right in Persian
+    False: {"left": 0.07, "right": 0.99, "top": 0.91, "bottom": 0.07},
+    True: {"left": 0.01, "right": 0.9, "top": 0.91, "bottom": 0.07},
+}
 
 
 def day_label(day: date, code: str) -> str:
@@ -67,6 +76,57 @@ def bar_chart(labels: list[str], values: list[int], title: str, code: str) -> by
     axes.set_title(title, fontfamily=FONT_NAME, fontsize=16)
     axes.spines[["top", "left" if code == "fa" else "right"]].set_visible(False)
     axes.grid(axis="y", alpha=0.3)
+    if code == "fa":
+        axes.invert_xaxis()
+        axes.yaxis.tick_right()
+    image = io.BytesIO()
+    figure.savefig(image, format="png")
+    return image.getvalue()
+
+
+def week_order(code: str) -> tuple[int, ...]:
+    """The weekdays (date.weekday()) in the reader's order: from Saturday in Persian, from Monday in English."""
+    return WEEK_ORDERS.get(code, WEEK_ORDERS["en"])
+
+
+def weekday_name(weekday: int, code: str, width: Literal["abbreviated", "wide"] = "wide") -> str:
+    """A weekday (date.weekday()) in the reader's language: شنبه, Saturday (or Sat, `width` abbreviated)."""
+    return str(babel_dates.get_day_names(width, locale=code)[weekday])
+
+
+def hours_chart(busy: Hours) -> bytes:
+    """The purchases by weekday and hour, as a heatmap in the reply's language (a PNG)."""
+    code = language()
+    order = week_order(code)
+    rows = [busy.counts[weekday] for weekday in order]
+    labels = [weekday_name(weekday, code, "wide" if code == "fa" else "abbreviated") for weekday in order]
+    return heatmap(rows, labels, _("report.chart_hours"), code)
+
+
+def heatmap(rows: list[list[int]], labels: list[str], title: str, code: str) -> bytes:
+    """Rows of 24 hourly counts (labelled) as coloured cells, each count written in its cell, the hours right to left
+    in Persian; a PNG. Safe to draw in a worker thread, as `bar_chart`. Its margins are fixed (the weekdays' side
+    wider), not laid out by matplotlib: with 168 texts in the cells, that would draw the chart twice."""
+    figure = Figure(figsize=SIZE_INCHES, dpi=DPI)
+    figure.subplots_adjust(**HEAT_MARGINS[code == "fa"])
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    colors = colormaps[HEAT_COLORS]
+    most = max([*map(max, rows), 1])
+    axes.imshow(rows, cmap=colors, vmin=0, vmax=most, aspect="auto")
+    for row, counts in enumerate(rows):
+        for hour, count in enumerate(counts):
+            if count:
+                shade = "white" if count > most / 2 else "black"
+                text = format_number(count, code)
+                axes.text(hour, row, text, ha="center", va="center", color=shade, fontfamily=FONT_NAME, fontsize=8)
+    hours = list(range(0, 24, HOUR_LABEL_STEP))
+    axes.set_xticks(hours, [local_digits(str(hour), code) for hour in hours])
+    axes.set_yticks(range(len(labels)), labels)
+    axes.tick_params(labelfontfamily=FONT_NAME, labelsize=12, length=0)
+    axes.set_title(title, fontfamily=FONT_NAME, fontsize=16)
+    for side in axes.spines.values():
+        side.set_visible(False)
     if code == "fa":
         axes.invert_xaxis()
         axes.yaxis.tick_right()

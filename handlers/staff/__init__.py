@@ -34,6 +34,7 @@ PROMPTS = StateFilter(
     gifts.GiftWizard,
     CampaignWizard,
     imports.ImportFile,
+    report.RangePrompt,
 )
 """The staff's prompts, which a command typed instead of an answer leaves."""
 

@@ -4,8 +4,10 @@ the member at the counter, by the card's deep link) or the Referrals (what /stat
 figure against the previous period of the same length (▲ ▼ and %).
 
 The periods are the shop's days (`loyalty.periods`) in the reader's calendar: Jalali weeks and months in Persian,
-Gregorian ones in English. For customers and cashiers the filter does not match, and the command falls through
-to the unknown-command or needs-a-manager answer.
+Gregorian ones in English, or a custom range the manager types in either calendar (one prompt, left by /cancel or
+any command; its name on the buttons keeps it for the other reports). The Sales report also names the busiest
+weekday and hour, and above it comes their heatmap when the period had purchases. For customers and cashiers the
+filter does not match, and the command falls through to the unknown-command or needs-a-manager answer.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+import jdatetime
 from aiogram import Bot, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -25,16 +30,18 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club, currency
-from handlers.filters import staff_only
+from handlers.filters import HAS_TEXT, NOT_COMMAND, staff_only
 from handlers.messages import CARD_PAYLOAD_PREFIX, deep_link
 from handlers.staff import payment_report
 from loyalty import reports
-from loyalty.calendar import calendar_for, format_date
-from loyalty.periods import KINDS, Period, period
+from loyalty.calendar import JALALI, calendar_for, format_date
+from loyalty.errors import InvalidDate
+from loyalty.numerals import local_digits
+from loyalty.periods import MOST_DAYS, Period, custom_name, is_period_name, named_period, typed_range
 from loyalty.reports import Compared
 from loyalty.staff import Role
 from texts.changes import compared
-from texts.charts import sales_chart
+from texts.charts import hours_chart, sales_chart, weekday_name
 from texts.languages import language
 from texts.money import amount_text
 from texts.numbers import code_text, decimal, number, phone_text
@@ -42,6 +49,7 @@ from texts.plurals import counted, days_text, points_text
 from texts.tiers import tier_name
 
 SALES, MEMBERS, POINTS, TOP, REFERRALS = "sales", "members", "points", "top", "referrals"
+CUSTOM = "custom"  # the picker's button that asks for a range of days
 REPORTS = {
     SALES: __("report.to_sales"),
     MEMBERS: __("report.to_members"),
@@ -57,6 +65,13 @@ PERIOD_NAMES = {
     "last30": __("report.last30"),
     "month": __("report.month"),
 }  # one for each of loyalty.periods.KINDS
+CUSTOM_NAME = __("report.custom_name")  # a custom range's, in headings
+RANGE_REFUSALS = {
+    "impossible": __("report.range_impossible"),
+    "order": __("report.range_order"),
+    "future": __("report.range_future"),
+    "too_long": __("report.range_too_long"),
+}  # else the range could not be read: report.range_format
 
 
 class ReportAction(CallbackData, prefix="rpt"):
@@ -66,11 +81,18 @@ class ReportAction(CallbackData, prefix="rpt"):
     period: str
 
 
+class RangePrompt(StatesGroup):
+    """The custom range's prompt: waiting for its days to be typed."""
+
+    days = State()
+
+
 def picker() -> InlineKeyboardMarkup:
-    """The periods, two a row; each opens the Sales report."""
+    """The periods, two a row, each opening the Sales report, then the custom range."""
     builder = InlineKeyboardBuilder()
-    for kind in KINDS:
-        builder.button(text=str(PERIOD_NAMES[kind]), callback_data=ReportAction(report=SALES, period=kind))
+    for kind, name in PERIOD_NAMES.items():
+        builder.button(text=str(name), callback_data=ReportAction(report=SALES, period=kind))
+    builder.button(text=_("report.custom"), callback_data=ReportAction(report=CUSTOM, period=""))
     return builder.adjust(2).as_markup()
 
 
@@ -92,13 +114,23 @@ def heading(kind: str, span: Period) -> dict[str, str]:
     code = language()
     first, last = format_date(span.first, code), format_date(span.last, code)
     dates = first if span.length == 1 else _("report.dates").format(first=first, last=last)
-    return {"period": str(PERIOD_NAMES[kind]), "dates": dates, "days": days_text(span.length)}
+    return {"period": str(PERIOD_NAMES.get(kind, CUSTOM_NAME)), "dates": dates, "days": days_text(span.length)}
 
 
-def sales_text(sales: reports.Sales, unit: str, kind: str, span: Period) -> str:
-    """The Sales report's figures, each with its change."""
+def busiest_text(busy: reports.Hours) -> str:
+    """The weekday and the hour of the day with most purchases: Wednesday; 23:00–24:00."""
+    weekday, hour = busy.busiest_weekday(), busy.busiest_hour()
+    if weekday is None or hour is None:
+        return _("report.busiest_none")
+    hours = local_digits(f"{hour:02d}:00–{hour + 1:02d}:00", language())
+    return _("report.busiest").format(weekday=weekday_name(weekday, language()), hours=hours)
+
+
+def sales_text(sales: reports.Sales, busy: reports.Hours, unit: str, kind: str, span: Period) -> str:
+    """The Sales report's figures, each with its change, and the busiest weekday and hour."""
     buyers = sales.buyers
     return _("report.sales").format(
+        busiest=busiest_text(busy),
         purchases=compared(number(int(sales.purchases.now)), sales.purchases),
         total=compared(amount_text(int(sales.total.now), unit), sales.total),
         average=compared(amount_text(round(sales.average.now), unit), sales.average),
@@ -254,15 +286,19 @@ async def send_report(
     session: AsyncSession,
     club: Club,
     bot: Bot,
+    state: FSMContext,
     today: date,
     now: datetime,
 ) -> None:
-    """A pressed period or report: the Sales report with its chart, one of the others, or the picker again."""
+    """A pressed period or report: the Sales report with its charts, one of the others, or the picker again (a
+    custom range's question left unanswered is no longer waited for)."""
     chat_id, kind, report = query.from_user.id, callback_data.period, callback_data.report
+    if await state.get_state() == RangePrompt.days.state:
+        await state.clear()
     if report == "pick":
         await bot.send_message(chat_id, _("report.pick"), reply_markup=picker())
         return
-    span = period(kind, today, calendar_for(language()))
+    span = named_period(kind, today, calendar_for(language()))
     if report == TOP:
         await send_top(bot, chat_id, session, club, kind, span)
     elif report in TEXT_REPORTS:
@@ -273,13 +309,56 @@ async def send_report(
 
 
 async def send_sales(bot: Bot, chat_id: int, session: AsyncSession, club: Club, kind: str, span: Period) -> None:
-    """The Sales report: its chart with the figures as the caption."""
+    """The Sales report: the heatmap of its weekdays and hours (when it had purchases), then its chart with the
+    figures as the caption and the buttons, last."""
     sales, unit = await reports.sales(session, span, club.zone), await currency(session, club)
-    chart = await asyncio.to_thread(sales_chart, sales.days, unit)  # drawing takes a few tenths of a second
+    busy = await reports.hours(session, span, club.zone)
+    # each drawing takes a few tenths of a second: both are drawn before either is sent, so they arrive together
+    heat = await asyncio.to_thread(hours_chart, busy) if sales.purchases.now else None
+    chart = await asyncio.to_thread(sales_chart, sales.days, unit)
+    if heat is not None:
+        await bot.send_photo(chat_id, BufferedInputFile(heat, filename=f"hours-{span.first}-{span.last}.png"))
     photo = BufferedInputFile(chart, filename=f"sales-{span.first}-{span.last}.png")
-    caption = sales_text(sales, unit, kind, span) + await payment_report.sales_lines(session, club, span, unit)
+    caption = sales_text(sales, busy, unit, kind, span) + await payment_report.sales_lines(session, club, span, unit)
     markup = report_buttons(SALES, kind)
     await bot.send_photo(chat_id, photo, caption=caption, reply_markup=markup)
+
+
+def range_question(today: date) -> str:
+    """The custom range's question, with an example in the reader's calendar and digits: the last 15 days."""
+    code = language()
+    first, last = today - timedelta(days=14), today
+    if calendar_for(code) == JALALI:
+        typed = [jdatetime.date.fromgregorian(date=day).strftime("%Y/%m/%d") for day in (first, last)]
+    else:
+        typed = [day.isoformat() for day in (first, last)]
+    example = local_digits(_("report.dates").format(first=typed[0], last=typed[1]), code)
+    return _("report.ask_range").format(example=example, days=days_text(MOST_DAYS))
+
+
+async def ask_range(query: CallbackQuery, state: FSMContext, bot: Bot, today: date) -> None:
+    """The custom range's button: ask for its days."""
+    await state.set_state(RangePrompt.days)
+    await bot.send_message(query.from_user.id, range_question(today))
+
+
+def range_refusal(error: InvalidDate) -> str:
+    """Why typed days are no range: a day its calendar lacks, the wrong order, days to come, too long, or unread."""
+    refusal = RANGE_REFUSALS.get(error.reason, __("report.range_format"))
+    return str(refusal).format(days=days_text(MOST_DAYS))
+
+
+async def read_range(
+    message: Message, state: FSMContext, session: AsyncSession, club: Club, bot: Bot, today: date
+) -> None:
+    """The typed days: the Sales report over them, or why not and the question again."""
+    try:
+        span = typed_range(message.text or "", today)
+    except InvalidDate as error:
+        await message.answer(range_refusal(error) + "\n\n" + range_question(today))
+        return
+    await state.clear()
+    await send_sales(bot, message.chat.id, session, club, custom_name(span), span)
 
 
 def create_router() -> Router:
@@ -287,6 +366,8 @@ def create_router() -> Router:
     router = staff_only(Router(name="report"), Role.MANAGER)
     router.message.register(report_command, Command("report"))
     router.callback_query.register(
-        send_report, ReportAction.filter(F.period.in_(KINDS) & F.report.in_([*REPORTS, "pick"]))
+        send_report, ReportAction.filter(F.period.func(is_period_name) & F.report.in_([*REPORTS, "pick"]))
     )
+    router.callback_query.register(ask_range, ReportAction.filter(F.report == CUSTOM))
+    router.message.register(read_range, StateFilter(RangePrompt.days), HAS_TEXT, NOT_COMMAND)
     return router

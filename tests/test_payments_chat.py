@@ -183,9 +183,10 @@ async def test_the_owner_turns_on_credit_sales_on_in_settings_and_it_is_audited(
 
 
 async def sales_caption(chat: Chat) -> str:
-    """The Sales report of the last 7 days, as the chat shows it under its chart."""
-    [photo] = [reply for reply in await chat.press("rpt:sales:last7") if reply.name == "SendPhoto"]
-    return photo.text
+    """The Sales report of the last 7 days, as the chat shows it under its chart (the last photo, after the
+    heatmap)."""
+    photos = [reply for reply in await chat.press("rpt:sales:last7") if reply.name == "SendPhoto"]
+    return photos[-1].text
 
 
 async def test_the_sales_report_splits_the_purchases_by_method(chat_with: MakeChat, sessions: Sessions) -> None:

@@ -1,15 +1,17 @@
-"""Benchmark: the owner's Sales and Members reports (`loyalty.reports`) over a big club (issue #15: under 2 s).
+"""Benchmark: the owner's Sales and Members reports (`loyalty.reports`), and the Sales report's split by payment
+method (`loyalty.payments.split`), over a big club (issue #15: under 2 s).
 
     .venv/bin/python -m bench.report [--members 100000] [--purchases 1000000] [--runs 5] [--database URL]
 
 Seeds `members` members (joined over the last 700 days) and `purchases` purchases by random members spread evenly
-over the last 365 days (one in a hundred reversed), with bulk inserts, runs ANALYZE (VACUUM ANALYZE on PostgreSQL,
-as autovacuum would), then times each report `runs` times and prints the median: Sales for the last 30 days and
-for this month (the Gregorian one: the Jalali month starts on NOW's own day, 1 Azar, and the Gregorian gives 22
-days), and Members for the last 30 days, each against its previous period as the reports compute them, and the
-busy hours (weekday × hour) for the last 30 days. Then the Sales report's two charts are drawn `runs` times in
-Persian (the 30 days' bars, the heatmap: target under 0.5 s each). The shop is in Tehran; the process is pinned to
-one core.
+over the last 365 days (one in a hundred reversed; by cash, card, online, on credit or not said in turn), with bulk
+inserts, runs ANALYZE (VACUUM ANALYZE on PostgreSQL, as autovacuum would), then times each report `runs` times and
+prints the median: Sales for the last 30 days and for this month (the Gregorian one: the Jalali month starts on
+NOW's own day, 1 Azar, and the Gregorian gives 22 days), and Members for the last 30 days, each against its
+previous period as the reports compute them, and the busy hours (weekday × hour) and the split by payment method
+(the Sales report's line under its figures) for the last 30 days. Then the Sales report's two charts are drawn
+`runs` times in Persian (the 30 days' bars, the heatmap: target under 0.5 s each). The shop is in Tehran; the
+process is pinned to one core.
 --database defaults to a fresh SQLite file; a PostgreSQL URL (an empty database) measures asyncpg.
 """
 
@@ -33,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from bench.seed import seed
 from bench.timing import pin_to_one_core
 from bot.i18n import create_i18n
-from loyalty import reports
+from loyalty import payments, reports
 from loyalty.calendar import GREGORIAN, JALALI
 from loyalty.digest import AWAY_DAYS
 from loyalty.periods import period
@@ -45,6 +47,7 @@ from texts.charts import hours_chart, sales_chart
 
 ZONE = ZoneInfo("Asia/Tehran")
 CHUNK = 50_000
+PAYMENTS = (None, "cash", "card", "online", "credit")
 YEAR = 365 * 24 * 3600
 
 
@@ -62,6 +65,7 @@ def _purchase_rows(first: int, last: int, members: int, rng: random.Random) -> l
                 "staff_id": 1,
                 "created_at": at,
                 "reversed_at": at + timedelta(hours=1) if number % 100 == 0 else None,
+                "payment": PAYMENTS[number % len(PAYMENTS)],
             }
         )
     return rows
@@ -113,6 +117,7 @@ async def run(url: str, members: int, purchases: int, runs: int) -> list[str]:
         "sales, this month": lambda session: reports.sales(session, month, ZONE),
         "members, last 30 days": lambda session: reports.members(session, last30, ZONE, NOW, AWAY_DAYS),
         "busy hours, last 30 days": lambda session: reports.hours(session, last30, ZONE),
+        "payment split, last 30 days": lambda session: payments.split(session, last30, ZONE),
     }
     sessions = session_factory(engine)
     for name, report in cases.items():

@@ -23,6 +23,7 @@ from handlers.replies import referral_for_referrer
 from loyalty import outbox
 from loyalty.errors import (
     AlreadyReversed,
+    CreditOff,
     InvalidAmount,
     LoyaltyError,
     MistypedCode,
@@ -100,6 +101,7 @@ def problem(error: LoyaltyError) -> str:
         ReceiptTaken: _("counter.receipt_taken"),
         PurchaseNotFound: _("counter.purchase_not_found"),
         AlreadyReversed: _("counter.already_reversed"),
+        CreditOff: _("payment.credit_off"),
     }
     return texts.get(type(error), _("errors.unexpected")).format(reference=reference)
 

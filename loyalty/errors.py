@@ -81,6 +81,10 @@ class InvalidAmount(LoyaltyError):
         self.currency = currency
 
 
+class CreditOff(LoyaltyError):
+    """A purchase on credit (نسیه) while the owner has on-credit sales off (`Rules.credit`)."""
+
+
 class UnknownMember(LoyaltyError):
     """No member has this code or phone number."""
 

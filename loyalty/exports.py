@@ -75,11 +75,11 @@ PURCHASES = Export(
     "purchases",
     _columns(
         ("id", N), ("member_code", T), ("amount", M), ("points", N), ("receipt", T), ("category", T),
-        ("at", W), ("reversed", W),
+        ("payment", T), ("at", W), ("reversed", W),
     ),
     select(
         Purchase.id, Member.code, Purchase.amount, Purchase.points, Purchase.receipt, Purchase.category,
-        Purchase.created_at, Purchase.reversed_at,
+        Purchase.payment, Purchase.created_at, Purchase.reversed_at,
     ).join(Member, Member.id == Purchase.member_id),
     Purchase.id,
 )  # fmt: skip

@@ -21,7 +21,7 @@ from sqlalchemy import Select, bindparam, func, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import audit, ledger, outbox, referrals, rules, staff, tiers
+from loyalty import audit, ledger, outbox, payments, referrals, rules, staff, tiers
 from loyalty.audiences import CATEGORY_LENGTH
 from loyalty.errors import AlreadyReversed, InvalidAmount, PurchaseNotFound, ReceiptTaken, UndoRefused
 from loyalty.outbox import Notices
@@ -226,10 +226,14 @@ async def record_purchase(
     receipt: str | None,
     stamp: Stamp,
     category: str | None = None,
+    payment: str | None = None,
     notices: Notices[Earned] | None = None,
 ) -> Earned:
     """Record a purchase by the cashier `stamp.actor_id` at `stamp.at` and its points in one transaction; the same
     key twice answers the first purchase.
+
+    `payment` is how it was paid (`loyalty.payments.Payment`, None: not said); on credit while the owner has it off
+    raises CreditOff, having written nothing.
 
     The key is the receipt's, else the stamp's update key (see `bot.middlewares.update_key`); its update id is only
     audited. The receipt and the category are recorded as their keys (`text_key`); an empty category is none.
@@ -249,12 +253,14 @@ async def record_purchase(
             staff.refuse_own_account(locked.member, stamp.actor_id, "purchase")
             if locked.seen_id is not None:
                 return await _already(session, locked)
+            method = payments.check(payment, locked.rules)
             purchase = Purchase(
                 member_id=member_id,
                 amount=amount,
                 idempotency_key=key,
                 receipt=receipt,
                 category=category,
+                payment=method,
                 staff_id=stamp.actor_id,
                 created_at=stamp.at,
                 reversed_at=None,
@@ -321,6 +327,7 @@ async def _earn(session: AsyncSession, locked: _Locked, purchase: Purchase, upda
         amount=purchase.amount,
         receipt=purchase.receipt,
         points=purchase.points,
+        payment=purchase.payment,
     )
     await audit.write(session, record)
     progress = tiers.progress(club_rules, member.tier, spend)

@@ -87,6 +87,8 @@ class Rules(BaseModel):
     digest_hour: Annotated[int, Field(ge=0, le=23)] = 21
     # a reminder this many days before a member's points expire (0: none)
     expiry_reminder_days: Annotated[int, Field(ge=0, le=90)] = 7
+    # purchases on credit (نسیه) at the counter, and the reports of them (`loyalty.payments`)
+    credit: bool = False
     # the unit amounts are shown in: "toman" or "rial" (named in the reader's language), or a unit the owner typed
     currency: Annotated[str, Field(max_length=CURRENCY_LENGTH, pattern=CURRENCY_PATTERN)] = DEFAULT_CURRENCY
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import members, purchases, rules
+from loyalty import members, payments, purchases, rules
 from loyalty.errors import ReceiptTaken
 from loyalty.outbox import Notices
 from loyalty.rules import Rules
@@ -18,10 +18,14 @@ from loyalty.text_keys import text_key
 from storage import repositories
 
 
-async def check(session: AsyncSession, defaults: Rules, amount: int, receipt: str | None) -> None:
-    """Refuse, before anything is written, what the counter would refuse of a first purchase: its amount, or a receipt
-    number already used (InvalidAmount, ReceiptTaken)."""
-    purchases.check_amount(amount, await rules.current(session, defaults))
+async def check(
+    session: AsyncSession, defaults: Rules, amount: int, receipt: str | None, payment: str | None = None
+) -> None:
+    """Refuse, before anything is written, what the counter would refuse of a first purchase: its amount, on credit
+    while the owner has it off, or a receipt number already used (InvalidAmount, CreditOff, ReceiptTaken)."""
+    club_rules = await rules.current(session, defaults)
+    purchases.check_amount(amount, club_rules)
+    payments.check(payment, club_rules)
     if receipt is not None and await repositories.purchase_by_receipt(session, text_key(receipt)) is not None:
         raise ReceiptTaken(receipt)
 
@@ -36,13 +40,14 @@ async def record_walk_in(
     receipt: str | None,
     stamp: Stamp,
     category: str | None = None,
+    payment: str | None = None,
     notices: Notices[purchases.Earned] | None = None,
 ) -> purchases.Earned:
     """Record a purchase on the member of `phone` (E.164), made waiting in `language` when the phone is new (checked
     first, so a refused purchase makes no member); see `purchases.record_purchase`."""
     member = await repositories.member_by_phone(session, phone)
     if member is None:
-        await check(session, defaults, amount, receipt)
+        await check(session, defaults, amount, receipt, payment)
         member = await members.waiting_member(session, phone, language, stamp)
     return await purchases.record_purchase(
         session,
@@ -52,5 +57,6 @@ async def record_walk_in(
         receipt=receipt,
         stamp=stamp,
         category=category,
+        payment=payment,
         notices=notices,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -21,12 +22,23 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database behind `engine` up to `revision`.
+    """Bring the database behind `engine` up to `revision` (`_migrate`)."""
+    await _migrate(engine, lambda sync: command.upgrade(alembic_config(sync), revision))
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Take the database behind `engine` back down to `revision` (`_migrate`): what an operator undoing a release
+    runs, and what the tests check every new migration can do."""
+    await _migrate(engine, lambda sync: command.downgrade(alembic_config(sync), revision))
+
+
+async def _migrate(engine: AsyncEngine, step: Callable[[Connection], None]) -> None:
+    """Run the migration `step` in one transaction.
 
     On SQLite, foreign keys are off while the migrations run: batch mode rebuilds a table it cannot alter in place
     (copy, drop, rename), and dropping a table that other tables' rows point at fails with the keys on, though the
     rebuilt table takes its place under the same name. The keys are checked once all is done, and a violation
-    rolls the whole upgrade back. (The pragma only works outside a transaction, hence before it begins.)
+    rolls the whole migration back. (The pragma only works outside a transaction, hence before it begins.)
     """
     sqlite = engine.dialect.name == "sqlite"
     async with engine.connect() as connection:
@@ -34,7 +46,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
             await _pragma(connection, "foreign_keys = OFF")
         try:
             async with connection.begin():
-                await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
+                await connection.run_sync(step)
                 if sqlite:
                     broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).first()
                     if broken is not None:

@@ -164,12 +164,14 @@ class Purchase(Base):
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_purchases_member_created", "member_id", "created_at"),
         # The reports (`loyalty.reports`) read only kept purchases: a period's rows by range, covered (no table
-        # look-ups), and each buyer's first purchase without reading the reversed ones (migration 0014).
+        # look-ups), and each buyer's first purchase without reading the reversed ones (migration 0014); the period's
+        # split by payment method is covered too (migration 0015).
         Index(
             "ix_purchases_kept_created",
             "created_at",
             "member_id",
             "amount",
+            "payment",
             sqlite_where=KEPT_PURCHASE,
             postgresql_where=KEPT_PURCHASE,
         ),
@@ -188,6 +190,7 @@ class Purchase(Base):
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     receipt: Mapped[str | None] = mapped_column(String(64), unique=True)
     category: Mapped[str | None] = mapped_column(String(32))
+    payment: Mapped[str | None] = mapped_column(String(8))  # `loyalty.payments.Payment`; NULL: not said
     points: Mapped[int] = mapped_column(Wide)
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     staff_id: Mapped[int] = mapped_column(BigInteger)

@@ -53,7 +53,7 @@ async def test_rows_are_read_a_batch_at_a_time(session: AsyncSession) -> None:
 
 async def test_purchases_carry_the_member_code_and_amount(session: AsyncSession) -> None:
     await add_members(session, [member_row(1), member_row(2)])
-    rows = [purchase(3, 2, 70_000, 1), purchase(1, 1, 125_000, 2), purchase(2, 1, 5_000, 0)]
+    rows = [purchase(3, 2, 70_000, 1), purchase(1, 1, 125_000, 2, payment="card"), purchase(2, 1, 5_000, 0)]
     await session.execute(insert(Purchase), rows)
     await session.commit()
     found = await every_row(session, exports.PURCHASES, 2)
@@ -62,7 +62,8 @@ async def test_purchases_carry_the_member_code_and_amount(session: AsyncSession)
         (2, "00000001", 5_000),
         (3, "00000002", 70_000),
     ]
-    assert found[0][6] == NOW - 2 * DAY
+    assert (found[0][6], found[1][6]) == ("card", None)  # how it was paid, or not said
+    assert found[0][7] == NOW - 2 * DAY
     assert await exports.extent(session, exports.PURCHASES) == exports.Extent(rows=3, last_id=3)
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import create_engine
-from storage.migrate import upgrade
+from storage.migrate import downgrade, upgrade
 from storage.models import Base
 
 
@@ -117,5 +117,47 @@ async def test_the_greeting_migration_remembers_the_birthday_gifts_already_given
                 (2, "2025-03-01"),
                 (3, None),
             ]
+    finally:
+        await engine.dispose()
+
+
+async def payment_columns(engine: AsyncEngine) -> list[str]:
+    """The columns of `purchases` named payment."""
+    async with engine.connect() as connection:
+        columns = await connection.run_sync(lambda sync: inspect(sync).get_columns("purchases"))
+    return [column["name"] for column in columns if column["name"] == "payment"]
+
+
+async def test_the_payment_migration_goes_down_and_up_again(engine: AsyncEngine) -> None:
+    try:
+        await downgrade(engine, "0014_reports")
+        assert await payment_columns(engine) == []
+    finally:
+        await upgrade(engine)
+    assert await payment_columns(engine) == ["payment"]
+    await test_migrations_match_the_models(engine)
+
+
+async def test_purchases_from_before_the_payment_migration_say_no_method(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(engine, "0014_reports")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO members (id, phone, code, first_name, language, balance, tier, news_consent, "
+                    "stopped, blocked, unreachable, created_at) VALUES (1, '+989120000001', '00000001', 'Sara', 'fa', "
+                    "0, 'bronze', 0, 0, 0, 0, '2026-11-22 09:00:00')"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO purchases (id, member_id, amount, idempotency_key, points, staff_id, created_at) "
+                    "VALUES (1, 1, 1000, 'purchase:1', 0, 1, '2026-11-22 09:00:00')"
+                )
+            )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            assert (await connection.execute(text("SELECT payment FROM purchases"))).all() == [(None,)]
     finally:
         await engine.dispose()

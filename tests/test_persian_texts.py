@@ -209,6 +209,7 @@ def test_the_staff_files_are_the_staff_features() -> None:
         "gifts",
         "imports",
         "onboarding",
+        "payments",
         "redeem",
         "report",
         "settings",

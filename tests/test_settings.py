@@ -35,6 +35,7 @@ RULE_BUTTONS = [
     "set:ask:tier_window_days:",
     "set:choose:currency:",
     "set:ask:purchase_confirm_above:",
+    "set:choose:credit:",
 ]
 TIER_BUTTONS = ["set:tier::bronze", "set:tier::silver", "set:tier::gold"]
 MENU_BUTTONS = RULE_BUTTONS + TIER_BUTTONS + ["set:referrals::", "set:birthdays::", "sets:menu:"]

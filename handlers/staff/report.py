@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.club import Club, currency
 from handlers.filters import HAS_TEXT, NOT_COMMAND, staff_only
 from handlers.messages import CARD_PAYLOAD_PREFIX, deep_link
+from handlers.staff import payment_report
 from loyalty import campaign_results, reports
 from loyalty.calendar import JALALI, calendar_for, format_date
 from loyalty.digest import AWAY_DAYS
@@ -281,7 +282,10 @@ async def send_top(bot: Bot, chat_id: int, session: AsyncSession, club: Club, ki
         )
         for member in [*top.spend, *top.visits, *top.points]
     }
-    await bot.send_message(chat_id, top_text(top, unit, kind, span), reply_markup=report_buttons(TOP, kind, links))
+    text = top_text(top, unit, kind, span) + await payment_report.top_lines(
+        session, club, span, lambda members: ranked_lines(members, lambda amount: amount_text(amount, unit))
+    )
+    await bot.send_message(chat_id, text, reply_markup=report_buttons(TOP, kind, links))
 
 
 async def report_command(message: Message) -> None:
@@ -404,7 +408,8 @@ async def send_sales(bot: Bot, chat_id: int, session: AsyncSession, club: Club, 
     if heat is not None:
         await bot.send_photo(chat_id, BufferedInputFile(heat, filename=f"hours-{span.first}-{span.last}.png"))
     photo = BufferedInputFile(chart, filename=f"sales-{span.first}-{span.last}.png")
-    caption, markup = sales_text(sales, busy, unit, kind, span), report_buttons(SALES, kind)
+    caption = sales_text(sales, busy, unit, kind, span) + await payment_report.sales_lines(session, club, span, unit)
+    markup = report_buttons(SALES, kind)
     await bot.send_photo(chat_id, photo, caption=caption, reply_markup=markup)
 
 

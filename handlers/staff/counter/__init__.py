@@ -11,7 +11,7 @@ from aiogram.filters import Command, CommandStart, StateFilter
 
 from handlers.filters import HAS_TEXT, NOT_COMMAND, HasRole, PayloadStarts, staff_only
 from handlers.messages import CARD_PAYLOAD_PREFIX
-from handlers.staff.counter.common import Confirm, Counter, CounterAction, PurchaseAction
+from handlers.staff.counter.common import Confirm, Counter, CounterAction, PayBy, PurchaseAction
 from handlers.staff.counter.lookup import adjust_command, member_command, open_card
 from handlers.staff.counter.recording import (
     ask_amount,
@@ -21,6 +21,7 @@ from handlers.staff.counter.recording import (
     earn_command,
     got_amount,
     not_confirmed,
+    pay_by,
     still_asking,
 )
 from handlers.staff.counter.undo import ask_undo, manager_undo, quick_undo, recent_purchases, undo_command
@@ -41,6 +42,7 @@ def create_router() -> Router:
     router.callback_query.register(cancel, CounterAction.filter(F.action == "cancel"))
     router.callback_query.register(ask_amount, CounterAction.filter(F.action == "earn"))
     router.callback_query.register(confirmed_walk_in, CounterAction.filter(F.action == "walk_in"))
+    router.callback_query.register(pay_by, PayBy.filter())
     router.message.register(got_amount, StateFilter(Counter.amount), HAS_TEXT, NOT_COMMAND)
     router.message.register(still_asking, StateFilter(Counter.confirm), NOT_COMMAND)
     router.callback_query.register(confirmed, Confirm.filter(F.record))

@@ -1,6 +1,9 @@
-"""What the counter's handlers share: their states, buttons and kept answers, and how a typed purchase is read."""
+"""What the counter's handlers share: their states, buttons and kept answers, and how a typed purchase is read
+(its amount, receipt, `#category` and payment method, `loyalty.payments`)."""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
@@ -13,9 +16,11 @@ from handlers.filters import ButtonId
 from handlers.replies import member_name
 from loyalty.audiences import CATEGORY_LENGTH
 from loyalty.money import amount_words
+from loyalty.payments import Payment, payment_of
 from loyalty.text_keys import text_key
 from storage.models import Member
 from texts.numbers import number, phone_text
+from texts.payments import payment_name
 
 CATEGORY_MARK = "#"
 
@@ -54,11 +59,19 @@ class PurchaseAction(CallbackData, prefix="ctrp"):
     purchase_id: ButtonId
 
 
+class PayBy(CallbackData, prefix="ctrpay"):
+    """A payment method pressed at the amount prompt, for the amount typed next."""
+
+    method: Payment
+
+
 class AmountFor(BaseModel):
-    """What the amount prompt keeps: the member whose purchase it records, or the phone of a walk-in customer."""
+    """What the amount prompt keeps: the member whose purchase it records, or the phone of a walk-in customer, and
+    the payment method pressed (None: not said)."""
 
     member: int = 0
     phone: str = ""
+    payment: Payment | None = None
 
 
 class Pending(BaseModel):
@@ -70,6 +83,7 @@ class Pending(BaseModel):
     amount: int
     receipt: str | None
     category: str | None
+    payment: Payment | None = None
     key: str
     update_id: int | None = None
     token: int = 0  # the typed message's id, on the buttons: the buttons of an older question are stale
@@ -97,14 +111,25 @@ def take_category(text: str) -> tuple[list[str], str | None]:
     return [word for word in words if not word.startswith(CATEGORY_MARK)], category
 
 
-def amount_and_receipt(words: list[str]) -> tuple[str, str | None] | None:
-    """The amount as typed (maybe several words: '۲۵۰ هزار تومان') and the receipt number after it, if any;
-    None when there is no amount or more than one word follows it."""
+class Typed(NamedTuple):
+    """A purchase as the cashier typed it: the amount's words, the receipt number, the payment method."""
+
+    amount: str
+    receipt: str | None
+    payment: Payment | None
+
+
+def typed_purchase(words: list[str]) -> Typed | None:
+    """The amount as typed (maybe several words: '۲۵۰ هزار تومان'), then in any order the receipt number and a
+    payment method's word ('card', 'نسیه'), each if any; None when there is no amount, two methods, or another
+    word follows them."""
     length = amount_words(words)
     amount, rest = " ".join(words[:length]), words[length:]
-    if not amount or len(rest) > 1:
+    named = [index for index, word in enumerate(rest) if payment_of(word) is not None]
+    payment = payment_of(rest.pop(named[0])) if len(named) == 1 else None
+    if not amount or len(rest) > 1 or len(named) > 1:
         return None
-    return amount, rest[0] if rest else None
+    return Typed(amount, rest[0] if rest else None, payment)
 
 
 async def read_words(message: Message, text: str) -> tuple[list[str], str | None] | None:
@@ -116,8 +141,12 @@ async def read_words(message: Message, text: str) -> tuple[list[str], str | None
         return None
 
 
-def cancel_button() -> InlineKeyboardMarkup:
-    """Leave the amount prompt."""
+def amount_buttons(methods: tuple[Payment, ...], chosen: Payment | None = None) -> InlineKeyboardMarkup:
+    """Under the amount prompt: the payment `methods` offered (the `chosen` one marked), and leave the prompt."""
     builder = InlineKeyboardBuilder()
+    for method in methods:
+        label = payment_name(method)
+        builder.button(text="✅ " + label if method is chosen else label, callback_data=PayBy(method=method))
     builder.button(text=_("button.cancel"), callback_data=CounterAction(action="cancel"))
+    builder.adjust(len(methods) or 1, 1)
     return builder.as_markup()

@@ -1,5 +1,8 @@
 """Recording a purchase: /earn, or the amount typed after opening a member (or a walk-in's phone).
 
+How it was paid is a word typed after the amount (`/earn … card`, '۲۵۰ هزار نسیه') or, at the amount prompt, a
+button pressed before typing the amount: one tap, and a purchase typed without it says no method.
+
 An amount far above the shop's usual one (`purchases.unusual`) is confirmed by the cashier before anything is
 written, and so is a phone no member has yet (a walk-in customer, `loyalty.walk_ins`), read back to the cashier. A
 confirmation records the purchase under the key of the update that typed it, so a second press records nothing
@@ -22,7 +25,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.club import Club, currency
-from handlers.messages import alert, notice_to_member, notice_to_referrer, problem, show, stale
+from handlers.messages import alert, notice_to_member, notice_to_referrer, problem, show, stale, toast
 from handlers.replies import earned_for_member, earned_for_staff
 from handlers.staff.counter.common import (
     AmountFor,
@@ -30,17 +33,19 @@ from handlers.staff.counter.common import (
     Counter,
     CounterAction,
     Customer,
+    PayBy,
     Pending,
     PurchaseAction,
-    amount_and_receipt,
-    cancel_button,
+    Typed,
+    amount_buttons,
     customer_name,
     read_words,
+    typed_purchase,
 )
 from handlers.wizard import keep, kept
-from loyalty import members, purchases, staff, walk_ins
+from loyalty import members, payments, purchases, rules, staff, walk_ins
 from loyalty.codes import looks_like_member_code, take_member_reference
-from loyalty.errors import LoyaltyError, OwnAccount, UnknownMember
+from loyalty.errors import CreditOff, LoyaltyError, OwnAccount, UnknownMember
 from loyalty.money import parse_amount
 from loyalty.outbox import Outgoing, notice_key
 from loyalty.phones import normalise_phone
@@ -48,6 +53,7 @@ from loyalty.stamps import Stamp
 from storage.models import Member
 from texts.money import amount_text
 from texts.numbers import number, phone_text
+from texts.payments import payment_name
 
 
 async def earn_command(
@@ -59,19 +65,20 @@ async def earn_command(
     i18n: I18n,
     state: FSMContext,
 ) -> None:
-    """/earn <member code or phone> <amount> [receipt] [#category]; a phone no member has is confirmed first."""
+    """/earn <member code or phone> <amount> [receipt] [#category] [payment method]; a phone no member has is
+    confirmed first."""
     typed = await read_words(message, command.args or "")
     if typed is None:
         return
     words, category = typed
     reference, rest = take_member_reference(" ".join(words))
-    purchase = amount_and_receipt(rest.split())
+    purchase = typed_purchase(rest.split())
     if purchase is None:
         await message.answer(_("counter.earn_usage"))
         return
     try:
         customer = await member_or_new_phone(session, reference)
-        pending = pending_purchase(message, stamp, customer, (*purchase, category), from_prompt=False)
+        pending = pending_purchase(message, stamp, customer, purchase, category, from_prompt=False)
         if isinstance(customer, Member):
             await record_or_ask(message, session, club, stamp, i18n, state, customer, pending)
         else:
@@ -91,16 +98,17 @@ async def member_or_new_phone(session: AsyncSession, reference: str) -> Customer
 
 
 def pending_purchase(
-    message: Message, stamp: Stamp, customer: Customer, typed: tuple[str, str | None, str | None], from_prompt: bool
+    message: Message, stamp: Stamp, customer: Customer, typed: Typed, category: str | None, from_prompt: bool
 ) -> Pending:
-    """The purchase typed (amount, receipt, category) for `customer`, under the key of the update that typed it."""
-    amount, receipt, category = typed
+    """The purchase typed (amount, receipt, payment method, category) for `customer`, under the key of the update
+    that typed it."""
     return Pending(
         member=customer.id if isinstance(customer, Member) else 0,
         phone="" if isinstance(customer, Member) else customer,
-        amount=parse_amount(amount),
-        receipt=receipt,
+        amount=parse_amount(typed.amount),
+        receipt=typed.receipt,
         category=category,
+        payment=typed.payment,
         key=stamp.update_key,
         update_id=stamp.update_id,
         token=message.message_id,
@@ -121,6 +129,8 @@ async def record_or_ask(
     """Record the purchase typed, or first ask the cashier to confirm an unusual amount."""
     if isinstance(customer, Member):
         staff.refuse_own_account(customer, stamp.actor_id, "purchase")
+    if pending.payment is not None:  # on credit refused now, not after the unusual amount is confirmed
+        payments.check(pending.payment, await rules.current(session, club.rules))
     why = await purchases.unusual(session, club.rules, pending.amount)
     if why is None:
         text, markup = await record(session, club, stamp, i18n, pending)
@@ -159,7 +169,13 @@ async def record(
     """Record a purchase (on a walk-in's phone when it has no member); the cashier's confirmation with its Undo
     button. The member (and a referrer) are told through the outbox."""
     notices = partial(purchase_notices, i18n)
-    details = {"amount": pending.amount, "receipt": pending.receipt, "stamp": stamp, "category": pending.category}
+    details = {
+        "amount": pending.amount,
+        "receipt": pending.receipt,
+        "stamp": stamp,
+        "category": pending.category,
+        "payment": pending.payment,
+    }
     if pending.phone:
         earned = await walk_ins.record_walk_in(
             session, club.rules, phone=pending.phone, language=i18n.default_locale, notices=notices, **details
@@ -185,10 +201,12 @@ def purchase_notices(i18n: I18n, earned: purchases.Earned) -> list[Outgoing]:
 
 
 def staff_confirmation(earned: purchases.Earned) -> str:
-    """The cashier's confirmation, with the purchase's category when it has one."""
+    """The cashier's confirmation, with the purchase's category and payment method when it has them."""
     text = earned_for_staff(earned)
     if earned.purchase.category:
         text += "\n" + _("counter.earned_category").format(category=earned.purchase.category)
+    if earned.purchase.payment:
+        text += "\n" + _("payment.paid").format(method=payment_name(earned.purchase.payment))
     return text
 
 
@@ -231,13 +249,16 @@ async def not_confirmed(
     callback_data: Confirm,
     state: FSMContext,
     session: AsyncSession,
+    club: Club,
     bot: Bot,
     callback_answer: CallbackAnswer,
 ) -> None:
-    """Cancel the unusual amount: nothing written; typed at the amount prompt, the prompt asks again."""
+    """Cancel the unusual amount: nothing written; typed at the amount prompt, the prompt asks again (its payment
+    method still chosen)."""
     pending = await waiting(state, Counter.confirm.state, callback_data.token)
-    customer = await prompted_for(session, AmountFor(member=pending.member, phone=pending.phone)) if pending else None
-    if pending is None or customer is None:
+    answers = AmountFor(member=pending.member, phone=pending.phone, payment=pending.payment) if pending else None
+    customer = await prompted_for(session, answers) if answers else None
+    if pending is None or answers is None or customer is None:
         alert(callback_answer, _("counter.confirm_stale"))
         return
     if not pending.from_prompt:
@@ -245,8 +266,9 @@ async def not_confirmed(
         await show(query, bot, _("counter.cancelled"), None)
         return
     await state.set_data({})
-    await keep(state, Counter.amount, AmountFor(member=pending.member, phone=pending.phone))
-    await show(query, bot, _("counter.amount_again").format(name=customer_name(customer)), cancel_button())
+    await keep(state, Counter.amount, answers)
+    text = _("counter.amount_again").format(name=customer_name(customer))
+    await show(query, bot, text, await prompt_buttons(session, club, answers))
 
 
 async def still_asking(message: Message, state: FSMContext, session: AsyncSession, club: Club) -> None:
@@ -262,7 +284,7 @@ async def confirm_walk_in(
 ) -> None:
     """Read the new phone back to the cashier (refusing first what would be refused, and saying so when the amount is
     unusual) and ask to confirm it."""
-    await walk_ins.check(session, club.rules, pending.amount, pending.receipt)
+    await walk_ins.check(session, club.rules, pending.amount, pending.receipt, pending.payment)
     await keep(state, Counter.walk_in, pending)
     phone, unit = phone_text(pending.phone), await currency(session, club)
     builder = InlineKeyboardBuilder()
@@ -303,10 +325,12 @@ async def ask_amount(
     query: CallbackQuery,
     callback_data: CounterAction,
     session: AsyncSession,
+    club: Club,
     state: FSMContext,
     callback_answer: CallbackAnswer,
 ) -> None:
-    """The cashier pressed "record purchase" under a member or a walk-in's phone: ask for the amount."""
+    """The cashier pressed "record purchase" under a member or a walk-in's phone: ask for the amount, with a button
+    for each payment method offered."""
     answers = AmountFor(member=callback_data.member_id, phone=callback_data.phone)
     customer = await prompted_for(session, answers)
     if query.message is None or customer is None:
@@ -320,24 +344,60 @@ async def ask_amount(
         return
     await keep(state, Counter.amount, answers)
     text = _("counter.ask_amount").format(name=customer_name(customer))
-    await query.message.answer(text, reply_markup=cancel_button())
+    await query.message.answer(text, reply_markup=await prompt_buttons(session, club, answers))
+
+
+async def prompt_buttons(session: AsyncSession, club: Club, answers: AmountFor) -> InlineKeyboardMarkup:
+    """The amount prompt's buttons: the payment methods the rules in force offer (the chosen one marked), Cancel."""
+    offered = payments.offered(await rules.current(session, club.rules))
+    return amount_buttons(offered, answers.payment)
+
+
+async def pay_by(
+    query: CallbackQuery,
+    callback_data: PayBy,
+    state: FSMContext,
+    session: AsyncSession,
+    club: Club,
+    bot: Bot,
+    callback_answer: CallbackAnswer,
+) -> None:
+    """A payment method pressed at the amount prompt: kept for the amount typed next, and marked on the prompt."""
+    answers = await kept(state, AmountFor) if await state.get_state() == Counter.amount.state else None
+    customer = await prompted_for(session, answers) if answers else None
+    if answers is None or customer is None:
+        stale(callback_answer)
+        return
+    club_rules = await rules.current(session, club.rules)
+    try:
+        payments.check(callback_data.method, club_rules)
+    except CreditOff as error:
+        alert(callback_answer, problem(error))
+        return
+    await keep(state, Counter.amount, answers.model_copy(update={"payment": callback_data.method}))
+    text = _("counter.ask_amount").format(name=customer_name(customer))
+    await show(query, bot, text, amount_buttons(payments.offered(club_rules), callback_data.method))
+    toast(callback_answer, _("payment.chosen").format(method=payment_name(callback_data.method)))
 
 
 async def got_amount(
     message: Message, state: FSMContext, session: AsyncSession, club: Club, stamp: Stamp, i18n: I18n
 ) -> None:
-    """The amount (and maybe a receipt number and a `#category`) for the member or phone the prompt is for."""
+    """The amount (and maybe a receipt number, a payment method and a `#category`) for the member or phone the
+    prompt is for; without a method typed, the one pressed at the prompt."""
     typed = await read_words(message, message.text or "")
     if typed is None:
         return
     words, category = typed
-    customer = await prompted_for(session, await kept(state, AmountFor))
-    purchase = amount_and_receipt(words)
+    answers = await kept(state, AmountFor)
+    customer = await prompted_for(session, answers)
+    purchase = typed_purchase(words)
     if customer is None or purchase is None:
         await message.answer(_("counter.ask_amount_again"))
         return
     try:
-        pending = pending_purchase(message, stamp, customer, (*purchase, category), from_prompt=True)
+        purchase = purchase._replace(payment=purchase.payment or answers.payment)
+        pending = pending_purchase(message, stamp, customer, purchase, category, from_prompt=True)
         await record_or_ask(message, session, club, stamp, i18n, state, customer, pending)
     except LoyaltyError as error:
         await message.answer(problem(error))

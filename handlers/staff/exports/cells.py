@@ -40,6 +40,7 @@ COLUMN_NAMES = {
     "language": __("export.column.language"),
     "member_code": __("export.column.member_code"),
     "name": __("export.column.name"),
+    "payment": __("export.column.payment"),
     "phone": __("export.column.phone"),
     "points": __("export.column.points"),
     "reason": __("export.column.reason"),

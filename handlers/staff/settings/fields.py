@@ -31,6 +31,7 @@ RULE_BUTTONS = {
     "tier_window_days": __("button.settings_tier_window_days"),
     "currency": __("button.settings_currency"),
     "purchase_confirm_above": __("button.settings_purchase_confirm_above"),
+    "credit": __("button.settings_credit"),
 }
 TIER_BUTTONS = {"threshold": __("button.settings_threshold"), "percent": __("button.settings_percent")}
 REFERRAL_BUTTONS = {  # the referral rules, in the order of their section
@@ -94,9 +95,10 @@ CHOICES = {  # rules with a few possible values: each value and its name
     },
     "birthday_greetings": {ON: __("settings.on"), OFF: __("settings.off")},
     "digest": {ON: __("settings.on"), OFF: __("settings.off")},
+    "credit": {ON: __("settings.on"), OFF: __("settings.off")},
     "currency": UNIT_NAMES,  # or a unit the owner types (`TYPED`)
 }
-SWITCHES = ("birthday_greetings", "digest")  # rules that are on or off: the options ON and OFF
+SWITCHES = ("birthday_greetings", "digest", "credit")  # rules that are on or off: the options ON and OFF
 REWARD_FIELDS = (  # a choice among the active rewards
     "referral_referrer_reward_id",
     "referral_friend_reward_id",
@@ -110,6 +112,7 @@ QUESTIONS = {
     "birthday_greetings": __("settings.ask_birthday_greetings"),
     "birthday_reward_id": __("settings.ask_birthday_reward_id"),
     "digest": __("settings.ask_digest"),
+    "credit": __("settings.ask_credit"),
     "currency": __("settings.ask_currency"),
 }
 RULE_NAMES = {
@@ -139,6 +142,7 @@ RULE_NAMES = {
     "expiry_reminder_days": __("settings.rule_expiry_reminder_days"),
     "digest": __("settings.rule_digest"),
     "digest_hour": __("settings.rule_digest_hour"),
+    "credit": __("settings.rule_credit"),
     "currency": __("settings.rule_currency"),
 }
 PROMPTS = {

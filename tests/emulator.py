@@ -35,6 +35,9 @@ STRING_FIELDS = frozenset(
     {"text", "caption", "parse_mode", "callback_query_id", "language_code", "file_id", "url", "emoji", "action"}
 )
 QUIET = 0.05  # seconds without a request (none in flight) after which the bot counts as done
+# aiogram handles each polled update in a task running one of these; while one runs the bot is not done, however
+# long it goes without a request (drawing a chart or a QR card between two calls, on a busy machine)
+HANDLING = frozenset({"Dispatcher._process_update", "Dispatcher._process_with_semaphore"})
 SETTLE_TIMEOUT = 10.0  # seconds a user waits for the bot to answer before the test fails
 SKIP_LABELS = {"fa": "فعلاً نه", "en": "Skip"}
 
@@ -405,7 +408,8 @@ class BotAPIEmulator:
         return web.Response(body=data, content_type="application/octet-stream")
 
     def _idle(self) -> bool:
-        return self._in_flight == 0 and time.monotonic() - self._last_activity >= self.quiet
+        quiet = self._in_flight == 0 and time.monotonic() - self._last_activity >= self.quiet
+        return quiet and not _handling_updates()
 
     async def wait_for(self, condition: Callable[[], bool], timeout: float, why: Callable[[], str]) -> None:
         """Poll `condition` every few milliseconds; fail with `why()` on timeout or at once if the bot died."""
@@ -556,6 +560,13 @@ class BotAPIEmulator:
         if not path:
             raise APIError(400, "Bad Request: invalid file_id")
         return {"file_id": file_id, "file_unique_id": file_id, "file_size": len(self.files[path]), "file_path": path}
+
+
+def _handling_updates() -> bool:
+    """Whether the bot, in this event loop, is still handling a polled update."""
+    return any(
+        getattr(task.get_coro(), "__qualname__", None) in HANDLING for task in asyncio.all_tasks() if not task.done()
+    )
 
 
 class FakeUser:

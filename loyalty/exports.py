@@ -32,6 +32,7 @@ class Kind(StrEnum):
     DAY = "day"  # a date (a birthday)
     MOMENT = "moment"  # an aware UTC datetime
     FLAG = "flag"  # yes / no
+    CHOICE = "choice"  # one of a few stored words (a gender, tier, status…): the reader sees its name
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,13 @@ def _columns(*pairs: tuple[str, Kind]) -> tuple[Column, ...]:
     return tuple(Column(key, kind) for key, kind in pairs)
 
 
-T, N, M, P, D, W, F = Kind.TEXT, Kind.NUMBER, Kind.MONEY, Kind.PHONE, Kind.DAY, Kind.MOMENT, Kind.FLAG
+T, N, M, P, D, W, F, C = Kind.TEXT, Kind.NUMBER, Kind.MONEY, Kind.PHONE, Kind.DAY, Kind.MOMENT, Kind.FLAG, Kind.CHOICE
 
 MEMBERS = Export(
     "members",
     _columns(
-        ("id", N), ("code", T), ("name", T), ("phone", P), ("gender", T), ("birthday", D), ("tier", T),
-        ("balance", N), ("language", T), ("joined", W), ("waiting", F), ("stopped", F), ("blocked", F),
+        ("id", N), ("code", T), ("name", T), ("phone", P), ("gender", C), ("birthday", D), ("tier", C),
+        ("balance", N), ("language", C), ("joined", W), ("waiting", F), ("stopped", F), ("blocked", F),
     ),
     select(
         Member.id, Member.code, Member.first_name, Member.phone, Member.gender, Member.birthday, Member.tier,
@@ -75,7 +76,7 @@ PURCHASES = Export(
     "purchases",
     _columns(
         ("id", N), ("member_code", T), ("amount", M), ("points", N), ("receipt", T), ("category", T),
-        ("payment", T), ("at", W), ("reversed", W),
+        ("payment", C), ("at", W), ("reversed", W),
     ),
     select(
         Purchase.id, Member.code, Purchase.amount, Purchase.points, Purchase.receipt, Purchase.category,
@@ -85,7 +86,7 @@ PURCHASES = Export(
 )  # fmt: skip
 LEDGER = Export(
     "ledger",
-    _columns(("id", N), ("member_code", T), ("entry_kind", T), ("points", N), ("reason", T), ("at", W)),
+    _columns(("id", N), ("member_code", T), ("entry_kind", C), ("points", N), ("reason", T), ("at", W)),
     select(
         LedgerEntry.id, Member.code, LedgerEntry.kind, LedgerEntry.points, LedgerEntry.reason, LedgerEntry.created_at
     ).join(Member, Member.id == LedgerEntry.member_id),
@@ -94,8 +95,8 @@ LEDGER = Export(
 VOUCHERS = Export(
     "vouchers",
     _columns(
-        ("id", N), ("voucher_code", T), ("member_code", T), ("title", T), ("voucher_kind", T), ("value", N),
-        ("points", N), ("status", T), ("issued", W), ("expires", W), ("used", W),
+        ("id", N), ("voucher_code", T), ("member_code", T), ("title", T), ("voucher_kind", C), ("value", N),
+        ("points", N), ("status", C), ("issued", W), ("expires", W), ("used", W),
     ),
     select(
         Voucher.id, Voucher.code, Member.code, Voucher.title, Voucher.kind, Voucher.value, Voucher.points,

@@ -79,6 +79,26 @@ async def test_the_members_as_xlsx_in_english_read_back_with_openpyxl(chat_with:
     assert rows[0][5] == "1996-09-21" and rows[0][7] == 120 and rows[0][9] == "2026-10-23 12:30"
 
 
+async def test_stored_words_are_named_in_the_readers_language(chat_with: MakeChat, sessions: Sessions) -> None:
+    """Gender, tier, language and payment method come as words a shop owner reads, not as the stored codes."""
+    await seeded(sessions)
+    async with sessions() as session:
+        await session.execute(insert(Purchase), [purchase(1, 1, 2_500_000, 1, payment="card")])
+        await session.commit()
+    await hire(sessions, MANAGER, Role.MANAGER)
+    chat = chat_with(MANAGER, language_code="fa")
+    header, *rows = list(
+        csv.reader(io.StringIO(document(await export(chat, "members", "csv")).upload.decode("utf-8-sig")))
+    )
+    sara, nima = dict(zip(header, rows[0], strict=True)), dict(zip(header, rows[2], strict=True))
+    assert (sara["جنسیت"], sara["سطح"], sara["زبان"]) == ("زن", "برنزی", "فارسی")
+    assert (nima["جنسیت"], nima["زبان"]) == ("", "English")
+    header, *rows = list(
+        csv.reader(io.StringIO(document(await export(chat, "purchases", "csv")).upload.decode("utf-8-sig")))
+    )
+    assert dict(zip(header, rows[0], strict=True))["پرداخت"] == "💳 کارت"
+
+
 async def test_purchases_name_the_unit_and_keep_amounts_as_integers(chat_with: MakeChat, sessions: Sessions) -> None:
     await seeded(sessions)
     async with sessions() as session:

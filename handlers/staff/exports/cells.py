@@ -1,8 +1,10 @@
 """An export's header and cells for a spreadsheet, in the staff member's language and calendar.
 
 Numbers are plain integers with ASCII digits (a spreadsheet sums them); an amount's header names the shop's unit; a
-phone is E.164; a moment is two cells, the shop's local date and time in the reader's calendar (Jalali in Persian,
-Gregorian in English) and the same moment in ISO 8601 UTC.
+stored word (a gender, tier, language, payment method, ledger entry's kind, voucher's kind or status) is its name
+in the reader's language, and a word the club no longer knows stays as stored; a phone is E.164; a moment is two
+cells, the shop's local date and time in the reader's calendar (Jalali in Persian, Gregorian in English) and the
+same moment in ISO 8601 UTC.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from loyalty.calendar import JALALI, calendar_for
 from loyalty.exports import Column, Export, Kind
-from texts.languages import language
+from texts.languages import LANGUAGE_NAMES, language
 from texts.money import unit_name
+from texts.payments import PAYMENT_NAMES
+from texts.tiers import tier_name
 
 Cell = str | int
 DAY_FORMATS = {JALALI: "%Y/%m/%d", "gregorian": "%Y-%m-%d"}
@@ -56,6 +60,30 @@ COLUMN_NAMES = {
     "voucher_kind": __("export.column.voucher_kind"),
     "waiting": __("export.column.waiting"),
 }
+CHOICE_NAMES: dict[str, dict[str, Any]] = {
+    "gender": {"female": __("export.gender.female"), "male": __("export.gender.male")},
+    "language": LANGUAGE_NAMES,
+    "payment": PAYMENT_NAMES,
+    "entry_kind": {
+        "earn": __("export.entry.earn"),
+        "bonus": __("export.entry.bonus"),
+        "spend": __("export.entry.spend"),
+        "expire": __("export.entry.expire"),
+        "adjust": __("export.entry.adjust"),
+        "reversal": __("export.entry.reversal"),
+    },
+    "voucher_kind": {
+        "fixed": __("export.voucher.fixed"),
+        "percent": __("export.voucher.percent"),
+        "item": __("export.voucher.item"),
+    },
+    "status": {
+        "active": __("export.status.active"),
+        "used": __("export.status.used"),
+        "expired": __("export.status.expired"),
+        "cancelled": __("export.status.cancelled"),
+    },
+}  # by column key; a tier is named by texts.tiers (an owner's own tier keeps its name)
 TABLE_NAMES = {
     "members": __("export.table.members"),
     "purchases": __("export.table.purchases"),
@@ -97,9 +125,25 @@ class Cells:
             return lambda value: [self.day(value) if value is not None else ""]
         if column.kind is Kind.FLAG:
             return lambda value: [self.flags[bool(value)]]
+        if column.kind is Kind.CHOICE:
+            return self._choice(column.key)
         if column.kind in (Kind.NUMBER, Kind.MONEY):
             return lambda value: [int(value) if value is not None else ""]
         return lambda value: [str(value) if value is not None else ""]
+
+    @staticmethod
+    def _choice(key: str) -> Callable[[Any], list[Cell]]:
+        """A writer naming a column's stored words, each name looked up once per export."""
+        names: dict[str, str] = {}
+
+        def write(value: str | None) -> list[Cell]:
+            if value is None:
+                return [""]
+            if value not in names:
+                names[value] = choice_name(key, value)
+            return [names[value]]
+
+        return write
 
     def day(self, value: date) -> str:
         """A date in the reader's calendar, digits in ASCII: 1405/09/01 or 2026-11-22."""
@@ -113,6 +157,14 @@ class Cells:
         local = value.astimezone(self.zone)
         iso = value.astimezone(UTC).isoformat().replace("+00:00", "Z")
         return [f"{self.day(local.date())} {local:%H:%M}", iso]
+
+
+def choice_name(key: str, value: str) -> str:
+    """A stored word of column `key` by its name in the reader's language (an unknown word as stored)."""
+    if key == "tier":
+        return tier_name(value)
+    names = CHOICE_NAMES[key]
+    return str(names[value]) if value in names else value
 
 
 def table_name(name: str) -> str:

@@ -13,6 +13,7 @@ from aiogram.methods import SendPhoto
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from loyalty import purchases
 from loyalty.staff import Role
 from loyalty.vouchers import Kind, Worth
 from storage.models import LedgerEntry, Member, Purchase, Referral
@@ -37,6 +38,7 @@ async def a_week_of_sales(sessions: Sessions) -> None:
             purchase(3, 1, 400_000, 0, created_at=NOW - timedelta(days=1)),
         ]
         await session.execute(insert(Purchase), rows)
+        await session.execute(purchases.FIRST_PURCHASES)  # what the counter keeps on each member
         await session.commit()
 
 

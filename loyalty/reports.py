@@ -25,6 +25,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Float,
+    Integer,
     Select,
     SQLColumnExpression,
     and_,
@@ -32,9 +33,11 @@ from sqlalchemy import (
     cast,
     distinct,
     func,
+    literal,
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -163,16 +166,29 @@ class Referrals:
     inviters: list[Ranked]
 
 
+DAYS_A_STATEMENT = 100  # days summed by one compound SELECT (SQLite allows 500 terms)
+
+
 def _ratio(part: float, whole: float) -> float:
     """part ÷ whole, 0 when whole is 0."""
     return part / whole if whole else 0
 
 
-def _day_index(moment: SQLColumnExpression[datetime], days: list[date], zone: ZoneInfo) -> ColumnElement[int]:
-    """Which of `days` (0, 1…) a moment inside them falls on, by the shop's midnights."""
-    return case(
-        *((moment < midnight(day, zone), index - 1) for index, day in enumerate(days[1:], start=1)), else_=len(days) - 1
-    )
+async def _day_sums(session: AsyncSession, edges: list[datetime]) -> list[tuple[int, int]]:
+    """The kept purchases' count and total of each day between consecutive `edges` (the days' midnights and the
+    end): a range of the covering `ix_purchases_kept_created` a day, the days joined by UNION ALL, so no row has its
+    day computed and none is sorted (a CASE over 60 days and a GROUP BY cost 3.5 s over 1.6 million purchases)."""
+    kept = Purchase.reversed_at.is_(None)
+    figures: dict[int, tuple[int, int]] = {}
+    for first in range(0, len(edges) - 1, DAYS_A_STATEMENT):
+        days = [
+            select(
+                literal(index, Integer), func.count(), cast(func.coalesce(func.sum(Purchase.amount), 0), BigInteger)
+            ).where(kept, _within(Purchase.created_at, edges[index], edges[index + 1]))
+            for index in range(first, min(first + DAYS_A_STATEMENT, len(edges) - 1))
+        ]
+        figures.update((index, (count, total)) for index, count, total in await session.execute(union_all(*days)))
+    return [figures[index] for index in range(len(edges) - 1)]
 
 
 def _within(moment: SQLColumnExpression[datetime | None], start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -183,20 +199,8 @@ async def sales(session: AsyncSession, period: Period, zone: ZoneInfo) -> Sales:
     """The sales of `period` (the shop's days in `zone`) against the previous period of the same length."""
     previous = period.previous()
     days = previous.days() + period.days()
-    start, end = previous.bounds(zone)[0], period.bounds(zone)[1]
-    kept = Purchase.reversed_at.is_(None)
-    rows = (
-        select(_day_index(Purchase.created_at, days, zone).label("day"), Purchase.amount)
-        .where(kept, _within(Purchase.created_at, start, end))
-        .subquery()
-    )
-    by_day = {
-        index: (count, total)
-        for index, count, total in await session.execute(
-            select(rows.c.day, func.count(), cast(func.sum(rows.c.amount), BigInteger)).group_by(rows.c.day)
-        )
-    }
-    figures = [by_day.get(index, (0, 0)) for index in range(len(days))]
+    end = period.bounds(zone)[1]
+    figures = await _day_sums(session, [midnight(day, zone) for day in days] + [end])
     split = previous.length
     return Sales(
         purchases=Compared(sum(f[0] for f in figures[split:]), sum(f[0] for f in figures[:split])),

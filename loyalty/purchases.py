@@ -8,6 +8,8 @@ Staff cannot record a purchase on their own membership (`staff.refuse_own_accoun
 the phone they recorded it on (`reverse_own`, called by `members.join`).
 Receipt numbers and categories are stored, found and compared by their `loyalty.text_keys.text_key`: "R-۱۲۳"
 and "r-123" are one receipt.
+Each member's first purchase not reversed is kept on the member (`first_purchase_at`, for the reports): set by the
+earn that is earlier than it, read again from the purchases by an undo.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select, true
+from sqlalchemy import Select, Update, bindparam, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from loyalty import audit, ledger, outbox, payments, referrals, rules, staff, tiers
 from loyalty.audiences import CATEGORY_LENGTH
@@ -130,6 +133,23 @@ def _usual() -> Select[Any]:
 
 
 USUAL = _usual()
+
+FIRST_PURCHASES: Update = (
+    update(Member)
+    .values(
+        first_purchase_at=select(func.min(Purchase.created_at))
+        .where(Purchase.member_id == Member.id, Purchase.reversed_at.is_(None))
+        .scalar_subquery()
+    )
+    .execution_options(synchronize_session=False)
+)
+"""Sets members' `first_purchase_at` from their purchases not reversed (add a WHERE for some members only)."""
+_FIRST_PURCHASE = (
+    update(Member)
+    .where(Member.id == bindparam("member_id"))
+    .values(first_purchase_at=bindparam("at"))
+    .execution_options(synchronize_session=False)
+)
 
 
 async def unusual(session: AsyncSession, defaults: Rules, amount: int) -> Unusual | None:
@@ -311,6 +331,9 @@ async def _earn(session: AsyncSession, locked: _Locked, purchase: Purchase, upda
         )
     purchase.points = points + extra
     await repositories.insert_now(session, purchase)
+    if member.first_purchase_at is None or member.first_purchase_at > now:  # a statement only for a first purchase
+        await session.execute(_FIRST_PURCHASE, {"member_id": member.id, "at": now})
+        set_committed_value(member, "first_purchase_at", now)
     spend = locked.spend + purchase.amount  # the purchase counts: it is made now, inside the window
     upgraded_from = await tiers.settle_after_purchase(session, member, club_rules, spend, now, purchase.staff_id)
     referral = None
@@ -527,6 +550,9 @@ async def _reverse(
     )
     revoked = await referrals.revoke(session, converted, actor_id=staff_id, now=now, update_id=update_id)
     purchase.reversed_at = now
+    await session.flush()
+    first = await session.scalar(FIRST_PURCHASES.where(Member.id == member.id).returning(Member.first_purchase_at))
+    set_committed_value(member, "first_purchase_at", first)
     await audit.record(
         session,
         actor_id=staff_id,

@@ -32,6 +32,7 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Integer,
+    Select,
     SQLColumnExpression,
     and_,
     case,
@@ -44,9 +45,9 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from loyalty.audiences import Audience, month_day, years_before
 from loyalty.ledger import Kind
@@ -215,16 +216,29 @@ def _busiest(totals: list[int]) -> int | None:
     return totals.index(most) if most else None
 
 
+DAYS_A_STATEMENT = 100  # days summed by one compound SELECT (SQLite allows 500 terms)
+
+
 def _ratio(part: float, whole: float) -> float:
     """part ÷ whole, 0 when whole is 0."""
     return part / whole if whole else 0
 
 
-def _day_index(moment: SQLColumnExpression[datetime], days: list[date], zone: ZoneInfo) -> ColumnElement[int]:
-    """Which of `days` (0, 1…) a moment inside them falls on, by the shop's midnights."""
-    return case(
-        *((moment < midnight(day, zone), index - 1) for index, day in enumerate(days[1:], start=1)), else_=len(days) - 1
-    )
+async def _day_sums(session: AsyncSession, edges: list[datetime]) -> list[tuple[int, int]]:
+    """The kept purchases' count and total of each day between consecutive `edges` (the days' midnights and the
+    end): a range of the covering `ix_purchases_kept_created` a day, the days joined by UNION ALL, so no row has its
+    day computed and none is sorted (a CASE over 60 days and a GROUP BY cost 3.5 s over 1.6 million purchases)."""
+    kept = Purchase.reversed_at.is_(None)
+    figures: dict[int, tuple[int, int]] = {}
+    for first in range(0, len(edges) - 1, DAYS_A_STATEMENT):
+        days = [
+            select(
+                literal(index, Integer), func.count(), cast(func.coalesce(func.sum(Purchase.amount), 0), BigInteger)
+            ).where(kept, _within(Purchase.created_at, edges[index], edges[index + 1]))
+            for index in range(first, min(first + DAYS_A_STATEMENT, len(edges) - 1))
+        ]
+        figures.update((index, (count, total)) for index, count, total in await session.execute(union_all(*days)))
+    return [figures[index] for index in range(len(edges) - 1)]
 
 
 def _within(moment: SQLColumnExpression[datetime | None], start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -235,20 +249,8 @@ async def sales(session: AsyncSession, period: Period, zone: ZoneInfo) -> Sales:
     """The sales of `period` (the shop's days in `zone`) against the previous period of the same length."""
     previous = period.previous()
     days = previous.days() + period.days()
-    start, end = previous.bounds(zone)[0], period.bounds(zone)[1]
-    kept = Purchase.reversed_at.is_(None)
-    rows = (
-        select(_day_index(Purchase.created_at, days, zone).label("day"), Purchase.amount)
-        .where(kept, _within(Purchase.created_at, start, end))
-        .subquery()
-    )
-    by_day = {
-        index: (count, total)
-        for index, count, total in await session.execute(
-            select(rows.c.day, func.count(), cast(func.sum(rows.c.amount), BigInteger)).group_by(rows.c.day)
-        )
-    }
-    figures = [by_day.get(index, (0, 0)) for index in range(len(days))]
+    end = period.bounds(zone)[1]
+    figures = await _day_sums(session, [midnight(day, zone) for day in days] + [end])
     split = previous.length
     return Sales(
         purchases=Compared(sum(f[0] for f in figures[split:]), sum(f[0] for f in figures[:split])),
@@ -330,41 +332,19 @@ def _seconds_ahead(moment: datetime, zone: ZoneInfo) -> int:
 
 
 async def buyers(session: AsyncSession, period: Period, zone: ZoneInfo) -> Buyers:
-    """The members who bought in `period` and in the previous one, and those whose first purchase is in it."""
+    """The members who bought in `period` and in the previous one, and those whose first purchase is in it (kept on
+    the member as `first_purchase_at`: counted along its index, not by seeking each buyer's purchases)."""
     start, middle = period.previous().bounds(zone)
     end = period.bounds(zone)[1]
-    kept = Purchase.reversed_at.is_(None)
-    window = aliased(Purchase)
-    in_window = select(window.member_id).where(window.reversed_at.is_(None), _within(window.created_at, start, end))
-    firsts = (  # only the window's buyers: their first purchases come from the (member_id, created_at) index
-        select(Purchase.member_id, func.min(Purchase.created_at).label("first_at"))
-        .where(kept, Purchase.member_id.in_(in_window))
-        .group_by(Purchase.member_id)
-        .subquery()
+    half = case((Purchase.created_at < middle, 0), else_=1)
+    everyone = select(half, func.count(distinct(Purchase.member_id))).where(
+        Purchase.reversed_at.is_(None), _within(Purchase.created_at, start, end)
     )
-    rows = (
-        select(
-            case((Purchase.created_at < middle, 0), else_=1).label("half"),
-            Purchase.member_id,
-            case((_within(firsts.c.first_at, start, middle), 0), (firsts.c.first_at >= middle, 1), else_=-1).label(
-                "first"
-            ),
-        )
-        .join(firsts, firsts.c.member_id == Purchase.member_id)
-        .where(kept, _within(Purchase.created_at, start, end))
-        .subquery()
-    )
-    new_buyer = case((rows.c.first == rows.c.half, rows.c.member_id))
-    counted = {
-        half: (everyone, new)
-        for half, everyone, new in await session.execute(
-            select(rows.c.half, func.count(distinct(rows.c.member_id)), func.count(distinct(new_buyer))).group_by(
-                rows.c.half
-            )
-        )
-    }
-    before, now = counted.get(0, (0, 0)), counted.get(1, (0, 0))
-    return Buyers(buyers=Compared(now[0], before[0]), new=Compared(now[1], before[1]))
+    first_half = case((Member.first_purchase_at < middle, 0), else_=1)
+    new = select(first_half, func.count()).where(_within(Member.first_purchase_at, start, end))
+    bought = {index: count for index, count in await session.execute(everyone.group_by(half))}
+    first = {index: count for index, count in await session.execute(new.group_by(first_half))}
+    return Buyers(buyers=Compared(bought.get(1, 0), bought.get(0, 0)), new=Compared(first.get(1, 0), first.get(0, 0)))
 
 
 async def members(session: AsyncSession, period: Period, zone: ZoneInfo, now: datetime, away_days: int) -> Members:
@@ -515,24 +495,36 @@ def _vouchers(row: Sequence[int | None] | None) -> Vouchers:
 
 async def top(session: AsyncSession, period: Period, zone: ZoneInfo, size: int = 5) -> Top:
     """The `size` members who spent most and bought most often in `period`, and who hold most points now; ties go
-    to the older member."""
+    to the older member. The purchases are ranked by member first (along the covering `ix_purchases_kept_created`),
+    and only the `size` best are joined to their members."""
     start, end = period.bounds(zone)
     kept = and_(Purchase.reversed_at.is_(None), _within(Purchase.created_at, start, end))
-    spent = cast(func.sum(Purchase.amount), BigInteger)
 
-    async def ranked(figure: SQLColumnExpression[int], grouped: bool) -> list[Ranked]:
-        query = select(Member.code, Member.first_name, Member.phone, figure)
-        if grouped:
-            query = query.join(Purchase, Purchase.member_id == Member.id).where(kept).group_by(Member.id)
-        else:
-            query = query.where(figure > 0)
-        rows = await session.execute(query.order_by(figure.desc(), Member.id).limit(size))
+    async def ranked(
+        figure: SQLColumnExpression[int], order: SQLColumnExpression[int], query: Select[str, str, str, int]
+    ) -> list[Ranked]:
+        rows = await session.execute(query.order_by(figure.desc(), order).limit(size))
         return [Ranked(code, name, phone, int(value)) for code, name, phone, value in rows]
 
+    async def by_purchases(figure: SQLColumnExpression[int]) -> list[Ranked]:
+        best = (
+            select(Purchase.member_id, figure.label("value"))
+            .where(kept)
+            .group_by(Purchase.member_id)
+            .order_by(figure.desc(), Purchase.member_id)
+            .limit(size)
+            .subquery()
+        )
+        members_of = select(Member.code, Member.first_name, Member.phone, best.c.value).join(
+            best, best.c.member_id == Member.id
+        )
+        return await ranked(best.c.value, Member.id, members_of)
+
+    held = select(Member.code, Member.first_name, Member.phone, Member.balance).where(Member.balance > 0)
     return Top(
-        spend=await ranked(spent, grouped=True),
-        visits=await ranked(func.count(Purchase.id), grouped=True),
-        points=await ranked(Member.balance, grouped=False),
+        spend=await by_purchases(cast(func.sum(Purchase.amount), BigInteger)),
+        visits=await by_purchases(func.count()),
+        points=await ranked(Member.balance, Member.id, held),
     )
 
 

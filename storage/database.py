@@ -27,12 +27,14 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    """Turn on WAL, a busy timeout and foreign keys for every new SQLite connection."""
+    """Turn on WAL, a busy timeout and foreign keys for every new SQLite connection, and keep temporary B-trees in
+    memory (a report's distinct buyers over 1.6 million purchases: 3.3 s with them in a temporary file, 1.3 s)."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 

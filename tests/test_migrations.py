@@ -161,3 +161,39 @@ async def test_purchases_from_before_the_payment_migration_say_no_method(tmp_pat
             assert (await connection.execute(text("SELECT payment FROM purchases"))).all() == [(None,)]
     finally:
         await engine.dispose()
+
+
+async def test_the_first_purchase_migration_fills_in_each_members_first_purchase_not_reversed(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(engine, "0014_reports")
+        async with engine.begin() as connection:
+            for number in (1, 2, 3):
+                await connection.execute(
+                    text(
+                        "INSERT INTO members (id, phone, code, first_name, language, balance, tier, news_consent, "
+                        "stopped, blocked, unreachable, created_at) VALUES (:id, :phone, :code, 'Sara', 'fa', 0, "
+                        "'bronze', 0, 0, 0, 0, '2026-01-01 09:00:00')"
+                    ),
+                    {"id": number, "phone": f"+98912000000{number}", "code": f"{number:08d}"},
+                )
+            bought = [  # member 1's earliest was reversed; member 2's only one too; member 3 bought nothing
+                (1, "2026-11-01 09:00:00", "2026-11-01 10:00:00"),
+                (1, "2026-11-05 09:00:00", None),
+                (1, "2026-11-03 09:00:00", None),
+                (2, "2026-11-02 09:00:00", "2026-11-02 09:05:00"),
+            ]
+            for number, (member_id, at, reversed_at) in enumerate(bought, 1):
+                await connection.execute(
+                    text(
+                        "INSERT INTO purchases (id, member_id, amount, idempotency_key, points, staff_id, created_at, "
+                        "reversed_at) VALUES (:id, :member_id, 1000, :key, 0, 1, :at, :reversed_at)"
+                    ),
+                    {"id": number, "member_id": member_id, "key": f"p{number}", "at": at, "reversed_at": reversed_at},
+                )
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            found = await connection.execute(text("SELECT id, first_purchase_at FROM members ORDER BY id"))
+            assert found.all() == [(1, "2026-11-03 09:00:00"), (2, None), (3, None)]
+    finally:
+        await engine.dispose()

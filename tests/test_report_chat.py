@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import create_i18n
 from handlers.staff.report import members_text
-from loyalty import reports
+from loyalty import purchases, reports
 from loyalty.digest import AWAY_DAYS
 from loyalty.periods import Period
 from loyalty.reports import Compared
@@ -45,6 +45,7 @@ async def a_week_of_sales(sessions: Sessions) -> None:
             purchase(3, 1, 400_000, 0, created_at=NOW - timedelta(days=1)),
         ]
         await session.execute(insert(Purchase), rows)
+        await session.execute(purchases.FIRST_PURCHASES)  # what the counter keeps on each member
         await session.commit()
 
 

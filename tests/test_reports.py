@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import imports, members, reports, walk_ins
+from loyalty import imports, members, purchases, reports, walk_ins
 from loyalty.audiences import Audience
 from loyalty.digest import AWAY_DAYS
 from loyalty.periods import Period
@@ -24,6 +24,7 @@ from loyalty.vouchers import Kind as WorthKind
 from loyalty.vouchers import Worth
 from storage.models import AuditEntry, Gift, LedgerEntry, Member, Purchase, Referral, Reward, Voucher
 from tests.factories import NOW, RULES, add_members, member_row, new_reward, profile, purchase, referral
+from tests.steps import Sessions, buy, new_member, undo
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 WEEK = Period(date(2026, 11, 16), date(2026, 11, 22))
@@ -57,6 +58,7 @@ async def small_club(session: AsyncSession) -> None:
         purchase(8, GOLD, 50_000, 0, **at(12, 10)),
     ]
     await session.execute(insert(Purchase), rows)
+    await session.execute(purchases.FIRST_PURCHASES)  # what the counter keeps on each member
     await session.commit()
 
 
@@ -93,6 +95,30 @@ async def test_the_members_figures(session: AsyncSession) -> None:
     assert figures.new == Compared(1, 1)
     assert figures.active == Compared(2, 3)
     assert figures.tiers == {"silver": 1, "bronze": 2, "gold": 1}
+
+
+async def test_a_new_buyer_is_one_whose_first_purchase_not_undone_is_in_the_period(sessions: Sessions) -> None:
+    """Through the counter: a first purchase undone makes the next one the first, and an undone one counts nowhere."""
+    member_id = await new_member(sessions)  # a walk-in: the phone is known, no messenger account yet
+
+    async def figures() -> tuple[Compared, Compared]:
+        async with sessions() as session:
+            counted = await reports.buyers(session, WEEK, TEHRAN)
+        return counted.buyers, counted.new
+
+    assert await figures() == (Compared(0, 0), Compared(0, 0))
+    await buy(sessions, member_id, 100_000, receipt="A", at=datetime(2026, 11, 10, 10, tzinfo=UTC))
+    await buy(sessions, member_id, 100_000, receipt="B", at=datetime(2026, 11, 18, 10, tzinfo=UTC))
+    assert await figures() == (Compared(1, 1), Compared(0, 1))  # new in the previous period, returning in this one
+    await undo(sessions, "A")
+    assert await figures() == (Compared(1, 0), Compared(1, 0))  # B is now the first purchase
+    await buy(sessions, member_id, 100_000, receipt="C", at=datetime(2026, 11, 12, 10, tzinfo=UTC))
+    assert await figures() == (Compared(1, 1), Compared(0, 1))  # an earlier purchase recorded later is the first
+    await undo(sessions, "C")
+    await undo(sessions, "B")
+    assert await figures() == (Compared(0, 0), Compared(0, 0))
+    await buy(sessions, member_id, 100_000, receipt="D", at=datetime(2026, 11, 20, 10, tzinfo=UTC))
+    assert await figures() == (Compared(1, 0), Compared(1, 0))
 
 
 async def test_an_empty_club_has_zeros(session: AsyncSession) -> None:

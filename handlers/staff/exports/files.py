@@ -1,5 +1,5 @@
 """Writing an export's rows into a file on disk, a row at a time: CSV (UTF-8 with a BOM, so Excel reads Persian) or
-XLSX (openpyxl's write-only workbook, which keeps no rows in memory); a long table split into parts of at most so
+XLSX (`handlers.staff.exports.xlsx`, streamed, keeping no rows in memory); a long table split into parts of at most so
 many rows, each part a whole file with its header, so that none passes what the messenger lets a bot send."""
 
 from __future__ import annotations
@@ -8,8 +8,7 @@ import csv
 from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from pathlib import Path
 
-from openpyxl import Workbook
-
+from handlers.staff.exports import xlsx
 from handlers.staff.exports.cells import Cell
 
 FORMATS = ("csv", "xlsx")
@@ -24,20 +23,10 @@ async def write_csv(path: Path, header: Sequence[str], rows: AsyncIterable[list[
             writer.writerow(row)
 
 
-async def write_xlsx(path: Path, header: Sequence[str], rows: AsyncIterable[list[Cell]], title: str) -> None:
-    """The header and rows as one sheet of an XLSX workbook, streamed (write-only mode)."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=title[:31])
-    sheet.append(list(header))
-    async for row in rows:
-        sheet.append(row)
-    book.save(path)
-
-
 async def write(path: Path, form: str, header: Sequence[str], rows: AsyncIterable[list[Cell]], title: str) -> None:
     """The file of `form` (csv or xlsx) at `path`."""
     if form == "xlsx":
-        await write_xlsx(path, header, rows, title)
+        await xlsx.write(path, header, rows, title)
     else:
         await write_csv(path, header, rows)
 

@@ -21,6 +21,7 @@ import jdatetime
 from aiogram.utils.i18n import gettext as _
 from babel import dates as babel_dates
 from matplotlib import colormaps, font_manager
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -82,12 +83,7 @@ def bar_chart(labels: list[str], values: list[int], title: str, code: str) -> by
     axes.set_title(title, fontfamily=FONT_NAME, fontsize=16)
     axes.spines[["top", "left" if code == "fa" else "right"]].set_visible(False)
     axes.grid(axis="y", alpha=0.3)
-    if code == "fa":
-        axes.invert_xaxis()
-        axes.yaxis.tick_right()
-    image = io.BytesIO()
-    figure.savefig(image, format="png")
-    return image.getvalue()
+    return _png(figure, axes, code)
 
 
 def week_order(code: str) -> tuple[int, ...]:
@@ -133,6 +129,11 @@ def heatmap(rows: list[list[int]], labels: list[str], title: str, code: str) -> 
     axes.set_title(title, fontfamily=FONT_NAME, fontsize=16)
     for side in axes.spines.values():
         side.set_visible(False)
+    return _png(figure, axes, code)
+
+
+def _png(figure: Figure, axes: Axes, code: str) -> bytes:
+    """The chart as a PNG; in Persian it runs right to left, its numbers' axis on the right."""
     if code == "fa":
         axes.invert_xaxis()
         axes.yaxis.tick_right()

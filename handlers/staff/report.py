@@ -274,17 +274,22 @@ def referrals_text(figures: reports.Referrals, kind: str, span: Period) -> str:
 
 
 async def send_top(bot: Bot, chat_id: int, session: AsyncSession, club: Club, kind: str, span: Period) -> None:
-    """The Top customers report, with a button for each member listed that opens the member at the counter."""
+    """The Top customers report, with a button for each member listed (on credit too) that opens the member at the
+    counter."""
     top, unit = await reports.top(session, span, club.zone), await currency(session, club)
+    listed = [*top.spend, *top.visits, *top.points]
+
+    def on_credit(members: list[reports.Ranked]) -> str:
+        listed.extend(members)
+        return ranked_lines(members, lambda amount: amount_text(amount, unit))
+
+    text = top_text(top, unit, kind, span) + await payment_report.top_lines(session, club, span, on_credit)
     links = {
         _("report.open_member").format(name=member.name, code=code_text(member.code)): await deep_link(
             bot, club, CARD_PAYLOAD_PREFIX + member.code
         )
-        for member in [*top.spend, *top.visits, *top.points]
+        for member in listed
     }
-    text = top_text(top, unit, kind, span) + await payment_report.top_lines(
-        session, club, span, lambda members: ranked_lines(members, lambda amount: amount_text(amount, unit))
-    )
     await bot.send_message(chat_id, text, reply_markup=report_buttons(TOP, kind, links))
 
 

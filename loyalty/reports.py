@@ -49,7 +49,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty.audiences import Audience, month_day, years_before
+from loyalty.audiences import month_day, years_before
 from loyalty.ledger import Kind
 from loyalty.periods import Period, midnight
 from loyalty.vouchers import Kind as VoucherKind
@@ -357,9 +357,9 @@ async def members(session: AsyncSession, period: Period, zone: ZoneInfo, now: da
     conditions = {
         "joined": Member.telegram_id.is_not(None),
         "invited": exists().where(Referral.friend_member_id == Member.id),
+        "bought": Member.first_purchase_at.is_not(None),  # has a purchase not reversed
         "new": _within(Member.created_at, middle, end),
         "new_before": _within(Member.created_at, start, middle),
-        "lapsed": and_(*Audience(inactive_days=away_days).conditions(now)),  # the win-back audience's own condition
         **{gender: Member.gender == gender for gender in GENDERS},
         **{f"age{band}": condition for band, condition in enumerate(_age_bands(today))},
         "stopped": Member.stopped.is_(True),
@@ -374,6 +374,7 @@ async def members(session: AsyncSession, period: Period, zone: ZoneInfo, now: da
     total, aged = sum(row[1] for row in rows), sum(int(row[2] or 0) for row in rows)
     ages = [sums[f"age{band}"] for band in range(len(AGE_LIMITS) + 1)]
     made = await _made_by(session)
+    away = sums["bought"] - await _bought_since(session, now - timedelta(days=away_days))
     origins = {"invited": sums["invited"], **made, "direct": total - sums["invited"] - sum(made.values())}
     return Members(
         joined=sums["joined"],
@@ -381,7 +382,7 @@ async def members(session: AsyncSession, period: Period, zone: ZoneInfo, now: da
         new=Compared(sums["new"], sums["new_before"]),
         active=(await buyers(session, period, zone)).buyers,
         tiers={row[0]: row[1] for row in rows},
-        lapsed=sums["lapsed"],
+        lapsed=away,
         genders={**{gender: sums[gender] for gender in GENDERS}, None: total - sum(sums[g] for g in GENDERS)},
         ages=[*ages, total - sum(ages)],
         average_age=_ratio(aged, sum(ages)) if sum(ages) else None,
@@ -390,6 +391,16 @@ async def members(session: AsyncSession, period: Period, zone: ZoneInfo, now: da
         unreachable=sums["unreachable"],
         blocked=sums["blocked"],
     )
+
+
+async def _bought_since(session: AsyncSession, since: datetime) -> int:
+    """How many members have a purchase not reversed since `since`: the lapsed are the members who ever bought
+    (their first purchase kept on them) less these, the win-back audience's count (`Audience.inactive_days`) along
+    the kept purchases' index, without grouping every purchase of the club by member."""
+    recent = select(func.count(distinct(Purchase.member_id))).where(
+        Purchase.reversed_at.is_(None), Purchase.created_at >= since
+    )
+    return int(await session.scalar(recent) or 0)
 
 
 def _age_bands(today: date) -> list[ColumnElement[bool]]:

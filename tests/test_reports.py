@@ -177,6 +177,7 @@ async def members_club(session: AsyncSession) -> None:
         purchase(6, 7, 100_000, 0, **at(20, 11)),  # active
     ]
     await session.execute(insert(Purchase), rows)
+    await session.execute(purchases.FIRST_PURCHASES)  # what the counter keeps on each member
     await session.commit()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.database import create_engine
 from storage.migrate import downgrade, upgrade
@@ -82,20 +82,25 @@ async def test_the_key_migration_folds_receipts_and_categories_already_stored(tm
         await engine.dispose()
 
 
+async def old_members(connection: AsyncConnection, count: int) -> None:
+    """Members 1…`count` written as an older revision's table takes them (raw SQL: the models are newer)."""
+    for number in range(1, count + 1):
+        await connection.execute(
+            text(
+                "INSERT INTO members (id, phone, code, first_name, language, balance, tier, news_consent, "
+                "stopped, blocked, unreachable, created_at) VALUES (:id, :phone, :code, 'Sara', 'fa', 0, "
+                "'bronze', 0, 0, 0, 0, '2026-01-01 09:00:00')"
+            ),
+            {"id": number, "phone": f"+98912000000{number}", "code": f"{number:08d}"},
+        )
+
+
 async def test_the_greeting_migration_remembers_the_birthday_gifts_already_given(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
     try:
         await upgrade(engine, "0012_ledger")
         async with engine.begin() as connection:
-            for number in (1, 2, 3):
-                await connection.execute(
-                    text(
-                        "INSERT INTO members (id, phone, code, first_name, language, balance, tier, news_consent, "
-                        "stopped, blocked, unreachable, created_at) VALUES (:id, :phone, :code, 'Sara', 'fa', 0, "
-                        "'bronze', 0, 0, 0, 0, '2026-01-01 09:00:00')"
-                    ),
-                    {"id": number, "phone": f"+98912000000{number}", "code": f"{number:08d}"},
-                )
+            await old_members(connection, 3)
             await connection.execute(
                 text(
                     "INSERT INTO outbox (key, kind, member_id, chat_id, state, attempts, next_attempt_at, sent_at) "
@@ -168,15 +173,7 @@ async def test_the_first_purchase_migration_fills_in_each_members_first_purchase
     try:
         await upgrade(engine, "0014_reports")
         async with engine.begin() as connection:
-            for number in (1, 2, 3):
-                await connection.execute(
-                    text(
-                        "INSERT INTO members (id, phone, code, first_name, language, balance, tier, news_consent, "
-                        "stopped, blocked, unreachable, created_at) VALUES (:id, :phone, :code, 'Sara', 'fa', 0, "
-                        "'bronze', 0, 0, 0, 0, '2026-01-01 09:00:00')"
-                    ),
-                    {"id": number, "phone": f"+98912000000{number}", "code": f"{number:08d}"},
-                )
+            await old_members(connection, 3)
             bought = [  # member 1's earliest was reversed; member 2's only one too; member 3 bought nothing
                 (1, "2026-11-01 09:00:00", "2026-11-01 10:00:00"),
                 (1, "2026-11-05 09:00:00", None),

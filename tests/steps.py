@@ -65,8 +65,9 @@ async def buy(
     at: datetime = NOW,
     club_rules: Rules = RULES,
     update_id: int = 1,
+    payment: str | None = None,
 ) -> purchases.Earned:
-    """A purchase the cashier records; without a receipt the update is its key."""
+    """A purchase the cashier records (paid by `payment`, if said); without a receipt the update is its key."""
     async with sessions() as session:
         return await purchases.record_purchase(
             session,
@@ -75,6 +76,7 @@ async def buy(
             amount=amount,
             receipt=receipt,
             stamp=Stamp(CASHIER, str(update_id), at, update_id),
+            payment=payment,
         )
 
 

@@ -7,35 +7,18 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from loyalty import payments, purchases, walk_ins
+from loyalty import payments, walk_ins
 from loyalty.errors import CreditOff
 from loyalty.payments import Payment, Tally, offered, payment_of
-from loyalty.rules import Rules
 from loyalty.stamps import Stamp
 from storage.models import Member, Purchase
 from tests.factories import NOW
 from tests.lookups import audit_log, count
 from tests.paid import TEHRAN, WEEK, paid_club
-from tests.steps import CASHIER, RULES, new_member
+from tests.steps import CASHIER, RULES, buy, new_member
 
 Sessions = async_sessionmaker[AsyncSession]
 ON_CREDIT = RULES.model_copy(update={"credit": True})
-
-
-async def pay(
-    sessions: Sessions, member_id: int, payment: str | None, club_rules: Rules = RULES, key: str = "1"
-) -> purchases.Earned:
-    """A purchase of 100,000 paid by `payment`, under the update `key`."""
-    async with sessions() as session:
-        return await purchases.record_purchase(
-            session,
-            club_rules,
-            member_id=member_id,
-            amount=100_000,
-            receipt=None,
-            stamp=Stamp(CASHIER, key, NOW),
-            payment=payment,
-        )
 
 
 @pytest.mark.parametrize(
@@ -67,7 +50,7 @@ def test_on_credit_is_offered_only_when_the_owner_turned_it_on() -> None:
 
 async def test_the_method_is_stored_with_the_purchase_and_audited(sessions: Sessions) -> None:
     member_id = await new_member(sessions)
-    earned = await pay(sessions, member_id, "card")
+    earned = await buy(sessions, member_id, 100_000, payment="card")
     async with sessions() as session:
         stored = await session.scalar(select(Purchase.payment))
     assert earned.purchase.payment == stored == "card"
@@ -76,26 +59,26 @@ async def test_the_method_is_stored_with_the_purchase_and_audited(sessions: Sess
 
 
 async def test_a_purchase_may_say_no_method(sessions: Sessions) -> None:
-    earned = await pay(sessions, await new_member(sessions), None)
+    earned = await buy(sessions, await new_member(sessions), 100_000)
     assert earned.purchase.payment is None
 
 
 async def test_on_credit_is_refused_while_the_owner_has_it_off_and_nothing_is_written(sessions: Sessions) -> None:
     member_id = await new_member(sessions)
     with pytest.raises(CreditOff):
-        await pay(sessions, member_id, "credit")
+        await buy(sessions, member_id, 100_000, payment="credit")
     assert await count(sessions, Purchase) == 0
 
 
 async def test_on_credit_is_recorded_once_the_owner_turned_it_on(sessions: Sessions) -> None:
-    earned = await pay(sessions, await new_member(sessions), "credit", ON_CREDIT)
+    earned = await buy(sessions, await new_member(sessions), 100_000, payment="credit", club_rules=ON_CREDIT)
     assert (earned.purchase.payment, earned.points) == ("credit", 10)
 
 
 async def test_the_same_update_twice_records_once_with_the_first_method(sessions: Sessions) -> None:
     member_id = await new_member(sessions)
-    await pay(sessions, member_id, "cash")
-    again = await pay(sessions, member_id, "card")
+    await buy(sessions, member_id, 100_000, payment="cash")
+    again = await buy(sessions, member_id, 100_000, payment="card")
     assert again.duplicate and again.purchase.payment == "cash"
     assert await count(sessions, Purchase) == 1
 

@@ -45,7 +45,7 @@ from loyalty.purchases import FIRST_PURCHASES
 from storage.database import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Member, Purchase
-from tests.factories import NOW
+from tests.factories import NOW, PREVIOUS_PURCHASES
 from texts.charts import hours_chart, sales_chart
 
 ZONE = ZoneInfo("Asia/Tehran")
@@ -88,7 +88,7 @@ GENERATED = text(
 
 async def seed_purchases(engine: AsyncEngine, members: int, purchases: int) -> None:
     """Insert `purchases` purchases (ids 1…purchases) by random members over the year before NOW, and set the members'
-    first purchases."""
+    first purchases and each purchase's previous one."""
     rng = random.Random(15)
     generated = engine.dialect.name == "postgresql"
     if generated:
@@ -102,8 +102,9 @@ async def seed_purchases(engine: AsyncEngine, members: int, purchases: int) -> N
                 await connection.execute(GENERATED, bounds)
             else:
                 await connection.execute(insert(Purchase), _purchase_rows(first, last, members, rng))
-    async with engine.begin() as connection:
-        await connection.execute(FIRST_PURCHASES)  # what the counter keeps on each member
+    async with engine.begin() as connection:  # what the counter keeps on each member and purchase
+        await connection.execute(FIRST_PURCHASES)
+        await connection.execute(PREVIOUS_PURCHASES)
     await settle(engine)
 
 

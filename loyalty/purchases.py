@@ -9,7 +9,10 @@ the phone they recorded it on (`reverse_own`, called by `members.join`).
 Receipt numbers and categories are stored, found and compared by their `loyalty.text_keys.text_key`: "R-۱۲۳"
 and "r-123" are one receipt.
 Each member's first purchase not reversed is kept on the member (`first_purchase_at`, for the reports): set by the
-earn that is earlier than it, read again from the purchases by an undo.
+earn that is earlier than it, read again from the purchases by an undo. Each kept purchase keeps the moment of its
+member's kept purchase before it (`previous_at`, for the reports' buyers): the earn links the new purchase after the
+latest one not later than it (and the one after it, if any, to the new one), an undo links the next to the reversed
+one's predecessor; in the order of time, then id.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Update, bindparam, func, select, true, update
+from sqlalchemy import Select, Update, and_, bindparam, func, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from loyalty import audit, ledger, outbox, payments, referrals, rules, staff, tiers
@@ -200,11 +204,50 @@ _LOCK = (
 )
 # Statement 2, once the lock is held (on PostgreSQL a statement sees what committed before it began, so what
 # other holders of the lock change is read here, not in statement 1): the purchase already recorded under the
-# key, the qualifying spend so far, and whether lots are due to expire first.
+# key, the qualifying spend so far, whether lots are due to expire first, and the member's kept purchases either side
+# of this one's moment (its `previous_at`, and one recorded later, which is to follow it).
+_MEMBER_KEPT = and_(Purchase.member_id == bindparam("member_id"), Purchase.reversed_at.is_(None))
 _UNDER_LOCK = select(
     select(Purchase.id).where(Purchase.idempotency_key == bindparam("key")).scalar_subquery(),
     tiers.SPEND_OF_MEMBER.scalar_subquery(),
     ledger.LOTS_DUE,
+    select(func.max(Purchase.created_at))
+    .where(_MEMBER_KEPT, Purchase.created_at <= bindparam("now"))
+    .scalar_subquery(),
+    select(Purchase.id)
+    .where(_MEMBER_KEPT, Purchase.created_at > bindparam("now"))
+    .order_by(Purchase.created_at, Purchase.id)
+    .limit(1)
+    .scalar_subquery(),
+)
+_LINK = (  # a purchase now follows one recorded after it
+    update(Purchase)
+    .where(Purchase.id == bindparam("purchase_id"))
+    .values(previous_at=bindparam("at"))
+    .execution_options(synchronize_session=False)
+)
+_LATER = aliased(Purchase)
+_NEXT = (
+    select(_LATER.id)
+    .where(
+        _LATER.member_id == bindparam("of_member"),
+        _LATER.reversed_at.is_(None),
+        or_(
+            _LATER.created_at > bindparam("undone_at"),
+            and_(_LATER.created_at == bindparam("undone_at"), _LATER.id > bindparam("undone_id")),
+        ),
+    )
+    .order_by(_LATER.created_at, _LATER.id)
+    .limit(1)
+    .scalar_subquery()
+)
+# An undo's link: the member's next kept purchase after the reversed one (:undone_at, :undone_id) now follows
+# the reversed one's predecessor (:before).
+_RELINK = (
+    update(Purchase)
+    .where(Purchase.id == _NEXT)
+    .values(previous_at=bindparam("before"))
+    .execution_options(synchronize_session=False)
 )
 
 
@@ -219,6 +262,8 @@ class _Locked:
     seen_id: int | None  # the purchase already recorded under the key
     spend: int  # qualifying spend before this purchase
     lots_due: bool
+    previous_at: datetime | None  # the member's latest kept purchase not later than this one
+    later_id: int | None  # the member's earliest kept purchase later than this one (none but for a late record)
 
 
 async def _lock(
@@ -232,9 +277,10 @@ async def _lock(
     club_rules = rules.in_force(defaults, row.stored_rules)
     check_amount(amount, club_rules)
     params = {"key": key, "member_id": member_id, "since": tiers.window_start(club_rules, now), "now": now}
-    seen_id, spend, lots_due = (await session.execute(_UNDER_LOCK, params)).one()
+    seen_id, spend, lots_due, previous_at, later_id = (await session.execute(_UNDER_LOCK, params)).one()
     campaign = Campaign(row.percent, row.bonus_expiry_days) if row.percent is not None else None
-    return _Locked(row.Member, club_rules, campaign, row.referrer_id is not None, seen_id, int(spend), lots_due)
+    pending = row.referrer_id is not None
+    return _Locked(row.Member, club_rules, campaign, pending, seen_id, int(spend), lots_due, previous_at, later_id)
 
 
 async def record_purchase(
@@ -330,7 +376,10 @@ async def _earn(session: AsyncSession, locked: _Locked, purchase: Purchase, upda
             session, member, purchase, extra, kind=ledger.Kind.BONUS, reason=CAMPAIGN, key=bonus_key, days=days
         )
     purchase.points = points + extra
+    purchase.previous_at = locked.previous_at
     await repositories.insert_now(session, purchase)
+    if locked.later_id is not None:  # recorded after a later one (a stamp from the past): that one follows it now
+        await session.execute(_LINK, {"purchase_id": locked.later_id, "at": now})
     if member.first_purchase_at is None or member.first_purchase_at > now:  # a statement only for a first purchase
         await session.execute(_FIRST_PURCHASE, {"member_id": member.id, "at": now})
         set_committed_value(member, "first_purchase_at", now)
@@ -551,6 +600,8 @@ async def _reverse(
     revoked = await referrals.revoke(session, converted, actor_id=staff_id, now=now, update_id=update_id)
     purchase.reversed_at = now
     await session.flush()
+    reversed_one = {"undone_at": purchase.created_at, "undone_id": purchase.id}
+    await session.execute(_RELINK, {"of_member": member.id, **reversed_one, "before": purchase.previous_at})
     first = await session.scalar(FIRST_PURCHASES.where(Member.id == member.id).returning(Member.first_purchase_at))
     set_committed_value(member, "first_purchase_at", first)
     await audit.record(

@@ -161,7 +161,12 @@ class LotDraw(Base):
 
 
 class Purchase(Base):
-    """A purchase recorded at the counter; its points are the ledger entry `entry_id` (plus any bonus)."""
+    """A purchase recorded at the counter; its points are the ledger entry `entry_id` (plus any bonus).
+
+    `previous_at`: the moment of the same member's purchase before it (both not reversed; None: their first), kept
+    by `loyalty.purchases` on earn and undo, so a period's buyers are its purchases whose previous one is older than
+    the period: counted along an index, no DISTINCT.
+    """
 
     __tablename__ = "purchases"
     __table_args__ = (
@@ -169,13 +174,14 @@ class Purchase(Base):
         Index("ix_purchases_member_created", "member_id", "created_at"),
         # The reports (`loyalty.reports`) read only kept purchases: a period's rows by range, covered (no table
         # look-ups), and each buyer's first purchase without reading the reversed ones (migration 0014); the period's
-        # split by payment method is covered too (migration 0015).
+        # split by payment method is covered too (migration 0015), and so are a period's buyers (migration 0017).
         Index(
             "ix_purchases_kept_created",
             "created_at",
             "member_id",
             "amount",
             "payment",
+            "previous_at",
             sqlite_where=KEPT_PURCHASE,
             postgresql_where=KEPT_PURCHASE,
         ),
@@ -200,6 +206,7 @@ class Purchase(Base):
     staff_id: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    previous_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Multiplier(Base):

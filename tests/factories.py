@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from loyalty import members
+from loyalty import members, purchases
 from loyalty.codes import new_member_code
 from loyalty.members import Profile
 from loyalty.rewards import RewardDraft, add_reward
@@ -16,7 +17,27 @@ from loyalty.rules import Rules
 from loyalty.stamps import Stamp
 from loyalty.voucher_codes import ALPHABET
 from loyalty.vouchers import Kind, Worth
-from storage.models import Member, Reward
+from storage.models import Member, Purchase, Reward
+
+_KEPT = aliased(Purchase)
+PREVIOUS_PURCHASES = (
+    update(Purchase)
+    .where(Purchase.reversed_at.is_(None))
+    .values(
+        previous_at=select(func.max(_KEPT.created_at))
+        .where(
+            _KEPT.member_id == Purchase.member_id,
+            _KEPT.reversed_at.is_(None),
+            or_(
+                _KEPT.created_at < Purchase.created_at,
+                and_(_KEPT.created_at == Purchase.created_at, _KEPT.id < Purchase.id),
+            ),
+        )
+        .scalar_subquery()
+    )
+    .execution_options(synchronize_session=False)
+)
+"""Sets every kept purchase's `previous_at` from its member's kept purchases, in the order of time, then id."""
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 RULES = Rules(welcome_bonus=100, expiry_days=365)
@@ -90,6 +111,14 @@ async def add_members(session: AsyncSession, rows: list[dict[str, Any]]) -> None
     """Insert members in bulk and commit."""
     await session.execute(insert(Member), rows)
     await session.commit()
+
+
+async def add_purchases(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert purchases in bulk, then set on them and their members what the counter keeps as it records them (each
+    member's first purchase, each purchase's previous one), as `loyalty.purchases` would have; no commit."""
+    await session.execute(insert(Purchase), rows)
+    await session.execute(purchases.FIRST_PURCHASES)
+    await session.execute(PREVIOUS_PURCHASES)
 
 
 def purchase(

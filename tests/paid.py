@@ -6,12 +6,10 @@ from __future__ import annotations
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.periods import Period
-from storage.models import Purchase
-from tests.factories import NOW, add_members, member_row, purchase
+from tests.factories import NOW, add_members, add_purchases, member_row, purchase
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 WEEK = Period(date(2026, 11, 16), date(2026, 11, 22))
@@ -31,5 +29,5 @@ async def paid_club(session: AsyncSession) -> None:
         purchase(8, 1, 900_000, 1, payment="credit", reversed_at=NOW),  # reversed: counts nowhere
         purchase(9, 1, 800_000, 9, payment="cash"),  # the week before
     ]
-    await session.execute(insert(Purchase), rows)
+    await add_purchases(session, rows)
     await session.commit()

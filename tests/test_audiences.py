@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from loyalty import audiences
 from loyalty.audiences import Audience, InvalidAudience, month_days
 from storage import repositories
-from storage.models import Purchase, Referral
-from tests.factories import FIRST_CHAT, NOW, add_members, member_row, purchase, referral
+from storage.models import Referral
+from tests.factories import FIRST_CHAT, NOW, add_members, add_purchases, member_row, purchase, referral
 
 DAY = timedelta(days=1)
 SARA, ALI, MINA, REZA = 1, 2, 3, 4
@@ -43,8 +43,8 @@ async def club(session: AsyncSession) -> AsyncSession:
             member_row(9, **SARA_LIKE, blocked=True),
         ],
     )
-    await session.execute(
-        insert(Purchase),
+    await add_purchases(
+        session,
         [
             purchase(1, SARA, 5_000_000, 21, "coffee"),
             purchase(2, SARA, 20_000_000, 2, "cake", reversed_at=NOW - DAY),  # reversed: counts for nothing

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import campaign_results, campaigns
 from loyalty.campaign_results import Result
-from storage.models import Campaign, Gift, OutboxMessage, Purchase, Voucher
-from tests.factories import NOW, add_members, campaign_row, member_row, outbox_row, purchase
+from storage.models import Campaign, Gift, OutboxMessage, Voucher
+from tests.factories import NOW, add_members, add_purchases, campaign_row, member_row, outbox_row, purchase
 
 START = datetime(2026, 11, 10, 9, tzinfo=UTC)
 SALE, NEWS, ARCHIVED, OLD = 1, 2, 3, 4
@@ -63,8 +63,8 @@ async def a_month_of_campaigns(session: AsyncSession) -> None:
         3: START + timedelta(days=7),  # the week is over
         4: START - timedelta(minutes=1),  # before the sale
     }
-    await session.execute(
-        insert(Purchase),
+    await add_purchases(
+        session,
         [
             purchase(1, 1, 100_000, 0, created_at=moments[1]),
             purchase(2, 2, 200_000, 0, created_at=moments[2]),

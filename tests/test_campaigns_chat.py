@@ -28,13 +28,12 @@ from storage.models import (
     Multiplier,
     OutboxMessage,
     OutboxState,
-    Purchase,
     Referral,
     Voucher,
 )
 from tests import updates
 from tests.chat import Chat, Reply, texts, to, walk
-from tests.factories import NOW, add_members, member_row, purchase, referral
+from tests.factories import NOW, add_members, add_purchases, member_row, purchase, referral
 from tests.lookups import count, stored_campaigns
 from tests.people import NEEDS_MANAGER, NIMA, REZA, SARA, customer, four_members, hire, manager_chat, owner_chat
 from tests.stub_bot import stub_bot
@@ -435,8 +434,8 @@ async def audience_people(chat_with: MakeChat, sessions: Sessions) -> dict[int, 
                 .values(gender=gender, birthday=date(born, 1, 10), balance=balance)
             )
         await session.execute(update(Member).where(Member.id == people[NIMA].id).values(balance=20))
-        await session.execute(
-            insert(Purchase), [purchase(1, sara, 3_000_000, 10, "coffee"), purchase(2, reza, 6_000_000, 100, "cake")]
+        await add_purchases(
+            session, [purchase(1, sara, 3_000_000, 10, "coffee"), purchase(2, reza, 6_000_000, 100, "cake")]
         )
         await session.execute(insert(Referral), [referral(1, sara, "joined"), referral(2, sara, "rewarded")])
         await session.commit()

@@ -9,9 +9,9 @@ from datetime import timedelta
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import Campaign, Gift, OutboxMessage, Purchase, Voucher
+from storage.models import Campaign, Gift, OutboxMessage, Voucher
 from tests.chat import Chat
-from tests.factories import NOW, add_members, campaign_row, member_row, outbox_row, purchase
+from tests.factories import NOW, add_members, add_purchases, campaign_row, member_row, outbox_row, purchase
 from tests.people import OWNER
 
 MakeChat = Callable[..., Chat]
@@ -33,7 +33,7 @@ async def a_campaign_with_a_voucher_gift(sessions: Sessions) -> None:
         voucher = {"code": "V1", "member_id": 1, "gift_id": 1, "title": "10% off", "kind": "percent", "value": 10}
         voucher |= {"status": "used", "issued_at": STARTED, "expires_at": NOW + timedelta(days=30)}
         await session.execute(insert(Voucher), [voucher])
-        await session.execute(insert(Purchase), [purchase(1, 1, 250_000, 1), purchase(2, 3, 900_000, 1)])
+        await add_purchases(session, [purchase(1, 1, 250_000, 1), purchase(2, 3, 900_000, 1)])
         await session.commit()
 
 

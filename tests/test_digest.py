@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot
@@ -23,9 +23,9 @@ from loyalty.rules import Rules
 from loyalty.stamps import Stamp
 from scheduler.jobs import Jobs, run_due, send_digests
 from scheduler.sender import Sender, SenderConfig, telegram_send
-from storage.models import OutboxMessage, Purchase, StaffMember
+from storage.models import OutboxMessage, StaffMember
 from tests.emulator import BotAPIEmulator
-from tests.factories import NOW, add_members, member_row, purchase
+from tests.factories import NOW, add_members, add_purchases, member_row, purchase
 from tests.people import MANAGER, OWNER
 from tests.sending import Clock, Recorder
 
@@ -80,7 +80,7 @@ async def small_club(sessions: Sessions) -> None:
             purchase(106, 2, 350_000, 0, created_at=shop_time(last_week, 18)),
             purchase(107, 4, 600_000, 70),
         ]
-        await session.execute(insert(Purchase), rows)
+        await add_purchases(session, rows)
         session.add(StaffMember(telegram_id=SECOND_OWNER, role="owner", name="Second", added_by=OWNER, added_at=NOW))
         await session.commit()
         await purchases.record_purchase(

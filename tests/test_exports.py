@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import exports
-from storage.models import Purchase
-from tests.factories import DAY, NOW, add_members, member_row, purchase
+from tests.factories import DAY, NOW, add_members, add_purchases, member_row, purchase
 
 
 async def every_row(session: AsyncSession, export: exports.Export, batch: int) -> list[tuple[Any, ...]]:
@@ -54,7 +53,7 @@ async def test_rows_are_read_a_batch_at_a_time(session: AsyncSession) -> None:
 async def test_purchases_carry_the_member_code_and_amount(session: AsyncSession) -> None:
     await add_members(session, [member_row(1), member_row(2)])
     rows = [purchase(3, 2, 70_000, 1), purchase(1, 1, 125_000, 2, payment="card"), purchase(2, 1, 5_000, 0)]
-    await session.execute(insert(Purchase), rows)
+    await add_purchases(session, rows)
     await session.commit()
     found = await every_row(session, exports.PURCHASES, 2)
     assert [(row[0], row[1], row[2]) for row in found] == [

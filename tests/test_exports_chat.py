@@ -10,14 +10,12 @@ from datetime import date
 
 import openpyxl
 import pytest
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from handlers.staff.exports import routes
 from loyalty.staff import Role
-from storage.models import Purchase
 from tests.chat import Chat, Reply
-from tests.factories import add_members, member_row, purchase
+from tests.factories import add_members, add_purchases, member_row, purchase
 from tests.people import CASHIER, MANAGER, NEEDS_MANAGER, customer, hire
 
 MakeChat = Callable[..., Chat]
@@ -83,7 +81,7 @@ async def test_stored_words_are_named_in_the_readers_language(chat_with: MakeCha
     """Gender, tier, language and payment method come as words a shop owner reads, not as the stored codes."""
     await seeded(sessions)
     async with sessions() as session:
-        await session.execute(insert(Purchase), [purchase(1, 1, 2_500_000, 1, payment="card")])
+        await add_purchases(session, [purchase(1, 1, 2_500_000, 1, payment="card")])
         await session.commit()
     await hire(sessions, MANAGER, Role.MANAGER)
     chat = chat_with(MANAGER, language_code="fa")
@@ -102,9 +100,7 @@ async def test_stored_words_are_named_in_the_readers_language(chat_with: MakeCha
 async def test_purchases_name_the_unit_and_keep_amounts_as_integers(chat_with: MakeChat, sessions: Sessions) -> None:
     await seeded(sessions)
     async with sessions() as session:
-        await session.execute(
-            insert(Purchase), [purchase(1, 1, 2_500_000, 1, receipt="F-1"), purchase(2, 3, 90_000, 0)]
-        )
+        await add_purchases(session, [purchase(1, 1, 2_500_000, 1, receipt="F-1"), purchase(2, 3, 90_000, 0)])
         await session.commit()
     await hire(sessions, MANAGER, Role.MANAGER)
     sent = document(await export(chat_with(MANAGER, language_code="en"), "purchases", "csv"))

@@ -168,7 +168,8 @@ async def test_purchases_from_before_the_payment_migration_say_no_method(tmp_pat
         await engine.dispose()
 
 
-async def test_the_first_purchase_migration_fills_in_each_members_first_purchase_not_reversed(tmp_path: Path) -> None:
+async def test_the_report_migrations_fill_in_first_purchases_and_each_purchases_previous_one(tmp_path: Path) -> None:
+    """0016 each member's first purchase not reversed, 0017 each kept purchase's predecessor (time, then id)."""
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
     try:
         await upgrade(engine, "0014_reports")
@@ -179,6 +180,7 @@ async def test_the_first_purchase_migration_fills_in_each_members_first_purchase
                 (1, "2026-11-05 09:00:00", None),
                 (1, "2026-11-03 09:00:00", None),
                 (2, "2026-11-02 09:00:00", "2026-11-02 09:05:00"),
+                (1, "2026-11-05 09:00:00", None),  # at the same moment as purchase 2: after it, by id
             ]
             for number, (member_id, at, reversed_at) in enumerate(bought, 1):
                 await connection.execute(
@@ -192,5 +194,13 @@ async def test_the_first_purchase_migration_fills_in_each_members_first_purchase
         async with engine.connect() as connection:
             found = await connection.execute(text("SELECT id, first_purchase_at FROM members ORDER BY id"))
             assert found.all() == [(1, "2026-11-03 09:00:00"), (2, None), (3, None)]
+            links = await connection.execute(text("SELECT id, previous_at FROM purchases ORDER BY id"))
+            assert links.all() == [
+                (1, None),
+                (2, "2026-11-03 09:00:00"),
+                (3, None),
+                (4, None),
+                (5, "2026-11-05 09:00:00"),
+            ]
     finally:
         await engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from loyalty import rules
@@ -14,7 +14,7 @@ from loyalty.stamps import Stamp
 from storage.models import Member, Purchase
 from tests import updates
 from tests.chat import Chat
-from tests.factories import NOW, add_members, member_row, purchase
+from tests.factories import NOW, add_members, add_purchases, member_row, purchase
 from tests.lookups import audit_log, count
 from tests.paid import paid_club
 from tests.people import CASHIER, OWNER, customer, hire
@@ -221,7 +221,7 @@ async def test_the_top_customers_list_who_bought_most_on_credit_when_it_is_on(
     async with sessions() as session:  # five bigger, more frequent cash buyers: 2 and 3 are listed only on credit
         await add_members(session, [member_row(number) for number in range(4, 9)])
         big = [purchase(10 + 4 * number + visit, number, 1_000_000, 1) for number in range(4, 9) for visit in range(4)]
-        await session.execute(insert(Purchase), big)
+        await add_purchases(session, big)
         await session.commit()
     [report] = [reply for reply in await owner.press("rpt:top:last7") if reply.text]
     opened = [button.url or "" for row in report.markup.inline_keyboard for button in row]

@@ -17,15 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.i18n import create_i18n
 from handlers.staff.report import members_text
-from loyalty import purchases, reports
+from loyalty import reports
 from loyalty.digest import AWAY_DAYS
 from loyalty.periods import Period
 from loyalty.reports import Compared
 from loyalty.staff import Role
 from loyalty.vouchers import Kind, Worth
-from storage.models import AuditEntry, LedgerEntry, Member, Purchase, Referral
+from storage.models import AuditEntry, LedgerEntry, Member, Referral
 from tests.chat import Chat
-from tests.factories import NOW, add_members, member_row, new_reward, purchase, referral
+from tests.factories import NOW, add_members, add_purchases, member_row, new_reward, purchase, referral
 from tests.people import CASHIER, MANAGER, NEEDS_MANAGER, OWNER, customer, hire
 
 MakeChat = Callable[..., Chat]
@@ -44,8 +44,7 @@ async def a_week_of_sales(sessions: Sessions) -> None:
             purchase(2, 1, 300_000, 0, created_at=moments[1]),
             purchase(3, 1, 400_000, 0, created_at=NOW - timedelta(days=1)),
         ]
-        await session.execute(insert(Purchase), rows)
-        await session.execute(purchases.FIRST_PURCHASES)  # what the counter keeps on each member
+        await add_purchases(session, rows)
         await session.commit()
 
 

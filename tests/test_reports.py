@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import imports, members, purchases, reports, walk_ins
+from loyalty import imports, members, reports, walk_ins
 from loyalty.audiences import Audience
 from loyalty.digest import AWAY_DAYS
 from loyalty.periods import Period
@@ -22,8 +22,8 @@ from loyalty.reports import Compared, Day, Ranked, Referrals, Vouchers
 from loyalty.stamps import Stamp
 from loyalty.vouchers import Kind as WorthKind
 from loyalty.vouchers import Worth
-from storage.models import AuditEntry, Gift, LedgerEntry, Member, Purchase, Referral, Reward, Voucher
-from tests.factories import NOW, RULES, add_members, member_row, new_reward, profile, purchase, referral
+from storage.models import AuditEntry, Gift, LedgerEntry, Member, Referral, Reward, Voucher
+from tests.factories import NOW, RULES, add_members, add_purchases, member_row, new_reward, profile, purchase, referral
 from tests.steps import Sessions, buy, new_member, undo
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -57,8 +57,7 @@ async def small_club(session: AsyncSession) -> None:
         purchase(7, GOLD, 700_000, 0, **at(18, 10), reversed_at=datetime(2026, 11, 18, 11, tzinfo=UTC)),
         purchase(8, GOLD, 50_000, 0, **at(12, 10)),
     ]
-    await session.execute(insert(Purchase), rows)
-    await session.execute(purchases.FIRST_PURCHASES)  # what the counter keeps on each member
+    await add_purchases(session, rows)
     await session.commit()
 
 
@@ -176,8 +175,7 @@ async def members_club(session: AsyncSession) -> None:
         purchase(5, 5, 100_000, 59),  # 59 days ago: not lapsed
         purchase(6, 7, 100_000, 0, **at(20, 11)),  # active
     ]
-    await session.execute(insert(Purchase), rows)
-    await session.execute(purchases.FIRST_PURCHASES)  # what the counter keeps on each member
+    await add_purchases(session, rows)
     await session.commit()
 
 
@@ -366,7 +364,7 @@ async def test_the_busy_hours_are_the_shops_weekdays_and_hours(session: AsyncSes
         purchase(12, NEW, 10_000, 0, **at(18, 20, 40)),
         purchase(13, NEW, 10_000, 0, created_at=datetime(2026, 11, 19, 19, 29, 59, 900_000, tzinfo=UTC)),  # 22:59:59.9
     ]
-    await session.execute(insert(Purchase), late)
+    await add_purchases(session, late)
     await session.commit()
     busy = await reports.hours(session, WEEK, TEHRAN)
     expected = {
@@ -394,7 +392,7 @@ async def test_the_busy_hours_follow_the_clocks_going_back(session: AsyncSession
         datetime(2026, 10, 23, 21, 59, tzinfo=UTC),  # 23:59 CEST on Friday 23 Oct: before the period
     ]
     rows = [purchase(number, 1, 10_000, 0, created_at=moment) for number, moment in enumerate(moments, start=1)]
-    await session.execute(insert(Purchase), rows)
+    await add_purchases(session, rows)
     await session.commit()
     busy = await reports.hours(session, Period(date(2026, 10, 24), date(2026, 10, 26)), ZoneInfo("Europe/Berlin"))
     assert busy.counts[SUNDAY][:3] == [1, 0, 2] and busy.counts[SUNDAY][13] == 1

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -216,7 +216,7 @@ def _busiest(totals: list[int]) -> int | None:
     return totals.index(most) if most else None
 
 
-DAYS_A_STATEMENT = 100  # days summed by one compound SELECT (SQLite allows 500 terms)
+RANGES_A_STATEMENT = 100  # ranges summed by one compound SELECT (SQLite allows 500 terms)
 
 
 def _ratio(part: float, whole: float) -> float:
@@ -224,20 +224,20 @@ def _ratio(part: float, whole: float) -> float:
     return part / whole if whole else 0
 
 
-async def _day_sums(session: AsyncSession, edges: list[datetime]) -> list[tuple[int, int]]:
-    """The kept purchases' count and total of each day between consecutive `edges` (the days' midnights and the
-    end): a range of the covering `ix_purchases_kept_created` a day, the days joined by UNION ALL, so no row has its
-    day computed and none is sorted (a CASE over 60 days and a GROUP BY cost 3.5 s over 1.6 million purchases)."""
+async def _range_sums(session: AsyncSession, edges: list[datetime]) -> list[tuple[int, int]]:
+    """The kept purchases' count and total between each two consecutive `edges` (days' or hours' starts, then the
+    end): a range of the covering `ix_purchases_kept_created` each, joined by UNION ALL, so no row has its day or hour
+    computed and none is sorted (a CASE over 60 days and a GROUP BY cost 3.5 s over 1.6 million purchases)."""
     kept = Purchase.reversed_at.is_(None)
     figures: dict[int, tuple[int, int]] = {}
-    for first in range(0, len(edges) - 1, DAYS_A_STATEMENT):
-        days = [
+    for first in range(0, len(edges) - 1, RANGES_A_STATEMENT):
+        ranges = [
             select(
                 literal(index, Integer), func.count(), cast(func.coalesce(func.sum(Purchase.amount), 0), BigInteger)
             ).where(kept, _within(Purchase.created_at, edges[index], edges[index + 1]))
-            for index in range(first, min(first + DAYS_A_STATEMENT, len(edges) - 1))
+            for index in range(first, min(first + RANGES_A_STATEMENT, len(edges) - 1))
         ]
-        figures.update((index, (count, total)) for index, count, total in await session.execute(union_all(*days)))
+        figures.update((index, (count, total)) for index, count, total in await session.execute(union_all(*ranges)))
     return [figures[index] for index in range(len(edges) - 1)]
 
 
@@ -250,7 +250,7 @@ async def sales(session: AsyncSession, period: Period, zone: ZoneInfo) -> Sales:
     previous = period.previous()
     days = previous.days() + period.days()
     end = period.bounds(zone)[1]
-    figures = await _day_sums(session, [midnight(day, zone) for day in days] + [end])
+    figures = await _range_sums(session, [midnight(day, zone) for day in days] + [end])
     split = previous.length
     return Sales(
         purchases=Compared(sum(f[0] for f in figures[split:]), sum(f[0] for f in figures[:split])),
@@ -260,75 +260,26 @@ async def sales(session: AsyncSession, period: Period, zone: ZoneInfo) -> Sales:
     )
 
 
-EPOCH = datetime(1970, 1, 1)
-HOUR_SECONDS = 3600
-
-
 async def hours(session: AsyncSession, period: Period, zone: ZoneInfo) -> Hours:
     """The kept purchases of `period` by the shop's weekday and hour in `zone`.
 
-    Each purchase's moment becomes its whole seconds since 1970 (EXTRACT(epoch) on PostgreSQL, STRFTIME('%s') on
-    SQLite: the same SQLAlchemy expression, independent of the database's time zone setting), plus the zone's UTC
-    offset at that moment (`_offset`: a constant, or a CASE over the period's daylight-saving changes), divided by
-    3,600: the number of the shop's wall-clock hour since 1970. The database groups by it (at most 24 groups a day,
-    25 on a day clocks go back) and Python turns each into its weekday and hour. A shop whose offset has half hours
-    (Tehran, UTC+3:30) gets its own hours, not UTC's, and the hour clocks go back twice counts twice in that hour.
+    Each of the period's wall-clock hours is a range of moments from its start in UTC to the next one's
+    (`_hour_starts`), counted like the days of `sales`: no row has its hour computed, and the zone's offsets (half
+    hours in Tehran, UTC+3:30) and daylight-saving changes are Python's. An hour the clocks skip is empty; the hour
+    they go back in lasts two, and counts the purchases of both.
     """
-    start, end = period.bounds(zone)
-    epoch = extract("epoch", Purchase.created_at)
-    seconds = cast(epoch, BigInteger)  # PostgreSQL's epoch has fractions, which the cast rounds: floor it back
-    whole = seconds - case((seconds > epoch, 1), else_=0)
-    local_hour = ((whole + _offset(Purchase.created_at, start, end, zone)) // HOUR_SECONDS).label("hour")
-    rows = await session.execute(
-        select(local_hour, func.count())
-        .where(Purchase.reversed_at.is_(None), _within(Purchase.created_at, start, end))
-        .group_by(local_hour)
-    )
+    days = period.days()
+    figures = await _range_sums(session, [*_hour_starts(days, zone), period.bounds(zone)[1]])
     counts = [[0] * 24 for _ in range(7)]
-    for hour, count in rows:
-        wall = EPOCH + timedelta(hours=int(hour))
-        counts[wall.weekday()][wall.hour] += count
+    for index, (count, _total) in enumerate(figures):
+        counts[days[index // 24].weekday()][index % 24] += count
     return Hours(counts)
 
 
-def _offset(
-    moment: SQLColumnExpression[datetime], start: datetime, end: datetime, zone: ZoneInfo
-) -> ColumnElement[int]:
-    """The zone's UTC offset in seconds at a moment from `start` to `end`: the offsets in turn, each up to the
-    change that ends it."""
-    changes = _offset_changes(start, end, zone)
-    if not changes:
-        return literal(_seconds_ahead(start, zone), BigInteger)
-    offsets = [_seconds_ahead(start, zone), *(_seconds_ahead(change, zone) for change in changes)]
-    return case(*((moment < change, offsets[index]) for index, change in enumerate(changes)), else_=offsets[-1])
-
-
-def _offset_changes(start: datetime, end: datetime, zone: ZoneInfo) -> list[datetime]:
-    """The moments after `start`, up to `end`, the zone's UTC offset changes at (clocks going forward or back): a day
-    whose two ends differ is searched to the second; none in Tehran since 2022."""
-    changes = []
-    day_start = start
-    while day_start < end:
-        day_end = min(day_start + timedelta(days=1), end)
-        before = _seconds_ahead(day_start, zone)
-        if before != _seconds_ahead(day_end, zone):
-            low, high = 0, int((day_end - day_start).total_seconds())  # the old offset at `low`, not at `high`
-            while high - low > 1:
-                middle = (low + high) // 2
-                low, high = (
-                    (middle, high)
-                    if _seconds_ahead(day_start + timedelta(seconds=middle), zone) == before
-                    else (low, middle)
-                )
-            changes.append(day_start + timedelta(seconds=high))
-        day_start = day_end
-    return changes
-
-
-def _seconds_ahead(moment: datetime, zone: ZoneInfo) -> int:
-    """How many seconds the zone's clocks are ahead of UTC at `moment`."""
-    offset = moment.astimezone(zone).utcoffset()
-    return int(offset.total_seconds()) if offset else 0
+def _hour_starts(days: list[date], zone: ZoneInfo) -> list[datetime]:
+    """The moments, in UTC, each hour of the shop's `days` starts (24 a day). A wall-clock time the clocks skip is
+    read with the offset before the change (`fold` 0), which makes its hour start where the next one does."""
+    return [datetime.combine(day, time(hour), zone).astimezone(UTC) for day in days for hour in range(24)]
 
 
 async def buyers(session: AsyncSession, period: Period, zone: ZoneInfo) -> Buyers:

@@ -402,3 +402,17 @@ async def test_the_busy_hours_follow_the_clocks_going_back(session: AsyncSession
 async def test_a_period_without_purchases_has_no_busiest_hour(session: AsyncSession) -> None:
     busy = await reports.hours(session, WEEK, TEHRAN)
     assert busy.counts == [[0] * 24] * 7 and busy.busiest_weekday() is None and busy.busiest_hour() is None
+
+
+async def test_the_busy_hours_skip_the_hour_the_clocks_jump_over(session: AsyncSession) -> None:
+    await add_members(session, [member_row(1)])
+    moments = [  # Berlin's clocks go forward from 02:00 to 03:00 on Sunday 29 Mar 2026, at 01:00 UTC
+        datetime(2026, 3, 29, 0, 30, tzinfo=UTC),  # 01:30 CET
+        datetime(2026, 3, 29, 1, 0, tzinfo=UTC),  # 03:00 CEST
+        datetime(2026, 3, 29, 1, 59, tzinfo=UTC),  # 03:59 CEST
+    ]
+    rows = [purchase(number, 1, 10_000, 0, created_at=moment) for number, moment in enumerate(moments, start=1)]
+    await add_purchases(session, rows)
+    await session.commit()
+    busy = await reports.hours(session, Period(date(2026, 3, 29), date(2026, 3, 29)), ZoneInfo("Europe/Berlin"))
+    assert busy.counts[SUNDAY][:5] == [0, 1, 0, 2, 0]

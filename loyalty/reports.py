@@ -38,7 +38,6 @@ from sqlalchemy import (
     case,
     cast,
     distinct,
-    exists,
     extract,
     func,
     literal,
@@ -306,14 +305,13 @@ def _buyers_within(start: datetime, end: datetime | None, index: int = 0) -> Sel
 
 async def members(session: AsyncSession, period: Period, zone: ZoneInfo, now: datetime, away_days: int) -> Members:
     """The club's members at `now`, the new ones in `period` and the previous period, the active ones, the lapsed
-    ones (no purchase in `away_days`), and their splits: an aggregate over members by tier, and the audit entries
-    that made members (`_made_by`)."""
+    ones (no purchase in `away_days`), and their splits: an aggregate over members by tier, the invited friends of
+    the referrals, and the audit entries that made members (`_made_by`)."""
     start, middle = period.previous().bounds(zone)
     end = period.bounds(zone)[1]
     today = now.astimezone(zone).date()
     conditions = {
         "joined": Member.telegram_id.is_not(None),
-        "invited": exists().where(Referral.friend_member_id == Member.id),
         "bought": Member.first_purchase_at.is_not(None),  # has a purchase not reversed
         "new": _within(Member.created_at, middle, end),
         "new_before": _within(Member.created_at, start, middle),
@@ -332,7 +330,8 @@ async def members(session: AsyncSession, period: Period, zone: ZoneInfo, now: da
     ages = [sums[f"age{band}"] for band in range(len(AGE_LIMITS) + 1)]
     made = await _made_by(session)
     away = sums["bought"] - await _bought_since(session, now - timedelta(days=away_days))
-    origins = {"invited": sums["invited"], **made, "direct": total - sums["invited"] - sum(made.values())}
+    invited = int(await session.scalar(select(func.count(distinct(Referral.friend_member_id)))) or 0)
+    origins = {"invited": invited, **made, "direct": total - invited - sum(made.values())}
     return Members(
         joined=sums["joined"],
         waiting=total - sums["joined"],
@@ -459,37 +458,41 @@ def _vouchers(row: Sequence[int | None] | None) -> Vouchers:
 
 async def top(session: AsyncSession, period: Period, zone: ZoneInfo, size: int = 5) -> Top:
     """The `size` members who spent most and bought most often in `period`, and who hold most points now; ties go
-    to the older member. The purchases are ranked by member first (along the covering `ix_purchases_kept_created`),
-    and only the `size` best are joined to their members."""
+    to the older member. The period's purchases are grouped by member once (along the covering
+    `ix_purchases_kept_created`; a common table expression both rankings read, which SQLite and PostgreSQL
+    materialise once), and only the `size` best of each are joined to their members."""
     start, end = period.bounds(zone)
-    kept = and_(Purchase.reversed_at.is_(None), _within(Purchase.created_at, start, end))
-
-    async def ranked(
-        figure: SQLColumnExpression[int], order: SQLColumnExpression[int], query: Select[str, str, str, int]
-    ) -> list[Ranked]:
-        rows = await session.execute(query.order_by(figure.desc(), order).limit(size))
-        return [Ranked(code, name, phone, int(value)) for code, name, phone, value in rows]
-
-    async def by_purchases(figure: SQLColumnExpression[int]) -> list[Ranked]:
-        best = (
-            select(Purchase.member_id, figure.label("value"))
-            .where(kept)
-            .group_by(Purchase.member_id)
-            .order_by(figure.desc(), Purchase.member_id)
-            .limit(size)
-            .subquery()
+    per_member = (
+        select(
+            Purchase.member_id,
+            cast(func.sum(Purchase.amount), BigInteger).label("spend"),
+            func.count().label("visits"),
         )
-        members_of = select(Member.code, Member.first_name, Member.phone, best.c.value).join(
-            best, best.c.member_id == Member.id
-        )
-        return await ranked(best.c.value, Member.id, members_of)
-
-    held = select(Member.code, Member.first_name, Member.phone, Member.balance).where(Member.balance > 0)
-    return Top(
-        spend=await by_purchases(cast(func.sum(Purchase.amount), BigInteger)),
-        visits=await by_purchases(func.count()),
-        points=await ranked(Member.balance, Member.id, held),
+        .where(Purchase.reversed_at.is_(None), _within(Purchase.created_at, start, end))
+        .group_by(Purchase.member_id)
+        .cte("per_member")
     )
+
+    def best(ranking: int, figure: ColumnElement[int]) -> Select[int, int, int]:
+        ranked = select(per_member.c.member_id, figure).order_by(figure.desc(), per_member.c.member_id).limit(size)
+        return select(literal(ranking, Integer), *ranked.subquery().c)
+
+    ranks = union_all(best(0, per_member.c.spend), best(1, per_member.c.visits)).subquery()
+    rows = await session.execute(
+        select(ranks.c[0], Member.code, Member.first_name, Member.phone, ranks.c[2])
+        .join(Member, Member.id == ranks.c[1])
+        .order_by(ranks.c[0], ranks.c[2].desc(), Member.id)
+    )
+    lists: list[list[Ranked]] = [[], []]
+    for ranking, code, name, phone, value in rows:
+        lists[ranking].append(Ranked(code, name, phone, int(value)))
+    held = await session.execute(
+        select(Member.code, Member.first_name, Member.phone, Member.balance)
+        .where(Member.balance > 0)
+        .order_by(Member.balance.desc(), Member.id)
+        .limit(size)
+    )
+    return Top(spend=lists[0], visits=lists[1], points=[Ranked(*row) for row in held])
 
 
 async def referral_figures(session: AsyncSession, period: Period, zone: ZoneInfo, size: int = 5) -> Referrals:

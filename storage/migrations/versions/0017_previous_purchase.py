@@ -43,11 +43,11 @@ def _backfill() -> None:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("purchases", schema=None) as batch_op:
+    with op.batch_alter_table("purchases", schema=None) as batch_op:  # the index is made again after the backfill
+        batch_op.drop_index(INDEX)
         batch_op.add_column(sa.Column("previous_at", sa.DateTime(timezone=True), nullable=True))
     _backfill()
     with op.batch_alter_table("purchases", schema=None) as batch_op:
-        batch_op.drop_index(INDEX)
         batch_op.create_index(INDEX, [*COLUMNS, "previous_at"], unique=False, sqlite_where=KEPT, postgresql_where=KEPT)
 
 

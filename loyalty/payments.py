@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, ColumnElement, and_, cast, distinct, func, select
+from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.errors import CreditOff
@@ -71,26 +71,26 @@ def check(payment: str | None, club_rules: Rules) -> Payment | None:
 
 @dataclass(frozen=True)
 class Tally:
-    """Purchases and their total, and how many members made them."""
+    """Purchases and their total."""
 
     purchases: int
     total: int
-    members: int
 
 
-NONE = Tally(0, 0, 0)
+NONE = Tally(0, 0)
 
 
 @dataclass(frozen=True)
 class Split:
     """A period's kept purchases by method (None: not said), in the order of `Payment`, not said last; only the
-    methods used."""
+    methods used; and how many members bought on credit."""
 
     methods: dict[Payment | None, Tally]
+    credit_members: int
 
     @property
     def credit(self) -> Tally:
-        """The purchases on credit, and the members who made them."""
+        """The purchases on credit."""
         return self.methods.get(Payment.CREDIT, NONE)
 
 
@@ -100,22 +100,24 @@ def _kept_in(period: Period, zone: ZoneInfo) -> ColumnElement[bool]:
     return and_(Purchase.reversed_at.is_(None), Purchase.created_at >= start, Purchase.created_at < end)
 
 
+METHODS = (*Payment, None)
+
+
+def _tallied(method: Payment | None) -> list[ColumnElement[int]]:
+    """The count and the total of the purchases paid by `method` (None: not said), as sums over the rows."""
+    paid = Purchase.payment.is_(None) if method is None else Purchase.payment == method
+    return [func.sum(case((paid, 1), else_=0)), cast(func.sum(case((paid, Purchase.amount), else_=0)), BigInteger)]
+
+
 async def split(session: AsyncSession, period: Period, zone: ZoneInfo) -> Split:
-    """The purchases of `period` and their total by payment method, with the members who made them."""
-    rows = await session.execute(
-        select(
-            Purchase.payment,
-            func.count(),
-            cast(func.sum(Purchase.amount), BigInteger),
-            func.count(distinct(Purchase.member_id)),
-        )
-        .where(_kept_in(period, zone))
-        .group_by(Purchase.payment)
-    )
-    found = {
-        Payment(method) if method else None: Tally(count, int(total), members) for method, count, total, members in rows
-    }
-    return Split({method: found[method] for method in (*Payment, None) if method in found})
+    """The purchases of `period` and their total by payment method, and the members who bought on credit: one pass
+    over the period's range of the covering index, a count and a sum for each method (a GROUP BY sorted the period's
+    purchases by method first: three times as long), the distinct members of the on-credit purchases only."""
+    on_credit = func.count(distinct(case((Purchase.payment == Payment.CREDIT, Purchase.member_id))))
+    sums = [term for method in METHODS for term in _tallied(method)]
+    row = (await session.execute(select(on_credit, *sums).where(_kept_in(period, zone)))).one()
+    tallies = {method: Tally(int(row[1 + 2 * at] or 0), int(row[2 + 2 * at] or 0)) for at, method in enumerate(METHODS)}
+    return Split({method: tally for method, tally in tallies.items() if tally.purchases}, int(row[0]))
 
 
 async def credit_top(session: AsyncSession, period: Period, zone: ZoneInfo, size: int = 5) -> list[Ranked]:

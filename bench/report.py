@@ -9,7 +9,8 @@ inserts, runs ANALYZE (VACUUM ANALYZE on PostgreSQL, as autovacuum would), then 
 prints the median: Sales for the last 30 days and for this month (the Gregorian one: the Jalali month starts on
 NOW's own day, 1 Azar, and the Gregorian gives 22 days), and Members, Points, Top customers and Referrals for the
 last 30 days, each against its previous period as the reports compute them, and the busy hours (weekday × hour) and
-the split by payment method (the Sales report's line under its figures) for the last 30 days. Then the Sales
+the split by payment method (the Sales report's line under its figures) for the last 30 days, and the three the
+Sales message reads (sales, busy hours, split) one after the other. Then the Sales
 report's two charts are drawn `runs` times in Persian (the 30 days' bars, the heatmap). The shop is in Tehran; the
 process is pinned to one core.
 --database defaults to a fresh SQLite file; a PostgreSQL URL measures asyncpg. --keep FILE keeps the SQLite file. A
@@ -40,7 +41,7 @@ from bot.i18n import create_i18n
 from loyalty import payments, reports
 from loyalty.calendar import GREGORIAN, JALALI
 from loyalty.digest import AWAY_DAYS
-from loyalty.periods import period
+from loyalty.periods import Period, period
 from loyalty.purchases import FIRST_PURCHASES
 from storage.database import create_engine, session_factory
 from storage.migrate import upgrade
@@ -158,6 +159,7 @@ async def run(url: str, members: int, purchases: int, runs: int) -> list[str]:
         "referrals, last 30 days": lambda session: reports.referral_figures(session, last30, ZONE),
         "busy hours, last 30 days": lambda session: reports.hours(session, last30, ZONE),
         "payment split, last 30 days": lambda session: payments.split(session, last30, ZONE),
+        "the Sales message's figures, last 30 days": lambda session: sales_message(session, last30),
     }
     sessions = session_factory(engine)
     for name, report in cases.items():
@@ -171,6 +173,13 @@ async def run(url: str, members: int, purchases: int, runs: int) -> list[str]:
         lines.append(f"{name}, drawn in Persian: median {wall:.3f} s (processor {processor:.3f} s) of {runs} runs")
     await engine.dispose()
     return lines
+
+
+async def sales_message(session: AsyncSession, span: Period) -> None:
+    """What /report's Sales message reads, one after the other: the sales, the busy hours and the split by method."""
+    await reports.sales(session, span, ZONE)
+    await reports.hours(session, span, ZONE)
+    await payments.split(session, span, ZONE)
 
 
 def drawn(draw: Callable[[], bytes], runs: int) -> tuple[float, float]:

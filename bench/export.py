@@ -6,7 +6,7 @@ Seeds `members` members (one ledger entry each) with genders, birthdays and tier
 export in a fresh process pinned to one core, as /export does it (`loyalty.exports.rows` → the staff member's cells
 in Persian, Jalali dates → `handlers.staff.exports.files`): the time (and the processor time: on SQLite the
 database's work too; what a busy machine's other work leaves out), the file's size, the process's resident memory
-before the export and its peak (ru_maxrss). --database defaults to a fresh SQLite file; a PostgreSQL URL (an empty
+before the export and its own peak (VmHWM). --database defaults to a fresh SQLite file; a PostgreSQL URL (an empty
 database) measures asyncpg.
 """
 

@@ -13,5 +13,12 @@ def resident_mb() -> float:
 
 
 def peak_mb() -> float:
-    """This process's peak resident memory, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's own peak resident memory (VmHWM), in MB.
+
+    Not `ru_maxrss`: Linux keeps that across fork and exec, so a child started by a benchmark after it seeded a
+    million members would report the seeding's peak as its own.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    raise LookupError("no VmHWM in /proc/self/status")

@@ -6,7 +6,7 @@ Seeds `members` members (one ledger entry each) with genders, birthdays and tier
 export in a fresh process pinned to one core, as /export does it (`loyalty.exports.rows` → the staff member's cells
 in Persian, Jalali dates → `handlers.staff.exports.files`): the time (and the processor time: on SQLite the
 database's work too; what a busy machine's other work leaves out), the file's size, the process's resident memory
-before the export and its peak (ru_maxrss). --database defaults to a fresh SQLite file; a PostgreSQL URL (an empty
+before the export and its own peak (VmHWM). --database defaults to a fresh SQLite file; a PostgreSQL URL (an empty
 database) measures asyncpg.
 """
 
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import resource
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import make_url
 
 from bench.audience import profile
+from bench.memory import peak_mb, resident_mb
 from bench.seed import seed
 from bench.timing import pin_to_one_core
 from bot.i18n import create_i18n
@@ -38,12 +38,6 @@ from tests.factories import NOW
 from texts.languages import speaking
 
 ZONE = ZoneInfo("Asia/Tehran")
-
-
-def resident_mb() -> float:
-    """This process's resident memory now, in MB."""
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * resource.getpagesize() / 2**20
 
 
 async def export(url: str, form: str, folder: Path) -> str:
@@ -66,7 +60,7 @@ async def export(url: str, form: str, folder: Path) -> str:
             )
             await files.write(path, form, header(exports.MEMBERS, "toman"), rows, "members")
     took, processor = time.perf_counter() - began, time.process_time() - used
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_mb()
     await engine.dispose()
     size = path.stat().st_size / 2**20
     return (

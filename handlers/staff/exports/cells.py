@@ -112,6 +112,7 @@ class Cells:
         self.zone = zone
         self.calendar = calendar_for(language())
         self.flags = (_("export.no"), _("export.yes"))
+        self.days: dict[date, str] = {}  # each date's text, worked out once: a club's rows share a few thousand days
         self.writers: list[Callable[[Any], list[Cell]]] = [self._writer(column) for column in export.columns]
 
     def __call__(self, row: tuple[Any, ...]) -> list[Cell]:
@@ -146,9 +147,11 @@ class Cells:
         return write
 
     def day(self, value: date) -> str:
-        """A date in the reader's calendar, digits in ASCII: 1405/09/01 or 2026-11-22."""
-        shown = jdatetime.date.fromgregorian(date=value) if self.calendar == JALALI else value
-        return shown.strftime(DAY_FORMATS[self.calendar])
+        """A date in the reader's calendar, digits in ASCII: 1405/09/01 or 2026-11-22 (each date converted once)."""
+        if (text := self.days.get(value)) is None:
+            shown = jdatetime.date.fromgregorian(date=value) if self.calendar == JALALI else value
+            text = self.days[value] = shown.strftime(DAY_FORMATS[self.calendar])
+        return text
 
     def moment(self, value: datetime | None) -> list[Cell]:
         """The shop's local date and time in the reader's calendar, and the ISO 8601 UTC moment."""

@@ -38,7 +38,9 @@ PARTS = {
     ),
 }
 SHEET = "xl/worksheets/sheet1.xml"
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")  # characters XML 1.0 cannot hold: left out
+NOT_XML_CHARACTERS = "\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff"  # characters XML 1.0 cannot hold: left out
+NOT_XML = re.compile(f"[{NOT_XML_CHARACTERS}]")
+TO_MEND = re.compile(f"[&<>{NOT_XML_CHARACTERS}]")  # what a text needs mended in: most texts have none of it
 NOT_IN_TITLE = re.compile(r"[\[\]:*?/\\]")  # characters a sheet's name cannot hold
 BATCH = 1_000  # rows joined into one write
 
@@ -56,7 +58,12 @@ def _cell(value: str | int) -> str:
         return f"<c><v>{int(value)}</v></c>"
     if not value:
         return "<c/>"  # a blank cell
-    return f'<c t="inlineStr"><is><t xml:space="preserve">{escape(NOT_XML.sub("", value))}</t></is></c>'
+    return f'<c t="inlineStr"><is><t xml:space="preserve">{_text(value)}</t></is></c>'
+
+
+def _text(value: str) -> str:
+    """The text as XML: markup escaped, characters XML cannot hold left out (a text needing neither as it is)."""
+    return escape(NOT_XML.sub("", value)) if TO_MEND.search(value) else value
 
 
 def _row(cells: Sequence[str | int]) -> str:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -345,35 +345,36 @@ async def _import_new(
     return new
 
 
-_NEW_MEMBERS = insert(Member.__table__).returning(Member.__table__.c.id, sort_by_parameter_order=True)
+_NEW_MEMBERS = insert(Member.__table__)
+_MEMBER_IDS = select(Member.phone, Member.id).where(Member.phone.in_(bindparam("phones", expanding=True)))
 
 
 async def _import_rows(
     session: AsyncSession, rows: Sequence[Row], club_rules: Rules, language: str, digest: str, stamp: Stamp
 ) -> None:
     """Make the waiting members of `rows` with their opening points, in the caller's transaction: a statement per
-    table for them all (members, audit, ledger)."""
+    table for them all (members, their ids read back by phone, audit, ledger), none per member."""
     if not rows:
         return
     codes = await members.unused_codes(session, len(rows))
-    ids = (
-        await session.scalars(
-            _NEW_MEMBERS,
-            [_member(row, code, club_rules, language, stamp.at) for row, code in zip(rows, codes, strict=True)],
-        )
-    ).all()
-    for member_id, row in zip(ids, rows, strict=True):
-        await audit.record(
-            session,
-            actor_id=stamp.actor_id,
-            action="member.imported",
-            now=stamp.at,
-            member_id=member_id,
-            update_id=stamp.update_id,
-            phone=row.phone,
-            file=digest,
-            points=row.points,
-        )
+    await session.execute(
+        _NEW_MEMBERS,
+        [_member(row, code, club_rules, language, stamp.at) for row, code in zip(rows, codes, strict=True)],
+    )
+    phones = {"phones": [row.phone for row in rows]}
+    found = {phone: member_id for phone, member_id in await session.execute(_MEMBER_IDS, phones)}
+    ids = [found[row.phone] for row in rows]
+    await audit.write_many(
+        session,
+        actor_id=stamp.actor_id,
+        action="member.imported",
+        now=stamp.at,
+        update_id=stamp.update_id,
+        about=[
+            (member_id, {"phone": row.phone, "file": digest, "points": row.points})
+            for member_id, row in zip(ids, rows, strict=True)
+        ],
+    )
     openings = [
         ledger.Opening(member_id, row.points, row.reason, f"import:{digest}:{row.phone}")
         for member_id, row in zip(ids, rows, strict=True)

@@ -147,8 +147,9 @@ async def post_openings(
     expires_at: datetime,
     actor_id: int | None,
 ) -> None:
-    """Credit many members at once, each one entry and one lot expiring at `expires_at`, their balances moved: three
-    statements, not three per member. For members made in the caller's transaction, whom nobody else sees yet (so
+    """Credit many members at once, each one entry and one lot expiring at `expires_at`, their balances moved: four
+    statements (the entries' ids read back by their keys: an INSERT … RETURNING in order is a statement per row on
+    SQLite), not three per member. For members made in the caller's transaction, whom nobody else sees yet (so
     they need no lock) and whose keys are new."""
     if any(opening.points <= 0 for opening in openings):
         raise ValueError("a credit is a positive number of points")
@@ -167,17 +168,28 @@ async def post_openings(
         }
         for opening in openings
     ]
-    ids = (await session.scalars(_NEW_ENTRIES, entries)).all()
+    await session.execute(_NEW_ENTRIES, entries)
+    keys = {"keys": [opening.key for opening in openings]}
+    ids = {key: entry_id for key, entry_id in await session.execute(_ENTRY_IDS, keys)}
     lots = [
-        {"member_id": opening.member_id, "entry_id": entry_id, "points": opening.points, "remaining": opening.points}
-        for opening, entry_id in zip(openings, ids, strict=True)
+        {
+            "member_id": opening.member_id,
+            "entry_id": ids[opening.key],
+            "points": opening.points,
+            "remaining": opening.points,
+            "expires_at": expires_at,
+        }
+        for opening in openings
     ]
-    await session.execute(_OPEN_LOT, [dict(lot, expires_at=expires_at) for lot in lots])
+    await session.execute(_OPEN_LOT, lots)
     moves = [{"member_id": opening.member_id, "points": opening.points} for opening in openings]
     await session.execute(_CREDITING, moves)
 
 
-_NEW_ENTRIES = insert(LedgerEntry.__table__).returning(LedgerEntry.__table__.c.id, sort_by_parameter_order=True)
+_NEW_ENTRIES = insert(LedgerEntry.__table__)
+_ENTRY_IDS = select(LedgerEntry.idempotency_key, LedgerEntry.id).where(
+    LedgerEntry.idempotency_key.in_(bindparam("keys", expanding=True))
+)
 _CREDITING = (
     update(Member.__table__)
     .where(Member.__table__.c.id == bindparam("member_id"))

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from loyalty import imports, members
 from loyalty.errors import UnreadableFile
@@ -190,3 +190,33 @@ async def test_a_phone_that_joined_while_its_batch_was_written_is_skipped(
     done = await imports.run(session, RULES, sheet_of(PERSIAN_FILE), "fa", OWNER_STAMP)
     assert (done.created, done.skipped, done.points) == (1, 1, 0)
     assert await count(session, Member) == 2 and await count(session, LedgerEntry) == 0
+
+
+async def statements_importing(engine: AsyncEngine, session: AsyncSession, customers: int) -> list[str]:
+    """The statements one batch of `customers` new phones, each with opening points, takes to import."""
+    table = [["phone", "points"], *([f"0912000{n:04d}", "10"] for n in range(customers))]
+    sheet = imports.check_rows(table, RULES, TODAY)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        done = await imports.run(session, RULES, sheet, "fa", OWNER_STAMP)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert done.created == customers
+    return statements
+
+
+@pytest.mark.parametrize("customers", [3, 40])
+async def test_a_batch_is_a_few_statements_however_many_members_it_makes(
+    engine: AsyncEngine, session: AsyncSession, customers: int
+) -> None:
+    """The budget of an import (bench/import.py): a batch's members, audit entries, ledger entries, lots and
+    balances are each written by one statement (with the phones and codes read), not one per member."""
+    statements = await statements_importing(engine, session, customers)
+    assert len(statements) <= 12, statements
+    assert await count(session, AuditEntry) == customers
+    assert await session.scalar(select(func.sum(Member.balance))) == 10 * customers

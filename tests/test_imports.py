@@ -8,6 +8,9 @@ from datetime import date, timedelta
 
 import pytest
 from openpyxl import Workbook
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -106,6 +109,23 @@ def test_an_xlsx_file_is_read() -> None:
     book.save(data)
     [row] = sheet_of(data.getvalue()).rows
     assert (row.phone, row.name, row.birthday, row.points) == ("+989121234567", "Sara", date(1996, 9, 21), 30)
+
+
+def test_an_xlsx_file_keeps_each_cell_in_its_column_with_rich_text_and_the_1904_calendar() -> None:
+    book = Workbook()
+    book.epoch = CALENDAR_MAC_1904
+    book.active.append(["phone", "gender", "name", "birthday", "points"])
+    book.active.append(
+        ["09121234567", None, CellRichText("Sa", TextBlock(InlineFont(b=True), "ra")), date(1996, 9, 21)]
+    )
+    book.active.append(["09121234568", "f", None, None, 2.5])
+    data = io.BytesIO()
+    book.save(data)
+    assert imports.read_table(data.getvalue()) == [
+        ["phone", "gender", "name", "birthday", "points"],
+        ["09121234567", "", "Sara", "1996-09-21", ""],
+        ["09121234568", "f", "", "", "2.5"],
+    ]
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,16 @@
 """Phone numbers normalised to E.164, with Iran as the default region."""
 
+import re
+
 import phonenumbers
 
 from loyalty.errors import InvalidPhone
 from loyalty.numerals import ascii_digits
 
 DEFAULT_REGION = "IR"
+_HOME = phonenumbers.PhoneMetadata.metadata_for_region(DEFAULT_REGION)
+# A home mobile number written plainly (0912…, 912…, +98912…): its E.164 without parsing it (a tenth of the time).
+_HOME_MOBILE = re.compile(rf"(?:0|\+{_HOME.country_code})?({_HOME.mobile.national_number_pattern})")
 
 
 def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
@@ -13,6 +18,8 @@ def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     text = ascii_digits(raw).strip()
     if text.isdigit() and not text.startswith("0") and len(text) > 10:
         text = "+" + text  # Telegram sends contacts' numbers without the plus sign
+    if region == DEFAULT_REGION and (mobile := _HOME_MOBILE.fullmatch(text)):
+        return f"+{_HOME.country_code}{mobile[1]}"
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:

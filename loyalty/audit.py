@@ -79,9 +79,14 @@ async def write_many(
     about: Sequence[tuple[int, Mapping[str, object]]],
 ) -> None:
     """Write one action's entries about many members in the caller's transaction now, each (member id, details) of
-    `about`: one INSERT for them all, no unit of work, no ids read back (bulk paths)."""
+    `about`: one INSERT for them all (in pages of multi-row VALUES), no unit of work (bulk paths)."""
     if about:
         await session.execute(
-            insert(AuditEntry.__table__),
+            _NEW_ENTRIES,
             [_columns(actor_id, action, now, member_id, update_id, details) for member_id, details in about],
         )
+
+
+# RETURNING, though the ids are not read: SQLAlchemy then sends the rows as pages of multi-row VALUES on both
+# databases (insertmanyvalues), where a plain executemany is an execution per row on asyncpg.
+_NEW_ENTRIES = insert(AuditEntry.__table__).returning(AuditEntry.__table__.c.id)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -326,24 +326,24 @@ async def _import_new(
     return new
 
 
-_NEW_MEMBERS = insert(Member.__table__)
-_MEMBER_IDS = select(Member.phone, Member.id).where(Member.phone.in_(bindparam("phones", expanding=True)))
+# RETURNING (in no order: read by phone) sends the rows as pages of multi-row VALUES (insertmanyvalues); in order, it
+# would be a statement per row on SQLite.
+_NEW_MEMBERS = insert(Member.__table__).returning(Member.__table__.c.phone, Member.__table__.c.id)
 
 
 async def _import_rows(
     session: AsyncSession, rows: Sequence[Row], club_rules: Rules, language: str, digest: str, stamp: Stamp
 ) -> None:
     """Make the waiting members of `rows` with their opening points, in the caller's transaction: a statement per
-    table for them all (members, their ids read back by phone, audit, ledger), none per member."""
+    table for them all (members, audit, ledger), none per member."""
     if not rows:
         return
     codes = await members.unused_codes(session, len(rows))
-    await session.execute(
+    made = await session.execute(
         _NEW_MEMBERS,
         [_member(row, code, club_rules, language, stamp.at) for row, code in zip(rows, codes, strict=True)],
     )
-    phones = {"phones": [row.phone for row in rows]}
-    found = {phone: member_id for phone, member_id in await session.execute(_MEMBER_IDS, phones)}
+    found = {phone: member_id for phone, member_id in made}
     ids = [found[row.phone] for row in rows]
     await audit.write_many(
         session,

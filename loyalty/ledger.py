@@ -147,10 +147,10 @@ async def post_openings(
     expires_at: datetime,
     actor_id: int | None,
 ) -> None:
-    """Credit many members at once, each one entry and one lot expiring at `expires_at`, their balances moved: four
-    statements (the entries' ids read back by their keys: an INSERT … RETURNING in order is a statement per row on
-    SQLite), not three per member. For members made in the caller's transaction, whom nobody else sees yet (so
-    they need no lock) and whose keys are new."""
+    """Credit many members at once, each one entry and one lot expiring at `expires_at`, their balances moved: three
+    set-based statements, not three per member (the lots and the balances read the entries by their keys). For
+    members made in the caller's transaction, whom nobody else sees yet (so they need no lock) and whose keys are
+    new."""
     if any(opening.points <= 0 for opening in openings):
         raise ValueError("a credit is a positive number of points")
     if not openings:
@@ -169,31 +169,29 @@ async def post_openings(
         for opening in openings
     ]
     await session.execute(_NEW_ENTRIES, entries)
-    keys = {"keys": [opening.key for opening in openings]}
-    ids = {key: entry_id for key, entry_id in await session.execute(_ENTRY_IDS, keys)}
-    lots = [
-        {
-            "member_id": opening.member_id,
-            "entry_id": ids[opening.key],
-            "points": opening.points,
-            "remaining": opening.points,
-            "expires_at": expires_at,
-        }
-        for opening in openings
-    ]
-    await session.execute(_OPEN_LOT, lots)
-    moves = [{"member_id": opening.member_id, "points": opening.points} for opening in openings]
-    await session.execute(_CREDITING, moves)
+    keys = [opening.key for opening in openings]
+    await session.execute(_OPENING_LOTS, {"keys": keys, "expires_at": expires_at})
+    await session.execute(_OPENING_BALANCES, {"keys": keys})
 
 
-_NEW_ENTRIES = insert(LedgerEntry.__table__)
-_ENTRY_IDS = select(LedgerEntry.idempotency_key, LedgerEntry.id).where(
-    LedgerEntry.idempotency_key.in_(bindparam("keys", expanding=True))
+# RETURNING, though the ids are not read: SQLAlchemy then sends the rows as pages of multi-row VALUES on both
+# databases (insertmanyvalues), where a plain executemany is an execution per row on asyncpg.
+_NEW_ENTRIES = insert(LedgerEntry.__table__).returning(LedgerEntry.__table__.c.id)
+_KEYED = LedgerEntry.idempotency_key.in_(bindparam("keys", expanding=True))
+_OPENING_LOTS = insert(PointLot.__table__).from_select(
+    ["member_id", "entry_id", "points", "remaining", "expires_at"],
+    select(
+        LedgerEntry.member_id,
+        LedgerEntry.id,
+        LedgerEntry.points,
+        LedgerEntry.points,
+        bindparam("expires_at", type_=PointLot.__table__.c.expires_at.type),
+    ).where(_KEYED),
 )
-_CREDITING = (
+_OPENING_BALANCES = (
     update(Member.__table__)
-    .where(Member.__table__.c.id == bindparam("member_id"))
-    .values(balance=Member.__table__.c.balance + bindparam("points"))
+    .where(Member.__table__.c.id == LedgerEntry.member_id, _KEYED)
+    .values(balance=Member.__table__.c.balance + LedgerEntry.points)
 )
 
 

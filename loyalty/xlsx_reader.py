@@ -25,6 +25,8 @@ _CELL = _MAIN + "c"
 _ROW = _MAIN + "row"
 _TEXT = _MAIN + "t"
 _RUN = _MAIN + "r"
+_INLINE = _MAIN + "is"
+_VALUE = _MAIN + "v"
 
 
 class BadWorkbook(Exception):
@@ -41,7 +43,7 @@ def rows(content: IO[bytes]) -> list[list[str]]:
             dates = _date_styles(book)
             with book.open(sheet) as xml:
                 table = list(_sheet_rows(xml, strings, dates, _EPOCHS[date1904]))
-    except (zipfile.BadZipFile, KeyError, ValueError, IndexError, ParseError, OSError):
+    except (zipfile.BadZipFile, KeyError, ValueError, IndexError, OverflowError, ParseError, OSError):
         raise BadWorkbook from None
     width = max(map(len, table), default=0)
     return [row + [""] * (width - len(row)) for row in table]
@@ -88,6 +90,8 @@ def _date_styles(book: zipfile.ZipFile) -> frozenset[int]:
 
 
 def _is_date_format(format_id: int, custom: dict[int, str]) -> bool:
+    """Whether a number format shows a date: one of Excel's built-in date formats, or a code with days, months or
+    years (months without hours or seconds: those are minutes)."""
     if format_id in custom:
         code = _NOT_IN_FORMAT.sub("", custom[format_id]).lower()
         return any(letter in code for letter in "dy") or ("m" in code and "h" not in code and "s" not in code)
@@ -140,11 +144,12 @@ def _column(reference: str) -> int:
 
 
 def _cell_text(cell: Element, strings: list[str], dates: frozenset[int], epoch: date) -> str:
+    """A cell as typed text, as openpyxl's values and `str` show it."""
     kind = cell.get("t", "n")
     if kind == "inlineStr":
-        inline = cell.find(_MAIN + "is")
+        inline = cell.find(_INLINE)
         return _text(inline) if inline is not None else ""
-    value = cell.findtext(_MAIN + "v") or ""
+    value = cell.findtext(_VALUE) or ""
     if not value or kind in ("str", "e"):
         return value
     if kind == "s":

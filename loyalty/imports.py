@@ -15,7 +15,6 @@ import contextlib
 import csv
 import hashlib
 import io
-import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -24,7 +23,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import audit, ledger, members, rules
+from loyalty import audit, ledger, members, rules, xlsx_reader
 from loyalty.birthdays import birthday_md
 from loyalty.calendar import parse_birthday
 from loyalty.errors import InvalidDate, InvalidName, InvalidNumber, InvalidPhone, UnreadableFile
@@ -149,29 +148,11 @@ def _csv_rows(content: bytes) -> list[list[str]]:
 
 
 def _xlsx_rows(content: bytes) -> list[list[str]]:
-    """The rows of an XLSX file's first sheet (read-only), each cell as text (whole numbers without `.0`)."""
-    from openpyxl import load_workbook  # imported here: only an XLSX file needs it
-
+    """The rows of an XLSX file's first sheet, each cell as text (`xlsx_reader`)."""
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        return xlsx_reader.rows(io.BytesIO(content))
+    except xlsx_reader.BadWorkbook:
         raise UnreadableFile("format") from None
-    try:
-        sheet = workbook.worksheets[0]
-        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-
-
-def _cell_text(value: object) -> str:
-    """A spreadsheet cell as typed text: a date as year-month-day, a whole number without `.0`, nothing as ''."""
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _fold(header: str) -> str:
@@ -345,35 +326,36 @@ async def _import_new(
     return new
 
 
-_NEW_MEMBERS = insert(Member.__table__).returning(Member.__table__.c.id, sort_by_parameter_order=True)
+# RETURNING (in no order: read by phone) sends the rows as pages of multi-row VALUES (insertmanyvalues); in order, it
+# would be a statement per row on SQLite.
+_NEW_MEMBERS = insert(Member.__table__).returning(Member.__table__.c.phone, Member.__table__.c.id)
 
 
 async def _import_rows(
     session: AsyncSession, rows: Sequence[Row], club_rules: Rules, language: str, digest: str, stamp: Stamp
 ) -> None:
     """Make the waiting members of `rows` with their opening points, in the caller's transaction: a statement per
-    table for them all (members, audit, ledger)."""
+    table for them all (members, audit, ledger), none per member."""
     if not rows:
         return
     codes = await members.unused_codes(session, len(rows))
-    ids = (
-        await session.scalars(
-            _NEW_MEMBERS,
-            [_member(row, code, club_rules, language, stamp.at) for row, code in zip(rows, codes, strict=True)],
-        )
-    ).all()
-    for member_id, row in zip(ids, rows, strict=True):
-        await audit.record(
-            session,
-            actor_id=stamp.actor_id,
-            action="member.imported",
-            now=stamp.at,
-            member_id=member_id,
-            update_id=stamp.update_id,
-            phone=row.phone,
-            file=digest,
-            points=row.points,
-        )
+    made = await session.execute(
+        _NEW_MEMBERS,
+        [_member(row, code, club_rules, language, stamp.at) for row, code in zip(rows, codes, strict=True)],
+    )
+    found = {phone: member_id for phone, member_id in made}
+    ids = [found[row.phone] for row in rows]
+    await audit.write_many(
+        session,
+        actor_id=stamp.actor_id,
+        action="member.imported",
+        now=stamp.at,
+        update_id=stamp.update_id,
+        about=[
+            (member_id, {"phone": row.phone, "file": digest, "points": row.points})
+            for member_id, row in zip(ids, rows, strict=True)
+        ],
+    )
     openings = [
         ledger.Opening(member_id, row.points, row.reason, f"import:{digest}:{row.phone}")
         for member_id, row in zip(ids, rows, strict=True)

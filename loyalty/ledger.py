@@ -148,8 +148,9 @@ async def post_openings(
     actor_id: int | None,
 ) -> None:
     """Credit many members at once, each one entry and one lot expiring at `expires_at`, their balances moved: three
-    statements, not three per member. For members made in the caller's transaction, whom nobody else sees yet (so
-    they need no lock) and whose keys are new."""
+    set-based statements, not three per member (the lots and the balances read the entries by their keys). For
+    members made in the caller's transaction, whom nobody else sees yet (so they need no lock) and whose keys are
+    new."""
     if any(opening.points <= 0 for opening in openings):
         raise ValueError("a credit is a positive number of points")
     if not openings:
@@ -167,21 +168,30 @@ async def post_openings(
         }
         for opening in openings
     ]
-    ids = (await session.scalars(_NEW_ENTRIES, entries)).all()
-    lots = [
-        {"member_id": opening.member_id, "entry_id": entry_id, "points": opening.points, "remaining": opening.points}
-        for opening, entry_id in zip(openings, ids, strict=True)
-    ]
-    await session.execute(_OPEN_LOT, [dict(lot, expires_at=expires_at) for lot in lots])
-    moves = [{"member_id": opening.member_id, "points": opening.points} for opening in openings]
-    await session.execute(_CREDITING, moves)
+    await session.execute(_NEW_ENTRIES, entries)
+    keys = [opening.key for opening in openings]
+    await session.execute(_OPENING_LOTS, {"keys": keys, "expires_at": expires_at})
+    await session.execute(_OPENING_BALANCES, {"keys": keys})
 
 
-_NEW_ENTRIES = insert(LedgerEntry.__table__).returning(LedgerEntry.__table__.c.id, sort_by_parameter_order=True)
-_CREDITING = (
+# RETURNING, though the ids are not read: SQLAlchemy then sends the rows as pages of multi-row VALUES on both
+# databases (insertmanyvalues), where a plain executemany is an execution per row on asyncpg.
+_NEW_ENTRIES = insert(LedgerEntry.__table__).returning(LedgerEntry.__table__.c.id)
+_KEYED = LedgerEntry.idempotency_key.in_(bindparam("keys", expanding=True))
+_OPENING_LOTS = insert(PointLot.__table__).from_select(
+    ["member_id", "entry_id", "points", "remaining", "expires_at"],
+    select(
+        LedgerEntry.member_id,
+        LedgerEntry.id,
+        LedgerEntry.points,
+        LedgerEntry.points,
+        bindparam("expires_at", type_=PointLot.__table__.c.expires_at.type),
+    ).where(_KEYED),
+)
+_OPENING_BALANCES = (
     update(Member.__table__)
-    .where(Member.__table__.c.id == bindparam("member_id"))
-    .values(balance=Member.__table__.c.balance + bindparam("points"))
+    .where(Member.__table__.c.id == LedgerEntry.member_id, _KEYED)
+    .values(balance=Member.__table__.c.balance + LedgerEntry.points)
 )
 
 

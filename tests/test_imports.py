@@ -8,8 +8,11 @@ from datetime import date, timedelta
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from loyalty import imports, members
 from loyalty.errors import UnreadableFile
@@ -108,6 +111,23 @@ def test_an_xlsx_file_is_read() -> None:
     assert (row.phone, row.name, row.birthday, row.points) == ("+989121234567", "Sara", date(1996, 9, 21), 30)
 
 
+def test_an_xlsx_file_keeps_each_cell_in_its_column_with_rich_text_and_the_1904_calendar() -> None:
+    book = Workbook()
+    book.epoch = CALENDAR_MAC_1904
+    book.active.append(["phone", "gender", "name", "birthday", "points"])
+    book.active.append(
+        ["09121234567", None, CellRichText("Sa", TextBlock(InlineFont(b=True), "ra")), date(1996, 9, 21)]
+    )
+    book.active.append(["09121234568", "f", None, None, 2.5])
+    data = io.BytesIO()
+    book.save(data)
+    assert imports.read_table(data.getvalue()) == [
+        ["phone", "gender", "name", "birthday", "points"],
+        ["09121234567", "", "Sara", "1996-09-21", ""],
+        ["09121234568", "f", "", "", "2.5"],
+    ]
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
@@ -190,3 +210,33 @@ async def test_a_phone_that_joined_while_its_batch_was_written_is_skipped(
     done = await imports.run(session, RULES, sheet_of(PERSIAN_FILE), "fa", OWNER_STAMP)
     assert (done.created, done.skipped, done.points) == (1, 1, 0)
     assert await count(session, Member) == 2 and await count(session, LedgerEntry) == 0
+
+
+async def statements_importing(engine: AsyncEngine, session: AsyncSession, customers: int) -> list[str]:
+    """The statements one batch of `customers` new phones, each with opening points, takes to import."""
+    table = [["phone", "points"], *([f"0912000{n:04d}", "10"] for n in range(customers))]
+    sheet = imports.check_rows(table, RULES, TODAY)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        done = await imports.run(session, RULES, sheet, "fa", OWNER_STAMP)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert done.created == customers
+    return statements
+
+
+@pytest.mark.parametrize("customers", [3, 40])
+async def test_a_batch_is_a_few_statements_however_many_members_it_makes(
+    engine: AsyncEngine, session: AsyncSession, customers: int
+) -> None:
+    """The budget of an import (bench/import.py): a batch's members, audit entries, ledger entries, lots and
+    balances are each written by one statement (with the phones and codes read), not one per member."""
+    statements = await statements_importing(engine, session, customers)
+    assert len(statements) <= 12, statements
+    assert await count(session, AuditEntry) == customers
+    assert await session.scalar(select(func.sum(Member.balance))) == 10 * customers

@@ -1,5 +1,6 @@
 """Phone numbers and member codes as people type them."""
 
+import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +17,23 @@ from loyalty.phones import display_phone, looks_like_phone, normalise_phone
 )
 def test_iranian_mobile_numbers_in_every_form_become_one_e164(typed: str) -> None:
     assert normalise_phone(typed) == "+989121234567"
+
+
+@pytest.mark.parametrize("prefix", ["", "0", "+98", "98", "0098"])
+def test_every_iranian_mobile_range_is_read_as_the_numbering_plan_says(prefix: str) -> None:
+    for first in range(900, 1000):
+        typed = f"{prefix}{first}{first * 7 % 10_000:04d}555"[: len(prefix) + 10]
+        try:
+            planned = phonenumbers.format_number(
+                phonenumbers.parse(f"+98{typed[len(prefix) :]}"), phonenumbers.PhoneNumberFormat.E164
+            )
+        except phonenumbers.NumberParseException:
+            planned = None
+        if planned and phonenumbers.is_valid_number(phonenumbers.parse(planned)):
+            assert normalise_phone(typed) == planned, typed
+        else:
+            with pytest.raises(InvalidPhone):
+                normalise_phone(typed)
 
 
 def test_a_foreign_number_keeps_its_country() -> None:

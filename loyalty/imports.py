@@ -15,6 +15,7 @@ import contextlib
 import csv
 import hashlib
 import io
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,7 +24,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from loyalty import audit, ledger, members, rules, xlsx_reader
+from loyalty import audit, ledger, members, rules
 from loyalty.birthdays import birthday_md
 from loyalty.calendar import parse_birthday
 from loyalty.errors import InvalidDate, InvalidName, InvalidNumber, InvalidPhone, UnreadableFile
@@ -148,11 +149,29 @@ def _csv_rows(content: bytes) -> list[list[str]]:
 
 
 def _xlsx_rows(content: bytes) -> list[list[str]]:
-    """The rows of an XLSX file's first sheet, each cell as text (`xlsx_reader`)."""
+    """The rows of an XLSX file's first sheet (read-only), each cell as text (whole numbers without `.0`)."""
+    from openpyxl import load_workbook  # imported here: only an XLSX file needs it
+
     try:
-        return xlsx_reader.rows(io.BytesIO(content))
-    except xlsx_reader.BadWorkbook:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise UnreadableFile("format") from None
+    try:
+        sheet = workbook.worksheets[0]
+        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet cell as typed text: a date as year-month-day, a whole number without `.0`, nothing as ''."""
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _fold(header: str) -> str:

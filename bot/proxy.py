@@ -27,7 +27,6 @@ PROXY_FAILURES = (ProxyConnectionError, ProxyError, ProxyTimeoutError)
 def connector_arguments(url: str) -> dict[str, Any]:
     """aiohttp-socks' ProxyConnector arguments for a PROXY_URL (checked by `bot.settings`)."""
     parts = urlsplit(url)
-    secure = ssl.create_default_context(cafile=certifi.where()) if parts.scheme == "https" else None
     return {
         "proxy_type": PROXY_TYPES[parts.scheme],
         "host": parts.hostname,
@@ -35,8 +34,16 @@ def connector_arguments(url: str) -> dict[str, Any]:
         "username": unquote(parts.username) if parts.username else None,
         "password": unquote(parts.password) if parts.password else None,
         "rdns": True,
-        "proxy_ssl": secure,
+        "proxy_ssl": proxy_tls() if parts.scheme == "https" else None,
     }
+
+
+def proxy_tls() -> ssl.SSLContext:
+    """TLS to an https:// proxy: its certificate checked against certifi's CAs and the system's (with SSL_CERT_FILE),
+    where a private proxy's CA is installed."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    context.load_default_certs()
+    return context
 
 
 def shown(url: str) -> str:

@@ -1,6 +1,7 @@
 """A tiny forwarding proxy on 127.0.0.1 for the proxy tests: HTTP CONNECT and SOCKS5 on one port, with an optional
-user and password, recording every tunnel it opened (the Bot API client reaches even an http:// server through a
-CONNECT tunnel, so a plain request-forwarding proxy would never be asked)."""
+user and password, optionally over TLS (a self-signed certificate made by openssl), recording every tunnel it opened.
+The Bot API client reaches even an http:// server through a CONNECT tunnel, so a plain request-forwarding proxy would
+never be asked."""
 
 from __future__ import annotations
 
@@ -8,27 +9,33 @@ import asyncio
 import base64
 import contextlib
 import ipaddress
+import ssl
 import struct
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path
 
 SOCKS5 = 5
 NO_AUTH, USER_PASSWORD, NO_METHOD = 0, 2, 0xFF
 IPV4, DOMAIN, IPV6 = 1, 3, 4
+NEW_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"]
+SUBJECT = ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
 
 
 @dataclass
 class TunnelProxy:
-    """Listens on a free port of 127.0.0.1; `tunnels` lists each `host:port` it connected to, `refused` counts
-    clients turned away for their credentials."""
+    """Listens on a free port of 127.0.0.1 (over TLS when given a `tls` context); `tunnels` lists each `host:port`
+    it connected to, `refused` counts clients turned away for their credentials."""
 
     credentials: tuple[str, str] | None = None
+    tls: ssl.SSLContext | None = None
     tunnels: list[str] = field(default_factory=list)
     refused: int = 0
     port: int = 0
     _server: asyncio.Server | None = None
 
     async def __aenter__(self) -> TunnelProxy:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
@@ -105,3 +112,14 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             writer.write(chunk)
             await writer.drain()
     writer.close()
+
+
+def self_signed(folder: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server TLS context for 127.0.0.1 with a fresh self-signed certificate, and the certificate's file (what a
+    client must trust)."""
+    certificate, key = folder / "proxy.crt", folder / "proxy.key"
+    command = ["openssl", "req", "-x509", *NEW_KEY, *SUBJECT, "-keyout", str(key), "-out", str(certificate)]
+    subprocess.run(command, check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate, key)
+    return context, certificate

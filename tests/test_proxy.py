@@ -3,6 +3,8 @@ URL, an unreachable proxy or refused credentials stop the bot at start with one 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from aiogram import Bot
 
@@ -10,7 +12,7 @@ from bot.app import check_bot_api
 from bot.factory import create_bot
 from bot.settings import Settings, SettingsError, load_settings
 from tests.emulator import BotAPIEmulator
-from tests.proxies import TunnelProxy
+from tests.proxies import TunnelProxy, self_signed
 from tests.stub_bot import TOKEN
 
 UNUSED_PORT = 9  # discard: nothing listens there
@@ -72,9 +74,35 @@ async def test_the_bot_api_is_reached_through_the_proxy(emulator: BotAPIEmulator
     assert [call.method for call in emulator.calls] == ["getMe", "getMyCommands"]
 
 
-async def test_an_https_proxy_builds_a_bot(emulator: BotAPIEmulator) -> None:
-    bot = proxied(emulator, "https://user:secret@127.0.0.1:8443")
-    await bot.session.close()
+async def test_an_https_proxy_is_spoken_to_over_tls(
+    emulator: BotAPIEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tls, certificate = self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate))  # the proxy's private CA, trusted on this machine
+    async with TunnelProxy(credentials=("shop", "secret"), tls=tls) as proxy:
+        proxy_url = proxy.url("https", "shop:secret")
+        bot = proxied(emulator, proxy_url)
+        try:
+            assert await check_bot_api(bot, emulator.url, proxy_url=proxy_url) == "loyalty_test_bot"
+        finally:
+            await bot.session.close()
+    assert proxy.tunnels == [emulator_address(emulator)]
+
+
+async def test_an_https_proxy_with_an_untrusted_certificate_is_refused(
+    emulator: BotAPIEmulator, tmp_path: Path
+) -> None:
+    tls, _ = self_signed(tmp_path)
+    async with TunnelProxy(tls=tls) as proxy:
+        bot = proxied(emulator, proxy.url("https"))
+        try:
+            with pytest.raises(
+                SettingsError, match=r"through the proxy at https://127\.0\.0\.1.*CERTIFICATE_VERIFY_FAILED"
+            ):
+                await check_bot_api(bot, emulator.url, proxy_url=proxy.url("https"))
+        finally:
+            await bot.session.close()
+    assert proxy.tunnels == [] and emulator.calls == []
 
 
 @pytest.mark.parametrize("scheme", ["http", "https", "socks5"])

@@ -11,7 +11,8 @@ from aiogram import Bot
 from bot.app import check_bot_api
 from bot.factory import create_bot
 from bot.settings import Settings, SettingsError, load_settings
-from tests.emulator import BotAPIEmulator
+from tests.emulator import BotAPIEmulator, FakeUser
+from tests.live import running_bot
 from tests.proxies import TunnelProxy, self_signed
 from tests.stub_bot import TOKEN
 
@@ -133,3 +134,15 @@ async def test_credentials_the_proxy_refuses_say_so(emulator: BotAPIEmulator, sc
         finally:
             await bot.session.close()
     assert proxy.refused == 1 and proxy.tunnels == [] and emulator.calls == []
+
+
+async def test_the_running_bot_polls_and_answers_through_the_proxy(
+    emulator: BotAPIEmulator, settings: Settings, database_url: str
+) -> None:
+    async with (
+        TunnelProxy() as proxy,
+        running_bot(emulator, settings, database_url=database_url, proxy_url=proxy.url("socks5")),
+    ):
+        [welcome] = await FakeUser(emulator, 501, "Sara", "en").say("/start")
+        assert welcome.requests_contact()
+    assert proxy.tunnels and set(proxy.tunnels) == {emulator_address(emulator)}

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.broadcasts import create_sender
 from bot.factory import club_of, create_bot, create_dispatcher, create_storage, utc_now
 from bot.i18n import create_i18n
+from bot.proxy import shown
 from bot.settings import Settings, SettingsError
 from handlers.menus import register_commands, register_staff_commands
 from scheduler.jobs import Jobs, create_scheduler
@@ -36,13 +37,18 @@ logger = logging.getLogger(__name__)
 STORE_TIMEOUT = 5.0  # seconds to wait for Redis's answer at start
 
 
-async def check_bot_api(bot: Bot, api_url: str) -> str:
-    """Ask the Bot API who we are; a rejected token or an unreachable server becomes a SettingsError."""
+async def check_bot_api(bot: Bot, api_url: str, *, proxy_url: str | None = None) -> str:
+    """Ask the Bot API who we are; a rejected token or an unreachable server (or proxy) becomes a SettingsError."""
     try:
         me = await bot.get_me()
     except TelegramUnauthorizedError:
         raise SettingsError("The Bot API rejected BOT_TOKEN: check the token with @BotFather.") from None
-    except TelegramNetworkError:
+    except TelegramNetworkError as error:
+        if proxy_url:
+            raise SettingsError(
+                f"Cannot reach the Bot API at {api_url} through the proxy at {shown(proxy_url)} ({error.message}): "
+                "check PROXY_URL and that the proxy is running."
+            ) from None
         raise SettingsError(
             f"Cannot reach the Bot API at {api_url}: check BOT_API_URL and the network connection."
         ) from None
@@ -136,7 +142,7 @@ async def started(settings: Settings) -> AsyncIterator[Running]:
     engine = create_engine(settings.database_url)
     storage = create_storage(settings)
     try:
-        username = await check_bot_api(bot, settings.bot_api_url)
+        username = await check_bot_api(bot, settings.bot_api_url, proxy_url=settings.proxy_url)
         await check_database(engine)
         await check_storage(storage, settings.redis_url)
         await upgrade(engine)

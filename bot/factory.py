@@ -24,6 +24,7 @@ from bot.middlewares import (
     StampMiddleware,
     UpdateKeyMiddleware,
 )
+from bot.proxy import ProxiedSession
 from bot.settings import Settings
 from bot.updates import TolerantSession
 from handlers import create_router
@@ -41,9 +42,11 @@ def utc_now() -> datetime:
 
 
 def create_bot(settings: Settings, *, patient: bool = False) -> Bot:
-    """A Bot talking to `BOT_API_URL` (Telegram, Bale, or a local Bot API server), reading getUpdates one update at
-    a time (`bot.updates`); a patient one waits out flood control (`bot.flood`), as the bot answering updates must."""
-    session = TolerantSession(api=TelegramAPIServer.from_base(settings.bot_api_url))
+    """A Bot talking to `BOT_API_URL` (Telegram, Bale, or a local Bot API server), through `PROXY_URL` when set
+    (`bot.proxy`), reading getUpdates one update at a time (`bot.updates`); a patient one waits out flood control
+    (`bot.flood`), as the bot answering updates must."""
+    api = TelegramAPIServer.from_base(settings.bot_api_url)
+    session = ProxiedSession(proxy=settings.proxy_url, api=api) if settings.proxy_url else TolerantSession(api=api)
     if patient:
         session.middleware(PatientRequests())
     return Bot(token=settings.require_token(), session=session)

@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 SUPPORTED_LANGUAGES = ("fa", "en")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/loyalty.db"
 TELEGRAM_HOST = "api.telegram.org"
+PROXY_SCHEMES = ("http", "https", "socks5")
+PROXY_FORM = "http://, https:// or socks5://[user:password@]host:port, e.g. socks5://127.0.0.1:1080"
 
 
 class SettingsError(Exception):
@@ -38,6 +40,28 @@ class Settings(BaseSettings):
     points_expiry_days: int = Field(default=365, ge=1)
     broadcast_rate: float = Field(default=25, gt=0, le=1000)
     accept_contact_without_id: bool | None = None  # None: accept on servers other than Telegram's (Bale)
+
+    # The proxy (issue #16): the Bot API reached through an http, https or socks5 proxy, as Telegram is filtered in Iran
+    proxy_url: str | None = None
+
+    @field_validator("proxy_url", mode="before")
+    @classmethod
+    def _blank_is_no_proxy(cls, value: object) -> object:
+        return (value.strip() or None) if isinstance(value, str) else value
+
+    @field_validator("proxy_url")
+    @classmethod
+    def _proxy_form(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        if parts.scheme not in PROXY_SCHEMES or not parts.hostname or port is None:
+            raise ValueError(f"must look like {PROXY_FORM}")
+        return value
 
     @field_validator("owner_ids", mode="before")
     @classmethod

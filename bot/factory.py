@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.flood import PatientRequests
 from bot.i18n import AccountLocaleMiddleware, MemberLocaleMiddleware, create_i18n
 from bot.isolation import isolation_for
+from bot.logs import watch_updates
 from bot.middlewares import (
     ClockMiddleware,
     DatabaseMiddleware,
@@ -75,12 +76,14 @@ def create_dispatcher(
     clock: Clock = utc_now,
     sender: Sender | None = None,
 ) -> Dispatcher:
-    """The dispatcher with its middlewares (clock, update key, stamp, database, the notices an update enqueues handed
-    to the bot's `sender`, member, language; every button press answered once, after its handler, by aiogram's
-    CallbackAnswerMiddleware), one update at a time per chat (`bot.isolation`), and the handlers."""
+    """The dispatcher with its middlewares (each update logged; clock, update key,
+    stamp, database, the notices an update enqueues handed to the bot's `sender`, member, language; every button
+    press answered once, after its handler, by aiogram's CallbackAnswerMiddleware), one update at a time per chat
+    (`bot.isolation`), and the handlers."""
     storage = storage or MemoryStorage()
     i18n = create_i18n(settings.default_language)
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation_for(storage), club=club_of(settings), i18n=i18n)
+    watch_updates(dispatcher)
     dispatcher.update.outer_middleware(AccountLocaleMiddleware(settings.default_language))
     dispatcher.update.outer_middleware(ClockMiddleware(clock, settings.zone))
     dispatcher.update.outer_middleware(UpdateKeyMiddleware())

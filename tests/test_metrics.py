@@ -4,8 +4,8 @@ text at GET /metrics."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -19,13 +19,14 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.broadcasts import create_sender
-from bot.factory import create_bot, create_dispatcher
+from bot.factory import club_of, create_bot, create_dispatcher
 from bot.i18n import create_i18n
 from bot.metrics import Metrics, add_routes
 from bot.settings import Settings
 from loyalty import outbox
 from loyalty.outbox import Message, Outgoing
 from scheduler import runs
+from scheduler.jobs import Daily, Jobs, run_due
 from storage.models import JobRun, OutboxMessage
 from tests.chat import Chat
 from tests.emulator import BotAPIEmulator
@@ -198,6 +199,31 @@ async def test_a_scrape_storm_reads_the_database_once_every_few_seconds(
 
     assert cached == 0
     assert sample(metrics, "loyalty_members") == 1
+
+
+async def test_each_daily_job_is_timed_from_its_own_start(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    moments = [NOW]
+
+    def taking(seconds: int) -> Callable[[Jobs, datetime], Awaitable[None]]:
+        async def job(jobs: Jobs, now: datetime) -> None:
+            moments[0] += timedelta(seconds=seconds)
+
+        return job
+
+    daily = (Daily("slow", lambda _: time(0), taking(40)), Daily("quick", lambda _: time(0), taking(2)))
+    monkeypatch.setattr("scheduler.jobs.DAILY", daily)
+    jobs = Jobs(create_i18n("en"), sessions, club_of(settings).rules, lambda: moments[0], settings.zone)
+    metrics = Metrics()
+    metrics.watch_database(sessions, settings.zone, clock=lambda: moments[0])
+
+    assert await run_due(jobs) == ["slow", "quick"]
+    await metrics.refresh()
+
+    assert sample(metrics, "loyalty_job_last_run_duration_seconds", job="slow") == 40
+    assert sample(metrics, "loyalty_job_last_run_duration_seconds", job="quick") == 2
+    assert sample(metrics, "loyalty_job_last_run_timestamp_seconds", job="quick") == moments[0].timestamp()
 
 
 @pytest.fixture

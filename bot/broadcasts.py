@@ -11,6 +11,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.metrics import Metrics
 from bot.settings import Settings
 from handlers.staff.campaigns.view import campaign_view
 from loyalty import campaigns
@@ -25,13 +26,20 @@ logger = logging.getLogger(__name__)
 FINAL_TRIES = 3  # tries of a campaign's final report that meets flood answers (a live figure is just skipped)
 
 
-def create_sender(bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> Sender:
+def create_sender(
+    bot: Bot,
+    i18n: I18n,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    metrics: Metrics | None = None,
+) -> Sender:
     """A sender at the configured rate, quiet at night in the shop's time zone, with tier names and the shop's
-    neutral name translated."""
+    neutral name translated; with `metrics`, its sends are counted."""
     config = SenderConfig(rate=settings.broadcast_rate, quiet=QuietHours(zone=settings.zone))
+    send = telegram_send(bot)
     return Sender(
         sessions,
-        telegram_send(bot),
+        metrics.counted(send) if metrics is not None else send,
         config,
         tier_names=tier_names(i18n),
         shop_names=shop_names(i18n),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -30,11 +29,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "version":
         print(f"loyalty-bot {__version__}")
         return 0
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from bot.app import migrate, run_polling, run_scheduler  # imported here so `version` and `--help` stay instant
+    from bot.logs import configure_logging
 
     try:
         settings = load_settings(args.env_file)
+        configure_logging(settings.log_level, settings.log_format)
         if args.command == "migrate":
             asyncio.run(migrate(settings))
             print("Database is up to date.")

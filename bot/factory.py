@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.flood import PatientRequests
 from bot.i18n import AccountLocaleMiddleware, MemberLocaleMiddleware, create_i18n
 from bot.isolation import isolation_for
+from bot.logs import watch_updates
+from bot.metrics import Metrics
 from bot.middlewares import (
     ClockMiddleware,
     DatabaseMiddleware,
@@ -41,14 +43,17 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def create_bot(settings: Settings, *, patient: bool = False) -> Bot:
+def create_bot(settings: Settings, *, patient: bool = False, metrics: Metrics | None = None) -> Bot:
     """A Bot talking to `BOT_API_URL` (Telegram, Bale, or a local Bot API server), through `PROXY_URL` when set
     (`bot.proxy`), reading getUpdates one update at a time (`bot.updates`); a patient one waits out flood control
-    (`bot.flood`), as the bot answering updates must."""
+    (`bot.flood`), as the bot answering updates must; with `metrics`, its requests are counted (each try of a
+    patient one)."""
     api = TelegramAPIServer.from_base(settings.bot_api_url)
     session = ProxiedSession(proxy=settings.proxy_url, api=api) if settings.proxy_url else TolerantSession(api=api)
     if patient:
         session.middleware(PatientRequests())
+    if metrics is not None:
+        metrics.watch_bot(session)
     return Bot(token=settings.require_token(), session=session)
 
 
@@ -77,13 +82,18 @@ def create_dispatcher(
     storage: BaseStorage | None = None,
     clock: Clock = utc_now,
     sender: Sender | None = None,
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
-    """The dispatcher with its middlewares (clock, update key, stamp, database, the notices an update enqueues handed
-    to the bot's `sender`, member, language; every button press answered once, after its handler, by aiogram's
-    CallbackAnswerMiddleware), one update at a time per chat (`bot.isolation`), and the handlers."""
+    """The dispatcher with its middlewares (each update logged, and counted when given `metrics`; clock, update key,
+    stamp, database, the notices an update enqueues handed to the bot's `sender`, member, language; every button
+    press answered once, after its handler, by aiogram's CallbackAnswerMiddleware), one update at a time per chat
+    (`bot.isolation`), and the handlers."""
     storage = storage or MemoryStorage()
     i18n = create_i18n(settings.default_language)
     dispatcher = Dispatcher(storage=storage, events_isolation=isolation_for(storage), club=club_of(settings), i18n=i18n)
+    watch_updates(dispatcher)
+    if metrics is not None:
+        metrics.watch_dispatcher(dispatcher)
     dispatcher.update.outer_middleware(AccountLocaleMiddleware(settings.default_language))
     dispatcher.update.outer_middleware(ClockMiddleware(clock, settings.zone))
     dispatcher.update.outer_middleware(UpdateKeyMiddleware())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,6 +40,19 @@ class Settings(BaseSettings):
     points_expiry_days: int = Field(default=365, ge=1)
     broadcast_rate: float = Field(default=25, gt=0, le=1000)
     accept_contact_without_id: bool | None = None  # None: accept on servers other than Telegram's (Bale)
+    # Seeing it run (logs): the lowest level logged, and text or one JSON object a line (`bot.logs`)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_in_lower_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     # The proxy (issue #16): the Bot API reached through an http, https or socks5 proxy, as Telegram is filtered in Iran
     proxy_url: str | None = None

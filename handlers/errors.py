@@ -5,12 +5,14 @@ The handler runs after the translation context of the update has ended (aiogram'
 other one), so it opens its own with the update's `locale`, which the locale middlewares leave in the data.
 A database or lock store that cannot be reached, or that stays locked, is told apart: "try again in a moment".
 A wizard whose answers this version cannot read (kept by the version before an upgrade) is no fault: it ends, and
-the user is asked to start again.
+the user is asked to start again. A refusal the Bot API gives in the normal run of things (flood control that
+outlasted the patient bot, `bot.flood`; a user who blocked the bot) is one warning line, without a traceback.
 """
 
 import logging
 
 from aiogram import Router
+from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import ErrorEvent, Update
@@ -25,6 +27,7 @@ from texts.languages import speaking
 logger = logging.getLogger(__name__)
 
 TEMPORARY = (OperationalError, InterfaceError, RedisError, OSError, TimeoutError)
+EXPECTED = {TelegramRetryAfter: "429", TelegramForbiddenError: "403"}  # refusals that need no traceback
 
 
 def apology_key(error: Exception) -> str:
@@ -34,8 +37,13 @@ def apology_key(error: Exception) -> str:
 
 
 async def apologise(event: ErrorEvent, i18n: I18n, locale: str | None = None) -> None:
-    """Log the error with its update and tell the user, in their language, to try again."""
-    logger.error("update %s failed", event.update.update_id, exc_info=event.exception)
+    """Log the error with its update (an expected refusal in one line) and tell the user, in their language, to try
+    again."""
+    code = next((code for kind, code in EXPECTED.items() if isinstance(event.exception, kind)), None)
+    if code is not None:
+        logger.warning("update %s: the Bot API refused with %s: %s", event.update.update_id, code, event.exception)
+    else:
+        logger.error("update %s failed", event.update.update_id, exc_info=event.exception)
     await tell_user(event.update, i18n, locale, apology_key(event.exception))
 
 

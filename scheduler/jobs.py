@@ -288,7 +288,7 @@ async def run_due(jobs: Jobs) -> list[str]:
             continue
         today = jobs.today(now)
         async with jobs.sessions() as session:
-            if not await runs.claim(session, job.name, today, jobs.holder, now):
+            if not await runs.claim(session, job.name, today, jobs.holder, jobs.clock()):  # when it begins
                 continue
         try:
             await job.run(jobs, now)

@@ -1,14 +1,23 @@
-"""Apply the Alembic migrations that ship with the package, from code or from the CLI."""
+"""Apply the Alembic migrations that ship with the package, from code or from the CLI.
+
+Alembic says a line for each migration it runs, and two about the database; at start that is one line, ours, from
+which revision to which (Alembic's own lines show from LOG_LEVEL=DEBUG up).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+logger = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -46,7 +55,10 @@ async def _migrate(engine: AsyncEngine, step: Callable[[Connection], None]) -> N
             await _pragma(connection, "foreign_keys = OFF")
         try:
             async with connection.begin():
-                await connection.run_sync(step)
+                with _alembic_quiet():
+                    before = await connection.run_sync(_revision)
+                    await connection.run_sync(step)
+                    after = await connection.run_sync(_revision)
                 if sqlite:
                     broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).first()
                     if broken is not None:
@@ -54,6 +66,30 @@ async def _migrate(engine: AsyncEngine, step: Callable[[Connection], None]) -> N
         finally:
             if sqlite:
                 await _pragma(connection, "foreign_keys = ON")
+    if before == after:
+        logger.info("database schema up to date at %s", after)
+    else:
+        logger.info("database schema migrated from %s to %s", before or "empty", after or "empty")
+
+
+def _revision(connection: Connection) -> str | None:
+    """The database's Alembic revision (None: no migration applied)."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+@contextlib.contextmanager
+def _alembic_quiet() -> Iterator[None]:
+    """Alembic's INFO lines left out while it runs, unless DEBUG is on."""
+    alembic = logging.getLogger("alembic")
+    if alembic.isEnabledFor(logging.DEBUG):
+        yield
+        return
+    level = alembic.level
+    alembic.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        alembic.setLevel(level)
 
 
 async def _pragma(connection: AsyncConnection, pragma: str) -> None:

@@ -1,7 +1,7 @@
 """The daily jobs, each at its hour of the shop's day: expire points (03:00), review tiers (04:00), prune the
 outbox (05:00), birthday greetings (the owner's hour, 10:00 by default) and reminders of points about to expire
 (12:00), the daily digest to owners and the managers who asked for it (the owner's hour, 21:00 by default), and
-erasing the personal data of members idle past the owner's retention (02:00, `loyalty.privacy`).
+erasing the personal data of members idle past the owner's retention (20:00, `loyalty.privacy`).
 
 APScheduler ticks once a minute (`create_scheduler`); each tick runs the jobs whose hour has come today and
 that no instance has run today (`scheduler.runs`: the schedule and the lock live in the database). So a bot
@@ -67,7 +67,7 @@ REMINDER = "reminder"
 TIER = "tier"
 DIGEST = "digest"
 REMINDER_TIME = time(12)
-FORGET_TIME = time(2)  # the owner's retention of idle members' personal data, before the night's other jobs
+FORGET_TIME = time(20)  # erasing idle members' personal data: in the evening, before the digest (21:00 by default)
 BATCH = 100  # members per transaction: a few tenths of a second of SQLite's write lock, so a purchase never waits long
 KEEP_CAMPAIGN_ROWS = timedelta(days=90)  # a campaign's outbox rows, after it is over (its counts stay)
 KEEP_KEYED_ROWS = timedelta(days=400)  # other rows: their keys (a birthday's year, a day of expiry) are past

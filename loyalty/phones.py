@@ -6,6 +6,7 @@ from loyalty.errors import InvalidPhone
 from loyalty.numerals import ascii_digits
 
 DEFAULT_REGION = "IR"
+NO_PHONE = "—"  # how an erased member's placeholder (`loyalty.privacy`) is shown: no number
 
 
 def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
@@ -29,7 +30,9 @@ def looks_like_phone(text: str) -> bool:
 
 
 def display_phone(e164: str) -> str:
-    """A stored number as people write it: 0912 123 4567 at home, +44 20 … abroad."""
+    """A stored number as people write it: 0912 123 4567 at home, +44 20 … abroad; a dash for an erased member's."""
+    if not e164.startswith("+"):
+        return NO_PHONE
     number = phonenumbers.parse(e164)
     if phonenumbers.region_code_for_number(number) == DEFAULT_REGION:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)

@@ -18,7 +18,7 @@ from storage.database import write_transaction
 from storage.models import LedgerEntry, Member, OutboxMessage, Voucher
 from tests.chat import Chat, Reply
 from tests.factories import NOW, add_purchases, purchase
-from tests.people import customer
+from tests.people import OWNER, customer
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
@@ -124,3 +124,12 @@ async def test_privacy_answers_in_persian_and_english(chat_with: MakeChat, sessi
     [english] = await chat_with(REZA, language_code="en").say("/privacy")
     assert "/mydata" in persian.text and "/forgetme" in persian.text and "اطلاعات" in persian.text
     assert "/mydata" in english.text and "/forgetme" in english.text and "phone" in english.text
+
+
+async def test_staff_reports_still_open_without_the_erased_members_data(chat_with: MakeChat, sessions: Sessions) -> None:
+    chat, sara, _ = await two_members(chat_with, sessions)
+    [question] = await chat.say("/forgetme")
+    await chat.press(question.callback_data()[0])
+    [report] = [reply for reply in await chat_with(OWNER, language_code="en").press("rpt:top:last7") if reply.text]
+    assert "🏆 Top customers" in report.text and "0912 123 4568" in report.text  # Reza's
+    assert "0912 123 4567" not in report.text and sara.code not in report.text.replace(" ", "")

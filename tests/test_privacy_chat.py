@@ -133,3 +133,9 @@ async def test_staff_reports_still_open_without_the_erased_members_data(chat_wit
     [report] = [reply for reply in await chat_with(OWNER, language_code="en").press("rpt:top:last7") if reply.text]
     assert "🏆 Top customers" in report.text and "0912 123 4568" in report.text  # Reza's
     assert "0912 123 4567" not in report.text and sara.code not in report.text.replace(" ", "")
+
+
+async def test_a_members_help_points_to_privacy(chat_with: MakeChat, sessions: Sessions) -> None:
+    chat, _ = await customer(chat_with, sessions, SARA, SARA_PHONE)
+    [help_text] = await chat.say("/help")
+    assert "/privacy" in help_text.text

@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.factory import club_of
 from bot.i18n import create_i18n
 from bot.settings import Settings
-from loyalty import rules
+from loyalty import members, privacy, rules
 from loyalty.rules import Rules
+from loyalty.stamps import Stamp
 from scheduler.jobs import DAILY, Jobs, forget_inactive
-from storage.models import LedgerEntry, Member
+from storage.models import AuditEntry, LedgerEntry, Member
 from tests.chat import Chat
 from tests.factories import NOW, add_members, member_row
 from tests.people import owner_chat
@@ -89,3 +90,11 @@ async def test_the_owner_sets_the_days_in_settings(chat_with: MakeChat, sessions
     assert "365 days" in reply.text
     async with sessions() as session:
         assert (await rules.current(session, club_of(settings).rules)).privacy_retention_days == 365
+
+
+async def test_erasing_blanks_the_phone_in_the_members_audit_entries(session: AsyncSession) -> None:
+    walk_in = await members.waiting_member(session, "+989121111111", "fa", Stamp(7, "k", NOW))
+    assert await privacy.forget(session, walk_in.id, actor_id=None, now=NOW) is not None
+    details = (await session.scalars(select(AuditEntry.details).where(AuditEntry.member_id == walk_in.id))).all()
+    assert len(details) == 2 and not any("+989121111111" in text for text in details)
+    assert await privacy.forget(session, walk_in.id, actor_id=None, now=NOW) is None  # once

@@ -126,7 +126,7 @@ async def test_privacy_answers_in_persian_and_english(chat_with: MakeChat, sessi
     assert "/mydata" in english.text and "/forgetme" in english.text and "phone" in english.text
 
 
-async def test_staff_reports_still_open_without_the_erased_members_data(chat_with: MakeChat, sessions: Sessions) -> None:
+async def test_staff_reports_open_without_the_erased_members_data(chat_with: MakeChat, sessions: Sessions) -> None:
     chat, sara, _ = await two_members(chat_with, sessions)
     [question] = await chat.say("/forgetme")
     await chat.press(question.callback_data()[0])

@@ -4,8 +4,9 @@ or the owner's retention for members who stopped the bot or cannot be reached an
 Erasing keeps the member's row, ledger, purchases and vouchers for the shop's accounts, but nothing that says who the
 person was: name, phone (a unique placeholder, so the same number may join again as a new member), birthday, gender,
 messenger account (also in the referral that brought them), card code (a fresh one: the old card and invite link stop
-working) and the phone numbers in their audit entries. Their points go by one ledger entry, their active vouchers are
-cancelled, their waiting and sent messages are deleted, and an audit entry says so. Erasing twice changes nothing.
+working) and the phone numbers in their audit entries. Their points go by one ledger entry, their usable vouchers are
+cancelled (their rewards' stock back), their waiting and sent messages are deleted, and an audit entry says so.
+Erasing twice changes nothing.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from storage.models import (
     OutboxMessage,
     Purchase,
     Referral,
+    Reward,
     Voucher,
 )
 
@@ -191,14 +193,9 @@ async def forget(
         if member.forgotten_at is not None:
             return None
         points = await _give_up_points(session, member, actor_id, now)
-        cancelled = await session.execute(
-            update(Voucher)
-            .where(Voucher.member_id == member_id, Voucher.status == Status.ACTIVE.value)
-            .values(status=Status.CANCELLED.value, cancelled_at=now, cancelled_by=actor_id)
-        )
+        vouchers = await _cancel_vouchers(session, member_id, actor_id, now)
         await _drop_traces(session, member)
         await _anonymise(session, member, now)
-        vouchers = rowcount(cancelled)
         await audit.record(
             session,
             actor_id=actor_id,
@@ -223,6 +220,19 @@ async def _give_up_points(session: AsyncSession, member: Member, actor_id: int |
             session, member, points=points, kind=Kind.ADJUST, reason=FORGET_REASON, key=key, now=now, actor_id=actor_id
         )
     return points
+
+
+async def _cancel_vouchers(session: AsyncSession, member_id: int, actor_id: int | None, now: datetime) -> int:
+    """Cancel the member's usable vouchers, nothing given back but their rewards' stock; how many."""
+    usable = (Voucher.member_id == member_id, Voucher.status == Status.ACTIVE.value, Voucher.expires_at > now)
+    taken = select(Voucher.reward_id, func.count()).where(*usable, Voucher.reward_id.is_not(None))
+    for reward_id, count in (await session.execute(taken.group_by(Voucher.reward_id))).all():
+        stocked = update(Reward).where(Reward.id == reward_id, Reward.stock.is_not(None))
+        await session.execute(stocked.values(stock=Reward.stock + count))
+    cancelled = (
+        update(Voucher).where(*usable).values(status=Status.CANCELLED.value, cancelled_at=now, cancelled_by=actor_id)
+    )
+    return rowcount(await session.execute(cancelled.execution_options(synchronize_session=False)))
 
 
 async def _drop_traces(session: AsyncSession, member: Member) -> None:

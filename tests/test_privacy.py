@@ -14,13 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.factory import club_of
 from bot.i18n import create_i18n
 from bot.settings import Settings
-from loyalty import members, privacy, rules
+from loyalty import members, privacy, rules, vouchers
 from loyalty.rules import Rules
 from loyalty.stamps import Stamp
+from loyalty.vouchers import Kind, Worth
 from scheduler.jobs import DAILY, Jobs, forget_inactive
-from storage.models import AuditEntry, LedgerEntry, Member
+from storage.database import write_transaction
+from storage.models import AuditEntry, LedgerEntry, Member, Voucher
 from tests.chat import Chat
-from tests.factories import NOW, add_members, member_row
+from tests.factories import NOW, add_members, joined_member, member_row, new_reward
 from tests.people import owner_chat
 
 MakeChat = Callable[..., Chat]
@@ -98,3 +100,25 @@ async def test_erasing_blanks_the_phone_in_the_members_audit_entries(session: As
     details = (await session.scalars(select(AuditEntry.details).where(AuditEntry.member_id == walk_in.id))).all()
     assert len(details) == 2 and not any("+989121111111" in text for text in details)
     assert await privacy.forget(session, walk_in.id, actor_id=None, now=NOW) is None  # once
+
+
+async def test_erasing_cancels_usable_vouchers_and_gives_their_rewards_stock_back(session: AsyncSession) -> None:
+    member = (await joined_member(session, 42)).member
+    coffee = await new_reward(session, stock=5)
+    async with write_transaction(session):
+        for expires_at in (NOW + 30 * DAY, NOW - DAY):  # one usable, one expired already
+            await vouchers.issue(
+                session,
+                member_id=member.id,
+                title="Coffee",
+                worth=Worth(Kind.ITEM),
+                expires_at=expires_at,
+                now=NOW - 40 * DAY,
+                reward_id=coffee.id,
+            )
+    forgotten = await privacy.forget(session, member.id, actor_id=None, now=NOW)
+    assert forgotten is not None and forgotten.vouchers == 1 and forgotten.points == 100
+    statuses = await session.scalars(select(Voucher.status).where(Voucher.member_id == member.id).order_by(Voucher.id))
+    assert list(statuses) == ["cancelled", "active"]  # the expired one stays expired
+    await session.refresh(coffee)
+    assert coffee.stock == 6

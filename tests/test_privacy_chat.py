@@ -133,6 +133,12 @@ async def test_staff_reports_open_without_the_erased_members_data(chat_with: Mak
     [report] = [reply for reply in await chat_with(OWNER, language_code="en").press("rpt:top:last7") if reply.text]
     assert "🏆 Top customers" in report.text and "0912 123 4568" in report.text  # Reza's
     assert "0912 123 4567" not in report.text and sara.code not in report.text.replace(" ", "")
+    async with sessions() as session:
+        erased = await session.get(Member, sara.id)
+    assert erased is not None
+    for card in (sara.code, erased.code):  # the old card, and the code the erased row has now: nobody at the counter
+        replies = await chat_with(OWNER, language_code="en").say(f"/start card_{card}")
+        assert not any("🧾 Record purchase" in reply.buttons() for reply in replies), card
 
 
 async def test_a_members_help_points_to_privacy(chat_with: MakeChat, sessions: Sessions) -> None:

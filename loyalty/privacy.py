@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty import audit, ledger, members
@@ -178,10 +178,13 @@ async def _messages(session: AsyncSession, member_id: int) -> list[dict[str, obj
 async def at_stake(session: AsyncSession, member: Member, now: datetime) -> AtStake:
     """What erasing would take from the member: unexpired points, usable vouchers, their tier."""
     points = (await ledger.balance(session, member, now)).points
-    usable = select(func.count()).where(
-        Voucher.member_id == member.id, Voucher.status == Status.ACTIVE.value, Voucher.expires_at > now
-    )
-    return AtStake(points, int(await session.scalar(usable) or 0), member.tier)
+    usable = await session.scalar(select(func.count()).where(*_usable(member.id, now)))
+    return AtStake(points, int(usable or 0), member.tier)
+
+
+def _usable(member_id: int, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The member's vouchers that could still be used: active and unexpired."""
+    return Voucher.member_id == member_id, Voucher.status == Status.ACTIVE.value, Voucher.expires_at > now
 
 
 async def forget(
@@ -224,7 +227,7 @@ async def _give_up_points(session: AsyncSession, member: Member, actor_id: int |
 
 async def _cancel_vouchers(session: AsyncSession, member_id: int, actor_id: int | None, now: datetime) -> int:
     """Cancel the member's usable vouchers, nothing given back but their rewards' stock; how many."""
-    usable = (Voucher.member_id == member_id, Voucher.status == Status.ACTIVE.value, Voucher.expires_at > now)
+    usable = _usable(member_id, now)
     taken = select(Voucher.reward_id, func.count()).where(*usable, Voucher.reward_id.is_not(None))
     for reward_id, count in (await session.execute(taken.group_by(Voucher.reward_id))).all():
         stocked = update(Reward).where(Reward.id == reward_id, Reward.stock.is_not(None))

@@ -31,6 +31,9 @@ CUSTOMER_COMMANDS = {
     "language": "command.language",
     "help": "command.help",
     "stop": "command.stop",
+    "privacy": "command.privacy",
+    "mydata": "command.mydata",
+    "forgetme": "command.forgetme",
 }
 # The staff commands by the lowest role that may use them (as the routers' HasRole filters say); the /help
 # paragraphs of handlers/staff.py's ROLE_HELP name the same commands, role by role.

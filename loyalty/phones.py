@@ -23,6 +23,8 @@ def _home_mobile_pattern() -> str:
 # A home mobile number written plainly (0912…, 912…, +98912…): its E.164 without parsing it (a tenth of the time).
 _HOME_MOBILE = re.compile(rf"(?:0|\+{_HOME_CODE})?({_home_mobile_pattern()})")
 
+NO_PHONE = "—"  # how an erased member's placeholder (`loyalty.privacy`) is shown: no number
+
 
 def normalise_phone(raw: str, region: str = DEFAULT_REGION) -> str:
     """Return `raw` as E.164 (+989121234567); accepts 0912…, +98912…, 98912… and Persian digits."""
@@ -47,7 +49,9 @@ def looks_like_phone(text: str) -> bool:
 
 
 def display_phone(e164: str) -> str:
-    """A stored number as people write it: 0912 123 4567 at home, +44 20 … abroad."""
+    """A stored number as people write it: 0912 123 4567 at home, +44 20 … abroad; a dash for an erased member's."""
+    if not e164.startswith("+"):
+        return NO_PHONE
     number = phonenumbers.parse(e164)
     if phonenumbers.region_code_for_number(number) == DEFAULT_REGION:
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)

@@ -91,6 +91,9 @@ class Rules(BaseModel):
     credit: bool = False
     # the unit amounts are shown in: "toman" or "rial" (named in the reader's language), or a unit the owner typed
     currency: Annotated[str, Field(max_length=CURRENCY_LENGTH, pattern=CURRENCY_PATTERN)] = DEFAULT_CURRENCY
+    # members' personal data (`loyalty.privacy`): days kept after a member who stopped the bot or cannot be reached
+    # last did anything with the club (0: forever)
+    privacy_retention_days: Annotated[int, Field(ge=0, le=3650)] = 0
 
     @model_validator(mode="after")
     def _tiers_climb(self) -> Rules:

@@ -1,6 +1,7 @@
 """The daily jobs, each at its hour of the shop's day: expire points (03:00), review tiers (04:00), prune the
 outbox (05:00), birthday greetings (the owner's hour, 10:00 by default) and reminders of points about to expire
-(12:00), and the daily digest to owners and the managers who asked for it (the owner's hour, 21:00 by default).
+(12:00), the daily digest to owners and the managers who asked for it (the owner's hour, 21:00 by default), and
+erasing the personal data of members idle past the owner's retention (20:00, `loyalty.privacy`).
 
 APScheduler ticks once a minute (`create_scheduler`); each tick runs the jobs whose hour has come today and
 that no instance has run today (`scheduler.runs`: the schedule and the lock live in the database). So a bot
@@ -38,6 +39,7 @@ from loyalty import (
     digest_readers,
     ledger,
     outbox,
+    privacy,
     reminders,
     rules,
     tiers,
@@ -65,6 +67,7 @@ REMINDER = "reminder"
 TIER = "tier"
 DIGEST = "digest"
 REMINDER_TIME = time(12)
+FORGET_TIME = time(20)  # erasing idle members' personal data: in the evening, before the digest (21:00 by default)
 BATCH = 100  # members per transaction: a few tenths of a second of SQLite's write lock, so a purchase never waits long
 KEEP_CAMPAIGN_ROWS = timedelta(days=90)  # a campaign's outbox rows, after it is over (its counts stay)
 KEEP_KEYED_ROWS = timedelta(days=400)  # other rows: their keys (a birthday's year, a day of expiry) are past
@@ -258,6 +261,25 @@ def digest_text(jobs: Jobs, figures: digest.Digest, unit: str, language: str) ->
     return "\n\n".join(lines)
 
 
+async def forget_inactive(jobs: Jobs, now: datetime) -> int:
+    """Erase the personal data of members who stopped the bot or cannot be reached and have done nothing with the club
+    for longer than the owner keeps it (`privacy_retention_days`; 0: forever), as /forgetme does; how many."""
+    async with jobs.sessions() as session:
+        days = (await rules.current(session, jobs.defaults)).privacy_retention_days
+    if days == 0:
+        return 0
+    erased, after = 0, 0
+    while True:
+        async with jobs.sessions() as session:
+            batch = await privacy.idle_members(session, now, days, after=after, limit=BATCH)
+            for member_id in batch:
+                erased += await privacy.forget(session, member_id, actor_id=None, now=now) is not None
+        if len(batch) < BATCH:
+            logger.info("erased the personal data of %s idle members", erased)
+            return erased
+        after = batch[-1]
+
+
 @dataclass(frozen=True)
 class Daily:
     """A job run once a day, from its hour of the shop's day (which may depend on the owner's rules)."""
@@ -274,6 +296,7 @@ DAILY = (
     Daily("birthdays", lambda club: time(club.birthday_hour), greet_birthdays),
     Daily("expiry_reminders", lambda _: REMINDER_TIME, remind_expiring),
     Daily("digest", lambda club: time(club.digest_hour), send_digests),
+    Daily("forget_inactive", lambda _: FORGET_TIME, forget_inactive),
 )
 
 

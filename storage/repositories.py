@@ -174,8 +174,8 @@ async def member_by_phone(session: AsyncSession, phone: str) -> Member | None:
 
 
 async def member_by_code(session: AsyncSession, code: str) -> Member | None:
-    """The member with this member code, if any."""
-    return await session.scalar(select(Member).where(Member.code == code))
+    """The member with this member code, if any; an erased member (`loyalty.privacy`) is nobody's card any more."""
+    return await session.scalar(select(Member).where(Member.code == code, Member.forgotten_at.is_(None)))
 
 
 async def taken_codes(session: AsyncSession, codes: Collection[str]) -> set[str]:

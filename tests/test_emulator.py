@@ -51,6 +51,9 @@ CUSTOMER_COMMANDS = {
     "language",
     "help",
     "stop",
+    "privacy",
+    "mydata",
+    "forgetme",
 }
 
 

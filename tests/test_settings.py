@@ -36,6 +36,7 @@ RULE_BUTTONS = [
     "set:choose:currency:",
     "set:ask:purchase_confirm_above:",
     "set:choose:credit:",
+    "set:ask:privacy_retention_days:",
 ]
 TIER_BUTTONS = ["set:tier::bronze", "set:tier::silver", "set:tier::gold"]
 MENU_BUTTONS = RULE_BUTTONS + TIER_BUTTONS + ["set:referrals::", "set:birthdays::", "sets:menu:"]

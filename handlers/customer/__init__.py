@@ -1,9 +1,9 @@
 """The customers' routers: the shop's profile (for anyone), joining, their account (balance, history, card,
-invites), profile and rewards."""
+invites), profile and rewards, and their own data (privacy)."""
 
 from aiogram import Router
 
-from handlers.customer import account, profile, registration, rewards, shop
+from handlers.customer import account, privacy, profile, registration, rewards, shop
 
 
 def create_router() -> Router:
@@ -11,6 +11,7 @@ def create_router() -> Router:
     router = Router(name="customer")
     router.include_routers(
         shop.create_router(),  # for newcomers too: before joining's, which answers their every message
+        privacy.create_router(),  # /privacy for newcomers too, and a tap on /forgetme's button once no member
         registration.create_router(),
         account.create_router(),
         rewards.create_router(),

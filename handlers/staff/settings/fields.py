@@ -32,6 +32,7 @@ RULE_BUTTONS = {
     "currency": __("button.settings_currency"),
     "purchase_confirm_above": __("button.settings_purchase_confirm_above"),
     "credit": __("button.settings_credit"),
+    "privacy_retention_days": __("button.settings_privacy_retention_days"),
 }
 TIER_BUTTONS = {"threshold": __("button.settings_threshold"), "percent": __("button.settings_percent")}
 REFERRAL_BUTTONS = {  # the referral rules, in the order of their section
@@ -144,6 +145,7 @@ RULE_NAMES = {
     "digest_hour": __("settings.rule_digest_hour"),
     "credit": __("settings.rule_credit"),
     "currency": __("settings.rule_currency"),
+    "privacy_retention_days": __("settings.rule_privacy_retention_days"),
 }
 PROMPTS = {
     "amount_per_point": __("settings.ask_amount_per_point"),
@@ -166,10 +168,21 @@ PROMPTS = {
     "expiry_reminder_days": __("settings.ask_expiry_reminder_days"),
     "digest_hour": __("settings.ask_digest_hour"),
     "currency": __("settings.ask_currency_typed"),
+    "privacy_retention_days": __("settings.ask_privacy_retention_days"),
 }
-ZERO_TEXTS = {"birthday_points": __("settings.no_points"), "expiry_reminder_days": __("settings.off")}  # 0: none
+ZERO_TEXTS = {  # 0: none
+    "birthday_points": __("settings.no_points"),
+    "expiry_reminder_days": __("settings.off"),
+    "privacy_retention_days": __("settings.kept_forever"),
+}
 DAYS_BEFORE = ("expiry_reminder_days",)  # a number of days before, shown with its unit
-DAYS = ("expiry_days", "tier_window_days", "referral_window_days", "birthday_expiry_days")  # "30 days" everywhere
+DAYS = (  # "30 days" everywhere
+    "expiry_days",
+    "tier_window_days",
+    "referral_window_days",
+    "birthday_expiry_days",
+    "privacy_retention_days",
+)
 POINTS = ("welcome_bonus", "referral_referrer_points", "referral_friend_points")  # "100 points" in the menus
 HOURS = ("birthday_hour", "digest_hour")  # an hour of the day, shown as 10:00
 MONEY = ("amount_per_point", "min_purchase", "referral_min_purchase", "purchase_confirm_above", "threshold")  # amounts
@@ -267,6 +280,8 @@ def counted_value(club_rules: Rules, field: str, catalog: Mapping[int, Reward] |
     """A rule's value now as the menu and its sections show it: a count of days, points or friends with its noun
     (30 days), anything else as `value_text`."""
     value = value_of(club_rules, field, "")
+    if field in ZERO_TEXTS and value == 0:
+        return str(ZERO_TEXTS[field])
     if field in DAYS:
         return days_text(value)
     if field in POINTS:

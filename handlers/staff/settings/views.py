@@ -81,6 +81,7 @@ def menu_view(club_rules: Rules) -> View:
         expiry_days=counted_value(club_rules, "expiry_days"),
         welcome_bonus=counted_value(club_rules, "welcome_bonus"),
         tier_window_days=counted_value(club_rules, "tier_window_days"),
+        privacy_retention_days=counted_value(club_rules, "privacy_retention_days"),
         tiers="\n".join(tiers),
     )
     builder = InlineKeyboardBuilder()

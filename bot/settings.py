@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 SUPPORTED_LANGUAGES = ("fa", "en")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/loyalty.db"
 TELEGRAM_HOST = "api.telegram.org"
+DEFAULT_WEB_PORT = 8080
 
 
 class SettingsError(Exception):
@@ -38,6 +40,12 @@ class Settings(BaseSettings):
     points_expiry_days: int = Field(default=365, ge=1)
     broadcast_rate: float = Field(default=25, gt=0, le=1000)
     accept_contact_without_id: bool | None = None  # None: accept on servers other than Telegram's (Bale)
+    # Webhook and the web server (issue #16): WEBHOOK_URL turns webhook mode on, WEB_PORT the web server (its health
+    # endpoints) in any mode; in webhook mode it listens on WEB_PORT or 8080.
+    webhook_url: str | None = None
+    webhook_secret: str = ""
+    web_host: str = "0.0.0.0"  # every interface: reached through the reverse proxy, or from another container
+    web_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("owner_ids", mode="before")
     @classmethod
@@ -51,7 +59,7 @@ class Settings(BaseSettings):
             return (value,)
         return value
 
-    @field_validator("accept_contact_without_id", mode="before")
+    @field_validator("accept_contact_without_id", "webhook_url", "web_port", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -72,9 +80,18 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
         return value
 
-    @field_validator("bot_api_url", "deep_link_url")
+    @field_validator("webhook_secret")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _secret_token(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{0,256}", value):
+            raise ValueError("use at most 256 letters, digits, _ and - (e.g. the output of `openssl rand -hex 32`)")
+        return value
+
+    @field_validator("bot_api_url", "deep_link_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
@@ -98,6 +115,23 @@ class Settings(BaseSettings):
         if self.accept_contact_without_id is not None:
             return self.accept_contact_without_id
         return urlsplit(self.bot_api_url).hostname != TELEGRAM_HOST
+
+    @property
+    def listen_port(self) -> int | None:
+        """The web server's port: WEB_PORT, else 8080 in webhook mode; None: no web server."""
+        if self.web_port is None and self.webhook_url:
+            return DEFAULT_WEB_PORT
+        return self.web_port
+
+    def require_webhook_secret(self) -> str:
+        """The webhook's secret token, or raise SettingsError saying how to set it (webhook mode needs one: without
+        it anyone who learns the URL could post updates in a member's or the owner's name)."""
+        if not self.webhook_secret:
+            raise SettingsError(
+                "WEBHOOK_SECRET is not set: webhook mode needs a secret of letters, digits, _ and - (e.g. the output "
+                "of `openssl rand -hex 32`)."
+            )
+        return self.webhook_secret
 
     def require_token(self) -> str:
         """Return the bot token, or raise SettingsError saying how to set it."""

@@ -1,10 +1,11 @@
 """The real bot, started as in production (`run_polling`), polling the Bot API emulator; what such runs need: a time
-zone where it is day, and the names of the settings a bot in a process of its own must not inherit."""
+zone where it is day, a free port, and the names of the settings a bot in a process of its own must not inherit."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,26 @@ from bot.app import run_polling
 from bot.settings import Settings
 from tests.emulator import BotAPIEmulator
 
-SETTING_NAMES = ("BOT_TOKEN", "BOT_API_URL", "DATABASE_URL", "OWNER_IDS", "TIMEZONE", "DEFAULT_LANGUAGE", "REDIS_URL")
+SETTING_NAMES = (
+    "BOT_TOKEN",
+    "BOT_API_URL",
+    "DATABASE_URL",
+    "OWNER_IDS",
+    "TIMEZONE",
+    "DEFAULT_LANGUAGE",
+    "REDIS_URL",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "WEB_HOST",
+    "WEB_PORT",
+)
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def daytime_zone() -> str:

@@ -24,7 +24,7 @@ from scheduler.sender import Sender
 from storage.database import create_engine
 from tests.databases import sqlite_copy
 from tests.emulator import BotAPIEmulator
-from tests.live import free_port
+from tests.live import free_port, running_bot
 
 NOWHERE = "127.0.0.1:9"  # nothing listens on the discard port
 
@@ -108,3 +108,14 @@ async def test_readiness_tells_whether_this_instance_s_sender_holds_the_lease(
         await asyncio.gather(*running)
     assert sorted(states) == ["holding", "waiting"]
 
+
+async def test_polling_serves_the_health_endpoints_when_web_port_is_set(
+    emulator: BotAPIEmulator, settings: Settings, sqlite_template: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    changes = {"database_url": sqlite_copy(sqlite_template, tmp_path), "web_host": "127.0.0.1", "web_port": port}
+    async with running_bot(emulator, settings, **changes), aiohttp.ClientSession() as client:
+        async with client.get(f"http://127.0.0.1:{port}/healthz") as alive:
+            assert alive.status == 200
+        async with client.get(f"http://127.0.0.1:{port}/readyz") as ready:
+            assert ready.status == 200 and (await ready.json())["database"] == "ok"

@@ -16,6 +16,10 @@
 - Order and locking as in polling: the same dispatcher takes each chat's lock (`bot.isolation`) around its update.
 - On start the webhook is set with the kinds of update the handlers use and pending updates kept: updates that
   came while the bot was down are delivered when it is back.
+
+aiogram's `SimpleRequestHandler` is used for the checks and the answer, but its route is added by hand and
+`setup_application` is not used: both hook the aiohttp app's shutdown to close the bot's session and the
+dispatcher's state storage, which runs before aiohttp waits for the requests in hand; `bot.app` closes them after.
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@ sender run beside them, or alone (`loyalty-bot scheduler`). The web server (`bot
 webhook) runs in every mode when WEB_PORT is set.
 
 Stopping (SIGTERM or SIGINT, see `until_stopped`; a cancel in tests) is clean in every mode: no more updates are
-taken (polling stops, the web server stops listening), the updates in hand get `GRACE` seconds to finish, the
-daily jobs stop (a job cut short lets its run go) and the sender releases its lease, so another instance takes
-over at once; then the sessions and connections are closed and the command exits 0.
+taken (polling stops, the web server stops listening), the updates in hand get `UPDATES_GRACE` seconds to finish,
+the sender releases its lease and the daily jobs stop (one still running `JOB_GRACE` seconds later is cut short and
+lets its run go), so another instance takes over at once; then the connections are closed and the command exits 0.
 """
 
 from __future__ import annotations
@@ -48,7 +48,10 @@ from storage.migrate import upgrade
 logger = logging.getLogger(__name__)
 
 STORE_TIMEOUT = 5.0  # seconds to wait for Redis's answer at start
-GRACE = 8.0  # seconds a stopping bot gives the updates in hand and a running job (Docker kills 10 s after SIGTERM)
+# seconds a stopping bot gives the updates in hand, then a running daily job: together within the 10 s that Docker
+# and systemd wait after SIGTERM before they kill
+UPDATES_GRACE = 5.0
+JOB_GRACE = 3.0
 
 
 async def check_bot_api(bot: Bot, api_url: str) -> str:
@@ -127,7 +130,7 @@ async def background(
         sending.cancel()  # rows on their way stay leased and are sent again after the lease, never lost
         with contextlib.suppress(asyncio.CancelledError):
             await sending  # it released the sender lease
-        await daily.stop(scheduler, jobs, GRACE)
+        await daily.stop(scheduler, jobs, JOB_GRACE)
 
 
 @dataclass(frozen=True)
@@ -173,7 +176,7 @@ async def web_server(settings: Settings, running: Running, *more: AddRoutes) -> 
         yield
         return
     readiness = Readiness(running.engine, running.storage, running.bot, running.sender)
-    async with serving(create_app(readiness, *more), settings.web_host, port, GRACE):
+    async with serving(create_app(readiness, *more), settings.web_host, port, UPDATES_GRACE):
         yield
 
 
@@ -189,7 +192,7 @@ async def answering(settings: Settings, running: Running, dispatcher: Dispatcher
         await register_staff_commands(bot, running.i18n, running.sessions, settings.owner_ids)
         yield bot
     finally:
-        await in_hand.finish(GRACE)
+        await in_hand.finish(UPDATES_GRACE)
         await bot.session.close()
 
 

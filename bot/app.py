@@ -1,13 +1,22 @@
 """Starting the bot: check the token, the database and Redis (each failure one line saying what to fix), migrate,
-register commands, poll; the daily jobs and the broadcast sender run beside polling, or alone
-(`loyalty-bot scheduler`)."""
+register commands, take updates by long polling or by webhook (`bot.webhook`); the daily jobs and the broadcast
+sender run beside them, or alone (`loyalty-bot scheduler`). The web server (`bot.web`: health endpoints, and the
+webhook) runs in every mode when WEB_PORT is set.
+
+Stopping (SIGTERM or SIGINT, see `until_stopped`; a cancel in tests) is clean in every mode: no more updates are
+taken (polling stops, the web server stops listening), the updates in hand get `UPDATES_GRACE` seconds to finish,
+the sender releases its lease and the daily jobs stop (one still running `JOB_GRACE` seconds later is cut short and
+lets its run go), so another instance takes over at once; then the connections are closed and the command exits 0.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import AsyncIterator
+import signal
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 
 from aiogram import Bot, Dispatcher
@@ -23,10 +32,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.broadcasts import create_sender
 from bot.factory import club_of, create_bot, create_dispatcher, create_storage, utc_now
+from bot.health import Readiness
 from bot.i18n import create_i18n
+from bot.inflight import InHand
+from bot.metrics import Metrics
+from bot.metrics import add_routes as metrics_route
 from bot.proxy import shown
+from bot.redelivery import HandledOnce, marks_for
 from bot.settings import Settings, SettingsError
+from bot.web import AddRoutes, create_app, serving
+from bot.webhook import WebhookHandler, set_webhook, webhook_routes
 from handlers.menus import register_commands, register_staff_commands
+from scheduler import jobs as daily
 from scheduler.jobs import Jobs, create_scheduler
 from scheduler.sender import Sender
 from storage.database import create_engine, session_factory
@@ -35,6 +52,10 @@ from storage.migrate import upgrade
 logger = logging.getLogger(__name__)
 
 STORE_TIMEOUT = 5.0  # seconds to wait for Redis's answer at start
+# seconds a stopping bot gives the updates in hand, then a running daily job: together within the 10 s that Docker
+# and systemd wait after SIGTERM before they kill
+UPDATES_GRACE = 5.0
+JOB_GRACE = 3.0
 
 
 async def check_bot_api(bot: Bot, api_url: str, *, proxy_url: str | None = None) -> str:
@@ -82,11 +103,11 @@ async def check_storage(storage: BaseStorage, redis_url: str | None) -> None:
         ) from None
 
 
-async def poll(dispatcher: Dispatcher, bot: Bot, *, handle_signals: bool, polling_timeout: int) -> None:
+async def poll(dispatcher: Dispatcher, bot: Bot, *, polling_timeout: int) -> None:
     """Long-poll until stopped; cancelling stops aiogram's polling cleanly first (cancelling start_polling
     alone leaves its polling task running, with the bot's session)."""
-    polling = asyncio.ensure_future(
-        dispatcher.start_polling(bot, handle_signals=handle_signals, polling_timeout=polling_timeout)
+    polling = asyncio.ensure_future(  # the caller closes the bot's session, after the updates in hand
+        dispatcher.start_polling(bot, handle_signals=False, polling_timeout=polling_timeout, close_bot_session=False)
     )
     try:
         await asyncio.shield(polling)
@@ -102,15 +123,15 @@ async def poll(dispatcher: Dispatcher, bot: Bot, *, handle_signals: bool, pollin
 
 @contextlib.asynccontextmanager
 async def background(
-    bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSession], settings: Settings
+    bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSession], settings: Settings, metrics: Metrics
 ) -> AsyncIterator[Sender]:
-    """The daily jobs and the broadcast sender, running while the block runs (which gets the sender)."""
-    jobs = create_scheduler(
-        Jobs(i18n, sessions, club_of(settings).rules, utc_now, settings.zone, owner_ids=settings.owner_ids)
-    )
-    jobs.start()
+    """The daily jobs and the broadcast sender (its sends counted), running while the block runs (which gets the
+    sender)."""
+    jobs = Jobs(i18n, sessions, club_of(settings).rules, utc_now, settings.zone, owner_ids=settings.owner_ids)
+    scheduler = create_scheduler(jobs)
+    scheduler.start()
     stop = asyncio.Event()
-    sender = create_sender(bot, i18n, sessions, settings)
+    sender = create_sender(bot, i18n, sessions, settings, metrics)
     sending = asyncio.create_task(sender.run(stop))
     try:
         yield sender
@@ -118,27 +139,30 @@ async def background(
         stop.set()
         sending.cancel()  # rows on their way stay leased and are sent again after the lease, never lost
         with contextlib.suppress(asyncio.CancelledError):
-            await sending
-        jobs.shutdown(wait=False)
+            await sending  # it released the sender lease
+        await daily.stop(scheduler, jobs, JOB_GRACE)
 
 
 @dataclass(frozen=True)
 class Running:
-    """A started bot: its Bot API client, name, texts, database sessions, conversation state and broadcast sender."""
+    """A started bot: its Bot API client, name, texts, database, conversation state, broadcast sender and metrics."""
 
     bot: Bot
     username: str
     i18n: I18n
+    engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     storage: BaseStorage
     sender: Sender
+    metrics: Metrics
 
 
 @contextlib.asynccontextmanager
 async def started(settings: Settings) -> AsyncIterator[Running]:
     """Check the token, the database and Redis, migrate, and run the daily jobs and the broadcast sender while the
-    block runs."""
-    bot = create_bot(settings)
+    block runs; one `Metrics` for the process (`bot.metrics`)."""
+    metrics = Metrics()
+    bot = create_bot(settings, metrics=metrics)
     engine = create_engine(settings.database_url)
     storage = create_storage(settings)
     try:
@@ -148,34 +172,108 @@ async def started(settings: Settings) -> AsyncIterator[Running]:
         await upgrade(engine)
         i18n = create_i18n(settings.default_language)
         sessions = session_factory(engine)
-        async with background(bot, i18n, sessions, settings) as sender:
-            yield Running(bot, username, i18n, sessions, storage, sender)
+        metrics.watch_database(sessions, settings.zone)
+        async with background(bot, i18n, sessions, settings, metrics) as sender:
+            yield Running(bot, username, i18n, engine, sessions, storage, sender, metrics)
     finally:
         await bot.session.close()
         await storage.close()
         await engine.dispose()
 
 
-async def run_polling(settings: Settings, *, handle_signals: bool = True, polling_timeout: int = 10) -> None:
-    """Run the bot with long polling, the daily jobs and the broadcast sender, until interrupted (or cancelled,
-    when signals are left to the caller)."""
+@contextlib.asynccontextmanager
+async def web_server(settings: Settings, running: Running, *more: AddRoutes) -> AsyncIterator[None]:
+    """The web server (health endpoints, the metrics, and `more` routes) while the block runs, when it has a port to
+    listen on."""
+    port = settings.listen_port
+    if port is None:
+        yield
+        return
+    readiness = Readiness(running.engine, running.storage, running.bot, running.sender)
+    metrics_routes = functools.partial(metrics_route, metrics=running.metrics)
+    async with serving(create_app(readiness, metrics_routes, *more), settings.web_host, port, UPDATES_GRACE):
+        yield
+
+
+@contextlib.asynccontextmanager
+async def answering(settings: Settings, running: Running, dispatcher: Dispatcher) -> AsyncIterator[Bot]:
+    """The bot that answers updates (it waits out flood control; the sender paces itself), with the commands
+    registered; at the end of the block the updates in hand are finished, then its session closed."""
+    in_hand = InHand()
+    in_hand.install(dispatcher)
+    bot = create_bot(settings, patient=True, metrics=running.metrics)
+    try:
+        await register_commands(bot, running.i18n)
+        await register_staff_commands(bot, running.i18n, running.sessions, settings.owner_ids)
+        yield bot
+    finally:
+        await in_hand.finish(UPDATES_GRACE)
+        await bot.session.close()
+
+
+async def run_polling(settings: Settings, *, polling_timeout: int = 10) -> None:
+    """Run the bot with long polling, the daily jobs and the broadcast sender, until cancelled."""
     async with started(settings) as running:
-        dispatcher = create_dispatcher(settings, running.sessions, running.storage, sender=running.sender)
-        answering = create_bot(settings, patient=True)  # the sender paces itself; replies wait out flood control
-        try:
-            await register_commands(answering, running.i18n)
-            await register_staff_commands(answering, running.i18n, running.sessions, settings.owner_ids)
+        dispatcher = create_dispatcher(
+            settings, running.sessions, running.storage, sender=running.sender, metrics=running.metrics
+        )
+        async with answering(settings, running, dispatcher) as bot, web_server(settings, running):
+            await bot.delete_webhook(drop_pending_updates=False)  # a webhook left set would refuse getUpdates
             logger.info("@%s is up; polling %s", running.username, settings.bot_api_url)
-            await poll(dispatcher, answering, handle_signals=handle_signals, polling_timeout=polling_timeout)
-        finally:
-            await answering.session.close()
+            await poll(dispatcher, bot, polling_timeout=polling_timeout)
+
+
+async def run_webhook(settings: Settings) -> None:
+    """Run the bot taking updates by webhook at WEBHOOK_URL (`bot.webhook`), with the daily jobs and the broadcast
+    sender, until cancelled."""
+    url, secret = str(settings.webhook_url), settings.require_webhook_secret()
+    async with started(settings) as running:
+        dispatcher = create_dispatcher(
+            settings, running.sessions, running.storage, sender=running.sender, metrics=running.metrics
+        )
+        dispatcher.update.outer_middleware(HandledOnce(marks_for(running.storage)))
+        async with answering(settings, running, dispatcher) as bot:
+            routes = webhook_routes(WebhookHandler(dispatcher, bot, secret), url)
+            async with web_server(settings, running, routes):
+                await set_webhook(bot, dispatcher, url, secret)  # once listening: updates may come at once
+                logger.info("@%s is up; updates come by webhook to %s", running.username, url)
+                await asyncio.Event().wait()
+
+
+async def run_bot(settings: Settings) -> None:
+    """Run the bot, taking updates by webhook when WEBHOOK_URL is set, else by long polling, until cancelled."""
+    await (run_webhook(settings) if settings.webhook_url else run_polling(settings))
 
 
 async def run_scheduler(settings: Settings) -> None:
-    """Run only the daily jobs and the broadcast sender (no polling), until interrupted or cancelled."""
-    async with started(settings) as running:
+    """Run only the daily jobs and the broadcast sender (no updates), until cancelled."""
+    async with started(settings) as running, web_server(settings, running):
         logger.info("@%s: the daily jobs and the broadcast sender are up", running.username)
         await asyncio.Event().wait()
+
+
+async def until_stopped(work: Awaitable[None]) -> None:
+    """Run `work` until it ends or SIGTERM or SIGINT comes, which cancels it: its clean stop (see the module's
+    docstring). A stop by signal ends normally."""
+    task = asyncio.ensure_future(work)
+    loop = asyncio.get_running_loop()
+    signalled = asyncio.Event()
+
+    def on_signal(number: signal.Signals) -> None:
+        logger.info("%s: stopping", number.name)
+        signalled.set()
+        task.cancel()
+
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, on_signal, number)
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not signalled.is_set():
+            raise
+    finally:
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(number)
 
 
 async def migrate(settings: Settings) -> None:

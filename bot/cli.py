@@ -16,7 +16,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="loyalty-bot", description="A customer club inside the messenger.")
     parser.add_argument("--env-file", default=".env", help="settings file (default: .env)")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="apply migrations and run the bot with long polling")
+    commands.add_parser("run", help="apply migrations and run the bot (long polling, or by webhook: WEBHOOK_URL)")
     commands.add_parser("scheduler", help="run only the daily jobs and the broadcast sender (no polling)")
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("version", help="print the version")
@@ -29,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "version":
         print(f"loyalty-bot {__version__}")
         return 0
-    from bot.app import migrate, run_polling, run_scheduler  # imported here so `version` and `--help` stay instant
+    from bot.app import migrate, run_bot, run_scheduler, until_stopped  # here: `version` and `--help` stay instant
     from bot.logs import configure_logging
 
     try:
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("Database is up to date.")
         else:
             settings.require_token()
-            asyncio.run(run_polling(settings) if args.command == "run" else run_scheduler(settings))
+            asyncio.run(until_stopped(run_bot(settings) if args.command == "run" else run_scheduler(settings)))
     except SettingsError as error:
         print(f"loyalty-bot: {error}", file=sys.stderr)
         return 2

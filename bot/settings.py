@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,6 +18,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/loyalty.db"
 TELEGRAM_HOST = "api.telegram.org"
 PROXY_SCHEMES = ("http", "https", "socks5")
 PROXY_FORM = "http://, https:// or socks5://[user:password@]host:port, e.g. socks5://127.0.0.1:1080"
+DEFAULT_WEB_PORT = 8080
 
 
 class SettingsError(Exception):
@@ -76,6 +78,13 @@ class Settings(BaseSettings):
             raise ValueError(f"must look like {PROXY_FORM}")
         return value
 
+    # Webhook and the web server (issue #16): WEBHOOK_URL turns webhook mode on, WEB_PORT the web server (its health
+    # endpoints) in any mode; in webhook mode it listens on WEB_PORT or 8080.
+    webhook_url: str | None = None
+    webhook_secret: str = ""
+    web_host: str = "0.0.0.0"  # every interface: reached through the reverse proxy, or from another container
+    web_port: int | None = Field(default=None, ge=1, le=65535)
+
     @field_validator("owner_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:
@@ -88,7 +97,7 @@ class Settings(BaseSettings):
             return (value,)
         return value
 
-    @field_validator("accept_contact_without_id", mode="before")
+    @field_validator("accept_contact_without_id", "webhook_url", "web_port", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -109,9 +118,18 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
         return value
 
-    @field_validator("bot_api_url", "deep_link_url")
+    @field_validator("webhook_secret")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _secret_token(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{0,256}", value):
+            raise ValueError("use at most 256 letters, digits, _ and - (e.g. the output of `openssl rand -hex 32`)")
+        return value
+
+    @field_validator("bot_api_url", "deep_link_url", "webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
@@ -135,6 +153,23 @@ class Settings(BaseSettings):
         if self.accept_contact_without_id is not None:
             return self.accept_contact_without_id
         return urlsplit(self.bot_api_url).hostname != TELEGRAM_HOST
+
+    @property
+    def listen_port(self) -> int | None:
+        """The web server's port: WEB_PORT, else 8080 in webhook mode; None: no web server."""
+        if self.web_port is None and self.webhook_url:
+            return DEFAULT_WEB_PORT
+        return self.web_port
+
+    def require_webhook_secret(self) -> str:
+        """The webhook's secret token, or raise SettingsError saying how to set it (webhook mode needs one: without
+        it anyone who learns the URL could post updates in a member's or the owner's name)."""
+        if not self.webhook_secret:
+            raise SettingsError(
+                "WEBHOOK_SECRET is not set: webhook mode needs a secret of letters, digits, _ and - (e.g. the output "
+                "of `openssl rand -hex 32`)."
+            )
+        return self.webhook_secret
 
     def require_token(self) -> str:
         """Return the bot token, or raise SettingsError saying how to set it."""

@@ -6,7 +6,8 @@ erasing the personal data of members idle past the owner's retention (20:00, `lo
 APScheduler ticks once a minute (`create_scheduler`); each tick runs the jobs whose hour has come today and
 that no instance has run today (`scheduler.runs`: the schedule and the lock live in the database). So a bot
 that was down at 03:00 expires points when it is back, the same day; several instances run each job once.
-A job that fails is tried again after its lease (`runs.LEASE`); every job may run twice without harm.
+A job that fails is tried again after its lease (`runs.LEASE`); every job may run twice without harm. A clean
+stop (`stop`) gives a running tick a bounded time, then cancels it and lets its unfinished run go at once.
 
 Greetings, reminders and tier changes are enqueued in the broadcast outbox (`loyalty.outbox`) under once-only
 keys, written in each member's language, and sent by the broadcast sender, paced. None waits for quiet hours:
@@ -19,6 +20,7 @@ The digest goes to each owner (OWNER_IDS and owners added in chat) and each mana
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -84,6 +86,7 @@ class Jobs:
     zone: ZoneInfo
     owner_ids: tuple[int, ...] = ()  # the owners from the settings (OWNER_IDS); those added in chat are in the database
     holder: str = field(default_factory=lambda: secrets.token_hex(8))
+    ticking: set[asyncio.Task[None]] = field(default_factory=set, compare=False)  # the ticks running (`tick`)
 
     def today(self, now: datetime) -> date:
         """The shop's date at `now`."""
@@ -324,11 +327,37 @@ async def run_due(jobs: Jobs) -> list[str]:
     return ran
 
 
+async def tick(jobs: Jobs) -> None:
+    """A tick of the scheduler: `run_due`, known to `stop` while it runs."""
+    task = asyncio.current_task()
+    assert task is not None  # APScheduler runs a coroutine job in a task
+    jobs.ticking.add(task)
+    try:
+        await run_due(jobs)
+    finally:
+        jobs.ticking.discard(task)
+
+
+async def stop(scheduler: AsyncIOScheduler, jobs: Jobs, grace: float) -> None:
+    """Stop ticking; give a tick under way `grace` seconds to end, then cancel it and let the run it had claimed go
+    (`runs.let_go`), so another instance runs that job at once."""
+    scheduler.pause()
+    if jobs.ticking:
+        _, unfinished = await asyncio.wait(set(jobs.ticking), timeout=grace)
+        for task in unfinished:
+            logger.warning("a daily job did not end within %s s of the stop; cancelled", grace)
+            task.cancel()
+        await asyncio.gather(*unfinished, return_exceptions=True)
+    scheduler.shutdown(wait=False)
+    async with jobs.sessions() as session:
+        await runs.let_go(session, jobs.holder, jobs.clock())
+
+
 def create_scheduler(jobs: Jobs) -> AsyncIOScheduler:
     """APScheduler ticking every minute, and once at start, to run the daily jobs that are due."""
     scheduler = AsyncIOScheduler(timezone=jobs.zone)
     scheduler.add_job(
-        run_due,
+        tick,
         IntervalTrigger(minutes=1, timezone=jobs.zone),
         args=[jobs],
         id="daily_jobs",

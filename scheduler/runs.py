@@ -50,6 +50,17 @@ async def finish(session: AsyncSession, name: str, day: date, holder: str, now: 
         )
 
 
+async def let_go(session: AsyncSession, holder: str, now: datetime) -> None:
+    """Give up the runs `holder` claimed and did not finish (a clean stop cut them short), so another instance takes
+    them over at once instead of after their lease."""
+    async with write_transaction(session):
+        await session.execute(
+            update(JobRun)
+            .where(JobRun.holder == holder, JobRun.day.is_not(None), JobRun.finished_at.is_(None))
+            .values(lease_until=now)
+        )
+
+
 async def hold(session: AsyncSession, name: str, holder: str, now: datetime, until: datetime) -> bool:
     """Take or keep the standing lease `name` until `until`; False while another holder's lease runs.
 

@@ -313,10 +313,15 @@ class Sender:
         self._bell = asyncio.Event()  # rung by `take`
         self._handed: list[Claimed] = []  # rows claimed for this sender as they were enqueued (`take`)
 
+    @property
+    def holding(self) -> bool:
+        """Whether this sender holds the bot's sender lease (it sends the outbox) right now."""
+        return bool(self._lease)
+
     def courier(self) -> Courier | None:
         """How an update in this process writes its notices already claimed by this sender (`loyalty.outbox`), to
         hand them over at once (`take`); None while another instance's sender holds the sender lease."""
-        if not self._lease:
+        if not self.holding:
             return None
         return Courier(self.token, timedelta(seconds=self.config.lease), self.config.express)
 

@@ -4,6 +4,8 @@
 Message objects with ids, 401 for a wrong token, 403 for a blocked chat, 404 for an unknown method).
 `FakeUser` plays a person: each action queues an update, waits until the bot has fetched it, answered and
 gone quiet, and returns what the bot sent to that person meanwhile.
+A bot in webhook mode registers its URL with setWebhook (`webhook` keeps the call's parameters); `deliver` then
+POSTs an update to it, as Telegram does, with the secret token it registered (or another one).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import BodyPartReader, web
 
 from tests import updates
@@ -203,6 +206,8 @@ class BotAPIEmulator:
         self._bot_gone: Callable[[], str | None] = lambda: None
         self._runner: web.AppRunner | None = None
         self._url = ""
+        self.delays: dict[str, float] = {}  # seconds to wait before answering a method (lower-case name)
+        self.webhook: dict[str, Any] = {}  # the parameters of the last setWebhook ({} when none is set)
         self._methods: dict[str, Handler] = {
             "getme": self._get_me,
             "getupdates": self._get_updates,
@@ -219,7 +224,9 @@ class BotAPIEmulator:
             "getmycommands": self._get_my_commands,
             "deletemycommands": self._delete_my_commands,
             "getfile": self._get_file,
-            **dict.fromkeys(("answercallbackquery", "sendchataction", "deletewebhook", "close", "logout"), self._true),
+            "setwebhook": self._set_webhook,
+            "deletewebhook": self._delete_webhook,
+            **dict.fromkeys(("answercallbackquery", "sendchataction", "close", "logout"), self._true),
         }
 
     # --- lifecycle --------------------------------------------------------------------------------------------
@@ -288,6 +295,24 @@ class BotAPIEmulator:
             return self._confirmed > update_id and ready() and self._idle()
 
         await self.wait_for(done, timeout, lambda: self._stuck(update_id))
+
+    async def deliver(self, update: dict[str, Any] | bytes, secret: str | None = None) -> int:
+        """POST an update (or any body) to the webhook set, with its secret token unless another is given ("" sends
+        none), as Telegram does; the HTTP status the bot answered, once it has answered."""
+        if "url" not in self.webhook:
+            raise AssertionError("the bot set no webhook")
+        if (chat := _updated_chat(update) if isinstance(update, dict) else None) is not None:
+            self.chats.add(chat)
+        token = self.webhook.get("secret_token", "") if secret is None else secret
+        headers = {"X-Telegram-Bot-Api-Secret-Token": token} if token else {}
+        body = update if isinstance(update, bytes) else json.dumps(update).encode()
+        headers["Content-Type"] = "application/json"
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.webhook["url"], data=body, headers=headers) as answer,
+        ):
+            await answer.read()
+            return answer.status
 
     def sent_to(self, chat_id: int) -> list[Call]:
         """Messages the bot sent or edited in a chat, in order (refused ones left out)."""
@@ -358,6 +383,7 @@ class BotAPIEmulator:
             if handler is None:
                 raise APIError(404, "Not Found: method not found")
             self._refuse(call)
+            await asyncio.sleep(self.delays.get(call.method.lower(), 0))
             call.result = await handler(call)
         except APIError as error:
             call.error = f"{error.code} {error.description}"
@@ -436,6 +462,14 @@ class BotAPIEmulator:
     # --- the methods ------------------------------------------------------------------------------------------
 
     async def _true(self, call: Call) -> bool:
+        return True
+
+    async def _set_webhook(self, call: Call) -> bool:
+        self.webhook = dict(call.params)
+        return True
+
+    async def _delete_webhook(self, call: Call) -> bool:
+        self.webhook = {}
         return True
 
     async def _get_me(self, call: Call) -> dict[str, Any]:

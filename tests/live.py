@@ -1,19 +1,41 @@
-"""The real bot, started as in production (`run_polling`), polling the Bot API emulator; what such runs need: a time
-zone where it is day, and the names of the settings a bot in a process of its own must not inherit."""
+"""The real bot, started as in production (`run_polling`, or `run_webhook` taking updates from the emulator by
+webhook), talking to the Bot API emulator; what such runs need: a time zone where it is day, a free port, and the
+names of the settings a bot in a process of its own must not inherit."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.app import run_polling
+from bot.app import run_polling, run_webhook
 from bot.settings import Settings
 from tests.emulator import BotAPIEmulator
 
-SETTING_NAMES = ("BOT_TOKEN", "BOT_API_URL", "DATABASE_URL", "OWNER_IDS", "TIMEZONE", "DEFAULT_LANGUAGE", "REDIS_URL")
+SETTING_NAMES = (
+    "BOT_TOKEN",
+    "BOT_API_URL",
+    "DATABASE_URL",
+    "OWNER_IDS",
+    "TIMEZONE",
+    "DEFAULT_LANGUAGE",
+    "REDIS_URL",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "WEB_HOST",
+    "WEB_PORT",
+)
+WEBHOOK_SECRET = "test-secret_1"
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def daytime_zone() -> str:
@@ -28,17 +50,44 @@ def _why_gone(task: asyncio.Task[None]) -> str | None:
         return None
     if task.cancelled():
         return "cancelled"
-    return f"run_polling ended with {task.exception()!r}"
+    return f"the bot ended with {task.exception()!r}"
 
 
 @contextlib.asynccontextmanager
 async def running_bot(emulator: BotAPIEmulator, settings: Settings, **changes: Any) -> AsyncIterator[BotAPIEmulator]:
     """The real bot (run_polling) polling the emulator with the settings changed as given, until the block ends."""
     configured = settings.model_copy(update={"bot_api_url": emulator.url, **changes})
-    task = asyncio.create_task(run_polling(configured, handle_signals=False, polling_timeout=1))
+    task = asyncio.create_task(run_polling(configured, polling_timeout=1))
     emulator.watch(lambda: _why_gone(task))
     try:
         await emulator.wait_polling()
+        yield emulator
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@contextlib.asynccontextmanager
+async def running_webhook_bot(
+    emulator: BotAPIEmulator, settings: Settings, **changes: Any
+) -> AsyncIterator[BotAPIEmulator]:
+    """The real bot (run_webhook) on a free port of 127.0.0.1, its webhook set on the emulator, until the block ends."""
+    port = free_port()
+    configured = settings.model_copy(
+        update={
+            "bot_api_url": emulator.url,
+            "webhook_url": f"http://127.0.0.1:{port}/telegram",
+            "webhook_secret": WEBHOOK_SECRET,
+            "web_host": "127.0.0.1",
+            "web_port": port,
+            **changes,
+        }
+    )
+    task = asyncio.create_task(run_webhook(configured))
+    emulator.watch(lambda: _why_gone(task))
+    try:
+        await emulator.wait_for(lambda: "url" in emulator.webhook, 10.0, lambda: "the bot never set its webhook")
         yield emulator
     finally:
         task.cancel()

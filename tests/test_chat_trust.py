@@ -260,7 +260,7 @@ async def test_a_database_that_cannot_be_reached_stops_the_bot_with_one_line(
         update={"bot_api_url": emulator.url, "database_url": "postgresql+asyncpg://shop:secret@127.0.0.1:9/loyalty"}
     )
     with pytest.raises(SettingsError, match="Cannot open the database at postgresql") as raised:
-        await asyncio.wait_for(run_polling(down, handle_signals=False), 30)
+        await asyncio.wait_for(run_polling(down), 30)
     message = str(raised.value)
     assert "DATABASE_URL" in message and "secret" not in message and "\n" not in message
 
@@ -273,7 +273,7 @@ async def test_a_database_file_that_cannot_be_opened_stops_the_bot_with_one_line
         update={"bot_api_url": emulator.url, "database_url": f"sqlite+aiosqlite:///{tmp_path / 'a-folder'}"}
     )
     with pytest.raises(SettingsError, match="Cannot open the database"):
-        await asyncio.wait_for(run_polling(down, handle_signals=False), 30)
+        await asyncio.wait_for(run_polling(down), 30)
 
 
 async def test_a_redis_that_cannot_be_reached_stops_the_bot_with_one_line(
@@ -287,7 +287,7 @@ async def test_a_redis_that_cannot_be_reached_stops_the_bot_with_one_line(
         }
     )
     with pytest.raises(SettingsError, match="Cannot reach Redis at redis://") as raised:
-        await asyncio.wait_for(run_polling(down, handle_signals=False), 30)
+        await asyncio.wait_for(run_polling(down), 30)
     assert "REDIS_URL" in str(raised.value) and "secret" not in str(raised.value)
 
 

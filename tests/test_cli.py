@@ -62,6 +62,9 @@ def test_run_with_an_unreachable_bot_api_says_so(tmp_path: Path) -> None:
         ("DEFAULT_LANGUAGE", "de", "DEFAULT_LANGUAGE: must be one of fa, en"),
         ("BOT_API_URL", "api.telegram.org", "BOT_API_URL: must start with http"),
         ("WELCOME_BONUS", "-5", "WELCOME_BONUS: Input should be greater than or equal to 0"),
+        ("WEBHOOK_URL", "bot.example.com/telegram", "WEBHOOK_URL: must start with http"),
+        ("WEBHOOK_SECRET", "not secret!", "WEBHOOK_SECRET: use at most 256 letters, digits, _ and -"),
+        ("WEB_PORT", "70000", "WEB_PORT: Input should be less than or equal to 65535"),
     ],
 )
 def test_each_wrong_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str) -> None:

@@ -587,7 +587,7 @@ async def test_a_rejected_token_stops_the_bot_with_a_clear_error(
         }
     )
     with pytest.raises(SettingsError, match="rejected BOT_TOKEN"):
-        await run_polling(wrong, handle_signals=False)
+        await run_polling(wrong)
     assert [(call.method, call.error) for call in emulator.calls] == [("getMe", "401 Unauthorized")]
     assert not (tmp_path / "never.db").exists()
 

@@ -119,7 +119,7 @@ async def test_the_migrations_at_start_log_one_line(tmp_path: Path, caplog: pyte
 
     lines = [record.getMessage() for record in caplog.records]
     assert len(lines) == 2, lines
-    assert "0018" in lines[0]
+    assert "migrated from empty to 00" in lines[0]
     assert "up to date" in lines[1]
 
 

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     points_expiry_days: int = Field(default=365, ge=1)
     broadcast_rate: float = Field(default=25, gt=0, le=1000)
     accept_contact_without_id: bool | None = None  # None: accept on servers other than Telegram's (Bale)
+    # Keeping the data (issue #16): where `loyalty-bot backup` and the nightly backup write, and how many nightly
+    # backups are kept (0: no nightly backup)
+    backup_dir: Path = Path("backups")
+    backup_keep: int = Field(default=0, ge=0)
 
     @field_validator("owner_ids", mode="before")
     @classmethod

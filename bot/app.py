@@ -28,6 +28,7 @@ from bot.settings import Settings, SettingsError
 from handlers.menus import register_commands, register_staff_commands
 from scheduler.jobs import Jobs, create_scheduler
 from scheduler.sender import Sender
+from storage.backup import NightlyBackups
 from storage.database import create_engine, session_factory
 from storage.migrate import upgrade
 
@@ -99,9 +100,9 @@ async def background(
     bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSession], settings: Settings
 ) -> AsyncIterator[Sender]:
     """The daily jobs and the broadcast sender, running while the block runs (which gets the sender)."""
-    jobs = create_scheduler(
-        Jobs(i18n, sessions, club_of(settings).rules, utc_now, settings.zone, owner_ids=settings.owner_ids)
-    )
+    backups = NightlyBackups(settings.database_url, settings.backup_dir, settings.backup_keep)
+    daily = Jobs(i18n, sessions, club_of(settings).rules, utc_now, settings.zone, settings.owner_ids, backups=backups)
+    jobs = create_scheduler(daily)
     jobs.start()
     stop = asyncio.Event()
     sender = create_sender(bot, i18n, sessions, settings)

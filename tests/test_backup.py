@@ -1,22 +1,26 @@
 """Backups and restores: a consistent copy of a live SQLite database (the online backup API) or of PostgreSQL
-(pg_dump), restored into the configured database; clear one-line errors."""
+(pg_dump), restored into the configured database; the nightly backup keeping the last N; clear one-line errors."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.cli import main
+from bot.i18n import create_i18n
+from loyalty.rules import Rules
 from scheduler import runs
-from storage.backup import BackupError, back_up, restore
+from scheduler.jobs import Jobs, run_due
+from storage.backup import BackupError, NightlyBackups, back_up, restore
 from storage.database import create_engine, session_factory
 from storage.migrate import alembic_head
 from storage.models import LedgerEntry, Member
@@ -24,6 +28,8 @@ from tests.commands import one_line
 from tests.databases import own_postgres, sqlite_copy
 from tests.factories import NOW, add_members, member_row
 from tests.live import SETTING_NAMES
+
+TEHRAN_NIGHT = datetime(2026, 11, 21, 23, 0, tzinfo=UTC)  # 02:30 in Tehran: the backup's hour has come, no other job's
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -180,3 +186,45 @@ def test_the_command_backs_up_into_backup_dir_and_restores(
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:9/loyalty")
     assert main(["backup"]) == 2
     assert "Cannot back up the database at postgresql" in one_line(capsys.readouterr().err)
+
+
+@pytest.fixture
+async def sqlite_sessions(sqlite_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(sqlite_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+def nightly_jobs(
+    sessions: async_sessionmaker[AsyncSession], sqlite_url: str, folder: Path, keep: int, clock: list[datetime]
+) -> Jobs:
+    """The daily jobs, the shop in Tehran, the owner keeping `keep` nightly backups in `folder`."""
+    backups = NightlyBackups(sqlite_url, folder, keep)
+    return Jobs(create_i18n("fa"), sessions, Rules(), lambda: clock[0], ZoneInfo("Asia/Tehran"), backups=backups)
+
+
+async def test_the_nightly_backup_keeps_the_last_n(
+    sqlite_sessions: async_sessionmaker[AsyncSession], sqlite_url: str, tmp_path: Path
+) -> None:
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    (folder / "loyalty-20200101-000000.db").write_bytes(b"")  # made by `loyalty-bot backup`: never pruned
+    clock = [TEHRAN_NIGHT]
+    jobs = nightly_jobs(sqlite_sessions, sqlite_url, folder, 2, clock)
+    nightly = []
+    for day in range(4):
+        clock[0] = TEHRAN_NIGHT + timedelta(days=day)
+        assert await run_due(jobs) == ["backup"]
+        assert await run_due(jobs) == []  # once a day
+        nightly.extend(path.name for path in folder.glob("nightly-*") if path.name not in nightly)
+    assert len(nightly) == 4
+    assert sorted(path.name for path in folder.iterdir()) == ["loyalty-20200101-000000.db", *nightly[-2:]]
+    assert rows_of(folder / nightly[-1]) == ([], 0)
+
+
+async def test_the_nightly_backup_is_off_unless_the_owner_keeps_some(
+    sqlite_sessions: async_sessionmaker[AsyncSession], sqlite_url: str, tmp_path: Path
+) -> None:
+    jobs = nightly_jobs(sqlite_sessions, sqlite_url, tmp_path / "backups", 0, [TEHRAN_NIGHT])
+    assert await run_due(jobs) == ["backup"]
+    assert not (tmp_path / "backups").exists()

@@ -1,4 +1,4 @@
-"""The `loyalty-bot` command: run, scheduler, migrate, backup, restore, version."""
+"""The `loyalty-bot` command: run, scheduler, migrate, backup, restore, export-sqlite-to-postgres, version."""
 
 from __future__ import annotations
 
@@ -27,6 +27,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     backup.add_argument("path", nargs="?", type=Path, help="the backup file to write")
     restore = commands.add_parser("restore", help="replace the database's data with a backup, then migrate it")
     restore.add_argument("path", type=Path, help="a file written by `loyalty-bot backup`")
+    export = commands.add_parser("export-sqlite-to-postgres", help="copy the SQLite database into an empty PostgreSQL")
+    export.add_argument("--to", required=True, help="the PostgreSQL database, postgresql://user:password@host/db")
+    export.add_argument("--from", dest="source", help="the SQLite database's URL (default: DATABASE_URL)")
     return parser.parse_args(argv)
 
 
@@ -46,9 +49,21 @@ def restore(args: argparse.Namespace, settings: Settings) -> str:
     return f"Restored {args.path}; the database is up to date."
 
 
+def export(args: argparse.Namespace, settings: Settings) -> str:
+    """`export-sqlite-to-postgres --to URL`: the figures compared on both sides."""
+    from storage.transfer import copy_to_postgres
+
+    figures = asyncio.run(copy_to_postgres(args.source or settings.database_url, args.to))
+    width = max(len(figure.name) for figure in figures)
+    lines = [f"{'':{width}}  {'SQLite':>15}  {'PostgreSQL':>15}"]
+    lines += [f"{figure.name:{width}}  {figure.source:>15,}  {figure.target:>15,}" for figure in figures]
+    return "\n".join([*lines, "Every row is copied: the counts and sums are equal."])
+
+
 DATA_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], str]] = {
     "backup": back_up,
     "restore": restore,
+    "export-sqlite-to-postgres": export,
 }
 
 
@@ -61,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from bot.app import migrate, run_polling, run_scheduler  # imported here so `version` and `--help` stay instant
     from storage.backup import BackupError
+    from storage.transfer import TransferError
 
     try:
         settings = load_settings(args.env_file)
@@ -72,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             settings.require_token()
             asyncio.run(run_polling(settings) if args.command == "run" else run_scheduler(settings))
-    except (SettingsError, BackupError) as error:
+    except (SettingsError, BackupError, TransferError) as error:
         print(f"loyalty-bot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -53,7 +53,8 @@ async def copy_to_postgres(source_url: str, target_url: str, batch: int = BATCH)
                 await _copy_table(reading, writing, table, batch)
             await _set_sequences(writing)
             figures = [
-                Figure(name, await reading.scalar(query), await writing.scalar(query)) for name, query in _checks()
+                Figure(name, int(await reading.scalar(query)), int(await writing.scalar(query)))
+                for name, query in _checks()
             ]
             wrong = [figure.name for figure in figures if figure.source != figure.target]
             if wrong:
@@ -133,7 +134,8 @@ async def _set_sequences(target: AsyncConnection) -> None:
 
 
 def _checks() -> list[tuple[str, Select[Any]]]:
-    """The figures compared: each table's row count, and the sums of money and points."""
+    """The figures compared: each table's row count, and the sums of money and points (which PostgreSQL gives as
+    NUMERIC, hence `int` on reading them)."""
     counts = [(table.name, select(func.count()).select_from(table)) for table in Base.metadata.sorted_tables]
     sums = [(f"{column.table.name}.{column.name}", select(func.coalesce(func.sum(column), 0))) for column in SUMS]
     return counts + sums

@@ -124,13 +124,13 @@ def test_the_command_prints_the_figures_and_refuses_a_target_with_rows(
     sqlite_template: Path, tmp_path: Path, postgres: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = sqlite_copy(sqlite_template, tmp_path)
-    asyncio.run(add_members_to(source, [member_row(1, balance=70)]))
+    asyncio.run(add_members_to(source, [member_row(1, balance=700_000_000)]))
     to = postgres.replace("postgresql+asyncpg://", "postgresql://")  # as an owner would write it
     command = ["--env-file", str(tmp_path / "none"), "export-sqlite-to-postgres", "--from", source, "--to", to]
     assert main(command) == 0
     printed = capsys.readouterr().out
     assert re.search(r"^members +1 +1$", printed, re.MULTILINE)
-    assert re.search(r"^members.balance +70 +70$", printed, re.MULTILINE)
+    assert re.search(r"^members.balance +700,000,000 +700,000,000$", printed, re.MULTILINE)
     assert main(command) == 2
     assert "The PostgreSQL database is not empty (members have rows)" in one_line(capsys.readouterr().err)
     assert asyncio.run(table_counts(postgres))["members"] == 1

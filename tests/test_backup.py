@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.cli import main
@@ -22,7 +22,7 @@ from scheduler import runs
 from scheduler.jobs import Jobs, run_due
 from storage.backup import BackupError, NightlyBackups, back_up, restore
 from storage.database import create_engine, session_factory
-from storage.migrate import alembic_head
+from storage.migrate import alembic_head, downgrade, upgrade
 from storage.models import LedgerEntry, Member
 from tests.commands import one_line
 from tests.databases import own_postgres, sqlite_copy
@@ -82,6 +82,16 @@ async def members_of(url: str) -> list[tuple[int, int]]:
         await engine.dispose()
 
 
+async def version_of(url: str) -> str:
+    """The migration the database is at."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as connection:
+            return str((await connection.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar_one())
+    finally:
+        await engine.dispose()
+
+
 async def test_a_backup_taken_while_another_connection_writes_is_consistent(sqlite_url: str, tmp_path: Path) -> None:
     engine = create_engine(sqlite_url)
     for number in range(1, 201):
@@ -126,12 +136,24 @@ async def test_restore_brings_the_rows_back(own_database: str, tmp_path: Path) -
     await restore(own_database, saved)
 
     assert await members_of(own_database) == [(1, 10), (2, 20), (3, 30)]
+    assert await version_of(own_database) == alembic_head()
+
+
+async def test_a_backup_from_an_older_release_is_migrated_to_head_after_the_restore(
+    own_database: str, tmp_path: Path
+) -> None:
     engine = create_engine(own_database)
-    async with engine.connect() as connection:
-        version = (await connection.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar_one()
-        assert (await connection.execute(select(func.count()).select_from(LedgerEntry))).scalar_one() == 0
+    async with session_factory(engine)() as session:
+        await add_members(session, [member_row(1, balance=10)])
+    await downgrade(engine, "-1")
+    older = await asyncio.to_thread(back_up, own_database, tmp_path / "older")
+    await upgrade(engine)  # the new release is installed
     await engine.dispose()
-    assert version == alembic_head()
+
+    await restore(own_database, older)
+
+    assert await members_of(own_database) == [(1, 10)]
+    assert await version_of(own_database) == alembic_head()
 
 
 async def test_restore_refuses_while_the_bot_holds_its_lease(sqlite_url: str, tmp_path: Path) -> None:

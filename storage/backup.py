@@ -4,7 +4,8 @@ pg_dump's custom format and pg_restore; the nightly backups' files, of which the
 A SQLite backup is taken in one step of the backup API, under one read transaction: the copy is the database as it
 was at one moment, WAL included, while the bot goes on writing. pg_dump reads under one snapshot, so its copy is
 consistent too. A restore replaces the configured database's data with the backup's (SQLite: the backup API writes
-the pages into it, as one transaction; PostgreSQL: pg_restore --clean in one transaction), then migrates it to head.
+the pages into it, as one transaction; PostgreSQL: the tables the backup lacks are dropped, then pg_restore --clean
+in one transaction), then migrates it to head.
 It refuses while a bot instance holds a lease in `job_runs` (a running bot's broadcast sender always does).
 """
 
@@ -20,9 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.database import SQLITE_BUSY_TIMEOUT_MS, create_engine, first_line
 from storage.migrate import upgrade
@@ -90,14 +92,32 @@ async def restore(database_url: str, path: Path) -> None:
         target = _sqlite_file(url, must_exist=False)
         target.parent.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(_copy_sqlite, path, target)
-    else:
-        options = ["--clean", "--if-exists", "--single-transaction", "--exit-on-error", "--no-owner", "--no-acl"]
-        await asyncio.to_thread(_run, ["pg_restore", *options, *_libpq(url), str(path)], url, "restore")
     engine = create_engine(database_url)
     try:
+        if backend == "postgresql":
+            await _drop_tables_not_in(engine, await asyncio.to_thread(_dumped_tables, path, url))
+            options = ["--clean", "--if-exists", "--single-transaction", "--exit-on-error", "--no-owner", "--no-acl"]
+            await asyncio.to_thread(_run, ["pg_restore", *options, *_libpq(url), str(path)], url, "restore")
         await upgrade(engine)
     finally:
         await engine.dispose()
+
+
+def _dumped_tables(path: Path, url: URL) -> set[str]:
+    """The tables of the public schema in the pg_dump archive at `path` (from its table of contents)."""
+    listing = _run(["pg_restore", "--list", str(path)], url, "restore")
+    entries = (line.split() for line in listing.splitlines() if not line.startswith(";"))
+    return {entry[5] for entry in entries if entry[3:5] == ["TABLE", "public"]}
+
+
+async def _drop_tables_not_in(engine: AsyncEngine, kept: set[str]) -> None:
+    """Drop, in one transaction, the tables the backup does not have (a newer release's): pg_restore --clean drops
+    only the backup's own, cannot drop one another table points at, and the migrations would make them again."""
+    async with engine.begin() as connection:
+        tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+        for table in set(tables) - kept:
+            quoted = connection.dialect.identifier_preparer.quote(table)
+            await connection.exec_driver_sql(f"DROP TABLE IF EXISTS {quoted} CASCADE")
 
 
 def _kind_of(path: Path) -> str:
@@ -171,8 +191,8 @@ def _libpq(url: URL) -> list[str]:
     return [*options, "--no-password"]
 
 
-def _run(command: list[str], url: URL, doing: str) -> None:
-    """Run a PostgreSQL client tool; a missing tool or its failure becomes a one-line BackupError."""
+def _run(command: list[str], url: URL, doing: str) -> str:
+    """Run a PostgreSQL client tool; its output, or a one-line BackupError if it is missing or fails."""
     if shutil.which(command[0]) is None:
         raise BackupError(
             f"{command[0]} is not installed: install the PostgreSQL client tools of the server's version."
@@ -183,6 +203,7 @@ def _run(command: list[str], url: URL, doing: str) -> None:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         reason = lines[0].removeprefix(f"{command[0]}: ") if lines else f"exit status {done.returncode}"
         raise BackupError(f"Cannot {doing} the database at {_where(url)}: {reason}")
+    return done.stdout
 
 
 def _where(url: URL) -> str:

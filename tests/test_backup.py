@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.cli import main
@@ -154,6 +154,28 @@ async def test_a_backup_from_an_older_release_is_migrated_to_head_after_the_rest
 
     assert await members_of(own_database) == [(1, 10)]
     assert await version_of(own_database) == alembic_head()
+
+
+async def test_tables_the_backup_does_not_have_are_dropped_even_those_pointing_at_its_rows(
+    own_database: str, tmp_path: Path
+) -> None:
+    engine = create_engine(own_database)
+    async with session_factory(engine)() as session:
+        await add_members(session, [member_row(1, balance=10)])
+    saved = await asyncio.to_thread(back_up, own_database, tmp_path / "saved")
+    async with engine.begin() as connection:  # a newer release's table, pointing at a member
+        await connection.exec_driver_sql("CREATE TABLE newer (id INTEGER PRIMARY KEY REFERENCES members (id))")
+        await connection.exec_driver_sql("INSERT INTO newer (id) VALUES (1)")
+    await engine.dispose()
+
+    await restore(own_database, saved)
+
+    engine = create_engine(own_database)
+    async with engine.connect() as connection:
+        tables = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+    await engine.dispose()
+    assert "newer" not in tables and "members" in tables
+    assert await members_of(own_database) == [(1, 10)]
 
 
 async def test_restore_refuses_while_the_bot_holds_its_lease(sqlite_url: str, tmp_path: Path) -> None:

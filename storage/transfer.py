@@ -15,14 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Integer, Select, Table, false, func, insert, literal, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.database import create_engine, first_line
 from storage.migrate import alembic_head, upgrade
 from storage.models import Base, LedgerEntry, Member, Purchase
 
+NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+EXAMPLES = {"sqlite": "sqlite:///data/loyalty.db", "postgresql": "postgresql://user:password@host:5432/loyalty"}
 BATCH = 1000  # rows a statement: a few hundred kilobytes in memory, whatever the table's size
 SUMS = (Member.__table__.c.balance, LedgerEntry.__table__.c.points, Purchase.__table__.c.amount)
 
@@ -69,24 +71,29 @@ async def copy_to_postgres(source_url: str, target_url: str, batch: int = BATCH)
         await target.dispose()
 
 
-def _sqlite_engine(url: str) -> AsyncEngine:
-    """An engine on the SQLite source, which must be an existing file."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        raise TransferError(f"The source must be a SQLite database, not {parsed.render_as_string(hide_password=True)}.")
-    if not Path(parsed.database or "").is_file():
-        raise TransferError(f"No SQLite database at {parsed.database}: check the path.")
-    return create_engine(url)
+def _sqlite_engine(value: str) -> AsyncEngine:
+    """An engine on the SQLite source, which must be an existing file (a URL, or a bare path)."""
+    url = _parsed(value if "://" in value else f"sqlite:///{value}", "sqlite", "source")
+    if not Path(url.database or "").is_file():
+        raise TransferError(f"No SQLite database at {url.database}: check the path.")
+    return create_engine(url.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False))
 
 
-def _postgres_engine(url: str) -> AsyncEngine:
+def _postgres_engine(value: str) -> AsyncEngine:
     """An engine on the PostgreSQL target (postgresql:// is read as postgresql+asyncpg://)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        raise TransferError(
-            f"The target must be a PostgreSQL database, not {parsed.render_as_string(hide_password=True)}."
-        )
-    return create_engine(parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False))
+    url = _parsed(value, "postgresql", "target")
+    return create_engine(url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False))
+
+
+def _parsed(value: str, backend: str, role: str) -> URL:
+    """The source's or target's URL, which must be of `backend`."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise TransferError(f"The {role} {value!r} is not a URL such as {EXAMPLES[backend]}.") from None
+    if url.get_backend_name() != backend:
+        raise TransferError(f"The {role} must be a {NAMES[backend]} database, not {url.render_as_string()}.")
+    return url
 
 
 async def _check_source(source: AsyncEngine) -> None:

@@ -19,8 +19,9 @@ from loyalty import purchases
 from loyalty.rules import Rules
 from loyalty.stamps import Stamp
 from storage.database import create_engine, session_factory
+from storage.migrate import downgrade
 from storage.models import Base, Member
-from storage.transfer import copy_to_postgres
+from storage.transfer import TransferError, copy_to_postgres
 from tests.commands import one_line
 from tests.databases import own_postgres, sqlite_copy
 from tests.factories import NOW, add_members, add_purchases, joined_member, member_row, new_reward, purchase
@@ -126,7 +127,8 @@ def test_the_command_prints_the_figures_and_refuses_a_target_with_rows(
     source = sqlite_copy(sqlite_template, tmp_path)
     asyncio.run(add_members_to(source, [member_row(1, balance=700_000_000)]))
     to = postgres.replace("postgresql+asyncpg://", "postgresql://")  # as an owner would write it
-    command = ["--env-file", str(tmp_path / "none"), "export-sqlite-to-postgres", "--from", source, "--to", to]
+    path = source.removeprefix("sqlite+aiosqlite:///")  # a bare path will do
+    command = ["--env-file", str(tmp_path / "none"), "export-sqlite-to-postgres", "--from", path, "--to", to]
     assert main(command) == 0
     printed = capsys.readouterr().out
     assert re.search(r"^members +1 +1$", printed, re.MULTILINE)
@@ -134,3 +136,19 @@ def test_the_command_prints_the_figures_and_refuses_a_target_with_rows(
     assert main(command) == 2
     assert "The PostgreSQL database is not empty (members have rows)" in one_line(capsys.readouterr().err)
     assert asyncio.run(table_counts(postgres))["members"] == 1
+    assert main([*command[:-1], "127.0.0.1:5432/loyalty"]) == 2
+    assert "is not a URL such as postgresql://user:password@host:5432/loyalty" in one_line(capsys.readouterr().err)
+
+
+async def test_a_source_that_is_missing_or_behind_the_migrations_is_refused(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    nowhere = "postgresql://postgres@127.0.0.1:9/never_reached"
+    with pytest.raises(TransferError, match="No SQLite database at"):
+        await copy_to_postgres(str(tmp_path / "missing.db"), nowhere)
+    source = sqlite_copy(sqlite_template, tmp_path)
+    engine = create_engine(source)
+    await downgrade(engine, "-1")
+    await engine.dispose()
+    with pytest.raises(TransferError, match="migrate it first"):
+        await copy_to_postgres(source, nowhere)

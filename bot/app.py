@@ -46,6 +46,7 @@ from handlers.menus import register_commands, register_staff_commands
 from scheduler import jobs as daily
 from scheduler.jobs import Jobs, create_scheduler
 from scheduler.sender import Sender
+from storage.backup import NightlyBackups
 from storage.database import create_engine, session_factory
 from storage.migrate import upgrade
 
@@ -127,7 +128,8 @@ async def background(
 ) -> AsyncIterator[Sender]:
     """The daily jobs and the broadcast sender (its sends counted), running while the block runs (which gets the
     sender)."""
-    jobs = Jobs(i18n, sessions, club_of(settings).rules, utc_now, settings.zone, owner_ids=settings.owner_ids)
+    backups = NightlyBackups(settings.database_url, settings.backup_dir, settings.backup_keep)
+    jobs = Jobs(i18n, sessions, club_of(settings).rules, utc_now, settings.zone, settings.owner_ids, backups=backups)
     scheduler = create_scheduler(jobs)
     scheduler.start()
     stop = asyncio.Event()

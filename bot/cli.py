@@ -1,14 +1,16 @@
-"""The `loyalty-bot` command: run, scheduler, migrate, version."""
+"""The `loyalty-bot` command: run, scheduler, migrate, backup, restore, export-sqlite-to-postgres, version."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
 
 from bot import __version__
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -20,7 +22,48 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     commands.add_parser("scheduler", help="run only the daily jobs and the broadcast sender (no polling)")
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("version", help="print the version")
+    backup = commands.add_parser("backup", help="write a consistent copy of the database (default: into BACKUP_DIR)")
+    backup.add_argument("path", nargs="?", type=Path, help="the backup file to write")
+    restore = commands.add_parser("restore", help="replace the database's data with a backup, then migrate it")
+    restore.add_argument("path", type=Path, help="a file written by `loyalty-bot backup`")
+    export = commands.add_parser("export-sqlite-to-postgres", help="copy the SQLite database into an empty PostgreSQL")
+    export.add_argument("--to", required=True, help="the PostgreSQL database, postgresql://user:password@host/db")
+    export.add_argument("--from", dest="source", help="the SQLite database's URL (default: DATABASE_URL)")
     return parser.parse_args(argv)
+
+
+def back_up(args: argparse.Namespace, settings: Settings) -> str:
+    """`backup [PATH]`: the copy's file."""
+    from storage.backup import back_up, backup_path
+
+    path = args.path or backup_path(settings.backup_dir, "loyalty", settings.database_url, datetime.now(UTC))
+    return f"Backed up the database to {back_up(settings.database_url, path)}."
+
+
+def restore(args: argparse.Namespace, settings: Settings) -> str:
+    """`restore PATH`."""
+    from storage.backup import restore
+
+    asyncio.run(restore(settings.database_url, args.path))
+    return f"Restored {args.path}; the database is up to date."
+
+
+def export(args: argparse.Namespace, settings: Settings) -> str:
+    """`export-sqlite-to-postgres --to URL`: the figures compared on both sides."""
+    from storage.transfer import copy_to_postgres
+
+    figures = asyncio.run(copy_to_postgres(args.source or settings.database_url, args.to))
+    width = max(len(figure.name) for figure in figures)
+    lines = [f"{'':{width}}  {'SQLite':>15}  {'PostgreSQL':>15}"]
+    lines += [f"{figure.name:{width}}  {figure.source:>15,}  {figure.target:>15,}" for figure in figures]
+    return "\n".join([*lines, "Every row is copied: the counts and sums are equal."])
+
+
+DATA_COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], str]] = {
+    "backup": back_up,
+    "restore": restore,
+    "export-sqlite-to-postgres": export,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from bot.app import migrate, run_bot, run_scheduler, until_stopped  # here: `version` and `--help` stay instant
     from bot.logs import configure_logging
+    from storage.backup import BackupError
+    from storage.transfer import TransferError
 
     try:
         settings = load_settings(args.env_file)
@@ -38,10 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "migrate":
             asyncio.run(migrate(settings))
             print("Database is up to date.")
+        elif args.command in DATA_COMMANDS:
+            print(DATA_COMMANDS[args.command](args, settings))
         else:
             settings.require_token()
             asyncio.run(until_stopped(run_bot(settings) if args.command == "run" else run_scheduler(settings)))
-    except SettingsError as error:
+    except (SettingsError, BackupError, TransferError) as error:
         print(f"loyalty-bot: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

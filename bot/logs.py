@@ -116,11 +116,31 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+class StandardError(logging.StreamHandler):  # type: ignore[type-arg]
+    """A handler writing to `sys.stderr` as it is when a record comes, not as it was when logging was set up (a
+    redirected or captured standard error closed since would lose the lines)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _ignored: IO[str]) -> None:
+        """StreamHandler sets its stream; this one has none of its own."""
+
+
+HANDLER_NAME = "loyalty-bot"
+
+
 def configure_logging(level: str, format_: str, stream: IO[str] | None = None) -> logging.Handler:
-    """Log from `level` up to `stream` (standard error), as text or one JSON object a line; the handler added."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """Log from `level` up to `stream` (standard error), as text or one JSON object a line, in place of the handler
+    an earlier call added; the handler added."""
+    handler = logging.StreamHandler(stream) if stream is not None else StandardError()
+    handler.set_name(HANDLER_NAME)
     handler.setFormatter(JsonFormatter() if format_ == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
+    for earlier in [each for each in root.handlers if each.get_name() == HANDLER_NAME]:
+        root.removeHandler(earlier)
     root.addHandler(handler)
     root.setLevel(level)
     for name, quieter in QUIETER.items():

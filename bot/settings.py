@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     web_host: str = "0.0.0.0"  # every interface: reached through the reverse proxy, or from another container
     web_port: int | None = Field(default=None, ge=1, le=65535)
 
+    # Keeping the data (issue #16): where `loyalty-bot backup` and the nightly backup write, and how many nightly
+    # backups are kept (0: no nightly backup)
+    backup_dir: Path = Path("backups")
+    backup_keep: int = Field(default=0, ge=0)
+
     @field_validator("owner_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

@@ -1,4 +1,5 @@
-"""The daily jobs, each at its hour of the shop's day: expire points (03:00), review tiers (04:00), prune the
+"""The daily jobs, each at its hour of the shop's day: back up the database (02:00, when the owner keeps nightly
+backups), expire points (03:00), review tiers (04:00), prune the
 outbox (05:00), birthday greetings (the owner's hour, 10:00 by default) and reminders of points about to expire
 (12:00), the daily digest to owners and the managers who asked for it (the owner's hour, 21:00 by default), and
 erasing the personal data of members idle past the owner's retention (20:00, `loyalty.privacy`).
@@ -27,6 +28,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import partial
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
@@ -53,6 +55,7 @@ from loyalty.outbox import Message, Outgoing
 from loyalty.rules import Rules
 from scheduler import runs
 from scheduler.outbox import prune
+from storage import backup
 from storage.database import write_transaction
 from storage.models import Member
 from texts.changes import compared
@@ -68,6 +71,7 @@ BIRTHDAY = "birthday"  # outbox kinds
 REMINDER = "reminder"
 TIER = "tier"
 DIGEST = "digest"
+NIGHTLY = "nightly"  # the nightly backups' names begin so; `loyalty-bot backup`'s do not, and are never pruned
 REMINDER_TIME = time(12)
 FORGET_TIME = time(20)  # erasing idle members' personal data: in the evening, before the digest (21:00 by default)
 BATCH = 100  # members per transaction: a few tenths of a second of SQLite's write lock, so a purchase never waits long
@@ -85,6 +89,7 @@ class Jobs:
     clock: Clock
     zone: ZoneInfo
     owner_ids: tuple[int, ...] = ()  # the owners from the settings (OWNER_IDS); those added in chat are in the database
+    backups: backup.NightlyBackups | None = None  # None or keep 0: no nightly backup
     holder: str = field(default_factory=lambda: secrets.token_hex(8))
     ticking: set[asyncio.Task[None]] = field(default_factory=set, compare=False)  # the ticks running (`tick`)
 
@@ -283,6 +288,18 @@ async def forget_inactive(jobs: Jobs, now: datetime) -> int:
         after = batch[-1]
 
 
+async def back_up(jobs: Jobs, now: datetime) -> Path | None:
+    """Write tonight's backup to the owner's folder and delete all but the last `keep`; the new backup's file."""
+    plan = jobs.backups
+    if plan is None or plan.keep == 0:
+        return None
+    path = backup.backup_path(plan.folder, NIGHTLY, plan.database_url, now)
+    await asyncio.to_thread(backup.back_up, plan.database_url, path)
+    deleted = await asyncio.to_thread(backup.prune, plan.folder, NIGHTLY, plan.keep)
+    logger.info("backed up the database to %s; deleted %s older backups", path, len(deleted))
+    return path
+
+
 @dataclass(frozen=True)
 class Daily:
     """A job run once a day, from its hour of the shop's day (which may depend on the owner's rules)."""
@@ -293,6 +310,7 @@ class Daily:
 
 
 DAILY = (
+    Daily("backup", lambda _: time(2), back_up),
     Daily("expire_points", lambda _: time(3), expire_points),
     Daily("review_tiers", lambda _: time(4), review_tiers),
     Daily("prune_outbox", lambda _: time(5), prune_outbox),

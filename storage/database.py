@@ -71,3 +71,8 @@ def rowcount(result: Result[Any]) -> int:
     returning a plain `Result`: the cast mends SQLAlchemy's types, nothing else.
     """
     return cast("CursorResult[Any]", result).rowcount
+
+
+def first_line(error: Exception) -> str:
+    """The first line of a database driver's error, for a one-line message."""
+    return str(getattr(error, "orig", None) or error).splitlines()[0]

@@ -14,6 +14,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -96,3 +97,8 @@ async def _pragma(connection: AsyncConnection, pragma: str) -> None:
     """Set a SQLite pragma outside any transaction (SQLAlchemy's autobegun one is ended at once)."""
     await connection.exec_driver_sql(f"PRAGMA {pragma}")
     await connection.commit()
+
+
+def alembic_head() -> str:
+    """The newest migration's revision: where `upgrade` takes a database."""
+    return str(ScriptDirectory.from_config(alembic_config()).get_current_head())

@@ -6,6 +6,8 @@ import asyncio
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -72,6 +74,19 @@ class PostgresRun:
     def drop(self) -> None:
         if self.error is None:
             asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+
+
+@contextmanager
+def own_postgres() -> Iterator[str]:
+    """A PostgreSQL database migrated to head for one test, dropped after it."""
+    run = PostgresRun()
+    run.create()
+    if run.error is not None:
+        unavailable("PostgreSQL", run.error)
+    try:
+        yield run.url
+    finally:
+        run.drop()
 
 
 async def empty_tables(engine: AsyncEngine) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from bot import __version__
 from bot.settings import SettingsError, load_settings
+from tests.commands import one_line
 from tests.live import SETTING_NAMES
 
 
@@ -21,13 +22,6 @@ def loyalty_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedP
     clean.update(env)
     command = [sys.executable, "-m", "bot.cli", *args]
     return subprocess.run(command, cwd=tmp_path, env=clean, capture_output=True, text=True, timeout=60)
-
-
-def one_line(stderr: str) -> str:
-    lines = [line for line in stderr.splitlines() if line.strip() and " INFO " not in line]
-    assert len(lines) == 1, stderr
-    assert "Traceback" not in stderr
-    return lines[0]
 
 
 def test_version_prints_the_version(tmp_path: Path) -> None:

@@ -279,18 +279,19 @@ async def test_members_are_reminded_once_a_week_before_their_points_expire(sessi
 
 
 async def test_each_job_runs_once_a_day_from_its_hour_whichever_instance_ticks(sessions: Sessions) -> None:
-    night = datetime(2026, 11, 22, 2, 0, tzinfo=TEHRAN)
+    night = datetime(2026, 11, 22, 1, 0, tzinfo=TEHRAN)
     clock = Clock(night)
     first, second = jobs_on(sessions, clock=clock), jobs_on(sessions, clock=clock)
     assert await run_due(first) == []
     clock.now = night.replace(hour=3, minute=1)
-    assert await run_due(first) == ["expire_points"]
+    assert await run_due(first) == ["backup", "expire_points"]
     assert await run_due(second) == []
     clock.now = night.replace(hour=13)  # the bot was down from 3:01 till 13:00: the rest runs now, once
     assert await run_due(second) == ["review_tiers", "prune_outbox", "birthdays", "expiry_reminders"]
     assert await run_due(first) == []
     clock.now += DAY
-    assert await run_due(first) == ["expire_points", "review_tiers", "prune_outbox", "birthdays", "expiry_reminders"]
+    every = ["backup", "expire_points", "review_tiers", "prune_outbox", "birthdays", "expiry_reminders"]
+    assert await run_due(first) == every
 
 
 async def test_the_birthday_hour_is_the_owners(sessions: Sessions) -> None:
@@ -308,10 +309,10 @@ async def test_a_job_that_failed_or_died_is_run_again_after_its_lease(
     async def broken(jobs: Jobs, now: datetime) -> int:
         raise RuntimeError("the database went away")
 
-    failing = replace(DAILY[0], run=broken)
-    monkeypatch.setattr("scheduler.jobs.DAILY", (failing,))
+    [expiry] = [job for job in DAILY if job.name == "expire_points"]
+    monkeypatch.setattr("scheduler.jobs.DAILY", (replace(expiry, run=broken),))
     assert await run_due(jobs_on(sessions, clock=clock)) == []
-    monkeypatch.setattr("scheduler.jobs.DAILY", DAILY[:1])
+    monkeypatch.setattr("scheduler.jobs.DAILY", (expiry,))
     assert await run_due(jobs_on(sessions, clock=clock)) == []  # still leased to the failed run
     clock.now += runs.LEASE + timedelta(minutes=1)
     assert await run_due(jobs_on(sessions, clock=clock)) == ["expire_points"]

@@ -147,3 +147,18 @@ def test_configure_logging_sets_the_level_and_the_format() -> None:
         root.setLevel(level)
 
     assert [line["message"] for line in parsed(stream)] == ["shown"]
+
+
+def test_logging_set_up_twice_writes_once_to_the_standard_error_of_the_moment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    root = logging.getLogger()
+    before = list(root.handlers)
+    try:
+        configure_logging("INFO", "text")
+        configure_logging("INFO", "text")  # as each `loyalty-bot` command in one process does
+        logging.getLogger("loyalty.test").warning("once")
+        assert capsys.readouterr().err.count("once") == 1
+    finally:
+        for handler in [each for each in root.handlers if each not in before]:
+            root.removeHandler(handler)

@@ -31,7 +31,7 @@ from tests import updates
 from tests.chat import Chat
 from tests.emulator import BotAPIEmulator, FakeUser
 from tests.factories import joined_member
-from tests.live import running_bot
+from tests.live import daytime_zone, running_bot
 from tests.stub_bot import stub_bot
 
 BALANCE = {"fa": "💳 موجودی", "en": "💳 Balance"}
@@ -300,7 +300,7 @@ async def test_a_wizard_walked_while_a_campaign_reports_progress_completes(
     async with engine.begin() as connection:
         await connection.execute(update(Member).values(news_consent=True))
     emulator.chats.update(range(800, 830))
-    async with running_bot(emulator, settings, database_url=database_url, broadcast_rate=10):
+    async with running_bot(emulator, settings, database_url=database_url, broadcast_rate=10, timezone=daytime_zone()):
         owner = FakeUser(emulator, 1, "Owner", "en")
         [help_text] = await owner.say("/help")  # the message the campaign's progress will be written into
         draft = campaigns.CampaignDraft("Yalda", Audience(), campaigns.Message("Happy Yalda, {name}!"))

@@ -109,7 +109,7 @@ async def test_readiness_tells_whether_this_instance_s_sender_holds_the_lease(
     assert sorted(states) == ["holding", "waiting"]
 
 
-async def test_polling_serves_the_health_endpoints_when_web_port_is_set(
+async def test_polling_serves_the_health_endpoints_and_the_metrics_when_web_port_is_set(
     emulator: BotAPIEmulator, settings: Settings, sqlite_template: Path, tmp_path: Path
 ) -> None:
     port = free_port()
@@ -119,18 +119,10 @@ async def test_polling_serves_the_health_endpoints_when_web_port_is_set(
             assert alive.status == 200
         async with client.get(f"http://127.0.0.1:{port}/readyz") as ready:
             assert ready.status == 200 and (await ready.json())["database"] == "ok"
-
-
-async def test_the_running_bot_serves_its_metrics_beside_the_health_endpoints(
-    emulator: BotAPIEmulator, settings: Settings, sqlite_template: Path, tmp_path: Path
-) -> None:
-    port = free_port()
-    changes = {"database_url": sqlite_copy(sqlite_template, tmp_path), "web_host": "127.0.0.1", "web_port": port}
-    async with running_bot(emulator, settings, **changes), aiohttp.ClientSession() as client:
         await FakeUser(emulator, 9, "Sara", "en").say("/help")
         async with client.get(f"http://127.0.0.1:{port}/metrics") as scraped:
+            assert scraped.status == 200
             text = await scraped.text()
-    assert scraped.status == 200
     assert 'loyalty_updates_total{outcome="ok",type="message"} 1.0' in text
     assert 'loyalty_bot_api_requests_total{method="sendMessage"}' in text
     assert "loyalty_members " in text

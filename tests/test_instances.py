@@ -55,10 +55,10 @@ class Balancer:
         self.got[url] += 1
         assert await self.emulator.deliver(update, url=url) == 200
 
-    async def deliver_twice(self, update: dict[str, Any]) -> None:
-        """To two instances at once (the same one when there is one), as when Telegram's retry meets the first."""
-        urls = self.rng.sample(self.urls, 2) if len(self.urls) > 1 else self.urls * 2
-        await asyncio.gather(*(self.deliver(update, url) for url in urls))
+    async def deliver_apart(self, *sent: dict[str, Any]) -> None:
+        """Each to another instance (the same one when there is one), all at once."""
+        urls = self.rng.sample(self.urls, len(sent)) if len(self.urls) > 1 else self.urls * len(sent)
+        await asyncio.gather(*(self.deliver(update, url) for update, url in zip(sent, urls, strict=True)))
 
 
 @dataclass
@@ -78,12 +78,23 @@ class Person:
     async def say(self, text: str) -> list[Call]:
         return await self.send(updates.message_update(self.user, text=text))
 
-    async def press(self, data: str, message: Call) -> list[Call]:
+    def pressing(self, data: str, message: Call) -> dict[str, Any]:
+        """A press of the button carrying `data` on `message`."""
         assert isinstance(message.result, dict), f"{message!r} sent no message"
         press = updates.callback_update(self.user, data, message.result)
         # query ids are unique for good on Telegram; the test's start again each run, and marks stay in Redis
         press["callback_query"]["id"] = f"{self.user['id']}-{press['callback_query']['id']}"
-        return await self.send(press)
+        return press
+
+    async def press(self, data: str, message: Call) -> list[Call]:
+        return await self.send(self.pressing(data, message))
+
+    async def press_twice_at_once(self, data: str, message: Call) -> list[Call]:
+        """A double tap: two presses, reaching two instances at once."""
+        emulator = self.balancer.emulator
+        before = len(emulator.replies_to(self.user["id"]))
+        await self.balancer.deliver_apart(self.pressing(data, message), self.pressing(data, message))
+        return emulator.replies_to(self.user["id"])[before:]
 
 
 MEMBER_CODE = re.compile(r"\b\d{4} \d{4}\b")  # as the bot shows it: random, so each run's differ
@@ -128,10 +139,16 @@ async def script(balancer: Balancer, base: int) -> dict[str, Any]:
         for n in range(PURCHASES)
     ]
     before = len(balancer.emulator.replies_to(cashier.user["id"]))
-    twice = [balancer.deliver_twice(update) for update in burst[:AGAIN]]
+    twice = [balancer.deliver_apart(update, update) for update in burst[:AGAIN]]
     await asyncio.gather(*twice, *(balancer.deliver(update) for update in burst[AGAIN:]))
     answers = texts(balancer.emulator.replies_to(cashier.user["id"])[before:])
-    return {"joined": joined, "wizard": wizard, "burst": sorted(answers)}
+    return {"joined": joined, "wizard": wizard, "burst": sorted(answers), "confirmed": await confirm_big(cashier)}
+
+
+async def confirm_big(cashier: Person) -> list[str]:
+    """A purchase above the owner's limit, its Yes tapped twice at once: the answers, in no particular order."""
+    [question] = await cashier.say(f"/earn {phone(0)} 2,000,000")
+    return sorted(texts(await cashier.press_twice_at_once(question.callback_data()[0], question)))
 
 
 async def prepare(engine: AsyncEngine, settings: Settings, base: int) -> None:
@@ -235,9 +252,10 @@ async def test_three_instances_sharing_the_database_and_redis_do_what_one_instan
         assert said_together[part] == value, part
     for part, value in state.items():
         assert state_together[part] == value, part
-    assert len(said["burst"]) == PURCHASES and len(state["purchases"]) == PURCHASES
+    assert len(said["burst"]) == PURCHASES and len(state["purchases"]) == PURCHASES + 1
+    assert sum("Recorded 2,000,000" in answer for answer in said["confirmed"]) == 1
     assert all("Welcome to the club" in joined[-1] for joined in said["joined"])
     assert "1,000,000" in said["wizard"][-1]
-    assert [member.balance for member in state["members"]] == [100 + 10 * 10 * (n + 1) for n in range(CUSTOMERS)]
-    for notices in state["notices"].values():  # each purchase told to its member once, by whichever sender
-        assert sum("You earned" in notice for notice in notices) == PURCHASES // CUSTOMERS
+    assert [member.balance for member in state["members"]] == [400, 300, 400]  # 100 welcome + 10 purchases (+200 big)
+    told = [sum("You earned" in notice for notice in notices) for notices in state["notices"].values()]
+    assert told == [11, 10, 10]  # each purchase told to its member once, by whichever instance's sender

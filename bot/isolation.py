@@ -15,7 +15,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, StorageKey
-from aiogram.fsm.storage.redis import RedisStorage
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+# An update holds its chat in Redis a minute at most (aiogram's default: a dead instance frees it then); one waiting
+# for its chat asks Redis again every 10 ms: redis-py's 0.1 s made each update of a busy chat (a cashier's burst,
+# spread over instances) wait 50 ms on average after the one before it
+REDIS_LOCK = {"timeout": 60, "sleep": 0.01}
 
 
 class ChatIsolation(BaseEventIsolation):
@@ -50,5 +55,5 @@ class ChatIsolation(BaseEventIsolation):
 def isolation_for(storage: BaseStorage) -> BaseEventIsolation:
     """Redis's lock for state in Redis (several instances), else the in-process one."""
     if isinstance(storage, RedisStorage):
-        return storage.create_isolation()
+        return RedisEventIsolation(storage.redis, storage.key_builder, lock_kwargs=REDIS_LOCK)
     return ChatIsolation()

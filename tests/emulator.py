@@ -277,13 +277,17 @@ class BotAPIEmulator:
 
     async def push(self, update: dict[str, Any]) -> None:
         """Queue an update for the bot's next getUpdates; its sender becomes a known chat."""
+        self._know(update)
+        async with self._arrived:
+            self._pending.append(update)
+            self._arrived.notify_all()
+
+    def _know(self, update: dict[str, Any]) -> None:
+        """The update's sender becomes a known chat, and the owner of its button press (see `replies_to`)."""
         if (chat := _updated_chat(update)) is not None:
             self.chats.add(chat)
         if "callback_query" in update:
             self._query_owners[update["callback_query"]["id"]] = int(update["callback_query"]["from"]["id"])
-        async with self._arrived:
-            self._pending.append(update)
-            self._arrived.notify_all()
 
     async def settled(
         self, update_id: int, ready: Callable[[], bool] = lambda: True, timeout: float = SETTLE_TIMEOUT
@@ -296,20 +300,21 @@ class BotAPIEmulator:
 
         await self.wait_for(done, timeout, lambda: self._stuck(update_id))
 
-    async def deliver(self, update: dict[str, Any] | bytes, secret: str | None = None) -> int:
-        """POST an update (or any body) to the webhook set, with its secret token unless another is given ("" sends
-        none), as Telegram does; the HTTP status the bot answered, once it has answered."""
+    async def deliver(self, update: dict[str, Any] | bytes, secret: str | None = None, url: str | None = None) -> int:
+        """POST an update (or any body) to the webhook set (or to `url`: one of several instances behind a load
+        balancer), with its secret token unless another is given ("" sends none), as Telegram does; the HTTP status
+        the bot answered, once it has answered."""
         if "url" not in self.webhook:
             raise AssertionError("the bot set no webhook")
-        if (chat := _updated_chat(update) if isinstance(update, dict) else None) is not None:
-            self.chats.add(chat)
+        if isinstance(update, dict):
+            self._know(update)
         token = self.webhook.get("secret_token", "") if secret is None else secret
         headers = {"X-Telegram-Bot-Api-Secret-Token": token} if token else {}
         body = update if isinstance(update, bytes) else json.dumps(update).encode()
         headers["Content-Type"] = "application/json"
         async with (
             aiohttp.ClientSession() as session,
-            session.post(self.webhook["url"], data=body, headers=headers) as answer,
+            session.post(url or self.webhook["url"], data=body, headers=headers) as answer,
         ):
             await answer.read()
             return answer.status

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from aiogram.fsm.storage.base import StorageKey
+from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
 from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_dispatcher, create_storage
-from bot.isolation import ChatIsolation
+from bot.isolation import ChatIsolation, isolation_for
 from bot.settings import Settings
 from loyalty.staff import Role
 from storage.models import Campaign, Member
@@ -119,3 +119,25 @@ async def test_the_in_process_isolation_takes_turns_per_chat_and_forgets_free_ch
     assert order.index("a out") < order.index("b in")  # one chat: one at a time
     assert order.index("c in") < order.index("a out")  # other chats go on meanwhile
     assert isolation.held == 0
+
+
+async def test_an_update_waiting_for_its_chat_on_another_instance_starts_soon_after_the_chat_is_free(
+    redis_storage: RedisStorage,
+) -> None:
+    here, there = (isolation_for(redis_storage) for _ in range(2))  # two instances sharing Redis
+    key = StorageKey(bot_id=1, chat_id=5, user_id=5)
+    clock = asyncio.get_running_loop().time
+    waited = 0.0
+    for _ in range(10):
+        async with here.lock(key):
+            waiting = asyncio.create_task(turn_taken(there, key))
+            await asyncio.sleep(0.02)
+            freed_at = clock()
+        waited += await waiting - freed_at
+    assert waited < 0.25  # redis-py's lock asks again every 0.1 s by default: 50 ms an update on average
+
+
+async def turn_taken(isolation: BaseEventIsolation, key: StorageKey) -> float:
+    """When this update got its chat."""
+    async with isolation.lock(key):
+        return asyncio.get_running_loop().time()

@@ -5,13 +5,14 @@
 The Bot API emulator (`tests.emulator`) serves getUpdates in this process; each bot (the product as `loyalty-bot
 run` starts it, with default settings, and `bench.bare_bot`, a bare aiogram bot answering /balance with a fixed
 text) runs in a process of its own pinned to one core (the emulator runs on any). `--chats` members are seeded;
-each round starts each bot afresh, warms it with one /balance a chat, then pushes a burst of `--burst` /balance
-updates spread over the chats at once. Per bot and round it prints updates/s (the burst over the time from the
-first push to the last reply), p50/p99 from an update's arrival in the emulator to its reply's arrival, the bot
-process's CPU time per update (user + system, all its threads) and what that makes a core's worth (updates/s with
-a core to itself: a figure that a machine shared with others moves less than updates/s), its RSS idle (started,
-before any update) and its peak; then the median over the rounds of each figure's ratio product/bare. Rounds
-alternate which bot goes first, so a machine shared with others loads both alike: compare ratios, not times.
+each round starts each bot afresh, warms it with a first burst (the product's first run of its daily jobs, Python's
+and SQLAlchemy's caches), then pushes the burst measured: `--burst` /balance updates spread over the chats at once.
+Per bot and round it prints updates/s (the burst over the time from the first push to the last reply), p50/p99 from
+an update's arrival in the emulator to its reply's arrival, the bot process's CPU time per update (user + system,
+all its threads) and what that makes a core's worth (updates/s with a core to itself: a figure that a machine
+shared with others moves less than updates/s), its RSS idle (started, before any update) and its peak; then the
+median over the rounds of each figure's ratio product/bare. Rounds alternate which bot goes first, so a machine
+shared with others loads both alike: compare ratios, not times.
 
 --database defaults to a fresh SQLite file; a PostgreSQL URL (an empty database) measures asyncpg instead.
 """
@@ -164,7 +165,7 @@ async def measure(kind: str, sitting: Sitting) -> Run:
             await emulator.wait_polling(START_TIMEOUT)
             await asyncio.sleep(IDLE_PAUSE)
             idle = rss_mb(process.pid)
-            await burst(emulator, users, sitting.chats)
+            await burst(emulator, users, sitting.count)
             cpu_before = cpu_seconds(process.pid)
             *latencies, took = await burst(emulator, users, sitting.count)
             cpu = cpu_seconds(process.pid) - cpu_before

@@ -1,4 +1,5 @@
-"""What a member's /balance costs the bot beyond its answer: the routers it passes on its way to the handler."""
+"""What a member's /balance costs the bot beyond its answer: the routers it passes on its way to the handler, and
+the statements it runs."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 import pytest
 from aiogram import Router
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.chat import Chat
 from tests.people import joined
@@ -32,3 +35,18 @@ async def test_a_members_update_skips_the_staff_features_with_a_check_or_two(
     assert "Points: 100" in reply.text
     assert len(passed) <= ROUTERS, passed
 
+
+async def test_a_members_balance_is_read_in_one_statement(chat_with: MakeChat, engine: AsyncEngine) -> None:
+    chat = await joined(chat_with)
+    statements: list[str] = []
+
+    def seen(connection: object, cursor: object, statement: str, *rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        [reply] = await chat.say("/balance")
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert "100 points expire on 22 Nov 2027" in reply.text
+    assert len(statements) == 1, statements  # the member, their role and their soonest expiry, together

@@ -69,17 +69,19 @@ class HandOverMiddleware(BaseMiddleware):
 
 
 class MemberMiddleware(BaseMiddleware):
-    """Loads the member linked to the sender as `member` (None for a newcomer) and the sender's staff `role` (None
-    for a customer), in one query; the staff routers' role check reads it."""
+    """Loads the member linked to the sender as `member` (None for a newcomer), the sender's staff `role` (None
+    for a customer; the staff routers' role check reads it) and the member's soonest-expiring points as
+    `next_expiry` (for /balance), in one query."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         session: AsyncSession = data["session"]
         club: Club = data["club"]
-        data["member"], data["role"] = None, None
+        data["member"], data["role"], data["next_expiry"] = None, None, None
         if user is not None:
-            data["member"], stored = await repositories.account_by_telegram_id(session, user.id)
-            data["role"] = role_from(user.id, stored, club.owner_ids)
+            account = await repositories.account_by_telegram_id(session, user.id, data["now"])
+            data["member"], data["next_expiry"] = account.member, account.next_expiry
+            data["role"] = role_from(user.id, account.role, club.owner_ids)
         return await handler(event, data)
 
 

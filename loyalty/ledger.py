@@ -531,7 +531,11 @@ def _after_settling(lots: list[tuple[int, datetime]], settled: int) -> list[tupl
 
 async def balance(session: AsyncSession, member: Member, now: datetime) -> Balance:
     """The member's points, tier and the points that expire first."""
-    soonest = await repositories.next_expiry(session, member.id, now)
+    return summary(member, await repositories.next_expiry(session, member.id, now))
+
+
+def summary(member: Member, soonest: repositories.NextExpiry | None) -> Balance:
+    """The member's points and tier, and the points that expire first as already read (`soonest`)."""
     return Balance(
         points=member.balance,
         tier=member.tier,

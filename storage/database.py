@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -12,6 +12,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Connections to a SQLite file the pool keeps, and how many more it opens (and closes after use) beyond them. Each
+# update holds one across its reply's round trip, so 20 chats answered at once need 20; a SQLite connection costs a
+# thread and its PRAGMAs to open, and an idle one little (SQLAlchemy's default, 5 kept and 10 more, opened some 32
+# connections per 1,000 updates of 20 chats, and made the 16th update at once wait for a connection).
+SQLITE_POOL_SIZE = 32
+SQLITE_POOL_OVERFLOW = 16
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
@@ -21,9 +27,37 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
         return create_async_engine(url, pool_pre_ping=True, **options)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **options)
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        **({"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_OVERFLOW} | options),
+    )
     event.listen(engine.sync_engine, "connect", _tune_sqlite)
+    _end_only_open_transactions(engine)
     return engine
+
+
+def _end_only_open_transactions(engine: AsyncEngine) -> None:
+    """Commit or roll back a SQLite connection only when sqlite3 has a transaction open on it. After reads alone (most
+    updates) it has none and would do nothing, but aiosqlite hands each call to the connection's thread and back, and
+    SQLAlchemy rolls back twice at a session's end (the session's, and the pool's when the connection returns)."""
+    dialect = engine.sync_engine.dialect
+    for name in ("do_commit", "do_rollback"):
+        setattr(dialect, name, _if_in_transaction(getattr(dialect, name)))
+
+
+def _if_in_transaction(end: Callable[[Any], None]) -> Callable[[Any], None]:
+    """`end` (the dialect's commit or rollback), called only while the connection is inside a transaction."""
+
+    def ended(connection: Any) -> None:
+        try:
+            open_transaction = connection.driver_connection.in_transaction
+        except ValueError:  # aiosqlite's connection is closed: nothing to end
+            return
+        if open_transaction:
+            end(connection)
+
+    return ended
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm import aliased, make_transient_to_detached
 
 from storage.database import rowcount, write_transaction
 from storage.models import (
@@ -43,8 +43,23 @@ RowT = TypeVar("RowT", bound=Base)
 # Queries run on every update are built once: building a statement costs more than SQLite running it.
 _MEMBER_BY_TELEGRAM_ID = select(Member).where(Member.telegram_id == bindparam("telegram_id"))
 _SENDER = select(bindparam("telegram_id", type_=BigInteger).label("telegram_id")).subquery()
+_LATER = aliased(PointLot)
+_SOONEST = (  # when the member's first open points expire
+    select(func.min(_LATER.expires_at))
+    .where(_LATER.member_id == Member.id, _LATER.remaining > 0, _LATER.expires_at > bindparam("now"))
+    .correlate(Member)
+    .scalar_subquery()
+)
 _ACCOUNT = (
-    select(Member, select(StaffMember.role).where(StaffMember.telegram_id == _SENDER.c.telegram_id).scalar_subquery())
+    select(
+        Member,
+        select(StaffMember.role).where(StaffMember.telegram_id == _SENDER.c.telegram_id).scalar_subquery(),
+        _SOONEST,
+        select(func.sum(PointLot.remaining))
+        .where(PointLot.member_id == Member.id, PointLot.remaining > 0, PointLot.expires_at == _SOONEST)
+        .correlate(Member)
+        .scalar_subquery(),
+    )
     .select_from(_SENDER)
     .outerjoin(Member, Member.telegram_id == _SENDER.c.telegram_id)
 )
@@ -104,11 +119,31 @@ async def member_by_telegram_id(session: AsyncSession, telegram_id: int) -> Memb
     return await session.scalar(_MEMBER_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
 
 
-async def account_by_telegram_id(session: AsyncSession, telegram_id: int) -> tuple[Member | None, str | None]:
-    """The member linked to a messenger account and the account's stored staff role (either may be None), in one
-    query: every update needs both."""
-    member, role = (await session.execute(_ACCOUNT, {"telegram_id": telegram_id})).one()
-    return member, role
+@dataclass(frozen=True)
+class NextExpiry:
+    """The soonest-expiring open points of a member."""
+
+    points: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Account:
+    """What every update needs to know of its sender: the member linked to the messenger account (None for a
+    newcomer), the account's stored staff role (None for a customer), and the member's soonest-expiring points
+    (None when nothing is to expire), which /balance shows."""
+
+    member: Member | None
+    role: str | None
+    next_expiry: NextExpiry | None
+
+
+async def account_by_telegram_id(session: AsyncSession, telegram_id: int, now: datetime) -> Account:
+    """The sender's `Account`, in one query: every update needs the member and the role, and reading the soonest
+    expiry with them costs an index lookup where a statement of its own costs /balance a round trip."""
+    member, role, expires_at, points = (await session.execute(_ACCOUNT, {"telegram_id": telegram_id, "now": now})).one()
+    soonest = NextExpiry(points=int(points), expires_at=expires_at) if expires_at is not None else None
+    return Account(member, role, soonest)
 
 
 async def lock_member(session: AsyncSession, member_id: int) -> Member:
@@ -191,14 +226,6 @@ async def code_exists(session: AsyncSession, code: str) -> bool:
 async def entry_by_key(session: AsyncSession, key: str) -> LedgerEntry | None:
     """The ledger entry written under this idempotency key, if any."""
     return await session.scalar(select(LedgerEntry).where(LedgerEntry.idempotency_key == key))
-
-
-@dataclass(frozen=True)
-class NextExpiry:
-    """The soonest-expiring open points of a member."""
-
-    points: int
-    expires_at: datetime
 
 
 async def next_expiry(session: AsyncSession, member_id: int, now: datetime) -> NextExpiry | None:

@@ -216,13 +216,22 @@ def fail_with(error: Exception) -> Callable[..., Any]:
     return failing
 
 
+def fail_at_once(error: Exception) -> Callable[..., Any]:
+    """A stand-in for a function that is not awaited (such as `ledger.summary`, which /balance calls), raising."""
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    return failing
+
+
 @pytest.mark.parametrize("language", ["fa", "en"])
 async def test_an_unexpected_failure_is_apologised_for_in_the_members_language(
     chat_with: Callable[..., Chat], monkeypatch: pytest.MonkeyPatch, language: str
 ) -> None:
     sara = chat_with(708, language_code=language)
     await sara.join()
-    monkeypatch.setattr(ledger, "balance", fail_with(RuntimeError("injected")))
+    monkeypatch.setattr(ledger, "summary", fail_at_once(RuntimeError("injected")))
     [apology] = await sara.say(BALANCE[language])
     assert SORRY[language] in apology.text
 
@@ -245,7 +254,7 @@ async def test_a_locked_database_asks_the_member_to_try_again_in_a_moment(
     sara = chat_with(710, language_code="en")
     await sara.join()
     locked = OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
-    monkeypatch.setattr(ledger, "balance", fail_with(locked))
+    monkeypatch.setattr(ledger, "summary", fail_at_once(locked))
     [answer] = await sara.say(BALANCE["en"])
     assert BUSY["en"] in answer.text
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from math import ceil
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
@@ -20,15 +19,16 @@ from handlers.replies import balance_text, card_caption, history_text, invite_te
 from loyalty import ledger, referrals, shop
 from storage import repositories
 from storage.models import Member
+from storage.repositories import NextExpiry
 
 HISTORY_PAGE_SIZE = 5
 SHARE_HOST = "t.me"  # Telegram: https://t.me/share/url?url=…&text=…
 SHARE_PATH = "/share/url"
 
 
-async def show_balance(message: Message, session: AsyncSession, member: Member, now: datetime, club: Club) -> None:
-    """Points, tier and what expires first."""
-    summary = await ledger.balance(session, member, now)
+async def show_balance(message: Message, member: Member, next_expiry: NextExpiry | None, club: Club) -> None:
+    """Points, tier and what expires first (read with the member, `bot.middlewares.MemberMiddleware`)."""
+    summary = ledger.summary(member, next_expiry)
     await message.answer(balance_text(member, summary, club.zone), reply_markup=keyboards.main_menu())
 
 

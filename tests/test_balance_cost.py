@@ -1,0 +1,52 @@
+"""What a member's /balance costs the bot beyond its answer: the routers it passes on its way to the handler, and
+the statements it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aiogram import Router
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.chat import Chat
+from tests.people import joined
+
+MakeChat = Callable[..., Chat]
+ROUTERS = 12  # the dispatcher's update, the root, the staff's features behind two checks, the team (an invite
+# opens for anyone), general, and the customer's way to the account
+
+
+async def test_a_members_update_skips_the_staff_features_with_a_check_or_two(
+    chat_with: MakeChat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chat = await joined(chat_with)
+    passed: list[str] = []
+    propagate = Router.propagate_event
+
+    async def counted(router: Router, update_type: str, event: Any, **data: Any) -> Any:
+        passed.append(router.name)
+        return await propagate(router, update_type, event, **data)
+
+    monkeypatch.setattr(Router, "propagate_event", counted)
+    [reply] = await chat.say("/balance")
+    assert "Points: 100" in reply.text
+    assert len(passed) <= ROUTERS, passed
+
+
+async def test_a_members_balance_is_read_in_one_statement(chat_with: MakeChat, engine: AsyncEngine) -> None:
+    chat = await joined(chat_with)
+    statements: list[str] = []
+
+    def seen(connection: object, cursor: object, statement: str, *rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        [reply] = await chat.say("/balance")
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert "100 points expire on 22 Nov 2027" in reply.text
+    assert len(statements) == 1, statements  # the member, their role and their soonest expiry, together

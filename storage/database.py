@@ -25,13 +25,11 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, **options)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(
-        url,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
-        **({"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_OVERFLOW} | options),
-    )
+    on_file = bool(parsed.database) and parsed.database != ":memory:"
+    if on_file:
+        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+    pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_OVERFLOW} if on_file else {}  # memory: one
+    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **(pool | options))
     event.listen(engine.sync_engine, "connect", _tune_sqlite)
     _end_only_open_transactions(engine)
     return engine

@@ -13,8 +13,10 @@ Quirks mended (what Bale's own client library types differently from the Telegra
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from aiogram import Bot
@@ -65,32 +67,38 @@ def mend(update: dict[str, Any]) -> dict[str, Any]:
     return update
 
 
-def readable(raw: Any) -> dict[str, Any] | None:
-    """The update as aiogram can read it: mended, or a bare update id when it still does not parse; None when it
-    has not even an update id (nothing to confirm)."""
+def readable(raw: Any, bot: Bot | None = None) -> Update | None:
+    """The update as aiogram reads it (validated once, for `bot`): mended, or a bare update id when it still does
+    not parse; None when it has not even an update id (nothing to confirm)."""
     update_id = raw.get("update_id") if isinstance(raw, dict) else None
     if not isinstance(update_id, int) or isinstance(update_id, bool):
         logger.warning("skipping an update without an update id: %.200r", raw)
         return None
-    mended = mend(raw)
     try:
-        Update.model_validate(mended)
+        return Update.model_validate(mend(raw), context={"bot": bot})
     except ValidationError as error:
         logger.warning("skipping update %s, which does not parse: %s", update_id, error)
-        return {"update_id": update_id}
-    return mended
+        return Update(update_id=update_id)
 
 
-def readable_batch(content: str, loads: Callable[..., Any], dumps: Callable[..., str]) -> str:
-    """A getUpdates answer with every update made readable (anything else is passed on as it came)."""
+def readable_batch(content: str, loads: Callable[..., Any], bot: Bot) -> list[Update] | None:
+    """The updates of a successful getUpdates answer, each made readable; None for any other answer (aiogram reads
+    it as it came)."""
     try:
         body = loads(content)
     except ValueError:
-        return content
-    if not isinstance(body, dict) or not isinstance(body.get("result"), list):
-        return content
-    body["result"] = [update for update in map(readable, body["result"]) if update is not None]
-    return dumps(body)
+        return None
+    if not isinstance(body, dict) or body.get("ok") is not True or not isinstance(body.get("result"), list):
+        return None
+    return [update for update in (readable(raw, bot) for raw in body["result"]) if update is not None]
+
+
+@functools.cache
+def response_type(returning: Any) -> type[Response[Any]]:
+    """aiogram's `Response[T]` for a method's result type, held for the process's life. pydantic keeps the generic
+    models it makes only weakly, and a made model is a reference cycle: each garbage collection threw it away and
+    the next request of that method built its schema again (milliseconds, every few dozen requests)."""
+    return Response[returning]
 
 
 class TolerantSession(AiohttpSession):
@@ -99,7 +107,11 @@ class TolerantSession(AiohttpSession):
     def check_response(
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str
     ) -> Response[TelegramType]:
-        """Make every update of a getUpdates answer readable, then check the answer as aiogram does."""
-        if isinstance(method, GetUpdates):
-            content = readable_batch(content, self.json_loads, self.json_dumps)
+        """Read a getUpdates answer one update at a time; check any other answer as aiogram does (its response model
+        kept, see `response_type`)."""
+        if isinstance(method, GetUpdates) and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
+            updates = readable_batch(content, self.json_loads, bot)
+            if updates is not None:
+                return Response[list[Update]](ok=True, result=updates)  # type: ignore[return-value]
+        response_type(method.__returning__)
         return super().check_response(bot, method, status_code, content)

@@ -25,10 +25,10 @@ dispatcher's state storage, which runs before aiohttp waits for the requests in 
 from __future__ import annotations
 
 import logging
-from typing import Any
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
+from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -65,16 +65,15 @@ class WebhookHandler(SimpleRequestHandler):
             return web.json_response({})
         return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
-    @staticmethod
-    async def _readable(request: web.Request) -> dict[str, Any] | None:
-        """The update, mended (`bot.updates.readable`); None when there is nothing to handle (logged)."""
+    async def _readable(self, request: web.Request) -> Update | None:
+        """The update, mended and read (`bot.updates.readable`); None when there is nothing to handle (logged)."""
         try:
             raw = await request.json()
         except ValueError:
             logger.warning("skipping a webhook request whose body is not JSON: %.200r", await request.text())
             return None
-        update = readable(raw)
-        return update if update is not None and len(update) > 1 else None
+        update = readable(raw, self.bot)
+        return update if update is not None and update.model_fields_set != {"update_id"} else None
 
 
 def webhook_path(url: str) -> str:

@@ -31,10 +31,18 @@ def final_stage() -> list[tuple[str, str]]:
 
 def test_the_image_is_slim_and_runs_as_an_unprivileged_user() -> None:
     stage = final_stage()
-    assert stage[0] == ("FROM", "python:3.11-slim")
+    assert stage[0] == ("FROM", "python:3.11-slim-bookworm")
     users = [arguments for keyword, arguments in stage if keyword == "USER"]
     assert users and users[-1].split(":")[0] not in {"root", "0"}
     assert ("CMD", '["loyalty-bot", "run"]') in stage
+
+
+def test_the_image_installs_the_postgresql_client_of_the_compose_servers_version_and_no_more() -> None:
+    installs = [arguments for keyword, arguments in final_stage() if keyword == "RUN" and "apt-get install" in arguments]
+    server = re.search(r"image: postgres:(\d+)\n", (ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    assert server is not None and len(installs) == 1
+    assert f"postgresql-client-{server[1]}" in installs[0].split()
+    assert "--no-install-recommends" in installs[0] and "rm -rf /var/lib/apt/lists/*" in installs[0]
 
 
 def test_the_image_checks_the_bots_health_endpoint() -> None:

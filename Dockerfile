@@ -33,8 +33,8 @@ WORKDIR /app
 USER 10001:10001
 VOLUME ["/app/data"]
 EXPOSE 8080
-# The bot's web server answers GET /healthz while the process is alive (polling mode too, as WEB_PORT is set);
-# the scheduler serves none, so compose.yaml turns the check off for it.
+# The web server of the bot and of the scheduler answers GET /healthz while the process is alive (in every mode, as
+# WEB_PORT is set).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ['WEB_PORT'], timeout=4)"]
 # SIGTERM (docker stop) lets the bot stop taking updates and finish those in hand; give it time (stop_grace_period).

@@ -89,6 +89,7 @@ async def my_data(session: AsyncSession, member: Member) -> dict[str, object]:
             "tier",
             "news_consent",
             "stopped",
+            "out_of_reach_since",
             "joined_at",
             "created_at",
             "first_purchase_at",
@@ -285,8 +286,9 @@ def idle_since(now: datetime, days: int) -> datetime:
 
 
 async def idle_members(session: AsyncSession, now: datetime, days: int, *, after: int, limit: int) -> list[int]:
-    """Members (ids above `after`, in order) not yet erased who stopped the bot or cannot be reached, joined before
-    `days` ago and have had no ledger entry (no purchase, no points) since."""
+    """Members (ids above `after`, in order) not yet erased who stopped the bot or cannot be reached, have been out of
+    its reach since before `days` ago (`Member.out_of_reach_since`) and have had no ledger entry (no purchase, no
+    points) since then."""
     since = idle_since(now, days)
     recent = exists().where(LedgerEntry.member_id == Member.id, LedgerEntry.created_at >= since)
     query = (
@@ -295,7 +297,7 @@ async def idle_members(session: AsyncSession, now: datetime, days: int, *, after
             Member.id > after,
             Member.forgotten_at.is_(None),
             or_(Member.stopped.is_(True), Member.unreachable.is_(True)),
-            func.coalesce(Member.joined_at, Member.created_at) < since,
+            Member.out_of_reach_since < since,
             ~recent,
         )
         .order_by(Member.id)

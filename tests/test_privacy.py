@@ -36,13 +36,15 @@ def jobs_on(sessions: Sessions, **club: object) -> Jobs:
 
 
 async def five_members(sessions: Sessions) -> None:
-    """1 stopped and 2 unreachable long ago; 3 stopped but bought ten days ago; 4 active; 5 stopped, joined lately."""
+    """All joined long ago and did nothing since: 1 stopped and 2 unreachable long ago; 3 stopped long ago but bought
+    ten days ago; 4 active; 5 stopped only lately."""
+    joined = {"joined_at": LONG_AGO, "created_at": LONG_AGO}
     rows = [
-        member_row(1, stopped=True, joined_at=LONG_AGO, created_at=LONG_AGO),
-        member_row(2, unreachable=True, joined_at=LONG_AGO, created_at=LONG_AGO),
-        member_row(3, stopped=True, joined_at=LONG_AGO, created_at=LONG_AGO),
-        member_row(4, joined_at=LONG_AGO, created_at=LONG_AGO),
-        member_row(5, stopped=True, joined_at=NOW - 100 * DAY, created_at=NOW - 100 * DAY),
+        member_row(1, stopped=True, out_of_reach_since=LONG_AGO, **joined),
+        member_row(2, unreachable=True, out_of_reach_since=LONG_AGO, **joined),
+        member_row(3, stopped=True, out_of_reach_since=LONG_AGO, **joined),
+        member_row(4, **joined),
+        member_row(5, stopped=True, out_of_reach_since=NOW - 100 * DAY, **joined),
     ]
     async with sessions() as session:
         await add_members(session, rows)

@@ -5,9 +5,11 @@ sets those days in /settings."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -73,6 +75,18 @@ async def test_the_job_erases_only_stopped_or_unreachable_members_idle_past_the_
             and gone.phone != member_row(1)["phone"]
         )
     assert await forget_inactive(jobs_on(sessions, privacy_retention_days=365), NOW) == 0  # once
+
+
+async def test_a_chat_state_that_cannot_be_cleared_leaves_the_member_unerased(sessions: Sessions) -> None:
+    await five_members(sessions)
+
+    async def storage_gone(telegram_id: int) -> None:
+        raise ConnectionError("Redis went away")
+
+    jobs = replace(jobs_on(sessions, privacy_retention_days=365), forget_chat=storage_gone)
+    with pytest.raises(ConnectionError):
+        await forget_inactive(jobs, NOW)
+    assert await erased(sessions) == []  # tried again after the job's lease
 
 
 async def test_without_a_limit_personal_data_is_kept(sessions: Sessions) -> None:

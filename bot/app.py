@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.broadcasts import create_sender
+from bot.chat_state import chat_forgetter
 from bot.factory import club_of, create_bot, create_dispatcher, create_storage, utc_now
 from bot.health import Readiness
 from bot.i18n import create_i18n
@@ -125,12 +126,26 @@ async def poll(dispatcher: Dispatcher, bot: Bot, *, polling_timeout: int) -> Non
 
 @contextlib.asynccontextmanager
 async def background(
-    bot: Bot, i18n: I18n, sessions: async_sessionmaker[AsyncSession], settings: Settings, metrics: Metrics
+    bot: Bot,
+    i18n: I18n,
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    metrics: Metrics,
+    storage: BaseStorage,
 ) -> AsyncIterator[Sender]:
-    """The daily jobs and the broadcast sender (its sends counted), running while the block runs (which gets the
-    sender)."""
+    """The daily jobs (erasing a member clears their chat's state in `storage`) and the broadcast sender (its sends
+    counted), running while the block runs (which gets the sender)."""
     backups = NightlyBackups(settings.database_url, settings.backup_dir, settings.backup_keep)
-    jobs = Jobs(i18n, sessions, club_of(settings).rules, utc_now, settings.zone, settings.owner_ids, backups=backups)
+    jobs = Jobs(
+        i18n,
+        sessions,
+        club_of(settings).rules,
+        utc_now,
+        settings.zone,
+        settings.owner_ids,
+        backups=backups,
+        forget_chat=chat_forgetter(storage, bot.id),
+    )
     scheduler = create_scheduler(jobs)
     scheduler.start()
     stop = asyncio.Event()
@@ -176,7 +191,7 @@ async def started(settings: Settings) -> AsyncIterator[Running]:
         i18n = create_i18n(settings.default_language)
         sessions = session_factory(engine)
         metrics.watch_database(sessions, settings.zone)
-        async with background(bot, i18n, sessions, settings, metrics) as sender:
+        async with background(bot, i18n, sessions, settings, metrics, storage) as sender:
             yield Running(bot, username, i18n, engine, sessions, storage, sender, metrics)
     finally:
         await bot.session.close()

@@ -64,13 +64,13 @@ async def show_help(message: Message, member: Member | None, role: Role | None) 
     await message.answer("\n\n".join(paragraphs), reply_markup=keyboards.main_menu() if member else None)
 
 
-async def stop_messages(message: Message, session: AsyncSession, member: Member | None) -> None:
+async def stop_messages(message: Message, session: AsyncSession, member: Member | None, now: datetime) -> None:
     """/stop: no more news or campaigns, until /start."""
     if member is None:
         await message.answer(_("stop.not_member"))
         return
     if not member.stopped:
-        await members.update_member(session, member, stopped=True)
+        await members.stop(session, member, now)
     await message.answer(_("stop.done"), reply_markup=keyboards.main_menu())
 
 

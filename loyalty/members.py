@@ -304,6 +304,8 @@ def _apply_profile(member: Member, profile: Profile, now: datetime) -> None:
     member.news_consent = profile.news_consent
     member.referral_payload = profile.referral_payload
     member.stopped = False
+    if not member.unreachable:
+        member.out_of_reach_since = None
     member.joined_at = now
 
 
@@ -332,7 +334,7 @@ async def _welcome_bonus(session: AsyncSession, member: Member, club_rules: Rule
 
 
 async def update_member(session: AsyncSession, member: Member, **changes: object) -> Member:
-    """Change profile fields (name, birthday, gender, consent, language, stopped) in one transaction."""
+    """Change profile fields (name, birthday, gender, consent, language) in one transaction."""
     refused = set(changes) - _EDITABLE
     if refused:
         raise ValueError(f"not editable: {', '.join(sorted(refused))}")
@@ -344,6 +346,14 @@ async def update_member(session: AsyncSession, member: Member, **changes: object
     return member
 
 
+async def stop(session: AsyncSession, member: Member, now: datetime) -> None:
+    """/stop, in one transaction: no more news or campaigns, and out of reach since `now` unless already."""
+    async with write_transaction(session):
+        member.stopped = True
+        member.out_of_reach_since = member.out_of_reach_since or now
+        session.add(member)
+
+
 async def welcome_back(session: AsyncSession, member: Member) -> bool:
     """A member back through /start, in one transaction: their messages resume if they had sent /stop, and
     broadcasts reach them again if they had blocked the bot. Returns whether they had stopped."""
@@ -353,6 +363,7 @@ async def welcome_back(session: AsyncSession, member: Member) -> bool:
     assert member.telegram_id is not None  # they are writing from their account
     async with write_transaction(session):
         member.stopped = False
+        member.out_of_reach_since = None
         session.add(member)
         if blocked:
             await repositories.mark_reachable(session, member.telegram_id)
@@ -360,7 +371,7 @@ async def welcome_back(session: AsyncSession, member: Member) -> bool:
     return stopped
 
 
-_EDITABLE = frozenset({"first_name", "birthday", "birthday_calendar", "gender", "news_consent", "language", "stopped"})
+_EDITABLE = frozenset({"first_name", "birthday", "birthday_calendar", "gender", "news_consent", "language"})
 
 
 async def find(session: AsyncSession, reference: str) -> Member:

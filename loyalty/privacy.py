@@ -6,13 +6,15 @@ person was: name, phone (a unique placeholder, so the same number may join again
 messenger account (also in the referral that brought them), card code (a fresh one: the old card and invite link stop
 working) and the phone numbers in their audit entries. Their points go by one ledger entry, their usable vouchers are
 cancelled (their rewards' stock back), their waiting and sent messages are deleted, and an audit entry says so.
-Erasing twice changes nothing.
+The caller that cannot reach the chat's conversation state itself (the retention job) passes `forget_chat`, which
+clears it inside the transaction: if that fails, nothing is erased. Erasing twice changes nothing.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -40,6 +42,7 @@ from storage.models import (
 FORGET_REASON = "privacy.forget"  # the ledger entry that takes an erased member's points
 PLACEHOLDER = "forgotten:{id}"  # an erased member's phone: unique, never a number anyone can join with
 PHONE = re.compile(r"^\+\d{6,15}$")  # a stored phone number (E.164) in an audit entry's details
+ChatForgetter = Callable[[int], Awaitable[None]]  # clears the conversation state of the member's chat (their account)
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,7 @@ async def my_data(session: AsyncSession, member: Member) -> dict[str, object]:
             "tier",
             "news_consent",
             "stopped",
+            "out_of_reach_since",
             "joined_at",
             "created_at",
             "first_purchase_at",
@@ -188,13 +192,22 @@ def _usable(member_id: int, now: datetime) -> tuple[ColumnElement[bool], ...]:
 
 
 async def forget(
-    session: AsyncSession, member_id: int, *, actor_id: int | None, now: datetime, update_id: int | None = None
+    session: AsyncSession,
+    member_id: int,
+    *,
+    actor_id: int | None,
+    now: datetime,
+    update_id: int | None = None,
+    forget_chat: ChatForgetter | None = None,
 ) -> Forgotten | None:
-    """Erase the member's personal data in one transaction (see the module); None if it already was."""
+    """Erase the member's personal data in one transaction (see the module), their chat's state by `forget_chat`
+    when given; None if it already was."""
     async with write_transaction(session):
         member = await repositories.lock_member(session, member_id)
         if member.forgotten_at is not None:
             return None
+        if forget_chat is not None and member.telegram_id is not None:
+            await forget_chat(member.telegram_id)
         points = await _give_up_points(session, member, actor_id, now)
         vouchers = await _cancel_vouchers(session, member_id, actor_id, now)
         await _drop_traces(session, member)
@@ -285,8 +298,9 @@ def idle_since(now: datetime, days: int) -> datetime:
 
 
 async def idle_members(session: AsyncSession, now: datetime, days: int, *, after: int, limit: int) -> list[int]:
-    """Members (ids above `after`, in order) not yet erased who stopped the bot or cannot be reached, joined before
-    `days` ago and have had no ledger entry (no purchase, no points) since."""
+    """Members (ids above `after`, in order) not yet erased who stopped the bot or cannot be reached, have been out of
+    its reach since before `days` ago (`Member.out_of_reach_since`) and have had no ledger entry (no purchase, no
+    points) since then."""
     since = idle_since(now, days)
     recent = exists().where(LedgerEntry.member_id == Member.id, LedgerEntry.created_at >= since)
     query = (
@@ -295,7 +309,7 @@ async def idle_members(session: AsyncSession, now: datetime, days: int, *, after
             Member.id > after,
             Member.forgotten_at.is_(None),
             or_(Member.stopped.is_(True), Member.unreachable.is_(True)),
-            func.coalesce(Member.joined_at, Member.created_at) < since,
+            Member.out_of_reach_since < since,
             ~recent,
         )
         .order_by(Member.id)

@@ -90,6 +90,7 @@ class Jobs:
     zone: ZoneInfo
     owner_ids: tuple[int, ...] = ()  # the owners from the settings (OWNER_IDS); those added in chat are in the database
     backups: backup.NightlyBackups | None = None  # None or keep 0: no nightly backup
+    forget_chat: privacy.ChatForgetter | None = None  # clears an erased member's conversation state (given by bot/)
     holder: str = field(default_factory=lambda: secrets.token_hex(8))
     ticking: set[asyncio.Task[None]] = field(default_factory=set, compare=False)  # the ticks running (`tick`)
 
@@ -271,7 +272,8 @@ def digest_text(jobs: Jobs, figures: digest.Digest, unit: str, language: str) ->
 
 async def forget_inactive(jobs: Jobs, now: datetime) -> int:
     """Erase the personal data of members who stopped the bot or cannot be reached and have done nothing with the club
-    for longer than the owner keeps it (`privacy_retention_days`; 0: forever), as /forgetme does; how many."""
+    for longer than the owner keeps it (`privacy_retention_days`; 0: forever), as /forgetme does, their chat's
+    conversation state too (`Jobs.forget_chat`); how many."""
     async with jobs.sessions() as session:
         days = (await rules.current(session, jobs.defaults)).privacy_retention_days
     if days == 0:
@@ -281,7 +283,10 @@ async def forget_inactive(jobs: Jobs, now: datetime) -> int:
         async with jobs.sessions() as session:
             batch = await privacy.idle_members(session, now, days, after=after, limit=BATCH)
             for member_id in batch:
-                erased += await privacy.forget(session, member_id, actor_id=None, now=now) is not None
+                forgotten = await privacy.forget(
+                    session, member_id, actor_id=None, now=now, forget_chat=jobs.forget_chat
+                )
+                erased += forgotten is not None
         if len(batch) < BATCH:
             logger.info("erased the personal data of %s idle members", erased)
             return erased

@@ -147,4 +147,4 @@ async def settle(session: AsyncSession, outcomes: Iterable[Outcome], now: dateti
             values["sent_at"] = now
         for chunk in batched(ids):
             await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(chunk), WAITING).values(values))
-    await repositories.mark_unreachable(session, unreachable)
+    await repositories.mark_unreachable(session, unreachable, now)

@@ -3,9 +3,10 @@ pg_dump's custom format and pg_restore; the nightly backups' files, of which the
 
 A SQLite backup is taken in one step of the backup API, under one read transaction: the copy is the database as it
 was at one moment, WAL included, while the bot goes on writing. pg_dump reads under one snapshot, so its copy is
-consistent too. A restore replaces the configured database's data with the backup's (SQLite: the backup API writes
-the pages into it, as one transaction; PostgreSQL: the tables the backup lacks are dropped, then pg_restore --clean
-in one transaction), then migrates it to head.
+consistent too; DATABASE_URL's query options (`?ssl=require`) reach pg_dump and pg_restore in libpq's terms
+(`storage.libpq`). A restore replaces the configured database's data with the backup's (SQLite: the backup API
+writes the pages into it, as one transaction; PostgreSQL: the tables the backup lacks are dropped, then pg_restore
+--clean in one transaction), then migrates it to head.
 It refuses while a bot instance holds a lease in `job_runs` (a running bot's broadcast sender always does).
 """
 
@@ -26,6 +27,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage import libpq
 from storage.database import SQLITE_BUSY_TIMEOUT_MS, create_engine, first_line
 from storage.migrate import upgrade
 from storage.models import JobRun
@@ -180,15 +182,12 @@ def _copy_sqlite(source: Path, target: Path) -> None:
 
 
 def _libpq(url: URL) -> list[str]:
-    """pg_dump's and pg_restore's connection options for the URL (the password goes in the environment)."""
-    options = [f"--dbname={url.database}"]
-    if url.host:
-        options.append(f"--host={url.host}")
-    if url.port:
-        options.append(f"--port={url.port}")
-    if url.username:
-        options.append(f"--username={url.username}")
-    return [*options, "--no-password"]
+    """pg_dump's and pg_restore's connection options for the URL, its query options included (`storage.libpq`; the
+    password goes in the environment); BackupError for an option libpq has no counterpart for."""
+    try:
+        return [f"--dbname={libpq.conninfo(url)}", "--no-password"]
+    except libpq.UnknownOption as error:
+        raise BackupError(str(error)) from None
 
 
 def _run(command: list[str], url: URL, doing: str) -> str:

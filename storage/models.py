@@ -80,6 +80,8 @@ class Member(Base):
     `points_owed`: points a take-back could not take because they were spent; reversals settle it first.
     `first_purchase_at`: the moment of the member's first purchase not reversed (`loyalty.purchases` keeps it), so
     the reports count new buyers by an index instead of seeking each buyer's purchases.
+    `out_of_reach_since`: when the bot stopped reaching the member — they sent /stop, or a send found them
+    unreachable — the earlier while either holds; None while neither does. Retention counts from it (`loyalty.privacy`).
     `forgotten_at`: when the member's personal data was erased (`loyalty.privacy`); the row and its ledger stay for the
     shop's accounts, under a placeholder phone, so the person may join again as a new member.
     """
@@ -116,6 +118,7 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=lambda: datetime.now(UTC))
     first_purchase_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # personal data erased (`loyalty.privacy`, 0019)
+    out_of_reach_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # stopped or unreachable since (0020)
 
 
 class LedgerEntry(Base):

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ColumnElement,
     Insert,
     bindparam,
+    case,
     delete,
     func,
     insert,
@@ -297,16 +298,23 @@ def insert_or_ignore(session: AsyncSession, model: type[Base]) -> Insert:
     return sqlite.insert(model).on_conflict_do_nothing()
 
 
-async def mark_unreachable(session: AsyncSession, member_ids: Collection[int]) -> None:
-    """Note that these members blocked the bot or their chat is gone, so broadcasts leave them out."""
+async def mark_unreachable(session: AsyncSession, member_ids: Collection[int], now: datetime) -> None:
+    """Note that these members blocked the bot or their chat is gone, so broadcasts leave them out; out of reach
+    since `now` unless they already were."""
     if member_ids:
-        await session.execute(update(Member).where(Member.id.in_(sorted(set(member_ids)))).values(unreachable=True))
+        since = func.coalesce(Member.out_of_reach_since, literal(now, Member.out_of_reach_since.type))
+        chosen = Member.id.in_(sorted(set(member_ids)))
+        await session.execute(update(Member).where(chosen).values(unreachable=True, out_of_reach_since=since))
 
 
 async def mark_reachable(session: AsyncSession, telegram_id: int) -> bool:
-    """The member wrote to the bot again: broadcasts reach them again. True if they were unreachable."""
+    """The member wrote to the bot again: broadcasts reach them again (still out of reach if they had sent /stop).
+    True if they were unreachable."""
+    since = case((Member.stopped.is_(True), Member.out_of_reach_since), else_=None)
     result = await session.execute(
-        update(Member).where(Member.telegram_id == telegram_id, Member.unreachable.is_(True)).values(unreachable=False)
+        update(Member)
+        .where(Member.telegram_id == telegram_id, Member.unreachable.is_(True))
+        .values(unreachable=False, out_of_reach_since=since)
     )
     return bool(rowcount(result))
 

@@ -1,6 +1,6 @@
 """The real bot, started as in production (`run_polling`, or `run_webhook` taking updates from the emulator by
-webhook), talking to the Bot API emulator; what such runs need: a time zone where it is day, a free port, and the
-names of the settings a bot in a process of its own must not inherit."""
+webhook, or `run_scheduler` alone), talking to the Bot API emulator; what such runs need: a time zone where it is
+day, a free port, and the names of the settings a bot in a process of its own must not inherit."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.app import run_polling, run_webhook
+from bot.app import run_polling, run_scheduler, run_webhook
 from bot.settings import Settings
-from tests.emulator import BotAPIEmulator
+from tests.emulator import SETTLE_TIMEOUT, BotAPIEmulator
 
 SETTING_NAMES = (
     "BOT_TOKEN",
@@ -36,6 +36,12 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def listening(port: int) -> bool:
+    """Whether something accepts connections on `port` of 127.0.0.1."""
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def daytime_zone() -> str:
@@ -89,6 +95,28 @@ async def running_webhook_bot(
     try:
         await emulator.wait_for(lambda: "url" in emulator.webhook, 10.0, lambda: "the bot never set its webhook")
         yield emulator
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+@contextlib.asynccontextmanager
+async def running_scheduler(
+    emulator: BotAPIEmulator, settings: Settings, port: int, **changes: Any
+) -> AsyncIterator[None]:
+    """`loyalty-bot scheduler` (run_scheduler) serving on `port` of 127.0.0.1, once it listens, until the block
+    ends."""
+    configured = settings.model_copy(
+        update={"bot_api_url": emulator.url, "web_host": "127.0.0.1", "web_port": port, **changes}
+    )
+    task = asyncio.create_task(run_scheduler(configured))
+    emulator.watch(lambda: _why_gone(task))
+    try:
+        await emulator.wait_for(
+            lambda: listening(port), SETTLE_TIMEOUT, lambda: f"the scheduler never listened on {port}"
+        )
+        yield
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

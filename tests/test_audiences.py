@@ -120,7 +120,7 @@ async def test_members_who_cannot_be_reached_are_never_in(club: AsyncSession) ->
 
 
 async def test_a_member_who_becomes_unreachable_leaves_the_audience(club: AsyncSession) -> None:
-    await repositories.mark_unreachable(club, [SARA])
+    await repositories.mark_unreachable(club, [SARA], NOW)
     await club.commit()
     assert await audiences.member_ids(club, Audience(), NOW) == [ALI, MINA, REZA]
     assert await repositories.mark_reachable(club, FIRST_CHAT + SARA)

@@ -211,6 +211,16 @@ def test_backing_up_a_missing_or_unreachable_database_says_so(tmp_path: Path) ->
     assert not (tmp_path / "copy.dump").exists()
 
 
+def test_the_url_s_ssl_option_reaches_pg_dump_and_an_unknown_option_is_refused(tmp_path: Path) -> None:
+    with own_postgres() as url:  # this server speaks no SSL: requiring it must fail
+        assert back_up(f"{url}?ssl=disable", tmp_path / "plain.dump").is_file()
+        with pytest.raises(BackupError, match="server does not support SSL"):
+            back_up(f"{url}?ssl=require", tmp_path / "secure.dump")
+        with pytest.raises(BackupError, match=r"^DATABASE_URL's option statement_cache_size has no pg_dump"):
+            back_up(f"{url}?statement_cache_size=0", tmp_path / "other.dump")
+    assert not (tmp_path / "secure.dump").exists() and not (tmp_path / "other.dump").exists()
+
+
 def test_the_command_backs_up_into_backup_dir_and_restores(
     sqlite_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

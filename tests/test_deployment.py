@@ -31,10 +31,20 @@ def final_stage() -> list[tuple[str, str]]:
 
 def test_the_image_is_slim_and_runs_as_an_unprivileged_user() -> None:
     stage = final_stage()
-    assert stage[0] == ("FROM", "python:3.11-slim")
+    assert stage[0] == ("FROM", "python:3.11-slim-bookworm")
     users = [arguments for keyword, arguments in stage if keyword == "USER"]
     assert users and users[-1].split(":")[0] not in {"root", "0"}
     assert ("CMD", '["loyalty-bot", "run"]') in stage
+
+
+def test_the_image_installs_the_postgresql_client_of_the_compose_servers_version_and_no_more() -> None:
+    installs = [
+        arguments for keyword, arguments in final_stage() if keyword == "RUN" and "apt-get install" in arguments
+    ]
+    server = re.search(r"image: postgres:(\d+)\n", (ROOT / "compose.yaml").read_text(encoding="utf-8"))
+    assert server is not None and len(installs) == 1
+    assert f"postgresql-client-{server[1]}" in installs[0].split()
+    assert "--no-install-recommends" in installs[0] and "rm -rf /var/lib/apt/lists/*" in installs[0]
 
 
 def test_the_image_checks_the_bots_health_endpoint() -> None:
@@ -67,6 +77,22 @@ def test_compose_takes_every_secret_from_the_env_file() -> None:
     values = [line.split(":", 1)[1] for line in compose.splitlines() if re.match(r"\s+\w*PASSWORD\w*:", line)]
     assert values and all(value.strip().startswith("${POSTGRES_PASSWORD:?") for value in values)
     assert re.findall(r"//loyalty:([^@]*)@", compose) == ["${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in .env}"]
+
+
+def service(compose: str, name: str) -> str:
+    """One service's lines of compose.yaml (under `services:`, indented by two spaces)."""
+    found = re.search(rf"^  {name}:\n((?:    .*\n|\s*#.*\n)*)", compose, re.MULTILINE)
+    assert found is not None, name
+    return found[1]
+
+
+def test_compose_checks_the_scheduler_s_health_on_a_port_it_does_not_publish() -> None:
+    compose = (ROOT / "compose.yaml").read_text(encoding="utf-8")
+    shared = compose.split("\nservices:\n")[0]
+    assert re.search(r"^    WEB_PORT: \"8080\"", shared, re.MULTILINE)
+    scheduler = service(compose, "scheduler")
+    assert "<<: *loyalty-bot" in scheduler and "healthcheck" not in scheduler and "ports" not in scheduler
+    assert "environment" not in scheduler  # it would replace the shared settings, WEB_PORT among them
 
 
 def compose_client() -> list[str] | None:

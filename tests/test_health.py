@@ -24,7 +24,7 @@ from scheduler.sender import Sender
 from storage.database import create_engine
 from tests.databases import sqlite_copy
 from tests.emulator import BotAPIEmulator, FakeUser
-from tests.live import free_port, running_bot
+from tests.live import free_port, running_bot, running_scheduler
 
 NOWHERE = "127.0.0.1:9"  # nothing listens on the discard port
 
@@ -126,3 +126,18 @@ async def test_polling_serves_the_health_endpoints_and_the_metrics_when_web_port
     assert 'loyalty_updates_total{outcome="ok",type="message"} 1.0' in text
     assert 'loyalty_bot_api_requests_total{method="sendMessage"}' in text
     assert "loyalty_members " in text
+
+
+async def test_the_scheduler_serves_the_health_endpoints_when_web_port_is_set(
+    emulator: BotAPIEmulator, settings: Settings, sqlite_template: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    database_url = sqlite_copy(sqlite_template, tmp_path)
+    async with (
+        running_scheduler(emulator, settings, port, database_url=database_url),
+        aiohttp.ClientSession() as client,
+    ):
+        async with client.get(f"http://127.0.0.1:{port}/healthz") as alive:
+            assert alive.status == 200
+        async with client.get(f"http://127.0.0.1:{port}/readyz") as ready:
+            assert ready.status == 200 and (await ready.json())["database"] == "ok"

@@ -58,14 +58,18 @@ async def test_the_invite_link_points_at_this_bot(chat_with: MakeChat, sessions:
     assert f"https://t.me/loyalty_test_bot?start=ref_{member.code}" in reply.text
 
 
-async def test_stop_then_start_turns_broadcasts_off_and_on(chat_with: MakeChat, sessions: Sessions) -> None:
+async def test_stop_then_start_turns_broadcasts_off_and_on_noting_since_when(
+    chat_with: MakeChat, sessions: Sessions
+) -> None:
     chat = await joined(chat_with)
     [stopped] = await chat.say("/stop")
     assert "won't send you news" in stopped.text
-    assert (await member_of(sessions)).stopped
+    member = await member_of(sessions)
+    assert member.stopped and member.out_of_reach_since == NOW
     [resumed] = await chat.say("/start")
     assert "receive our news and offers again" in resumed.text
-    assert not (await member_of(sessions)).stopped
+    member = await member_of(sessions)
+    assert not member.stopped and member.out_of_reach_since is None
 
 
 async def test_language_can_be_switched_to_persian(chat_with: MakeChat, sessions: Sessions) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -18,6 +18,7 @@ from storage.models import LedgerEntry, Member, PointLot
 from tests.factories import NOW, RULES, imported_member, profile
 
 PHONE = "+989121234567"
+HOUR = timedelta(hours=1)
 Sessions = async_sessionmaker[AsyncSession]
 
 
@@ -144,6 +145,51 @@ async def test_a_welcome_back_that_fails_leaves_the_member_as_they_were(
         with pytest.raises(ConnectionError):
             await members.welcome_back(session, await session.get_one(Member, member_id))
     assert await flags(sessions, member_id) == (True, True)  # not resumed without being reachable
+
+
+async def out_of_reach_since(sessions: Sessions, member_id: int) -> datetime | None:
+    async with sessions() as session:
+        return (await session.get_one(Member, member_id)).out_of_reach_since
+
+
+async def test_stop_notes_since_when_and_start_clears_it(sessions: Sessions) -> None:
+    async with sessions() as session:
+        member = (await members.join(session, PHONE, profile(), RULES, Stamp(42, "k", NOW))).member
+        await members.stop(session, member, NOW)
+    assert await out_of_reach_since(sessions, member.id) == NOW
+    async with sessions() as session:
+        await repositories.mark_unreachable(session, [member.id], NOW + HOUR)  # the earlier moment stays
+        await session.commit()
+    assert await out_of_reach_since(sessions, member.id) == NOW
+    async with sessions() as session:
+        assert await members.welcome_back(session, await session.get_one(Member, member.id))
+    assert await out_of_reach_since(sessions, member.id) is None
+
+
+async def test_a_send_finding_a_member_unreachable_notes_since_when_until_they_are_reachable(
+    sessions: Sessions,
+) -> None:
+    async with sessions() as session:
+        member = (await members.join(session, PHONE, profile(), RULES, Stamp(42, "k", NOW))).member
+        await repositories.mark_unreachable(session, [member.id], NOW)
+        await session.commit()
+    assert await out_of_reach_since(sessions, member.id) == NOW
+    async with sessions() as session:
+        assert await repositories.mark_reachable(session, 42)
+        await session.commit()
+    assert await out_of_reach_since(sessions, member.id) is None
+
+
+async def test_a_stopped_member_reachable_again_is_still_out_of_reach(sessions: Sessions) -> None:
+    async with sessions() as session:
+        member = (await members.join(session, PHONE, profile(), RULES, Stamp(42, "k", NOW))).member
+        await repositories.mark_unreachable(session, [member.id], NOW)
+        await session.commit()
+    async with sessions() as session:
+        await members.stop(session, await session.get_one(Member, member.id), NOW + HOUR)
+        assert await repositories.mark_reachable(session, 42)
+        await session.commit()
+    assert await out_of_reach_since(sessions, member.id) == NOW
 
 
 @pytest.mark.parametrize(("typed", "reason"), [("   ", "empty"), ("x" * 65, "too_long"), ("1234", "not_a_name")])

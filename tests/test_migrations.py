@@ -3,16 +3,18 @@ column derives from rows already there."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.database import create_engine
 from storage.migrate import downgrade, upgrade
-from storage.models import Base
+from storage.models import Base, LedgerEntry, Member
+from tests.factories import NOW, member_row
 
 
 async def test_migrations_match_the_models(engine: AsyncEngine) -> None:
@@ -204,3 +206,24 @@ async def test_the_report_migrations_fill_in_first_purchases_and_each_purchases_
             ]
     finally:
         await engine.dispose()
+
+
+async def test_the_out_of_reach_migration_dates_stopped_and_unreachable_members_from_their_last_activity(
+    engine: AsyncEngine,
+) -> None:
+    """1 stopped, their last entry after joining; 2 unreachable, nothing since joining; 3 neither."""
+    await downgrade(engine, "0019_members_forgotten_at")
+    joined, bought = NOW - timedelta(days=90), NOW - timedelta(days=20)
+    async with engine.begin() as connection:
+        rows = [member_row(1, stopped=True), member_row(2, unreachable=True), member_row(3)]
+        await connection.execute(insert(Member), [row | {"joined_at": joined} for row in rows])
+        entry = {"kind": "earn", "points": 5, "reason": "purchase"}
+        entries = [(1, "a", joined), (1, "b", bought), (3, "c", bought)]
+        await connection.execute(
+            insert(LedgerEntry),
+            [entry | {"member_id": member, "idempotency_key": key, "created_at": at} for member, key, at in entries],
+        )
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        found = await connection.execute(select(Member.id, Member.out_of_reach_since).order_by(Member.id))
+        assert found.all() == [(1, bought), (2, joined), (3, None)]

@@ -5,9 +5,11 @@ sets those days in /settings."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -36,13 +38,15 @@ def jobs_on(sessions: Sessions, **club: object) -> Jobs:
 
 
 async def five_members(sessions: Sessions) -> None:
-    """1 stopped and 2 unreachable long ago; 3 stopped but bought ten days ago; 4 active; 5 stopped, joined lately."""
+    """All joined long ago and did nothing since: 1 stopped and 2 unreachable long ago; 3 stopped long ago but bought
+    ten days ago; 4 active; 5 stopped only lately."""
+    joined = {"joined_at": LONG_AGO, "created_at": LONG_AGO}
     rows = [
-        member_row(1, stopped=True, joined_at=LONG_AGO, created_at=LONG_AGO),
-        member_row(2, unreachable=True, joined_at=LONG_AGO, created_at=LONG_AGO),
-        member_row(3, stopped=True, joined_at=LONG_AGO, created_at=LONG_AGO),
-        member_row(4, joined_at=LONG_AGO, created_at=LONG_AGO),
-        member_row(5, stopped=True, joined_at=NOW - 100 * DAY, created_at=NOW - 100 * DAY),
+        member_row(1, stopped=True, out_of_reach_since=LONG_AGO, **joined),
+        member_row(2, unreachable=True, out_of_reach_since=LONG_AGO, **joined),
+        member_row(3, stopped=True, out_of_reach_since=LONG_AGO, **joined),
+        member_row(4, **joined),
+        member_row(5, stopped=True, out_of_reach_since=NOW - 100 * DAY, **joined),
     ]
     async with sessions() as session:
         await add_members(session, rows)
@@ -71,6 +75,18 @@ async def test_the_job_erases_only_stopped_or_unreachable_members_idle_past_the_
             and gone.phone != member_row(1)["phone"]
         )
     assert await forget_inactive(jobs_on(sessions, privacy_retention_days=365), NOW) == 0  # once
+
+
+async def test_a_chat_state_that_cannot_be_cleared_leaves_the_member_unerased(sessions: Sessions) -> None:
+    await five_members(sessions)
+
+    async def storage_gone(telegram_id: int) -> None:
+        raise ConnectionError("Redis went away")
+
+    jobs = replace(jobs_on(sessions, privacy_retention_days=365), forget_chat=storage_gone)
+    with pytest.raises(ConnectionError):
+        await forget_inactive(jobs, NOW)
+    assert await erased(sessions) == []  # tried again after the job's lease
 
 
 async def test_without_a_limit_personal_data_is_kept(sessions: Sessions) -> None:

@@ -1,11 +1,14 @@
-"""Conversation state in Redis: a member half-way through joining can finish on another bot instance, and the
-updates of one chat take turns (a button pressed twice at once acts once), in Redis or in-process."""
+"""Conversation state in Redis: a member half-way through joining can finish on another bot instance, the
+updates of one chat take turns (a button pressed twice at once acts once), in Redis or in-process, and erasing an
+idle member clears their chat's state there."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
@@ -15,14 +18,18 @@ from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.chat_state import chat_forgetter
 from bot.factory import create_dispatcher, create_storage
+from bot.i18n import create_i18n
 from bot.isolation import ChatIsolation, isolation_for
 from bot.settings import Settings
+from loyalty.rules import Rules
 from loyalty.staff import Role
+from scheduler.jobs import Jobs, forget_inactive
 from storage.models import Campaign, Member
 from tests.chat import Chat, walk
 from tests.databases import REDIS_URL, unavailable
-from tests.factories import NOW
+from tests.factories import FIRST_CHAT, NOW, add_members, member_row
 from tests.people import hire
 from tests.stub_bot import stub_bot
 from tests.wizards import CAMPAIGN, new_campaign
@@ -141,3 +148,22 @@ async def turn_taken(isolation: BaseEventIsolation, key: StorageKey) -> float:
     """When this update got its chat."""
     async with isolation.lock(key):
         return asyncio.get_running_loop().time()
+
+
+async def test_the_retention_job_clears_the_erased_member_s_chat_state_in_redis(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], redis_storage: RedisStorage
+) -> None:
+    long_ago = NOW - timedelta(days=400)
+    async with sessions() as session:
+        idle = member_row(1, stopped=True, out_of_reach_since=long_ago, joined_at=long_ago, created_at=long_ago)
+        await add_members(session, [idle])
+    bot, _ = stub_bot()
+    chat = create_dispatcher(settings, sessions, redis_storage).fsm.get_context(bot, FIRST_CHAT + 1, FIRST_CHAT + 1)
+    await chat.set_state("ProfileEdit:name")
+    await chat.set_data({"phone": "+989121234567"})
+    club, zone = Rules(privacy_retention_days=365), ZoneInfo("Asia/Tehran")
+    jobs = Jobs(create_i18n("fa"), sessions, club, lambda: NOW, zone, forget_chat=chat_forgetter(redis_storage, bot.id))
+
+    assert await forget_inactive(jobs, NOW) == 1
+
+    assert (await chat.get_state(), await chat.get_data()) == (None, {})

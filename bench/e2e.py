@@ -1,6 +1,6 @@
 """Benchmark: /balance end to end over HTTP, the product against a bare aiogram bot, in one sitting.
 
-    .venv/bin/python -m bench.e2e [--chats 20] [--burst 200] [--rounds 3] [--database URL]
+    .venv/bin/python -m bench.e2e [--chats 20] [--burst 200] [--rounds 3] [--database URL] [--redis URL]
 
 The Bot API emulator (`tests.emulator`) serves getUpdates in this process; each bot (the product as `loyalty-bot
 run` starts it, with default settings, and `bench.bare_bot`, a bare aiogram bot answering /balance with a fixed
@@ -14,7 +14,8 @@ shared with others moves less than updates/s), its RSS idle (started, before any
 median over the rounds of each figure's ratio product/bare. Rounds alternate which bot goes first, so a machine
 shared with others loads both alike: compare ratios, not times.
 
---database defaults to a fresh SQLite file; a PostgreSQL URL (an empty database) measures asyncpg instead.
+--database defaults to a fresh SQLite file; a PostgreSQL URL (an empty database) measures asyncpg instead. --redis
+(an empty Redis database, flushed after) keeps the product's conversation state and chat locks in Redis.
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
 from bench.seed import FIRST_TELEGRAM_ID, seed
 from storage.database import create_engine
 from storage.migrate import upgrade
 from tests import updates
+from tests.databases import REDIS_URL
 from tests.emulator import BotAPIEmulator
 from tests.factories import NOW
 from tests.live import SETTING_NAMES
@@ -180,6 +183,30 @@ async def prepare(url: str, chats: int) -> None:
         await engine.dispose()
 
 
+def redis_database(number: int) -> str:
+    """The URL of database `number` of the tests' Redis (LOYALTY_TEST_REDIS_URL)."""
+    return f"{REDIS_URL.rsplit('/', 1)[0]}/{number}"
+
+
+@contextlib.asynccontextmanager
+async def empty_redis(url: str | None) -> AsyncIterator[None]:
+    """Redis's database at `url` (if any), which must be empty, flushed at the end of the block (the keys the bots
+    made)."""
+    if url is None:
+        yield
+        return
+    redis = Redis.from_url(url)
+    try:
+        if await redis.dbsize():
+            raise SystemExit(f"{url} holds keys: give --redis an empty database")
+        try:
+            yield
+        finally:
+            await redis.flushdb()
+    finally:
+        await redis.aclose()
+
+
 async def burst(users: list[dict[str, Any]], count: int, emulator: BotAPIEmulator, send: Send) -> list[float]:
     """Send `count` /balance updates over the users at once (`send`: push for polling, a webhook's POST); wait for
     every reply; each one's latency (s) and, last, the time from the first update sent to the last reply."""
@@ -267,8 +294,9 @@ async def alternating(kinds: Sequence[str], rounds: int, measure: Callable[[str]
 
 async def run(sitting: Sitting, rounds: int) -> list[Run]:
     """Prepare the database, then measure both bots `rounds` times, alternating which goes first."""
-    await prepare(sitting.url, sitting.chats)
-    return await alternating(KINDS, rounds, lambda kind: measure(kind, sitting))
+    async with empty_redis(sitting.redis_url):
+        await prepare(sitting.url, sitting.chats)
+        return await alternating(KINDS, rounds, lambda kind: measure(kind, sitting))
 
 
 def heading(what: str, sitting: Sitting) -> str:
@@ -291,10 +319,12 @@ def arguments(description: str) -> argparse.ArgumentParser:
 def main() -> None:
     parser = arguments(__doc__.split("\n")[0])
     parser.add_argument("--database", help="an empty database's URL (default: a new SQLite file)")
+    parser.add_argument("--redis", help="an empty Redis database's URL, for the product's state (default: none)")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = options.database or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        sitting = Sitting(url, options.chats, options.burst, Path(folder) / "bots.log", available_cores()[:1])
+        log = Path(folder) / "bots.log"
+        sitting = Sitting(url, options.chats, options.burst, log, available_cores()[:1], options.redis)
         print(heading("/balance end to end, polling", sitting), flush=True)
         runs = asyncio.run(run(sitting, options.rounds))
     print(ratios(runs, "product/bare"))

@@ -21,10 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-
-from redis.asyncio import Redis
 
 from bench.e2e import (
     PRODUCT,
@@ -36,6 +34,7 @@ from bench.e2e import (
     alternating,
     arguments,
     available_cores,
+    empty_redis,
     gone,
     heading,
     measured,
@@ -43,15 +42,16 @@ from bench.e2e import (
     processes,
     product_environment,
     ratios,
+    redis_database,
     spawn,
 )
 from tests.balancer import Balancer
-from tests.databases import REDIS_URL, PostgresRun
+from tests.databases import PostgresRun
 from tests.emulator import BotAPIEmulator
 from tests.live import WEBHOOK_SECRET, free_port
 
 INSTANCES = {"2 instances": 2, "1 instance": 1}  # the two kinds of run, in the order of the ratio
-REDIS_DATABASE = 14  # of the Redis at LOYALTY_TEST_REDIS_URL (the tests use 0)
+REDIS_DATABASE = 14  # of the tests' Redis (LOYALTY_TEST_REDIS_URL; the tests use 0)
 
 
 async def start_instance(emulator: BotAPIEmulator, sitting: Sitting, index: int) -> tuple[Process, str]:
@@ -82,29 +82,8 @@ async def measure(kind: str, sitting: Sitting) -> Run:
         return run
 
 
-def redis_database(number: int) -> str:
-    """The URL of database `number` of the tests' Redis (LOYALTY_TEST_REDIS_URL)."""
-    return f"{REDIS_URL.rsplit('/', 1)[0]}/{number}"
-
-
-@contextlib.asynccontextmanager
-async def empty_redis(url: str) -> AsyncIterator[None]:
-    """Redis's database at `url`, which must be empty, flushed at the end of the block (the keys the bots made)."""
-    redis = Redis.from_url(url)
-    try:
-        if await redis.dbsize():
-            raise SystemExit(f"{url} holds keys: give --redis an empty database")
-        try:
-            yield
-        finally:
-            await redis.flushdb()
-    finally:
-        await redis.aclose()
-
-
 async def run(sitting: Sitting, rounds: int) -> list[Run]:
     """Seed the database, then measure two instances and one `rounds` times, alternating which goes first."""
-    assert sitting.redis_url is not None
     async with empty_redis(sitting.redis_url):
         await prepare(sitting.url, sitting.chats)
         return await alternating(list(INSTANCES), rounds, lambda kind: measure(kind, sitting))

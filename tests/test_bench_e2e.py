@@ -43,9 +43,9 @@ async def test_the_product_polling_answers_every_balance_of_a_burst(tmp_path: Pa
 async def test_two_webhook_instances_sharing_postgresql_and_redis_answer_every_balance_of_a_burst(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    redis = webhook.redis_database(TEST_REDIS_DATABASE)
+    redis = e2e.redis_database(TEST_REDIS_DATABASE)
     sitting = Sitting(postgres_url, CHATS, BURST, tmp_path / "bots.log", available_cores(), redis)
-    async with webhook.empty_redis(redis):
+    async with e2e.empty_redis(redis):
         await prepare(postgres_url, CHATS)
 
         run = await webhook.measure("2 instances", sitting)  # raises unless both instances had updates

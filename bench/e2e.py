@@ -1,6 +1,6 @@
 """Benchmark: /balance end to end over HTTP, the product against a bare aiogram bot, in one sitting.
 
-    .venv/bin/python -m bench.e2e [--chats 20] [--burst 200] [--rounds 3] [--database URL]
+    .venv/bin/python -m bench.e2e [--chats 20] [--burst 200] [--rounds 3] [--database URL] [--redis URL]
 
 The Bot API emulator (`tests.emulator`) serves getUpdates in this process; each bot (the product as `loyalty-bot
 run` starts it, with default settings, and `bench.bare_bot`, a bare aiogram bot answering /balance with a fixed
@@ -14,28 +14,33 @@ shared with others moves less than updates/s), its RSS idle (started, before any
 median over the rounds of each figure's ratio product/bare. Rounds alternate which bot goes first, so a machine
 shared with others loads both alike: compare ratios, not times.
 
---database defaults to a fresh SQLite file; a PostgreSQL URL (an empty database) measures asyncpg instead.
+--database defaults to a fresh SQLite file; a PostgreSQL URL (an empty database) measures asyncpg instead. --redis
+(an empty Redis database, flushed after) keeps the product's conversation state and chat locks in Redis.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
 from bench.seed import FIRST_TELEGRAM_ID, seed
 from storage.database import create_engine
 from storage.migrate import upgrade
 from tests import updates
+from tests.databases import REDIS_URL
 from tests.emulator import BotAPIEmulator
 from tests.factories import NOW
 from tests.live import SETTING_NAMES
@@ -46,17 +51,27 @@ START_TIMEOUT = 60.0  # seconds a bot may take to start polling on a busy machin
 BURST_TIMEOUT = 120.0  # seconds a burst may take to be answered
 IDLE_PAUSE = 1.0  # seconds a started bot is left alone before its idle RSS is read
 TICKS = os.sysconf("SC_CLK_TCK")
+PRODUCT = ["bot.cli", "--env-file", os.devnull, "run"]  # the product as `loyalty-bot run` starts it
+
+Process = asyncio.subprocess.Process
+Send = Callable[[dict[str, Any]], Awaitable[None]]  # hands one update to the bots
 
 
 @dataclass(frozen=True)
 class Sitting:
-    """What every run of a sitting shares: the database, the load, where the bots log, the core they run on."""
+    """What every run of a sitting shares: the database (and Redis, if any), the load, where the bots log, the cores
+    they run on (each bot of a run on a core of its own while there are enough)."""
 
     url: str
     chats: int
     count: int
     log: Path
-    core: set[int]
+    cores: tuple[int, ...]
+    redis_url: str | None = None
+
+    def core(self, index: int) -> set[int]:
+        """The core of a run's bot number `index` (from 0)."""
+        return {self.cores[index % len(self.cores)]}
 
 
 @dataclass(frozen=True)
@@ -78,7 +93,7 @@ class Run:
 
     def line(self) -> str:
         return (
-            f"{self.kind:>7}: {self.per_second:4.0f} updates/s, p50 {self.p50_ms:4.0f} ms, p99 {self.p99_ms:4.0f} ms, "
+            f"{self.kind:>11}: {self.per_second:4.0f} updates/s, p50 {self.p50_ms:4.0f} ms, p99 {self.p99_ms:4.0f} ms, "
             f"CPU {self.cpu_ms:.2f} ms/update (a core's worth: {self.capacity:4.0f}/s), "
             f"RSS idle {self.idle_rss_mb:.0f} MB, peak {self.peak_rss_mb:.0f} MB"
         )
@@ -98,23 +113,64 @@ def rss_mb(pid: int, field: str = "VmRSS") -> float:
     raise LookupError(f"no {field} for process {pid}")
 
 
-def bots_core() -> set[int]:
-    """The core the bots run on, one at a time: the first (this process, the emulator, runs on any)."""
-    return {min(os.sched_getaffinity(0))}
+def available_cores() -> tuple[int, ...]:
+    """The cores this process may run on; the bots take them in order (this process, the emulator, runs on any)."""
+    return tuple(sorted(os.sched_getaffinity(0)))
 
 
-async def start(kind: str, api_url: str, sitting: Sitting) -> asyncio.subprocess.Process:
-    """Start one bot polling `api_url`, pinned to the bots' core before it starts any thread."""
-    environment = {name: value for name, value in os.environ.items() if name not in SETTING_NAMES}
-    if kind == "product":
-        environment |= {"BOT_TOKEN": TOKEN, "BOT_API_URL": api_url, "DATABASE_URL": sitting.url}
-        command = ["bot.cli", "--env-file", os.devnull, "run"]
-    else:
-        command = ["bench.bare_bot", api_url, TOKEN]
+def environment(**settings: str) -> dict[str, str]:
+    """This process's environment without the bot's settings, then `settings` (NAME=value)."""
+    return {name: value for name, value in os.environ.items() if name not in SETTING_NAMES} | settings
+
+
+def product_environment(sitting: Sitting, api_url: str, **settings: str) -> dict[str, str]:
+    """The product's settings: the Bot API at `api_url`, the sitting's database and Redis, then `settings`."""
+    redis = {"REDIS_URL": sitting.redis_url} if sitting.redis_url else {}
+    return environment(BOT_TOKEN=TOKEN, BOT_API_URL=api_url, DATABASE_URL=sitting.url, **redis, **settings)
+
+
+async def spawn(command: list[str], settings: dict[str, str], sitting: Sitting, index: int) -> Process:
+    """Start `python -m *command` as the run's bot number `index`, pinned to its core before it starts any thread."""
     with sitting.log.open("ab") as errors:
-        process = await asyncio.create_subprocess_exec(sys.executable, "-m", *command, env=environment, stderr=errors)
-    os.sched_setaffinity(process.pid, sitting.core)
+        process = await asyncio.create_subprocess_exec(sys.executable, "-m", *command, env=settings, stderr=errors)
+    os.sched_setaffinity(process.pid, sitting.core(index))
     return process
+
+
+async def start(kind: str, api_url: str, sitting: Sitting) -> Process:
+    """Start one bot polling `api_url`."""
+    if kind == "product":
+        return await spawn(PRODUCT, product_environment(sitting, api_url), sitting, 0)
+    return await spawn(["bench.bare_bot", api_url, TOKEN], environment(), sitting, 0)
+
+
+@contextlib.asynccontextmanager
+async def processes() -> AsyncIterator[list[Process]]:
+    """The list of the processes the block starts; at its end each is stopped (SIGTERM) and waited for."""
+    started: list[Process] = []
+    try:
+        yield started
+    finally:
+        for process in started:
+            if process.returncode is None:
+                process.terminate()
+        for process in started:
+            await process.wait()
+
+
+def gone(bots: list[Process], log: Path) -> Callable[[], str | None]:
+    """For `BotAPIEmulator.watch`: why one of the bots stopped, or None while they all run."""
+
+    def why() -> str | None:
+        ended = [process.returncode for process in bots if process.returncode is not None]
+        return f"exited {ended[0]}: {log}" if ended else None
+
+    return why
+
+
+def members(chats: int) -> list[dict[str, Any]]:
+    """The seeded members (`prepare`) as Telegram users."""
+    return [updates.user_json(FIRST_TELEGRAM_ID + number, "Member", "fa") for number in range(1, chats + 1)]
 
 
 async def prepare(url: str, chats: int) -> None:
@@ -127,15 +183,40 @@ async def prepare(url: str, chats: int) -> None:
         await engine.dispose()
 
 
-async def burst(emulator: BotAPIEmulator, users: list[dict[str, Any]], count: int) -> list[float]:
-    """Push `count` /balance updates over the users at once; wait for every reply; each one's latency (s) and, last,
-    the time from the first push to the last reply."""
+def redis_database(number: int) -> str:
+    """The URL of database `number` of the tests' Redis (LOYALTY_TEST_REDIS_URL)."""
+    return f"{REDIS_URL.rsplit('/', 1)[0]}/{number}"
+
+
+@contextlib.asynccontextmanager
+async def empty_redis(url: str | None) -> AsyncIterator[None]:
+    """Redis's database at `url` (if any), which must be empty, flushed at the end of the block (the keys the bots
+    made)."""
+    if url is None:
+        yield
+        return
+    redis = Redis.from_url(url)
+    try:
+        if await redis.dbsize():
+            raise SystemExit(f"{url} holds keys: give --redis an empty database")
+        try:
+            yield
+        finally:
+            await redis.flushdb()
+    finally:
+        await redis.aclose()
+
+
+async def burst(users: list[dict[str, Any]], count: int, emulator: BotAPIEmulator, send: Send) -> list[float]:
+    """Send `count` /balance updates over the users at once (`send`: push for polling, a webhook's POST); wait for
+    every reply; each one's latency (s) and, last, the time from the first update sent to the last reply."""
     first_call = len(emulator.calls)
     pushed: dict[int, list[float]] = {user["id"]: [] for user in users}
+    sending = []
     for index in range(count):
         user = users[index % len(users)]
         pushed[user["id"]].append(time.monotonic())
-        await emulator.push(updates.message_update(user, text="/balance"))
+        sending.append(asyncio.ensure_future(send(updates.message_update(user, text="/balance"))))
 
     def replies() -> dict[int, list[float]]:
         got: dict[int, list[float]] = {chat: [] for chat in pushed}
@@ -145,9 +226,13 @@ async def burst(emulator: BotAPIEmulator, users: list[dict[str, Any]], count: in
         return got
 
     def answered() -> bool:
+        for task in sending:
+            if task.done() and (error := task.exception()) is not None:
+                raise error
         return sum(map(len, replies().values())) >= count
 
     await emulator.wait_for(answered, BURST_TIMEOUT, lambda: f"{count} replies did not arrive")
+    await asyncio.gather(*sending)
     got = replies()
     latencies = [reply - push for chat, times in pushed.items() for push, reply in zip(times, got[chat], strict=False)]
     began = min(times[0] for times in pushed.values() if times)
@@ -155,75 +240,94 @@ async def burst(emulator: BotAPIEmulator, users: list[dict[str, Any]], count: in
     return [*latencies, ended - began]
 
 
-async def measure(kind: str, sitting: Sitting) -> Run:
-    """Start one bot against a fresh emulator, warm it, time one burst, stop it."""
-    users = [updates.user_json(FIRST_TELEGRAM_ID + number, "Member", "fa") for number in range(1, sitting.chats + 1)]
-    async with BotAPIEmulator(TOKEN) as emulator:
-        process = await start(kind, emulator.url, sitting)
-        emulator.watch(lambda: None if process.returncode is None else f"exited {process.returncode}: {sitting.log}")
-        try:
-            await emulator.wait_polling(START_TIMEOUT)
-            await asyncio.sleep(IDLE_PAUSE)
-            idle = rss_mb(process.pid)
-            await burst(emulator, users, sitting.count)
-            cpu_before = cpu_seconds(process.pid)
-            *latencies, took = await burst(emulator, users, sitting.count)
-            cpu = cpu_seconds(process.pid) - cpu_before
-            peak = rss_mb(process.pid, "VmHWM")
-        finally:
-            if process.returncode is None:
-                process.terminate()
-            await process.wait()
+async def measured(kind: str, bots: list[Process], emulator: BotAPIEmulator, sitting: Sitting, send: Send) -> Run:
+    """The figures of started bots: idle RSS, a warm-up burst, then the burst timed. CPU is the sum over the bots'
+    processes; RSS is the largest process's (one instance's)."""
+    users = members(sitting.chats)
+    await asyncio.sleep(IDLE_PAUSE)
+    idle = max(rss_mb(bot.pid) for bot in bots)
+    await burst(users, sitting.count, emulator, send)
+    cpu_before = sum(cpu_seconds(bot.pid) for bot in bots)
+    *latencies, took = await burst(users, sitting.count, emulator, send)
+    cpu = sum(cpu_seconds(bot.pid) for bot in bots) - cpu_before
+    peak = max(rss_mb(bot.pid, "VmHWM") for bot in bots)
     cuts = statistics.quantiles(latencies, n=100)
     count = sitting.count
     return Run(kind, count / took, cuts[49] * 1000, cuts[98] * 1000, cpu / count * 1000, idle, peak)
 
 
-def ratios(runs: list[Run]) -> str:
-    """The median over the rounds of product/bare for each figure (each pair measured back to back)."""
+async def measure(kind: str, sitting: Sitting) -> Run:
+    """Start one bot against a fresh emulator, warm it, time one burst, stop it."""
+    async with BotAPIEmulator(TOKEN) as emulator, processes() as bots:
+        bots.append(await start(kind, emulator.url, sitting))
+        emulator.watch(gone(bots, sitting.log))
+        await emulator.wait_polling(START_TIMEOUT)
+        return await measured(kind, bots, emulator, sitting, emulator.push)
+
+
+def ratios(runs: list[Run], name: str) -> str:
+    """The median over the rounds of each figure's ratio `name` (first kind / second, each pair back to back)."""
     pairs = list(zip(runs[0::2], runs[1::2], strict=True))
 
     def median(figure: str) -> float:
-        return float(statistics.median(getattr(product, figure) / getattr(bare, figure) for product, bare in pairs))
+        return float(statistics.median(getattr(first, figure) / getattr(second, figure) for first, second in pairs))
 
     return (
-        f"product/bare (median of {len(pairs)} rounds): updates/s {median('per_second'):.2f}, a core's worth "
+        f"{name} (median of {len(pairs)} rounds): updates/s {median('per_second'):.2f}, a core's worth "
         f"{median('capacity'):.2f}; p50 {median('p50_ms'):.2f}x, p99 {median('p99_ms'):.2f}x, "
         f"CPU/update {median('cpu_ms'):.2f}x"
     )
 
 
-async def run(sitting: Sitting, rounds: int) -> list[Run]:
-    """Prepare the database, then measure both bots `rounds` times, alternating which goes first."""
-    await prepare(sitting.url, sitting.chats)
+async def alternating(kinds: Sequence[str], rounds: int, measure: Callable[[str], Awaitable[Run]]) -> list[Run]:
+    """Measure both kinds `rounds` times, alternating which goes first; the first kind before the second in each
+    pair of the list."""
     runs = []
     for number in range(rounds):
-        for kind in KINDS if number % 2 == 0 else KINDS[::-1]:
-            runs.append(await measure(kind, sitting))
+        for kind in kinds if number % 2 == 0 else kinds[::-1]:
+            runs.append(await measure(kind))
             print(f"round {number + 1} {runs[-1].line()}", flush=True)
         if number % 2:
-            runs[-2:] = runs[-1:-3:-1]  # keep product before bare in each pair
+            runs[-2:] = runs[-1:-3:-1]
     return runs
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+async def run(sitting: Sitting, rounds: int) -> list[Run]:
+    """Prepare the database, then measure both bots `rounds` times, alternating which goes first."""
+    async with empty_redis(sitting.redis_url):
+        await prepare(sitting.url, sitting.chats)
+        return await alternating(KINDS, rounds, lambda kind: measure(kind, sitting))
+
+
+def heading(what: str, sitting: Sitting) -> str:
+    """The sitting's first line: what is measured, on which database, the load."""
+    return (
+        f"{what} on {make_url(sitting.url).get_backend_name()}: {sitting.chats} chats, bursts of {sitting.count}, "
+        f"{len(sitting.cores)} cores for the bots; load {os.getloadavg()[0]:.2f}"
+    )
+
+
+def arguments(description: str) -> argparse.ArgumentParser:
+    """The options every end-to-end benchmark takes."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--chats", type=int, default=20)
     parser.add_argument("--burst", type=int, default=200, help="/balance updates per burst")
     parser.add_argument("--rounds", type=int, default=3)
+    return parser
+
+
+def main() -> None:
+    parser = arguments(__doc__.split("\n")[0])
     parser.add_argument("--database", help="an empty database's URL (default: a new SQLite file)")
-    arguments = parser.parse_args()
-    core = bots_core()
+    parser.add_argument("--redis", help="an empty Redis database's URL, for the product's state (default: none)")
+    options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        url = arguments.database or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        sitting = Sitting(url, arguments.chats, arguments.burst, Path(folder) / "bots.log", core)
-        print(
-            f"/balance end to end on {make_url(url).get_backend_name()}: {arguments.chats} chats, bursts of "
-            f"{arguments.burst}, each bot on 1 core; load {os.getloadavg()[0]:.2f}",
-            flush=True,
-        )
-        runs = asyncio.run(run(sitting, arguments.rounds))
-    print(ratios(runs))
+        url = options.database or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+        log = Path(folder) / "bots.log"
+        sitting = Sitting(url, options.chats, options.burst, log, available_cores()[:1], options.redis)
+        print(heading("/balance end to end, polling", sitting), flush=True)
+        runs = asyncio.run(run(sitting, options.rounds))
+    print(ratios(runs, "product/bare"))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ Message objects with ids, 401 for a wrong token, 403 for a blocked chat, 404 for
 `FakeUser` plays a person: each action queues an update, waits until the bot has fetched it, answered and
 gone quiet, and returns what the bot sent to that person meanwhile.
 A bot in webhook mode registers its URL with setWebhook (`webhook` keeps the call's parameters); `deliver` then
-POSTs an update to it, as Telegram does, with the secret token it registered (or another one).
+POSTs an update to it, as Telegram does, with the secret token it registered (or another one), over kept-alive
+connections, at most `MAX_CONNECTIONS` at once.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ QUIET = 0.05  # seconds without a request (none in flight) after which the bot c
 HANDLING = frozenset({"Dispatcher._process_update", "Dispatcher._process_with_semaphore"})
 SETTLE_TIMEOUT = 10.0  # seconds a user waits for the bot to answer before the test fails
 SKIP_LABELS = {"fa": "فعلاً نه", "en": "Skip"}
+MAX_CONNECTIONS = 40  # Telegram's default for a webhook: updates delivered at once (further ones wait their turn)
 
 Handler = Callable[["Call"], Awaitable[Any]]
 
@@ -205,6 +207,7 @@ class BotAPIEmulator:
         self._query_owners: dict[str, int] = {}
         self._bot_gone: Callable[[], str | None] = lambda: None
         self._runner: web.AppRunner | None = None
+        self._client: aiohttp.ClientSession | None = None  # delivers webhook updates
         self._url = ""
         self.delays: dict[str, float] = {}  # seconds to wait before answering a method (lower-case name)
         self.webhook: dict[str, Any] = {}  # the parameters of the last setWebhook ({} when none is set)
@@ -257,6 +260,9 @@ class BotAPIEmulator:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
     async def __aenter__(self) -> BotAPIEmulator:
         await self.start()
@@ -312,10 +318,9 @@ class BotAPIEmulator:
         headers = {"X-Telegram-Bot-Api-Secret-Token": token} if token else {}
         body = update if isinstance(update, bytes) else json.dumps(update).encode()
         headers["Content-Type"] = "application/json"
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(url or self.webhook["url"], data=body, headers=headers) as answer,
-        ):
+        if self._client is None:
+            self._client = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=MAX_CONNECTIONS))
+        async with self._client.post(url or self.webhook["url"], data=body, headers=headers) as answer:
             await answer.read()
             return answer.status
 

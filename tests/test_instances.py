@@ -10,9 +10,8 @@ import asyncio
 import contextlib
 import random
 import re
-from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -26,6 +25,7 @@ from loyalty.stamps import Stamp
 from storage.database import session_factory
 from storage.models import LedgerEntry, Member, OutboxMessage, Purchase, StaffMember
 from tests import updates
+from tests.balancer import Balancer
 from tests.databases import REDIS_URL, empty_tables
 from tests.emulator import BotAPIEmulator, Call
 from tests.factories import NOW
@@ -38,27 +38,6 @@ CUSTOMERS = 3
 PURCHASES = 30  # in the burst, PURCHASES // CUSTOMERS for each customer
 AGAIN = 10  # updates of the burst delivered twice at once, as when an answer is late and Telegram tries again
 DRAINED_TIMEOUT = 20.0  # seconds for the sender to send the members' notices
-
-
-@dataclass
-class Balancer:
-    """Sends each update to one of the instances' webhooks at random, and counts what each one got."""
-
-    emulator: BotAPIEmulator
-    urls: list[str]
-    rng: random.Random = field(default_factory=lambda: random.Random(16))
-    got: Counter[str] = field(default_factory=Counter)
-
-    async def deliver(self, update: dict[str, Any], url: str | None = None) -> None:
-        """To one instance at random (or to `url`), once it has answered."""
-        url = url or self.rng.choice(self.urls)
-        self.got[url] += 1
-        assert await self.emulator.deliver(update, url=url) == 200
-
-    async def deliver_apart(self, *sent: dict[str, Any]) -> None:
-        """Each to another instance (the same one when there is one), all at once."""
-        urls = self.rng.sample(self.urls, len(sent)) if len(self.urls) > 1 else self.urls * len(sent)
-        await asyncio.gather(*(self.deliver(update, url) for update, url in zip(sent, urls, strict=True)))
 
 
 @dataclass

@@ -14,6 +14,7 @@ import pytest
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
 from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisEventIsolation, RedisStorage
 from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
 from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.chat_state import chat_forgetter
 from bot.factory import create_dispatcher, create_storage
 from bot.i18n import create_i18n
-from bot.isolation import ChatIsolation, isolation_for
+from bot.isolation import ChatIsolation, SharedChatIsolation, isolation_for
 from bot.settings import Settings
 from loyalty.rules import Rules
 from loyalty.staff import Role
@@ -107,7 +108,8 @@ async def test_updates_of_one_chat_take_turns_on_every_instance(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], redis_storage: RedisStorage
 ) -> None:
     shared = create_dispatcher(settings, sessions, redis_storage, lambda: NOW).fsm.events_isolation
-    assert isinstance(shared, RedisEventIsolation)  # a lock in Redis: instances sharing the state take turns too
+    assert isinstance(shared, SharedChatIsolation)  # a lock in Redis: instances sharing the state take turns too
+    assert isinstance(shared.shared, RedisEventIsolation)
     assert isinstance(create_dispatcher(settings, sessions).fsm.events_isolation, ChatIsolation)
 
 
@@ -142,6 +144,30 @@ async def test_an_update_waiting_for_its_chat_on_another_instance_starts_soon_af
             freed_at = clock()
         waited += await waiting - freed_at
     assert waited < 0.25  # redis-py's lock asks again every 0.1 s by default: 50 ms an update on average
+
+
+async def test_updates_of_one_chat_on_one_instance_ask_redis_for_the_chat_once_each(
+    redis_storage: RedisStorage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = 0
+    ask = Lock.do_acquire
+
+    async def counted(lock: Lock, token: str) -> bool:
+        nonlocal asked
+        asked += 1
+        return await ask(lock, token)
+
+    monkeypatch.setattr(Lock, "do_acquire", counted)
+    isolation = isolation_for(redis_storage)
+    key = StorageKey(bot_id=1, chat_id=6, user_id=6)
+
+    async def update() -> None:
+        async with isolation.lock(key):
+            await asyncio.sleep(0.005)
+
+    await asyncio.gather(*(update() for _ in range(20)))  # a cashier's burst, all on this instance
+
+    assert asked == 20  # the others waited their turn here, not by asking Redis every 10 ms
 
 
 async def turn_taken(isolation: BaseEventIsolation, key: StorageKey) -> float:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import struct
+import subprocess
+import sys
 from datetime import date
 
 import pytest
 
 from bot.i18n import create_i18n
 from loyalty.reports import Hours
-from texts.charts import bar_chart, day_label, heatmap, hours_chart, week_order, weekday_name
+from texts.charts import bar_chart, day_label, heatmap, hours_chart
+from texts.weekdays import week_order, weekday_name
 
 
 def size(png: bytes) -> tuple[int, int]:
@@ -54,3 +57,10 @@ def test_the_busy_hours_draw_in_the_readers_language_even_without_purchases(code
     with i18n.context(), i18n.use_locale(code):
         assert size(hours_chart(Hours([[0] * 24 for _ in range(7)]))) == (1200, 750)
         assert size(hours_chart(Hours([[hour for hour in range(24)] for _ in range(7)]))) == (1200, 750)
+
+
+def test_a_starting_bot_leaves_matplotlib_unloaded_until_a_report_draws() -> None:
+    started = "import sys, bot.app, bot.cli; print([name for name in ('matplotlib', 'texts.charts') if name in sys.modules])"
+    loaded = subprocess.run([sys.executable, "-c", started], capture_output=True, text=True, check=True).stdout
+
+    assert loaded.strip() == "[]"  # some 70 MB an idle instance does without

@@ -15,7 +15,6 @@ import io
 from datetime import date
 from math import ceil
 from pathlib import Path
-from typing import Literal
 
 import jdatetime
 from aiogram.utils.i18n import gettext as _
@@ -30,6 +29,7 @@ from loyalty.numerals import format_number, local_digits
 from loyalty.reports import Day, Hours
 from texts.languages import language
 from texts.money import unit_name
+from texts.weekdays import week_order, weekday_name
 
 FONT_FILE = Path(__file__).parent / "fonts" / "Vazirmatn-Regular.ttf"
 font_manager.fontManager.addfont(FONT_FILE)
@@ -38,7 +38,6 @@ SIZE_INCHES, DPI = (8, 5), 150  # 1200 × 750 pixels: the width a phone shows a 
 MOST_DAY_LABELS = 8
 BAR_COLOR = "#2e7d6b"
 HEAT_COLORS = "Greens"
-WEEK_ORDERS = {"fa": (5, 6, 0, 1, 2, 3, 4), "en": (0, 1, 2, 3, 4, 5, 6)}  # date.weekday(): Saturday or Monday first
 HOUR_LABEL_STEP = 3
 HEAT_MARGINS = {  # by right to left: the weekdays on the left in English, on the right in Persian
     False: {"left": 0.07, "right": 0.99, "top": 0.91, "bottom": 0.07},
@@ -84,16 +83,6 @@ def bar_chart(labels: list[str], values: list[int], title: str, code: str) -> by
     axes.spines[["top", "left" if code == "fa" else "right"]].set_visible(False)
     axes.grid(axis="y", alpha=0.3)
     return _png(figure, axes, code)
-
-
-def week_order(code: str) -> tuple[int, ...]:
-    """The weekdays (date.weekday()) in the reader's order: from Saturday in Persian, from Monday in English."""
-    return WEEK_ORDERS.get(code, WEEK_ORDERS["en"])
-
-
-def weekday_name(weekday: int, code: str, width: Literal["abbreviated", "wide"] = "wide") -> str:
-    """A weekday (date.weekday()) in the reader's language: شنبه, Saturday (or Sat, `width` abbreviated)."""
-    return str(babel_dates.get_day_names(width, locale=code)[weekday])
 
 
 def hours_chart(busy: Hours) -> bytes:

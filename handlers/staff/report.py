@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import pairwise
+from types import ModuleType
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -45,12 +46,12 @@ from loyalty.periods import MOST_DAYS, Period, custom_name, is_period_name, name
 from loyalty.reports import Compared
 from loyalty.staff import Role
 from texts.changes import compared
-from texts.charts import hours_chart, members_chart, sales_chart, weekday_name
 from texts.languages import language
 from texts.money import amount_text
 from texts.numbers import code_text, decimal, number, phone_text
 from texts.plurals import counted, days_text, points_text
 from texts.tiers import tier_name
+from texts.weekdays import weekday_name
 
 SALES, MEMBERS, POINTS, TOP, REFERRALS, CAMPAIGNS = "sales", "members", "points", "top", "referrals", "campaigns"
 CUSTOM = "custom"  # the picker's button that asks for a range of days
@@ -90,6 +91,14 @@ class RangePrompt(StatesGroup):
     """The custom range's prompt: waiting for its days to be typed."""
 
     days = State()
+
+
+def charts() -> ModuleType:
+    """`texts.charts`, imported when a report first draws: matplotlib and the chart font cost an instance some 70 MB
+    of memory (266 MB idle with them loaded at start) that only an owner reading a report needs."""
+    import texts.charts
+
+    return texts.charts
 
 
 def picker() -> InlineKeyboardMarkup:
@@ -312,7 +321,9 @@ class Asked:
 async def send_members(bot: Bot, chat_id: int, asked: Asked) -> None:
     """The Members report: a chart of the age bands with the figures as the caption."""
     figures = await reports.members(asked.session, asked.span, asked.club.zone, asked.now, AWAY_DAYS)
-    chart = await asyncio.to_thread(members_chart, age_bands(), figures.ages)  # drawing takes a few tenths of a second
+    chart = await asyncio.to_thread(
+        charts().members_chart, age_bands(), figures.ages
+    )  # drawing takes a few tenths of a second
     photo = BufferedInputFile(chart, filename=f"members-{asked.span.first}-{asked.span.last}.png")
     caption = members_text(figures, AWAY_DAYS, asked.kind, asked.span)
     await bot.send_photo(chat_id, photo, caption=caption, reply_markup=report_buttons(MEMBERS, asked.kind))
@@ -408,8 +419,8 @@ async def send_sales(bot: Bot, chat_id: int, session: AsyncSession, club: Club, 
     sales, unit = await reports.sales(session, span, club.zone), await currency(session, club)
     busy = await reports.hours(session, span, club.zone)
     # each drawing takes a few tenths of a second: both are drawn before either is sent, so they arrive together
-    heat = await asyncio.to_thread(hours_chart, busy) if sales.purchases.now else None
-    chart = await asyncio.to_thread(sales_chart, sales.days, unit)
+    heat = await asyncio.to_thread(charts().hours_chart, busy) if sales.purchases.now else None
+    chart = await asyncio.to_thread(charts().sales_chart, sales.days, unit)
     if heat is not None:
         await bot.send_photo(chat_id, BufferedInputFile(heat, filename=f"hours-{span.first}-{span.last}.png"))
     photo = BufferedInputFile(chart, filename=f"sales-{span.first}-{span.last}.png")

@@ -60,7 +60,9 @@ def test_the_busy_hours_draw_in_the_readers_language_even_without_purchases(code
 
 
 def test_a_starting_bot_leaves_matplotlib_unloaded_until_a_report_draws() -> None:
-    started = "import sys, bot.app, bot.cli; print([name for name in ('matplotlib', 'texts.charts') if name in sys.modules])"
+    started = (
+        "import sys, bot.app, bot.cli; print([name for name in ('matplotlib', 'texts.charts') if name in sys.modules])"
+    )
     loaded = subprocess.run([sys.executable, "-c", started], capture_output=True, text=True, check=True).stdout
 
     assert loaded.strip() == "[]"  # some 70 MB an idle instance does without

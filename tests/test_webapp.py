@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import aiohttp
 import pytest
 from aiogram import Bot
 from aiogram.methods import SetChatMenuButton
@@ -18,9 +20,13 @@ from bot.factory import create_dispatcher
 from bot.i18n import create_i18n
 from bot.settings import Settings, SettingsError, load_settings
 from bot.webapp.menu import set_menu_button
+from loyalty import rewards
 from storage.models import Voucher
 from tests.chat import Chat
+from tests.databases import sqlite_copy
+from tests.emulator import BotAPIEmulator
 from tests.factories import NOW
+from tests.live import free_port, running_bot
 from tests.lookups import member_of
 from tests.mini_app import MiniApp, mini_app, signed_init_data
 from tests.people import CUSTOMER, OWNER, joined
@@ -45,6 +51,13 @@ async def member_with_600_points(chat_with: MakeChat, sessions: Sessions) -> Cha
     chat = await joined(chat_with)
     await give(sessions, (await member_of(sessions)).id, 500, "extra", NOW, days=365)
     return chat
+
+
+async def apology(language: str) -> str:
+    """The chat's apology for a failure, in `language`."""
+    i18n = create_i18n(language)
+    with i18n.context(), i18n.use_locale(language):
+        return i18n.gettext("errors.unexpected")
 
 
 async def vouchers_issued(sessions: Sessions) -> list[Voucher]:
@@ -124,6 +137,22 @@ async def test_an_owner_reaches_the_staff_routes(app: MiniApp) -> None:
     answer = await app.get("/api/staff/whoami", OWNER)
 
     assert answer == type(answer)(200, {"role": "owner"})
+
+
+async def test_a_failure_is_answered_with_the_apology_as_json(
+    chat_with: MakeChat, app: MiniApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await joined(chat_with)
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(rewards, "offers", broken)
+
+    answer = await app.get("/api/rewards", CUSTOMER)
+
+    assert answer.status == 500
+    assert answer.body == {"error": "errors.unexpected", "message": await apology("en")}
 
 
 async def test_an_unknown_path_is_a_json_error(app: MiniApp) -> None:
@@ -255,6 +284,23 @@ async def test_the_pages_texts_come_in_the_members_language_right_to_left_for_pe
 
     assert (persian.body["rtl"], persian.body["texts"]["webapp.tab_card"]) == (True, "کارت عضویت")
     assert (english.body["rtl"], english.body["texts"]["webapp.tab_card"]) == (False, "Card")
+
+
+async def test_the_running_bot_serves_the_mini_app_though_the_api_refuses_its_menu_button(
+    emulator: BotAPIEmulator, settings: Settings, sqlite_template: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    database = sqlite_copy(sqlite_template, tmp_path)
+    changes = {"database_url": database, "web_host": "127.0.0.1", "web_port": port, "webapp_url": WEBAPP_URL}
+    headers = {"Authorization": "tma " + signed_init_data(STRANGER, at=datetime.now(UTC))}
+    async with (
+        running_bot(emulator, settings, **changes),
+        aiohttp.ClientSession() as client,
+        client.get(f"http://127.0.0.1:{port}/app/api/texts", headers=headers) as answer,
+    ):
+        assert answer.status == 200
+    [menu] = [call for call in emulator.calls if call.method == "setChatMenuButton"]
+    assert menu.error is not None  # the emulator has no menu button, like a messenger without one
 
 
 # --- opening it from the chat ------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ class Visit:
 
     @property
     def member(self) -> Member:
-        """The visitor's member row (`for_members` let only members in)."""
+        """The visitor's member row; a visitor who is not a member is refused (403)."""
         if self.account.member is None:
             raise Refusal(403, "webapp.not_member")
         return self.account.member
@@ -74,8 +74,7 @@ def for_members(view: View) -> Handler:
 
     async def handle(request: web.Request) -> web.StreamResponse:
         async with visiting(request) as visit:
-            if visit.account.member is None:
-                raise Refusal(403, "webapp.not_member")
+            visit.member  # noqa: B018 -- refuses a non-member before the view
             return web.json_response(await view(visit))
 
     return handle

@@ -20,7 +20,6 @@ PAGE_TEXTS = (
     "webapp.tab_history",
     "webapp.tab_rewards",
     "webapp.tab_vouchers",
-    "webapp.card_hint",
     "webapp.points_label",
     "webapp.older",
     "webapp.redeem",

@@ -1,7 +1,7 @@
 """Starting the bot: check the token, the database and Redis (each failure one line saying what to fix), migrate,
 register commands, take updates by long polling or by webhook (`bot.webhook`); the daily jobs and the broadcast
-sender run beside them, or alone (`loyalty-bot scheduler`). The web server (`bot.web`: health endpoints, and the
-webhook) runs in every mode when WEB_PORT is set.
+sender run beside them, or alone (`loyalty-bot scheduler`). The web server (`bot.web`: health endpoints, the
+webhook, and the Mini App when WEBAPP_URL is set, `bot.webapp`) runs in every mode when WEB_PORT is set.
 
 Stopping (SIGTERM or SIGINT, see `until_stopped`; a cancel in tests) is clean in every mode: no more updates are
 taken (polling stops, the web server stops listening), the updates in hand get `UPDATES_GRACE` seconds to finish,
@@ -43,6 +43,9 @@ from bot.proxy import shown
 from bot.redelivery import HandledOnce, marks_for
 from bot.settings import Settings, SettingsError
 from bot.web import AddRoutes, create_app, serving
+from bot.webapp.context import WebApp
+from bot.webapp.menu import set_menu_button
+from bot.webapp.mount import add_routes as webapp_routes
 from bot.webhook import WebhookHandler, set_webhook, webhook_routes
 from handlers.menus import register_commands, register_staff_commands
 from scheduler import jobs as daily
@@ -201,16 +204,25 @@ async def started(settings: Settings) -> AsyncIterator[Running]:
 
 @contextlib.asynccontextmanager
 async def web_server(settings: Settings, running: Running, *more: AddRoutes) -> AsyncIterator[None]:
-    """The web server (health endpoints, the metrics, and `more` routes) while the block runs, when it has a port to
-    listen on."""
+    """The web server (health endpoints, the metrics, the Mini App when WEBAPP_URL is set, and `more` routes) while
+    the block runs, when it has a port to listen on."""
     port = settings.listen_port
     if port is None:
         yield
         return
     readiness = Readiness(running.engine, running.storage, running.bot, running.sender)
     metrics_routes = functools.partial(metrics_route, metrics=running.metrics)
-    async with serving(create_app(readiness, metrics_routes, *more), settings.web_host, port, UPDATES_GRACE):
+    routes = (metrics_routes, *mini_app(settings, running), *more)
+    async with serving(create_app(readiness, *routes), settings.web_host, port, UPDATES_GRACE):
         yield
+
+
+def mini_app(settings: Settings, running: Running) -> tuple[AddRoutes, ...]:
+    """The Mini App's routes at WEBAPP_URL's path (`bot.webapp`), or none without WEBAPP_URL."""
+    if settings.webapp_path is None:
+        return ()
+    webapp = WebApp(running.bot, running.sessions, running.i18n, club_of(settings), utc_now)
+    return (functools.partial(webapp_routes, webapp=webapp, path=settings.webapp_path),)
 
 
 @contextlib.asynccontextmanager
@@ -223,6 +235,8 @@ async def answering(settings: Settings, running: Running, dispatcher: Dispatcher
     try:
         await register_commands(bot, running.i18n)
         await register_staff_commands(bot, running.i18n, running.sessions, settings.owner_ids)
+        if settings.webapp_url:
+            await set_menu_button(bot, running.i18n, settings.webapp_url)
         freeze_start_up_objects()
         yield bot
     finally:

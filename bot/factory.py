@@ -73,6 +73,7 @@ def club_of(settings: Settings) -> Club:
         rules=rules,
         owner_ids=frozenset(settings.owner_ids),
         ownerless_contacts=settings.ownerless_contacts,
+        webapp_url=settings.webapp_url,
     )
 
 

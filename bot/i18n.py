@@ -76,8 +76,13 @@ def create_i18n(default_language: str) -> CatalogI18n:
 
 def language_of(user: User | None, default: str) -> str:
     """The supported language closest to a messenger account's language, or the shop's default."""
-    code = (user.language_code or "").split("-")[0].lower() if user else ""
-    return code if code in SUPPORTED_LANGUAGES else default
+    return supported_language(user.language_code if user else None, default)
+
+
+def supported_language(code: str | None, default: str) -> str:
+    """The supported language closest to a language code such as `en-GB`, or `default`."""
+    language = (code or "").split("-")[0].lower()
+    return language if language in SUPPORTED_LANGUAGES else default
 
 
 class AccountLocaleMiddleware(BaseMiddleware):

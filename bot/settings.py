@@ -85,6 +85,19 @@ class Settings(BaseSettings):
     web_host: str = "0.0.0.0"  # every interface: reached through the reverse proxy, or from another container
     web_port: int | None = Field(default=None, ge=1, le=65535)
 
+    # The Mini App (issue #17): its public HTTPS address, served by the web server at this URL's path (`bot.webapp`)
+    webapp_url: str | None = None
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname or not parts.path.strip("/"):
+            raise ValueError("must be an https:// address with a path, e.g. https://bot.example.com/app")
+        return value.rstrip("/")
+
     # Keeping the data (issue #16): where `loyalty-bot backup` and the nightly backup write, and how many nightly
     # backups are kept (0: no nightly backup)
     backup_dir: Path = Path("backups")
@@ -102,7 +115,7 @@ class Settings(BaseSettings):
             return (value,)
         return value
 
-    @field_validator("accept_contact_without_id", "webhook_url", "web_port", mode="before")
+    @field_validator("accept_contact_without_id", "webhook_url", "web_port", "webapp_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -161,10 +174,15 @@ class Settings(BaseSettings):
 
     @property
     def listen_port(self) -> int | None:
-        """The web server's port: WEB_PORT, else 8080 in webhook mode; None: no web server."""
-        if self.web_port is None and self.webhook_url:
+        """The web server's port: WEB_PORT, else 8080 in webhook mode or with a Mini App; None: no web server."""
+        if self.web_port is None and (self.webhook_url or self.webapp_url):
             return DEFAULT_WEB_PORT
         return self.web_port
+
+    @property
+    def webapp_path(self) -> str | None:
+        """The path the web server serves the Mini App at: WEBAPP_URL's; None: no Mini App."""
+        return urlsplit(self.webapp_url).path.rstrip("/") if self.webapp_url else None
 
     def require_webhook_secret(self) -> str:
         """The webhook's secret token, or raise SettingsError saying how to set it (webhook mode needs one: without

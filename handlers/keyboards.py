@@ -3,7 +3,7 @@
 from functools import cache
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, WebAppInfo
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -95,6 +95,15 @@ def _main_menu(language: str) -> ReplyKeyboardMarkup:
     labels = [MENU_BALANCE, MENU_CARD, MENU_INVITE, MENU_REWARDS, MENU_SHOP, MENU_PROFILE, MENU_HELP]
     texts = [str(label) for label in labels]
     return _reply([texts[0:2], texts[2:4], texts[4:6], texts[6:]])
+
+
+def open_app(webapp_url: str | None) -> InlineKeyboardMarkup | None:
+    """One button opening the Mini App at `webapp_url` (None without one). An inline button, not one of the main
+    menu's: a Mini App opened from a reply keyboard gets no initData, so it could not tell who opened it."""
+    if webapp_url is None:
+        return None
+    button = InlineKeyboardButton(text=_("button.open_app"), web_app=WebAppInfo(url=webapp_url))
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
 
 def history_pages(page: int, pages: int) -> InlineKeyboardMarkup | None:

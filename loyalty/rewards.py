@@ -220,6 +220,22 @@ class Redeemed:
     duplicate: bool
 
 
+async def newest_entry(session: AsyncSession, member_id: int) -> int:
+    """The id of the member's newest ledger entry (0 before the first): where their points stand now."""
+    entries, _total = await repositories.history_page(session, member_id, 0, 1)
+    return entries[0].id if entries else 0
+
+
+def confirmation_key(member_id: int, reward_id: int, seen: int) -> str:
+    """The redeem's idempotency key for a Yes asked when the member's newest ledger entry was `seen`.
+
+    Every Yes to that one question gets the same key (a double tap in the chat: two updates; the same redeem asked
+    from the chat and from the Mini App at the same ledger entry), so the domain answers the first voucher again;
+    once the redeem has written its entry, a new question carries a new `seen`.
+    """
+    return f"redeem-confirm:{member_id}:{reward_id}:{seen}"
+
+
 async def redeem(
     session: AsyncSession,
     reward_id: int,

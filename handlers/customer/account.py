@@ -59,11 +59,12 @@ async def turn_history_page(
 
 
 async def show_card(message: Message, bot: Bot, session: AsyncSession, member: Member, club: Club) -> None:
-    """The member card: a QR the cashier scans, and the code they can type, under the shop's name."""
+    """The member card: a QR the cashier scans, and the code they can type, under the shop's name; a button opens it
+    in the Mini App when there is one."""
     link = await deep_link(bot, club, CARD_PAYLOAD_PREFIX + member.code)
     photo = BufferedInputFile(qr_png(link), filename=f"card-{member.code}.png")
     caption = card_caption(member, (await shop.current(session)).name)
-    await message.answer_photo(photo, caption=caption)
+    await message.answer_photo(photo, caption=caption, reply_markup=keyboards.open_app(club.webapp_url))
 
 
 async def show_invite(message: Message, bot: Bot, session: AsyncSession, member: Member, club: Club) -> None:

@@ -46,7 +46,6 @@ from loyalty.errors import (
 from loyalty.rewards import Offer, Offers
 from loyalty.stamps import Stamp
 from loyalty.vouchers import Status, VoucherInfo
-from storage import repositories
 from storage.models import Member
 from texts.numbers import number
 from texts.plurals import counted, points_text
@@ -57,21 +56,6 @@ async def send_voucher(bot: Bot, chat_id: int, club: Club, currency: str, vouche
     caption = "\n\n".join([voucher_text(voucher, club.zone, currency), *lines, _("rewards.show_at_counter")])
     photo = await voucher_photo(bot, club, voucher)
     await bot.send_photo(chat_id, photo, caption=caption, reply_markup=voucher_markup(voucher, club.zone))
-
-
-async def newest_entry(session: AsyncSession, member_id: int) -> int:
-    """The id of the member's newest ledger entry (0 before the first): where their points stand now."""
-    entries, _total = await repositories.history_page(session, member_id, 0, 1)
-    return entries[0].id if entries else 0
-
-
-def confirmation_key(member_id: int, reward_id: int, seen: int) -> str:
-    """The redeem's idempotency key for a Yes asked when the member's newest ledger entry was `seen`.
-
-    Every press of that one button (a double tap: two updates) gets the same key, so the domain answers the
-    first voucher again; once the redeem has written its entry, a new question carries a new `seen`.
-    """
-    return f"redeem-confirm:{member_id}:{reward_id}:{seen}"
 
 
 # --- handlers ----------------------------------------------------------------------------------------------------
@@ -158,7 +142,7 @@ async def question_view(
     """The question "Redeem for N points?" with Yes and No; the reward's detail instead when points are missing."""
     if offer.missing:
         return reward_view(offer, unit)
-    return confirm_view(offer, offers.points, await newest_entry(session, member_id))
+    return confirm_view(offer, offers.points, await rewards.newest_entry(session, member_id))
 
 
 async def ask_again(
@@ -200,7 +184,7 @@ async def redeem(
             callback_data.reward,
             stamp,
             member_id=member_id,
-            key=confirmation_key(member_id, callback_data.reward, callback_data.seen),
+            key=rewards.confirmation_key(member_id, callback_data.reward, callback_data.seen),
             quoted=callback_data.terms,
         )
     except RewardTermsChanged:

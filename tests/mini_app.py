@@ -1,0 +1,81 @@
+"""The Mini App over HTTP for tests: initData signed as the messenger signs it (HMAC-SHA-256 under a key derived
+from the bot's token), and the Mini App served on a free port of 127.0.0.1 with a client that asks it."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiogram import Bot
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.factory import club_of
+from bot.i18n import create_i18n
+from bot.settings import Settings
+from bot.web import serving
+from bot.webapp.context import WebApp
+from bot.webapp.mount import add_routes
+from tests.factories import NOW
+from tests.live import free_port
+from tests.stub_bot import TOKEN
+
+PATH = "/app"
+
+
+def signed_init_data(
+    user_id: int, *, at: datetime = NOW, token: str = TOKEN, language_code: str = "fa", **fields: str
+) -> str:
+    """initData naming account `user_id`, signed at `at` with `token`'s key (another token's: a forgery)."""
+    user = json.dumps({"id": user_id, "first_name": "Sara", "language_code": language_code}, separators=(",", ":"))
+    values = {"auth_date": str(int(at.timestamp())), "query_id": "AAE-test", "user": user, **fields}
+    checked = "\n".join(f"{key}={value}" for key, value in sorted(values.items()))
+    secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
+    values["hash"] = hmac.new(secret, checked.encode(), hashlib.sha256).hexdigest()
+    return urlencode(values)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any
+
+
+@dataclass(frozen=True)
+class MiniApp:
+    """A client of the Mini App served at `base`."""
+
+    client: aiohttp.ClientSession
+    base: str
+
+    async def ask(self, method: str, path: str, init_data: str | None, body: Any = None) -> Answer:
+        """`method` `path` (under the Mini App's) with initData in the Authorization header (none if None)."""
+        headers = {"Authorization": f"tma {init_data}"} if init_data is not None else {}
+        async with self.client.request(method, self.base + path, headers=headers, json=body) as answer:
+            content = await answer.json() if answer.content_type == "application/json" else await answer.text()
+            return Answer(answer.status, content)
+
+    async def get(self, path: str, user_id: int | None = None) -> Answer:
+        """GET `path` as account `user_id`, with fresh initData (no initData if None)."""
+        return await self.ask("GET", path, signed_init_data(user_id) if user_id is not None else None)
+
+
+@contextlib.asynccontextmanager
+async def mini_app(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], bot: Bot, now: datetime = NOW
+) -> AsyncIterator[MiniApp]:
+    """The Mini App at PATH of a web server on a free port, its clock at `now`, while the block runs."""
+    webapp = WebApp(bot, sessions, create_i18n(settings.default_language), club_of(settings), lambda: now)
+    app = web.Application()
+    add_routes(app, webapp=webapp, path=PATH)
+    port = free_port()
+    async with serving(app, "127.0.0.1", port, grace=1), aiohttp.ClientSession() as client:
+        yield MiniApp(client, f"http://127.0.0.1:{port}{PATH}")

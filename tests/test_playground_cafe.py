@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -133,6 +134,27 @@ async def test_a_finished_campaign_was_sent_and_one_is_scheduled(session: AsyncS
 
     assert [result.sent > 0 for result in finished] == [True]
     assert states == {"done", "scheduled"}
+
+
+async def _story(engine: AsyncEngine) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """The members (phone, name, gender, birthday, tier, balance) and their purchases, in a comparable order."""
+    async with session_factory(engine)() as session:
+        people = select(Member.phone, Member.first_name, Member.gender, Member.birthday, Member.tier, Member.balance)
+        bought = select(Member.phone, Purchase.created_at, Purchase.amount, Purchase.category, Purchase.payment)
+        return (
+            [tuple(row) for row in await session.execute(people.order_by(Member.phone))],
+            [tuple(row) for row in await session.execute(bought.join(Member).order_by(Purchase.created_at))],
+        )
+
+
+async def test_the_same_moment_seeds_the_same_cafe(cafe: AsyncEngine, sqlite_template: Path, tmp_path: Path) -> None:
+    again = create_engine(sqlite_copy(sqlite_template, tmp_path))
+    try:
+        await seed_cafe(again, SETTINGS, now=NOW)
+
+        assert await _story(again) == await _story(cafe)
+    finally:
+        await again.dispose()
 
 
 async def test_seeding_a_database_that_has_a_club_is_refused_and_writes_nothing(

@@ -58,8 +58,8 @@ RULES = {  # amounts in toman, the default currency: a point for every 10,000 to
     "welcome_bonus": 50,
     "tiers": [
         {"name": "bronze", "threshold": 0, "percent": 100},
-        {"name": "silver", "threshold": 5_000_000, "percent": 125},
-        {"name": "gold", "threshold": 15_000_000, "percent": 150},
+        {"name": "silver", "threshold": 3_000_000, "percent": 125},
+        {"name": "gold", "threshold": 8_000_000, "percent": 150},
     ],
     "referral_reward_to": "both",
     "referral_referrer_points": 100,

@@ -123,7 +123,7 @@ async def join(
         return Joined(existing, bonus=0, already_member=True)
     try:
         async with write_transaction(session):
-            member = await _member_for_phone(session, telegram_id, phone)
+            member = await _member_for_phone(session, telegram_id, phone, now)
             phone_in_club = member.id is not None  # imported, or a walk-in who bought before: a customer already
             _apply_profile(member, profile, now)
             await session.flush()
@@ -145,15 +145,16 @@ async def join(
     return joined
 
 
-async def _member_for_phone(session: AsyncSession, telegram_id: int, phone: str) -> Member:
-    """The imported member with this phone, now linked, or a new member with a fresh code."""
+async def _member_for_phone(session: AsyncSession, telegram_id: int, phone: str, now: datetime) -> Member:
+    """The imported member with this phone, now linked, or a new member with a fresh code, made at `now`."""
     member = await repositories.member_by_phone(session, phone)
     if member is not None:
         if member.telegram_id not in (None, telegram_id):
             raise PhoneTaken(phone)
         member.telegram_id = telegram_id
         return member
-    member = Member(telegram_id=telegram_id, phone=phone, code=await _unused_code(session), balance=0, tier="bronze")
+    code = await _unused_code(session)
+    member = Member(telegram_id=telegram_id, phone=phone, code=code, balance=0, tier="bronze", created_at=now)
     session.add(member)
     return member
 
@@ -212,6 +213,7 @@ async def waiting_member(session: AsyncSession, phone: str, language: str, stamp
                 language=language,
                 balance=0,
                 tier="bronze",
+                created_at=stamp.at,
             )
             session.add(member)
             await session.flush()

@@ -38,6 +38,15 @@ async def test_joining_makes_a_member_and_credits_the_welcome_bonus_as_a_ledger_
     assert lot.remaining == 100 and lot.expires_at.year == 2027
 
 
+async def test_a_newcomer_is_a_member_from_the_moment_of_their_joining_not_of_the_clock(session: AsyncSession) -> None:
+    joined_at = NOW - 200 * 24 * HOUR
+
+    joined = await members.join(session, PHONE, profile(), RULES, Stamp(42, "k", joined_at))
+
+    stored = await session.scalar(select(Member.created_at).where(Member.id == joined.member.id))
+    assert stored == joined_at
+
+
 async def test_joining_twice_credits_the_bonus_once(session: AsyncSession) -> None:
     await members.join(session, PHONE, profile(), RULES, Stamp(42, "k", NOW))
     again = await members.join(session, PHONE, profile(), RULES, Stamp(42, "k", NOW))

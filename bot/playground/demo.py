@@ -104,8 +104,8 @@ async def run_demo(
 ) -> None:
     """The playground until cancelled."""
     settings = demo_settings(port, data)
-    if await prepare_database(settings, data, reset=reset, seed=seed):
-        logger.info("seeded the café in %s", data / DATABASE)
-    async with playground_server(settings, port):
+    async with playground_server(settings, port):  # first: a port already taken is told before a long seeding
+        if await prepare_database(settings, data, reset=reset, seed=seed):
+            logger.info("seeded the café in %s", data / DATABASE)
         logger.info("the playground is at http://%s:%s (Ctrl-C stops it)", HOST, port)
         await run_polling(settings)

@@ -1,7 +1,8 @@
 """The playground's web chat page and the JSON API it talks to, served beside the Bot API (`bot.playground.botapi`).
 
 The page (`static/`: plain HTML, CSS and JavaScript, the bundled Vazirmatn font) plays the café's cast. Under `/play/`:
-- `GET cast`: the people; `GET texts`: the page's own labels in Persian and English (from the catalogs);
+- `GET cast`: the people; `GET texts`: the page's own labels in Persian and English (from the catalogs), and the
+  languages' names;
 - `GET chats/<id>?after=<version>`: the person's chat (messages, inline buttons, the reply keyboard, button
   answers, the command menu), answered when something changed after `version` or some seconds later, with which
   chats changed when (`activity`);
@@ -23,11 +24,11 @@ from aiohttp import web
 
 from bot.playground.cast import CAST, Person
 from bot.playground.chats import Chat, Chats
+from texts.languages import LANGUAGE_NAMES
 
 STATIC = Path(__file__).parent / "static"
 FONT = Path(__file__).parent.parent.parent / "texts" / "fonts" / "Vazirmatn-Regular.ttf"
 WAIT = 25.0  # seconds a page's long poll waits for a change
-LANGUAGES = ("fa", "en")
 LABELS = (
     "playground.title",
     "playground.people",
@@ -45,7 +46,6 @@ LABELS = (
     "playground.contact",
     "playground.share_confirm",
     "playground.empty",
-    "playground.other_language",
     "playground.offline",
 )
 
@@ -218,9 +218,10 @@ class Page:
         return web.json_response([person_json(person) for person in CAST])
 
     async def texts(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            {language: {key: self.i18n.gettext(key, locale=language) for key in LABELS} for language in LANGUAGES}
-        )
+        labels = {
+            language: {key: self.i18n.gettext(key, locale=language) for key in LABELS} for language in LANGUAGE_NAMES
+        }
+        return web.json_response(labels | {"languages": LANGUAGE_NAMES})
 
     async def file(self, request: web.Request) -> web.StreamResponse:
         stored = self.chats.files.get(request.match_info["file_id"])

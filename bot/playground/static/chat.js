@@ -12,6 +12,8 @@ const state = {
   toastsSeen: {}, // person id -> the change counter of the latest button answer shown
   poll: null,
   chat: null,
+  stick: true, // whether the chat follows its newest message (the reader has not scrolled up)
+  activity: null, // person id -> the change counter of their chat, as last read
 };
 
 const $ = (id) => document.getElementById(id);
@@ -146,6 +148,7 @@ function bubble(message) {
     const photo = element("img", "bubble-photo");
     photo.src = message.photo;
     photo.alt = "";
+    photo.addEventListener("load", followNewest);
     photo.addEventListener("click", () => window.open(message.photo, "_blank"));
     node.append(photo);
   }
@@ -216,13 +219,17 @@ function showToasts(toasts, fresh) {
   state.toastsSeen[state.current] = Math.max(seen, latest);
 }
 
+function followNewest() {
+  const box = $("messages");
+  if (state.stick) box.scrollTop = box.scrollHeight;
+}
+
 function drawChat(chat, fresh) {
   const box = $("messages");
-  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 80;
-  const grew = !state.chat || chat.messages.length !== state.chat.messages.length;
+  if (!fresh) state.stick = true;
   box.replaceChildren(...chat.messages.map(bubble));
   if (!chat.messages.length) box.append(element("div", "empty", label("playground.empty")));
-  if (atBottom || (grew && fresh) || !fresh) box.scrollTop = box.scrollHeight;
+  followNewest();
   drawKeyboard(chat.keyboard);
   drawCommands(chat.commands);
   showToasts(chat.toasts, fresh);
@@ -255,8 +262,9 @@ async function follow() {
       $("offline").hidden = true;
       if (id !== state.current) continue;
       state.version = read.version;
-      state.activity = read.activity;
+      if (!state.activity) Object.assign(state.seen, read.activity); // what happened before the page opened is not news
       state.seen[id] = read.activity[id] || 0;
+      state.activity = read.activity;
       if (first) state.toastsSeen[id] = Math.max(0, ...read.chat.toasts.map((toast) => toast.version));
       drawChat(read.chat, !first);
       drawPeople(read.activity);
@@ -284,6 +292,10 @@ async function start() {
     if (!text) return;
     $("input").value = "";
     say(text);
+  });
+  $("messages").addEventListener("scroll", () => {
+    const box = $("messages");
+    state.stick = box.scrollHeight - box.scrollTop - box.clientHeight < 60;
   });
   $("menu").addEventListener("click", () => ($("commands").hidden = !$("commands").hidden));
   $("attach").addEventListener("click", () => $("file").click());

@@ -202,6 +202,18 @@ async def test_a_file_from_the_page_reaches_the_bot_as_a_document(playground: tu
         assert (document["file_name"], await fetched.read()) == ("list.csv", b"phone\n09121234567\n")
 
 
+async def test_the_page_tells_whether_the_bot_has_started_polling(playground: tuple[Chats, Client]) -> None:
+    _, client = playground
+
+    async def started() -> bool:
+        async with client.get(f"/play/chats/{SARA.telegram_id}") as answer:
+            return bool((await answer.json())["bot"])
+
+    before = await started()
+    await bot_call(client, "getUpdates", timeout=0)
+    assert (before, await started()) == (False, True)
+
+
 async def test_the_page_knows_only_the_cast(playground: tuple[Chats, Client]) -> None:
     _, client = playground
     async with client.get("/play/chats/12345") as answer:

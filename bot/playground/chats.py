@@ -51,6 +51,7 @@ class Chats:
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (scope, language) -> the menu
         self.queries: dict[str, int] = {}  # a button press's callback_query id -> its chat, for its answer
         self.version = 0
+        self.polled = False  # whether the bot has asked for updates yet (it starts once the café is seeded)
         self.closing = False
         self._pending: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -98,6 +99,9 @@ class Chats:
 
     async def updates(self, offset: int, timeout: float, limit: int) -> list[dict[str, Any]]:
         """getUpdates: forget the updates below `offset` (confirmed), then wait up to `timeout` seconds for any."""
+        if not self.polled:
+            self.polled = True
+            await self.changed()
         if offset > 0:
             self._pending = [update for update in self._pending if update["update_id"] >= offset]
         await self.wait(lambda: bool(self._pending), timeout)

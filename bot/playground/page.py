@@ -5,7 +5,7 @@ The page (`static/`: plain HTML, CSS and JavaScript, the bundled Vazirmatn font)
   languages' names;
 - `GET chats/<id>?after=<version>`: the person's chat (messages, inline buttons, the reply keyboard, button
   answers, the command menu), answered when something changed after `version` or some seconds later, with which
-  chats changed when (`activity`);
+  chats changed when (`activity`) and whether the bot has started polling (`bot`: not while the café is seeded);
 - `POST chats/<id>/text` (`{"text": …}`, also a reply-keyboard button's label), `…/press` (`{"message_id", "data"}`:
   an inline button), `…/contact` (the person's own phone from the cast), `…/file` (multipart `file`: a photo or a
   document): each becomes an update for the bot;
@@ -47,6 +47,7 @@ LABELS = (
     "playground.share_confirm",
     "playground.empty",
     "playground.offline",
+    "playground.starting",
 )
 
 
@@ -211,7 +212,12 @@ class Page:
         await self.chats.wait_after(after, WAIT if after >= 0 else 0)
         activity = {str(chat_id): chat.changed for chat_id, chat in self.chats.chats.items()}
         return web.json_response(
-            {"version": self.chats.version, "chat": chat_json(self.chats, person), "activity": activity}
+            {
+                "version": self.chats.version,
+                "chat": chat_json(self.chats, person),
+                "activity": activity,
+                "bot": self.chats.polled,
+            }
         )
 
     async def cast(self, request: web.Request) -> web.Response:

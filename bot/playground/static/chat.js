@@ -260,6 +260,7 @@ async function follow() {
       if (!answer.ok) throw new Error(String(answer.status));
       const read = await answer.json();
       $("offline").hidden = true;
+      $("starting").hidden = read.bot;
       if (id !== state.current) continue;
       state.version = read.version;
       if (!state.activity) Object.assign(state.seen, read.activity); // what happened before the page opened is not news

@@ -12,7 +12,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.i18n import create_i18n
@@ -20,24 +19,30 @@ from bot.playground import botapi, page
 from bot.playground.cast import CASHIER, Person
 from bot.playground.chats import BOT_TOKEN, Chats
 from bot.settings import Settings
+from bot.web import serving
 from storage.models import StaffMember
+from tests.live import free_port
 
 ANSWER_TIMEOUT = 15.0  # seconds the bot gets to answer a person
 QUIET = 0.3  # seconds without a change after which the bot has answered
 
 
 @contextlib.asynccontextmanager
-async def playground_client() -> AsyncIterator[tuple[Chats, TestClient[web.Request, web.Application]]]:
-    """The playground's server over fresh chats, and a client of it."""
+async def playground_client() -> AsyncIterator[tuple[Chats, aiohttp.ClientSession]]:
+    """The playground's server over fresh chats on a free port, and a client of it (paths from its root)."""
     chats = Chats()
     app = web.Application()
     botapi.add_routes(app, chats)
     page.add_routes(app, chats, create_i18n("fa"))
-    async with TestClient(TestServer(app)) as client:
-        yield chats, client
+    port = free_port()
+    async with serving(app, "127.0.0.1", port, 0.5), aiohttp.ClientSession(f"http://127.0.0.1:{port}") as client:
+        try:
+            yield chats, client
+        finally:
+            await chats.close()
 
 
-async def bot_call(client: TestClient[web.Request, web.Application], method: str, **params: Any) -> dict[str, Any]:
+async def bot_call(client: aiohttp.ClientSession, method: str, **params: Any) -> dict[str, Any]:
     """A Bot API method called as the bot calls it (JSON), and Telegram's answer."""
     async with client.post(f"/bot{BOT_TOKEN}/{method}", json=params) as answer:
         body: dict[str, Any] = await answer.json()

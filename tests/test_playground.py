@@ -15,8 +15,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient
 
 from bot.playground.cast import ALI, CASHIER, SARA
 from bot.playground.chats import BOT_TOKEN, BOT_USER, Chats
@@ -26,7 +24,7 @@ from bot.settings import Settings
 from tests.live import free_port, listening
 from tests.playground import Visitor, bot_call, keyboard_labels, playground_client, stub_seed, texts_of
 
-Client = TestClient[web.Request, web.Application]
+Client = aiohttp.ClientSession
 BUTTONS = {"inline_keyboard": [[{"text": "Yes", "callback_data": "yes"}, {"text": "Site", "url": "http://shop.test"}]]}
 
 

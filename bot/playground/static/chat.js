@@ -292,7 +292,8 @@ async function start() {
     const text = $("input").value.trim();
     if (!text) return;
     $("input").value = "";
-    say(text);
+    if (text.startsWith(deepLinks)) openLink(text); // a link of the bot pasted in: opened as if tapped
+    else say(text);
   });
   $("messages").addEventListener("scroll", () => {
     const box = $("messages");

@@ -99,6 +99,19 @@ class Visitor:
         raise AssertionError(f"the bot did not answer {person.first_name} within {ANSWER_TIMEOUT:g} s")
 
 
+async def until_the_bot_polls(url: str, process: asyncio.subprocess.Process) -> None:
+    """Wait until the page at `url` says the bot has started polling, failing if the `process` serving it ends."""
+    deadline = time.monotonic() + ANSWER_TIMEOUT
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline and process.returncode is None:
+            with contextlib.suppress(aiohttp.ClientError):
+                async with http.get(f"{url}/play/chats/{CASHIER.telegram_id}") as answer:
+                    if (await answer.json())["bot"]:
+                        return
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"the bot at {url} never polled (the process: {process.returncode})")
+
+
 def texts_of(messages: list[dict[str, Any]]) -> str:
     return "\n".join(str(message["text"]) for message in messages)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 import subprocess
 import sys
@@ -18,11 +19,20 @@ import pytest
 
 from bot.playground.cast import ALI, CASHIER, SARA
 from bot.playground.chats import BOT_TOKEN, BOT_USER, Chats
-from bot.playground.demo import prepare_database, run_demo
+from bot.playground.demo import demo_settings, prepare_database, run_demo
 from bot.playground.page import LABELS
 from bot.settings import Settings
+from tests.commands import one_line
 from tests.live import free_port, listening
-from tests.playground import Visitor, bot_call, keyboard_labels, playground_client, stub_seed, texts_of
+from tests.playground import (
+    Visitor,
+    bot_call,
+    keyboard_labels,
+    playground_client,
+    stub_seed,
+    texts_of,
+    until_the_bot_polls,
+)
 
 Client = aiohttp.ClientSession
 BUTTONS = {"inline_keyboard": [[{"text": "Yes", "callback_data": "yes"}, {"text": "Site", "url": "http://shop.test"}]]}
@@ -82,6 +92,15 @@ async def test_a_removed_reply_keyboard_is_gone(playground: tuple[Chats, Client]
         client, "sendMessage", chat_id=ALI.telegram_id, text="a", reply_markup={"keyboard": [[{"text": "x"}]]}
     )
     await bot_call(client, "sendMessage", chat_id=ALI.telegram_id, text="b", reply_markup={"remove_keyboard": True})
+    assert (await chat_of(client, ALI.telegram_id))["keyboard"] is None
+
+
+async def test_a_one_time_keyboard_goes_once_the_person_answers(playground: tuple[Chats, Client]) -> None:
+    _, client = playground
+    keyboard = {"keyboard": [[{"text": "Share", "request_contact": True}]], "one_time_keyboard": True}
+    await bot_call(client, "sendMessage", chat_id=ALI.telegram_id, text="Your phone?", reply_markup=keyboard)
+    async with client.post(f"/play/chats/{ALI.telegram_id}/contact"):
+        pass
     assert (await chat_of(client, ALI.telegram_id))["keyboard"] is None
 
 
@@ -306,4 +325,20 @@ def test_the_demo_command_on_a_taken_port_says_so_in_one_line(tmp_path: Path) ->
         command = [sys.executable, "-m", "bot.cli", "demo", "--port", str(port), "--data", str(tmp_path)]
         result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
-    assert f"cannot serve the playground on port {port}" in result.stderr
+    assert f"cannot serve the playground on port {port}" in one_line(result.stderr)
+
+
+async def test_the_demo_command_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    await prepare_database(demo_settings(port, tmp_path), tmp_path, reset=False, seed=stub_seed)
+    command = ["-m", "bot.cli", "demo", "--port", str(port), "--data", str(tmp_path)]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, *command, cwd=tmp_path, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        await until_the_bot_polls(f"http://127.0.0.1:{port}", process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, log = await asyncio.wait_for(process.communicate(), 20)
+    assert process.returncode == 0
+    assert "SIGTERM: stopping" in log.decode() and "Traceback" not in log.decode()

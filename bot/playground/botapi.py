@@ -171,8 +171,8 @@ async def answer_callback_query(chats: Chats, params: Params, uploads: Uploads) 
     """A button's answer: a toast (or an alert) in the chat whose button it was."""
     chat_id = chats.queries.pop(str(params.get("callback_query_id")), None)
     if chat_id is not None and params.get("text"):
-        toast = {"text": str(params["text"]), "alert": bool(params.get("show_alert"))}
-        chats.chat(chat_id).toasts.append(toast | {"version": chats.version + 1})
+        toasts = chats.chat(chat_id).toasts
+        toasts.append({"id": len(toasts) + 1, "text": str(params["text"]), "alert": bool(params.get("show_alert"))})
         await chats.changed(chat_id)
     return True
 

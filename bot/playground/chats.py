@@ -30,7 +30,7 @@ class StoredFile:
 @dataclass
 class Chat:
     """One private chat: its messages in order, the reply keyboard shown under the input (None: the letters), the
-    answers to button presses (toasts), and when it last changed (the server's version then)."""
+    answers to button presses (toasts, numbered from 1), and when it last changed (the server's version then)."""
 
     messages: list[dict[str, Any]] = field(default_factory=list)
     keyboard: dict[str, Any] | None = None

@@ -9,7 +9,7 @@ const state = {
   current: Number(localStorage.getItem("playground.person")) || 0,
   version: -1, // the server's change counter when the chat shown was last read (-1: read it now)
   seen: {}, // person id -> the change counter of their chat when it was last shown
-  toastsSeen: {}, // person id -> the change counter of the latest button answer shown
+  toastsSeen: {}, // person id -> how many of their button answers were shown
   poll: null,
   chat: null,
   stick: true, // whether the chat follows its newest message (the reader has not scrolled up)
@@ -208,15 +208,14 @@ function drawCommands(commands) {
 function showToasts(toasts, fresh) {
   const seen = state.toastsSeen[state.current] || 0;
   for (const toast of toasts) {
-    if (toast.version <= seen || !fresh) continue;
+    if (toast.id <= seen || !fresh) continue;
     const node = element("div", `toast${toast.alert ? " alert" : ""}`, toast.text);
     node.dir = "auto";
     $("toasts").append(node);
     if (toast.alert) node.addEventListener("click", () => node.remove());
     else setTimeout(() => node.remove(), 2500);
   }
-  const latest = toasts.length ? toasts[toasts.length - 1].version : 0;
-  state.toastsSeen[state.current] = Math.max(seen, latest);
+  state.toastsSeen[state.current] = toasts.length;
 }
 
 function followNewest() {
@@ -266,7 +265,7 @@ async function follow() {
       if (!state.activity) Object.assign(state.seen, read.activity); // what happened before the page opened is not news
       state.seen[id] = read.activity[id] || 0;
       state.activity = read.activity;
-      if (first) state.toastsSeen[id] = Math.max(0, ...read.chat.toasts.map((toast) => toast.version));
+      if (first) state.toastsSeen[id] = read.chat.toasts.length; // answers given before are not shown again
       drawChat(read.chat, !first);
       drawPeople(read.activity);
     } catch (error) {

@@ -24,10 +24,10 @@ from aiohttp import web
 
 from bot.playground.cast import CAST, Person
 from bot.playground.chats import Chat, Chats
+from texts.charts import FONT_FILE
 from texts.languages import LANGUAGE_NAMES
 
 STATIC = Path(__file__).parent / "static"
-FONT = Path(__file__).parent.parent.parent / "texts" / "fonts" / "Vazirmatn-Regular.ttf"
 WAIT = 25.0  # seconds a page's long poll waits for a change
 LABELS = (
     "playground.title",
@@ -136,6 +136,24 @@ def chat_json(chats: Chats, person: Person) -> dict[str, Any]:
     }
 
 
+async def _body(request: web.Request) -> dict[str, Any]:
+    """A POST's JSON object; anything else is a bad request."""
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text="a JSON object was expected")
+    return body
+
+
+def _whole(value: object) -> int:
+    """A whole number the page sent; anything else is a bad request."""
+    if not str(value).lstrip("-").isdigit():
+        raise web.HTTPBadRequest(text=f"{value!r} is not a whole number")
+    return int(str(value))
+
+
 class Page:
     """The page's actions on behalf of the cast, as updates in `chats`."""
 
@@ -163,7 +181,7 @@ class Page:
         return {"version": self.chats.version}
 
     async def text(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        body = await _body(request)
         text = str(body.get("text") or "").strip()
         if not text:
             raise web.HTTPBadRequest(text="empty message")
@@ -190,8 +208,8 @@ class Page:
 
     async def press(self, request: web.Request) -> web.Response:
         person = self.person(request)
-        body = await request.json()
-        message = self.chats.chat(person.telegram_id).find(int(body.get("message_id") or 0))
+        body = await _body(request)
+        message = self.chats.chat(person.telegram_id).find(_whole(body.get("message_id")))
         if message is None:
             raise web.HTTPNotFound(text="the message is gone")
         query_id = f"{person.telegram_id}-{next(self._query_ids)}"
@@ -208,7 +226,7 @@ class Page:
 
     async def chat(self, request: web.Request) -> web.Response:
         person = self.person(request)
-        after = int(request.query.get("after") or -1)
+        after = _whole(request.query.get("after", "-1"))
         await self.chats.wait_after(after, WAIT if after >= 0 else 0)
         activity = {str(chat_id): chat.changed for chat_id, chat in self.chats.chats.items()}
         return web.json_response(
@@ -244,7 +262,7 @@ async def _index(request: web.Request) -> web.FileResponse:
 
 
 async def _font(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(FONT)
+    return web.FileResponse(FONT_FILE)
 
 
 def add_routes(app: web.Application, chats: Chats, i18n: I18n) -> None:

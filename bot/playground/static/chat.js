@@ -12,7 +12,7 @@ const state = {
   toastsSeen: {}, // person id -> how many of their button answers were shown
   poll: null,
   chat: null,
-  stick: true, // whether the chat follows its newest message (the reader has not scrolled up)
+  settleUntil: 0, // until when a chat just opened follows its newest message whatever loads
   activity: null, // person id -> the change counter of their chat, as last read
 };
 
@@ -148,7 +148,7 @@ function bubble(message) {
     const photo = element("img", "bubble-photo");
     photo.src = message.photo;
     photo.alt = "";
-    photo.addEventListener("load", followNewest);
+    photo.addEventListener("load", () => photoLoaded(photo));
     photo.addEventListener("click", () => window.open(message.photo, "_blank"));
     node.append(photo);
   }
@@ -218,17 +218,34 @@ function showToasts(toasts, fresh) {
   state.toastsSeen[state.current] = toasts.length;
 }
 
-function followNewest() {
+// The bubbles drawn, by message id: one that has not changed is kept, so its photo stays loaded and the chat's
+// height steady while it is drawn again.
+const bubbles = new Map();
+
+function drawn(message) {
+  const key = JSON.stringify([message, state.language]);
+  const kept = bubbles.get(message.id);
+  if (kept && kept.key === key) return kept.node;
+  const node = bubble(message);
+  bubbles.set(message.id, { key, node });
+  return node;
+}
+
+const fromBottom = (box) => box.scrollHeight - box.scrollTop - box.clientHeight;
+
+// A photo that loads grows the chat: it keeps following the newest message if the reader was at the end before.
+function photoLoaded(photo) {
   const box = $("messages");
-  if (state.stick) box.scrollTop = box.scrollHeight;
+  if (Date.now() < state.settleUntil || fromBottom(box) - photo.offsetHeight < 60) box.scrollTop = box.scrollHeight;
 }
 
 function drawChat(chat, fresh) {
   const box = $("messages");
-  if (!fresh) state.stick = true;
-  box.replaceChildren(...chat.messages.map(bubble));
+  const atEnd = fromBottom(box) < 60;
+  if (!fresh) state.settleUntil = Date.now() + 2000;
+  box.replaceChildren(...chat.messages.map(drawn));
   if (!chat.messages.length) box.append(element("div", "empty", label("playground.empty")));
-  followNewest();
+  if (atEnd || !fresh) box.scrollTop = box.scrollHeight;
   drawKeyboard(chat.keyboard);
   drawCommands(chat.commands);
   showToasts(chat.toasts, fresh);
@@ -242,6 +259,7 @@ function choose(id) {
   state.current = id;
   state.version = -1;
   state.chat = null;
+  bubbles.clear();
   localStorage.setItem("playground.person", String(id));
   $("commands").hidden = true;
   drawPeople();
@@ -293,10 +311,6 @@ async function start() {
     $("input").value = "";
     if (text.startsWith(deepLinks)) openLink(text); // a link of the bot pasted in: opened as if tapped
     else say(text);
-  });
-  $("messages").addEventListener("scroll", () => {
-    const box = $("messages");
-    state.stick = box.scrollHeight - box.scrollTop - box.clientHeight < 60;
   });
   $("menu").addEventListener("click", () => ($("commands").hidden = !$("commands").hidden));
   $("attach").addEventListener("click", () => $("file").click());

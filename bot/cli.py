@@ -1,4 +1,4 @@
-"""The `loyalty-bot` command: run, scheduler, migrate, backup, restore, export-sqlite-to-postgres, version."""
+"""The `loyalty-bot` command: run, scheduler, migrate, backup, restore, export-sqlite-to-postgres, demo, version."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import __version__
+from bot.playground import DEFAULT_DATA, DEFAULT_PORT
 from bot.settings import Settings, SettingsError, load_settings
 
 
@@ -29,7 +30,28 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     export = commands.add_parser("export-sqlite-to-postgres", help="copy the SQLite database into an empty PostgreSQL")
     export.add_argument("--to", required=True, help="the PostgreSQL database, postgresql://user:password@host/db")
     export.add_argument("--from", dest="source", help="the SQLite database's URL (default: DATABASE_URL)")
+    demo = commands.add_parser("demo", help="try the bot without a token: a seeded café and a web chat page")
+    demo.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"the page's port on 127.0.0.1 ({DEFAULT_PORT})")
+    demo.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"the café's folder (default: {DEFAULT_DATA})")
+    demo.add_argument("--reset", action="store_true", help="start again from the seed")
     return parser.parse_args(argv)
+
+
+def play(args: argparse.Namespace) -> int:
+    """`demo`: the playground (`bot.playground.demo`) until stopped; a port already taken prints one line."""
+    from bot.app import until_stopped
+    from bot.logs import configure_logging
+    from bot.playground.demo import run_demo
+
+    configure_logging("INFO", "text")
+    try:
+        asyncio.run(until_stopped(run_demo(args.port, args.data, reset=args.reset)))
+    except OSError as error:
+        print(f"loyalty-bot: cannot serve the playground on port {args.port} ({error.strerror})", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 def back_up(args: argparse.Namespace, settings: Settings) -> str:
@@ -72,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "version":
         print(f"loyalty-bot {__version__}")
         return 0
+    if args.command == "demo":
+        return play(args)
     from bot.app import migrate, run_bot, run_scheduler, until_stopped  # here: `version` and `--help` stay instant
     from bot.logs import configure_logging
     from storage.backup import BackupError

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import run_polling
 from bot.i18n import create_i18n
 from bot.playground import DEFAULT_DATA, DEFAULT_PORT, botapi, page
+from bot.playground.cafe import seed_cafe
 from bot.playground.cast import OWNER
 from bot.playground.chats import BOT_TOKEN, Chats
 from bot.settings import Settings
@@ -54,8 +55,6 @@ def demo_settings(port: int, data: Path) -> Settings:
 
 async def seed_the_cafe(engine: AsyncEngine, settings: Settings) -> None:
     """The café's seed (`bot.playground.cafe`), as of now."""
-    from bot.playground.cafe import seed_cafe  # the one place the seed is called
-
     await seed_cafe(engine, settings, now=datetime.now(UTC))
 
 

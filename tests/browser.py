@@ -3,8 +3,9 @@
 Playwright drives the machine's own Chromium (`CHROMIUM`, else `chromium` on the PATH) rather than a browser it
 downloads: `.ci/run` installs Debian's package when it is missing. Without it a browser test is skipped with the
 reason, or fails when the run requires services (`LOYALTY_REQUIRE_SERVICES=1`, as CI sets). Tests that use a page
-are marked `browser` (`pytest -m "not browser"` leaves them out on a developer's machine; CI runs them). Each test
-saves a screenshot of what it saw in `tests/artifacts/` (`screenshot`).
+are marked `browser` (`pytest -m "not browser"` leaves them out on a developer's machine; CI runs them); the
+fixtures `browser` and `page` are the suite's (tests/conftest.py). Each test saves screenshots of what it saw in
+`tests/artifacts/` (`screenshot`).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -18,10 +19,11 @@ from bot.i18n import create_i18n
 from bot.playground import botapi, page
 from bot.playground.cast import CASHIER, Person
 from bot.playground.chats import BOT_TOKEN, Chats
+from bot.playground.demo import run_demo
 from bot.settings import Settings
 from bot.web import serving
 from storage.models import StaffMember
-from tests.live import free_port
+from tests.live import free_port, listening
 
 ANSWER_TIMEOUT = 15.0  # seconds the bot gets to answer a person
 QUIET = 0.3  # seconds without a change after which the bot has answered
@@ -50,7 +52,8 @@ async def bot_call(client: aiohttp.ClientSession, method: str, **params: Any) ->
 
 
 async def stub_seed(engine: AsyncEngine, settings: Settings) -> None:
-    """The smallest café the demo's test needs until the real seed lands: the cashier on the staff."""
+    """The smallest café the demo's tests need: the cashier on the staff (the real café takes some 20 s to seed, and
+    has tests of its own)."""
     async with async_sessionmaker(engine)() as session, session.begin():
         at = datetime.now(UTC)
         session.add(
@@ -110,6 +113,24 @@ async def until_the_bot_polls(url: str, process: asyncio.subprocess.Process) -> 
                         return
             await asyncio.sleep(0.1)
     raise AssertionError(f"the bot at {url} never polled (the process: {process.returncode})")
+
+
+@contextlib.asynccontextmanager
+async def demo(tmp_path: Path) -> AsyncIterator[Visitor]:
+    """`loyalty-bot demo` over the stub café, and a visitor of its page, until the block ends."""
+    port = free_port()
+    task = asyncio.create_task(run_demo(port, tmp_path, seed=stub_seed))
+    try:
+        for _ in range(200):
+            if listening(port) or task.done():
+                break
+            await asyncio.sleep(0.05)
+        async with aiohttp.ClientSession() as http:
+            yield Visitor(http, f"http://127.0.0.1:{port}")
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def texts_of(messages: list[dict[str, Any]]) -> str:

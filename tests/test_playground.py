@@ -5,7 +5,6 @@ the demo runs the real bot over it, so a newcomer joins and the cashier's purcha
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import socket
 import subprocess
@@ -19,14 +18,14 @@ import pytest
 
 from bot.playground.cast import ALI, CASHIER, SARA
 from bot.playground.chats import BOT_TOKEN, BOT_USER, Chats
-from bot.playground.demo import demo_settings, prepare_database, run_demo
+from bot.playground.demo import demo_settings, prepare_database
 from bot.playground.page import LABELS
 from bot.settings import Settings
 from tests.commands import one_line
-from tests.live import free_port, listening
+from tests.live import free_port
 from tests.playground import (
-    Visitor,
     bot_call,
+    demo,
     keyboard_labels,
     playground_client,
     stub_seed,
@@ -280,24 +279,6 @@ async def test_the_cafe_is_seeded_the_first_time_and_again_on_reset(tmp_path: Pa
     ]
     assert made == [True, False, True]
     assert len(seeded) == 2 and (tmp_path / "cafe.db").exists()
-
-
-@contextlib.asynccontextmanager
-async def demo(tmp_path: Path) -> AsyncIterator[Visitor]:
-    """`loyalty-bot demo` over the stub café, and a visitor of its page, until the block ends."""
-    port = free_port()
-    task = asyncio.create_task(run_demo(port, tmp_path, seed=stub_seed))
-    try:
-        for _ in range(200):
-            if listening(port) or task.done():
-                break
-            await asyncio.sleep(0.05)
-        async with aiohttp.ClientSession() as http:
-            yield Visitor(http, f"http://127.0.0.1:{port}")
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_a_newcomer_joins_and_the_cashiers_purchase_shows_in_their_balance(tmp_path: Path) -> None:

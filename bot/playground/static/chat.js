@@ -243,11 +243,11 @@ function drawChat(chat, fresh) {
   const box = $("messages");
   const atEnd = fromBottom(box) < 60;
   if (!fresh) state.settleUntil = Date.now() + 2000;
+  drawKeyboard(chat.keyboard); // first: a keyboard coming or going changes the height the messages have
+  drawCommands(chat.commands);
   box.replaceChildren(...chat.messages.map(drawn));
   if (!chat.messages.length) box.append(element("div", "empty", label("playground.empty")));
   if (atEnd || !fresh) box.scrollTop = box.scrollHeight;
-  drawKeyboard(chat.keyboard);
-  drawCommands(chat.commands);
   showToasts(chat.toasts, fresh);
   state.chat = chat;
 }

@@ -18,11 +18,12 @@ from bot.factory import club_of
 from bot.i18n import create_i18n
 from bot.settings import Settings
 from handlers.staff.exports.cells import header
-from loyalty import exports, reports
+from loyalty import exports, reports, rules
 from loyalty.calendar import JALALI
 from loyalty.numerals import format_number
 from loyalty.periods import named_period
 from loyalty.staff import Role
+from loyalty.stamps import Stamp
 from storage.models import Purchase
 from tests.chat import Chat
 from tests.factories import NOW
@@ -143,6 +144,32 @@ async def test_a_reports_days_are_jalali_in_persian_digits(
     assert answer.body["hours"]["weekdays"][1] == "یکشنبه"
 
 
+async def test_the_points_report_has_the_points_of_loyalty_reports(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings, app: MiniApp
+) -> None:
+    await buy(sessions, await sara(chat_with, sessions), 250_000, update_id=1)
+
+    answer = await app.get("/api/staff/reports/points?period=month", OWNER)
+
+    zone = club_of(settings).zone
+    async with sessions() as session:
+        span = named_period("month", NOW.astimezone(zone).date(), JALALI)
+        expected = await reports.points(session, span, zone, NOW)
+    issued = answer.body["figures"]["issued"]
+    assert (issued["now"], issued["before"]) == (expected.issued.now, expected.issued.before) != (0, 0)
+
+
+async def test_the_top_customers_report_lists_the_members_to_open(
+    chat_with: MakeChat, sessions: Sessions, app: MiniApp
+) -> None:
+    await buy(sessions, await sara(chat_with, sessions), 250_000, update_id=1)
+
+    answer = await app.get("/api/staff/reports/top?period=today", OWNER)
+
+    [listed] = answer.body["members"]
+    assert listed["name"] == "Sara" and (await member_of(sessions)).code == listed["code"]
+
+
 async def test_a_custom_range_typed_in_jalali_is_the_period_of_its_days(app: MiniApp) -> None:
     answer = await app.get("/api/staff/reports/members?range=۱۴۰۵/۰۸/۰۱ تا ۱۴۰۵/۰۸/۳۰", OWNER)
 
@@ -214,6 +241,25 @@ async def test_a_purchase_form_sent_twice_records_once(chat_with: MakeChat, sess
 
     assert (first.body["duplicate"], second.body["duplicate"]) == (False, True)
     assert len(await purchases_of(sessions, member_id)) == 1
+
+
+async def test_an_amount_above_the_owners_cap_is_asked_about_before_it_is_recorded(
+    chat_with: MakeChat, sessions: Sessions, settings: Settings, app: MiniApp
+) -> None:
+    member_id = await sara(chat_with, sessions)
+    await hire(sessions, CASHIER, Role.CASHIER)
+    async with sessions() as session:
+        cap = Stamp(OWNER, "cap", NOW)
+        await rules.set_rule(session, club_of(settings).rules, "purchase_confirm_above", 1_000_000, cap)
+
+    asked = await purchase(app, member_id, "5000000")
+    unrecorded = await purchases_of(sessions, member_id)
+    confirmed = await purchase(app, member_id, "5000000", confirm=True)
+
+    assert (asked.status, asked.body["error"], unrecorded) == (409, "confirm_amount", [])
+    assert "۵٬۰۰۰٬۰۰۰" in asked.body["message"]
+    assert confirmed.status == 200
+    assert [bought.amount for bought in await purchases_of(sessions, member_id)] == [5_000_000]
 
 
 async def test_a_bad_amount_is_refused_in_the_chats_words(

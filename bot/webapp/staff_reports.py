@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.webapp.answers import Refusal
 from bot.webapp.visits import Visit, for_staff
+from handlers.club import currency
 from handlers.staff import report
 from loyalty import reports
 from loyalty.calendar import calendar_for, format_date, format_day_month
@@ -124,8 +125,9 @@ async def members(asked: report.Asked) -> dict[str, Any]:
 async def points(asked: report.Asked) -> dict[str, Any]:
     """The Points and vouchers report: its text and the points issued, spent and expired."""
     figures = await reports.points(asked.session, asked.span, asked.club.zone, asked.now)
+    unit = await currency(asked.session, asked.club)
     return {
-        "text": await report.points_report(asked),
+        "text": report.points_report_text(figures, unit, asked.kind, asked.span),
         "figures": compared_figures(figures, ("issued", "spent", "expired")),
     }
 

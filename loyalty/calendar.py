@@ -139,6 +139,13 @@ def format_date(day: date, language: str) -> str:
     return babel_dates.format_date(day, "d MMM y", locale=language)
 
 
+def format_day_month(day: date, language: str) -> str:
+    """A day without its year, as a chart's axis names it: ۱ آذر in Persian, Nov 22 in English."""
+    if language == "fa":
+        return local_digits(jdatetime.date.fromgregorian(date=day, locale="fa_IR").strftime("%-d %B"), "fa")
+    return babel_dates.format_date(day, "MMM d", locale=language)
+
+
 def format_moment(moment: datetime, language: str, zone: ZoneInfo) -> str:
     """A moment in the shop's time zone: date and hh:mm, in the member's calendar and digits."""
     local = moment.astimezone(zone)

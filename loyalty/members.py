@@ -395,3 +395,15 @@ async def find(session: AsyncSession, reference: str) -> Member:
     if member is None:
         raise UnknownMember(reference)
     return member
+
+
+async def search(session: AsyncSession, text: str, limit: int) -> list[Member]:
+    """The members staff look for by a member code or a phone number (as `find` reads them), or else by the start of
+    their first name; none for a code or phone no member has. Raises MistypedCode."""
+    try:
+        return [await find(session, text)]
+    except UnknownMember:
+        return []
+    except NotAMemberReference:
+        name = " ".join(text.split())
+        return await repositories.members_named(session, name, limit) if name else []

@@ -209,6 +209,13 @@ async def member_by_phone(session: AsyncSession, phone: str) -> Member | None:
     return await session.scalar(select(Member).where(Member.phone == phone))
 
 
+async def members_named(session: AsyncSession, prefix: str, limit: int) -> list[Member]:
+    """The members whose first name starts with `prefix` (any case), at most `limit`, by name; erased ones left out."""
+    named = func.lower(Member.first_name).startswith(prefix.lower(), autoescape=True)
+    found = select(Member).where(named, Member.forgotten_at.is_(None)).order_by(Member.first_name, Member.id)
+    return list(await session.scalars(found.limit(limit)))
+
+
 async def member_by_code(session: AsyncSession, code: str) -> Member | None:
     """The member with this member code, if any; an erased member (`loyalty.privacy`) is nobody's card any more."""
     return await session.scalar(select(Member).where(Member.code == code, Member.forgotten_at.is_(None)))

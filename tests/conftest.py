@@ -22,6 +22,7 @@ from tests.databases import PostgresRun, empty_tables, migrated_sqlite_template,
 from tests.emulator import BotAPIEmulator
 from tests.factories import NOW
 from tests.live import running_bot
+from tests.mini_app import MiniApp, mini_app
 from tests.stub_bot import TOKEN, RecordingSession, stub_bot
 
 
@@ -132,4 +133,13 @@ async def live(
         stamp = Stamp(0, "tests:live:no-digest", datetime.now(UTC))
         await rules.set_rule(session, club_of(settings).rules, "digest", False, stamp)
     async with running_bot(emulator, settings, database_url=database_url) as running:
+        yield running
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], stubbed: tuple[Bot, RecordingSession]
+) -> AsyncIterator[MiniApp]:
+    """The Mini App over HTTP on the test database, its clock at NOW."""
+    async with mini_app(settings, sessions, stubbed[0]) as running:
         yield running

@@ -50,6 +50,13 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Download:
+    status: int
+    headers: dict[str, str]
+    content: bytes
+
+
+@dataclass(frozen=True)
 class MiniApp:
     """A client of the Mini App served at `base`."""
 
@@ -66,6 +73,16 @@ class MiniApp:
     async def get(self, path: str, user_id: int | None = None) -> Answer:
         """GET `path` as account `user_id`, with fresh initData (no initData if None)."""
         return await self.ask("GET", path, signed_init_data(user_id) if user_id is not None else None)
+
+    async def post(self, path: str, user_id: int, body: Any = None) -> Answer:
+        """POST `body` as JSON to `path` as account `user_id`."""
+        return await self.ask("POST", path, signed_init_data(user_id), body)
+
+    async def download(self, path: str, user_id: int) -> Download:
+        """GET the file at `path` as account `user_id`: its status, headers and bytes."""
+        headers = {"Authorization": f"tma {signed_init_data(user_id)}"}
+        async with self.client.get(self.base + path, headers=headers) as answer:
+            return Download(answer.status, dict(answer.headers), await answer.read())
 
 
 @contextlib.asynccontextmanager

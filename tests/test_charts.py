@@ -10,8 +10,9 @@ from datetime import date
 import pytest
 
 from bot.i18n import create_i18n
+from loyalty.calendar import format_day_month
 from loyalty.reports import Hours
-from texts.charts import bar_chart, day_label, heatmap, hours_chart
+from texts.charts import bar_chart, heatmap, hours_chart
 from texts.weekdays import week_order, weekday_name
 
 
@@ -23,14 +24,14 @@ def size(png: bytes) -> tuple[int, int]:
 
 
 def test_the_days_are_jalali_with_persian_digits_in_persian_and_gregorian_in_english() -> None:
-    assert day_label(date(2026, 11, 22), "fa") == "۱ آذر"
-    assert day_label(date(2026, 11, 21), "fa") == "۳۰ آبان"
-    assert day_label(date(2026, 11, 22), "en") == "Nov 22"
+    assert format_day_month(date(2026, 11, 22), "fa") == "۱ آذر"
+    assert format_day_month(date(2026, 11, 21), "fa") == "۳۰ آبان"
+    assert format_day_month(date(2026, 11, 22), "en") == "Nov 22"
 
 
 @pytest.mark.parametrize(("code", "title"), [("fa", "مجموع خرید هر روز (تومان)"), ("en", "Purchases' total by day")])
 def test_a_month_of_days_draws_as_a_phone_sized_png(code: str, title: str) -> None:
-    labels = [day_label(date(2026, 11, day), code) for day in range(1, 31)]
+    labels = [format_day_month(date(2026, 11, day), code) for day in range(1, 31)]
     png = bar_chart(labels, [day * 100_000 for day in range(30)], title, code)
     assert size(png) == (1200, 750)
 

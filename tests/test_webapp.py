@@ -5,7 +5,7 @@ asked in the chat and in the Mini App at once redeems once; staff routes are for
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from tests.emulator import BotAPIEmulator
 from tests.factories import NOW
 from tests.live import free_port, running_bot
 from tests.lookups import member_of
-from tests.mini_app import MiniApp, mini_app, signed_init_data
+from tests.mini_app import MiniApp, signed_init_data
 from tests.people import CUSTOMER, OWNER, joined
 from tests.steps import add, give
 from tests.stub_bot import RecordingSession
@@ -37,13 +37,6 @@ MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
 WEBAPP_URL = "https://bot.example.com/app"
 STRANGER = 99
-
-
-@pytest.fixture
-async def app(settings: Settings, sessions: Sessions, stubbed: tuple[Bot, RecordingSession]) -> AsyncIterator[MiniApp]:
-    """The Mini App on the test database, its clock at NOW."""
-    async with mini_app(settings, sessions, stubbed[0]) as running:
-        yield running
 
 
 async def member_with_600_points(chat_with: MakeChat, sessions: Sessions) -> Chat:
@@ -136,7 +129,8 @@ async def test_a_customer_cannot_reach_a_staff_route(chat_with: MakeChat, app: M
 async def test_an_owner_reaches_the_staff_routes(app: MiniApp) -> None:
     answer = await app.get("/api/staff/whoami", OWNER)
 
-    assert answer == type(answer)(200, {"role": "owner"})
+    assert answer.status == 200
+    assert answer.body == {"role": "owner", "may": {"members": True, "reports": True, "exports": True}}
 
 
 async def test_a_failure_is_answered_with_the_apology_as_json(
@@ -271,7 +265,7 @@ async def test_a_redeem_in_the_chat_and_in_the_mini_app_at_once_redeems_once(
 
 async def test_the_page_and_its_files_are_served(app: MiniApp) -> None:
     assert (await app.ask("GET", "/", None)).body.startswith("<!doctype html>")
-    for name in ("app.js", "app.css"):
+    for name in ("app.js", "staff.js", "app.css"):
         assert (await app.ask("GET", f"/static/{name}", None)).status == 200
 
 

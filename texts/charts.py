@@ -12,19 +12,17 @@ run from left to right. The heatmap's week starts on Saturday in Persian and on 
 from __future__ import annotations
 
 import io
-from datetime import date
 from math import ceil
 from pathlib import Path
 
-import jdatetime
 from aiogram.utils.i18n import gettext as _
-from babel import dates as babel_dates
 from matplotlib import colormaps, font_manager
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from loyalty.calendar import format_day_month
 from loyalty.numerals import format_number, local_digits
 from loyalty.reports import Day, Hours
 from texts.languages import language
@@ -45,18 +43,11 @@ HEAT_MARGINS = {  # by right to left: the weekdays on the left in English, on th
 }
 
 
-def day_label(day: date, code: str) -> str:
-    """A day on the axis: ۱ آذر in Persian, Nov 22 in English."""
-    if code == "fa":
-        return local_digits(jdatetime.date.fromgregorian(date=day, locale="fa_IR").strftime("%-d %B"), "fa")
-    return babel_dates.format_date(day, "MMM d", locale=code)
-
-
 def sales_chart(days: list[Day], unit: str) -> bytes:
     """The purchases' total of each day, as a bar chart in the reply's language (a PNG)."""
     code = language()
     title = _("report.chart_sales").format(unit=unit_name(unit))
-    labels = [day_label(day.day, code) for day in days]
+    labels = [format_day_month(day.day, code) for day in days]
     return bar_chart(labels, [day.total for day in days], title, code)
 
 

@@ -26,7 +26,27 @@ PAGE_TEXTS = (
     "webapp.cancel",
     "webapp.loading",
     "webapp.retry",
-)
+    "webapp.tab_reports",
+    "webapp.tab_members",
+    "webapp.search_hint",
+    "webapp.search",
+    "webapp.no_members",
+    "webapp.amount",
+    "webapp.receipt",
+    "webapp.payment_unsaid",
+    "webapp.confirm_record",
+    "webapp.adjust_title",
+    "webapp.adjust_points",
+    "webapp.adjust_reason",
+    "webapp.adjust",
+    "webapp.back",
+    "webapp.show",
+    "webapp.download",
+    "button.record_purchase",
+    "button.recent_purchases",
+    "button.undo",
+    "button.cancel",
+)  # the staff tabs' too: a label tells nothing a staff route would refuse
 
 
 async def page(request: web.Request) -> web.StreamResponse:

@@ -18,7 +18,7 @@ from bot.i18n import supported_language
 from bot.webapp.answers import LANGUAGE, Handler, Refusal
 from bot.webapp.auth import Visitor, init_data_of, visitor_of
 from bot.webapp.context import WEBAPP, WebApp
-from loyalty.staff import Role, role_from
+from loyalty.staff import Role, at_least, role_from
 from loyalty.stamps import Stamp
 from storage import repositories
 from storage.models import Member
@@ -45,9 +45,11 @@ class Visit:
             raise Refusal(403, "webapp.not_member")
         return self.account.member
 
-    def stamp(self) -> Stamp:
-        """What a change made for this request is recorded with: the visitor, at the request's moment."""
-        return Stamp(self.visitor.telegram_id, f"{UPDATE_KEY_PREFIX}:{uuid.uuid4().hex}", self.now)
+    def stamp(self, key: str | None = None) -> Stamp:
+        """What a change made for this request is recorded with: the visitor, at the request's moment, under the
+        page's `key` for the change (the same key twice is the same change, as one update is in the chat), else a
+        key of its own."""
+        return Stamp(self.visitor.telegram_id, f"{UPDATE_KEY_PREFIX}:{key or uuid.uuid4().hex}", self.now)
 
 
 View = Callable[[Visit], Awaitable[dict[str, Any]]]
@@ -80,13 +82,20 @@ def for_members(view: View) -> Handler:
     return handle
 
 
+@contextlib.asynccontextmanager
+async def staff_visiting(request: web.Request, least: Role = Role.CASHIER) -> AsyncIterator[Visit]:
+    """The visit of staff of role `least` or above; anyone else is refused (403)."""
+    async with visiting(request) as visit:
+        if not at_least(visit.role, least):
+            raise Refusal(403, "webapp.staff_only")
+        yield visit
+
+
 def for_staff(view: View, least: Role = Role.CASHIER) -> Handler:
     """A route answering staff of role `least` or above with `view`'s JSON; anyone else is refused (403)."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        async with visiting(request) as visit:
-            if visit.role is None or visit.role.rank < least.rank:
-                raise Refusal(403, "webapp.staff_only")
+        async with staff_visiting(request, least) as visit:
             return web.json_response(await view(visit))
 
     return handle

@@ -140,20 +140,35 @@ def busiest_text(busy: reports.Hours) -> str:
     return _("report.busiest").format(weekday=weekday_name(weekday, language()), hours=hours)
 
 
+def sales_compared(sales: reports.Sales) -> dict[str, Compared]:
+    """The Sales report's figures by name, each against the previous period."""
+    buyers = sales.buyers
+    return {
+        "purchases": sales.purchases,
+        "total": sales.total,
+        "average": sales.average,
+        "per_buyer": sales.per_buyer,
+        "buyers": buyers.buyers,
+        "new": buyers.new,
+        "returning": buyers.returning,
+    }
+
+
+def sales_figures(sales: reports.Sales, unit: str) -> dict[str, str]:
+    """The Sales report's figures by name, each written with its change: 1,200,000 toman ▲ 41%."""
+    figures = sales_compared(sales)
+    written = {
+        "purchases": number(int(sales.purchases.now)),
+        "total": amount_text(int(sales.total.now), unit),
+        "average": amount_text(round(sales.average.now), unit),
+        "per_buyer": decimal(sales.per_buyer.now, "#,##0.##"),
+    }
+    return {name: compared(written.get(name) or number(int(figure.now)), figure) for name, figure in figures.items()}
+
+
 def sales_text(sales: reports.Sales, busy: reports.Hours, unit: str, kind: str, span: Period) -> str:
     """The Sales report's figures, each with its change, and the busiest weekday and hour."""
-    buyers = sales.buyers
-    return _("report.sales").format(
-        busiest=busiest_text(busy),
-        purchases=compared(number(int(sales.purchases.now)), sales.purchases),
-        total=compared(amount_text(int(sales.total.now), unit), sales.total),
-        average=compared(amount_text(round(sales.average.now), unit), sales.average),
-        per_buyer=compared(decimal(sales.per_buyer.now, "#,##0.##"), sales.per_buyer),
-        buyers=compared(number(int(buyers.buyers.now)), buyers.buyers),
-        new=compared(number(int(buyers.new.now)), buyers.new),
-        returning=compared(number(int(buyers.returning.now)), buyers.returning),
-        **heading(kind, span),
-    )
+    return _("report.sales").format(busiest=busiest_text(busy), **sales_figures(sales, unit), **heading(kind, span))
 
 
 NOT_GIVEN = __("report.not_given")
@@ -282,9 +297,8 @@ def referrals_text(figures: reports.Referrals, kind: str, span: Period) -> str:
     )
 
 
-async def send_top(bot: Bot, chat_id: int, session: AsyncSession, club: Club, kind: str, span: Period) -> None:
-    """The Top customers report, with a button for each member listed (on credit too) that opens the member at the
-    counter."""
+async def top_report(session: AsyncSession, club: Club, kind: str, span: Period) -> tuple[str, list[reports.Ranked]]:
+    """The Top customers report's text (who bought most on credit too, when credit is on) and the members it lists."""
     top, unit = await reports.top(session, span, club.zone), await currency(session, club)
     listed = [*top.spend, *top.visits, *top.points]
 
@@ -293,6 +307,13 @@ async def send_top(bot: Bot, chat_id: int, session: AsyncSession, club: Club, ki
         return ranked_lines(members, lambda amount: amount_text(amount, unit))
 
     text = top_text(top, unit, kind, span) + await payment_report.top_lines(session, club, span, on_credit)
+    return text, listed
+
+
+async def send_top(bot: Bot, chat_id: int, session: AsyncSession, club: Club, kind: str, span: Period) -> None:
+    """The Top customers report, with a button for each member listed (on credit too) that opens the member at the
+    counter."""
+    text, listed = await top_report(session, club, kind, span)
     links = {
         _("report.open_member").format(name=member.name, code=code_text(member.code)): await deep_link(
             bot, club, CARD_PAYLOAD_PREFIX + member.code
@@ -318,9 +339,14 @@ class Asked:
     span: Period
 
 
+async def members_figures(asked: Asked) -> reports.Members:
+    """The Members report's figures, members counted lapsed after the digest's days away."""
+    return await reports.members(asked.session, asked.span, asked.club.zone, asked.now, AWAY_DAYS)
+
+
 async def send_members(bot: Bot, chat_id: int, asked: Asked) -> None:
     """The Members report: a chart of the age bands with the figures as the caption."""
-    figures = await reports.members(asked.session, asked.span, asked.club.zone, asked.now, AWAY_DAYS)
+    figures = await members_figures(asked)
     chart = await asyncio.to_thread(
         charts().members_chart, age_bands(), figures.ages
     )  # drawing takes a few tenths of a second
@@ -413,18 +439,35 @@ async def send_report(
         await send_sales(bot, chat_id, session, club, kind, span)
 
 
+@dataclass(frozen=True)
+class SalesReport:
+    """The Sales report of a period: its figures, its busy hours, the shop's unit, and its text."""
+
+    sales: reports.Sales
+    busy: reports.Hours
+    unit: str
+    text: str
+
+
+async def sales_report(session: AsyncSession, club: Club, kind: str, span: Period) -> SalesReport:
+    """The Sales report's figures and text (the figures, the busiest hour, and the split by payment method)."""
+    sales, unit = await reports.sales(session, span, club.zone), await currency(session, club)
+    busy = await reports.hours(session, span, club.zone)
+    text = sales_text(sales, busy, unit, kind, span) + await payment_report.sales_lines(session, club, span, unit)
+    return SalesReport(sales, busy, unit, text)
+
+
 async def send_sales(bot: Bot, chat_id: int, session: AsyncSession, club: Club, kind: str, span: Period) -> None:
     """The Sales report: the heatmap of its weekdays and hours (when it had purchases), then its chart with the
     figures as the caption and the buttons, last."""
-    sales, unit = await reports.sales(session, span, club.zone), await currency(session, club)
-    busy = await reports.hours(session, span, club.zone)
+    report = await sales_report(session, club, kind, span)
+    sales, busy, unit, caption = report.sales, report.busy, report.unit, report.text
     # each drawing takes a few tenths of a second: both are drawn before either is sent, so they arrive together
     heat = await asyncio.to_thread(charts().hours_chart, busy) if sales.purchases.now else None
     chart = await asyncio.to_thread(charts().sales_chart, sales.days, unit)
     if heat is not None:
         await bot.send_photo(chat_id, BufferedInputFile(heat, filename=f"hours-{span.first}-{span.last}.png"))
     photo = BufferedInputFile(chart, filename=f"sales-{span.first}-{span.last}.png")
-    caption = sales_text(sales, busy, unit, kind, span) + await payment_report.sales_lines(session, club, span, unit)
     markup = report_buttons(SALES, kind)
     await bot.send_photo(chat_id, photo, caption=caption, reply_markup=markup)
 

@@ -1,6 +1,7 @@
 // The Mini App's page: reads the messenger's initData (window.Telegram.WebApp when its script is there, else the
 // URL fragment #tgWebAppData=… the messenger opens the page with) and theme, then asks the bot's API with
-// `Authorization: tma <initData>`. Every text comes from the API, in the member's language.
+// `Authorization: tma <initData>`. Every text comes from the API, in the member's language. The staff's tabs are
+// staff.js's, on what this script shares as window.MiniApp.
 "use strict";
 
 (() => {
@@ -45,7 +46,12 @@
     }
   }
 
-  class Refused extends Error {}
+  class Refused extends Error {
+    constructor(message, body) {
+      super(message);
+      this.body = body || {};
+    }
+  }
 
   async function api(path, options) {
     const headers = { Authorization: "tma " + initData, "Content-Type": "application/json" };
@@ -56,7 +62,7 @@
       throw new Refused(texts["webapp.retry"] || "…");
     }
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Refused(body.message || String(response.status));
+    if (!response.ok) throw new Refused(body.message || String(response.status), body);
     return body;
   }
 
@@ -79,6 +85,7 @@
     document.documentElement.dir = page.rtl ? "rtl" : "ltr";
     document.title = texts["webapp.title"];
     for (const node of document.querySelectorAll("[data-text]")) node.textContent = texts[node.dataset.text];
+    for (const node of document.querySelectorAll("[data-placeholder]")) node.placeholder = texts[node.dataset.placeholder];
   }
 
   const views = {
@@ -219,7 +226,8 @@
       return;
     }
     $("tabs").hidden = false;
-    await show("card");
+    const first = window.MiniApp.onStart ? await window.MiniApp.onStart() : null;
+    await show(first || "card");
   }
 
   for (const tab of document.querySelectorAll("#tabs button")) {
@@ -233,5 +241,7 @@
     return open ? open.dataset.view : "card";
   }
 
-  start();
+  // what the staff's script (staff.js) builds on: it adds its views and, at start, shows the staff tabs
+  window.MiniApp = { api, element, views, show, status, Refused, text: (key) => texts[key], initData };
+  document.addEventListener("DOMContentLoaded", start);
 })();

@@ -92,6 +92,41 @@ def member_actions(member: Member, role: Role) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+class BadPoints(ValueError):
+    """Points typed for an adjustment that are none: the reply saying why is the error's text."""
+
+
+def adjust_points(typed: str) -> int:
+    """The points typed for an adjustment: a whole number, not 0, within MAX_ADJUST either way; else BadPoints."""
+    try:
+        points = parse_bounded(typed, -MAX_ADJUST, MAX_ADJUST)
+    except InvalidNumber as error:
+        reply = "counter.points_not_a_number" if error.reason == "not_a_number" else "counter.points_out_of_range"
+        raise BadPoints(_(reply).format(high=number(MAX_ADJUST))) from None
+    if points == 0:
+        raise BadPoints(_("counter.points_not_a_number"))
+    return points
+
+
+def adjust_refusal(error: LoyaltyError) -> str:
+    """Why an adjustment was refused: more points taken than the member holds, or the counter's problem."""
+    if isinstance(error, InsufficientPoints):
+        return counted("counter.insufficient", error.available).format(available=number(error.available))
+    return problem(error)
+
+
+async def adjust_member(
+    session: AsyncSession, club: Club, i18n: I18n, member: Member, points: int, reason: str, stamp: Stamp
+) -> str:
+    """Correct the member's points with a reason (the member is told); the staff member's confirmation. Raises what
+    `purchases.adjust` raises (`adjust_refusal` words it)."""
+    notices = partial(adjust_notices, i18n, member, points, reason)
+    posted = await purchases.adjust(session, club.rules, member, points, reason, stamp, notices=notices)
+    return counted("counter.adjusted", points).format(
+        points=signed(points), name=member_name(member), reason=reason, balance=number(posted.balance)
+    )
+
+
 async def adjust_command(
     message: Message, command: CommandObject, session: AsyncSession, club: Club, stamp: Stamp, i18n: I18n
 ) -> None:
@@ -103,29 +138,16 @@ async def adjust_command(
         return
     typed_points, reason = parts
     try:
-        points = parse_bounded(typed_points, -MAX_ADJUST, MAX_ADJUST)
-    except InvalidNumber as error:
-        reply = "counter.points_not_a_number" if error.reason == "not_a_number" else "counter.points_out_of_range"
-        await message.answer(_(reply).format(high=number(MAX_ADJUST)))
-        return
-    if points == 0:
-        await message.answer(_("counter.points_not_a_number"))
+        points = adjust_points(typed_points)
+    except BadPoints as error:
+        await message.answer(str(error))
         return
     try:
         member = await members.find(session, reference)
-        notices = partial(adjust_notices, i18n, member, points, reason)
-        posted = await purchases.adjust(session, club.rules, member, points, reason, stamp, notices=notices)
-    except InsufficientPoints as error:
-        await message.answer(counted("counter.insufficient", error.available).format(available=number(error.available)))
-        return
+        reply = await adjust_member(session, club, i18n, member, points, reason, stamp)
     except LoyaltyError as error:
-        await message.answer(problem(error))
-        return
-    await message.answer(
-        counted("counter.adjusted", points).format(
-            points=signed(points), name=member_name(member), reason=reason, balance=number(posted.balance)
-        )
-    )
+        reply = adjust_refusal(error)
+    await message.answer(reply)
 
 
 def signed(points: int) -> str:

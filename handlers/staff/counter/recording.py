@@ -139,10 +139,15 @@ async def record_or_ask(
         return
     await keep(state, Counter.confirm, pending)
     unit = await currency(session, club)
-    text = _("counter.confirm_amount").format(
-        amount=amount_text(pending.amount, unit), name=customer_name(customer), reason=unusual_reason(why, unit)
+    question = confirm_question(pending.amount, customer, why, unit)
+    await message.answer(question, reply_markup=confirm_buttons(pending, unit))
+
+
+def confirm_question(amount: int, customer: Customer, why: purchases.Unusual, unit: str) -> str:
+    """The question before an unusual amount is recorded: the amount, for whom, and why it is asked."""
+    return _("counter.confirm_amount").format(
+        amount=amount_text(amount, unit), name=customer_name(customer), reason=unusual_reason(why, unit)
     )
-    await message.answer(text, reply_markup=confirm_buttons(pending, unit))
 
 
 def unusual_reason(why: purchases.Unusual, unit: str) -> str:

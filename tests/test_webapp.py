@@ -28,9 +28,9 @@ from tests.emulator import BotAPIEmulator
 from tests.factories import NOW
 from tests.live import free_port, running_bot
 from tests.lookups import member_of
-from tests.mini_app import MiniApp, mini_app, signed_init_data
+from tests.mini_app import MiniApp, member_with_600_points, mini_app, signed_init_data
 from tests.people import CUSTOMER, OWNER, joined
-from tests.steps import add, give
+from tests.steps import add
 from tests.stub_bot import RecordingSession
 
 MakeChat = Callable[..., Chat]
@@ -44,13 +44,6 @@ async def app(settings: Settings, sessions: Sessions, stubbed: tuple[Bot, Record
     """The Mini App on the test database, its clock at NOW."""
     async with mini_app(settings, sessions, stubbed[0]) as running:
         yield running
-
-
-async def member_with_600_points(chat_with: MakeChat, sessions: Sessions) -> Chat:
-    """The default user, joined in English (100 welcome points), given 500 more."""
-    chat = await joined(chat_with)
-    await give(sessions, (await member_of(sessions)).id, 500, "extra", NOW, days=365)
-    return chat
 
 
 async def apology(language: str) -> str:

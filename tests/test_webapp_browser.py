@@ -145,6 +145,7 @@ async def test_init_data_signed_with_another_token_shows_the_error_and_is_refuse
 
     assert answer.status == 401
     await expect(page.locator("#status-text")).to_have_text((await answer.json())["message"])
+    await expect(page.locator("#retry")).to_be_hidden()  # the same initData would be refused again
     await expect(page.locator("#tabs")).to_be_hidden()
     await expect(page.locator("#view-card")).to_be_hidden()
     await screenshot(page, "mini-app-forged")
@@ -161,6 +162,7 @@ async def test_init_data_signed_over_an_hour_ago_shows_the_error_and_is_refused_
     assert answer.status == 401
     assert (await answer.json())["error"] == "webapp.expired"
     await expect(page.locator("#status-text")).to_have_text((await answer.json())["message"])
+    await expect(page.locator("#retry")).to_be_hidden()
     await expect(page.locator("#tabs")).to_be_hidden()
 
 

@@ -45,7 +45,14 @@
     }
   }
 
-  class Refused extends Error {}
+  const UNAUTHORIZED = 401; // the initData is refused: asking again with it cannot help, reopening from the bot can
+
+  class Refused extends Error {
+    constructor(message, status) {
+      super(message);
+      this.status = status; // the API's HTTP status; 0 when it was not reached
+    }
+  }
 
   async function api(path, options) {
     const headers = { Authorization: "tma " + initData, "Content-Type": "application/json" };
@@ -53,10 +60,10 @@
     try {
       response = await fetch("api/" + path, Object.assign({ headers }, options));
     } catch (error) {
-      throw new Refused(texts["webapp.retry"] || "…");
+      throw new Refused(texts["webapp.retry"] || "…", 0);
     }
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Refused(body.message || String(response.status));
+    if (!response.ok) throw new Refused(body.message || String(response.status), response.status);
     return body;
   }
 
@@ -204,7 +211,7 @@
       status("", false);
     } catch (error) {
       for (const view of document.querySelectorAll(".view")) view.hidden = true;
-      status(error.message, true);
+      status(error.message, error.status !== UNAUTHORIZED);
     }
   }
 
@@ -215,7 +222,7 @@
     try {
       fillTexts(await api("texts"));
     } catch (error) {
-      status(error.message, true);
+      status(error.message, error.status !== UNAUTHORIZED);
       return;
     }
     $("tabs").hidden = false;

@@ -1,5 +1,6 @@
 """The Mini App over HTTP for tests: initData signed as the messenger signs it (HMAC-SHA-256 under a key derived
-from the bot's token), and the Mini App served on a free port of 127.0.0.1 with a client that asks it."""
+from the bot's token), the Mini App served on a free port of 127.0.0.1 with a client that asks it, and a member
+with points to look at."""
 
 from __future__ import annotations
 
@@ -24,8 +25,12 @@ from bot.settings import Settings
 from bot.web import serving
 from bot.webapp.context import WebApp
 from bot.webapp.mount import add_routes
+from tests.chat import Chat
 from tests.factories import NOW
 from tests.live import free_port
+from tests.lookups import member_of
+from tests.people import MakeChat, joined
+from tests.steps import give
 from tests.stub_bot import TOKEN
 
 PATH = "/app"
@@ -41,6 +46,15 @@ def signed_init_data(
     secret = hmac.new(b"WebAppData", token.encode(), hashlib.sha256).digest()
     values["hash"] = hmac.new(secret, checked.encode(), hashlib.sha256).hexdigest()
     return urlencode(values)
+
+
+async def member_with_600_points(
+    chat_with: MakeChat, sessions: async_sessionmaker[AsyncSession], language: str = "en"
+) -> Chat:
+    """The default user, joined in `language` (100 welcome points), given 500 more."""
+    chat = await joined(chat_with, language)
+    await give(sessions, (await member_of(sessions)).id, 500, "extra", NOW, days=365)
+    return chat
 
 
 @dataclass(frozen=True)

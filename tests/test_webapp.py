@@ -28,22 +28,15 @@ from tests.emulator import BotAPIEmulator
 from tests.factories import NOW
 from tests.live import free_port, running_bot
 from tests.lookups import member_of
-from tests.mini_app import MiniApp, signed_init_data
+from tests.mini_app import MiniApp, member_with_600_points, signed_init_data
 from tests.people import CUSTOMER, OWNER, joined
-from tests.steps import add, give
+from tests.steps import add
 from tests.stub_bot import RecordingSession
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
 WEBAPP_URL = "https://bot.example.com/app"
 STRANGER = 99
-
-
-async def member_with_600_points(chat_with: MakeChat, sessions: Sessions) -> Chat:
-    """The default user, joined in English (100 welcome points), given 500 more."""
-    chat = await joined(chat_with)
-    await give(sessions, (await member_of(sessions)).id, 500, "extra", NOW, days=365)
-    return chat
 
 
 async def apology(language: str) -> str:

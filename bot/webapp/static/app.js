@@ -46,9 +46,12 @@
     }
   }
 
+  const UNAUTHORIZED = 401; // the initData is refused: asking again with it cannot help, reopening from the bot can
+
   class Refused extends Error {
-    constructor(message, body) {
+    constructor(message, status, body) {
       super(message);
+      this.status = status; // the API's HTTP status; 0 when it was not reached
       this.body = body || {};
     }
   }
@@ -59,10 +62,10 @@
     try {
       response = await fetch("api/" + path, Object.assign({ headers }, options));
     } catch (error) {
-      throw new Refused(texts["webapp.retry"] || "…");
+      throw new Refused(texts["webapp.retry"] || "…", 0);
     }
     const body = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Refused(body.message || String(response.status), body);
+    if (!response.ok) throw new Refused(body.message || String(response.status), response.status, body);
     return body;
   }
 
@@ -211,7 +214,7 @@
       status("", false);
     } catch (error) {
       for (const view of document.querySelectorAll(".view")) view.hidden = true;
-      status(error.message, true);
+      status(error.message, error.status !== UNAUTHORIZED);
     }
   }
 
@@ -222,7 +225,7 @@
     try {
       fillTexts(await api("texts"));
     } catch (error) {
-      status(error.message, true);
+      status(error.message, error.status !== UNAUTHORIZED);
       return;
     }
     $("tabs").hidden = false;

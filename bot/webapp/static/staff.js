@@ -220,7 +220,7 @@
       const response = await fetch("api/staff/exports/" + name, { headers: { Authorization: "tma " + app.initData } });
       if (!response.ok) {
         const body = await response.json().catch(() => ({}));
-        throw new app.Refused(body.message || String(response.status));
+        throw new app.Refused(body.message || String(response.status), response.status, body);
       }
       const disposition = response.headers.get("Content-Disposition") || "";
       const link = app.element("a");

@@ -10,11 +10,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from loyalty.numerals import format_number
 from loyalty.staff import Role
-from tests.browser import screenshot
+from tests.browser import VIEWPORT, screenshot
 from tests.factories import NOW
 from tests.lookups import member_of
 from tests.mini_app import MiniApp, open_page, signed_init_data, visible_tabs
@@ -51,10 +51,15 @@ async def last_7_days_sales(page: Page) -> dict[str, Any]:
     return body
 
 
-async def tooltip_of(page: Page, days_ago: int) -> str:
-    """Hover the bar of the day `days_ago` (the last bar is today's) and read the tooltip it shows."""
+async def bar_of(page: Page, days_ago: int) -> Locator:
+    """The Sales chart's bar of the day `days_ago` (the last bar is today's)."""
     bars = page.locator("#report-charts svg rect.bar-shape")
-    await bars.nth(await bars.count() - 1 - days_ago).hover()
+    return bars.nth(await bars.count() - 1 - days_ago)
+
+
+async def tooltip_of(page: Page, days_ago: int) -> str:
+    """Hover the bar of the day `days_ago` and read the tooltip it shows."""
+    await (await bar_of(page, days_ago)).hover()
     await expect(page.locator("#tooltip")).to_be_visible()
     return await page.locator("#tooltip").inner_text()
 
@@ -102,6 +107,46 @@ async def test_a_bars_tooltip_shows_its_days_total_in_persian_digits_on_its_jala
     assert shown.startswith(f"{day['date']}: {day['total_text']}")
     assert format_number(day["total"], "fa") in shown
     await screenshot(page, "mini-app-report-fa")
+
+
+@pytest.mark.parametrize("days_ago", [0, 6], ids=["today's bar on the left", "the oldest bar on the right"])
+async def test_the_tooltip_of_a_bar_at_the_charts_edge_stays_on_the_screen(
+    chat_with: MakeChat, sessions: Sessions, app: MiniApp, page: Page, days_ago: int
+) -> None:
+    await sara_buying_each_day(chat_with, sessions)
+    await open_as(page, app, OWNER, "reports")
+    await last_7_days_sales(page)
+
+    await tooltip_of(page, days_ago)
+
+    box = await page.locator("#tooltip").bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORT["width"]
+
+
+async def test_a_tapped_bar_keeps_its_tooltip_after_the_finger_lifts(
+    chat_with: MakeChat, sessions: Sessions, app: MiniApp, touch_page: Page
+) -> None:
+    await sara_buying_each_day(chat_with, sessions)
+    await open_as(touch_page, app, OWNER, "reports")
+    await last_7_days_sales(touch_page)
+
+    await (await bar_of(touch_page, 2)).tap()
+
+    await expect(touch_page.locator("#tooltip")).to_be_visible()
+    await expect(touch_page.locator("#tooltip")).to_contain_text("۲۹ آبان ۱۴۰۵")
+
+
+async def test_a_tap_beside_the_chart_hides_the_tooltip(
+    chat_with: MakeChat, sessions: Sessions, app: MiniApp, touch_page: Page
+) -> None:
+    await sara_buying_each_day(chat_with, sessions)
+    await open_as(touch_page, app, OWNER, "reports")
+    await last_7_days_sales(touch_page)
+    await (await bar_of(touch_page, 2)).tap()
+
+    await touch_page.locator("#report-text").tap()
+
+    await expect(touch_page.locator("#tooltip")).to_be_hidden()
 
 
 # --- members --------------------------------------------------------------------------------------------------------

@@ -67,11 +67,7 @@ async def tooltip_of(page: Page, days_ago: int) -> str:
 # --- reports --------------------------------------------------------------------------------------------------------
 
 
-async def test_the_owner_opens_on_the_reports_tab(
-    chat_with: MakeChat, sessions: Sessions, app: MiniApp, page: Page
-) -> None:
-    await sara_buying_each_day(chat_with, sessions)
-
+async def test_the_owner_opens_on_the_reports_tab(app: MiniApp, page: Page) -> None:
     await open_as(page, app, OWNER, "reports")
 
     assert await visible_tabs(page) == ["card", "points", "history", "rewards", "vouchers", "reports", "members"]
@@ -90,6 +86,31 @@ async def test_the_last_7_days_sales_chart_has_a_bar_for_each_day(
         "bars => bars.map(bar => Number(bar.getAttribute('height')))"
     )
     assert heights == sorted(heights, reverse=True) and heights[0] > heights[-1] > 0  # the oldest day spent most
+
+
+async def test_in_persian_the_days_run_right_to_left(
+    chat_with: MakeChat, sessions: Sessions, app: MiniApp, page: Page
+) -> None:
+    await sara_buying_each_day(chat_with, sessions)
+    await open_as(page, app, OWNER, "reports")
+
+    await last_7_days_sales(page)
+
+    lefts = [(await (await bar_of(page, days_ago)).bounding_box() or {"x": -1})["x"] for days_ago in range(7)]
+    assert lefts == sorted(lefts) and lefts[0] >= 0  # today's bar leftmost, six days ago's rightmost
+
+
+async def test_every_bars_tooltip_is_the_servers_figures_of_its_day(
+    chat_with: MakeChat, sessions: Sessions, app: MiniApp, page: Page
+) -> None:
+    await sara_buying_each_day(chat_with, sessions)
+    await open_as(page, app, OWNER, "reports")
+    answered = await last_7_days_sales(page)
+
+    shown = [await tooltip_of(page, days_ago) for days_ago in range(7)]
+
+    days = answered["chart"]["days"][::-1]  # today's first, as `days_ago` counts
+    assert shown == [f"{day['date']}: {day['total_text']} · {day['purchases_text']}" for day in days]
 
 
 async def test_a_bars_tooltip_shows_its_days_total_in_persian_digits_on_its_jalali_date(
@@ -187,7 +208,7 @@ async def test_a_purchase_recorded_on_the_members_page_raises_the_balance_it_sho
     await page.locator("#search").fill("۰۹۱۲۱۲۳۴۵۶۷")
     await page.locator("#search-form button").click()
     await page.locator("#found li").click()
-    await expect(page.locator("#member")).to_contain_text(format_number(100, "fa"))
+    await expect(page.locator("#member p.item")).to_contain_text(format_number(100, "fa"))
 
     await page.locator("#member form input").first.fill("۲۵۰ هزار")
     await page.locator("#member form button").first.click()

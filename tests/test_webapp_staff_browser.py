@@ -27,12 +27,11 @@ DAILY = [100_000 * (days_ago + 1) for days_ago in range(7)]  # what Sara spent t
 LAST_7_DAYS = "۷ روز گذشته"
 
 
-async def sara_buying_each_day(chat_with: MakeChat, sessions: Sessions) -> int:
-    """Sara (0912 123 4567), with one purchase on each of the last seven days (DAILY): her member id."""
+async def sara_buying_each_day(chat_with: MakeChat, sessions: Sessions) -> None:
+    """Sara (0912 123 4567), with one purchase on each of the last seven days (DAILY)."""
     _, member = await customer(chat_with, sessions)
     for days_ago, amount in enumerate(DAILY):
         await buy(sessions, member.id, amount, at=NOW - timedelta(days=days_ago), update_id=days_ago + 1)
-    return member.id
 
 
 async def open_as(page: Page, app: MiniApp, user_id: int, first_view: str) -> None:
@@ -52,7 +51,7 @@ async def last_7_days_sales(page: Page) -> dict[str, Any]:
 
 
 async def bar_of(page: Page, days_ago: int) -> Locator:
-    """The Sales chart's bar of the day `days_ago` (the last bar is today's)."""
+    """The Sales chart's bar of the day `days_ago` (the last in the page's order is today's)."""
     bars = page.locator("#report-charts svg rect.bar-shape")
     return bars.nth(await bars.count() - 1 - days_ago)
 

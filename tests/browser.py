@@ -4,8 +4,8 @@ Playwright drives the machine's own Chromium (`CHROMIUM`, else `chromium` on the
 downloads: `.ci/run` installs Debian's package when it is missing. Without it a browser test is skipped with the
 reason, or fails when the run requires services (`LOYALTY_REQUIRE_SERVICES=1`, as CI sets). Tests that use a page
 are marked `browser` (`pytest -m "not browser"` leaves them out on a developer's machine; CI runs them); the
-fixtures `browser` and `page` are the suite's (tests/conftest.py). Each test saves screenshots of what it saw in
-`tests/artifacts/` (`screenshot`).
+fixtures `browser`, `page` and `touch_page` (a touch screen's) are the suite's (tests/conftest.py). Each test saves
+screenshots of what it saw in `tests/artifacts/` (`screenshot`).
 """
 
 from __future__ import annotations
@@ -46,14 +46,27 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
-@pytest.fixture
-async def page(browser: Browser) -> AsyncIterator[Page]:
-    """A fresh page the size of a phone's screen."""
-    context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+async def new_page(browser: Browser, **options: object) -> AsyncIterator[Page]:
+    """A fresh page the size of a phone's screen, in a context with `options`, closed after use."""
+    context = await browser.new_context(viewport=VIEWPORT, **options)  # type: ignore[arg-type]
     try:
         yield await context.new_page()
     finally:
         await context.close()
+
+
+@pytest.fixture
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    """A fresh page the size of a phone's screen."""
+    async for made in new_page(browser):
+        yield made
+
+
+@pytest.fixture
+async def touch_page(browser: Browser) -> AsyncIterator[Page]:
+    """A fresh page on a touch screen, as a phone's: a finger taps, nothing hovers."""
+    async for made in new_page(browser, has_touch=True, is_mobile=True):
+        yield made
 
 
 async def screenshot(page: Page, name: str) -> Path:

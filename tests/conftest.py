@@ -16,7 +16,7 @@ from bot.settings import Settings
 from loyalty import rules
 from loyalty.stamps import Stamp
 from storage.database import create_engine, session_factory
-from tests.browser import browser, page  # noqa: F401 — the browser tests' fixtures
+from tests.browser import browser, page, touch_page  # noqa: F401 — the browser tests' fixtures
 from tests.chat import Chat, Delivered, Reply, drain
 from tests.databases import PostgresRun, empty_tables, migrated_sqlite_template, sqlite_copy, unavailable
 from tests.emulator import BotAPIEmulator

@@ -1,6 +1,6 @@
 """The Mini App over HTTP for tests: initData signed as the messenger signs it (HMAC-SHA-256 under a key derived
-from the bot's token), the Mini App served on a free port of 127.0.0.1 with a client that asks it, and a member
-with points to look at."""
+from the bot's token), the Mini App served on a free port of 127.0.0.1 with a client that asks it, a member
+with points to look at, and the page opened in a browser as the messenger opens it."""
 
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import aiohttp
 from aiogram import Bot
 from aiohttp import web
+from playwright.async_api import Page, Response, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import club_of
@@ -110,3 +111,34 @@ async def mini_app(
     port = free_port()
     async with serving(app, "127.0.0.1", port, grace=1), aiohttp.ClientSession() as client:
         yield MiniApp(client, f"http://127.0.0.1:{port}{PATH}")
+
+
+# --- in a browser ---------------------------------------------------------------------------------------------------
+
+
+def launch_url(app: MiniApp, init_data: str, theme: dict[str, str] | None = None) -> str:
+    """The page's address as the messenger opens it: initData and the theme in the fragment."""
+    fragment = f"tgWebAppData={quote(init_data, safe='')}"
+    if theme is not None:
+        fragment += f"&tgWebAppThemeParams={quote(json.dumps(theme), safe='')}"
+    return f"{app.base}/#{fragment}"
+
+
+async def open_page(page: Page, app: MiniApp, init_data: str, theme: dict[str, str] | None = None) -> Response:
+    """Open the Mini App with `init_data` and wait for its first answer (the page's texts)."""
+    async with page.expect_response(lambda response: response.url.endswith("/api/texts")) as texts:
+        await page.goto(launch_url(app, init_data, theme))
+    return await texts.value
+
+
+async def open_tab(page: Page, name: str) -> None:
+    """Tap the tab showing view `name` and wait until it is shown."""
+    await page.locator(f"#tabs button[data-view='{name}']").click()
+    await expect(page.locator(f"#view-{name}")).to_be_visible()
+    await expect(page.locator("#status")).to_be_hidden()
+
+
+async def visible_tabs(page: Page) -> list[str | None]:
+    """The views of the tabs the page shows."""
+    tabs = page.locator("#tabs button:visible")
+    return [await tabs.nth(index).get_attribute("data-view") for index in range(await tabs.count())]

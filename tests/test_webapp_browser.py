@@ -6,13 +6,11 @@ and English left to right, refusals, and a redeem raced against the chat's. Each
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from playwright.async_api import Page, Response, expect
+from playwright.async_api import Page, expect
 
 from loyalty.codes import grouped
 from loyalty.numerals import local_digits
@@ -21,7 +19,7 @@ from tests.browser import screenshot
 from tests.databases import sqlite_copy
 from tests.factories import NOW
 from tests.lookups import count, member_of
-from tests.mini_app import MiniApp, member_with_600_points, signed_init_data
+from tests.mini_app import MiniApp, member_with_600_points, open_page, open_tab, signed_init_data, visible_tabs
 from tests.people import CUSTOMER, MakeChat, Sessions
 from tests.steps import add
 from texts.numbers import LEFT_TO_RIGHT_MARK
@@ -46,38 +44,10 @@ def database_url(sqlite_template: Path, tmp_path: Path) -> str:
     return sqlite_copy(sqlite_template, tmp_path)
 
 
-def launch_url(app: MiniApp, init_data: str, theme: dict[str, str] | None = None) -> str:
-    """The page's address as the messenger opens it: initData and the theme in the fragment."""
-    fragment = f"tgWebAppData={quote(init_data, safe='')}"
-    if theme is not None:
-        fragment += f"&tgWebAppThemeParams={quote(json.dumps(theme), safe='')}"
-    return f"{app.base}/#{fragment}"
-
-
-async def open_page(page: Page, app: MiniApp, init_data: str, theme: dict[str, str] | None = None) -> Response:
-    """Open the Mini App with `init_data` and wait for its first answer (the page's texts)."""
-    async with page.expect_response(lambda response: response.url.endswith("/api/texts")) as texts:
-        await page.goto(launch_url(app, init_data, theme))
-    return await texts.value
-
-
 async def open_card(page: Page, app: MiniApp, language: str = "fa", theme: dict[str, str] | None = None) -> None:
     """Open the Mini App as the customer, with fresh initData from an app set to `language`, on their card."""
     await open_page(page, app, signed_init_data(CUSTOMER, language_code=language), theme)
     await expect(page.locator("#view-card")).to_be_visible()
-
-
-async def open_tab(page: Page, name: str) -> None:
-    """Tap the tab showing view `name` and wait until it is shown."""
-    await page.locator(f"#tabs button[data-view='{name}']").click()
-    await expect(page.locator(f"#view-{name}")).to_be_visible()
-    await expect(page.locator("#status")).to_be_hidden()
-
-
-async def visible_tabs(page: Page) -> list[str | None]:
-    """The views of the tabs the page shows."""
-    tabs = page.locator("#tabs button:visible")
-    return [await tabs.nth(index).get_attribute("data-view") for index in range(await tabs.count())]
 
 
 # --- who may open it ---------------------------------------------------------------------------------------------

@@ -44,7 +44,9 @@
     return app.api(path, { method: "POST", body: JSON.stringify(body || {}) });
   }
 
-  // --- tooltips: shown on hover and on tap, beside the pointer ---------------------------------------------------
+  // --- tooltips: shown on hover and on tap, beside the pointer and within the view ------------------------------
+  // a mouse leaving the shape hides its tooltip; a finger lifting does not (it would vanish as it is read), a tap
+  // beside the shapes does
 
   function withTooltip(shape, text) {
     const tip = $("tooltip");
@@ -52,12 +54,16 @@
       tip.textContent = text;
       tip.hidden = false;
       const box = $("view-reports").getBoundingClientRect();
-      tip.style.left = Math.max(0, event.clientX - box.left - tip.offsetWidth / 2) + "px";
+      const left = event.clientX - box.left - tip.offsetWidth / 2;
+      tip.style.left = Math.max(0, Math.min(left, box.width - tip.offsetWidth)) + "px";
       tip.style.top = event.clientY - box.top - tip.offsetHeight - 12 + "px";
     };
+    shape.dataset.tip = "";
     shape.addEventListener("pointerenter", show);
     shape.addEventListener("pointerdown", show);
-    shape.addEventListener("pointerleave", () => (tip.hidden = true));
+    shape.addEventListener("pointerleave", (event) => {
+      if (event.pointerType === "mouse") tip.hidden = true;
+    });
     const title = svg("title");
     title.textContent = text;
     shape.append(title);
@@ -394,6 +400,9 @@
     reportsView("range=" + encodeURIComponent($("range").value))
       .then(() => app.status("", false))
       .catch((error) => app.status(error.message, false));
+  });
+  document.addEventListener("pointerdown", (event) => {
+    if (!event.target.closest("[data-tip]")) $("tooltip").hidden = true;
   });
   $("search-form").addEventListener("submit", (event) => {
     event.preventDefault();

@@ -185,15 +185,25 @@ async def test_a_cashier_sees_members_but_not_reports(
     assert "members" in tabs and "reports" not in tabs
 
 
-async def test_a_cashier_finds_a_member_by_a_phone_typed_in_persian_digits(
-    chat_with: MakeChat, sessions: Sessions, app: MiniApp, page: Page
-) -> None:
+async def at_the_counter(chat_with: MakeChat, sessions: Sessions, app: MiniApp, page: Page) -> None:
+    """Sara a member, and the cashier on her Members tab."""
     await customer(chat_with, sessions)
     await hire(sessions, CASHIER, Role.CASHIER)
     await open_as(page, app, CASHIER, "members")
 
-    await page.locator("#search").fill("۰۹۱۲ ۱۲۳ ۴۵۶۷")
+
+async def search(page: Page, words: str) -> None:
+    """Search the members for `words` as the cashier types them."""
+    await page.locator("#search").fill(words)
     await page.locator("#search-form button").click()
+
+
+async def test_a_cashier_finds_a_member_by_a_phone_typed_in_persian_digits(
+    chat_with: MakeChat, sessions: Sessions, app: MiniApp, page: Page
+) -> None:
+    await at_the_counter(chat_with, sessions, app, page)
+
+    await search(page, "۰۹۱۲ ۱۲۳ ۴۵۶۷")
 
     await expect(page.locator("#found li")).to_have_count(1)
     await expect(page.locator("#found li")).to_contain_text("Sara")
@@ -202,11 +212,8 @@ async def test_a_cashier_finds_a_member_by_a_phone_typed_in_persian_digits(
 async def test_a_purchase_recorded_on_the_members_page_raises_the_balance_it_shows(
     chat_with: MakeChat, sessions: Sessions, app: MiniApp, page: Page
 ) -> None:
-    await customer(chat_with, sessions)
-    await hire(sessions, CASHIER, Role.CASHIER)
-    await open_as(page, app, CASHIER, "members")
-    await page.locator("#search").fill("۰۹۱۲۱۲۳۴۵۶۷")
-    await page.locator("#search-form button").click()
+    await at_the_counter(chat_with, sessions, app, page)
+    await search(page, "۰۹۱۲۱۲۳۴۵۶۷")
     await page.locator("#found li").click()
     await expect(page.locator("#member p.item")).to_contain_text(format_number(100, "fa"))
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -38,18 +37,28 @@ async def _seed(url: str) -> None:
         await engine.dispose()
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def cafe_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A database with the café seeded as it stands at NOW."""
-    if request.param == "sqlite":
-        url = sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path_factory.mktemp("cafe"))
-    else:
-        run: PostgresRun = request.getfixturevalue("postgres_run")
-        if run.error is not None:
-            unavailable("PostgreSQL", run.error)
-        url = run.url
+@pytest.fixture(scope="module")
+def sqlite_cafe(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite database with the café seeded as it stands at NOW."""
+    url = sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path_factory.mktemp("cafe"))
     asyncio.run(_seed(url))
     return url
+
+
+@pytest.fixture(scope="module")
+def postgresql_cafe(request: pytest.FixtureRequest) -> str:
+    """The test PostgreSQL database with the café seeded as it stands at NOW."""
+    run: PostgresRun = request.getfixturevalue("postgres_run")
+    if run.error is not None:
+        unavailable("PostgreSQL", run.error)
+    asyncio.run(_seed(run.url))
+    return run.url
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def cafe_url(request: pytest.FixtureRequest) -> str:
+    """A database with the café seeded as it stands at NOW, on each database."""
+    return str(request.getfixturevalue(f"{request.param}_cafe"))
 
 
 @pytest.fixture
@@ -147,14 +156,16 @@ async def _story(engine: AsyncEngine) -> tuple[list[tuple[object, ...]], list[tu
         )
 
 
-async def test_the_same_moment_seeds_the_same_cafe(cafe: AsyncEngine, sqlite_template: Path, tmp_path: Path) -> None:
-    again = create_engine(sqlite_copy(sqlite_template, tmp_path))
-    try:
-        await seed_cafe(again, SETTINGS, now=NOW)
+async def test_the_same_moment_seeds_the_same_cafe_on_both_databases(sqlite_cafe: str, postgresql_cafe: str) -> None:
+    stories = []
+    for url in (sqlite_cafe, postgresql_cafe):
+        engine = create_engine(url)
+        try:
+            stories.append(await _story(engine))
+        finally:
+            await engine.dispose()
 
-        assert await _story(again) == await _story(cafe)
-    finally:
-        await again.dispose()
+    assert stories[0] == stories[1]
 
 
 async def test_seeding_a_database_that_has_a_club_is_refused_and_writes_nothing(

@@ -112,6 +112,6 @@ class TolerantSession(AiohttpSession):
         if isinstance(method, GetUpdates) and HTTPStatus.OK <= status_code <= HTTPStatus.IM_USED:
             updates = readable_batch(content, self.json_loads, bot)
             if updates is not None:
-                return Response[list[Update]](ok=True, result=updates)  # type: ignore[return-value]
+                return response_type(list[Update])(ok=True, result=updates)  # type: ignore[return-value]
         response_type(method.__returning__)
         return super().check_response(bot, method, status_code, content)

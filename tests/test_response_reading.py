@@ -10,7 +10,7 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.methods import GetUpdates, Response, SendMessage
-from aiogram.types import Message
+from aiogram.types import Message, Update
 
 from bot.updates import TolerantSession
 from tests import updates
@@ -53,6 +53,17 @@ def test_a_get_updates_answer_with_an_odd_update_keeps_its_id_so_polling_moves_p
 
     assert first.update_id == 8 and first.message is None
     assert second.message is not None
+
+
+def test_the_get_updates_response_model_outlives_garbage_collection() -> None:
+    session, _ = counting_session()
+    bot = Bot(TOKEN, session=session)
+    session.check_response(bot, GetUpdates(), 200, json.dumps({"ok": True, "result": []}))
+    model = weakref.ref(Response[list[Update]])
+
+    gc.collect()
+
+    assert model() is not None
 
 
 def test_a_methods_response_model_outlives_garbage_collection() -> None:

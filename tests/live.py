@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,18 +60,27 @@ def _why_gone(task: asyncio.Task[None]) -> str | None:
 
 
 @contextlib.asynccontextmanager
-async def running_bot(emulator: BotAPIEmulator, settings: Settings, **changes: Any) -> AsyncIterator[BotAPIEmulator]:
-    """The real bot (run_polling) polling the emulator with the settings changed as given, until the block ends."""
-    configured = settings.model_copy(update={"bot_api_url": emulator.url, **changes})
-    task = asyncio.create_task(run_polling(configured, polling_timeout=1))
+async def _running(
+    emulator: BotAPIEmulator, work: Coroutine[Any, Any, None], ready: Callable[[], Awaitable[None]]
+) -> AsyncIterator[None]:
+    """`work` running as a task (its end reported by the emulator) once `ready` returns, until the block ends."""
+    task = asyncio.create_task(work)
     emulator.watch(lambda: _why_gone(task))
     try:
-        await emulator.wait_polling()
-        yield emulator
+        await ready()
+        yield
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+@contextlib.asynccontextmanager
+async def running_bot(emulator: BotAPIEmulator, settings: Settings, **changes: Any) -> AsyncIterator[BotAPIEmulator]:
+    """The real bot (run_polling) polling the emulator with the settings changed as given, until the block ends."""
+    configured = settings.model_copy(update={"bot_api_url": emulator.url, **changes})
+    async with _running(emulator, run_polling(configured, polling_timeout=1), emulator.wait_polling):
+        yield emulator
 
 
 @contextlib.asynccontextmanager
@@ -90,15 +99,12 @@ async def running_webhook_bot(
             **changes,
         }
     )
-    task = asyncio.create_task(run_webhook(configured))
-    emulator.watch(lambda: _why_gone(task))
-    try:
+
+    async def hooked() -> None:
         await emulator.wait_for(lambda: "url" in emulator.webhook, 10.0, lambda: "the bot never set its webhook")
+
+    async with _running(emulator, run_webhook(configured), hooked):
         yield emulator
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 @contextlib.asynccontextmanager
@@ -110,14 +116,11 @@ async def running_scheduler(
     configured = settings.model_copy(
         update={"bot_api_url": emulator.url, "web_host": "127.0.0.1", "web_port": port, **changes}
     )
-    task = asyncio.create_task(run_scheduler(configured))
-    emulator.watch(lambda: _why_gone(task))
-    try:
+
+    async def listens() -> None:
         await emulator.wait_for(
             lambda: listening(port), SETTLE_TIMEOUT, lambda: f"the scheduler never listened on {port}"
         )
+
+    async with _running(emulator, run_scheduler(configured), listens):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

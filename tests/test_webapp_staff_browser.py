@@ -63,6 +63,13 @@ async def tooltip_of(page: Page, days_ago: int) -> str:
     return await page.locator("#tooltip").inner_text()
 
 
+async def owners_sales_chart(chat_with: MakeChat, sessions: Sessions, app: MiniApp, page: Page) -> dict[str, Any]:
+    """Sara buying each day, and the owner on the last 7 days' Sales chart; the server's answer."""
+    await sara_buying_each_day(chat_with, sessions)
+    await open_as(page, app, OWNER, "reports")
+    return await last_7_days_sales(page)
+
+
 # --- reports --------------------------------------------------------------------------------------------------------
 
 
@@ -102,9 +109,7 @@ async def test_in_persian_the_days_run_right_to_left(
 async def test_every_bars_tooltip_is_the_servers_figures_of_its_day(
     chat_with: MakeChat, sessions: Sessions, app: MiniApp, page: Page
 ) -> None:
-    await sara_buying_each_day(chat_with, sessions)
-    await open_as(page, app, OWNER, "reports")
-    answered = await last_7_days_sales(page)
+    answered = await owners_sales_chart(chat_with, sessions, app, page)
 
     shown = [await tooltip_of(page, days_ago) for days_ago in range(7)]
 
@@ -132,9 +137,7 @@ async def test_a_bars_tooltip_shows_its_days_total_in_persian_digits_on_its_jala
 async def test_the_tooltips_of_the_bars_at_the_charts_edges_stay_on_the_screen(
     chat_with: MakeChat, sessions: Sessions, app: MiniApp, page: Page
 ) -> None:
-    await sara_buying_each_day(chat_with, sessions)
-    await open_as(page, app, OWNER, "reports")
-    await last_7_days_sales(page)
+    await owners_sales_chart(chat_with, sessions, app, page)
     edges = []
 
     for days_ago in (0, 6):  # today's bar on the left, the oldest on the right
@@ -147,9 +150,7 @@ async def test_the_tooltips_of_the_bars_at_the_charts_edges_stay_on_the_screen(
 async def test_a_tapped_bar_keeps_its_tooltip_after_the_finger_lifts(
     chat_with: MakeChat, sessions: Sessions, app: MiniApp, touch_page: Page
 ) -> None:
-    await sara_buying_each_day(chat_with, sessions)
-    await open_as(touch_page, app, OWNER, "reports")
-    await last_7_days_sales(touch_page)
+    await owners_sales_chart(chat_with, sessions, app, touch_page)
 
     await (await bar_of(touch_page, 2)).tap()
 
@@ -160,9 +161,7 @@ async def test_a_tapped_bar_keeps_its_tooltip_after_the_finger_lifts(
 async def test_a_tap_beside_the_chart_hides_the_tooltip(
     chat_with: MakeChat, sessions: Sessions, app: MiniApp, touch_page: Page
 ) -> None:
-    await sara_buying_each_day(chat_with, sessions)
-    await open_as(touch_page, app, OWNER, "reports")
-    await last_7_days_sales(touch_page)
+    await owners_sales_chart(chat_with, sessions, app, touch_page)
     await (await bar_of(touch_page, 2)).tap()
 
     await touch_page.locator("#report-text").tap()

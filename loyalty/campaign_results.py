@@ -22,7 +22,7 @@ from sqlalchemy import and_, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.vouchers import Status
-from storage.models import Campaign, OutboxMessage, OutboxState, Purchase, Voucher
+from storage.models import Campaign, OutboxMessage, OutboxState, Purchase, Voucher, written
 
 FOLLOW_DAYS = 7  # the purchases counted for a campaign are those in this many days after it started
 SHOWN = 5  # campaigns in the report, newest first
@@ -110,7 +110,7 @@ async def _vouchers_used(session: AsyncSession, gift_ids: Sequence[int]) -> dict
         return {}
     rows = await session.execute(
         select(Voucher.gift_id, func.count())
-        .where(Voucher.gift_id.in_(gift_ids), Voucher.status == Status.USED)
+        .where(Voucher.gift_id.in_(gift_ids), Voucher.status == written(Status.USED))
         .group_by(Voucher.gift_id)
     )
     return {gift_id: int(number) for gift_id, number in rows}

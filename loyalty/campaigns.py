@@ -55,7 +55,7 @@ from loyalty.stamps import Stamp
 from loyalty.voucher_codes import display
 from storage import repositories
 from storage.database import rowcount, write_transaction
-from storage.models import WAITING, Campaign, Gift, Member, Multiplier, OutboxMessage, OutboxState, Voucher
+from storage.models import WAITING, Campaign, Gift, Member, Multiplier, OutboxMessage, OutboxState, Voucher, written
 
 KIND = "campaign"  # the outbox kind of a campaign's rows
 FILE_ID_LENGTH = 255
@@ -799,7 +799,7 @@ async def _redemptions(session: AsyncSession, gift_id: int | None) -> tuple[int 
     used = (
         select(func.count())
         .select_from(Voucher)
-        .where(Voucher.gift_id == gift_id, Voucher.status == vouchers.Status.USED)
+        .where(Voucher.gift_id == gift_id, Voucher.status == written(vouchers.Status.USED))
         .scalar_subquery()
     )
     row = (await session.execute(select(used, Gift.issued).where(Gift.id == gift_id))).one_or_none()

@@ -19,7 +19,7 @@ from loyalty.audiences import Audience
 from loyalty.birthdays import born_today
 from loyalty.periods import Period
 from loyalty.reports import Compared
-from storage.models import Member, PointLot
+from storage.models import Member, PointLot, written
 
 AWAY_DAYS = 60  # a member who has not bought for this many days is one to win back
 EXPIRY_WINDOW = timedelta(days=7)  # points expiring within this are told
@@ -75,7 +75,7 @@ async def expiring_points(session: AsyncSession, now: datetime) -> int:
     """The points left in lots that expire within `EXPIRY_WINDOW` of `now`."""
     total = await session.scalar(
         select(func.coalesce(func.sum(PointLot.remaining), 0)).where(
-            PointLot.remaining > 0, PointLot.expires_at > now, PointLot.expires_at <= now + EXPIRY_WINDOW
+            PointLot.remaining > written(0), PointLot.expires_at > now, PointLot.expires_at <= now + EXPIRY_WINDOW
         )
     )
     return int(total or 0)

@@ -37,7 +37,7 @@ from loyalty.rewards import MAX_VALIDITY_DAYS, NAME_LENGTH
 from loyalty.stamps import Stamp
 from loyalty.vouchers import Status, VoucherInfo, Worth, info, unused_codes
 from storage.database import rowcount, write_transaction
-from storage.models import Gift, Member, OutboxMessage, OutboxState, Voucher
+from storage.models import Gift, Member, OutboxMessage, OutboxState, Voucher, written
 
 BATCH = 1_000
 KIND = "gift"  # the outbox kind of the messages telling members of a gift
@@ -218,7 +218,7 @@ async def withdraw(session: AsyncSession, gift_id: int, stamp: Stamp) -> int:
         )
         cancelled = await session.execute(
             update(Voucher)
-            .where(Voucher.gift_id == gift.id, Voucher.status == Status.ACTIVE, Voucher.member_id.not_in(told))
+            .where(Voucher.gift_id == gift.id, Voucher.status == written(Status.ACTIVE), Voucher.member_id.not_in(told))
             .values(status=Status.CANCELLED)
         )
         gift.cancelled_at = stamp.at
@@ -241,7 +241,7 @@ async def cancel_given(session: AsyncSession, member_id: int, actor_id: int, now
     own_gifts = select(Gift.id).where(Gift.member_id == member_id, Gift.created_by == actor_id)
     cancelled = await session.execute(
         update(Voucher)
-        .where(Voucher.member_id == member_id, Voucher.gift_id.in_(own_gifts), Voucher.status == Status.ACTIVE)
+        .where(Voucher.member_id == member_id, Voucher.gift_id.in_(own_gifts), Voucher.status == written(Status.ACTIVE))
         .values(status=Status.CANCELLED, cancelled_at=now, cancelled_by=actor_id)
     )
     return rowcount(cancelled)

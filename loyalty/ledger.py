@@ -37,7 +37,7 @@ from loyalty.errors import InsufficientPoints
 from loyalty.outbox import Notices
 from storage import repositories
 from storage.database import write_transaction
-from storage.models import LedgerEntry, LotDraw, Member, PointLot
+from storage.models import LedgerEntry, LotDraw, Member, PointLot, written
 
 WELCOME = "welcome"
 EXPIRED = "expired"
@@ -339,7 +339,7 @@ async def expire_due(session: AsyncSession, now: datetime) -> int:
     return expired
 
 
-_DUE = (PointLot.remaining > 0) & (PointLot.expires_at <= bindparam("now"))
+_DUE = (PointLot.remaining > written(0)) & (PointLot.expires_at <= bindparam("now"))
 _DUE_MEMBERS = select(PointLot.member_id).where(_DUE).distinct().order_by(PointLot.member_id)
 LOTS_DUE = exists().where(_DUE, PointLot.member_id == bindparam("member_id"))
 """True if member :member_id has lots due at :now, which `expire_member` would expire (for a combined read)."""

@@ -37,6 +37,7 @@ from storage.models import (
     Referral,
     Reward,
     Voucher,
+    written,
 )
 
 FORGET_REASON = "privacy.forget"  # the ledger entry that takes an erased member's points
@@ -188,7 +189,7 @@ async def at_stake(session: AsyncSession, member: Member, now: datetime) -> AtSt
 
 def _usable(member_id: int, now: datetime) -> tuple[ColumnElement[bool], ...]:
     """The member's vouchers that could still be used: active and unexpired."""
-    return Voucher.member_id == member_id, Voucher.status == Status.ACTIVE.value, Voucher.expires_at > now
+    return Voucher.member_id == member_id, Voucher.status == written(Status.ACTIVE), Voucher.expires_at > now
 
 
 async def forget(

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.birthdays import GREETED
-from storage.models import Member, PointLot
+from storage.models import Member, PointLot, written
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ async def expiring(
 ) -> list[Expiring]:
     """Points expiring from `now` until `until`, per member and day, for members after `after` whom a reminder
     reaches; up to `limit` members, by id."""
-    window = (PointLot.remaining > 0, PointLot.expires_at > now, PointLot.expires_at < until)
+    window = (PointLot.remaining > written(0), PointLot.expires_at > now, PointLot.expires_at < until)
     member_ids = (
         select(PointLot.member_id)
         .join(Member, Member.id == PointLot.member_id)

@@ -52,7 +52,7 @@ from loyalty.audiences import month_day, years_before
 from loyalty.ledger import Kind
 from loyalty.periods import Period, midnight
 from loyalty.vouchers import Kind as VoucherKind
-from storage.models import AuditEntry, LedgerEntry, Member, Purchase, Referral, Reward, Voucher
+from storage.models import AuditEntry, LedgerEntry, Member, Purchase, Referral, Reward, Voucher, written
 
 
 @dataclass(frozen=True)
@@ -427,11 +427,11 @@ async def points(session: AsyncSession, period: Period, zone: ZoneInfo, now: dat
         select(func.avg(cast(Reward.value, Float) / Reward.cost)).where(Reward.active, Reward.kind == VoucherKind.FIXED)
     )
     gift = Voucher.gift_id.is_not(None)
-    lapsed = and_(Voucher.status == "active", Voucher.expires_at <= now)
+    lapsed = and_(Voucher.status == written("active"), Voucher.expires_at <= now)
     bounds = [start, middle, end]
     counts = [
         *_counted(true(), Voucher.issued_at, bounds),
-        *_counted(Voucher.status == "used", Voucher.used_at, bounds),
+        *_counted(Voucher.status == written("used"), Voucher.used_at, bounds),
         *_counted(lapsed, Voucher.expires_at, bounds),
     ]
     touched = or_(*(_within(moment, start, end) for moment in (Voucher.issued_at, Voucher.used_at, Voucher.expires_at)))

@@ -34,7 +34,7 @@ from loyalty.stamps import Stamp
 from loyalty.voucher_codes import display, new_voucher_code
 from storage import repositories
 from storage.database import rowcount, write_transaction
-from storage.models import LedgerEntry, Reward, Voucher
+from storage.models import LedgerEntry, Reward, Voucher, written
 
 REFUND = "reward_refund"
 LIST_LIMIT = 20
@@ -197,7 +197,7 @@ async def claim(session: AsyncSession, voucher: Voucher, now: datetime, **values
     """Move an active, unexpired voucher on (used or cancelled) atomically; if it is not, raise why."""
     claimed = await session.execute(
         update(Voucher)
-        .where(Voucher.id == voucher.id, Voucher.status == Status.ACTIVE, Voucher.expires_at > now)
+        .where(Voucher.id == voucher.id, Voucher.status == written(Status.ACTIVE), Voucher.expires_at > now)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -218,12 +218,12 @@ class MemberVouchers:
 
 async def vouchers_of(session: AsyncSession, member_id: int, now: datetime, limit: int = LIST_LIMIT) -> MemberVouchers:
     """The member's vouchers, at most `limit` of each status."""
-    live = Voucher.status == Status.ACTIVE
+    live = Voucher.status == written(Status.ACTIVE)
     groups = {
         Status.ACTIVE: ((live, Voucher.expires_at > now), Voucher.expires_at),
-        Status.USED: ((Voucher.status == Status.USED,), Voucher.used_at.desc()),
+        Status.USED: ((Voucher.status == written(Status.USED),), Voucher.used_at.desc()),
         Status.EXPIRED: ((live, Voucher.expires_at <= now), Voucher.expires_at.desc()),
-        Status.CANCELLED: ((Voucher.status == Status.CANCELLED,), Voucher.cancelled_at.desc()),
+        Status.CANCELLED: ((Voucher.status == written(Status.CANCELLED),), Voucher.cancelled_at.desc()),
     }
     found: dict[Status, list[VoucherInfo]] = {}
     for status, (conditions, order) in groups.items():

@@ -11,6 +11,8 @@ from sqlalchemy import CursorResult, Result, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from storage.loop_reads import read_on_loop
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # Connections to a SQLite file the pool keeps, and how many more it opens (and closes after use) beyond them. Each
 # update holds one across its reply's round trip, so 20 chats answered at once need 20; a SQLite connection costs a
@@ -32,6 +34,8 @@ def create_engine(url: str, **options: Any) -> AsyncEngine:
     engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **(pool | options))
     event.listen(engine.sync_engine, "connect", _tune_sqlite)
     _end_only_open_transactions(engine)
+    if on_file:
+        read_on_loop(engine, str(parsed.database))
     return engine
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -56,6 +57,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 OPEN_LOT = text("remaining > 0")
 KEPT_PURCHASE = text("reversed_at IS NULL")
+
+
+def written(value: int | str) -> ColumnElement[Any]:
+    """`value` written into a statement's SQL, not bound: for a term that a partial index's WHERE could match, such as
+    `remaining > 0` (`OPEN_LOT`) or `status = 'active'` (`ACTIVE_VOUCHER`). SQLite plans such a statement by the bound
+    value, so it prepares the statement again every time it runs: that was 60 µs of the 70 the sender's lookup took."""
+    return literal_column(str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'")
+
 
 Wide = BigInteger().with_variant(Integer(), "sqlite")
 """Points and counts that may pass 2**31: BIGINT on PostgreSQL; on SQLite every INTEGER is already 64-bit, and the

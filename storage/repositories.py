@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -25,8 +25,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, make_transient_to_detached
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from storage.database import rowcount, write_transaction
+from storage.loop_reads import read_one
 from storage.models import (
     Base,
     LedgerEntry,
@@ -37,6 +39,7 @@ from storage.models import (
     Purchase,
     StaffMember,
     Voucher,
+    written,
 )
 
 RowT = TypeVar("RowT", bound=Base)
@@ -47,19 +50,23 @@ _SENDER = select(bindparam("telegram_id", type_=BigInteger).label("telegram_id")
 _LATER = aliased(PointLot)
 _SOONEST = (  # when the member's first open points expire
     select(func.min(_LATER.expires_at))
-    .where(_LATER.member_id == Member.id, _LATER.remaining > 0, _LATER.expires_at > bindparam("now"))
+    .where(_LATER.member_id == Member.id, _LATER.remaining > written(0), _LATER.expires_at > bindparam("now"))
     .correlate(Member)
     .scalar_subquery()
 )
 _ACCOUNT = (
     select(
-        Member,
-        select(StaffMember.role).where(StaffMember.telegram_id == _SENDER.c.telegram_id).scalar_subquery(),
-        _SOONEST,
+        *Member.__table__.columns,
+        select(StaffMember.role)
+        .where(StaffMember.telegram_id == _SENDER.c.telegram_id)
+        .scalar_subquery()
+        .label("staff_role"),
+        _SOONEST.label("soonest_expiry"),
         select(func.sum(PointLot.remaining))
-        .where(PointLot.member_id == Member.id, PointLot.remaining > 0, PointLot.expires_at == _SOONEST)
+        .where(PointLot.member_id == Member.id, PointLot.remaining > written(0), PointLot.expires_at == _SOONEST)
         .correlate(Member)
-        .scalar_subquery(),
+        .scalar_subquery()
+        .label("soonest_points"),
     )
     .select_from(_SENDER)
     .outerjoin(Member, Member.telegram_id == _SENDER.c.telegram_id)
@@ -68,7 +75,7 @@ _NEXT_EXPIRY = (
     select(PointLot.expires_at, func.sum(PointLot.remaining))
     .where(
         PointLot.member_id == bindparam("member_id"),
-        PointLot.remaining > 0,
+        PointLot.remaining > written(0),
         PointLot.expires_at > bindparam("now"),
     )
     .group_by(PointLot.expires_at)
@@ -115,6 +122,19 @@ async def insert_now(session: AsyncSession, row: RowT) -> RowT:
     return row
 
 
+def _loaded(session: AsyncSession, model: type[RowT], columns: Mapping[Any, Any]) -> RowT:
+    """An object of `model` made from its row's `columns`, belonging to `session` as if the session had read it (the
+    session must not hold one of the same identity). Its columns go into its `__dict__` as the ORM's loading puts
+    them: a constructor would record each as a change to be cleared again, five times the cost."""
+    row: RowT = manager_of_class(model).new_instance()
+    row.__dict__.update(
+        {attribute: columns[column] for attribute, column in _inserter(model).columns}, id=columns["id"]
+    )
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
+
+
 async def member_by_telegram_id(session: AsyncSession, telegram_id: int) -> Member | None:
     """The member linked to a messenger account, if any."""
     return await session.scalar(_MEMBER_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
@@ -141,10 +161,13 @@ class Account:
 
 async def account_by_telegram_id(session: AsyncSession, telegram_id: int, now: datetime) -> Account:
     """The sender's `Account`, in one query: every update needs the member and the role, and reading the soonest
-    expiry with them costs an index lookup where a statement of its own costs /balance a round trip."""
-    member, role, expires_at, points = (await session.execute(_ACCOUNT, {"telegram_id": telegram_id, "now": now})).one()
-    soonest = NextExpiry(points=int(points), expires_at=expires_at) if expires_at is not None else None
-    return Account(member, role, soonest)
+    expiry with them costs an index lookup where a statement of its own costs /balance a round trip. On a SQLite file
+    it is read on the loop (`storage.loop_reads`), and the member made without the ORM's loading (`_loaded`)."""
+    row = (await read_one(session, _ACCOUNT, {"telegram_id": telegram_id, "now": now}))._mapping
+    member = None if row["id"] is None else _loaded(session, Member, row)
+    expires_at = row["soonest_expiry"]
+    soonest = NextExpiry(int(row["soonest_points"]), expires_at) if expires_at is not None else None
+    return Account(member, row["staff_role"], soonest)
 
 
 async def lock_member(session: AsyncSession, member_id: int) -> Member:
@@ -165,7 +188,7 @@ async def lock_members(session: AsyncSession, member_ids: list[int]) -> None:
 async def open_lots(session: AsyncSession, member_id: int, now: datetime) -> list[PointLot]:
     """The member's unexpired lots with points left."""
     statement = select(PointLot).where(
-        PointLot.member_id == member_id, PointLot.remaining > 0, PointLot.expires_at > now
+        PointLot.member_id == member_id, PointLot.remaining > written(0), PointLot.expires_at > now
     )
     return list((await session.scalars(statement.execution_options(populate_existing=True))).all())
 

@@ -11,6 +11,7 @@ from aiogram import Router
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.loop_reads import reader_of
 from tests.chat import Chat
 from tests.people import joined
 
@@ -36,17 +37,28 @@ async def test_a_members_update_skips_the_staff_features_with_a_check_or_two(
     assert len(passed) <= ROUTERS, passed
 
 
-async def test_a_members_balance_is_read_in_one_statement(chat_with: MakeChat, engine: AsyncEngine) -> None:
+async def test_a_members_balance_is_read_in_one_statement_on_the_loop_on_sqlite(
+    chat_with: MakeChat, engine: AsyncEngine
+) -> None:
     chat = await joined(chat_with)
-    statements: list[str] = []
+    handed: list[str] = []  # to aiosqlite's thread, or to asyncpg
+    on_loop: list[str] = []
+    reader = reader_of(engine)
+    watched = [(engine.sync_engine, handed), *([(reader, on_loop)] if reader is not None else [])]
 
-    def seen(connection: object, cursor: object, statement: str, *rest: object) -> None:
-        statements.append(statement)
+    def into(statements: list[str]) -> Callable[..., None]:
+        return lambda _connection, _cursor, statement, *_rest: statements.append(statement)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    listeners = [(target, into(statements)) for target, statements in watched]
+    for target, listener in listeners:
+        event.listen(target, "before_cursor_execute", listener)
     try:
         [reply] = await chat.say("/balance")
     finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+        for target, listener in listeners:
+            event.remove(target, "before_cursor_execute", listener)
     assert "100 points expire on 22 Nov 2027" in reply.text
-    assert len(statements) == 1, statements  # the member, their role and their soonest expiry, together
+    if engine.dialect.name == "sqlite":  # the member, their role and their soonest expiry, together, on the loop
+        assert (len(on_loop), handed) == (1, [])
+    else:
+        assert len(handed) == 1, handed

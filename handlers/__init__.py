@@ -9,6 +9,7 @@ from aiogram import Router
 from aiogram.filters import Command
 
 from handlers import customer, errors, general, staff
+from handlers.customer import account
 from handlers.filters import IS_COMMAND
 
 
@@ -19,6 +20,7 @@ def create_router() -> Router:
     root.message.register(general.leave_prompt, staff.PROMPTS, IS_COMMAND)  # before any router takes the command
     root.include_routers(
         staff.create_router(),  # before general: a member's /start staff_… or voucher_… is staff's
+        account.create_router(),  # a member's everyday commands, which no later router takes: they pass few
         general.create_router(),
         customer.create_router(),
         general.create_fallback_router(),

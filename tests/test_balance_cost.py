@@ -16,8 +16,7 @@ from tests.chat import Chat
 from tests.people import joined
 
 MakeChat = Callable[..., Chat]
-ROUTERS = 13  # the dispatcher's update, the root, the staff's features behind two checks, the team (an invite
-# opens for anyone), general, and the customer's way to the account (privacy's among it: /privacy is for newcomers too)
+ROUTERS = 4  # the dispatcher's update, the root, the staff's features (skipped at one check), and the account
 
 
 async def test_a_members_update_skips_the_staff_features_with_a_check_or_two(

@@ -1,9 +1,10 @@
-"""The customers' routers: the shop's profile (for anyone), joining, their account (balance, history, card,
-invites), profile and rewards, and their own data (privacy)."""
+"""The customers' routers: the shop's profile (for anyone), joining, profile and rewards, and their own data
+(privacy). Their account (balance, history, card, invites) is the root's to place (`handlers.create_router`): it comes
+before the others, which take none of its commands."""
 
 from aiogram import Router
 
-from handlers.customer import account, privacy, profile, registration, rewards, shop
+from handlers.customer import privacy, profile, registration, rewards, shop
 
 
 def create_router() -> Router:
@@ -13,7 +14,6 @@ def create_router() -> Router:
         shop.create_router(),  # for newcomers too: before joining's, which answers their every message
         privacy.create_router(),  # /privacy for newcomers too, and a tap on /forgetme's button once no member
         registration.create_router(),
-        account.create_router(),
         rewards.create_router(),
         profile.create_router(),
     )

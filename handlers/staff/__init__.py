@@ -5,9 +5,9 @@ member list, and the staff's own /start (the owner's checklist). Each sets its r
 skips them all at once (a router passed costs about as much as a statement)."""
 
 from aiogram import Router
-from aiogram.filters import StateFilter
+from aiogram.filters import StateFilter, or_f
 
-from handlers.filters import staff_only
+from handlers.filters import HasRole, PayloadStarts, staff_only
 from handlers.staff import (
     blocking,
     campaigns,
@@ -51,8 +51,11 @@ def for_staff(name: str, *features: Router) -> Router:
 
 
 def create_router() -> Router:
-    """The staff's features, in the order they get a chance at an update."""
+    """The staff's features, in the order they get a chance at an update; anyone else's update skips them all at one
+    check, but a message that may open a staff invite."""
     router = Router(name="staff-features")
+    router.message.filter(or_f(HasRole(Role.CASHIER), PayloadStarts(team.STAFF_PAYLOAD_PREFIX)))
+    router.callback_query.filter(HasRole(Role.CASHIER))
     router.include_routers(
         for_staff("staff-counter", counter.create_router()),
         team.create_router(),  # its staff_… invite opens for anyone: before general's /start

@@ -20,11 +20,12 @@ from http import HTTPStatus
 from typing import Any
 
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Update
 from pydantic import ValidationError
+
+from bot.reply_markup import QuickKeyboards
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +102,9 @@ def response_type(returning: Any) -> type[Response[Any]]:
     return Response[returning]
 
 
-class TolerantSession(AiohttpSession):
-    """aiogram's HTTP session, reading getUpdates one update at a time (see the module's docstring)."""
+class TolerantSession(QuickKeyboards):
+    """aiogram's HTTP session, reading getUpdates one update at a time (see the module's docstring), its keyboards
+    written in one step (`bot.reply_markup`)."""
 
     def check_response(
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str

@@ -19,12 +19,10 @@ from bot.isolation import isolation_for
 from bot.logs import watch_updates
 from bot.metrics import Metrics
 from bot.middlewares import (
-    ClockMiddleware,
     DatabaseMiddleware,
     HandOverMiddleware,
     MemberMiddleware,
     StampMiddleware,
-    UpdateKeyMiddleware,
 )
 from bot.proxy import ProxiedSession
 from bot.settings import Settings
@@ -96,9 +94,7 @@ def create_dispatcher(
     if metrics is not None:
         metrics.watch_dispatcher(dispatcher)
     dispatcher.update.outer_middleware(AccountLocaleMiddleware(settings.default_language))
-    dispatcher.update.outer_middleware(ClockMiddleware(clock, settings.zone))
-    dispatcher.update.outer_middleware(UpdateKeyMiddleware())
-    dispatcher.update.outer_middleware(StampMiddleware())
+    dispatcher.update.outer_middleware(StampMiddleware(clock, settings.zone))
     dispatcher.update.outer_middleware(DatabaseMiddleware(sessions))
     if sender is not None:
         dispatcher.update.outer_middleware(HandOverMiddleware(sender))

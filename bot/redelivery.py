@@ -86,7 +86,7 @@ def marks_for(storage: BaseStorage) -> Marks:
 class HandledOnce(BaseMiddleware):
     """Skips an update already handled, and marks each update handled (or failed: it is not tried again) after its
     handler; one cancelled (the bot stopping) is not marked, so it is handled when delivered again. An outer
-    middleware after `UpdateKeyMiddleware`."""
+    middleware after `StampMiddleware`."""
 
     def __init__(self, marks: Marks) -> None:
         self.marks = marks

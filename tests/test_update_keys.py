@@ -17,8 +17,9 @@ from tests import updates
 from tests.chat import Chat
 from tests.factories import NOW
 from tests.lookups import count
+from tests.paid import TEHRAN
 from tests.people import OWNER, customer
-from tests.stub_bot import RecordingSession
+from tests.stub_bot import TOKEN, RecordingSession
 
 MakeChat = Callable[..., Chat]
 Sessions = async_sessionmaker[AsyncSession]
@@ -54,10 +55,11 @@ async def test_an_update_is_stamped_with_its_sender_key_id_and_moment_and_one_wi
     async def handler(_event: object, data: dict[str, object]) -> None:
         seen.append(data.get("stamp"))
 
-    sender = {"event_from_user": message.message.from_user, "update_key": "1000:1:2", "now": NOW}
-    await StampMiddleware()(handler, message, sender)
-    await StampMiddleware()(handler, message, {"update_key": "1000:1:2", "now": NOW})
-    assert seen == [Stamp(OWNER, "1000:1:2", NOW, RESTARTED), None]
+    stamping, bot = StampMiddleware(lambda: NOW, TEHRAN), Bot(TOKEN)
+    await stamping(handler, message, {"event_from_user": message.message.from_user, "bot": bot})
+    await stamping(handler, message, {"bot": bot})
+    key = update_key(bot.id, message)
+    assert seen == [Stamp(OWNER, key, NOW, RESTARTED), None]
 
 
 async def member_code(chat_with: MakeChat, sessions: Sessions) -> str:

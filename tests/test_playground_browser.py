@@ -19,9 +19,10 @@ QUIET = 400  # ms without a new message after which the bot has answered
 
 
 async def open_chat(page: Page, person: Person) -> None:
-    """Click the person in the people list; their chat is shown."""
+    """Click the person in the people list; their chat is shown, its messages drawn (not the last chat's)."""
     await page.locator(".person", has_text=person.first_name).click()
     await expect(page.locator("#chat-name")).to_have_text(person.first_name)
+    await expect(page.locator(f'#messages[data-chat="{person.telegram_id}"]')).to_be_attached()
 
 
 async def answered(page: Page, seen: int) -> None:

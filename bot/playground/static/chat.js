@@ -246,6 +246,7 @@ function drawChat(chat, fresh) {
   drawKeyboard(chat.keyboard); // first: a keyboard coming or going changes the height the messages have
   drawCommands(chat.commands);
   box.replaceChildren(...chat.messages.map(drawn));
+  box.dataset.chat = String(state.current); // whose messages these are, once drawn
   if (!chat.messages.length) box.append(element("div", "empty", label("playground.empty")));
   if (atEnd || !fresh) box.scrollTop = box.scrollHeight;
   showToasts(chat.toasts, fresh);
@@ -260,6 +261,8 @@ function choose(id) {
   state.version = -1;
   state.chat = null;
   bubbles.clear();
+  $("messages").replaceChildren(); // the last chat's messages are not shown under this one's name while it loads
+  delete $("messages").dataset.chat;
   localStorage.setItem("playground.person", String(id));
   $("commands").hidden = true;
   drawPeople();

@@ -2,10 +2,10 @@
 
 aiosqlite runs each call on its connection's thread and hands the answer back to the loop: a statement through
 SQLAlchemy's async session is four such hand-offs (cursor, execute, fetch, close), each waking the other thread and
-then the loop. For the sender's account, an indexed read that SQLite answers in some 70 µs, the hand-offs cost about
-five times the read (`BENCHMARKS.md`). So a SQLite file's engine gets a reader beside it: a synchronous connection of
-its own, read-only and in autocommit (each statement sees the latest commit and holds no snapshot), whose reads run
-where the loop is. Writes, and every other read, stay on aiosqlite.
+then the loop. For the sender's account, a few index look-ups that SQLite answers in some ten microseconds, the
+hand-offs cost many times the read (`BENCHMARKS.md`). So a SQLite file's engine gets a reader beside it: a synchronous
+connection of its own, read-only and in autocommit (each statement sees the latest commit and holds no snapshot),
+whose reads run where the loop is. Writes, and every other read, stay on aiosqlite.
 
 Blocking the loop is what aiosqlite exists to avoid; it is bounded here. A reader in WAL mode waits for no writer;
 what can keep it waiting (another connection's recovery of the file, or a file not in WAL mode while a writer holds

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from aiogram import F, Router
 from aiogram.filters import Filter
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message, TelegramObject
 from magic_filter import MagicFilter
 from pydantic import Field
@@ -60,6 +61,24 @@ class PayloadStarts(Filter):
     async def __call__(self, message: Message) -> bool:
         parts = (message.text or "").split(maxsplit=1)
         return len(parts) == 2 and parts[1].startswith(self.prefix)
+
+
+class InState(Filter):
+    """Passes an update whose conversation is in one of these states, or in a state of one of these groups: aiogram's
+    StateFilter as one set lookup (StateFilter makes an instance of each group it names every time it checks, and
+    the staff's prompts are checked on every message)."""
+
+    def __init__(self, *states: State | type[StatesGroup]) -> None:
+        self.states = states
+        self.names = frozenset(
+            name
+            for each in states
+            for name in (each.__all_states_names__ if isinstance(each, type) else (each.state,))
+            if name is not None
+        )
+
+    async def __call__(self, event: TelegramObject, raw_state: str | None = None) -> bool:
+        return raw_state in self.names
 
 
 class HasRole(Filter):

@@ -5,9 +5,9 @@ member list, and the staff's own /start (the owner's checklist). Each sets its r
 skips them all at once (a router passed costs about as much as a statement)."""
 
 from aiogram import Router
-from aiogram.filters import StateFilter, or_f
+from aiogram.filters import or_f
 
-from handlers.filters import HasRole, PayloadStarts, staff_only
+from handlers.filters import HasRole, InState, PayloadStarts, staff_only
 from handlers.staff import (
     blocking,
     campaigns,
@@ -28,7 +28,7 @@ from handlers.staff import (
 from handlers.staff.campaigns.flow import CampaignWizard
 from loyalty.staff import Role
 
-PROMPTS = StateFilter(
+PROMPTS = InState(
     counter.Counter,
     settings.RuleEdit.value,
     settings.ShopEdit.value,

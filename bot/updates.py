@@ -25,7 +25,7 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import Update
 from pydantic import ValidationError
 
-from bot.reply_markup import QuickKeyboards
+from bot.request_body import JsonBodies
 
 logger = logging.getLogger(__name__)
 
@@ -102,9 +102,9 @@ def response_type(returning: Any) -> type[Response[Any]]:
     return Response[returning]
 
 
-class TolerantSession(QuickKeyboards):
+class TolerantSession(JsonBodies):
     """aiogram's HTTP session, reading getUpdates one update at a time (see the module's docstring), its keyboards
-    written in one step (`bot.reply_markup`)."""
+    written as JSON when it uploads no file (`bot.request_body`)."""
 
     def check_response(
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str

@@ -16,7 +16,7 @@ from types import FrameType
 from typing import Any
 
 from greenlet import getcurrent, greenlet
-from sqlalchemy import Engine, event
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.loop_reads import reader_of
@@ -73,11 +73,13 @@ def watch(engine: AsyncEngine) -> Iterator[list[str]]:
         if BOUND_TERMS.search(statement) and not _asked_by_a_test():
             replanned.append(statement)
 
-    engines: list[Engine] = [engine.sync_engine, *filter(None, [reader_of(engine)])]
-    for each in engines:
-        event.listen(each, "before_cursor_execute", seen)
+    reader = reader_of(engine)
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    if reader is not None:
+        reader.trace(lambda statement: seen(None, None, statement))
     try:
         yield replanned
     finally:
-        for each in engines:
-            event.remove(each, "before_cursor_execute", seen)
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+        if reader is not None:
+            reader.trace(None)

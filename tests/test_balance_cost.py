@@ -43,19 +43,19 @@ async def test_a_members_balance_is_read_in_one_statement_on_the_loop_on_sqlite(
     handed: list[str] = []  # to aiosqlite's thread, or to asyncpg
     on_loop: list[str] = []
     reader = reader_of(engine)
-    watched = [(engine.sync_engine, handed), *([(reader, on_loop)] if reader is not None else [])]
 
-    def into(statements: list[str]) -> Callable[..., None]:
-        return lambda _connection, _cursor, statement, *_rest: statements.append(statement)
+    def into(_connection: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        handed.append(statement)
 
-    listeners = [(target, into(statements)) for target, statements in watched]
-    for target, listener in listeners:
-        event.listen(target, "before_cursor_execute", listener)
+    event.listen(engine.sync_engine, "before_cursor_execute", into)
+    if reader is not None:
+        reader.trace(on_loop.append)
     try:
         [reply] = await chat.say("/balance")
     finally:
-        for target, listener in listeners:
-            event.remove(target, "before_cursor_execute", listener)
+        event.remove(engine.sync_engine, "before_cursor_execute", into)
+        if reader is not None:
+            reader.trace(None)
     assert "100 points expire on 22 Nov 2027" in reply.text
     if engine.dialect.name == "sqlite":  # the member, their role and their soonest expiry, together, on the loop
         assert (len(on_loop), handed) == (1, [])

@@ -5,15 +5,16 @@ one the session had read."""
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 from unittest.mock import Mock
 
 import pytest
-from sqlalchemy import event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Select, bindparam, event, literal, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import repositories
 from storage.loop_reads import reader_of
+from storage.models import Member
 from tests.factories import NOW, joined_member
 
 
@@ -27,8 +28,34 @@ def sqlite_engine(engine: AsyncEngine) -> AsyncEngine:
 def test_the_reader_refuses_to_write(sqlite_engine: AsyncEngine) -> None:
     reader = reader_of(sqlite_engine)
     assert reader is not None
-    with reader.connect() as connection, pytest.raises(OperationalError, match="readonly"):
-        connection.execute(text("DELETE FROM members"))
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        reader.connection.execute("DELETE FROM members")
+
+
+SINCE = (
+    select(Member.id, Member.first_name, Member.joined_at, Member.stopped)
+    .where(
+        Member.telegram_id == bindparam("telegram_id"),
+        Member.stopped == literal(False),
+        Member.joined_at <= bindparam("now"),
+    )
+    .limit(1)
+)
+
+
+@pytest.mark.parametrize("statement", [repositories._ACCOUNT, SINCE], ids=["account", "fixed value"])
+async def test_the_reader_reads_what_sqlalchemy_reads(
+    sqlite_engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], statement: Select[Any]
+) -> None:
+    async with sessions() as session:
+        joined = await joined_member(session, 503, "Reza")
+        parameters = {"telegram_id": 503, "now": NOW}
+        by_sqlalchemy = (await session.execute(statement, parameters)).one()._mapping
+    reader = reader_of(sqlite_engine)
+    assert reader is not None
+    read = reader.one(statement, parameters)
+    assert read == dict(by_sqlalchemy)
+    assert (read["id"], read["joined_at"], read.get("stopped", False)) == (joined.member.id, NOW, False)
 
 
 async def test_a_member_read_on_the_loop_is_changed_and_saved_by_the_updates_session(
@@ -54,7 +81,7 @@ async def test_a_read_the_locked_file_refuses_the_reader_goes_to_aiosqlites_thre
     reader = reader_of(sqlite_engine)
     assert reader is not None
     locked = sqlite3.OperationalError("database is locked")  # what SQLite says once BUSY_TIMEOUT_S has passed
-    monkeypatch.setattr(reader, "connect", Mock(side_effect=OperationalError("SELECT", {}, locked)))
+    monkeypatch.setattr(reader, "one", Mock(side_effect=locked))
     handed: list[str] = []
     event.listen(sqlite_engine.sync_engine, "before_cursor_execute", lambda *call: handed.append(call[2]))
     async with sessions() as session:
@@ -66,8 +93,7 @@ async def test_a_read_the_locked_file_refuses_the_reader_goes_to_aiosqlites_thre
 async def test_disposing_the_engine_closes_the_readers_connection(sqlite_engine: AsyncEngine) -> None:
     reader = reader_of(sqlite_engine)
     assert reader is not None
-    with reader.connect() as connection:
-        connection.execute(text("SELECT 1"))
-    assert reader.pool.checkedin() == 1
+    reader.connection.execute("SELECT 1")
+    assert reader.is_open
     await sqlite_engine.dispose()
-    assert reader.pool.checkedin() == 0
+    assert not reader.is_open

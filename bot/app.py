@@ -62,6 +62,7 @@ STORE_TIMEOUT = 5.0  # seconds to wait for Redis's answer at start
 # and systemd wait after SIGTERM before they kill
 UPDATES_GRACE = 5.0
 JOB_GRACE = 3.0
+YOUNG_COLLECTION = 20_000  # new objects between two collections of the youngest generation (Python's default: 700)
 
 
 async def check_bot_api(bot: Bot, api_url: str, *, proxy_url: str | None = None) -> str:
@@ -245,11 +246,17 @@ async def answering(settings: Settings, running: Running, dispatcher: Dispatcher
 
 
 def freeze_start_up_objects() -> None:
-    """Exempt what start-up built from garbage collection: the modules, aiogram's and pydantic's models, the
-    catalogs and the dispatcher are some 365,000 objects that live as long as the process, and each full collection
-    walked them all again while updates were handled (a fifth of the CPU an update cost in `bench.e2e`)."""
+    """Exempt what start-up built from garbage collection, and collect the young less often.
+
+    The modules, aiogram's and pydantic's models, the catalogs and the dispatcher are some 365,000 objects that live
+    as long as the process, and each full collection walked them all again while updates were handled (a fifth of
+    the CPU an update cost in `bench.e2e`). An update then makes some thousands of objects (models, the session's
+    states, the request), almost all freed as soon as it is answered; Python's default of a young collection every
+    700 new objects walked the updates in hand several times each and moved them to the older generations, to be
+    walked there again: 5% of the instructions of a /balance (`BENCHMARKS.md`)."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION, *gc.get_threshold()[1:])
 
 
 async def run_polling(settings: Settings, *, polling_timeout: int = 10) -> None:

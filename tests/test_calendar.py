@@ -1,8 +1,10 @@
 """Birthdays typed in the Jalali or Gregorian calendar, and dates shown in each language."""
 
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import jdatetime
 import pytest
 
 from loyalty.calendar import GREGORIAN, JALALI, format_date, format_moment, parse_birthday, split_day
@@ -104,6 +106,20 @@ def test_impossible_future_and_unreadable_birthdays_are_refused_with_a_reason(ty
 def test_dates_are_jalali_with_persian_digits_in_persian_and_gregorian_in_english() -> None:
     assert format_date(TODAY, "fa") == "۱ آذر ۱۴۰۵"
     assert format_date(TODAY, "en") == "22 Nov 2026"
+
+
+def test_a_date_shown_again_is_not_worked_out_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    format_date.cache_clear()
+    calls: list[date] = []
+    to_jalali = jdatetime.date.fromgregorian
+
+    def counted(**arguments: Any) -> jdatetime.date:
+        calls.append(arguments["date"])
+        return to_jalali(**arguments)
+
+    monkeypatch.setattr(jdatetime.date, "fromgregorian", counted)
+    shown = {format_date(TODAY, "fa") for _ in range(3)}
+    assert (shown, calls) == ({"۱ آذر ۱۴۰۵"}, [TODAY])
 
 
 def test_moments_are_shown_in_the_shop_time_zone() -> None:

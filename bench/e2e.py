@@ -1,18 +1,28 @@
 """Benchmark: /balance end to end over HTTP, the product against a bare aiogram bot, in one sitting.
 
-    .venv/bin/python -m bench.e2e [--chats 20] [--burst 200] [--rounds 3] [--database URL] [--redis URL]
+    .venv/bin/python -m bench.e2e [--chats 20] [--burst 200] [--bursts 5] [--rounds 3] [--database URL] [--redis URL]
+                                  [--instructions]
 
 The Bot API emulator (`tests.emulator`) serves getUpdates in this process; each bot (the product as `loyalty-bot
 run` starts it, with default settings, and `bench.bare_bot`, a bare aiogram bot answering /balance with a fixed
 text) runs in a process of its own pinned to one core (the emulator runs on any). `--chats` members are seeded;
 each round starts each bot afresh, warms it with a first burst (the product's first run of its daily jobs, Python's
-and SQLAlchemy's caches), then pushes the burst measured: `--burst` /balance updates spread over the chats at once.
-Per bot and round it prints updates/s (the burst over the time from the first push to the last reply), p50/p99 from
-an update's arrival in the emulator to its reply's arrival, the bot process's CPU time per update (user + system,
-all its threads) and what that makes a core's worth (updates/s with a core to itself: a figure that a machine
-shared with others moves less than updates/s), its RSS idle (started, before any update) and its peak; then the
-median over the rounds of each figure's ratio product/bare. Rounds alternate which bot goes first, so a machine
-shared with others loads both alike: compare ratios, not times.
+and SQLAlchemy's caches), then pushes the bursts measured, one after another: `--burst` /balance updates spread
+over the chats at once, `--bursts` times. Per bot and round it prints updates/s (the bursts over the time from each
+one's first push to its last reply), p50/p99 from an update's arrival in the emulator to its reply's arrival, the bot
+process's CPU time per update (user + system, all its threads) and what that makes a core's worth (updates/s with a
+core to itself: a figure that a machine shared with others moves less than updates/s), its RSS idle (started,
+before any update) and its peak; then the median over the rounds of each figure's ratio product/bare. Rounds
+alternate which bot goes first, so a machine shared with others loads both alike: compare ratios, not times.
+
+Why several bursts: one burst of 200 is a tenth of a second of the bare bot's CPU, ten of the clock's ticks, and
+Python's collection of its oldest objects (some 300,000 that start-up made; tens of milliseconds) falls in one such
+burst and not in the next: a single burst measured the bare bot at 0.5 or 1.0 ms an update by that chance alone.
+`--bursts 1` measures as the first version of this benchmark did.
+
+`--instructions` runs each bot under valgrind's callgrind and prints, in place of times, the instructions it ran per
+update over the bursts measured, and their ratio (`bench.instructions`): the same from one run to the next, where
+times move with whatever else the machine runs.
 
 --database defaults to a fresh SQLite file; a PostgreSQL URL (an empty database) measures asyncpg instead. --redis
 (an empty Redis database, flushed after) keeps the product's conversation state and chat locks in Redis.
@@ -36,6 +46,7 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 
+from bench.instructions import counted, under_callgrind
 from bench.seed import FIRST_TELEGRAM_ID, seed
 from storage.database import create_engine
 from storage.migrate import upgrade
@@ -68,6 +79,13 @@ class Sitting:
     log: Path
     cores: tuple[int, ...]
     redis_url: str | None = None
+    bursts: int = 1  # bursts measured, one after another
+    instructions: bool = False  # the bots run under callgrind, their instructions counted (`bench.instructions`)
+
+    @property
+    def start_timeout(self) -> float:
+        """Seconds a bot may take to start: under callgrind, even counting nothing, it runs several times slower."""
+        return START_TIMEOUT * (10 if self.instructions else 1)
 
     def core(self, index: int) -> set[int]:
         """The core of a run's bot number `index` (from 0)."""
@@ -85,6 +103,7 @@ class Run:
     cpu_ms: float  # per update
     idle_rss_mb: float
     peak_rss_mb: float
+    instructions: float | None = None  # per update, when counted
 
     @property
     def capacity(self) -> float:
@@ -92,6 +111,8 @@ class Run:
         return 1000 / self.cpu_ms
 
     def line(self) -> str:
+        if self.instructions is not None:  # under callgrind, times say nothing
+            return f"{self.kind:>11}: {self.instructions / 1e6:.3f} million instructions/update"
         return (
             f"{self.kind:>11}: {self.per_second:4.0f} updates/s, p50 {self.p50_ms:4.0f} ms, p99 {self.p99_ms:4.0f} ms, "
             f"CPU {self.cpu_ms:.2f} ms/update (a core's worth: {self.capacity:4.0f}/s), "
@@ -130,9 +151,11 @@ def product_environment(sitting: Sitting, api_url: str, **settings: str) -> dict
 
 
 async def spawn(command: list[str], settings: dict[str, str], sitting: Sitting, index: int) -> Process:
-    """Start `python -m *command` as the run's bot number `index`, pinned to its core before it starts any thread."""
+    """Start `python -m *command` as the run's bot number `index` (under callgrind when the sitting counts
+    instructions), pinned to its core before it starts any thread."""
+    argv = under_callgrind(command, sitting.log.parent) if sitting.instructions else [sys.executable, "-m", *command]
     with sitting.log.open("ab") as errors:
-        process = await asyncio.create_subprocess_exec(sys.executable, "-m", *command, env=settings, stderr=errors)
+        process = await asyncio.create_subprocess_exec(*argv, env=settings, stderr=errors)
     os.sched_setaffinity(process.pid, sitting.core(index))
     return process
 
@@ -241,19 +264,34 @@ async def burst(users: list[dict[str, Any]], count: int, emulator: BotAPIEmulato
 
 
 async def measured(kind: str, bots: list[Process], emulator: BotAPIEmulator, sitting: Sitting, send: Send) -> Run:
-    """The figures of started bots: idle RSS, a warm-up burst, then the burst timed. CPU is the sum over the bots'
-    processes; RSS is the largest process's (one instance's)."""
+    """The figures of started bots: idle RSS, a warm-up burst, then the sitting's bursts timed, one after another.
+    CPU is the sum over the bots' processes; RSS is the largest process's (one instance's)."""
     users = members(sitting.chats)
     await asyncio.sleep(IDLE_PAUSE)
     idle = max(rss_mb(bot.pid) for bot in bots)
     await burst(users, sitting.count, emulator, send)
     cpu_before = sum(cpu_seconds(bot.pid) for bot in bots)
-    *latencies, took = await burst(users, sitting.count, emulator, send)
+    latencies: list[float] = []
+    took = 0.0
+    async with counting(bots, sitting) as instructions:
+        for _ in range(sitting.bursts):
+            *each, burst_took = await burst(users, sitting.count, emulator, send)
+            latencies += each
+            took += burst_took
     cpu = sum(cpu_seconds(bot.pid) for bot in bots) - cpu_before
     peak = max(rss_mb(bot.pid, "VmHWM") for bot in bots)
     cuts = statistics.quantiles(latencies, n=100)
-    count = sitting.count
-    return Run(kind, count / took, cuts[49] * 1000, cuts[98] * 1000, cpu / count * 1000, idle, peak)
+    count = sitting.count * sitting.bursts
+    counted_per_update = sum(instructions) / count if instructions else None
+    return Run(kind, count / took, cuts[49] * 1000, cuts[98] * 1000, cpu / count * 1000, idle, peak, counted_per_update)
+
+
+def counting(bots: list[Process], sitting: Sitting) -> contextlib.AbstractAsyncContextManager[list[int]]:
+    """The instructions the bots run inside the block (`bench.instructions`), or an empty list when the sitting does
+    not count them."""
+    if sitting.instructions:
+        return counted([bot.pid for bot in bots], sitting.log.parent)
+    return contextlib.nullcontext([])
 
 
 async def measure(kind: str, sitting: Sitting) -> Run:
@@ -261,7 +299,7 @@ async def measure(kind: str, sitting: Sitting) -> Run:
     async with BotAPIEmulator(TOKEN) as emulator, processes() as bots:
         bots.append(await start(kind, emulator.url, sitting))
         emulator.watch(gone(bots, sitting.log))
-        await emulator.wait_polling(START_TIMEOUT)
+        await emulator.wait_polling(sitting.start_timeout)
         return await measured(kind, bots, emulator, sitting, emulator.push)
 
 
@@ -272,6 +310,8 @@ def ratios(runs: list[Run], name: str) -> str:
     def median(figure: str) -> float:
         return float(statistics.median(getattr(first, figure) / getattr(second, figure) for first, second in pairs))
 
+    if runs[0].instructions is not None:
+        return f"{name} (median of {len(pairs)} rounds): instructions/update {median('instructions'):.2f}x"
     return (
         f"{name} (median of {len(pairs)} rounds): updates/s {median('per_second'):.2f}, a core's worth "
         f"{median('capacity'):.2f}; p50 {median('p50_ms'):.2f}x, p99 {median('p99_ms'):.2f}x, "
@@ -302,7 +342,8 @@ async def run(sitting: Sitting, rounds: int) -> list[Run]:
 def heading(what: str, sitting: Sitting) -> str:
     """The sitting's first line: what is measured, on which database, the load."""
     return (
-        f"{what} on {make_url(sitting.url).get_backend_name()}: {sitting.chats} chats, bursts of {sitting.count}, "
+        f"{what} on {make_url(sitting.url).get_backend_name()}: {sitting.chats} chats, {sitting.bursts} bursts of "
+        f"{sitting.count} measured a round, "
         f"{len(sitting.cores)} cores for the bots; load {os.getloadavg()[0]:.2f}"
     )
 
@@ -312,6 +353,7 @@ def arguments(description: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--chats", type=int, default=20)
     parser.add_argument("--burst", type=int, default=200, help="/balance updates per burst")
+    parser.add_argument("--bursts", type=int, default=5, help="bursts measured a round, one after another")
     parser.add_argument("--rounds", type=int, default=3)
     return parser
 
@@ -320,11 +362,23 @@ def main() -> None:
     parser = arguments(__doc__.split("\n")[0])
     parser.add_argument("--database", help="an empty database's URL (default: a new SQLite file)")
     parser.add_argument("--redis", help="an empty Redis database's URL, for the product's state (default: none)")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count each bot's instructions under callgrind, not its times"
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = options.database or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         log = Path(folder) / "bots.log"
-        sitting = Sitting(url, options.chats, options.burst, log, available_cores()[:1], options.redis)
+        sitting = Sitting(
+            url,
+            options.chats,
+            options.burst,
+            log,
+            available_cores()[:1],
+            options.redis,
+            options.bursts,
+            options.instructions,
+        )
         print(heading("/balance end to end, polling", sitting), flush=True)
         runs = asyncio.run(run(sitting, options.rounds))
     print(ratios(runs, "product/bare"))

@@ -1,7 +1,7 @@
 """Benchmark: /balance end to end in webhook mode, one instance against two sharing PostgreSQL and Redis, in one
 sitting.
 
-    .venv/bin/python -m bench.webhook [--chats 20] [--burst 200] [--rounds 3] [--redis URL]
+    .venv/bin/python -m bench.webhook [--chats 20] [--burst 200] [--bursts 5] [--rounds 3] [--redis URL]
 
 As `bench.e2e`, with updates coming by webhook: the Bot API emulator runs in this process; each instance of the
 product runs as `loyalty-bot run` starts it with WEBHOOK_URL set, in a process of its own listening on a port of its
@@ -109,7 +109,7 @@ def main() -> None:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder, fresh_postgres() as url:
         log = Path(folder) / "bots.log"
-        sitting = Sitting(url, options.chats, options.burst, log, available_cores(), options.redis)
+        sitting = Sitting(url, options.chats, options.burst, log, available_cores(), options.redis, options.bursts)
         print(heading("/balance end to end, webhook", sitting), flush=True)
         runs = asyncio.run(run(sitting, options.rounds))
     print(ratios(runs, "two/one"))

@@ -1,8 +1,11 @@
 """The end-to-end benchmarks (`bench.e2e`, `bench.webhook`) on a tiny burst: every /balance sent is answered and
-measured, by polling and by webhook through the balancer. Their figures are BENCHMARKS.md's, never asserted here."""
+measured, by polling and by webhook through the balancer; and instructions counted under callgrind
+(`bench.instructions`). Their figures are BENCHMARKS.md's, never asserted here."""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,11 +13,13 @@ import pytest
 
 from bench import e2e, webhook
 from bench.e2e import Run, Sitting, available_cores, prepare
+from bench.instructions import counted, under_callgrind
 from tests.databases import own_postgres, sqlite_copy
 
 CHATS = 2
 BURST = 6
 TEST_REDIS_DATABASE = 13  # the benchmark's own is 14, the other tests' 0
+SPIN_START = 3.0  # seconds Python takes to start under callgrind, counting nothing
 
 
 @pytest.fixture
@@ -51,3 +56,20 @@ async def test_two_webhook_instances_sharing_postgresql_and_redis_answer_every_b
         run = await webhook.measure("2 instances", sitting)  # raises unless both instances had updates
 
     measured_sensibly(run, "2 instances")
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed (apt-get install valgrind)")
+async def test_instructions_are_counted_while_the_block_runs(tmp_path: Path) -> None:
+    (tmp_path / "spin.py").write_text("import time\nwhile True:\n    sum(range(1000))\n    time.sleep(0.001)\n")
+    argv = under_callgrind(["spin"], tmp_path)
+    process = await asyncio.create_subprocess_exec(*argv, cwd=tmp_path, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        await asyncio.sleep(SPIN_START)
+        async with counted([process.pid], tmp_path) as at_once:
+            pass
+        async with counted([process.pid], tmp_path) as for_a_second:
+            await asyncio.sleep(1)
+    finally:
+        process.terminate()
+        await process.wait()
+    assert for_a_second[0] > 10 * at_once[0] > 0

@@ -138,8 +138,9 @@ def reader_of(engine: AsyncEngine) -> Reader | None:
 
 
 async def read_one(session: AsyncSession, statement: Select[Any], parameters: dict[str, Any]) -> Mapping[str, Any]:
-    """The one row `statement` returns, by column name: read on the loop where the session's engine has a reader,
-    else by the session."""
+    """The one row `statement` returns, by column name: read on the loop where the session's engine has a reader;
+    on PostgreSQL, before the session has begun, by a connection of its own in autocommit (`autocommitted`); else by
+    the session."""
     bind = session.get_bind()
     reader = _READERS.get(bind) if isinstance(bind, Engine) else None
     if reader is not None:
@@ -147,5 +148,17 @@ async def read_one(session: AsyncSession, statement: Select[Any], parameters: di
             return reader.one(statement, parameters)
         except sqlite3.OperationalError:  # the file is locked: wait on aiosqlite's thread, not on the loop
             pass
+    elif isinstance(session.bind, AsyncEngine) and bind.dialect.name == "postgresql" and not session.in_transaction():
+        return await autocommitted(session.bind, statement, parameters)
     row: Mapping[str, Any] = (await session.execute(statement, parameters)).one()._mapping
     return row
+
+
+async def autocommitted(engine: AsyncEngine, statement: Select[Any], parameters: dict[str, Any]) -> Mapping[str, Any]:
+    """The one row `statement` returns, read by a connection of `engine`'s pool in autocommit. Through the update's
+    session the read took BEGIN and ROLLBACK too, each a round trip to the server; a session that then runs nothing
+    else (most updates') never takes a connection at all."""
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        row: Mapping[str, Any] = (await autocommit.execute(statement, parameters)).one()._mapping
+        return row

@@ -1,6 +1,6 @@
-"""The sender's lookup read on the event loop beside a SQLite file (`storage.loop_reads`): read-only, leaving a read
-the file refuses it to aiosqlite's thread, closed with its engine, and its member as much the update's session's as
-one the session had read."""
+"""The sender's lookup (`storage.loop_reads`): on a SQLite file read on the event loop, read-only, leaving a read the
+file refuses it to aiosqlite's thread, closed with its engine; on PostgreSQL in autocommit, by a connection of its
+own; its member as much the update's session's as one the session had read."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ async def test_the_reader_reads_what_sqlalchemy_reads(
 
 
 async def test_a_member_read_on_the_loop_is_changed_and_saved_by_the_updates_session(
-    sqlite_engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessions() as session:
         member = (await joined_member(session, 501, "Sara")).member
@@ -97,3 +97,16 @@ async def test_disposing_the_engine_closes_the_readers_connection(sqlite_engine:
     assert reader.is_open
     await sqlite_engine.dispose()
     assert not reader.is_open
+
+
+async def test_on_postgresql_the_lookup_leaves_the_session_without_a_connection(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's lookup is read on the loop")
+    async with sessions() as session:
+        await joined_member(session, 504, "Mina")
+    async with sessions() as session:
+        account = await repositories.account_by_telegram_id(session, 504, NOW)
+        assert account.member is not None and account.member.first_name == "Mina"
+        assert engine.sync_engine.pool.checkedout() == 0  # no BEGIN, no ROLLBACK: read in autocommit

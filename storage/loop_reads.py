@@ -14,8 +14,11 @@ in again, its compiled-statement cache, its execution context and result rows.
 
 Blocking the loop is what aiosqlite exists to avoid; it is bounded here. A reader in WAL mode waits for no writer;
 what can keep it waiting (another connection's recovery of the file, or a file not in WAL mode while a writer holds
-it) is cut off after `BUSY_TIMEOUT_S`, and the read goes to aiosqlite's thread instead. PostgreSQL has no reader:
-its statements go over the network, and asyncpg already makes one await of each.
+it) is cut off after `BUSY_TIMEOUT_S`, and the read goes to aiosqlite's thread instead.
+
+PostgreSQL has no reader: its statements go over the network, and asyncpg already makes one await of each. What
+its lookup saves is round trips: it reads in autocommit, by a connection of its own (`autocommitted`), not by the
+update's session, which would send BEGIN before it and ROLLBACK at its end.
 """
 
 from __future__ import annotations

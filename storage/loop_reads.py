@@ -100,6 +100,7 @@ class Reader:
 
     @property
     def is_open(self) -> bool:
+        """Whether the connection is open now."""
         return self._connection is not None
 
     def one(self, statement: Select[Any], parameters: Mapping[str, Any]) -> dict[str, Any]:

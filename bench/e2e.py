@@ -94,7 +94,7 @@ class Sitting:
 
 @dataclass(frozen=True)
 class Run:
-    """One bot's figures for one burst."""
+    """One bot's figures for a round's bursts."""
 
     kind: str
     per_second: float

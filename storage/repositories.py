@@ -162,7 +162,8 @@ class Account:
 async def account_by_telegram_id(session: AsyncSession, telegram_id: int, now: datetime) -> Account:
     """The sender's `Account`, in one query: every update needs the member and the role, and reading the soonest
     expiry with them costs an index lookup where a statement of its own costs /balance a round trip. On a SQLite file
-    it is read on the loop (`storage.loop_reads`), and the member made without the ORM's loading (`_loaded`)."""
+    it is read on the loop, on PostgreSQL in autocommit (`storage.loop_reads`), and the member made without the ORM's
+    loading (`_loaded`)."""
     row = await read_one(session, _ACCOUNT, {"telegram_id": telegram_id, "now": now})
     member = None if row["id"] is None else _loaded(session, Member, row)
     expires_at = row["soonest_expiry"]

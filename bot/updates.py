@@ -103,8 +103,8 @@ def response_type(returning: Any) -> type[Response[Any]]:
 
 
 class TolerantSession(JsonBodies):
-    """aiogram's HTTP session, reading getUpdates one update at a time (see the module's docstring), its keyboards
-    written as JSON when it uploads no file (`bot.request_body`)."""
+    """aiogram's HTTP session, reading getUpdates one update at a time (see the module's docstring), and writing a
+    request that uploads no file as JSON (`bot.request_body`)."""
 
     def check_response(
         self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int, content: str

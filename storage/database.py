@@ -105,7 +105,7 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 async def close_session(session: AsyncSession) -> None:
     """End a session as `async with` ends it, more cheaply when it holds no connection. `async with` closes in a task
     of its own, shielded, so that a cancellation cannot leave a connection half handed back; a session that never
-    took one (most updates': the sender is read on the loop, `storage.loop_reads`) has nothing to hand back, and its
+    took one (most updates': the sender is read apart from it, `storage.loop_reads`) has nothing to hand back, and its
     closing does no I/O, so it is closed here, without that task (a fifth of such a session's cost)."""
     transaction = session.sync_session.get_transaction()
     if transaction is None or not transaction.connections:
